@@ -1,0 +1,85 @@
+// Package cli is the one place that wires COP together: the `cop` commands.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+const usage = `cop — the COP forms and workflow platform
+
+Usage:
+  cop dev                    run everything locally: PostgreSQL, Temporal, a development
+                             OpenID provider, the web server and worker (Ctrl-C stops all)
+  cop dev token --role ROLE  print an access token for the demo user of ROLE
+                             (officer, supervisor, author, integrator, admin) from a running cop dev
+  cop serve                  production: web server and worker from the environment
+                             (DATABASE_URL, TEMPORAL_ADDRESS, OIDC_*, PUBLIC_URL; see docs/configuration.md)
+  cop audit verify           check the audit trail's hash chain
+  cop help                   this text
+`
+
+// errUsage marks a command-line mistake (exit 2).
+var errUsage = errors.New("usage")
+
+// Main runs a command and returns the process exit code.
+func Main(args []string) int {
+	err := run(args, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	default:
+		fmt.Fprintln(os.Stderr, "cop: "+err.Error())
+		return 1
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "dev":
+		if len(args) > 1 && args[1] == "token" {
+			return devToken(args[2:], stdout)
+		}
+		return dev(args[1:], stderr)
+	case "serve":
+		return serve(args[1:], stderr)
+	case "audit":
+		if len(args) > 1 && args[1] == "verify" {
+			return auditVerify(args[2:], stdout)
+		}
+		return errUsage
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q; run `cop help`", args[0])
+	}
+}
+
+// newFlags returns a flag set that reports mistakes as errors, not exits.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// newLogger builds the process logger: JSON in production, text in dev.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/config"
+	"cop/platform/store"
+	"cop/platform/web"
+	"cop/workflows/engine"
+)
+
+// runPlatform runs COP's web server and worker against the configured
+// PostgreSQL, Temporal and OpenID provider; `cop serve` and `cop dev` both
+// call it, and differ only in where those come from. It starts what cfg asks for and blocks until ctx ends, then shuts
+// down gracefully: the web server drains in-flight requests, the worker
+// finishes its tasks. ln, if given, is the web listener already bound.
+func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener, started func()) error {
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	tc, err := temporalClient(cfg.Temporal, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, cfg.PublicURL, pool)
+
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go audit.RunSealer(bg, pool, 500*time.Millisecond, log)
+	go sweepSessions(bg, authn, log)
+
+	serveErr := make(chan error, 1)
+	var srv *web.Server
+	if cfg.RunWeb {
+		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log}); err != nil {
+			return err
+		}
+		if ln == nil {
+			if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+			}
+		}
+		go func() { serveErr <- srv.Serve(ln) }()
+		log.Info("web server listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
+	}
+	var w worker.Worker
+	if cfg.RunWorker {
+		w = worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
+		engine.Register(w)
+		go startWorker(bg, w, cfg.Temporal, log)
+	}
+	if started != nil {
+		started()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil {
+			return fmt.Errorf("web server: %w", err)
+		}
+	}
+	log.Info("shutting down: draining requests and worker tasks")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Error("web server did not drain in time", "err", err)
+		}
+	}
+	if w != nil {
+		w.Stop()
+	}
+	stopBG()
+	// One last seal, so rows written while draining do not wait for the next start.
+	if _, err := audit.Seal(sctx, pool); err != nil {
+		log.Error("final audit seal failed", "err", err)
+	}
+	return nil
+}
+
+// startWorker starts polling, retrying while Temporal cannot be reached so
+// the web tier can come up (and /readyz say what fails) meanwhile.
+func startWorker(ctx context.Context, w worker.Worker, cfg config.Temporal, log *slog.Logger) {
+	for delay := time.Second; ; delay = min(delay*2, 30*time.Second) {
+		err := w.Start()
+		if err == nil {
+			log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.Namespace)
+			return
+		}
+		log.Error("worker cannot start; retrying", "temporal", cfg.Address, "err", err, "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+func sweepSessions(ctx context.Context, a *auth.Authenticator, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Error("session sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// temporalClient connects lazily: the first call dials, so start-up does not
+// depend on Temporal being up.
+func temporalClient(cfg config.Temporal, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	}
+	if cfg.TLS || cfg.TLSCert != "" || cfg.TLSCA != "" {
+		tc, err := temporalTLS(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if cfg.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
+	}
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("configure Temporal client for %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+func temporalTLS(cfg config.Temporal) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TLSServer}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	if cfg.TLSCA != "" {
+		pem, err := os.ReadFile(cfg.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("TEMPORAL_TLS_CA holds no PEM certificate")
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}

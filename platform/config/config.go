@@ -1,0 +1,270 @@
+// Package config reads COP's settings from the environment. Every setting is
+// documented in docs/configuration.md; a missing or malformed one is reported
+// as a single line naming it, so `cop serve` can refuse to start clearly.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `cop serve` needs. `cop dev` builds one itself from
+// the components it starts.
+type Config struct {
+	ListenAddr      string // host:port the web server binds
+	PublicURL       *url.URL
+	DatabaseURL     string
+	Temporal        Temporal
+	OIDC            OIDC
+	Session         Session
+	RunWeb          bool
+	RunWorker       bool
+	ShutdownTimeout time.Duration
+	LogFormat       string // json or text
+	LogLevel        string
+}
+
+// Temporal says how to reach the Temporal cluster.
+type Temporal struct {
+	Address   string
+	Namespace string
+	TaskQueue string
+	TLS       bool
+	TLSCert   string // client certificate file (mTLS), optional
+	TLSKey    string
+	TLSCA     string // CA bundle file, optional
+	TLSServer string // server name override, optional
+	APIKey    string
+}
+
+// OIDC says which provider signs users in and how its tokens name roles and teams.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Audience     string // expected `aud` of API bearer tokens
+	RolesClaim   string
+	TeamsClaim   string
+	Scopes       []string
+}
+
+// Session bounds how long a browser session lives.
+type Session struct {
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+}
+
+// Getenv is os.Getenv's shape, so tests can pass a map.
+type Getenv func(string) string
+
+// MapEnv adapts a map to Getenv.
+func MapEnv(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+// Defaults returns the settings that have sensible defaults; required ones are empty.
+func Defaults() Config {
+	return Config{
+		ListenAddr: ":8080",
+		Temporal: Temporal{
+			Namespace: "default",
+			TaskQueue: "cop",
+		},
+		OIDC: OIDC{
+			RolesClaim: "roles",
+			TeamsClaim: "teams",
+			Scopes:     []string{"openid", "profile", "email"},
+		},
+		Session: Session{
+			IdleTimeout:     30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour,
+		},
+		RunWeb:          true,
+		RunWorker:       true,
+		ShutdownTimeout: 20 * time.Second,
+		LogFormat:       "json",
+		LogLevel:        "info",
+	}
+}
+
+// FromEnv reads the production configuration. The first problem found is
+// returned as an error whose text is one line naming the setting.
+func FromEnv(getenv Getenv) (Config, error) {
+	c := Defaults()
+	r := reader{getenv: getenv}
+
+	if port := r.opt("PORT"); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("PORT must be a TCP port number (1-65535), got %q", port)
+		}
+		c.ListenAddr = ":" + port
+	}
+	if addr := r.opt("COP_LISTEN_ADDR"); addr != "" {
+		c.ListenAddr = addr
+	}
+	c.DatabaseURL = r.req("DATABASE_URL")
+	c.Temporal.Address = r.req("TEMPORAL_ADDRESS")
+	c.Temporal.Namespace = r.optDefault("TEMPORAL_NAMESPACE", c.Temporal.Namespace)
+	c.Temporal.TaskQueue = r.optDefault("TEMPORAL_TASK_QUEUE", c.Temporal.TaskQueue)
+	c.Temporal.TLS = r.boolean("TEMPORAL_TLS", false)
+	c.Temporal.TLSCert = r.file("TEMPORAL_TLS_CERT")
+	c.Temporal.TLSKey = r.file("TEMPORAL_TLS_KEY")
+	c.Temporal.TLSCA = r.file("TEMPORAL_TLS_CA")
+	c.Temporal.TLSServer = r.opt("TEMPORAL_TLS_SERVER_NAME")
+	c.Temporal.APIKey = r.opt("TEMPORAL_API_KEY")
+	c.OIDC.Issuer = r.absURL("OIDC_ISSUER", true)
+	c.OIDC.ClientID = r.req("OIDC_CLIENT_ID")
+	c.OIDC.ClientSecret = r.req("OIDC_CLIENT_SECRET")
+	c.OIDC.Audience = r.optDefault("OIDC_AUDIENCE", c.OIDC.ClientID)
+	c.OIDC.RolesClaim = r.optDefault("OIDC_ROLES_CLAIM", c.OIDC.RolesClaim)
+	c.OIDC.TeamsClaim = r.optDefault("OIDC_TEAMS_CLAIM", c.OIDC.TeamsClaim)
+	if s := r.opt("OIDC_SCOPES"); s != "" {
+		c.OIDC.Scopes = strings.Fields(strings.ReplaceAll(s, ",", " "))
+	}
+	if pub := r.absURL("PUBLIC_URL", true); pub != "" {
+		c.PublicURL, _ = url.Parse(strings.TrimRight(pub, "/"))
+		if c.PublicURL.Scheme == "http" && !IsLoopback(c.PublicURL.Hostname()) {
+			r.fail("PUBLIC_URL must use https (plain http is allowed only for localhost), got %q", pub)
+		}
+	}
+	c.Session.IdleTimeout = r.duration("COP_SESSION_IDLE_TIMEOUT", c.Session.IdleTimeout)
+	c.Session.AbsoluteTimeout = r.duration("COP_SESSION_ABSOLUTE_TIMEOUT", c.Session.AbsoluteTimeout)
+	c.ShutdownTimeout = r.duration("COP_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	c.LogFormat = r.oneOf("COP_LOG_FORMAT", c.LogFormat, "json", "text")
+	c.LogLevel = r.oneOf("COP_LOG_LEVEL", c.LogLevel, "debug", "info", "warn", "error")
+	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
+
+	if r.err != nil {
+		return c, r.err
+	}
+	if (c.Temporal.TLSCert == "") != (c.Temporal.TLSKey == "") {
+		return c, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	}
+	if c.Session.AbsoluteTimeout < c.Session.IdleTimeout {
+		return c, fmt.Errorf("COP_SESSION_ABSOLUTE_TIMEOUT (%s) must not be shorter than COP_SESSION_IDLE_TIMEOUT (%s)", c.Session.AbsoluteTimeout, c.Session.IdleTimeout)
+	}
+	return c, nil
+}
+
+// reader keeps the first error so FromEnv reads top to bottom.
+type reader struct {
+	getenv Getenv
+	err    error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (r *reader) opt(key string) string { return strings.TrimSpace(r.getenv(key)) }
+
+func (r *reader) optDefault(key, def string) string {
+	if v := r.opt(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) req(key string) string {
+	v := r.opt(key)
+	if v == "" {
+		r.fail("%s is required but not set", key)
+	}
+	return v
+}
+
+func (r *reader) absURL(key string, required bool) string {
+	v := r.opt(key)
+	if v == "" {
+		if required {
+			r.fail("%s is required but not set", key)
+		}
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("%s must be an absolute http(s) URL, got %q", key, v)
+		return ""
+	}
+	return v
+}
+
+func (r *reader) duration(key string, def time.Duration) time.Duration {
+	v := r.opt(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail("%s must be a positive duration such as 30m or 12h, got %q", key, v)
+		return def
+	}
+	return d
+}
+
+func (r *reader) boolean(key string, def bool) bool {
+	v := r.opt(key)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail("%s must be true or false, got %q", key, v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) oneOf(key, def string, allowed ...string) string {
+	v := r.opt(key)
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail("%s must be one of %s, got %q", key, strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (r *reader) file(key string) string {
+	v := r.opt(key)
+	if v == "" {
+		return ""
+	}
+	if _, err := os.Stat(v); err != nil {
+		r.fail("%s names a file that cannot be read: %s", key, v)
+	}
+	return v
+}
+
+// components parses COP_COMPONENTS ("web", "worker" or "web,worker").
+func (r *reader) components(key string) (web, worker bool) {
+	v := r.opt(key)
+	if v == "" {
+		return true, true
+	}
+	for _, part := range strings.Split(v, ",") {
+		switch strings.TrimSpace(part) {
+		case "web":
+			web = true
+		case "worker":
+			worker = true
+		default:
+			r.fail("%s must list web and/or worker, got %q", key, v)
+			return true, true
+		}
+	}
+	return web, worker
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}

@@ -1,0 +1,174 @@
+package devstack
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	tlog "go.temporal.io/server/common/log"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// TemporalOptions configures the embedded Temporal server.
+type TemporalOptions struct {
+	// DBFile persists history in this SQLite file (created with its schema on
+	// first start). Empty means in memory, gone when the process ends.
+	DBFile       string
+	FrontendPort int // 0 picks a free port
+	Namespace    string
+	// LogFile receives the server's own (verbose) log at warn level and
+	// above; empty silences it.
+	LogFile string
+}
+
+// Temporal is the real Temporal server, running inside this process.
+type Temporal struct {
+	server   temporal.Server
+	HostPort string
+}
+
+// StartTemporal assembles the server from Temporal's public packages the way
+// its own temporaltest "lite" server does, but on a SQLite file so cases
+// survive a restart of `cop dev`. Only the frontend port is fixed; the other
+// services use free ephemeral ports.
+func StartTemporal(opt TemporalOptions) (*Temporal, error) {
+	if opt.Namespace == "" {
+		opt.Namespace = "default"
+	}
+	frontend := opt.FrontendPort
+	if frontend == 0 {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		frontend = p
+	}
+	sqlCfg := config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{},
+		DatabaseName:      opt.DBFile,
+	}
+	if opt.DBFile == "" {
+		sqlCfg.ConnectAttributes["mode"] = "memory"
+		sqlCfg.ConnectAttributes["cache"] = "shared"
+		sqlCfg.DatabaseName = "cop-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	} else {
+		sqlCfg.ConnectAttributes["mode"] = "rwc"
+		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["_synchronous"] = "2" // FULL: a committed step survives a crash
+		if err := os.MkdirAll(filepath.Dir(opt.DBFile), 0o755); err != nil {
+			return nil, fmt.Errorf("create Temporal data folder: %w", err)
+		}
+		if _, err := os.Stat(opt.DBFile); os.IsNotExist(err) {
+			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
+				return nil, fmt.Errorf("set up Temporal schema in %s: %w", opt.DBFile, err)
+			}
+		}
+	}
+	ns, err := sqlite.NewNamespaceConfig("active", opt.Namespace, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("configure Temporal namespace: %w", err)
+	}
+	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
+		return nil, fmt.Errorf("create Temporal namespace %q: %w", opt.Namespace, err)
+	}
+
+	cfg, err := serverConfig(sqlCfg, frontend)
+	if err != nil {
+		return nil, err
+	}
+	var logger tlog.Logger = tlog.NewNoopLogger()
+	if opt.LogFile != "" {
+		logger = tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: "warn", Format: "json", OutputFile: opt.LogFile}))
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			// History shards and the namespace cache refresh quickly so a
+			// fresh server is usable within seconds, as in temporaltest.
+			dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key(): true,
+			dynamicconfig.NamespaceCacheRefreshInterval.Key():         time.Second,
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("assemble Temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start Temporal server: %w", err)
+	}
+	return &Temporal{server: srv, HostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))}, nil
+}
+
+// Stop shuts the server down.
+func (t *Temporal) Stop() error { return t.server.Stop() }
+
+func serverConfig(sqlCfg config.SQL, frontend int) (*config.Config, error) {
+	services := map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		grpc, membership := frontend, 0
+		var err error
+		if name != "frontend" {
+			if grpc, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		if membership, err = freePort(); err != nil {
+			return nil, err
+		}
+		services[name] = config.Service{RPC: config.RPC{
+			GRPCPort: grpc, MembershipPort: membership, BindOnIP: "127.0.0.1",
+		}}
+	}
+	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+		},
+		ClusterMetadata: &cluster.Config{
+			EnableGlobalNamespace:    false,
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        "active",
+			CurrentClusterName:       "active",
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: hostPort},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+		}},
+		PublicClient: config.PublicClient{HostPort: hostPort},
+	}, nil
+}
+
+// freePort asks the kernel for an unused loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,34 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+)
+
+// ErrBadCursor means a list cursor was not one this server handed out.
+var ErrBadCursor = errors.New("cursor is not valid: pass the `next` value of a previous page unchanged")
+
+// EncodeCursor packs the sort key of the last item of a page into the opaque
+// `next` value of a list response.
+func EncodeCursor(parts ...string) string {
+	b, _ := json.Marshal(parts)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor unpacks a cursor made by EncodeCursor with n parts. The empty
+// cursor (first page) decodes to n empty strings.
+func DecodeCursor(cursor string, n int) ([]string, error) {
+	if cursor == "" {
+		return make([]string, n), nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	var parts []string
+	if err := json.Unmarshal(b, &parts); err != nil || len(parts) != n {
+		return nil, ErrBadCursor
+	}
+	return parts, nil
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/audit"
+	"cop/platform/store"
+)
+
+// List is the shape of every list response.
+type List[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// me returns the caller as COP sees them: handy to check a token's roles and teams.
+func (s *Server) me(c *fiber.Ctx) error {
+	return c.JSON(principal(c))
+}
+
+// listAudit returns audit rows, newest first, filtered by resource, actor and time.
+func (s *Server) listAudit(c *fiber.Ctx) error {
+	f := audit.Filter{Resource: c.Query("resource"), Actor: c.Query("actor"), Cursor: c.Query("cursor")}
+	var errs []FieldError
+	for _, q := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := c.Query(q.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				errs = append(errs, FieldError{Pointer: "/" + q.name, Message: q.name + " must be an RFC 3339 time such as 2026-11-21T09:00:00Z"})
+			}
+			*q.dst = t
+		}
+	}
+	limit, err := queryLimit(c)
+	if err != nil {
+		errs = append(errs, *err)
+	}
+	if len(errs) > 0 {
+		return problem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
+	}
+	f.Limit = limit
+	rows, next, lerr := audit.List(c.UserContext(), s.deps.Pool, f)
+	if errors.Is(lerr, store.ErrBadCursor) {
+		return problem(c, fiber.StatusBadRequest, lerr.Error(), FieldError{Pointer: "/cursor", Message: lerr.Error()})
+	}
+	if lerr != nil {
+		return lerr
+	}
+	return c.JSON(List[audit.Row]{Items: rows, Next: next})
+}
+
+// queryLimit reads ?limit= (1-500, default 100).
+func queryLimit(c *fiber.Ctx) (int, *FieldError) {
+	v := c.Query("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		return 0, &FieldError{Pointer: "/limit", Message: "limit must be a whole number from 1 to 500"}
+	}
+	return n, nil
+}

@@ -1,0 +1,105 @@
+// Package web is COP's HTTP front: the /api/v1 JSON API, the browser sign-in
+// routes and pages, and the operations endpoints. Every route goes through
+// one middleware chain: request id, metrics and logging, security headers,
+// authentication, the permission table, and the audit safety net.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"cop/platform/auth"
+	"cop/ui"
+)
+
+// BodyLimit is the largest request body accepted.
+const BodyLimit = 8 << 20
+
+// Deps are the services the web tier uses.
+type Deps struct {
+	Pool      *pgxpool.Pool
+	Auth      *auth.Authenticator
+	Temporal  client.Client
+	PublicURL *url.URL
+	Log       *slog.Logger
+}
+
+// Server is the configured Fiber application.
+type Server struct {
+	app     *fiber.App
+	deps    Deps
+	log     *slog.Logger
+	perms   auth.Table
+	metrics *metrics
+	openapi []byte
+	pages   *ui.Pages
+	cookies cookiePolicy
+	// formAction lets page forms post to COP and redirect to the sign-in provider.
+	formAction string
+}
+
+// New builds the application with every route registered.
+func New(d Deps) (*Server, error) {
+	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New()}
+	s.cookies = newCookiePolicy(d.PublicURL)
+	s.formAction = origin(d.Auth.Issuer())
+	doc, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	s.openapi = doc
+	s.app = fiber.New(fiber.Config{
+		AppName:               "cop",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.auditSafetyNet)
+	s.routes()
+	return s, nil
+}
+
+// App exposes the Fiber application (tests drive it in-process).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// routes registers every route. Each goes through route(), which puts the
+// permission check from the table in front of the handler.
+func (s *Server) routes() {
+	s.route(fiber.MethodGet, "/healthz", s.healthz)
+	s.route(fiber.MethodGet, "/readyz", s.readyz)
+	s.route(fiber.MethodGet, "/metrics", s.metrics.handler())
+	s.route(fiber.MethodGet, "/api/v1/openapi.json", s.openAPI)
+
+	s.route(fiber.MethodGet, "/login", s.login)
+	s.route(fiber.MethodGet, "/auth/callback", s.callback)
+	s.route(fiber.MethodPost, "/logout", s.logout)
+	s.route(fiber.MethodGet, "/signed-out", s.signedOut)
+	s.route(fiber.MethodGet, "/", s.home)
+
+	s.route(fiber.MethodGet, "/api/v1/me", s.me)
+	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)
+}
+
+// route registers a handler behind the permission check for its pattern.
+// Fiber also answers HEAD for GET routes, through the same check.
+func (s *Server) route(method, path string, h fiber.Handler) {
+	rule, ok := s.perms.Lookup(method, path)
+	s.app.Add(method, path, s.authorize(rule, ok), h)
+}

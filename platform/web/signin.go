@@ -1,0 +1,146 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/store"
+	"cop/ui"
+)
+
+// cookiePolicy names and flags COP's cookies. They are Secure except when
+// COP is served over plain HTTP on localhost (the config refuses plain HTTP
+// anywhere else); the session cookie then uses the __Host- prefix.
+type cookiePolicy struct {
+	secure  bool
+	session string
+	login   string
+}
+
+func newCookiePolicy(public *url.URL) cookiePolicy {
+	if public.Scheme == "https" {
+		return cookiePolicy{secure: true, session: "__Host-cop_session", login: "__Host-cop_login"}
+	}
+	return cookiePolicy{session: "cop_session", login: "cop_login"}
+}
+
+func (s *Server) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.Duration) {
+	c.Cookie(&fiber.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: int(maxAge.Seconds()),
+		HTTPOnly: true, Secure: s.cookies.secure, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+func (s *Server) clearCookie(c *fiber.Ctx, name, path string) {
+	c.Cookie(&fiber.Cookie{
+		Name: name, Value: "", Path: path, MaxAge: -1, Expires: time.Unix(0, 0),
+		HTTPOnly: true, Secure: s.cookies.secure, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// login starts the authorization code flow: the state travels in a cookie
+// bound to this browser, nonce and PKCE verifier stay on the server.
+func (s *Server) login(c *fiber.Ctx) error {
+	returnTo := auth.SafeReturnTo(c.Query("return_to", "/"))
+	if principal(c) != nil && session(c) != nil {
+		return c.Redirect(returnTo, fiber.StatusSeeOther)
+	}
+	redirect, state, err := s.deps.Auth.BeginLogin(c.UserContext(), returnTo)
+	if err != nil {
+		s.log.Error("cannot start sign-in", "request_id", requestID(c), "err", err)
+		return s.page(c, fiber.StatusServiceUnavailable, "error", ui.ErrorData{
+			Title: "Sign-in is unavailable", Detail: "The sign-in service cannot be reached. Try again in a few minutes."})
+	}
+	s.setCookie(c, s.cookies.login, state, "/auth/callback", 15*time.Minute)
+	return c.Redirect(redirect, fiber.StatusSeeOther)
+}
+
+// callback completes a sign-in, creates the session and audits it in one
+// transaction, and returns the browser to where it was going.
+func (s *Server) callback(c *fiber.Ctx) error {
+	markAudited(c)
+	ctx := c.UserContext()
+	refuse := func(reason string) error {
+		_ = audit.Record(ctx, s.deps.Pool, who(c).Entry("auth.login", "session", audit.Rejected, map[string]any{"reason": reason}))
+		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "Sign-in could not be completed", Detail: reason, SignIn: true})
+	}
+	if e := c.Query("error"); e != "" {
+		return refuse("the sign-in provider answered: " + e + " " + c.Query("error_description"))
+	}
+	login, err := s.deps.Auth.FinishLogin(ctx, c.Cookies(s.cookies.login), c.Query("state"), c.Query("code"))
+	s.clearCookie(c, s.cookies.login, "/auth/callback")
+	var le *auth.LoginError
+	if errors.As(err, &le) {
+		return refuse(le.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	var token string
+	err = store.InTx(ctx, s.deps.Pool, func(tx pgx.Tx) error {
+		if token, err = s.deps.Auth.CreateSession(ctx, tx, login); err != nil {
+			return err
+		}
+		w := audit.Who{Actor: login.Principal.Subject, RequestID: requestID(c)}
+		return audit.Record(ctx, tx, w.Entry("auth.login", "session", audit.OK,
+			map[string]any{"roles": login.Principal.Roles, "teams": login.Principal.Teams}))
+	})
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, s.cookies.session, token, "/", 0)
+	return c.Redirect(login.ReturnTo, fiber.StatusSeeOther)
+}
+
+// logout ends the browser session (the form must carry the session's CSRF
+// token) and sends the browser to the provider to end its session too.
+func (s *Server) logout(c *fiber.Ctx) error {
+	sess := session(c)
+	if sess == nil {
+		return problem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
+	}
+	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
+		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
+			Detail: "The form was out of date. Go back, reload the page and try again."})
+	}
+	markAudited(c)
+	next, err := s.deps.Auth.Logout(c.UserContext(), sess, c.Cookies(s.cookies.session), s.deps.PublicURL.String()+"/signed-out")
+	outcome := audit.OK
+	if err != nil {
+		outcome = audit.Failed
+	}
+	_ = audit.Record(c.UserContext(), s.deps.Pool, who(c).Entry("auth.logout", "session", outcome, nil))
+	if err != nil {
+		return err
+	}
+	s.clearCookie(c, s.cookies.session, "/")
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// signedOut confirms sign-out.
+func (s *Server) signedOut(c *fiber.Ctx) error {
+	return s.page(c, fiber.StatusOK, "signed-out", nil)
+}
+
+// home is the signed-in landing page (the task list arrives with the UI issue).
+func (s *Server) home(c *fiber.Ctx) error {
+	d := ui.HomeData{Principal: principal(c)}
+	if sess := session(c); sess != nil {
+		d.CSRF = sess.CSRF
+	}
+	return s.page(c, fiber.StatusOK, "home", d)
+}
+
+// page renders a server-side page.
+func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return s.pages.Render(c, name, data)
+}
