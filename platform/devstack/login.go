@@ -50,6 +50,12 @@ var errStop = errors.New("stop at callback")
 // authorization code grant with PKCE: authorize, the login page, the
 // redirect to redirectURI (not followed), and the code exchange.
 func Token(ctx context.Context, issuer, redirectURI, username, password string) (*oauth2.Token, error) {
+	return TokenForClient(ctx, DevClientID, issuer, redirectURI, username, password)
+}
+
+// TokenForClient is Token for another registered client (its tokens carry
+// that client's audience).
+func TokenForClient(ctx context.Context, clientID, issuer, redirectURI, username, password string) (*oauth2.Token, error) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if strings.HasPrefix(req.URL.String(), redirectURI) {
@@ -63,7 +69,7 @@ func Token(ctx context.Context, issuer, redirectURI, username, password string) 
 		return nil, fmt.Errorf("reach the development OpenID provider at %s (is `cop dev` running?): %w", issuer, err)
 	}
 	cfg := &oauth2.Config{
-		ClientID: DevClientID, ClientSecret: DevClientSecret,
+		ClientID: clientID, ClientSecret: DevClientSecret,
 		Endpoint: provider.Endpoint(), RedirectURL: redirectURI,
 		Scopes: []string{oidc.ScopeOpenID, "profile", "email"},
 	}

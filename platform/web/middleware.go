@@ -33,17 +33,28 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 func (s *Server) requestID(c *fiber.Ctx) error {
 	id := c.Get(fiber.HeaderXRequestID)
 	if !requestIDPattern.MatchString(id) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = newRequestID()
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
 	return c.Next()
 }
 
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// requestID is the request's id; requests the server refuses before the
+// middleware runs (an oversized body) get one here.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(localRequestID).(string)
+	if id, ok := c.Locals(localRequestID).(string); ok {
+		return id
+	}
+	id := newRequestID()
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
 	return id
 }
 

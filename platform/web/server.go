@@ -5,7 +5,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/url"
@@ -64,6 +66,7 @@ func New(d Deps) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
+		JSONEncoder:           marshalJSON,
 	})
 	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.auditSafetyNet)
 	s.routes()
@@ -102,4 +105,16 @@ func (s *Server) routes() {
 func (s *Server) route(method, path string, h fiber.Handler) {
 	rule, ok := s.perms.Lookup(method, path)
 	s.app.Add(method, path, s.authorize(rule, ok), h)
+}
+
+// marshalJSON is encoding/json without HTML escaping, so problem details
+// read "<token>" rather than "\u003ctoken\u003e". Pages never embed API JSON.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -1,0 +1,102 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":       "postgres://cop@db/cop",
+		"TEMPORAL_ADDRESS":   "temporal:7233",
+		"OIDC_ISSUER":        "https://login.example.gov.uk/realms/cop",
+		"OIDC_CLIENT_ID":     "cop",
+		"OIDC_CLIENT_SECRET": "s3cret",
+		"PUBLIC_URL":         "https://cop.example.gov.uk/",
+	}
+}
+
+func TestFromEnvReadsAValidConfiguration(t *testing.T) {
+	env := validEnv()
+	env["PORT"] = "9090"
+	env["OIDC_ROLES_CLAIM"] = "realm_access.roles"
+	env["COP_COMPONENTS"] = "worker"
+	env["COP_SESSION_IDLE_TIMEOUT"] = "15m"
+	c, err := FromEnv(MapEnv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != ":9090" || c.PublicURL.String() != "https://cop.example.gov.uk" {
+		t.Errorf("listen %q public %q", c.ListenAddr, c.PublicURL)
+	}
+	if c.OIDC.Audience != "cop" {
+		t.Errorf("audience defaults to the client id, got %q", c.OIDC.Audience)
+	}
+	if c.OIDC.RolesClaim != "realm_access.roles" || c.OIDC.TeamsClaim != "teams" {
+		t.Errorf("claims %q %q", c.OIDC.RolesClaim, c.OIDC.TeamsClaim)
+	}
+	if c.RunWeb || !c.RunWorker {
+		t.Errorf("COP_COMPONENTS=worker gave web=%v worker=%v", c.RunWeb, c.RunWorker)
+	}
+	if c.Session.IdleTimeout != 15*time.Minute || c.Temporal.Namespace != "default" {
+		t.Errorf("idle %s namespace %q", c.Session.IdleTimeout, c.Temporal.Namespace)
+	}
+}
+
+// Each bad setting stops start-up with one line that names it.
+func TestFromEnvNamesTheBadSetting(t *testing.T) {
+	cases := []struct {
+		change map[string]string
+		want   string
+	}{
+		{map[string]string{"DATABASE_URL": ""}, "DATABASE_URL is required"},
+		{map[string]string{"TEMPORAL_ADDRESS": ""}, "TEMPORAL_ADDRESS is required"},
+		{map[string]string{"OIDC_ISSUER": ""}, "OIDC_ISSUER is required"},
+		{map[string]string{"OIDC_ISSUER": "login.example"}, "OIDC_ISSUER must be an absolute http(s) URL"},
+		{map[string]string{"OIDC_CLIENT_ID": " "}, "OIDC_CLIENT_ID is required"},
+		{map[string]string{"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET is required"},
+		{map[string]string{"PUBLIC_URL": ""}, "PUBLIC_URL is required"},
+		{map[string]string{"PUBLIC_URL": "http://cop.example.gov.uk"}, "PUBLIC_URL must use https"},
+		{map[string]string{"PORT": "eighty"}, "PORT must be a TCP port number"},
+		{map[string]string{"PORT": "70000"}, "PORT must be a TCP port number"},
+		{map[string]string{"TEMPORAL_TLS": "maybe"}, "TEMPORAL_TLS must be true or false"},
+		{map[string]string{"TEMPORAL_TLS_CA": "/no/such/ca.pem"}, "TEMPORAL_TLS_CA names a file that cannot be read"},
+		{map[string]string{"COP_SESSION_IDLE_TIMEOUT": "soon"}, "COP_SESSION_IDLE_TIMEOUT must be a positive duration"},
+		{map[string]string{"COP_SESSION_IDLE_TIMEOUT": "24h"}, "COP_SESSION_ABSOLUTE_TIMEOUT (12h0m0s) must not be shorter"},
+		{map[string]string{"COP_LOG_FORMAT": "xml"}, "COP_LOG_FORMAT must be one of json, text"},
+		{map[string]string{"COP_COMPONENTS": "web,cron"}, "COP_COMPONENTS must list web and/or worker"},
+	}
+	for _, tc := range cases {
+		env := validEnv()
+		for k, v := range tc.change {
+			env[k] = v
+		}
+		_, err := FromEnv(MapEnv(env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error containing %q", tc.change, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error spans lines: %q", tc.change, err)
+		}
+	}
+}
+
+func TestTLSCertAndKeyGoTogether(t *testing.T) {
+	env := validEnv()
+	f, _ := os.CreateTemp(t.TempDir(), "cert")
+	env["TEMPORAL_TLS_CERT"] = f.Name()
+	if _, err := FromEnv(MapEnv(env)); err == nil || !strings.Contains(err.Error(), "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPlainHTTPIsAllowedOnLocalhost(t *testing.T) {
+	env := validEnv()
+	env["PUBLIC_URL"] = "http://localhost:8080"
+	if _, err := FromEnv(MapEnv(env)); err != nil {
+		t.Fatal(err)
+	}
+}

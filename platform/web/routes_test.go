@@ -1,0 +1,367 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"go.temporal.io/sdk/client"
+
+	"cop/platform/testenv"
+)
+
+// routes lists the registered routes as "METHOD /pattern", HEAD folded into GET.
+func routes(s *Server) []string {
+	seen := map[string]bool{}
+	for _, r := range s.App().GetRoutes(true) {
+		m := r.Method
+		if m == fiber.MethodHead {
+			m = fiber.MethodGet
+		}
+		seen[m+" "+r.Path] = true
+	}
+	var out []string
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var param = regexp.MustCompile(`:(\w+)`)
+
+// Every route has an entry in the permission table, every entry names a
+// route, and every route that is not public refuses a caller with no
+// credentials: 401 for the API, a redirect to sign-in for pages.
+func TestEveryRouteHasAPermission(t *testing.T) {
+	e := newEnv(t)
+	registered := routes(e.srv)
+	if len(registered) < 10 {
+		t.Fatalf("only %d routes found: %v", len(registered), registered)
+	}
+	for _, key := range registered {
+		if _, ok := permissions[key]; !ok {
+			t.Errorf("%s has no entry in the permission table", key)
+		}
+	}
+	for key := range permissions {
+		if !contains(registered, key) {
+			t.Errorf("permission entry %q names no route", key)
+		}
+	}
+	for _, key := range registered {
+		if permissions[key].Public {
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		resp, body := e.do(nil, method, param.ReplaceAllString(path, "x"), "", nil)
+		switch {
+		case strings.HasPrefix(path, "/api/") || method != "GET":
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s without credentials: %d %s", key, resp.StatusCode, body)
+			}
+		default:
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+				t.Errorf("page %s without credentials: %d %s", key, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+	}
+}
+
+// A route registered without a table entry is refused to everybody, admins included.
+func TestUnlistedRouteIsDenied(t *testing.T) {
+	e := newEnv(t)
+	e.srv.route(fiber.MethodGet, "/api/v1/not-in-the-table", func(c *fiber.Ctx) error { return c.SendString("leaked") })
+	resp, body := e.do(nil, "GET", "/api/v1/not-in-the-table", e.token("admin"), nil)
+	p := problemOf(t, resp, body, http.StatusForbidden)
+	if !strings.Contains(p.Detail, "no entry in the permission table") || strings.Contains(body, "leaked") {
+		t.Errorf("got %s", body)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// openAPIDoc is the served OpenAPI document, decoded.
+func openAPIDoc(t *testing.T, e *env) map[string]any {
+	resp, body := e.do(nil, "GET", "/api/v1/openapi.json", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi.json: %d", resp.StatusCode)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// The OpenAPI document describes exactly the routes that exist.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	e := newEnv(t)
+	doc := openAPIDoc(t, e)
+	if doc["openapi"] != "3.1.0" {
+		t.Errorf("openapi version %v", doc["openapi"])
+	}
+	paths := doc["paths"].(map[string]any)
+	documented := map[string]bool{}
+	for p, ops := range paths {
+		for m := range ops.(map[string]any) {
+			if m != "parameters" {
+				documented[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+	}
+	for _, key := range routes(e.srv) {
+		method, path, _ := strings.Cut(key, " ")
+		openPath := param.ReplaceAllString(path, "{$1}")
+		if !documented[method+" "+openPath] {
+			t.Errorf("%s is not in openapi.yaml", key)
+		}
+		delete(documented, method+" "+openPath)
+	}
+	for k := range documented {
+		t.Errorf("openapi.yaml documents %s, which is not a route", k)
+	}
+}
+
+// responseSchema compiles the schema the document gives for a response.
+func responseSchema(t *testing.T, doc map[string]any, path, method string, status int, contentType string) *jsonschema.Schema {
+	t.Helper()
+	raw, _ := json.Marshal(doc)
+	resp := doc["paths"].(map[string]any)[path].(map[string]any)[method].(map[string]any)["responses"].(map[string]any)[fmt.Sprint(status)].(map[string]any)
+	pointer := "#/paths/" + escape(path) + "/" + method + "/responses/" + fmt.Sprint(status)
+	if ref, ok := resp["$ref"].(string); ok {
+		pointer = ref
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	if err := c.AddResource("openapi.json", bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("openapi.json" + pointer + "/content/" + escape(contentType) + "/schema")
+	if err != nil {
+		t.Fatalf("compile response schema of %s %s %d: %v", method, path, status, err)
+	}
+	return s
+}
+
+func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
+
+func validate(t *testing.T, s *jsonschema.Schema, body string) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	if err := s.Validate(v); err != nil {
+		t.Errorf("response does not match the OpenAPI document: %v\n%s", err, body)
+	}
+}
+
+// Responses match the schemas the OpenAPI document promises.
+func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
+	e := newEnv(t)
+	doc := openAPIDoc(t, e)
+	admin := e.token("admin")
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+
+	_, body := e.do(nil, "GET", "/healthz", "", nil)
+	validate(t, responseSchema(t, doc, "/healthz", "get", 200, "application/json"), body)
+	_, body = e.do(nil, "GET", "/readyz", "", nil)
+	validate(t, responseSchema(t, doc, "/readyz", "get", 200, "application/json"), body)
+	_, body = e.do(nil, "GET", "/api/v1/me", admin, nil)
+	validate(t, responseSchema(t, doc, "/api/v1/me", "get", 200, "application/json"), body)
+	_, body = e.do(nil, "GET", "/api/v1/me", "", nil)
+	validate(t, responseSchema(t, doc, "/api/v1/me", "get", 401, "application/problem+json"), body)
+	_, body = e.do(nil, "GET", "/api/v1/audit", admin, nil)
+	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 200, "application/json"), body)
+	_, body = e.do(nil, "GET", "/api/v1/audit?limit=0", admin, nil)
+	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 400, "application/problem+json"), body)
+	_, body = e.do(nil, "GET", "/api/v1/audit", e.token("officer"), nil)
+	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 403, "application/problem+json"), body)
+}
+
+func TestReadinessNamesEachDependency(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.do(nil, "GET", "/readyz", "", nil)
+	if resp.StatusCode != 200 || body != `{"checks":{"oidc":{"status":"ok"},"postgresql":{"status":"ok"},"temporal":{"status":"ok"}},"status":"ok"}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if err := e.op.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.do(nil, "GET", "/readyz", "", nil)
+	var r struct {
+		Status string
+		Checks map[string]Check
+	}
+	_ = json.Unmarshal([]byte(body), &r)
+	if resp.StatusCode != http.StatusServiceUnavailable || r.Status != "failing" || r.Checks["oidc"].Status != "failing" ||
+		r.Checks["oidc"].Error == "" || r.Checks["postgresql"].Status != "ok" || r.Checks["temporal"].Status != "ok" {
+		t.Fatalf("with the provider down: %d %s", resp.StatusCode, body)
+	}
+
+	// Temporal unreachable and the database pool closed.
+	port, _ := testenv.FreePort()
+	dead, err := client.NewLazyClient(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnv(t, func(o *envOption) { o.temporal = dead })
+	e2.pool.Close()
+	resp, body = e2.do(nil, "GET", "/readyz", "", nil)
+	_ = json.Unmarshal([]byte(body), &r)
+	if resp.StatusCode != http.StatusServiceUnavailable || r.Checks["temporal"].Status != "failing" ||
+		r.Checks["postgresql"].Status != "failing" || r.Checks["oidc"].Status != "ok" {
+		t.Fatalf("with Temporal and PostgreSQL down: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e2.do(nil, "GET", "/healthz", "", nil); resp.StatusCode != 200 {
+		t.Errorf("healthz answered %d while dependencies are down", resp.StatusCode)
+	}
+}
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.do(nil, "GET", "/api/v1/me", "", nil)
+	}
+	e.do(nil, "GET", "/no/such/thing", "", nil)
+	_, body := e.do(nil, "GET", "/metrics", "", nil)
+	for _, want := range []string{
+		`cop_http_requests_total{method="GET",route="GET /api/v1/me",status="401"} 3`,
+		`cop_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`cop_http_request_duration_seconds_count{method="GET",route="GET /api/v1/me"} 3`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestRequestIDsAndErrors(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.do(nil, "GET", "/api/v1/me", "", nil, "X-Request-Id", "trace-abc.123")
+	if resp.Header.Get("X-Request-Id") != "trace-abc.123" || problemOf(t, resp, body, 401).RequestID != "trace-abc.123" {
+		t.Errorf("request id not carried: %s", body)
+	}
+	resp, _ = e.do(nil, "GET", "/healthz", "", nil, "X-Request-Id", "<script>")
+	if id := resp.Header.Get("X-Request-Id"); id == "<script>" || len(id) != 24 {
+		t.Errorf("unsafe request id kept or not replaced: %q", id)
+	}
+	resp, body = e.do(nil, "GET", "/api/v1/nothing-here", "", nil)
+	if p := problemOf(t, resp, body, 404); !strings.Contains(p.Detail, "/api/v1/nothing-here") {
+		t.Errorf("404 detail %q", p.Detail)
+	}
+	resp, body = e.do(nil, "GET", "/nothing-here", "", nil, "Accept", "text/html")
+	if resp.StatusCode != 404 || !strings.Contains(body, "<h1>Not Found</h1>") {
+		t.Errorf("page 404: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(nil, "DELETE", "/api/v1/me", e.token("officer"), nil)
+	problemOf(t, resp, body, http.StatusMethodNotAllowed)
+	resp, _ = e.do(nil, "GET", "/healthz", "", nil)
+	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("missing %s", h)
+		}
+	}
+}
+
+// A body over the limit is refused from its declared length, before it is read.
+func TestOversizedBodyIsRefused(t *testing.T) {
+	e := newEnv(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", BodyLimit+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	p := problemOf(t, resp, string(body), http.StatusRequestEntityTooLarge)
+	if !strings.Contains(p.Detail, "larger than the server accepts") {
+		t.Errorf("detail %q", p.Detail)
+	}
+}
+
+// State-changing requests leave an audit row even when refused.
+func TestRefusedChangesAreAudited(t *testing.T) {
+	e := newEnv(t)
+	e.do(nil, "POST", "/logout", "", nil, "X-Request-Id", "refused-1")
+	e.do(nil, "POST", "/api/v1/no-such-route", e.token("author"), strings.NewReader("{}"), "X-Request-Id", "refused-2")
+	e.do(nil, "POST", "/logout", e.token("author"), nil, "X-Request-Id", "refused-3")
+	var got []string
+	for _, r := range e.auditRows() {
+		got = append(got, fmt.Sprintf("%s %s %s %s %v", r.RequestID, r.Actor, r.Action, r.Outcome, string(r.Detail)))
+	}
+	want := []string{
+		`refused-1 anonymous http.POST /logout denied {"status": 401}`,
+		`refused-2 dev-author http.unmatched rejected {"status": 404}`,
+		`refused-3 dev-author http.POST /logout rejected {"status": 400}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(e.browser(), "officer").Body.Close()
+	e.signIn(e.browser(), "author").Body.Close()
+	admin := e.token("admin")
+	resp, body := e.do(nil, "GET", "/api/v1/audit?actor=dev-officer", admin, nil)
+	var page struct {
+		Items []struct{ Actor, Action, Outcome string }
+		Next  string
+	}
+	_ = json.Unmarshal([]byte(body), &page)
+	if resp.StatusCode != 200 || len(page.Items) != 1 || page.Items[0].Action != "auth.login" || page.Items[0].Actor != "dev-officer" {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(nil, "GET", "/api/v1/audit?resource=session&limit=1", admin, nil)
+	_ = json.Unmarshal([]byte(body), &page)
+	if len(page.Items) != 1 || page.Next == "" {
+		t.Fatalf("paging: %s", body)
+	}
+	_, body = e.do(nil, "GET", "/api/v1/audit?resource=session&limit=1&cursor="+page.Next, admin, nil)
+	page.Next = ""
+	_ = json.Unmarshal([]byte(body), &page)
+	if len(page.Items) != 1 || page.Next != "" || page.Items[0].Actor != "dev-officer" {
+		t.Fatalf("second page: %s", body)
+	}
+	resp, body = e.do(nil, "GET", "/api/v1/audit?from=yesterday&limit=9000&cursor=zz", admin, nil)
+	p := problemOf(t, resp, body, 400)
+	var pointers []string
+	for _, fe := range p.Errors {
+		pointers = append(pointers, fe.Pointer)
+	}
+	if strings.Join(pointers, ",") != "/from,/limit" {
+		t.Errorf("errors %+v", p.Errors)
+	}
+	resp, body = e.do(nil, "GET", "/api/v1/audit?cursor=zz", admin, nil)
+	if p := problemOf(t, resp, body, 400); len(p.Errors) != 1 || p.Errors[0].Pointer != "/cursor" {
+		t.Errorf("bad cursor: %s", body)
+	}
+}

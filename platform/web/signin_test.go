@@ -1,0 +1,203 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"cop/platform/devstack"
+)
+
+// A person signs in through the real provider: /login redirects to the
+// provider, its login page takes the password, the callback creates a
+// server-side session, and the person lands on the page they asked for.
+func TestBrowserSignInSessionAndSignOut(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+
+	// Stop at the callback's answer to inspect the session cookie it sets.
+	stopAtHome := *b
+	stopAtHome.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/" && strings.HasPrefix(via[len(via)-1].URL.Path, "/auth/callback") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp := e.signIn(&stopAtHome, "officer")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("callback answered %s → %q", resp.Status, resp.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "cop_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" || session.Secure {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, not Secure on plain-HTTP localhost", session)
+	}
+
+	home, body := e.do(b, "GET", "/", "", nil)
+	if home.StatusCode != 200 || !strings.Contains(body, "Signed in as Olu Officer") || !strings.Contains(body, "heathrow-t5") {
+		t.Fatalf("home page %d: %s", home.StatusCode, body)
+	}
+	_, me := e.do(b, "GET", "/api/v1/me", "", nil)
+	var p struct {
+		Sub   string   `json:"sub"`
+		Roles []string `json:"roles"`
+		Via   string   `json:"via"`
+	}
+	_ = json.Unmarshal([]byte(me), &p)
+	if p.Sub != "dev-officer" || p.Via != "session" || len(p.Roles) != 1 || p.Roles[0] != "officer" {
+		t.Fatalf("me: %s", me)
+	}
+	var sessions int
+	_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE subject = 'dev-officer'`).Scan(&sessions)
+	if sessions != 1 {
+		t.Fatalf("%d sessions stored", sessions)
+	}
+
+	// Sign-out needs the session's CSRF token.
+	resp, body = e.do(b, "POST", "/logout", "", strings.NewReader("csrf=forged"), "Content-Type", "application/x-www-form-urlencoded")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Sign-out was refused") {
+		t.Fatalf("forged CSRF: %d %s", resp.StatusCode, body)
+	}
+	csrf := csrfField.FindStringSubmatch(e.mustGet(b, "/"))[1]
+	resp, body = e.do(b, "POST", "/logout", "", strings.NewReader("csrf="+url.QueryEscape(csrf)), "Content-Type", "application/x-www-form-urlencoded")
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/signed-out" || !strings.Contains(body, "You have signed out") {
+		t.Fatalf("sign-out ended at %s %d: %s", resp.Request.URL, resp.StatusCode, body)
+	}
+	resp, _ = e.do(b, "GET", "/api/v1/me", "", nil)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after sign-out /api/v1/me answered %d", resp.StatusCode)
+	}
+
+	var actions []string
+	for _, r := range e.auditRows() {
+		actions = append(actions, r.Actor+" "+r.Action+" "+r.Outcome)
+	}
+	want := "dev-officer auth.login ok|dev-officer http.POST /logout denied|dev-officer auth.logout ok"
+	if strings.Join(actions, "|") != want {
+		t.Errorf("audit trail:\n%s\nwant\n%s", strings.Join(actions, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+}
+
+func (e *env) mustGet(c *http.Client, path string) string {
+	e.t.Helper()
+	resp, body := e.do(c, "GET", path, "", nil)
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	return body
+}
+
+func TestPagesSendSignedOutVisitorsToLogin(t *testing.T) {
+	e := newEnv(t)
+	resp, _ := e.do(nil, "GET", "/?tab=mine", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?return_to=%2F%3Ftab%3Dmine" {
+		t.Fatalf("%d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// …and back to that page after signing in.
+	b := e.browser()
+	resp, err := devstack.SignIn(context.Background(), b, e.base+"/login?return_to=%2F%3Ftab%3Dmine", "officer", devstack.DevPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.RequestURI() != "/?tab=mine" {
+		t.Errorf("landed on %s", resp.Request.URL)
+	}
+	// An off-site return_to is ignored.
+	resp, _ = e.do(e.browser(), "GET", "/login?return_to=https://evil.example/", "", nil)
+	if resp.Request.URL.Host == "evil.example" {
+		t.Error("followed an off-site return_to")
+	}
+}
+
+func TestTamperedSessionCookieIsRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	e.signIn(b, "supervisor").Body.Close()
+	u, _ := url.Parse(e.base)
+	cookies := b.Jar.Cookies(u)
+	for _, c := range cookies {
+		if c.Name == "cop_session" {
+			c.Value = c.Value[:len(c.Value)-2] + "xx"
+		}
+	}
+	b.Jar.SetCookies(u, cookies)
+	resp, body := e.do(b, "GET", "/api/v1/me", "", nil)
+	p := problemOf(t, resp, body, http.StatusUnauthorized)
+	if !strings.Contains(p.Detail, "session has ended or is not valid") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	resp, _ = e.do(noRedirectsWithJar(b), "GET", "/", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("tampered cookie on a page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func noRedirectsWithJar(b *http.Client) *http.Client {
+	c := noRedirects()
+	c.Jar = b.Jar
+	return c
+}
+
+// The callback refuses a state that does not match the browser's cookie, a
+// missing cookie, and a replayed callback.
+func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
+	e := newEnv(t)
+	b := noRedirectsWithJar(e.browser())
+	resp, _ := e.do(b, "GET", "/login", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), e.op.Issuer) {
+		t.Fatalf("/login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := e.do(b, "GET", "/auth/callback?state=forged&code=abc", "", nil, "Accept", "text/html")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "state mismatch") {
+		t.Fatalf("wrong state: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(nil, "GET", "/auth/callback?state=forged&code=abc", "", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "state mismatch") {
+		t.Fatalf("no cookie: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(nil, "GET", "/auth/callback?error=access_denied&error_description=user+cancelled", "", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "access_denied") {
+		t.Fatalf("provider error: %d %s", resp.StatusCode, body)
+	}
+
+	// Capture a genuine callback URL, let COP use it, then replay it.
+	var callback string
+	c := e.browser()
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/auth/callback" {
+			callback = req.URL.String()
+		}
+		return nil
+	}
+	e.signIn(c, "officer").Body.Close()
+	if callback == "" {
+		t.Fatal("no callback seen")
+	}
+	req, _ := http.NewRequest("GET", callback, nil)
+	replay, err := noRedirectsWithJar(c).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay.Body.Close()
+	if replay.StatusCode != http.StatusBadRequest {
+		t.Fatalf("replayed callback answered %d", replay.StatusCode)
+	}
+	rejected := 0
+	for _, r := range e.auditRows() {
+		if r.Action == "auth.login" && r.Outcome == "rejected" {
+			rejected++
+		}
+	}
+	if rejected != 4 {
+		t.Errorf("%d refused sign-ins audited, want 4", rejected)
+	}
+}
