@@ -1,0 +1,332 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"cop/platform/devstack"
+	"cop/platform/testenv"
+	"cop/platform/testenv/temporalenv"
+	"cop/workflows/engine"
+)
+
+func TestMain(m *testing.M) {
+	defer temporalenv.Stop()
+	testenv.Main(m)
+}
+
+// copBinary builds bin/cop once per test binary, as `make build` does.
+var copBinary = func() func(t *testing.T) string {
+	var path string
+	return func(t *testing.T) string {
+		t.Helper()
+		if path != "" {
+			return path
+		}
+		dir, _ := os.MkdirTemp("", "copbin-")
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "cop"), "cop").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		path = filepath.Join(dir, "cop")
+		return path
+	}
+}()
+
+func freePort(t *testing.T) int {
+	p, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// devRun is one `cop dev` process.
+type devRun struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	base   string
+	env    []string
+	data   string
+}
+
+func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
+	d, err := os.MkdirTemp("/tmp", "copcli-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(d, 0o755)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	ports = map[string]int{}
+	for _, k := range []string{"PORT", "TEMPORAL_PORT", "COP_DEV_OIDC_PORT", "COP_DEV_PG_PORT"} {
+		ports[k] = freePort(t)
+		env = append(env, fmt.Sprintf("%s=%d", k, ports[k]))
+	}
+	data = filepath.Join(d, "data")
+	env = append(env, "COP_DATA_DIR="+data)
+	return append(os.Environ(), env...), data, ports
+}
+
+func startDev(t *testing.T, env []string, data string, port int) *devRun {
+	t.Helper()
+	r := &devRun{stderr: &bytes.Buffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env, data: data}
+	r.cmd = exec.Command(copBinary(t), "dev")
+	r.cmd.Env = env
+	r.cmd.Stderr = r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	return r
+}
+
+// waitReady polls /readyz until all three components answer ok.
+func (r *devRun) waitReady(t *testing.T, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < within {
+		resp, err := http.Get(r.base + "/readyz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && strings.Contains(string(body), `"status":"ok"`) {
+				return time.Since(start)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("cop dev not ready within %s; stderr:\n%s", within, r.stderr)
+	return 0
+}
+
+// stop sends Ctrl-C and waits for a clean exit.
+func (r *devRun) stop(t *testing.T) {
+	t.Helper()
+	_ = r.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("cop dev exited with %v after Ctrl-C; stderr:\n%s", err, r.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("cop dev did not stop within 60s of Ctrl-C")
+	}
+}
+
+func (r *devRun) cop(t *testing.T, args ...string) (string, error) {
+	cmd := exec.Command(copBinary(t), args...)
+	cmd.Env = r.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return errb.String(), err
+	}
+	return out.String(), nil
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// processesUsing lists live processes whose command line mentions dir.
+func processesUsing(dir string) []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if bytes.Contains(cmdline, []byte(dir)) {
+			out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// The whole local platform as a new user meets it: start, readiness of all
+// three components, a token from the dev provider, an authenticated
+// request, the worker running a workflow, Ctrl-C leaving nothing behind, and
+// a second start that keeps the data.
+func TestDevEndToEnd(t *testing.T) {
+	env, data, ports := devEnv(t)
+	r := startDev(t, env, data, ports["PORT"])
+	took := r.waitReady(t, 2*time.Minute)
+	t.Logf("first start ready in %s", took)
+	if !strings.Contains(r.stderr.String(), "password for all: "+devstack.DevPassword) {
+		t.Errorf("banner does not print the demo password:\n%s", r.stderr)
+	}
+
+	token, err := r.cop(t, "dev", "token", "--role", "author")
+	if err != nil {
+		t.Fatalf("cop dev token: %v: %s", err, token)
+	}
+	token = strings.TrimSpace(token)
+	if code, body := get(t, r.base+"/api/v1/me", token); code != 200 || !strings.Contains(body, `"roles":["author"]`) {
+		t.Fatalf("authenticated request: %d %s", code, body)
+	}
+	if code, _ := get(t, r.base+"/api/v1/me", ""); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+	if code, _ := get(t, r.base+"/api/v1/me", token[:len(token)-4]+"AAAA"); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	// A state-changing request leaves an audit row, sealed by the time cop stops.
+	req, _ := http.NewRequest("POST", r.base+"/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+		t.Fatalf("POST /logout with a token: %v %v", resp, err)
+	}
+	if out, err := r.cop(t, "dev", "token", "--role", "superuser"); err == nil || !strings.Contains(out, "no demo user for role") {
+		t.Errorf("unknown role: %v %s", err, out)
+	}
+
+	// The worker polls the dev Temporal server's task queue.
+	tc, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", ports["TEMPORAL_PORT"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "ping-1", TaskQueue: "cop"}, engine.PingWorkflow, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pong string
+	if err := run.Get(ctx, &pong); err != nil || pong != "pong: dev" {
+		t.Fatalf("ping workflow: %q %v", pong, err)
+	}
+	tc.Close()
+
+	r.stop(t)
+	if left := processesUsing(data); len(left) > 0 {
+		t.Fatalf("processes left after Ctrl-C:\n%s", strings.Join(left, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(data, "postgres", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("postmaster.pid remains after a clean stop")
+	}
+
+	// Second start: same data, quick.
+	r2 := startDev(t, env, data, ports["PORT"])
+	took = r2.waitReady(t, time.Minute)
+	t.Logf("second start ready in %s", took)
+	if strings.Contains(r2.stderr.String(), "creating private PostgreSQL cluster") {
+		t.Error("second start created a new cluster instead of reusing .data")
+	}
+	tc, err = client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", ports["TEMPORAL_PORT"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.DescribeWorkflowExecution(context.Background(), "ping-1", ""); err != nil {
+		t.Errorf("workflow from the first run is gone: %v", err)
+	}
+	tc.Close()
+	out, err := r2.cop(t, "audit", "verify", "--json")
+	var rep struct{ Sealed, Unsealed int }
+	_ = json.Unmarshal([]byte(out), &rep)
+	if err != nil || rep.Sealed != 1 || rep.Unsealed != 0 {
+		t.Errorf("audit verify after restart: %v %s", err, out)
+	}
+	r2.stop(t)
+	if left := processesUsing(data); len(left) > 0 {
+		t.Fatalf("processes left after the second Ctrl-C:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+func TestDevRefusesABusyPort(t *testing.T) {
+	env, data, ports := devEnv(t)
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ports["COP_DEV_OIDC_PORT"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := startDev(t, env, data, ports["PORT"])
+	if err := r.cmd.Wait(); err == nil {
+		t.Fatal("cop dev started on a busy port")
+	}
+	want := fmt.Sprintf("cop: port %d (development OpenID provider, set COP_DEV_OIDC_PORT to change it) is already in use\n", ports["COP_DEV_OIDC_PORT"])
+	if r.stderr.String() != want {
+		t.Errorf("stderr %q, want %q", r.stderr.String(), want)
+	}
+	if left := processesUsing(data); len(left) > 0 {
+		t.Errorf("processes started anyway: %v", left)
+	}
+}
+
+func TestServeRefusesAMissingSetting(t *testing.T) {
+	cmd := exec.Command(copBinary(t), "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=postgres://x/y", "TEMPORAL_ADDRESS=t:7233", "OIDC_ISSUER=https://id.example"}
+	out, err := cmd.CombinedOutput()
+	if err == nil || string(out) != "cop: OIDC_CLIENT_ID is required but not set\n" {
+		t.Fatalf("%v %q", err, out)
+	}
+}
+
+// `cop serve` runs against external PostgreSQL, Temporal and OpenID
+// provider, starts no dev component, and stops on SIGTERM.
+func TestServeAgainstExternalServices(t *testing.T) {
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	op := testenv.OIDC(t, base)
+	srv := temporalenv.Server(t)
+	cmd := exec.Command(copBinary(t), "serve", "--only", "web")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(),
+		"PORT="+strconv.Itoa(port), "PUBLIC_URL="+base,
+		"DATABASE_URL="+testenv.DatabaseURL(t), "TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
+		"TEMPORAL_NAMESPACE="+srv.GetDefaultNamespace(),
+		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &devRun{cmd: cmd, stderr: &stderr, base: base}
+	r.waitReady(t, time.Minute)
+	tok, err := devstack.Token(context.Background(), op.Issuer, base+"/auth/callback", "integrator", devstack.DevPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, base+"/api/v1/me", tok.AccessToken); code != 200 || !strings.Contains(body, "dev-integrator") {
+		t.Fatalf("%d %s", code, body)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("cop serve exited with %v: %s", err, stderr.String())
+	}
+	logs := stderr.String()
+	if strings.Contains(logs, "PostgreSQL ready") || strings.Contains(logs, "worker polling") {
+		t.Errorf("serve --only web started something it should not:\n%s", logs)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(logs, "\n", 2)[0]), &line); err != nil {
+		t.Errorf("production logs are not JSON: %s", logs)
+	}
+}
