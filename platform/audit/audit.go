@@ -123,17 +123,22 @@ func sealOnce(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		if err != nil {
 			return err
 		}
-		batch := &pgx.Batch{}
-		for _, r := range pending {
+		// One set-based UPDATE for the batch rather than one per row.
+		ids, seqs := make([]int64, len(pending)), make([]int64, len(pending))
+		prevs, hashes := make([][]byte, len(pending)), make([][]byte, len(pending))
+		for i, r := range pending {
 			lastSeq++
 			h, err := chainHash(lastHash, lastSeq, r)
 			if err != nil {
 				return err
 			}
-			batch.Queue(`UPDATE audit_log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1`, r.ID, lastSeq, lastHash, h)
+			ids[i], seqs[i], prevs[i], hashes[i] = r.ID, lastSeq, lastHash, h
 			lastHash = h
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		_, err = tx.Exec(ctx, `UPDATE audit_log a SET seq = u.seq, prev_hash = u.prev, hash = u.hash
+			FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(id, seq, prev, hash)
+			WHERE a.id = u.id`, ids, seqs, prevs, hashes)
+		if err != nil {
 			return fmt.Errorf("seal audit rows: %w", err)
 		}
 		sealed = len(pending)

@@ -72,7 +72,9 @@ func startCluster() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cluster, initErr = devstack.StartPostgres(ctx, devstack.PostgresOptions{
-		Dir: filepath.Join(tmpDir, "pg"), Port: port, Fast: true, Log: Log(),
+		// Tests trade durability for speed; benchmarks (COP_TEST_DURABLE=1,
+		// set by `make bench`) measure what production commits cost.
+		Dir: filepath.Join(tmpDir, "pg"), Port: port, Fast: os.Getenv("COP_TEST_DURABLE") == "", Log: Log(),
 	})
 }
 

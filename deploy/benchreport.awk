@@ -1,0 +1,21 @@
+# Reads `go test -bench` output whose benchmarks have a "baseline=..." and a
+# "cop=..." sub-benchmark, and prints each COP figure beside its baseline as
+# a ratio (how many times the baseline's time per operation).
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	split(name, parts, "/")
+	group = parts[1]; leg = parts[2]
+	metric = $3; unit = $4
+	for (i = 5; i < NF; i++) if ($(i+1) == "ns/row") { metric = $i; unit = "ns/row" }
+	if (leg ~ /^baseline=/) { base[group] = metric; baseName[group] = substr(leg, 10); baseUnit[group] = unit }
+	if (leg ~ /^cop=/) { cop[group] = metric; copName[group] = substr(leg, 5); order[++n] = group }
+}
+END {
+	if (n == 0) exit
+	printf "\n%-22s %-26s %14s  %-24s %14s  %8s\n", "benchmark", "cop", "time", "baseline", "time", "ratio"
+	for (i = 1; i <= n; i++) {
+		g = order[i]
+		if (!(g in base)) { printf "%-22s %-26s %14s  (no baseline)\n", g, copName[g], cop[g]; continue }
+		printf "%-22s %-26s %11.0f %s  %-24s %11.0f %s  %7.2fx\n", g, copName[g], cop[g], baseUnit[g], baseName[g], base[g], baseUnit[g], cop[g] / base[g]
+	}
+}
