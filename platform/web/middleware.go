@@ -213,23 +213,36 @@ func wantsHTMLPath(p string) bool {
 // transaction (and mark the request audited); anything else, notably
 // requests refused before reaching a handler, is recorded here with its outcome.
 func (s *Server) auditSafetyNet(c *fiber.Ctx) error {
-	switch c.Method() {
-	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete:
-	default:
+	if !isMutating(c.Method()) {
 		return c.Next()
 	}
 	if err := c.Next(); err != nil {
 		s.handleError(c, err)
 	}
-	if c.Locals(localAudited) != nil {
-		return nil
+	if c.Locals(localAudited) == nil {
+		s.auditUnhandled(c, c.Response().StatusCode())
 	}
-	status := c.Response().StatusCode()
+	return nil
+}
+
+// auditUnhandled records a state-changing request no handler audited.
+func (s *Server) auditUnhandled(c *fiber.Ctx, status int) {
+	if !isMutating(c.Method()) {
+		return
+	}
+	c.Locals(localAudited, true)
 	entry := who(c).Entry("http."+routeKey(c), c.Path(), outcomeOf(status), map[string]any{"status": status})
 	if err := audit.Record(c.UserContext(), s.deps.Pool, entry); err != nil {
 		s.log.Error("cannot write audit row", "request_id", requestID(c), "err", err)
 	}
-	return nil
+}
+
+func isMutating(method string) bool {
+	switch method {
+	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete:
+		return true
+	}
+	return false
 }
 
 func outcomeOf(status int) string {

@@ -68,6 +68,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	} else {
 		s.log.Error("request failed", "request_id", requestID(c), "route", routeKey(c), "err", err)
 	}
+	if _, ranMiddleware := c.Locals(localRequestID).(string); !ranMiddleware {
+		// Refused by the server before any middleware ran (an oversized body).
+		s.auditUnhandled(c, status)
+	}
 	if wantsHTML(c) {
 		return s.page(c, status, "error", ui.ErrorData{Status: status, Title: http.StatusText(status), Detail: detail})
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -82,11 +83,21 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 // A route registered without a table entry is refused to everybody, admins included.
 func TestUnlistedRouteIsDenied(t *testing.T) {
 	e := newEnv(t)
-	e.srv.route(fiber.MethodGet, "/api/v1/not-in-the-table", func(c *fiber.Ctx) error { return c.SendString("leaked") })
-	resp, body := e.do(nil, "GET", "/api/v1/not-in-the-table", e.token("admin"), nil)
-	p := problemOf(t, resp, body, http.StatusForbidden)
-	if !strings.Contains(p.Detail, "no entry in the permission table") || strings.Contains(body, "leaked") {
-		t.Errorf("got %s", body)
+	srv, err := New(e.srv.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.route(fiber.MethodGet, "/api/v1/not-in-the-table", func(c *fiber.Ctx) error { return c.SendString("leaked") })
+	req := httptest.NewRequest("GET", "/api/v1/not-in-the-table", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token("admin"))
+	resp, err := srv.App().Test(req, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	p := problemOf(t, resp, string(b), http.StatusForbidden)
+	if !strings.Contains(p.Detail, "no entry in the permission table") || strings.Contains(string(b), "leaked") {
+		t.Errorf("got %s", b)
 	}
 }
 
@@ -303,6 +314,10 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	p := problemOf(t, resp, string(body), http.StatusRequestEntityTooLarge)
 	if !strings.Contains(p.Detail, "larger than the server accepts") {
 		t.Errorf("detail %q", p.Detail)
+	}
+	rows := e.auditRows()
+	if len(rows) != 1 || rows[0].Outcome != "rejected" || rows[0].Resource != "/logout" || rows[0].RequestID != p.RequestID {
+		t.Errorf("oversized POST audited as %+v", rows)
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 
 // cookiePolicy names and flags COP's cookies. They are Secure except when
 // COP is served over plain HTTP on localhost (the config refuses plain HTTP
-// anywhere else); the session cookie then uses the __Host- prefix.
+// anywhere else). Over https the session cookie uses the __Host- prefix
+// (Secure, Path=/, no Domain); the sign-in cookie, scoped to the callback
+// path, can only use __Secure-.
 type cookiePolicy struct {
 	secure  bool
 	session string
@@ -26,7 +28,7 @@ type cookiePolicy struct {
 
 func newCookiePolicy(public *url.URL) cookiePolicy {
 	if public.Scheme == "https" {
-		return cookiePolicy{secure: true, session: "__Host-cop_session", login: "__Host-cop_login"}
+		return cookiePolicy{secure: true, session: "__Host-cop_session", login: "__Secure-cop_login"}
 	}
 	return cookiePolicy{session: "cop_session", login: "cop_login"}
 }

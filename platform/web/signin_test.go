@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -199,5 +200,32 @@ func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
 	}
 	if rejected != 4 {
 		t.Errorf("%d refused sign-ins audited, want 4", rejected)
+	}
+}
+
+// Over https the cookies are Secure and use the prefixes browsers enforce:
+// __Host- needs Path=/, so the callback-scoped sign-in cookie is __Secure-.
+func TestCookiesOverHTTPS(t *testing.T) {
+	e := newEnv(t)
+	public, _ := url.Parse("https://cop.example.gov.uk")
+	srv, err := New(Deps{Pool: e.pool, Auth: e.srv.deps.Auth, Temporal: e.srv.deps.Temporal, PublicURL: public, Log: e.srv.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.App().Test(httptest.NewRequest("GET", "/login", nil), 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"__Secure-cop_login=", "path=/auth/callback", "HttpOnly", "secure", "SameSite=Lax"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("sign-in cookie %q lacks %s", cookie, want)
+		}
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS over https")
+	}
+	if p := newCookiePolicy(public); p.session != "__Host-cop_session" || !p.secure {
+		t.Errorf("session cookie policy %+v", p)
 	}
 }
