@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -145,23 +144,6 @@ func sealOnce(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		return nil
 	})
 	return sealed, err
-}
-
-// RunSealer seals every interval until ctx ends. Every replica runs one; the
-// advisory lock lets one of them work at a time.
-func RunSealer(ctx context.Context, pool *pgxpool.Pool, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := Seal(ctx, pool); err != nil && ctx.Err() == nil {
-				log.Error("audit sealer failed; rows stay unsealed until the next run", "err", err)
-			}
-		}
-	}
 }
 
 // chainHash is SHA-256 over the previous hash and the canonical JSON of the
@@ -303,11 +285,7 @@ func List(ctx context.Context, q store.Querier, f Filter) ([]Row, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = store.EncodeCursor(strconv.FormatInt(out[limit-1].ID, 10))
-	}
+	out, next := store.Page(out, limit, func(r Row) []string { return []string{strconv.FormatInt(r.ID, 10)} })
 	return out, next, nil
 }
 

@@ -46,8 +46,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
-	go audit.RunSealer(bg, pool, 500*time.Millisecond, log)
-	go sweepSessions(bg, authn, log)
+	// Every replica runs a sealer; an advisory lock lets one work at a time.
+	go every(bg, 500*time.Millisecond, "audit sealer", log, func(ctx context.Context) error {
+		_, err := audit.Seal(ctx, pool)
+		return err
+	})
+	go every(bg, 5*time.Minute, "session sweep", log, authn.Sweep)
 
 	serveErr := make(chan error, 1)
 	var srv *web.Server
@@ -117,16 +121,18 @@ func startWorker(ctx context.Context, w worker.Worker, cfg config.Temporal, log 
 	}
 }
 
-func sweepSessions(ctx context.Context, a *auth.Authenticator, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
+// every runs job each interval until ctx ends, logging failures; the next
+// run tries again.
+func every(ctx context.Context, interval time.Duration, name string, log *slog.Logger, job func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Error("session sweep failed", "err", err)
+			if err := job(ctx); err != nil && ctx.Err() == nil {
+				log.Error(name+" failed; retrying at the next interval", "err", err)
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func tempDir(t *testing.T) string {
 }
 
 func port(t *testing.T) int {
-	p, err := freePort()
+	p, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 	}
 	frontend := opt.FrontendPort
 	if frontend == 0 {
-		p, err := freePort()
+		p, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -118,11 +118,11 @@ func serverConfig(sqlCfg config.SQL, frontend int) (*config.Config, error) {
 		grpc, membership := frontend, 0
 		var err error
 		if name != "frontend" {
-			if grpc, err = freePort(); err != nil {
+			if grpc, err = FreePort(); err != nil {
 				return nil, err
 			}
 		}
-		if membership, err = freePort(); err != nil {
+		if membership, err = FreePort(); err != nil {
 			return nil, err
 		}
 		services[name] = config.Service{RPC: config.RPC{
@@ -163,8 +163,8 @@ func serverConfig(sqlCfg config.SQL, frontend int) (*config.Config, error) {
 	}, nil
 }
 
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for an unused loopback port.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

@@ -224,12 +224,7 @@ func List(ctx context.Context, q store.Querier, kind string, opt ListOptions) ([
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(defs) > limit {
-		defs = defs[:limit]
-		last := defs[limit-1]
-		next = encodeCursor(last.Namespace, last.Name)
-	}
+	defs, next := store.Page(defs, limit, func(d Definition) []string { return []string{d.Namespace, d.Name} })
 	return defs, next, nil
 }
 
@@ -278,8 +273,6 @@ func collect(rows pgx.Rows) ([]Definition, error) {
 	}
 	return out, rows.Err()
 }
-
-func encodeCursor(namespace, name string) string { return store.EncodeCursor(namespace, name) }
 
 func decodeCursor(cursor string) (string, string, error) {
 	parts, err := store.DecodeCursor(cursor, 2)

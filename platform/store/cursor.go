@@ -32,3 +32,14 @@ func DecodeCursor(cursor string, n int) ([]string, error) {
 	}
 	return parts, nil
 }
+
+// Page trims items fetched with LIMIT limit+1 to one page, and returns the
+// cursor of the next page (the sort key of the page's last item), or "" when
+// this page is the last.
+func Page[T any](items []T, limit int, key func(T) []string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, EncodeCursor(key(items[limit-1])...)
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -142,14 +141,7 @@ func OIDC(t testing.TB, base string, opts ...func(*devstack.OIDCOptions)) *devst
 }
 
 // FreePort returns a loopback port nobody listens on.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func FreePort() (int, error) { return devstack.FreePort() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

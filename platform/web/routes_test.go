@@ -14,11 +14,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"go.temporal.io/sdk/client"
 
+	"cop/platform/auth"
 	"cop/platform/testenv"
 )
 
@@ -378,5 +380,53 @@ func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
 	resp, body = e.do(nil, "GET", "/api/v1/audit?cursor=zz", admin, nil)
 	if p := problemOf(t, resp, body, 400); len(p.Errors) != 1 || p.Errors[0].Pointer != "/cursor" {
 		t.Errorf("bad cursor: %s", body)
+	}
+}
+
+// Shutdown waits for a request already in flight to finish, and then the
+// server accepts no more.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	e := newEnv(t)
+	srv, err := New(e.srv.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.perms = auth.Table{"GET /slow": auth.Public}
+	srv.route(fiber.MethodGet, "/slow", func(c *fiber.Ctx) error {
+		time.Sleep(700 * time.Millisecond)
+		return c.SendString("finished")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	addr := "http://" + ln.Addr().String()
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(addr + "/slow")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{code: resp.StatusCode, body: string(b)}
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is in the handler
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.code != 200 || r.body != "finished" {
+		t.Fatalf("in-flight request: %+v", r)
+	}
+	if _, err := http.Get(addr + "/slow"); err == nil {
+		t.Error("server still accepts requests after shutdown")
 	}
 }
