@@ -115,10 +115,10 @@ func (a *Authenticator) VerifyBearer(ctx context.Context, raw string) (*Principa
 			return nil, &TokenError{Reason: "the bearer token has expired"}
 		case strings.Contains(err.Error(), "audience"):
 			return nil, &TokenError{Reason: fmt.Sprintf("the bearer token is not for this API (expected audience %q)", a.cfg.Audience)}
-		case strings.Contains(err.Error(), "issuer"):
+		case strings.Contains(err.Error(), "issued by a different provider"):
 			return nil, &TokenError{Reason: "the bearer token was issued by another provider"}
 		default:
-			return nil, &TokenError{Reason: "the bearer token is not valid (malformed or wrongly signed)"}
+			return nil, &TokenError{Reason: "the bearer token is not valid (malformed, or not signed by this provider)"}
 		}
 	}
 	var claims map[string]any

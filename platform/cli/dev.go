@@ -112,13 +112,13 @@ func dev(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer oidcLn.Close() // closing again after the provider's shutdown is harmless
 	for _, p := range []struct {
 		port      int
 		what, env string
 	}{{ports.temporal, "Temporal frontend", "TEMPORAL_PORT"}, {ports.postgres, "PostgreSQL", "COP_DEV_PG_PORT"}} {
 		ln, err := listenPort(p.port, p.what, p.env)
 		if err != nil {
-			oidcLn.Close()
 			return err
 		}
 		ln.Close()
@@ -130,7 +130,6 @@ func dev(args []string, stderr io.Writer) error {
 
 	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(data, "postgres"), Port: ports.postgres, Log: log})
 	if err != nil {
-		oidcLn.Close()
 		return err
 	}
 	defer func() {
@@ -140,7 +139,6 @@ func dev(args []string, stderr io.Writer) error {
 		log.Info("PostgreSQL stopped")
 	}()
 	if err := pg.CreateDatabase(ctx, "cop"); err != nil {
-		oidcLn.Close()
 		return err
 	}
 	log.Info("PostgreSQL ready", "addr", "127.0.0.1:"+strconv.Itoa(ports.postgres), "cluster", pg.DataDir, "log", pg.LogPath())
@@ -148,7 +146,6 @@ func dev(args []string, stderr io.Writer) error {
 	tmp, err := devstack.StartTemporal(devstack.TemporalOptions{DBFile: filepath.Join(data, "temporal.db"), FrontendPort: ports.temporal,
 		LogFile: filepath.Join(data, "temporal.log")})
 	if err != nil {
-		oidcLn.Close()
 		return err
 	}
 	defer func() {
