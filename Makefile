@@ -25,7 +25,7 @@ bench: deps postgres
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
 
-## lint: gofmt, go vet, and tidy modules
+## lint: gofmt, go vet, and verify modules
 lint: deps
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

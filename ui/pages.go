@@ -28,7 +28,6 @@ type HomeData struct {
 
 // ErrorData is an error page.
 type ErrorData struct {
-	Status int
 	Title  string
 	Detail string
 	SignIn bool // offer a link to sign in again

@@ -26,8 +26,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	defer temporalenv.Stop()
-	testenv.Main(m)
+	testenv.Main(m, temporalenv.Stop)
 }
 
 // copBinary builds bin/cop once per test binary, as `make build` does.
@@ -62,7 +61,6 @@ type devRun struct {
 	stderr *bytes.Buffer
 	base   string
 	env    []string
-	data   string
 }
 
 func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
@@ -82,9 +80,9 @@ func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
 	return append(os.Environ(), env...), data, ports
 }
 
-func startDev(t *testing.T, env []string, data string, port int) *devRun {
+func startDev(t *testing.T, env []string, port int) *devRun {
 	t.Helper()
-	r := &devRun{stderr: &bytes.Buffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env, data: data}
+	r := &devRun{stderr: &bytes.Buffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env}
 	r.cmd = exec.Command(copBinary(t), "dev")
 	r.cmd.Env = env
 	r.cmd.Stderr = r.stderr
@@ -178,7 +176,7 @@ func processesUsing(dir string) []string {
 // a second start that keeps the data.
 func TestDevEndToEnd(t *testing.T) {
 	env, data, ports := devEnv(t)
-	r := startDev(t, env, data, ports["PORT"])
+	r := startDev(t, env, ports["PORT"])
 	took := r.waitReady(t, 2*time.Minute)
 	t.Logf("first start ready in %s", took)
 	if !strings.Contains(r.stderr.String(), "password for all: "+devstack.DevPassword) {
@@ -235,7 +233,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// Second start: same data, quick.
-	r2 := startDev(t, env, data, ports["PORT"])
+	r2 := startDev(t, env, ports["PORT"])
 	took = r2.waitReady(t, time.Minute)
 	t.Logf("second start ready in %s", took)
 	if strings.Contains(r2.stderr.String(), "creating private PostgreSQL cluster") {
@@ -268,7 +266,7 @@ func TestDevRefusesABusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	r := startDev(t, env, data, ports["PORT"])
+	r := startDev(t, env, ports["PORT"])
 	if err := r.cmd.Wait(); err == nil {
 		t.Fatal("cop dev started on a busy port")
 	}

@@ -32,10 +32,14 @@ var (
 	initErr error
 )
 
-// Main runs the package's tests and then stops the cluster, if one was
-// started. Call it from TestMain.
-func Main(m *testing.M) {
+// Main runs the package's tests, then the given cleanups (e.g.
+// temporalenv.Stop), then stops the cluster if one was started. Call it from
+// TestMain; it exits the process, so a deferred call there would never run.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
 	if cluster != nil {
 		_ = cluster.Stop()
 	}

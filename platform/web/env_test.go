@@ -26,8 +26,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	defer temporalenv.Stop()
-	testenv.Main(m)
+	testenv.Main(m, temporalenv.Stop)
 }
 
 // env is one running COP web server on a real PostgreSQL database, a real

@@ -51,6 +51,8 @@ func problem(c *fiber.Ctx, status int, detail string, errs ...FieldError) error 
 // errorHandler turns errors Fiber raises itself (unknown route, body too
 // large, malformed request) and unexpected handler errors into problems.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	// Checked first: requestID() below assigns the local when it is missing.
+	_, ranMiddleware := c.Locals(localRequestID).(string)
 	status := fiber.StatusInternalServerError
 	detail := "the server could not complete the request; quote the request id when reporting it"
 	var fe *fiber.Error
@@ -68,12 +70,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	} else {
 		s.log.Error("request failed", "request_id", requestID(c), "route", routeKey(c), "err", err)
 	}
-	if _, ranMiddleware := c.Locals(localRequestID).(string); !ranMiddleware {
+	if !ranMiddleware {
 		// Refused by the server before any middleware ran (an oversized body).
 		s.auditUnhandled(c, status)
 	}
 	if wantsHTML(c) {
-		return s.page(c, status, "error", ui.ErrorData{Status: status, Title: http.StatusText(status), Detail: detail})
+		return s.page(c, status, "error", ui.ErrorData{Title: http.StatusText(status), Detail: detail})
 	}
 	return problem(c, status, detail)
 }

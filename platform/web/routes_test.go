@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 		}
 	}
 	for key := range permissions {
-		if !contains(registered, key) {
+		if !slices.Contains(registered, key) {
 			t.Errorf("permission entry %q names no route", key)
 		}
 	}
@@ -101,15 +102,6 @@ func TestUnlistedRouteIsDenied(t *testing.T) {
 	if !strings.Contains(p.Detail, "no entry in the permission table") || strings.Contains(string(b), "leaked") {
 		t.Errorf("got %s", b)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // openAPIDoc is the served OpenAPI document, decoded.
