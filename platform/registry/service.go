@@ -22,12 +22,47 @@ type Service struct {
 // as a no-op; a refused upload is audited (in its own transaction, since the
 // change rolled back) with its outcome.
 func (s Service) Publish(ctx context.Context, who audit.Who, ref Ref, content []byte) (Definition, bool, error) {
+	return s.PublishWith(ctx, who, ref, content, nil, nil)
+}
+
+// PublishWith is Publish with a kind's own work in the same transaction:
+// check runs before a new version is stored (compiling it against the
+// registry as it is now) and after runs once it is stored. Neither runs for
+// an identical re-upload, which stays a no-op however the registry has
+// changed since, nor for a conflicting one. Errors wrapped with Reject are
+// audited as rejected rather than failed.
+func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, content []byte,
+	check func(pgx.Tx) error, after func(pgx.Tx, Definition) error) (Definition, bool, error) {
 	var def Definition
 	var created bool
 	err := store.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		var err error
-		if def, created, err = Put(ctx, tx, ref, content, who.Actor); err != nil {
+		existing, err := Get(ctx, tx, ref)
+		switch {
+		case err == nil:
+			sum, err := Checksum(content)
+			if err != nil {
+				return &InvalidError{Field: "content", Message: err.Error()}
+			}
+			if existing.Checksum != sum {
+				return &ConflictError{Ref: ref, ExistingChecksum: existing.Checksum, NewChecksum: sum}
+			}
+			def = existing
+		case !errors.Is(err, ErrNotFound):
 			return err
+		default:
+			if check != nil {
+				if err := check(tx); err != nil {
+					return err
+				}
+			}
+			if def, created, err = Put(ctx, tx, ref, content, who.Actor); err != nil {
+				return err
+			}
+			if created && after != nil {
+				if err := after(tx, def); err != nil {
+					return err
+				}
+			}
 		}
 		return audit.Record(ctx, tx, who.Entry("registry.publish", ref.String(), audit.OK,
 			map[string]any{"checksum": def.Checksum, "created": created}))
@@ -38,10 +73,26 @@ func (s Service) Publish(ctx context.Context, who audit.Who, ref Ref, content []
 	return def, created, err
 }
 
-// Retire retires a version and audits it.
-func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref) (Definition, error) {
+// RejectedError marks a kind's refusal of an upload (the caller's mistake,
+// not a failure of the platform).
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Reject wraps err as the caller's mistake.
+func Reject(err error) error { return &RejectedError{Err: err} }
+
+// Retire retires a version and audits it. check, when given, runs first in
+// the same transaction (a term refuses while active forms use it).
+func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref, check ...func(pgx.Tx) error) (Definition, error) {
 	var def Definition
 	err := store.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		for _, c := range check {
+			if err := c(tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		if def, err = Retire(ctx, tx, ref, who.Actor); err != nil {
 			return err
@@ -58,7 +109,8 @@ func (s Service) auditRefusal(ctx context.Context, who audit.Who, action string,
 	outcome := audit.Failed
 	var conflict *ConflictError
 	var invalid *InvalidError
-	if errors.As(cause, &conflict) || errors.As(cause, &invalid) || errors.Is(cause, ErrNotFound) {
+	var rejected *RejectedError
+	if errors.As(cause, &conflict) || errors.As(cause, &invalid) || errors.As(cause, &rejected) || errors.Is(cause, ErrNotFound) {
 		outcome = audit.Rejected
 	}
 	_ = audit.Record(ctx, s.Pool, who.Entry(action, ref.String(), outcome, map[string]any{"error": cause.Error()}))

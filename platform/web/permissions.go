@@ -25,4 +25,43 @@ var permissions = auth.Table{
 	// API.
 	"GET /api/v1/me":    auth.SignedIn,
 	"GET /api/v1/audit": auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor),
+
+	// Definitions: anyone signed in reads them; authors publish and retire.
+	"POST /api/v1/forms":                                  authors,
+	"GET /api/v1/forms":                                   auth.SignedIn,
+	"GET /api/v1/forms/:name":                             auth.SignedIn,
+	"GET /api/v1/forms/:name/versions":                    auth.SignedIn,
+	"GET /api/v1/forms/:name/versions/:version":           auth.SignedIn,
+	"POST /api/v1/forms/:name/versions/:version/retire":   authors,
+	"POST /api/v1/terms":                                  authors,
+	"GET /api/v1/terms":                                   auth.SignedIn,
+	"GET /api/v1/terms/:name":                             auth.SignedIn,
+	"GET /api/v1/terms/:name/versions":                    auth.SignedIn,
+	"GET /api/v1/terms/:name/versions/:version":           auth.SignedIn,
+	"POST /api/v1/terms/:name/versions/:version/retire":   authors,
+	"POST /api/v1/refdata":                                authors,
+	"GET /api/v1/refdata":                                 auth.SignedIn,
+	"GET /api/v1/refdata/:name":                           auth.SignedIn,
+	"GET /api/v1/refdata/:name/versions":                  auth.SignedIn,
+	"GET /api/v1/refdata/:name/versions/:version":         auth.SignedIn,
+	"POST /api/v1/refdata/:name/versions/:version/retire": authors,
+	"GET /api/v1/refdata/:name/items":                     auth.SignedIn,
+
+	// Submissions, cases, drafts and files: signed in here; the form's
+	// access.start and the visibility rule decide the rest (403 to start
+	// what one may not, 404 for what one may not see).
+	"POST /api/v1/forms/:name/submissions": auth.SignedIn,
+	"GET /api/v1/submissions/:id":          auth.SignedIn,
+	"GET /api/v1/cases/:businessKey":       auth.SignedIn,
+	"POST /api/v1/files":                   auth.SignedIn,
+	"GET /api/v1/files/:id":                auth.SignedIn,
+	"POST /api/v1/forms/:name/drafts":      auth.SignedIn,
+	"GET /api/v1/drafts":                   auth.SignedIn,
+	"GET /api/v1/drafts/:id":               auth.SignedIn,
+	"PUT /api/v1/drafts/:id":               auth.SignedIn,
+	"DELETE /api/v1/drafts/:id":            auth.SignedIn,
+	"POST /api/v1/drafts/:id/submit":       auth.SignedIn,
 }
+
+// authors may publish and retire definitions.
+var authors = auth.AnyRole(auth.RoleAuthor, auth.RoleAdmin)

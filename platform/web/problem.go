@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -48,11 +51,59 @@ func problem(c *fiber.Ctx, status int, detail string, errs ...FieldError) error 
 	return c.JSON(p, problemJSON)
 }
 
+// refusal is an error a helper returns on behalf of its handler; it
+// becomes the problem response as it is.
+type refusal struct {
+	status int
+	detail string
+	errs   []FieldError
+}
+
+func (r *refusal) Error() string { return r.detail }
+
+// refuse returns the error that answers the request with a problem.
+func refuse(status int, detail string, errs ...FieldError) error {
+	return &refusal{status: status, detail: detail, errs: errs}
+}
+
+// decodeBody decodes a JSON object strictly: an unknown field, a wrong type
+// or malformed JSON is refused with where it is.
+func decodeBody(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON object")
+	}
+	if err == nil {
+		return nil
+	}
+	var typ *json.UnmarshalTypeError
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &typ):
+		ptr := "/" + strings.ReplaceAll(typ.Field, ".", "/")
+		return refuse(fiber.StatusBadRequest, "the body has a value of the wrong type at "+ptr,
+			FieldError{Pointer: ptr, Message: "must not be " + typ.Value})
+	case errors.As(err, &syntax):
+		return refuse(fiber.StatusBadRequest, fmt.Sprintf("the body is not valid JSON: %v (at byte %d)", syntax, syntax.Offset))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return refuse(fiber.StatusBadRequest, fmt.Sprintf("the body has an unknown field %q", field),
+			FieldError{Pointer: "/" + field, Message: "unknown field"})
+	}
+	return refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
+}
+
 // errorHandler turns errors Fiber raises itself (unknown route, body too
 // large, malformed request) and unexpected handler errors into problems.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	// Checked first: requestID() below assigns the local when it is missing.
 	_, ranMiddleware := c.Locals(localRequestID).(string)
+	var r *refusal
+	if errors.As(err, &r) {
+		return problem(c, r.status, r.detail, r.errs...)
+	}
 	status := fiber.StatusInternalServerError
 	detail := "the server could not complete the request; quote the request id when reporting it"
 	var fe *fiber.Error

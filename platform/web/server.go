@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"cop/platform/auth"
+	"cop/platform/cases"
+	"cop/platform/definitions"
 	"cop/ui"
 )
 
@@ -32,6 +34,9 @@ type Deps struct {
 	Temporal  client.Client
 	PublicURL *url.URL
 	Log       *slog.Logger
+	// Definitions and Cases default to services over Pool.
+	Definitions *definitions.Service
+	Cases       *cases.Service
 }
 
 // Server is the configured Fiber application.
@@ -50,6 +55,12 @@ type Server struct {
 
 // New builds the application with every route registered.
 func New(d Deps) (*Server, error) {
+	if d.Definitions == nil {
+		d.Definitions = definitions.New(d.Pool)
+	}
+	if d.Cases == nil {
+		d.Cases = cases.New(d.Pool, d.Definitions)
+	}
 	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New()}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
@@ -98,6 +109,30 @@ func (s *Server) routes() {
 
 	s.route(fiber.MethodGet, "/api/v1/me", s.me)
 	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)
+
+	// Forms, data terms and reference data sets share one shape of API.
+	for path, k := range s.definitionKinds() {
+		base := "/api/v1/" + path
+		s.route(fiber.MethodPost, base, s.publishDefinition(k))
+		s.route(fiber.MethodGet, base, s.listDefinitions(k))
+		s.route(fiber.MethodGet, base+"/:name", s.getDefinition(k))
+		s.route(fiber.MethodGet, base+"/:name/versions", s.listVersions(k))
+		s.route(fiber.MethodGet, base+"/:name/versions/:version", s.getDefinition(k))
+		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", s.retireDefinition(k))
+	}
+	s.route(fiber.MethodGet, "/api/v1/refdata/:name/items", s.refDataItems)
+
+	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", s.submit)
+	s.route(fiber.MethodGet, "/api/v1/submissions/:id", s.getSubmission)
+	s.route(fiber.MethodGet, "/api/v1/cases/:businessKey", s.getCase)
+	s.route(fiber.MethodPost, "/api/v1/files", s.uploadFile)
+	s.route(fiber.MethodGet, "/api/v1/files/:id", s.downloadFile)
+	s.route(fiber.MethodPost, "/api/v1/forms/:name/drafts", s.startDraft)
+	s.route(fiber.MethodGet, "/api/v1/drafts", s.listDrafts)
+	s.route(fiber.MethodGet, "/api/v1/drafts/:id", s.getDraft)
+	s.route(fiber.MethodPut, "/api/v1/drafts/:id", s.saveDraft)
+	s.route(fiber.MethodDelete, "/api/v1/drafts/:id", s.deleteDraft)
+	s.route(fiber.MethodPost, "/api/v1/drafts/:id/submit", s.submitDraft)
 }
 
 // route registers a handler behind the permission check for its pattern.

@@ -1,0 +1,98 @@
+// Package forms is COP's form domain, in pure Go: the definitions authors
+// upload (forms, shared data terms, reference data), their compilation into
+// JSON Schema 2020-12 validators, human-readable validation errors, and the
+// rendering model the officer pages are drawn from. Nothing here touches
+// HTTP, SQL or Temporal; the platform resolves terms and reference data
+// through the Resolver interface.
+package forms
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Definition is a form as its author uploads it.
+type Definition struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	// CasePrefix starts the business keys of the cases this form opens
+	// ("ARR" gives ARR-20261121-1); derived from the name when absent.
+	CasePrefix string          `json:"casePrefix,omitempty"`
+	Schema     json.RawMessage `json:"schema"`
+	UI         *UI             `json:"ui,omitempty"`
+	Access     Access          `json:"access"`
+}
+
+// Access says who may submit a form (start) and who may read what was
+// submitted (read), as "role:NAME" or "team:NAME" entries. An empty start
+// list lets any signed-in user submit; submitters, admins and supervisors of
+// the reading teams always read.
+type Access struct {
+	Start []string `json:"start,omitempty"`
+	Read  []string `json:"read,omitempty"`
+}
+
+// UI carries presentation hints that JSON Schema has no words for.
+type UI struct {
+	// Pages splits the form into a journey; each lists top-level property
+	// names. Without pages the form is one page.
+	Pages []UIPage `json:"pages,omitempty"`
+	// Order is the order of top-level fields when there are no pages
+	// (default: the schema's property order).
+	Order []string `json:"order,omitempty"`
+	// Fields holds hints per field, keyed by the field's JSON pointer
+	// without array indices: "/vessel/name", "/crew/name" for the name of
+	// every crew member.
+	Fields map[string]UIField `json:"fields,omitempty"`
+}
+
+// UIPage is one page of a journey.
+type UIPage struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Fields      []string `json:"fields"`
+}
+
+// UIField is the hints for one field.
+type UIField struct {
+	// Widget overrides the kind inferred from the schema: text, textarea,
+	// number, date, radios, checkboxes, select, yesno, file.
+	Widget string `json:"widget,omitempty"`
+	Label  string `json:"label,omitempty"` // default: the schema's title, else the property name in words
+	Hint   string `json:"hint,omitempty"`  // default: the schema's description
+	// ItemLabel names one entry of a repeating group ("Crew member").
+	ItemLabel string `json:"itemLabel,omitempty"`
+	// Width is the GOV.UK input width class suffix ("10", "one-half", ...).
+	Width string `json:"width,omitempty"`
+}
+
+// FieldError is one validation failure, located by the JSON pointer of the
+// value in the submitted data and said in words an officer understands.
+type FieldError struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// Problem is one thing wrong with an uploaded definition, located by the
+// JSON pointer into the uploaded document ("/schema/properties/port/pattern").
+type Problem struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// Problems is the error a compile returns when the definition is refused.
+type Problems []Problem
+
+func (p Problems) Error() string {
+	if len(p) == 0 {
+		return "no problems"
+	}
+	msg := p[0].Pointer + ": " + p[0].Message
+	if len(p) > 1 {
+		msg += " (and " + strconv.Itoa(len(p)-1) + " more)"
+	}
+	return msg
+}

@@ -1,0 +1,179 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/store"
+)
+
+// Draft is a partly completed submission, saved without validation so its
+// owner can come back to it.
+type Draft struct {
+	ID          string          `json:"id"`
+	Form        string          `json:"form"`
+	FormVersion string          `json:"formVersion"`
+	Case        string          `json:"case,omitempty"`
+	Data        json.RawMessage `json:"data"`
+	Page        string          `json:"page,omitempty"` // the last page saved, to resume from
+	CreatedAt   time.Time       `json:"createdAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+}
+
+// DraftRequest starts or saves a draft.
+type DraftRequest struct {
+	Form, Version, Case string // when starting
+	Data                []byte
+	Page                string
+}
+
+// StartDraft saves the first answers of a form the caller may submit,
+// pinning the form version so the journey does not change under them.
+func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.Who, req DraftRequest) (Draft, error) {
+	_, def, err := s.startable(ctx, p, req.Form, req.Version)
+	if err != nil {
+		return Draft{}, err
+	}
+	if _, ferr := decodeAnswers(req.Data); ferr != nil {
+		return Draft{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: ferrs(ferr)}
+	}
+	var caseID *int64
+	if req.Case != "" {
+		id, err := s.caseID(ctx, p, req.Case)
+		if err != nil {
+			return Draft{}, fmt.Errorf("case %s: %w", req.Case, err)
+		}
+		caseID = &id
+	}
+	id := uuid.NewString()
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO drafts (id, owner, form_name, form_version, case_id, data, page)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, p.Subject, def.Name, def.Version, caseID, string(compactJSON(req.Data)), req.Page); err != nil {
+			return fmt.Errorf("store draft: %w", err)
+		}
+		return audit.Record(ctx, tx, who.Entry("draft.save", "draft:"+id, audit.OK, map[string]any{"form": def.Name, "version": def.Version, "new": true}))
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	return s.Draft(ctx, p, id)
+}
+
+// SaveDraft replaces a draft's answers (and page). Only its owner may.
+func (s *Service) SaveDraft(ctx context.Context, p *auth.Principal, who audit.Who, id string, req DraftRequest) (Draft, error) {
+	d, err := s.Draft(ctx, p, id)
+	if err != nil {
+		return Draft{}, err
+	}
+	if _, ferr := decodeAnswers(req.Data); ferr != nil {
+		return Draft{}, &ValidationError{Form: d.Form, Version: d.FormVersion, Errors: ferrs(ferr)}
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE drafts SET data = $3, page = $4, updated_at = now() WHERE id = $1 AND owner = $2`,
+			id, p.Subject, string(compactJSON(req.Data)), req.Page)
+		if err != nil {
+			return fmt.Errorf("save draft: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound // submitted or deleted meanwhile
+		}
+		return audit.Record(ctx, tx, who.Entry("draft.save", "draft:"+id, audit.OK, map[string]any{"form": d.Form, "version": d.FormVersion}))
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	return s.Draft(ctx, p, id)
+}
+
+const draftColumns = `d.id::text, d.form_name, d.form_version, COALESCE((SELECT business_key FROM cases c WHERE c.id = d.case_id), ''),
+	d.data, d.page, d.created_at, d.updated_at`
+
+func scanDraft(row pgx.CollectableRow) (Draft, error) {
+	var d Draft
+	err := row.Scan(&d.ID, &d.Form, &d.FormVersion, &d.Case, &d.Data, &d.Page, &d.CreatedAt, &d.UpdatedAt)
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return d, err
+}
+
+// Draft returns one of the caller's drafts; anyone else's is not found.
+func (s *Service) Draft(ctx context.Context, p *auth.Principal, id string) (Draft, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Draft{}, ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+draftColumns+` FROM drafts d WHERE id = $1 AND owner = $2`, id, p.Subject)
+	if err != nil {
+		return Draft{}, fmt.Errorf("read draft: %w", err)
+	}
+	d, err := pgx.CollectExactlyOneRow(rows, scanDraft)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Draft{}, ErrNotFound
+	}
+	return d, err
+}
+
+// Drafts lists the caller's drafts, most recently saved first.
+func (s *Service) Drafts(ctx context.Context, p *auth.Principal, limit int, cursor string) ([]Draft, string, error) {
+	after, err := store.DecodeCursor(cursor, 2)
+	if err != nil {
+		return nil, "", err
+	}
+	var afterAt *time.Time
+	if after[0] != "" {
+		t, err := time.Parse(time.RFC3339Nano, after[0])
+		if err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+		afterAt = &t
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+draftColumns+` FROM drafts d WHERE owner = $1
+		AND ($2::timestamptz IS NULL OR (updated_at, id::text) < ($2, $3))
+		ORDER BY updated_at DESC, id::text DESC LIMIT $4`, p.Subject, afterAt, after[1], limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list drafts: %w", err)
+	}
+	drafts, err := pgx.CollectRows(rows, scanDraft)
+	if err != nil {
+		return nil, "", fmt.Errorf("list drafts: %w", err)
+	}
+	drafts, next := store.Page(drafts, limit, func(d Draft) []string { return []string{d.UpdatedAt.Format(time.RFC3339Nano), d.ID} })
+	return drafts, next, nil
+}
+
+// DeleteDraft discards one of the caller's drafts.
+func (s *Service) DeleteDraft(ctx context.Context, p *auth.Principal, who audit.Who, id string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return ErrNotFound
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1 AND owner = $2`, id, p.Subject)
+		if err != nil {
+			return fmt.Errorf("delete draft: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return audit.Record(ctx, tx, who.Entry("draft.delete", "draft:"+id, audit.OK, nil))
+	})
+}
+
+// SubmitDraft validates a draft against the version it was started on and
+// submits it; the draft goes in the same transaction.
+func (s *Service) SubmitDraft(ctx context.Context, p *auth.Principal, who audit.Who, id, idempotencyKey string) (SubmitResult, error) {
+	d, err := s.Draft(ctx, p, id)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	return s.Submit(ctx, p, who, SubmitRequest{Form: d.Form, Version: d.FormVersion, Case: d.Case, Data: d.Data,
+		IdempotencyKey: idempotencyKey, draftID: d.ID})
+}
+
+func ferrs(e *forms.FieldError) []forms.FieldError { return []forms.FieldError{*e} }

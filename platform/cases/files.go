@@ -1,0 +1,252 @@
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+)
+
+// File is an uploaded file's description (its bytes are read separately).
+type File struct {
+	ID          string    `json:"id"`
+	Form        string    `json:"form"`
+	FormVersion string    `json:"formVersion"`
+	Field       string    `json:"field"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"contentType"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	UploadedBy  string    `json:"uploadedBy"`
+	UploadedAt  time.Time `json:"uploadedAt"`
+	Submission  string    `json:"submission,omitempty"`
+}
+
+// UploadRequest is one file for one file field of a form.
+type UploadRequest struct {
+	Form, Version string
+	Field         string // JSON pointer of the field: "/passportScan", "/crew/0/photo"
+	Filename      string
+	ContentType   string // as the client declared it
+	Content       []byte
+}
+
+// sniffable are types http.DetectContentType recognises reliably: a file
+// claiming one of these must really be one, so an executable cannot pass
+// as a PDF by its name.
+var sniffable = map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true,
+	"image/webp": true, "image/bmp": true, "application/zip": true}
+
+// Upload checks a file against the field it is for and stores it.
+func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, req UploadRequest) (File, error) {
+	f, def, err := s.startable(ctx, p, req.Form, req.Version)
+	if err != nil {
+		return File{}, err
+	}
+	rule, ok := f.FileRule(req.Field)
+	if !ok {
+		return File{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{{Pointer: "/field",
+			Message: fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)}}}
+	}
+	contentType, problem := checkFile(rule, req)
+	if problem != "" {
+		return File{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{{Pointer: "/file", Message: problem}}}
+	}
+	sum := sha256.Sum256(req.Content)
+	file := File{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Field: req.Field, Filename: cleanFilename(req.Filename),
+		ContentType: contentType, Size: int64(len(req.Content)), SHA256: fmt.Sprintf("%x", sum), UploadedBy: p.Subject, UploadedAt: s.now().UTC()}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO files (id, owner, form_name, form_version, field, filename, content_type, size, sha256, content, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, file.ID, file.UploadedBy, file.Form, file.FormVersion, file.Field,
+			file.Filename, file.ContentType, file.Size, sum[:], req.Content, file.UploadedAt); err != nil {
+			return fmt.Errorf("store file: %w", err)
+		}
+		return audit.Record(ctx, tx, who.Entry("file.upload", "file:"+file.ID, audit.OK,
+			map[string]any{"form": file.Form, "field": file.Field, "size": file.Size, "contentType": file.ContentType}))
+	})
+	if err != nil {
+		return File{}, err
+	}
+	return file, nil
+}
+
+// checkFile returns the file's content type, or what is wrong with it in
+// the GOV.UK Design System's words.
+func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
+	if len(req.Content) == 0 {
+		return "", "The selected file is empty"
+	}
+	if int64(len(req.Content)) > rule.MaxBytes {
+		return "", fmt.Sprintf("The selected file must be smaller than %s", humanBytes(rule.MaxBytes))
+	}
+	declared, _, err := mime.ParseMediaType(req.ContentType)
+	if err != nil || declared == "" {
+		declared = "application/octet-stream"
+	}
+	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(req.Content))
+	if rule.MediaType != "" && !mediaTypeMatches(rule.MediaType, declared) {
+		return "", fmt.Sprintf("The selected file must be %s", describeMediaType(rule.MediaType))
+	}
+	if sniffable[declared] && sniffed != declared {
+		return "", fmt.Sprintf("The selected file must be %s: its contents are not", describeMediaType(declared))
+	}
+	if rule.MediaType != "" && sniffable[sniffed] && !mediaTypeMatches(rule.MediaType, sniffed) {
+		return "", fmt.Sprintf("The selected file must be %s", describeMediaType(rule.MediaType))
+	}
+	return declared, ""
+}
+
+func mediaTypeMatches(want, got string) bool {
+	if prefix, ok := strings.CutSuffix(want, "/*"); ok {
+		return strings.HasPrefix(got, prefix+"/")
+	}
+	return want == got
+}
+
+func describeMediaType(t string) string {
+	names := map[string]string{"application/pdf": "a PDF", "image/png": "a PNG", "image/jpeg": "a JPG", "image/*": "an image",
+		"text/plain": "a text file", "text/csv": "a CSV file"}
+	if n, ok := names[t]; ok {
+		return n
+	}
+	return "of type " + t
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+var unsafeFilename = regexp.MustCompile(`[^\pL\pN ._()-]+`)
+
+// cleanFilename keeps a name safe to show and to send back in a
+// Content-Disposition header.
+func cleanFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.TrimSpace(unsafeFilename.ReplaceAllString(name, "_"))
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	if name == "" || name == "." || name == ".." {
+		name = "file"
+	}
+	return name
+}
+
+// FileContent returns a file and its bytes to its uploader or a reader of
+// the submission it belongs to; to anyone else it is not found.
+func (s *Service) FileContent(ctx context.Context, p *auth.Principal, id string) (File, []byte, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return File{}, nil, ErrNotFound
+	}
+	var f File
+	var sum, content []byte
+	var submission *string
+	err := s.pool.QueryRow(ctx, `SELECT id::text, form_name, form_version, field, filename, content_type, size, sha256, owner, created_at,
+		submission_id::text, content FROM files WHERE id = $1`, id).Scan(&f.ID, &f.Form, &f.FormVersion, &f.Field, &f.Filename,
+		&f.ContentType, &f.Size, &sum, &f.UploadedBy, &f.UploadedAt, &submission, &content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return File{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return File{}, nil, fmt.Errorf("read file: %w", err)
+	}
+	f.SHA256 = fmt.Sprintf("%x", sum)
+	f.UploadedAt = f.UploadedAt.UTC()
+	if submission != nil {
+		f.Submission = *submission
+	}
+	if submission == nil { // not yet submitted: its uploader's alone
+		if p.Subject == f.UploadedBy || p.HasRole(auth.RoleAdmin) {
+			return f, content, nil
+		}
+		return File{}, nil, ErrNotFound
+	}
+	// Submitted: whoever may read the submission (its submitter uploaded it).
+	if _, err := s.Submission(ctx, p, *submission); err != nil {
+		return File{}, nil, err
+	}
+	return f, content, nil
+}
+
+// checkFiles makes sure every file a submission names was uploaded by the
+// submitter for that form and field and belongs to no other submission.
+func (s *Service) checkFiles(ctx context.Context, p *auth.Principal, f *forms.Form, files []forms.FileValue) []forms.FieldError {
+	var errs []forms.FieldError
+	for _, fv := range files {
+		var owner, form, field string
+		var submission *string
+		err := s.pool.QueryRow(ctx, `SELECT owner, form_name, field, submission_id::text FROM files WHERE id = $1`, fv.ID).
+			Scan(&owner, &form, &field, &submission)
+		label := forms.FieldLabel(f.Tree, f.Def.UI, fv.Pointer)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != p.Subject):
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: no file with this id was uploaded by you; upload it again", label)})
+		case err != nil:
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s cannot be checked just now; try again", label)})
+		case form != f.Def.Name || fieldPattern(field) != fieldPattern(fv.Pointer):
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file was uploaded for another question (%s %s)", label, form, field)})
+		case submission != nil:
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file already belongs to another submission; upload it again", label)})
+		}
+	}
+	return errs
+}
+
+var arrayIndex = regexp.MustCompile(`/[0-9]+(/|$)`)
+
+// fieldPattern drops array indices, so a crew member's photo still fits
+// after the crew list is reordered.
+func fieldPattern(pointer string) string {
+	for arrayIndex.MatchString(pointer) {
+		pointer = arrayIndex.ReplaceAllString(pointer, "/*$1")
+	}
+	return pointer
+}
+
+// attachFiles gives the files to the submission. A file attached by a
+// concurrent submission since checkFiles makes the whole submission fail.
+func attachFiles(ctx context.Context, tx pgx.Tx, submission string, files []forms.FileValue) error {
+	if len(files) == 0 {
+		return nil
+	}
+	ids := make([]string, len(files))
+	for i, f := range files {
+		ids[i] = f.ID
+	}
+	tag, err := tx.Exec(ctx, `UPDATE files SET submission_id = $1 WHERE id = ANY($2::uuid[]) AND submission_id IS NULL`, submission, ids)
+	if err != nil {
+		return fmt.Errorf("attach files: %w", err)
+	}
+	if distinct := countDistinct(ids); tag.RowsAffected() != int64(distinct) {
+		return &ValidationError{Errors: []forms.FieldError{{Pointer: files[0].Pointer, Message: "a file in these answers was just submitted elsewhere; upload it again"}}}
+	}
+	return nil
+}
+
+func countDistinct(ids []string) int {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	return len(seen)
+}

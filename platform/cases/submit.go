@@ -1,0 +1,315 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/registry"
+)
+
+// Submission is one validated, stored set of answers.
+type Submission struct {
+	ID          string          `json:"id"`
+	Form        string          `json:"form"`
+	FormVersion string          `json:"formVersion"`
+	BusinessKey string          `json:"businessKey"`
+	Data        json.RawMessage `json:"data"`
+	SubmittedBy string          `json:"submittedBy"`
+	SubmittedAt time.Time       `json:"submittedAt"`
+
+	readAccess []string
+	teams      []string
+}
+
+// Info is the submission without its data.
+func (s Submission) Info() SubmissionInfo {
+	return SubmissionInfo{ID: s.ID, Form: s.Form, FormVersion: s.FormVersion, SubmittedBy: s.SubmittedBy, SubmittedAt: s.SubmittedAt}
+}
+
+const submissionColumns = `s.id::text, s.form_name, s.form_version,
+	(SELECT business_key FROM cases c WHERE c.id = s.case_id), s.data, s.submitted_by, s.submitted_at, s.read_access, s.teams`
+
+func scanSubmission(row pgx.CollectableRow) (Submission, error) {
+	var s Submission
+	err := row.Scan(&s.ID, &s.Form, &s.FormVersion, &s.BusinessKey, &s.Data, &s.SubmittedBy, &s.SubmittedAt, &s.readAccess, &s.teams)
+	s.SubmittedAt = s.SubmittedAt.UTC()
+	return s, err
+}
+
+// SubmitRequest is one submission.
+type SubmitRequest struct {
+	Form    string
+	Version string // "" = the latest active version
+	Case    string // business key of an existing case to join; "" opens a new case
+	Data    []byte // the answers: one JSON object
+	// IdempotencyKey makes a retry with the same key and request return the
+	// first result instead of submitting twice.
+	IdempotencyKey string
+	draftID        string
+}
+
+// SubmitResult is a stored (or replayed) submission.
+type SubmitResult struct {
+	Submission
+	Replayed bool `json:"-"`
+}
+
+// Submit validates answers against the form version and stores them in a
+// case, with the audit row in the same transaction.
+func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, req SubmitRequest) (SubmitResult, error) {
+	idem, err := s.idempotency(p, "submit:"+req.Form, req.IdempotencyKey, req)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if idem != nil {
+		if r, ok, err := idem.replay(ctx, s.pool); ok || err != nil {
+			return r, err
+		}
+	}
+	f, def, err := s.startable(ctx, p, req.Form, req.Version)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	data, ferr := decodeAnswers(req.Data)
+	if ferr != nil {
+		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{*ferr}}
+	}
+	now := s.now()
+	if errs := f.Validate(data, now); len(errs) > 0 {
+		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
+	}
+	files := f.Files(data)
+	if errs := s.checkFiles(ctx, p, f, files); len(errs) > 0 {
+		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
+	}
+	var existingCase int64
+	if req.Case != "" {
+		if existingCase, err = s.caseID(ctx, p, req.Case); err != nil {
+			return SubmitResult{}, fmt.Errorf("case %s: %w", req.Case, err)
+		}
+	}
+	sub := Submission{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Data: compactJSON(req.Data),
+		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(f.Def.Access.Read), teams: nonNil(p.Teams)}
+	var result SubmitResult
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if idem != nil {
+			if r, replayed, err := idem.claim(ctx, tx); replayed || err != nil {
+				result = r
+				return err
+			}
+		}
+		caseID := existingCase
+		if caseID == 0 {
+			if caseID, err = newCaseID(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			sub.ID, caseID, sub.Form, sub.FormVersion, string(sub.Data), sub.SubmittedBy, sub.readAccess, sub.teams, now); err != nil {
+			return fmt.Errorf("store submission: %w", err)
+		}
+		if err := attachFiles(ctx, tx, sub.ID, files); err != nil {
+			return err
+		}
+		if req.draftID != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, req.draftID); err != nil {
+				return fmt.Errorf("remove submitted draft: %w", err)
+			}
+		}
+		sub.BusinessKey = req.Case
+		if existingCase == 0 {
+			if sub.BusinessKey, err = createCase(ctx, tx, caseID, CasePrefix(f.Def), p.Subject, now); err != nil {
+				return err
+			}
+		}
+		if err := audit.Record(ctx, tx, who.Entry("submission.create", "submission:"+sub.ID, audit.OK,
+			map[string]any{"form": sub.Form, "version": sub.FormVersion, "case": sub.BusinessKey, "newCase": existingCase == 0})); err != nil {
+			return err
+		}
+		result = SubmitResult{Submission: sub}
+		if idem != nil {
+			return idem.record(ctx, tx, 201, result.Submission)
+		}
+		return nil
+	})
+	if errors.Is(err, errReplayed) {
+		return result, nil
+	}
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	return result, nil
+}
+
+// startable returns the compiled form version the caller may submit to:
+// ErrNotFound when there is no such form or version, ErrRetired when it
+// (or, without a version, every version) is retired.
+func (s *Service) startable(ctx context.Context, p *auth.Principal, name, version string) (*forms.Form, registry.Definition, error) {
+	f, def, err := s.defs.Form(ctx, name, version)
+	if errors.Is(err, registry.ErrNotFound) {
+		if version == "" {
+			versions, verr := s.defs.Versions(ctx, "form", name)
+			if verr == nil && len(versions) > 0 {
+				return nil, def, fmt.Errorf("form %s: every version is retired: %w", name, ErrRetired)
+			}
+		}
+		return nil, def, fmt.Errorf("form %s %s: %w", name, version, ErrNotFound)
+	}
+	if err != nil {
+		return nil, def, err
+	}
+	if def.Status == registry.Retired {
+		return nil, def, fmt.Errorf("form %s version %s is retired: %w", name, version, ErrRetired)
+	}
+	if start := f.Def.Access.Start; len(start) > 0 && !p.Matches(start) {
+		return nil, def, &ForbiddenError{Form: name, Start: start}
+	}
+	return f, def, nil
+}
+
+// decodeAnswers decodes the answers, keeping numbers exact.
+func decodeAnswers(raw []byte) (any, *forms.FieldError) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &forms.FieldError{Pointer: "", Message: "The answers are not valid JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, &forms.FieldError{Pointer: "", Message: "The answers must be one JSON object, with nothing after it"}
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, &forms.FieldError{Pointer: "", Message: "The answers must be a JSON object of field names and values"}
+	}
+	return v, nil
+}
+
+func compactJSON(raw []byte) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Submission returns one submission the caller may read.
+func (s *Service) Submission(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Submission{}, ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+submissionColumns+` FROM submissions s WHERE id = $1`, id)
+	if err != nil {
+		return Submission{}, fmt.Errorf("read submission %s: %w", id, err)
+	}
+	sub, err := pgx.CollectExactlyOneRow(rows, scanSubmission)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !canRead(p, sub)) {
+		return Submission{}, ErrNotFound
+	}
+	if err != nil {
+		return Submission{}, fmt.Errorf("read submission %s: %w", id, err)
+	}
+	return sub, nil
+}
+
+// idempotent is one Idempotency-Key in use.
+type idempotent struct {
+	actor, scope, key string
+	hash              []byte
+}
+
+var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
+
+// IdempotencyKeyError is a malformed or reused key.
+type IdempotencyKeyError struct{ Message string }
+
+func (e *IdempotencyKeyError) Error() string { return e.Message }
+
+func (s *Service) idempotency(p *auth.Principal, scope, key string, req SubmitRequest) (*idempotent, error) {
+	if key == "" {
+		return nil, nil
+	}
+	if !idempotencyKeyRE.MatchString(key) {
+		return nil, &IdempotencyKeyError{"Idempotency-Key must be 1-200 visible ASCII characters"}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", req.Form, req.Version, req.Case, req.draftID)
+	h.Write(compactJSON(req.Data))
+	return &idempotent{actor: p.Subject, scope: scope, key: key, hash: h.Sum(nil)}, nil
+}
+
+// replay returns the stored result of an earlier request with the key.
+func (i *idempotent) replay(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (SubmitResult, bool, error) {
+	var hash, response []byte
+	var status int
+	err := q.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE actor = $1 AND scope = $2 AND key = $3`,
+		i.actor, i.scope, i.key).Scan(&hash, &status, &response)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return SubmitResult{}, false, nil
+	}
+	if err != nil {
+		return SubmitResult{}, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if !bytes.Equal(hash, i.hash) {
+		return SubmitResult{}, false, &IdempotencyKeyError{"this Idempotency-Key was already used for a different request; use a new key for new data"}
+	}
+	var r SubmitResult
+	if err := json.Unmarshal(response, &r.Submission); err != nil {
+		return SubmitResult{}, false, fmt.Errorf("decode stored response: %w", err)
+	}
+	r.Replayed = true
+	return r, true, nil
+}
+
+// claim takes the key inside the submitting transaction. A concurrent
+// request with the same key blocks here until the first commits, then
+// replays its result (and this transaction rolls back).
+func (i *idempotent) claim(ctx context.Context, tx pgx.Tx) (SubmitResult, bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (actor, scope, key, request_hash, status, response)
+		VALUES ($1, $2, $3, $4, 0, 'null') ON CONFLICT DO NOTHING`, i.actor, i.scope, i.key, i.hash)
+	if err != nil {
+		return SubmitResult{}, false, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return SubmitResult{}, false, nil
+	}
+	r, ok, err := i.replay(ctx, tx)
+	if err == nil && ok {
+		err = errReplayed
+	}
+	return r, true, err
+}
+
+// errReplayed rolls back a transaction that found the key already used.
+var errReplayed = errors.New("replayed")
+
+func (i *idempotent) record(ctx context.Context, tx pgx.Tx, status int, response any) error {
+	b, err := json.Marshal(response)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET status = $4, response = $5 WHERE actor = $1 AND scope = $2 AND key = $3`,
+		i.actor, i.scope, i.key, status, string(b))
+	return err
+}

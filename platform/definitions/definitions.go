@@ -1,0 +1,327 @@
+// Package definitions publishes the form-side definitions (forms, shared
+// data terms, reference data sets): it parses and compiles each upload with
+// forms/, stores it in the registry with the versions it pinned, refuses to
+// retire what active definitions still use, and keeps compiled forms cached.
+package definitions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/registry"
+	"cop/platform/store"
+)
+
+// Kinds in the registry.
+const (
+	KindForm    = "form"
+	KindTerm    = "term"
+	KindRefData = "refdata"
+)
+
+// Service is the form-side definitions service.
+type Service struct {
+	pool     *pgxpool.Pool
+	registry registry.Service
+	cache    *formCache
+}
+
+// New returns the service over a pool.
+func New(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, registry: registry.Service{Pool: pool}, cache: newFormCache(512)}
+}
+
+// Published is the result of an upload.
+type Published struct {
+	Definition registry.Definition `json:"definition"`
+	Pins       []forms.Pin         `json:"pins"`
+	Created    bool                `json:"created"`
+}
+
+// InUseError refuses to retire a version that active definitions pin.
+type InUseError struct {
+	Ref   registry.Ref
+	Users []string // "form:arrival-report@1.0.0"
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("%s %s@%s is used by active definitions (%s); retire those first or publish them against another version",
+		e.Ref.Kind, e.Ref.Name, e.Ref.Version, strings.Join(e.Users, ", "))
+}
+
+// ErrRetired means the version exists but is retired.
+var ErrRetired = errors.New("retired")
+
+// PublishForm checks, compiles and stores a form version. With dryRun the
+// definition is compiled against the registry as it is but not stored.
+func (s *Service) PublishForm(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+	def, err := forms.ParseForm(raw)
+	if err != nil {
+		return Published{}, err
+	}
+	return s.publish(ctx, who, KindForm, def.Name, def.Version, raw, dryRun, func(r forms.Resolver) ([]forms.Pin, error) {
+		f, err := forms.CompileForm(def, r)
+		if err != nil {
+			return nil, err
+		}
+		return f.Pins, nil
+	})
+}
+
+// PublishTerm checks, compiles and stores a data term version.
+func (s *Service) PublishTerm(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+	t, err := forms.ParseTerm(raw)
+	if err != nil {
+		return Published{}, err
+	}
+	return s.publish(ctx, who, KindTerm, t.Name, t.Version, raw, dryRun, func(r forms.Resolver) ([]forms.Pin, error) {
+		ct, err := forms.CompileTerm(t, r)
+		if err != nil {
+			return nil, err
+		}
+		return ct.Pins, nil
+	})
+}
+
+// PublishRefData checks and stores a reference data set version.
+func (s *Service) PublishRefData(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+	d, err := forms.ParseRefData(raw)
+	if err != nil {
+		return Published{}, err
+	}
+	return s.publish(ctx, who, KindRefData, d.Name, d.Version, raw, dryRun, func(forms.Resolver) ([]forms.Pin, error) {
+		return nil, nil
+	})
+}
+
+// publish compiles the upload inside the transaction that stores it, so the
+// terms it pins cannot be retired between the check and the write.
+func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, version string, raw []byte, dryRun bool,
+	compile func(forms.Resolver) ([]forms.Pin, error)) (Published, error) {
+	ref := registry.Ref{Kind: kind, Namespace: registry.GlobalNamespace, Name: name, Version: version}
+	var pins []forms.Pin
+	check := func(tx pgx.Tx) error {
+		var err error
+		if pins, err = compile(&uploadResolver{ctx: ctx, q: tx}); err != nil {
+			var p forms.Problems
+			if errors.As(err, &p) {
+				return registry.Reject(err)
+			}
+			return err
+		}
+		return nil
+	}
+	if dryRun {
+		err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error { return check(tx) })
+		return Published{Definition: registry.Definition{Kind: kind, Namespace: ref.Namespace, Name: name, Version: version, Content: raw}, Pins: nonNil(pins)}, err
+	}
+	def, created, err := s.registry.PublishWith(ctx, who, ref, raw, check, func(tx pgx.Tx, d registry.Definition) error {
+		return storePins(ctx, tx, d, pins)
+	})
+	if err != nil {
+		return Published{}, err
+	}
+	if !created {
+		if pins, err = loadPins(ctx, s.pool, ref); err != nil {
+			return Published{}, err
+		}
+	}
+	return Published{Definition: def, Pins: nonNil(pins), Created: created}, nil
+}
+
+func nonNil(p []forms.Pin) []forms.Pin {
+	if p == nil {
+		return []forms.Pin{}
+	}
+	return p
+}
+
+func storePins(ctx context.Context, tx pgx.Tx, d registry.Definition, pins []forms.Pin) error {
+	for _, p := range pins {
+		if _, err := tx.Exec(ctx, `INSERT INTO definition_pins (definition_id, ref_in, kind, name, requested, resolved)
+			SELECT id, $5, $6, $7, $8, $9 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3 AND version = $4`,
+			d.Kind, d.Namespace, d.Name, d.Version, p.In, p.Kind, p.Name, p.Version, p.Resolved); err != nil {
+			return fmt.Errorf("store pin %s of %s %s@%s: %w", p, d.Kind, d.Name, d.Version, err)
+		}
+	}
+	return nil
+}
+
+// loadPins reads the pins a stored version was compiled with.
+func loadPins(ctx context.Context, q store.Querier, ref registry.Ref) ([]forms.Pin, error) {
+	rows, err := q.Query(ctx, `SELECT p.ref_in, p.kind, p.name, p.requested, p.resolved
+		FROM definition_pins p JOIN definitions d ON d.id = p.definition_id
+		WHERE d.kind = $1 AND d.namespace = $2 AND d.name = $3 AND d.version = $4
+		ORDER BY p.ref_in, p.kind, p.name, p.requested`, ref.Kind, ref.Namespace, ref.Name, ref.Version)
+	if err != nil {
+		return nil, fmt.Errorf("load pins of %s: %w", ref, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forms.Pin, error) {
+		var p forms.Pin
+		err := row.Scan(&p.In, &p.Kind, &p.Name, &p.Version, &p.Resolved)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load pins of %s: %w", ref, err)
+	}
+	return nonNil(out), nil
+}
+
+// Get returns one version of a definition (version "" = latest active) and
+// its pins. ErrNotFound when there is no such version or no active one.
+func (s *Service) Get(ctx context.Context, kind, name, version string) (registry.Definition, []forms.Pin, error) {
+	d, err := s.get(ctx, s.pool, kind, name, version)
+	if err != nil {
+		return registry.Definition{}, nil, err
+	}
+	pins, err := loadPins(ctx, s.pool, refOf(d))
+	return d, pins, err
+}
+
+func (s *Service) get(ctx context.Context, q store.Querier, kind, name, version string) (registry.Definition, error) {
+	if version == "" {
+		return registry.Latest(ctx, q, kind, registry.GlobalNamespace, name)
+	}
+	return registry.Get(ctx, q, registry.Ref{Kind: kind, Namespace: registry.GlobalNamespace, Name: name, Version: version})
+}
+
+func refOf(d registry.Definition) registry.Ref {
+	return registry.Ref{Kind: d.Kind, Namespace: d.Namespace, Name: d.Name, Version: d.Version}
+}
+
+// Versions lists every version of a name, highest first.
+func (s *Service) Versions(ctx context.Context, kind, name string) ([]registry.Definition, error) {
+	return registry.Versions(ctx, s.pool, kind, registry.GlobalNamespace, name)
+}
+
+// List pages through the latest active version of each name.
+func (s *Service) List(ctx context.Context, kind string, limit int, cursor string) ([]registry.Definition, string, error) {
+	return registry.List(ctx, s.pool, kind, registry.ListOptions{Namespace: registry.GlobalNamespace, Limit: limit, Cursor: cursor})
+}
+
+// Retire retires a version. A term or reference data set that active
+// definitions pin is refused with their names.
+func (s *Service) Retire(ctx context.Context, who audit.Who, kind, name, version string) (registry.Definition, error) {
+	ref := registry.Ref{Kind: kind, Namespace: registry.GlobalNamespace, Name: name, Version: version}
+	return s.registry.Retire(ctx, who, ref, func(tx pgx.Tx) error {
+		if kind == KindForm {
+			return nil
+		}
+		// Lock the version first: a publish pinning it holds a share lock
+		// until it commits, so its pins are visible to the check below.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3 AND version = $4 FOR UPDATE`,
+			kind, ref.Namespace, name, version); err != nil {
+			return fmt.Errorf("lock %s: %w", ref, err)
+		}
+		users, err := activeUsers(ctx, tx, kind, name, version)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return registry.Reject(&InUseError{Ref: ref, Users: users})
+		}
+		return nil
+	})
+}
+
+// activeUsers names the active definitions pinning a version.
+func activeUsers(ctx context.Context, q store.Querier, kind, name, version string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT d.kind || ':' || d.name || '@' || d.version
+		FROM definition_pins p JOIN definitions d ON d.id = p.definition_id
+		WHERE p.kind = $1 AND p.name = $2 AND p.resolved = $3 AND d.status = 'active'`, kind, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("find users of %s %s@%s: %w", kind, name, version, err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find users of %s %s@%s: %w", kind, name, version, err)
+	}
+	sort.Strings(users)
+	return users, nil
+}
+
+// Form returns a compiled form version (version "" = latest active). Versions
+// are immutable, so compiled forms are cached by name and version; each is
+// recompiled from the versions it pinned, never from the latest ones.
+func (s *Service) Form(ctx context.Context, name, version string) (*forms.Form, registry.Definition, error) {
+	d, err := s.get(ctx, s.pool, KindForm, name, version)
+	if err != nil {
+		return nil, registry.Definition{}, err
+	}
+	key := d.Name + "@" + d.Version
+	if f := s.cache.get(key); f != nil {
+		return f, d, nil
+	}
+	f, err := s.compileStored(ctx, d)
+	if err != nil {
+		return nil, registry.Definition{}, err
+	}
+	s.cache.put(key, f)
+	return f, d, nil
+}
+
+func (s *Service) compileStored(ctx context.Context, d registry.Definition) (*forms.Form, error) {
+	def, err := forms.ParseForm(d.Content)
+	if err != nil {
+		return nil, fmt.Errorf("parse stored form %s@%s: %w", d.Name, d.Version, err)
+	}
+	pins, err := loadPins(ctx, s.pool, refOf(d))
+	if err != nil {
+		return nil, err
+	}
+	f, err := forms.CompileForm(def, &pinnedResolver{ctx: ctx, q: s.pool, pins: pins})
+	if err != nil {
+		return nil, fmt.Errorf("compile stored form %s@%s: %w", d.Name, d.Version, err)
+	}
+	return f, nil
+}
+
+// RefData returns a reference data set version (version "" = latest active).
+func (s *Service) RefData(ctx context.Context, name, version string) (forms.RefData, registry.Definition, error) {
+	d, err := s.get(ctx, s.pool, KindRefData, name, version)
+	if err != nil {
+		return forms.RefData{}, registry.Definition{}, err
+	}
+	var set forms.RefData
+	if err := json.Unmarshal(d.Content, &set); err != nil {
+		return forms.RefData{}, registry.Definition{}, fmt.Errorf("decode stored reference data %s@%s: %w", d.Name, d.Version, err)
+	}
+	return set, d, nil
+}
+
+// formCache holds compiled forms; when full it starts again, which is
+// cheap (a compile is a few milliseconds) and keeps memory bounded.
+type formCache struct {
+	mu    sync.Mutex
+	max   int
+	forms map[string]*forms.Form
+}
+
+func newFormCache(max int) *formCache {
+	return &formCache{max: max, forms: map[string]*forms.Form{}}
+}
+
+func (c *formCache) get(key string) *forms.Form {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.forms[key]
+}
+
+func (c *formCache) put(key string, f *forms.Form) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.forms) >= c.max {
+		c.forms = map[string]*forms.Form{}
+	}
+	c.forms[key] = f
+}

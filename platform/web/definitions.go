@@ -1,0 +1,249 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/definitions"
+	"cop/platform/registry"
+	"cop/platform/store"
+)
+
+// DefinitionVersion is one stored version of a form, term or reference
+// data set as the API shows it.
+type DefinitionVersion struct {
+	Kind       string          `json:"kind"`
+	Name       string          `json:"name"`
+	Version    string          `json:"version"`
+	Title      string          `json:"title"`
+	Status     string          `json:"status"`
+	Checksum   string          `json:"checksum"`
+	UploadedBy string          `json:"uploadedBy"`
+	UploadedAt time.Time       `json:"uploadedAt"`
+	RetiredBy  string          `json:"retiredBy,omitempty"`
+	RetiredAt  *time.Time      `json:"retiredAt,omitempty"`
+	Definition json.RawMessage `json:"definition,omitempty"`
+	Pins       []forms.Pin     `json:"pins,omitempty"`
+}
+
+func versionOf(d registry.Definition, withContent bool, pins []forms.Pin) DefinitionVersion {
+	var head struct{ Title string }
+	_ = json.Unmarshal(d.Content, &head)
+	v := DefinitionVersion{Kind: d.Kind, Name: d.Name, Version: d.Version, Title: head.Title, Status: d.Status, Checksum: d.Checksum,
+		UploadedBy: d.UploadedBy, UploadedAt: d.UploadedAt, RetiredBy: d.RetiredBy, RetiredAt: d.RetiredAt}
+	if withContent {
+		v.Definition = d.Content
+		v.Pins = pins
+		if v.Pins == nil {
+			v.Pins = []forms.Pin{}
+		}
+	}
+	return v
+}
+
+// definitionKind is the API of one form-side kind: forms, terms, refdata.
+type definitionKind struct {
+	kind    string
+	noun    string // for messages: "form", "data term", "reference data set"
+	publish func(context.Context, audit.Who, []byte, bool) (definitions.Published, error)
+}
+
+func (s *Server) definitionKinds() map[string]definitionKind {
+	d := s.deps.Definitions
+	return map[string]definitionKind{
+		"forms":   {definitions.KindForm, "form", d.PublishForm},
+		"terms":   {definitions.KindTerm, "data term", d.PublishTerm},
+		"refdata": {definitions.KindRefData, "reference data set", d.PublishRefData},
+	}
+}
+
+// publishDefinition handles POST /api/v1/{forms,terms,refdata}: 201 with
+// the stored version, 200 for an identical re-upload or a dry run, 422 with
+// the pointer of every problem, 409 for other content under a version.
+func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := requireJSON(c); err != nil {
+			return err
+		}
+		dryRun := c.QueryBool("dryRun", false)
+		pub, err := k.publish(c.UserContext(), who(c), c.Body(), dryRun)
+		if registryAudited(err) {
+			markAudited(c)
+		}
+		if err != nil {
+			return s.definitionError(c, k, err)
+		}
+		status := fiber.StatusOK
+		if pub.Created {
+			status = fiber.StatusCreated
+			markAudited(c)
+			c.Location(fmt.Sprintf("/api/v1/%s/%s/versions/%s", pathOf(k.kind), pub.Definition.Name, pub.Definition.Version))
+		} else if !dryRun {
+			markAudited(c)
+		}
+		v := versionOf(pub.Definition, true, pub.Pins)
+		if dryRun {
+			v.Status = "draft"
+		}
+		return c.Status(status).JSON(v)
+	}
+}
+
+// registryAudited reports whether the registry wrote the audit row for a
+// publish or retire that failed (it does for refusals it reached).
+func registryAudited(err error) bool {
+	var rejected *registry.RejectedError
+	var conflict *registry.ConflictError
+	var invalid *registry.InvalidError
+	return errors.As(err, &rejected) || errors.As(err, &conflict) || errors.As(err, &invalid)
+}
+
+func pathOf(kind string) string {
+	switch kind {
+	case definitions.KindForm:
+		return "forms"
+	case definitions.KindTerm:
+		return "terms"
+	}
+	return "refdata"
+}
+
+// definitionError maps the service's errors to problems.
+func (s *Server) definitionError(c *fiber.Ctx, k definitionKind, err error) error {
+	var problems forms.Problems
+	var conflict *registry.ConflictError
+	var invalid *registry.InvalidError
+	var inUse *definitions.InUseError
+	switch {
+	case errors.As(err, &problems):
+		errs := make([]FieldError, len(problems))
+		for i, p := range problems {
+			errs[i] = FieldError{Pointer: p.Pointer, Message: p.Message}
+		}
+		return problem(c, fiber.StatusUnprocessableEntity, fmt.Sprintf("the %s is not valid: %s", k.noun, problems.Error()), errs...)
+	case errors.As(err, &conflict):
+		return problem(c, fiber.StatusConflict, conflict.Error())
+	case errors.As(err, &invalid):
+		return problem(c, fiber.StatusUnprocessableEntity, invalid.Error(), FieldError{Pointer: "/" + invalid.Field, Message: invalid.Message})
+	case errors.As(err, &inUse):
+		return problem(c, fiber.StatusConflict, inUse.Error())
+	case errors.Is(err, registry.ErrNotFound):
+		return problem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
+	case errors.Is(err, store.ErrBadCursor):
+		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
+	}
+	return err
+}
+
+func describeVersion(c *fiber.Ctx) string {
+	name := c.Params("name")
+	if v := c.Params("version"); v != "" {
+		return fmt.Sprintf("%q version %s", name, v)
+	}
+	return fmt.Sprintf("%q (or no active version of it)", name)
+}
+
+// requireJSON refuses a body declared as something other than JSON; the
+// error it returns is the 415 response.
+func requireJSON(c *fiber.Ctx) error {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+	if ct != "" && ct != fiber.MIMEApplicationJSON && !strings.HasSuffix(ct, "+json") {
+		return refuse(fiber.StatusUnsupportedMediaType, fmt.Sprintf("send the body as application/json, not %s", ct))
+	}
+	return nil
+}
+
+// listDefinitions handles GET /api/v1/{kind}: the latest active version of each name.
+func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		limit, ferr := queryLimit(c)
+		if ferr != nil {
+			return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		}
+		defs, next, err := s.deps.Definitions.List(c.UserContext(), k.kind, limit, c.Query("cursor"))
+		if err != nil {
+			return s.definitionError(c, k, err)
+		}
+		items := make([]DefinitionVersion, len(defs))
+		for i, d := range defs {
+			items[i] = versionOf(d, false, nil)
+		}
+		return c.JSON(List[DefinitionVersion]{Items: items, Next: next})
+	}
+}
+
+// getDefinition handles GET /api/v1/{kind}/{name} (latest active) and
+// …/versions/{version}.
+func (s *Server) getDefinition(k definitionKind) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		d, pins, err := s.deps.Definitions.Get(c.UserContext(), k.kind, c.Params("name"), c.Params("version"))
+		if err != nil {
+			return s.definitionError(c, k, err)
+		}
+		return c.JSON(versionOf(d, true, pins))
+	}
+}
+
+// listVersions handles GET /api/v1/{kind}/{name}/versions, highest first.
+func (s *Server) listVersions(k definitionKind) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		defs, err := s.deps.Definitions.Versions(c.UserContext(), k.kind, c.Params("name"))
+		if err != nil {
+			return err
+		}
+		if len(defs) == 0 {
+			return problem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
+		}
+		items := make([]DefinitionVersion, len(defs))
+		for i, d := range defs {
+			items[i] = versionOf(d, false, nil)
+		}
+		return c.JSON(List[DefinitionVersion]{Items: items})
+	}
+}
+
+// retireDefinition handles POST …/versions/{version}/retire.
+func (s *Server) retireDefinition(k definitionKind) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		d, err := s.deps.Definitions.Retire(c.UserContext(), who(c), k.kind, c.Params("name"), c.Params("version"))
+		markAudited(c) // the registry audits every retire it reaches, refused or not
+		if err != nil {
+			return s.definitionError(c, k, err)
+		}
+		return c.JSON(versionOf(d, false, nil))
+	}
+}
+
+// refDataItems handles GET /api/v1/refdata/{name}/items: look-ups by code,
+// by text, and by the day the items must be valid on.
+func (s *Server) refDataItems(c *fiber.Ctx) error {
+	k := s.definitionKinds()["refdata"]
+	q := forms.RefQuery{Code: c.Query("code"), Text: c.Query("q")}
+	if on := c.Query("on"); on != "" {
+		day, err := time.Parse(time.DateOnly, on)
+		if err != nil {
+			return problem(c, fiber.StatusBadRequest, "on must be a date like 2026-11-21", FieldError{Pointer: "/on", Message: "on must be a date like 2026-11-21"})
+		}
+		q.On = day
+	}
+	set, d, err := s.deps.Definitions.RefData(c.UserContext(), c.Params("name"), c.Query("version"))
+	if err != nil {
+		return s.definitionError(c, k, err)
+	}
+	return c.JSON(RefDataItems{Name: d.Name, Version: d.Version, Items: set.Find(q)})
+}
+
+// RefDataItems is a look-up's answer.
+type RefDataItems struct {
+	Name    string          `json:"name"`
+	Version string          `json:"version"`
+	Items   []forms.RefItem `json:"items"`
+}
