@@ -118,7 +118,7 @@ func CompileForm(d Definition, r Resolver) (*Form, error) {
 	c := newCompilation(r)
 	root := c.prepare(formURL(d.Name, d.Version), "", "/schema", d.Schema)
 	if len(c.problems) > 0 {
-		return nil, c.problems
+		return nil, c.sortedProblems()
 	}
 	tree, err := buildTree(d.Schema, c)
 	if err != nil {
@@ -139,7 +139,7 @@ func CompileTerm(t TermDefinition, r Resolver) (*CompiledTerm, error) {
 	c := newCompilation(r)
 	root := c.prepare(termURL(t.Name, t.Version), "", "/schema", t.Schema)
 	if len(c.problems) > 0 {
-		return nil, c.problems
+		return nil, c.sortedProblems()
 	}
 	if _, err := buildTree(t.Schema, c); err != nil {
 		return nil, asProblems(err, "/schema")
@@ -539,6 +539,13 @@ func (c *compilation) schemaProblems(err error) Problems {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "jsonschema: ")
 	return Problems{{"/schema", "the schema cannot be compiled: " + msg}}
+}
+
+// sortedProblems orders problems by where they are (the walk visits object
+// keys in no particular order).
+func (c *compilation) sortedProblems() Problems {
+	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Pointer < c.problems[j].Pointer })
+	return c.problems
 }
 
 func (c *compilation) pinList() []Pin {

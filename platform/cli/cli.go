@@ -19,6 +19,12 @@ Usage:
                              (officer, supervisor, author, integrator, admin) from a running cop dev
   cop serve                  production: web server and worker from the environment
                              (DATABASE_URL, TEMPORAL_ADDRESS, OIDC_*, PUBLIC_URL; see docs/configuration.md)
+  cop forms push FILE        upload a form definition to COP (--server URL, --token TOKEN;
+                             beside a running cop dev both default to it and an author token)
+  cop forms validate FILE    check a form offline against the example pack and --with FILE terms
+                             and reference data; with --server URL, check it against that COP
+  cop terms push|validate FILE, cop refdata push|validate FILE   the same for data terms and
+                             reference data sets
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `
@@ -53,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return dev(args[1:], stderr)
 	case "serve":
 		return serve(args[1:], stderr)
+	case "forms", "terms", "refdata":
+		return definitionCmd(args[0], args[1:], stdout)
 	case "audit":
 		if len(args) > 1 && args[1] == "verify" {
 			return auditVerify(args[2:], stdout)

@@ -180,6 +180,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.OIDC.ClientID = devstack.DevClientID
 	cfg.OIDC.ClientSecret = devstack.DevClientSecret
 	cfg.OIDC.Audience = devstack.DevClientID
+	cfg.LoadExamples = true
 
 	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort}
 	stateFile := filepath.Join(data, "dev.json")

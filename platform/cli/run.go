@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,9 +16,12 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"cop/forms/examples"
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/config"
+	"cop/platform/definitions"
+	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/web"
 	"cop/workflows/engine"
@@ -43,6 +47,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	}
 	defer tc.Close()
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, cfg.PublicURL, pool)
+	defs := definitions.New(pool)
+	if cfg.LoadExamples {
+		if err := loadExamples(ctx, defs, log); err != nil {
+			return err
+		}
+	}
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
@@ -56,7 +66,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	serveErr := make(chan error, 1)
 	var srv *web.Server
 	if cfg.RunWeb {
-		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log}); err != nil {
+		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs}); err != nil {
 			return err
 		}
 		if ln == nil {
@@ -99,6 +109,35 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	// One last seal, so rows written while draining do not wait for the next start.
 	if _, err := audit.Seal(sctx, pool); err != nil {
 		log.Error("final audit seal failed", "err", err)
+	}
+	return nil
+}
+
+// loadExamples registers each example the registry does not hold yet, so a
+// fresh cop dev has countries, ports, terms and a form to try.
+func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logger) error {
+	kinds := map[string]string{"refdata": definitions.KindRefData, "terms": definitions.KindTerm, "forms": definitions.KindForm}
+	who := audit.Who{Actor: "cop-examples", RequestID: "startup"}
+	added := 0
+	for _, f := range examples.All() {
+		var head struct{ Name, Version string }
+		if err := json.Unmarshal(f.Content, &head); err != nil {
+			return fmt.Errorf("example %s/%s: %w", f.Kind, f.Name, err)
+		}
+		if _, _, err := defs.Get(ctx, kinds[f.Kind], head.Name, head.Version); err == nil {
+			continue
+		} else if !errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("example %s/%s: %w", f.Kind, f.Name, err)
+		}
+		publish := map[string]func(context.Context, audit.Who, []byte, bool) (definitions.Published, error){
+			"refdata": defs.PublishRefData, "terms": defs.PublishTerm, "forms": defs.PublishForm}[f.Kind]
+		if _, err := publish(ctx, who, f.Content, false); err != nil {
+			return fmt.Errorf("load example %s/%s: %w", f.Kind, f.Name, err)
+		}
+		added++
+	}
+	if added > 0 {
+		log.Info("example pack loaded", "definitions", added)
 	}
 	return nil
 }

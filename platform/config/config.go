@@ -26,6 +26,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogFormat       string // json or text
 	LogLevel        string
+	// LoadExamples registers the example pack (countries, UK ports, shared
+	// terms, an example form) at start-up when missing; cop dev sets it.
+	LoadExamples bool
 }
 
 // Temporal says how to reach the Temporal cluster.
@@ -135,6 +138,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.LogFormat = r.oneOf("COP_LOG_FORMAT", c.LogFormat, "json", "text")
 	c.LogLevel = r.oneOf("COP_LOG_LEVEL", c.LogLevel, "debug", "info", "warn", "error")
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
+	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 
 	if r.err != nil {
 		return c, r.err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +71,7 @@ func (s *Server) definitionKinds() map[string]definitionKind {
 // the pointer of every problem, 409 for other content under a version.
 func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := requireJSON(c); err != nil {
+		if err := requireJSONBody(c); err != nil {
 			return err
 		}
 		dryRun := c.QueryBool("dryRun", false)
@@ -157,6 +158,22 @@ func requireJSON(c *fiber.Ctx) error {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
 	if ct != "" && ct != fiber.MIMEApplicationJSON && !strings.HasSuffix(ct, "+json") {
 		return refuse(fiber.StatusUnsupportedMediaType, fmt.Sprintf("send the body as application/json, not %s", ct))
+	}
+	return nil
+}
+
+// requireJSONBody is requireJSON plus a body that parses: malformed JSON is
+// the client's syntax error (400), before anything looks at its meaning.
+func requireJSONBody(c *fiber.Ctx) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return refuse(fiber.StatusBadRequest, "the body is empty; send a JSON object")
+	}
+	if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
+		return refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // submit handles POST /api/v1/forms/{name}/submissions: the body is the
 // answers; ?version= picks a version, ?case= joins an existing case.
 func (s *Server) submit(c *fiber.Ctx) error {
-	if err := requireJSON(c); err != nil {
+	if err := requireJSONBody(c); err != nil {
 		return err
 	}
 	res, err := s.deps.Cases.Submit(c.UserContext(), principal(c), who(c), cases.SubmitRequest{

@@ -1,6 +1,10 @@
 -- Forms (issue 3): what each definition version was compiled with, cases,
 -- submissions, drafts, uploaded files, and idempotent request results.
 
+-- Keep each upload's text as written: jsonb reorders object keys, and the
+-- order of a form's properties is the order of its questions.
+ALTER TABLE definitions ALTER COLUMN content TYPE json USING content::json;
+
 -- The exact term and reference data versions a definition version resolved
 -- its references to, frozen at upload. A reference inside a term (ref_in =
 -- 'term:NAME@VERSION') keeps the version that term was uploaded with.

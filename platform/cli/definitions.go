@@ -1,0 +1,266 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"cop/forms"
+	"cop/forms/examples"
+	"cop/platform/devstack"
+)
+
+// definitionCmd runs `cop forms|terms|refdata push|validate FILE`.
+func definitionCmd(collection string, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := newFlags(collection + " " + args[0])
+	server := fs.String("server", "", "COP's address (default: $COP_SERVER, else the running cop dev, else http://localhost:8080)")
+	token := fs.String("token", "", "bearer token (default: $COP_TOKEN, else an author token from the running cop dev)")
+	var with multiFlag
+	fs.Var(&with, "with", "a term or reference data file to check against offline (repeatable)")
+	// Flags may come before or after the file.
+	var positional []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			return errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		return errUsage
+	}
+	file := positional[0]
+	content, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	switch args[0] {
+	case "push":
+		return push(collection, file, content, *server, *token, false, stdout)
+	case "validate":
+		if *server != "" {
+			return push(collection, file, content, *server, *token, true, stdout)
+		}
+		return validateOffline(collection, file, content, with, stdout)
+	}
+	return errUsage
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// push posts a definition to the API (dryRun: validate there without storing).
+func push(collection, file string, content []byte, server, token string, dryRun bool, stdout io.Writer) error {
+	base, tok, err := apiTarget(server, token)
+	if err != nil {
+		return err
+	}
+	endpoint := base + "/api/v1/" + collection
+	if dryRun {
+		endpoint += "?dryRun=true"
+	}
+	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(content))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	client := &http.Client{Timeout: 60 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach COP at %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	switch resp.StatusCode {
+	case http.StatusCreated, http.StatusOK:
+		var v struct {
+			Kind, Name, Version, Checksum string
+			Pins                          []forms.Pin
+		}
+		_ = json.Unmarshal(body, &v)
+		what := map[bool]string{true: "created", false: "unchanged (identical to the stored version)"}[resp.StatusCode == http.StatusCreated]
+		if dryRun {
+			what = "valid (checked by " + base + ", not stored)"
+		}
+		fmt.Fprintf(stdout, "%s %s %s: %s\n", v.Kind, v.Name, v.Version, what)
+		printPins(stdout, v.Pins)
+		return nil
+	}
+	var p struct {
+		Detail string
+		Errors []struct{ Pointer, Message string }
+	}
+	if json.Unmarshal(body, &p) != nil || p.Detail == "" {
+		return fmt.Errorf("%s answered %s: %s", base, resp.Status, strings.TrimSpace(string(body)))
+	}
+	for _, e := range p.Errors {
+		fmt.Fprintf(stdout, "%s: %s: %s\n", file, orRoot(e.Pointer), e.Message)
+	}
+	return fmt.Errorf("%s refused %s (%s): %s", base, file, resp.Status, p.Detail)
+}
+
+func printPins(w io.Writer, pins []forms.Pin) {
+	for _, p := range pins {
+		in := ""
+		if p.In != "" {
+			in = " (in " + p.In + ")"
+		}
+		fmt.Fprintf(w, "  uses %s%s\n", p, in)
+	}
+}
+
+func orRoot(pointer string) string {
+	if pointer == "" {
+		return "(document)"
+	}
+	return pointer
+}
+
+// apiTarget works out where to send a request and with which token.
+func apiTarget(server, token string) (string, string, error) {
+	if server == "" {
+		server = os.Getenv("COP_SERVER")
+	}
+	st, devErr := readDevState(defaultDataDir())
+	if server == "" {
+		server = "http://localhost:8080"
+		if devErr == nil {
+			server = st.PublicURL
+		}
+	}
+	if _, err := url.ParseRequestURI(server); err != nil {
+		return "", "", fmt.Errorf("--server %q is not a URL", server)
+	}
+	server = strings.TrimRight(server, "/")
+	if token == "" {
+		token = os.Getenv("COP_TOKEN")
+	}
+	if token == "" {
+		if devErr != nil || st.PublicURL != server {
+			return "", "", errors.New("no token: pass --token or set COP_TOKEN (or run it beside `make run`, which lends an author token)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tok, err := devstack.Token(ctx, st.Issuer, st.PublicURL+"/auth/callback", "author", devstack.DevPassword)
+		if err != nil {
+			return "", "", fmt.Errorf("get an author token from cop dev: %w", err)
+		}
+		token = tok.AccessToken
+	}
+	return server, token, nil
+}
+
+// validateOffline compiles a definition against the example pack and the
+// files given with --with, the same compiler the server runs.
+func validateOffline(collection, file string, content []byte, with []string, stdout io.Writer) error {
+	lib := forms.NewLibrary()
+	if err := loadLibrary(lib, with); err != nil {
+		return err
+	}
+	var pins []forms.Pin
+	var err error
+	switch collection {
+	case "forms":
+		var d forms.Definition
+		if d, err = forms.ParseForm(content); err == nil {
+			var f *forms.Form
+			if f, err = forms.CompileForm(d, lib); err == nil {
+				pins = f.Pins
+			}
+		}
+	case "terms":
+		var t forms.TermDefinition
+		if t, err = forms.ParseTerm(content); err == nil {
+			var ct *forms.CompiledTerm
+			if ct, err = forms.CompileTerm(t, lib); err == nil {
+				pins = ct.Pins
+			}
+		}
+	case "refdata":
+		_, err = forms.ParseRefData(content)
+	}
+	var problems forms.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintf(stdout, "%s: %s: %s\n", file, orRoot(p.Pointer), p.Message)
+		}
+		return fmt.Errorf("%s is not valid: %s", file, plural(len(problems), "problem"))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: valid\n", file)
+	printPins(stdout, pins)
+	return nil
+}
+
+// loadLibrary holds the example pack, then the --with files (which win).
+func loadLibrary(lib *forms.Library, with []string) error {
+	type entry struct {
+		name    string
+		content []byte
+	}
+	var all []entry
+	for _, f := range examples.All() {
+		if f.Kind != "forms" {
+			all = append(all, entry{"example " + f.Kind + "/" + f.Name, f.Content})
+		}
+	}
+	for _, w := range with {
+		b, err := os.ReadFile(w)
+		if err != nil {
+			return fmt.Errorf("read --with %s: %w", w, err)
+		}
+		all = append(all, entry{w, b})
+	}
+	for _, e := range all {
+		var probe struct {
+			Schema json.RawMessage
+			Items  json.RawMessage
+		}
+		if err := json.Unmarshal(e.content, &probe); err != nil {
+			return fmt.Errorf("%s is not JSON: %w", e.name, err)
+		}
+		switch {
+		case probe.Items != nil:
+			d, err := forms.ParseRefData(e.content)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.name, err)
+			}
+			lib.AddRefData(d)
+		case probe.Schema != nil:
+			t, err := forms.ParseTerm(e.content)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.name, err)
+			}
+			lib.AddTerm(t)
+		default:
+			return fmt.Errorf("%s is neither a term (with a schema) nor a reference data set (with items)", e.name)
+		}
+	}
+	return nil
+}
