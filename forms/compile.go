@@ -72,11 +72,12 @@ type Form struct {
 	Pins []Pin
 	Tree *Node
 
-	schema   *jsonschema.Schema
-	docs     map[string]any     // resource URL → the document the validator compiled
-	refdata  map[string]RefData // refKey(node source, refdata as written) → set
-	rankOnce sync.Once
-	rank     map[string]int
+	schema     *jsonschema.Schema
+	docs       map[string]any // resource URL → the document the validator compiled
+	dated      []datedField   // fields whose reference data items have validity periods
+	fileFields [][]string     // paths of file fields
+	rankOnce   sync.Once
+	rank       map[string]int
 }
 
 // CompiledTerm is a compiled data term.
@@ -131,7 +132,8 @@ func CompileForm(d Definition, r Resolver) (*Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Form{Def: d, Pins: c.pinList(), Tree: tree, schema: schema, docs: c.docs, refdata: c.refdata}, nil
+	return &Form{Def: d, Pins: c.pinList(), Tree: tree, schema: schema, docs: c.docs,
+		dated: datedFields(tree, c.refdata), fileFields: fieldPaths(tree, func(n *Node) bool { return n.Format == FileFormat })}, nil
 }
 
 // CompileTerm checks a data term and the terms it refers to.

@@ -42,7 +42,7 @@ func (f *Form) Validate(data any, now time.Time) []FieldError {
 			errs = []FieldError{{"", "the answers cannot be checked: " + err.Error()}}
 		}
 	}
-	errs = append(errs, f.checkRefDataOn(f.Tree, data, "", now)...)
+	errs = append(errs, f.checkRefDataOn(data, now)...)
 	return f.order(errs)
 }
 
@@ -102,79 +102,124 @@ type FileValue struct {
 // uploaded by the submitter for that field.
 func (f *Form) Files(data any) []FileValue {
 	var out []FileValue
-	walkData(f.Tree, data, "", func(n *Node, v any, ptr string) {
-		if s, ok := v.(string); ok && n.Format == FileFormat {
-			out = append(out, FileValue{ptr, s})
-		}
-	})
+	for _, path := range f.fileFields {
+		valuesAt(data, path, "", func(v any, ptr string) {
+			if s, ok := v.(string); ok {
+				out = append(out, FileValue{ptr, s})
+			}
+		})
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
 	return slices.CompactFunc(out, func(a, b FileValue) bool { return a == b })
 }
 
-// checkRefDataOn refuses reference data values that exist but are not valid
-// on the day (a port closed last year).
-func (f *Form) checkRefDataOn(root *Node, data any, _ string, now time.Time) []FieldError {
-	var out []FieldError
-	walkData(root, data, "", func(n *Node, v any, ptr string) {
-		code, ok := v.(string)
-		if !ok || n.Refdata == "" {
+// fieldPaths lists the paths ("*" for array items) of the fields that
+// match, through properties, conditional branches and items.
+func fieldPaths(root *Node, match func(*Node) bool) [][]string {
+	var out [][]string
+	seen := map[string]bool{}
+	var visit func(n *Node, path []string, depth int)
+	visit = func(n *Node, path []string, depth int) {
+		if n == nil || depth > MaxSchemaDepth {
 			return
 		}
-		set, ok := f.refdata[refKey(n.Source, n.Refdata)]
-		if !ok {
-			return
+		if key := strings.Join(path, "/"); match(n) && !seen[key] {
+			seen[key] = true
+			out = append(out, slices.Clone(path))
 		}
-		it, ok := set.Item(code)
-		if !ok || it.ValidOn(now) {
-			return // unknown codes are the schema's enum error
+		for _, p := range n.Properties {
+			visit(p.Schema, append(path, p.Name), depth+1)
 		}
-		label := FieldLabel(f.Tree, f.Def.UI, ptr)
-		when := "from " + it.ValidFrom
-		if it.ValidTo != "" && now.UTC().Format(time.DateOnly) > it.ValidTo {
-			when = "until " + it.ValidTo
+		for _, b := range n.branches() {
+			visit(b, path, depth+1)
 		}
-		out = append(out, FieldError{ptr, fmt.Sprintf("%s cannot be %s: it is valid only %s", label, it.Label, when)})
-	})
+		visit(n.Items, append(path, "*"), depth+1)
+	}
+	visit(root, nil, 0)
 	return out
 }
 
-// walkData visits every value in data together with the schema node that
-// describes it, following properties, conditional branches and items.
-func walkData(n *Node, v any, ptr string, visit func(*Node, any, string)) {
-	if n == nil {
-		return
-	}
-	visit(n, v, ptr)
-	switch val := v.(type) {
-	case map[string]any:
-		for _, p := range n.Properties {
-			if child, ok := val[p.Name]; ok {
-				walkData(p.Schema, child, ptr+"/"+escapePointer(p.Name), visit)
+// checkRefDataOn refuses reference data values that exist but are not valid
+// on the day (a port closed last year). Only fields whose set has items
+// with validity periods are looked at.
+func (f *Form) checkRefDataOn(data any, now time.Time) []FieldError {
+	var out []FieldError
+	day := now.UTC().Format(time.DateOnly)
+	for _, field := range f.dated {
+		valuesAt(data, field.path, "", func(v any, ptr string) {
+			code, ok := v.(string)
+			if !ok {
+				return
 			}
-		}
-		for _, branch := range n.branches() {
-			walkObject(branch, val, ptr, visit)
-		}
-	case []any:
-		for i, item := range val {
-			walkData(n.Items, item, ptr+"/"+strconv.Itoa(i), visit)
-		}
+			it, ok := field.items[code]
+			if !ok || it.ValidOn(now) {
+				return // always valid, or unknown (the schema's enum error)
+			}
+			when := "from " + it.ValidFrom
+			if it.ValidTo != "" && day > it.ValidTo {
+				when = "until " + it.ValidTo
+			}
+			out = append(out, FieldError{ptr, fmt.Sprintf("%s cannot be %s: it is valid only %s", FieldLabel(f.Tree, f.Def.UI, ptr), it.Label, when)})
+		})
 	}
+	return out
 }
 
-// walkObject visits an object's properties through a conditional branch
-// without visiting the object itself again.
-func walkObject(n *Node, val map[string]any, ptr string, visit func(*Node, any, string)) {
-	if n == nil {
-		return
-	}
-	for _, p := range n.Properties {
-		if child, ok := val[p.Name]; ok {
-			walkData(p.Schema, child, ptr+"/"+escapePointer(p.Name), visit)
+// datedField is a field whose reference data has items valid only for a
+// period: path is its pointer with "*" for array items.
+type datedField struct {
+	path  []string
+	items map[string]RefItem // the items with a period, by code
+}
+
+// datedFields finds them once, at compile time.
+func datedFields(root *Node, refdata map[string]RefData) []datedField {
+	var out []datedField
+	byPath := map[string]map[string]RefItem{}
+	for _, path := range fieldPaths(root, func(n *Node) bool { return n.Refdata != "" }) {
+		n := root.Lookup("/" + strings.Join(escapeAll(path), "/"))
+		if n == nil || byPath[strings.Join(path, "/")] != nil {
+			continue
+		}
+		items := map[string]RefItem{}
+		for _, it := range refdata[refKey(n.Source, n.Refdata)].Items {
+			if it.ValidFrom != "" || it.ValidTo != "" {
+				items[it.Code] = it
+			}
+		}
+		if len(items) > 0 {
+			byPath[strings.Join(path, "/")] = items
+			out = append(out, datedField{path: path, items: items})
 		}
 	}
-	for _, branch := range n.branches() {
-		walkObject(branch, val, ptr, visit)
+	return out
+}
+
+func escapeAll(path []string) []string {
+	out := make([]string, len(path))
+	for i, p := range path {
+		out[i] = escapePointer(p)
+	}
+	return out
+}
+
+// valuesAt calls fn with every value at a path ("*" matches each item).
+func valuesAt(v any, path []string, ptr string, fn func(any, string)) {
+	if len(path) == 0 {
+		fn(v, ptr)
+		return
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		if child, ok := val[path[0]]; ok && path[0] != "*" {
+			valuesAt(child, path[1:], ptr+"/"+escapePointer(path[0]), fn)
+		}
+	case []any:
+		if path[0] == "*" {
+			for i, item := range val {
+				valuesAt(item, path[1:], ptr+"/"+strconv.Itoa(i), fn)
+			}
+		}
 	}
 }
 

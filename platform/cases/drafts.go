@@ -168,6 +168,15 @@ func (s *Service) DeleteDraft(ctx context.Context, p *auth.Principal, who audit.
 // SubmitDraft validates a draft against the version it was started on and
 // submits it; the draft goes in the same transaction.
 func (s *Service) SubmitDraft(ctx context.Context, p *auth.Principal, who audit.Who, id, idempotencyKey string) (SubmitResult, error) {
+	idem, err := s.idempotency(p, "", idempotencyKey, SubmitRequest{draftID: id})
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if idem != nil {
+		if r, ok, err := idem.replay(ctx, s.pool); ok || err != nil {
+			return r, err
+		}
+	}
 	d, err := s.Draft(ctx, p, id)
 	if err != nil {
 		return SubmitResult{}, err

@@ -101,7 +101,13 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		}
 	}
 	sub := Submission{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Data: compactJSON(req.Data),
-		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(f.Def.Access.Read), teams: nonNil(p.Teams)}
+		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(f.Def.Access.Read), teams: nonNil(p.Teams),
+		BusinessKey: req.Case}
+	if existingCase == 0 {
+		if sub.BusinessKey, err = s.nextBusinessKey(ctx, CasePrefix(f.Def), now); err != nil {
+			return SubmitResult{}, err
+		}
+	}
 	var result SubmitResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if idem != nil {
@@ -112,7 +118,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		}
 		caseID := existingCase
 		if caseID == 0 {
-			if caseID, err = newCaseID(ctx, tx); err != nil {
+			if caseID, err = createCase(ctx, tx, sub.BusinessKey, p.Subject, now); err != nil {
 				return err
 			}
 		}
@@ -127,12 +133,6 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if req.draftID != "" {
 			if _, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, req.draftID); err != nil {
 				return fmt.Errorf("remove submitted draft: %w", err)
-			}
-		}
-		sub.BusinessKey = req.Case
-		if existingCase == 0 {
-			if sub.BusinessKey, err = createCase(ctx, tx, caseID, CasePrefix(f.Def), p.Subject, now); err != nil {
-				return err
 			}
 		}
 		if err := audit.Record(ctx, tx, who.Entry("submission.create", "submission:"+sub.ID, audit.OK,
@@ -252,8 +252,15 @@ func (s *Service) idempotency(p *auth.Principal, scope, key string, req SubmitRe
 		return nil, &IdempotencyKeyError{"Idempotency-Key must be 1-200 visible ASCII characters"}
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", req.Form, req.Version, req.Case, req.draftID)
-	h.Write(compactJSON(req.Data))
+	if req.draftID != "" {
+		// A draft is submitted once: its id is the request, so a retry
+		// after the draft is gone still finds the first result.
+		scope = "submit-draft:" + req.draftID
+		h.Write([]byte(req.draftID))
+	} else {
+		fmt.Fprintf(h, "%s\n%s\n%s\n", req.Form, req.Version, req.Case)
+		h.Write(compactJSON(req.Data))
+	}
 	return &idempotent{actor: p.Subject, scope: scope, key: key, hash: h.Sum(nil)}, nil
 }
 

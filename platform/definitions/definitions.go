@@ -122,6 +122,9 @@ func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, versio
 		return nil
 	}
 	if dryRun {
+		if err := registry.CheckRef(ref); err != nil {
+			return Published{}, err
+		}
 		err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error { return check(tx) })
 		return Published{Definition: registry.Definition{Kind: kind, Namespace: ref.Namespace, Name: name, Version: version, Content: raw}, Pins: nonNil(pins)}, err
 	}

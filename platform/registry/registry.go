@@ -127,14 +127,23 @@ func versionKey(version string) (string, error) {
 	return b.String(), nil
 }
 
+// CheckRef checks a definition's identity: its name and semantic version.
+func CheckRef(ref Ref) error {
+	if !nameRE.MatchString(ref.Name) {
+		return &InvalidError{Field: "name", Message: fmt.Sprintf("%q must be 1-100 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or digit", ref.Name)}
+	}
+	if ref.Namespace == "" {
+		return &InvalidError{Field: "namespace", Message: "must not be empty"}
+	}
+	_, err := versionKey(ref.Version)
+	return err
+}
+
 // Put stores a new version. It returns the stored definition and whether
 // this call created it (false: identical content was already there).
 func Put(ctx context.Context, q store.Querier, ref Ref, content []byte, uploadedBy string) (Definition, bool, error) {
-	if !nameRE.MatchString(ref.Name) {
-		return Definition{}, false, &InvalidError{Field: "name", Message: fmt.Sprintf("%q must be 1-100 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or digit", ref.Name)}
-	}
-	if ref.Namespace == "" {
-		return Definition{}, false, &InvalidError{Field: "namespace", Message: "must not be empty"}
+	if err := CheckRef(ref); err != nil {
+		return Definition{}, false, err
 	}
 	key, err := versionKey(ref.Version)
 	if err != nil {

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // env is one running COP web server on a real PostgreSQL database, a real
 // (in-memory) Temporal server and its own development OpenID provider.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	srv  *Server
 	pool *pgxpool.Pool
@@ -44,7 +44,7 @@ type envOption struct {
 	temporal client.Client
 }
 
-func newEnv(t *testing.T, opts ...func(*envOption)) *env {
+func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	t.Helper()
 	o := envOption{}
 	for _, f := range opts {

@@ -296,6 +296,10 @@ func TestVersionsRetireAndPinning(t *testing.T) {
 		t.Errorf("dry run %+v", dry)
 	}
 	e.must(404, "GET", "/api/v1/forms/arrival-report/versions/3.0.0", officer, nil, nil)
+	resp, body = e.send("POST", "/api/v1/forms?dryRun=true", author, strings.Replace(arrivalForm("3.0.0", ""), `"arrival-report"`, `"Arrival Report"`, 1))
+	if p := problemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/name" {
+		t.Errorf("a dry run checks the name too: %s", body)
+	}
 
 	// Version 2 of the person term; version 1 of the form keeps version 1.
 	e.must(201, "POST", "/api/v1/terms", author, strings.Replace(strings.Replace(personTerm, `"1.0.0"`, `"2.0.0"`, 1),
@@ -591,12 +595,19 @@ func TestDraftsAreSavedAndResumedByTheirOwner(t *testing.T) {
 	if len(list.Items) != 0 {
 		t.Errorf("another officer's list %+v", list)
 	}
-	var sub submission
-	e.must(201, "POST", "/api/v1/drafts/"+d.ID+"/submit", officer, nil, &sub)
-	if sub.FormVersion != "1.0.0" {
-		t.Errorf("draft submitted against %s", sub.FormVersion)
+	var sub, retried submission
+	resp, body = e.send("POST", "/api/v1/drafts/"+d.ID+"/submit", officer, nil, "Idempotency-Key", "submit-draft-1")
+	_ = json.Unmarshal([]byte(body), &sub)
+	if resp.StatusCode != 201 || sub.FormVersion != "1.0.0" {
+		t.Errorf("draft submitted: %d %s", resp.StatusCode, body)
 	}
 	e.must(404, "GET", "/api/v1/drafts/"+d.ID, officer, nil, nil)
+	// A retry of the submit returns the first result although the draft is gone.
+	resp, body = e.send("POST", "/api/v1/drafts/"+d.ID+"/submit", officer, nil, "Idempotency-Key", "submit-draft-1")
+	_ = json.Unmarshal([]byte(body), &retried)
+	if resp.StatusCode != 201 || retried.ID != sub.ID || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retried draft submit: %d %s", resp.StatusCode, body)
+	}
 
 	e.must(201, "POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{}}, &d)
 	e.must(204, "DELETE", "/api/v1/drafts/"+d.ID, officer, nil, nil)

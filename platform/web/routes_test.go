@@ -203,6 +203,57 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 400, "application/problem+json"), body)
 	_, body = e.do(nil, "GET", "/api/v1/audit", e.token("officer"), nil)
 	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 403, "application/problem+json"), body)
+
+	// Forms, terms, reference data, submissions, cases, drafts and files.
+	author, officer := e.token("author"), e.token("officer")
+	check := func(path, method string, status int, contentType string, resp *http.Response, body string) {
+		t.Helper()
+		if resp.StatusCode != status {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, status, body)
+		}
+		validate(t, responseSchema(t, doc, path, method, status, contentType), body)
+	}
+	const pj, js = "application/problem+json", "application/json"
+	resp, body := e.send("POST", "/api/v1/refdata", author, portsSet)
+	check("/api/v1/refdata", "post", 201, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/terms", author, portTerm)
+	check("/api/v1/terms", "post", 201, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/terms", author, personTerm)
+	check("/api/v1/terms", "post", 201, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms", author, arrivalForm("1.0.0", ""))
+	check("/api/v1/forms", "post", 201, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms", author, arrivalForm("1.0.0", ""))
+	check("/api/v1/forms", "post", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms", author, `{"name": "x", "version": "1.0.0", "title": "X", "schema": {"$ref": "http://x"}}`)
+	check("/api/v1/forms", "post", 422, pj, resp, body)
+	resp, body = e.send("GET", "/api/v1/forms", officer, nil)
+	check("/api/v1/forms", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/forms/arrival-report", officer, nil)
+	check("/api/v1/forms/{name}", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/forms/arrival-report/versions", officer, nil)
+	check("/api/v1/forms/{name}/versions", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/refdata/uk-ports/items?q=dov", officer, nil)
+	check("/api/v1/refdata/{name}/items", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival)
+	check("/api/v1/forms/{name}/submissions", "post", 201, js, resp, body)
+	var sub submission
+	_ = json.Unmarshal([]byte(body), &sub)
+	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, map[string]any{})
+	check("/api/v1/forms/{name}/submissions", "post", 422, pj, resp, body)
+	resp, body = e.send("GET", "/api/v1/submissions/"+sub.ID, officer, nil)
+	check("/api/v1/submissions/{id}", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/cases/"+sub.BusinessKey, officer, nil)
+	check("/api/v1/cases/{businessKey}", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{}})
+	check("/api/v1/forms/{name}/drafts", "post", 201, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/drafts", officer, nil)
+	check("/api/v1/drafts", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/terms/person/versions/1.0.0/retire", author, nil)
+	check("/api/v1/terms/{name}/versions/{version}/retire", "post", 409, pj, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms/arrival-report/versions/1.0.0/retire", author, nil)
+	check("/api/v1/forms/{name}/versions/{version}/retire", "post", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival)
+	check("/api/v1/forms/{name}/submissions", "post", 410, pj, resp, body)
 }
 
 func TestReadinessNamesEachDependency(t *testing.T) {

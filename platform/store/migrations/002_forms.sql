@@ -20,7 +20,7 @@ CREATE TABLE definition_pins (
 CREATE INDEX definition_pins_target ON definition_pins (kind, name, resolved);
 
 -- Business keys PREFIX-YYYYMMDD-N: one counter row per prefix and (UTC) day,
--- incremented atomically by INSERT .. ON CONFLICT DO UPDATE.
+-- incremented atomically by INSERT .. ON CONFLICT DO UPDATE (cases.nextBusinessKey).
 CREATE TABLE case_counters (
     prefix text   NOT NULL,
     day    date   NOT NULL,
@@ -37,9 +37,7 @@ CREATE TABLE cases (
 
 CREATE TABLE submissions (
     id            uuid        PRIMARY KEY,
-    -- deferred: the case row is written last, just before commit, so the
-    -- per-day counter row stays locked as briefly as possible
-    case_id       bigint      NOT NULL REFERENCES cases (id) DEFERRABLE INITIALLY DEFERRED,
+    case_id       bigint      NOT NULL REFERENCES cases (id),
     form_name     text        NOT NULL,
     form_version  text        NOT NULL,
     data          jsonb       NOT NULL,
