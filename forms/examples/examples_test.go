@@ -71,6 +71,13 @@ func TestTheArrivalReportExample(t *testing.T) {
 	if len(errs) != 1 || errs[0].Pointer != "/searchOutcome" || errs[0].Message != "Select outcome of the search" {
 		t.Errorf("searched without an outcome: %+v", errs)
 	}
+	var wrong any
+	_ = json.Unmarshal([]byte(`{"port": "GBXXX", "vessel": {"name": "Sea Breeze"}, "searched": false}`), &wrong)
+	got := f.Validate(wrong, time.Now())
+	if len(got) != 2 || got[0] != (forms.FieldError{Pointer: "/arrivalDate", Message: "Enter a date of arrival"}) ||
+		got[1] != (forms.FieldError{Pointer: "/port", Message: "Port of arrival must be one of the listed ports"}) {
+		t.Errorf("the author's own words: %+v", got)
+	}
 	pages := f.Pages(data, errs)
 	var titles []string
 	for _, p := range pages {
