@@ -12,10 +12,10 @@
 }
 END {
 	if (n == 0) exit
-	printf "\n%-22s %-26s %14s  %-24s %14s  %8s\n", "benchmark", "cop", "time", "baseline", "time", "ratio"
+	printf "\n%-30s %-22s %14s  %-24s %14s  %8s\n", "benchmark", "cop", "time", "baseline", "time", "ratio"
 	for (i = 1; i <= n; i++) {
 		g = order[i]
-		if (!(g in base)) { printf "%-22s %-26s %14s  (no baseline)\n", g, copName[g], cop[g]; continue }
-		printf "%-22s %-26s %11.0f %s  %-24s %11.0f %s  %7.2fx\n", g, copName[g], cop[g], baseUnit[g], baseName[g], base[g], baseUnit[g], cop[g] / base[g]
+		if (!(g in base)) { printf "%-30s %-22s %14s  (no baseline)\n", g, copName[g], cop[g]; continue }
+		printf "%-30s %-22s %11.0f %s  %-24s %11.0f %s  %7.2fx\n", g, copName[g], cop[g], baseUnit[g], baseName[g], base[g], baseUnit[g], cop[g] / base[g]
 	}
 }
