@@ -166,7 +166,10 @@ func (s *Service) startable(ctx context.Context, p *auth.Principal, name, versio
 				return nil, def, fmt.Errorf("form %s: every version is retired: %w", name, ErrRetired)
 			}
 		}
-		return nil, def, fmt.Errorf("form %s %s: %w", name, version, ErrNotFound)
+		if version != "" {
+			return nil, def, fmt.Errorf("form %s version %s: %w", name, version, ErrNotFound)
+		}
+		return nil, def, fmt.Errorf("form %s: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return nil, def, err
