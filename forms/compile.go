@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -91,7 +92,7 @@ type CompiledTerm struct {
 func ParseForm(raw []byte) (Definition, error) {
 	var d Definition
 	if err := decodeStrict(raw, &d); err != nil {
-		return Definition{}, err
+		return Definition{}, locateUnknownField(raw, err)
 	}
 	var p Problems
 	p = append(p, requireText("/name", d.Name)...)
@@ -108,6 +109,44 @@ func ParseForm(raw []byte) (Definition, error) {
 		return Definition{}, p
 	}
 	return d, nil
+}
+
+// locateUnknownField turns the decoder's "unknown field" (which says no
+// more than the name) into the field's pointer inside access or ui.
+func locateUnknownField(raw []byte, err error) error {
+	var p Problems
+	if !errors.As(err, &p) || len(p) != 1 || !strings.HasSuffix(p[0].Message, "is not a field of this document") {
+		return err
+	}
+	var top struct {
+		Access json.RawMessage `json:"access"`
+		UI     struct {
+			Pages  []json.RawMessage          `json:"pages"`
+			Fields map[string]json.RawMessage `json:"fields"`
+		} `json:"ui"`
+	}
+	_ = json.Unmarshal(raw, &top)
+	where := func(ptr string, part []byte, into any) bool {
+		if len(part) == 0 || decodeStrict(part, into) == nil {
+			return false
+		}
+		p[0].Pointer = ptr + p[0].Pointer
+		return true
+	}
+	if where("/access", top.Access, new(Access)) {
+		return p
+	}
+	for i, page := range top.UI.Pages {
+		if where(fmt.Sprintf("/ui/pages/%d", i), page, new(UIPage)) {
+			return p
+		}
+	}
+	for key, field := range top.UI.Fields {
+		if where("/ui/fields/"+escapePointer(key), field, new(UIField)) {
+			return p
+		}
+	}
+	return p
 }
 
 var casePrefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
@@ -179,8 +218,13 @@ func newCompilation(r Resolver) *compilation {
 
 const baseURL = "https://cop.invalid/" // .invalid never resolves; nothing is fetched anyway
 
-func formURL(name, version string) string { return baseURL + "forms/" + name + "/" + version + ".json" }
-func termURL(name, version string) string { return baseURL + "terms/" + name + "/" + version + ".json" }
+func formURL(name, version string) string {
+	return baseURL + "forms/" + url.PathEscape(name) + "/" + url.PathEscape(version) + ".json"
+}
+
+func termURL(name, version string) string {
+	return baseURL + "terms/" + url.PathEscape(name) + "/" + url.PathEscape(version) + ".json"
+}
 
 // prepare decodes one schema document, checks it (problems located under
 // at), resolves what it names, and registers the rewritten copy the
@@ -555,8 +599,13 @@ func (c *compilation) pinList() []Pin {
 	for p := range c.pins {
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	SortPins(out)
 	return out
+}
+
+// SortPins orders pins the one way COP lists them.
+func SortPins(pins []Pin) {
+	sort.Slice(pins, func(i, j int) bool { return pins[i].key() < pins[j].key() })
 }
 
 // asProblems keeps Problems as they are and locates any other error at ptr.

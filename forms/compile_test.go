@@ -146,6 +146,9 @@ func TestParseFormRefusesMalformedDefinitions(t *testing.T) {
 		{`{"name": "a", "version": "1.0.0", "title": "A", "schema": {}, "casePrefix": "arr"}`, "/casePrefix", "capital letters"},
 		{`{"name": 7, "version": "1.0.0", "title": "A", "schema": {}}`, "/name", "must be a string"},
 		{`[]`, "", "must be a JSON object"},
+		{`{"name": "a", "version": "1.0.0", "title": "A", "schema": {}, "ui": {"fields": {"/a": {"lable": "x"}}}}`, "/ui/fields/~1a/lable", "not a field"},
+		{`{"name": "a", "version": "1.0.0", "title": "A", "schema": {}, "ui": {"pages": [{"id": "p", "title": "P", "fields": [], "hint": "x"}]}}`, "/ui/pages/0/hint", "not a field"},
+		{`{"name": "a", "version": "1.0.0", "title": "A", "schema": {}, "access": {"write": []}}`, "/access/write", "not a field"},
 		{``, "", "empty"},
 	}
 	for _, tc := range cases {
@@ -411,5 +414,14 @@ func TestTermsAndReferenceDataSets(t *testing.T) {
 	}
 	if got := set.Find(RefQuery{Code: "GBSOU"}); len(got) != 1 || got[0].Label != "Southampton" {
 		t.Errorf("by code: %+v", got)
+	}
+}
+
+func TestAnEntryOfAListIsNamedByTheList(t *testing.T) {
+	f := compile(t, `{"type": "object", "properties": {"checks": {"type": "array", "title": "Checks made", "uniqueItems": true,
+		"items": {"enum": ["bags", "vehicle"]}}}}`)
+	got := f.Validate(map[string]any{"checks": []any{"bags", "pockets"}}, time.Now())
+	if len(got) != 1 || got[0] != (FieldError{"/checks/1", "Checks made must be one of the listed options"}) {
+		t.Errorf("got %+v", got)
 	}
 }

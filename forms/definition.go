@@ -27,8 +27,8 @@ type Definition struct {
 
 // Access says who may submit a form (start) and who may read what was
 // submitted (read), as "role:NAME" or "team:NAME" entries. An empty start
-// list lets any signed-in user submit; submitters, admins and supervisors of
-// the reading teams always read.
+// list lets any signed-in user submit. Besides the read list, the
+// submitter, admins and supervisors sharing a team with the submitter read.
 type Access struct {
 	Start []string `json:"start,omitempty"`
 	Read  []string `json:"read,omitempty"`

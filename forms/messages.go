@@ -144,7 +144,7 @@ func (f *Form) defaultMessage(e *jsonschema.ValidationError, kw, loc string) str
 	if loc == "" && kw == "type" {
 		return "The answers must be a JSON object of field names and values"
 	}
-	label := FieldLabel(f.Tree, f.Def.UI, loc)
+	label := f.label(loc)
 	value := f.keywordValue(e.AbsoluteKeywordLocation)
 	switch kw {
 	case "type":
@@ -191,6 +191,19 @@ func (f *Form) defaultMessage(e *jsonschema.ValidationError, kw, loc string) str
 		return fmt.Sprintf("%q is not allowed here", lastSegment(loc))
 	}
 	return label + " is not valid"
+}
+
+// label names the field at a pointer; an entry of a list of plain values
+// ("/checks/1") is named by its list.
+func (f *Form) label(pointer string) string {
+	if i := strings.LastIndex(pointer, "/"); i > 0 {
+		if _, err := strconv.Atoi(pointer[i+1:]); err == nil {
+			if n := f.Tree.Lookup(pointer); n == nil || n.Title == "" {
+				return FieldLabel(f.Tree, f.Def.UI, pointer[:i])
+			}
+		}
+	}
+	return FieldLabel(f.Tree, f.Def.UI, pointer)
 }
 
 func formatMessage(label, format string) string {

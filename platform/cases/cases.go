@@ -54,6 +54,8 @@ func (e *ForbiddenError) Error() string {
 type ValidationError struct {
 	Form, Version string
 	Errors        []forms.FieldError
+	// What names what was refused, when it is not the answers ("the file").
+	What string
 }
 
 func (e *ValidationError) Error() string {

@@ -57,12 +57,12 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	rule, ok := f.FileRule(req.Field)
 	if !ok {
-		return File{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{{Pointer: "/field",
+		return File{}, &ValidationError{Form: def.Name, Version: def.Version, What: "the upload", Errors: []forms.FieldError{{Pointer: "/field",
 			Message: fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)}}}
 	}
 	contentType, problem := checkFile(rule, req)
 	if problem != "" {
-		return File{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{{Pointer: "/file", Message: problem}}}
+		return File{}, &ValidationError{Form: def.Name, Version: def.Version, What: "the file", Errors: []forms.FieldError{{Pointer: "/file", Message: problem}}}
 	}
 	sum := sha256.Sum256(req.Content)
 	file := File{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Field: req.Field, Filename: cleanFilename(req.Filename),

@@ -318,6 +318,11 @@ func TestFormsValidateOffline(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "/items: a reference data set needs at least one item") {
 		t.Errorf("empty refdata: %v\n%s", err, out)
 	}
+	badName := write("badname.json", `{"name": "Bad Name", "version": "1.0", "title": "X", "schema": {}}`)
+	out, err = exec.Command(copBinary(t), "forms", "validate", badName).CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), `/name: "Bad Name" must be 1-100 lower-case letters`) {
+		t.Errorf("bad name: %v\n%s", err, out)
+	}
 	if out, err := exec.Command(copBinary(t), "forms", "validate").CombinedOutput(); exitCode(err) != 2 {
 		t.Errorf("no file: %v\n%s", err, out)
 	}

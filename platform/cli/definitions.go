@@ -16,6 +16,7 @@ import (
 	"cop/forms"
 	"cop/forms/examples"
 	"cop/platform/devstack"
+	"cop/platform/registry"
 )
 
 // definitionCmd runs `cop forms|terms|refdata push|validate FILE`.
@@ -203,6 +204,15 @@ func validateOffline(collection, file string, content []byte, with []string, std
 	case "refdata":
 		_, err = forms.ParseRefData(content)
 	}
+	if idErr := checkIdentity(content); idErr != nil {
+		// The name and version come first, as the server checks them first.
+		var id, rest forms.Problems
+		if errors.As(idErr, &id) && errors.As(err, &rest) {
+			err = append(id, rest...)
+		} else {
+			err = idErr
+		}
+	}
 	var problems forms.Problems
 	if errors.As(err, &problems) {
 		for _, p := range problems {
@@ -263,4 +273,16 @@ func loadLibrary(lib *forms.Library, with []string) error {
 		}
 	}
 	return nil
+}
+
+// checkIdentity applies the registry's name and version rules offline.
+func checkIdentity(content []byte) error {
+	var head struct{ Name, Version string }
+	_ = json.Unmarshal(content, &head)
+	err := registry.CheckRef(registry.Ref{Kind: "form", Namespace: registry.GlobalNamespace, Name: head.Name, Version: head.Version})
+	var invalid *registry.InvalidError
+	if errors.As(err, &invalid) {
+		return forms.Problems{{Pointer: "/" + invalid.Field, Message: invalid.Message}}
+	}
+	return err
 }

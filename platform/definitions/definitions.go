@@ -109,6 +109,9 @@ func (s *Service) PublishRefData(ctx context.Context, who audit.Who, raw []byte,
 func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, version string, raw []byte, dryRun bool,
 	compile func(forms.Resolver) ([]forms.Pin, error)) (Published, error) {
 	ref := registry.Ref{Kind: kind, Namespace: registry.GlobalNamespace, Name: name, Version: version}
+	if err := registry.CheckRef(ref); err != nil {
+		return Published{}, err // before compiling, whose messages would quote the bad name
+	}
 	var pins []forms.Pin
 	check := func(tx pgx.Tx) error {
 		var err error
@@ -122,9 +125,6 @@ func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, versio
 		return nil
 	}
 	if dryRun {
-		if err := registry.CheckRef(ref); err != nil {
-			return Published{}, err
-		}
 		err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error { return check(tx) })
 		return Published{Definition: registry.Definition{Kind: kind, Namespace: ref.Namespace, Name: name, Version: version, Content: raw}, Pins: nonNil(pins)}, err
 	}
@@ -177,6 +177,7 @@ func loadPins(ctx context.Context, q store.Querier, ref registry.Ref) ([]forms.P
 	if err != nil {
 		return nil, fmt.Errorf("load pins of %s: %w", ref, err)
 	}
+	forms.SortPins(out)
 	return nonNil(out), nil
 }
 

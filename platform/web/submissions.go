@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -52,7 +53,10 @@ func (s *Server) casesError(c *fiber.Ctx, err error) error {
 			errs[i] = FieldError{Pointer: e.Pointer, Message: e.Message}
 		}
 		detail := "the answers are not valid; see errors"
-		if invalid.Form != "" {
+		switch {
+		case invalid.What != "":
+			detail = fmt.Sprintf("%s is not accepted by form %s version %s; see errors", invalid.What, invalid.Form, invalid.Version)
+		case invalid.Form != "":
 			detail = fmt.Sprintf("the answers do not fit form %s version %s; see errors", invalid.Form, invalid.Version)
 		}
 		return problem(c, fiber.StatusUnprocessableEntity, detail, errs...)
@@ -61,7 +65,7 @@ func (s *Server) casesError(c *fiber.Ctx, err error) error {
 	case errors.As(err, &keyErr):
 		return problem(c, fiber.StatusUnprocessableEntity, keyErr.Error(), FieldError{Pointer: "/Idempotency-Key", Message: keyErr.Error()})
 	case errors.Is(err, cases.ErrRetired):
-		return problem(c, fiber.StatusGone, err.Error()+"; submit to an active version")
+		return problem(c, fiber.StatusGone, strings.TrimSuffix(err.Error(), ": "+cases.ErrRetired.Error())+"; submit to an active version")
 	case errors.Is(err, cases.ErrNotFound):
 		return problem(c, fiber.StatusNotFound, notFoundDetail(err))
 	case errors.Is(err, store.ErrBadCursor):
