@@ -273,27 +273,10 @@ func (f *Form) keywordValue(abs string) any {
 	return valueAt(doc, frag)
 }
 
-// valueAt follows a JSON pointer into a decoded document; nil when absent.
+// valueAt is dataAt with exact numbers made plain, so a keyword's value
+// reads "40" in a message.
 func valueAt(doc any, pointer string) any {
-	if pointer == "" {
-		return doc
-	}
-	cur := doc
-	for _, seg := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
-		seg = unescapePointer(seg)
-		switch v := cur.(type) {
-		case map[string]any:
-			cur = v[seg]
-		case []any:
-			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil
-			}
-			cur = v[i]
-		default:
-			return nil
-		}
-	}
+	cur := dataAt(doc, pointer)
 	if n, ok := cur.(json.Number); ok {
 		if i, err := n.Int64(); err == nil {
 			return i

@@ -152,7 +152,7 @@ func (r *renderer) fields(l *objectLayout, names []string, ptr, key string) []Fi
 // answers reveal. chain holds the properties whose reveals are being drawn,
 // so that two questions revealing each other cannot recurse forever.
 func (r *renderer) property(l *objectLayout, name string, schema *Node, required bool, ptr, key string, chain []string) Field {
-	fptr, fkey := ptr+"/"+escapeToken(name), key+"/"+escapeToken(name)
+	fptr, fkey := ptr+"/"+escapePointer(name), key+"/"+escapePointer(name)
 	f := r.field(name, schema, fptr, fkey, uiHints(r.ui, fkey), required)
 	questions := l.questions[name]
 	if len(questions) == 0 || slices.Contains(chain, name) {
@@ -550,7 +550,7 @@ func (l *objectLayout) asQuestion(c condition, ui *UI, key string) *question {
 	if !declared || schema == nil {
 		return nil
 	}
-	kind := fieldKind(schema, uiHints(ui, key+"/"+escapeToken(control)).Widget)
+	kind := fieldKind(schema, uiHints(ui, key+"/"+escapePointer(control)).Widget)
 	test := ifs.Properties[0].Schema
 	var values []any
 	var ok bool

@@ -180,7 +180,7 @@ type treePlace struct {
 // reported at the $ref that led there, since the author cannot edit the term.
 func (p treePlace) child(tokens ...string) treePlace {
 	for _, t := range tokens {
-		p.pointer += "/" + escapeToken(t)
+		p.pointer += "/" + escapePointer(t)
 		if p.source == "" {
 			p.formPtr = p.pointer
 		}
@@ -942,7 +942,7 @@ func findAnchor(v any, name, at string) (string, bool) {
 			return at, true
 		}
 		for _, k := range x.keys {
-			if p, ok := findAnchor(x.vals[k], name, at+"/"+escapeToken(k)); ok {
+			if p, ok := findAnchor(x.vals[k], name, at+"/"+escapePointer(k)); ok {
 				return p, true
 			}
 		}
@@ -976,13 +976,9 @@ func joinPointer(tokens []string) string {
 	var sb strings.Builder
 	for _, t := range tokens {
 		sb.WriteByte('/')
-		sb.WriteString(escapeToken(t))
+		sb.WriteString(escapePointer(t))
 	}
 	return sb.String()
-}
-
-func escapeToken(t string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
 }
 
 // isIndexToken reports whether a pointer token can only address an array

@@ -124,7 +124,7 @@ func checkFieldHints(root *Node, hints map[string]UIField) Problems {
 	sort.Strings(keys)
 	var p Problems
 	for _, key := range keys {
-		at := "/ui/fields/" + escapeToken(key)
+		at := "/ui/fields/" + escapePointer(key)
 		n := lookupHintKey(root, key)
 		if n == nil {
 			p = append(p, Problem{at, fmt.Sprintf("%q names no field of the schema; keys are field pointers without array indices, like \"/crew/name\"", key)})

@@ -280,24 +280,11 @@ func (f *Form) order(errs []FieldError) []FieldError {
 func (f *Form) ranks() map[string]int {
 	f.rankOnce.Do(func() {
 		f.rank = map[string]int{}
-		var visit func(n *Node, prefix string, depth int)
-		visit = func(n *Node, prefix string, depth int) {
-			if n == nil || depth > MaxSchemaDepth {
-				return
+		for _, path := range fieldPaths(f.Tree, func(*Node) bool { return true }) {
+			if len(path) > 0 && path[len(path)-1] != "*" {
+				f.rank["/"+strings.Join(escapeAll(path), "/")] = len(f.rank)
 			}
-			for _, p := range n.Properties {
-				key := prefix + "/" + escapePointer(p.Name)
-				if _, ok := f.rank[key]; !ok {
-					f.rank[key] = len(f.rank)
-				}
-				visit(p.Schema, key, depth+1)
-			}
-			for _, b := range n.branches() {
-				visit(b, prefix, depth+1)
-			}
-			visit(n.Items, prefix+"/*", depth+1)
 		}
-		visit(f.Tree, "", 0)
 	})
 	return f.rank
 }
