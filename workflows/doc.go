@@ -1,4 +1,6 @@
-// Package workflows will hold the Serverless Workflow 1.0 DSL model and its
-// static validation (pure Go, no Temporal), see the workflow engine issue.
-// The Temporal side lives in workflows/engine.
+// Package workflows is COP's Serverless Workflow 1.0 DSL, in pure Go: the
+// typed document model, parsing (YAML or JSON), validation against the
+// specification's schema and COP's rules (the supported subset, flow
+// targets, expressions), runtime expressions in jq and the DSL's error
+// objects. The Temporal interpreter lives in workflows/engine.
 package workflows

@@ -1,0 +1,570 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"cop/workflows"
+)
+
+// Start is the input of every interpreted workflow: the pinned definition
+// travels with it, so replay never reads the registry.
+type Start struct {
+	Definition json.RawMessage `json:"definition"`
+	Input      any             `json:"input"`
+	// Workflows holds the pinned sub-workflows run tasks start, keyed
+	// "namespace/name@version" as the run task writes it.
+	Workflows map[string]json.RawMessage `json:"workflows,omitempty"`
+	// Forms holds the pinned forms userTask calls use, keyed as written.
+	Forms map[string]PinnedForm `json:"forms,omitempty"`
+	// CaseKey is the business key of the instance's case, if any.
+	CaseKey   string  `json:"caseKey,omitempty"`
+	StartedBy string  `json:"startedBy,omitempty"`
+	Resume    *Resume `json:"resume,omitempty"`
+}
+
+// PinnedForm is a form version and the definitions it was compiled with.
+type PinnedForm struct {
+	Name    string          `json:"name"`
+	Version string          `json:"version"`
+	Content json.RawMessage `json:"content"`
+	// Pins maps "kind:name@version" to the pinned term or reference data.
+	Pins map[string]json.RawMessage `json:"pins,omitempty"`
+}
+
+// Resume carries an instance across continue-as-new: where in the
+// top-level do list it stopped and the state it had.
+type Resume struct {
+	Index     int              `json:"index"`
+	Data      any              `json:"data"`
+	Context   any              `json:"context"`
+	Trace     []TraceEntry     `json:"trace,omitempty"`
+	Events    []map[string]any `json:"events,omitempty"`
+	StartedAt time.Time        `json:"startedAt"`
+	RawInput  any              `json:"rawInput"`
+}
+
+// Result is what a completed instance returns.
+type Result struct {
+	Output any          `json:"output"`
+	Trace  []TraceEntry `json:"trace"`
+}
+
+// Fault is the detail of a faulted instance's failure.
+type Fault struct {
+	Error *workflows.RuntimeError `json:"error"`
+	Trace []TraceEntry            `json:"trace"`
+}
+
+// TraceEntry records one task that ran.
+type TraceEntry struct {
+	Name      string    `json:"name"`
+	Position  string    `json:"position"`
+	Status    string    `json:"status"` // running, completed, faulted, skipped, cancelled
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt"`
+}
+
+// Temporal names the interpreter answers to.
+const (
+	QueryTrace   = "cop.trace"
+	SignalEvent  = "cop.event"
+	FaultType    = "cop.workflow.fault"
+	activityHTTP = "cop.http"
+	activityAPI  = "cop.openapi"
+)
+
+// MaxStepsWithoutWaiting bounds the tasks an instance may run without
+// waiting on anything (an activity, a timer, an event). A loop of then
+// jumps emits no Temporal command, so history limits would never stop it;
+// this does, deterministically.
+const MaxStepsWithoutWaiting = 10000
+
+// runtimeInfo is $runtime.
+var runtimeInfo = map[string]any{"name": "COP", "version": "1.0", "metadata": map[string]any{"engine": "temporal"}}
+
+// WorkflowType is the Temporal workflow type an instance of a definition
+// runs as (the dynamic workflow answers to every type).
+func WorkflowType(namespace, name string) string { return namespace + "/" + name }
+
+// Interpret is the one dynamic workflow: it runs the definition in its
+// input.
+func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, error) {
+	var start Start
+	if err := args.Get(&start); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("read the instance's input: "+err.Error(), FaultType, nil)
+	}
+	wf, err := workflows.Decode(start.Definition)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), FaultType, nil)
+	}
+	r := newRun(ctx, wf, &start)
+	out, err := r.main(ctx)
+	if err != nil {
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) || temporal.IsCanceledError(err) {
+			return nil, err
+		}
+		rerr, ok := asRuntimeError(err, "/").(*workflows.RuntimeError)
+		if !ok {
+			rerr = workflows.NewError(workflows.ErrRuntime, "Runaway instance", "%v", err)
+			rerr.Instance = "/"
+		}
+		return nil, temporal.NewNonRetryableApplicationError(rerr.Error(), FaultType, nil, Fault{Error: rerr, Trace: r.trace})
+	}
+	return &Result{Output: out, Trace: r.trace}, nil
+}
+
+type run struct {
+	wf        *workflows.Workflow
+	start     *Start
+	exprs     *workflows.Exprs
+	context   any
+	workflow  map[string]any
+	trace     []TraceEntry
+	steps     int
+	events    []map[string]any
+	eventsIn  workflow.ReceiveChannel
+	defs      map[string]any
+	tasks     *taskInbox
+	startedAt time.Time
+}
+
+func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
+	r := &run{wf: wf, start: start, exprs: &workflows.Exprs{}, context: map[string]any{}, defs: map[string]any{}}
+	r.startedAt = workflow.Now(ctx)
+	rawInput := start.Input
+	if res := start.Resume; res != nil {
+		r.context, r.trace, r.events, r.startedAt, rawInput = res.Context, res.Trace, res.Events, res.StartedAt, res.RawInput
+	}
+	var definition any
+	_ = json.Unmarshal(start.Definition, &definition)
+	r.workflow = map[string]any{
+		"id":         workflow.GetInfo(ctx).WorkflowExecution.ID,
+		"definition": definition,
+		"input":      rawInput,
+		"startedAt":  dateTime(r.startedAt),
+	}
+	r.eventsIn = workflow.GetSignalChannel(ctx, SignalEvent)
+	r.tasks = newTaskInbox(ctx, r)
+	_ = workflow.SetQueryHandler(ctx, QueryTrace, func() ([]TraceEntry, error) { return r.trace, nil })
+	return r
+}
+
+// main runs the workflow: input, the top-level do list, output.
+func (r *run) main(ctx workflow.Context) (any, error) {
+	if r.wf.Timeout != nil {
+		d, err := r.timeoutOf(r.wf.Timeout, nil)
+		if err != nil {
+			return nil, err
+		}
+		var out any
+		err = r.withTimeout(ctx, d, "/", func(ctx workflow.Context) error {
+			var err error
+			out, err = r.body(ctx)
+			return err
+		})
+		return out, err
+	}
+	return r.body(ctx)
+}
+
+func (r *run) body(ctx workflow.Context) (any, error) {
+	var data any
+	first := 0
+	if res := r.start.Resume; res != nil {
+		data, first = res.Data, res.Index
+	} else {
+		in, err := r.workflowInput()
+		if err != nil {
+			return nil, err
+		}
+		data = in
+	}
+	out, _, err := r.runList(ctx, r.wf.Do, "/do", data, nil, first)
+	if err != nil {
+		return nil, err
+	}
+	return r.workflowOutput(out)
+}
+
+func (r *run) workflowInput() (any, error) {
+	in := r.start.Input
+	if r.wf.Input == nil {
+		return in, nil
+	}
+	if err := validateData(r.wf.Input.Schema, in, "/input/schema", "workflow input"); err != nil {
+		return nil, err
+	}
+	if r.wf.Input.From == nil {
+		return in, nil
+	}
+	return r.eval(r.wf.Input.From, in, r.vars(nil, nil), "/input/from", true)
+}
+
+func (r *run) workflowOutput(out any) (any, error) {
+	if r.wf.Output == nil {
+		return out, nil
+	}
+	if r.wf.Output.As != nil {
+		var err error
+		if out, err = r.eval(r.wf.Output.As, out, r.vars(nil, nil), "/output/as", true); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateData(r.wf.Output.Schema, out, "/output/schema", "workflow output"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// vars assembles the runtime expression arguments.
+func (r *run) vars(task map[string]any, scope workflows.Vars) workflows.Vars {
+	v := workflows.Vars{
+		"context": r.context, "workflow": r.workflow, "runtime": runtimeInfo,
+		"secrets": map[string]any{}, "authorization": nil, "task": task,
+	}
+	for k, val := range scope {
+		v[k] = val
+	}
+	return v
+}
+
+// eval evaluates v: always an expression when always is set (if, when,
+// output.as, …), else only `${ }` strings inside it.
+func (r *run) eval(v any, input any, vars workflows.Vars, ptr string, always bool) (any, error) {
+	var out any
+	var err error
+	if always {
+		out, err = r.exprs.Run(v, input, vars)
+	} else {
+		out, err = r.exprs.Evaluate(v, input, vars)
+	}
+	if err != nil {
+		e := workflows.NewError(workflows.ErrExpression, "Expression failed", "%v", err)
+		e.Instance = ptr
+		return nil, e
+	}
+	return out, nil
+}
+
+// runList runs a task list from index first and returns its output and
+// whether a task ended the workflow (then: end).
+func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string, input any, scope workflows.Vars, first int) (any, bool, error) {
+	cur := input
+	top := ptr == "/do" && scope == nil
+	for i := first; i < len(list); {
+		if top && i > first && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return nil, false, r.continueAsNew(ctx, i, cur)
+		}
+		nt := list[i]
+		out, then, err := r.runTask(ctx, nt, ptr+"/"+strconv.Itoa(i)+"/"+escape(nt.Name), cur, scope)
+		if err != nil {
+			return nil, false, err
+		}
+		cur = out
+		switch then {
+		case "", "continue":
+			i++
+		case "exit":
+			return cur, false, nil
+		case "end":
+			return cur, true, nil
+		default:
+			i = list.Index(then)
+			if i < 0 {
+				return nil, false, workflows.NewError(workflows.ErrConfiguration, "Unknown flow target", "then %q names no task in this list", then)
+			}
+		}
+	}
+	return cur, false, nil
+}
+
+func (r *run) continueAsNew(ctx workflow.Context, index int, data any) error {
+	r.drainEvents()
+	next := *r.start
+	next.Resume = &Resume{Index: index, Data: data, Context: r.context, Trace: r.trace, Events: r.events, StartedAt: r.startedAt, RawInput: r.workflow["input"]}
+	return workflow.NewContinueAsNewError(ctx, workflow.GetInfo(ctx).WorkflowType.Name, next)
+}
+
+// errRunaway faults an instance that loops without waiting; try/catch
+// cannot catch it.
+type errRunaway struct{ ptr string }
+
+func (e *errRunaway) Error() string {
+	return fmt.Sprintf("%d tasks ran without waiting on anything (an activity, a timer or an event); the last was %s: check the then jumps for a loop with no exit", MaxStepsWithoutWaiting, e.ptr)
+}
+
+// waited resets the step budget after a blocking operation.
+func (r *run) waited() { r.steps = 0 }
+
+// runTask runs one task through the DSL's data flow: if, input, the task,
+// output, export, then.
+func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string, raw any, scope workflows.Vars) (any, string, error) {
+	if ctx.Err() != nil {
+		return nil, "", temporal.NewCanceledError()
+	}
+	r.steps++
+	if r.steps > MaxStepsWithoutWaiting {
+		return nil, "", &errRunaway{ptr: ptr}
+	}
+	t := nt.Task
+	// The trace lists tasks in the order they started; each entry is
+	// completed when its task ends.
+	startedAt := workflow.Now(ctx)
+	r.trace = append(r.trace, TraceEntry{Name: nt.Name, Position: ptr, Status: "running", StartedAt: startedAt})
+	at := len(r.trace) - 1
+	desc := map[string]any{"name": nt.Name, "reference": ptr, "definition": r.definition(ptr, t), "input": raw, "startedAt": dateTime(startedAt)}
+	finish := func(status string) {
+		r.trace[at].Status, r.trace[at].EndedAt = status, workflow.Now(ctx)
+	}
+	if t.If != "" {
+		ok, err := r.eval(t.If, raw, r.vars(desc, withInput(scope, raw)), ptr+"/if", true)
+		if err != nil {
+			finish("faulted")
+			return nil, "", err
+		}
+		if !truthy(ok) {
+			finish("skipped")
+			return raw, "continue", nil
+		}
+	}
+	out, then, err := r.dataFlow(ctx, t, ptr, raw, desc, scope)
+	if err != nil {
+		if temporal.IsCanceledError(err) {
+			finish("cancelled")
+		} else {
+			finish("faulted")
+		}
+		return nil, "", asRuntimeError(err, ptr)
+	}
+	finish("completed")
+	if then == "" {
+		then = t.Then
+	}
+	return out, then, nil
+}
+
+func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw any, desc map[string]any, scope workflows.Vars) (any, string, error) {
+	in := raw
+	if t.Input != nil {
+		if err := validateData(t.Input.Schema, raw, ptr+"/input/schema", "task input"); err != nil {
+			return nil, "", err
+		}
+		if t.Input.From != nil {
+			var err error
+			if in, err = r.eval(t.Input.From, raw, r.vars(desc, scope), ptr+"/input/from", true); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	vars := r.vars(desc, withInput(scope, in))
+	var out any
+	var then string
+	body := func(ctx workflow.Context) error {
+		var err error
+		out, then, err = r.execute(ctx, t, ptr, in, vars, scope)
+		return err
+	}
+	if t.Timeout != nil {
+		d, err := r.timeoutOf(t.Timeout, vars)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := r.withTimeout(ctx, d, ptr, body); err != nil {
+			return nil, "", err
+		}
+	} else if err := body(ctx); err != nil {
+		return nil, "", err
+	}
+	desc["output"] = out
+	if t.Output != nil {
+		if t.Output.As != nil {
+			var err error
+			if out, err = r.eval(t.Output.As, out, vars, ptr+"/output/as", true); err != nil {
+				return nil, "", err
+			}
+		}
+		if err := validateData(t.Output.Schema, out, ptr+"/output/schema", "task output"); err != nil {
+			return nil, "", err
+		}
+	}
+	if t.Export != nil && t.Export.As != nil {
+		ev := r.vars(desc, withInput(scope, in))
+		ev["output"] = out
+		ctxVal, err := r.eval(t.Export.As, out, ev, ptr+"/export/as", true)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := validateData(t.Export.Schema, ctxVal, ptr+"/export/schema", "exported context"); err != nil {
+			return nil, "", err
+		}
+		r.context = ctxVal
+	}
+	return out, then, nil
+}
+
+// definition returns the task's definition as expressions see it
+// ($task.definition), decoded once per position.
+func (r *run) definition(ptr string, t *workflows.Task) any {
+	if d, ok := r.defs[ptr]; ok {
+		return d
+	}
+	var d any
+	if b, err := json.Marshal(t); err == nil {
+		_ = json.Unmarshal(b, &d)
+	}
+	r.defs[ptr] = d
+	return d
+}
+
+func (r *run) timeoutOf(ref *workflows.TimeoutRef, vars workflows.Vars) (time.Duration, error) {
+	t := ref.Inline
+	if t == nil {
+		t = r.use().Timeouts[ref.Name]
+	}
+	if t == nil {
+		return 0, workflows.NewError(workflows.ErrConfiguration, "Unknown timeout", "timeout %q is not defined in use.timeouts", ref.Name)
+	}
+	return r.duration(&t.After, nil, vars)
+}
+
+func (r *run) use() *workflows.Use {
+	if r.wf.Use == nil {
+		return &workflows.Use{}
+	}
+	return r.wf.Use
+}
+
+// duration resolves a DSL duration, evaluating it when it is an expression.
+func (r *run) duration(d *workflows.Duration, input any, vars workflows.Vars) (time.Duration, error) {
+	if d.Expr == "" {
+		v, err := d.Static()
+		if err != nil {
+			return 0, workflows.NewError(workflows.ErrConfiguration, "Invalid duration", "%v", err)
+		}
+		return v, nil
+	}
+	v, err := r.exprs.Run(d.Expr, input, vars)
+	if err != nil {
+		return 0, workflows.NewError(workflows.ErrExpression, "Expression failed", "%v", err)
+	}
+	out, err := workflows.ParseDuration(v)
+	if err != nil {
+		return 0, workflows.NewError(workflows.ErrExpression, "Invalid duration", "%v", err)
+	}
+	return out, nil
+}
+
+// withTimeout runs fn and raises a timeout error if it has not finished
+// after d; fn's context is cancelled so what it waits on stops.
+func (r *run) withTimeout(ctx workflow.Context, d time.Duration, ptr string, fn func(workflow.Context) error) error {
+	child, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	done := workflow.NewChannel(ctx)
+	var ferr error
+	workflow.Go(child, func(c workflow.Context) {
+		ferr = fn(c)
+		done.Send(c, true)
+	})
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	timer := workflow.NewTimer(timerCtx, d)
+	timedOut := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(done, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddFuture(timer, func(workflow.Future) { timedOut = true })
+	sel.Select(ctx)
+	r.waited()
+	if timedOut {
+		cancel()
+		e := workflows.NewError(workflows.ErrTimeout, "Timed out", "did not finish within %s", workflows.FormatISO(d))
+		e.Instance = ptr
+		return e
+	}
+	cancelTimer()
+	return ferr
+}
+
+func withInput(scope workflows.Vars, in any) workflows.Vars {
+	out := workflows.Vars{"input": in}
+	for k, v := range scope {
+		out[k] = v
+	}
+	return out
+}
+
+// asRuntimeError turns any failure into the DSL's error object, located at
+// ptr unless it already says where it happened.
+func asRuntimeError(err error, ptr string) error {
+	if err == nil {
+		return nil
+	}
+	var run *errRunaway
+	var can *workflow.ContinueAsNewError
+	if errors.As(err, &run) || errors.As(err, &can) || temporal.IsCanceledError(err) {
+		return err
+	}
+	var re *workflows.RuntimeError
+	if errors.As(err, &re) {
+		if re.Instance == "" {
+			re.Instance = ptr
+		}
+		return re
+	}
+	if e := fromActivityError(err); e != nil {
+		if e.Instance == "" {
+			e.Instance = ptr
+		}
+		return e
+	}
+	e := workflows.NewError(workflows.ErrRuntime, "Runtime error", "%v", err)
+	e.Instance = ptr
+	return e
+}
+
+// fromActivityError recovers the DSL error an activity returned.
+func fromActivityError(err error) *workflows.RuntimeError {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == FaultType && app.HasDetails() {
+		var re workflows.RuntimeError
+		if app.Details(&re) == nil && re.Type != "" {
+			return &re
+		}
+	}
+	var to *temporal.TimeoutError
+	if errors.As(err, &to) {
+		return workflows.NewError(workflows.ErrTimeout, "Timed out", "%v", err)
+	}
+	return nil
+}
+
+func truthy(v any) bool { return v != nil && v != false }
+
+func dateTime(t time.Time) map[string]any {
+	return map[string]any{
+		"iso8601": t.UTC().Format(time.RFC3339Nano),
+		"epoch":   map[string]any{"seconds": t.Unix(), "milliseconds": t.UnixMilli()},
+	}
+}
+
+func escape(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '~':
+			out = append(out, '~', '0')
+		case '/':
+			out = append(out, '~', '1')
+		default:
+			out = append(out, s[i])
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,515 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"cop/forms"
+	"cop/workflows"
+)
+
+// Platform is what the interpreter needs from COP beyond Temporal: the
+// inbox, notifications, reference data and the event log. The platform
+// implements it over PostgreSQL; `cop workflows run` over memory.
+type Platform interface {
+	CreateTask(ctx context.Context, t TaskRequest) error
+	TaskChanged(ctx context.Context, c TaskChange) error
+	Notify(ctx context.Context, n Notification) error
+	Lookup(ctx context.Context, l LookupRequest) (any, error)
+	Emit(ctx context.Context, e EmitRequest) error
+}
+
+// TaskRequest creates an inbox task for a userTask call.
+type TaskRequest struct {
+	ID              string     `json:"id"`
+	Instance        string     `json:"instance"`
+	Position        string     `json:"position"`
+	CaseKey         string     `json:"caseKey,omitempty"`
+	Form            string     `json:"form"`
+	FormVersion     string     `json:"formVersion"`
+	Title           string     `json:"title"`
+	CandidateGroups []string   `json:"candidateGroups,omitempty"`
+	Assignee        string     `json:"assignee,omitempty"`
+	Priority        int        `json:"priority"`
+	Reason          string     `json:"reason,omitempty"`
+	Due             *time.Time `json:"due,omitempty"`
+	Input           any        `json:"input,omitempty"`
+	CreatedAt       time.Time  `json:"createdAt"`
+}
+
+// TaskChange records what happened to a task: claimed, released,
+// reassigned, escalated, completed.
+type TaskChange struct {
+	ID       string    `json:"id"`
+	Kind     string    `json:"kind"`
+	By       string    `json:"by,omitempty"`
+	Assignee string    `json:"assignee,omitempty"`
+	Priority int       `json:"priority,omitempty"`
+	Data     any       `json:"data,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Notification is an in-app message (call: notify).
+type Notification struct {
+	ID       string    `json:"id"`
+	Instance string    `json:"instance"`
+	CaseKey  string    `json:"caseKey,omitempty"`
+	To       []string  `json:"to"`
+	Title    string    `json:"title"`
+	Body     string    `json:"body,omitempty"`
+	Link     string    `json:"link,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// LookupRequest reads reference data (call: lookup).
+type LookupRequest struct {
+	RefData string `json:"refdata"`
+	Key     string `json:"key,omitempty"`
+	Filter  string `json:"filter,omitempty"`
+	On      string `json:"on,omitempty"`
+}
+
+const (
+	activityCreateTask  = "cop.task.create"
+	activityTaskChanged = "cop.task.changed"
+	activityNotify      = "cop.notify"
+	activityLookup      = "cop.lookup"
+
+	// UpdateTask is the Temporal Update through which officers act on a
+	// task: claim, release, complete, reassign.
+	UpdateTask = "cop.task"
+)
+
+func (a *Activities) registerPlatform(r worker.Registry) {
+	r.RegisterActivityWithOptions(a.CreateTask, activity.RegisterOptions{Name: activityCreateTask})
+	r.RegisterActivityWithOptions(a.TaskChanged, activity.RegisterOptions{Name: activityTaskChanged})
+	r.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: activityNotify})
+	r.RegisterActivityWithOptions(a.Lookup, activity.RegisterOptions{Name: activityLookup})
+}
+
+func (a *Activities) platform() (Platform, error) {
+	if a.Platform == nil {
+		return nil, fault(workflows.NewError(workflows.ErrConfiguration, "No platform", "this worker has no platform for tasks, notifications and look-ups"))
+	}
+	return a.Platform, nil
+}
+
+// CreateTask stores an inbox task.
+func (a *Activities) CreateTask(ctx context.Context, t TaskRequest) error {
+	p, err := a.platform()
+	if err != nil {
+		return err
+	}
+	return p.CreateTask(ctx, t)
+}
+
+// TaskChanged records a change to an inbox task.
+func (a *Activities) TaskChanged(ctx context.Context, c TaskChange) error {
+	p, err := a.platform()
+	if err != nil {
+		return err
+	}
+	return p.TaskChanged(ctx, c)
+}
+
+// Notify sends an in-app notification.
+func (a *Activities) Notify(ctx context.Context, n Notification) error {
+	p, err := a.platform()
+	if err != nil {
+		return err
+	}
+	return p.Notify(ctx, n)
+}
+
+// Lookup reads reference data.
+func (a *Activities) Lookup(ctx context.Context, l LookupRequest) (any, error) {
+	p, err := a.platform()
+	if err != nil {
+		return nil, err
+	}
+	return p.Lookup(ctx, l)
+}
+
+// Caller is who acts on a task, as the API authenticated them.
+type Caller struct {
+	Sub   string   `json:"sub"`
+	Name  string   `json:"name,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+	Teams []string `json:"teams,omitempty"`
+}
+
+func (c Caller) has(kind, name string) bool {
+	list := c.Roles
+	if kind == "team" {
+		list = c.Teams
+	}
+	for _, x := range list {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TaskAction is the Update's argument.
+type TaskAction struct {
+	TaskID string `json:"taskId"`
+	Action string `json:"action"` // claim, release, complete, reassign
+	Caller Caller `json:"caller"`
+	Data   any    `json:"data,omitempty"`
+	To     string `json:"to,omitempty"` // reassign: the new assignee's sub
+}
+
+// TaskActionError is a refused action; the API maps Code to a status.
+type TaskActionError struct {
+	Code    string // forbidden, conflict, invalid, gone
+	Message string
+	Errors  []forms.FieldError
+}
+
+func (e *TaskActionError) Error() string { return e.Code + ": " + e.Message }
+
+// openTask is a userTask waiting in this instance.
+type openTask struct {
+	req       TaskRequest
+	claimedBy string
+	form      *forms.Form
+	done      workflow.Settable
+	result    workflow.Future
+}
+
+// taskInbox holds the instance's open tasks and answers the Update.
+type taskInbox struct {
+	r    *run
+	open map[string]*openTask
+}
+
+func newTaskInbox(ctx workflow.Context, r *run) *taskInbox {
+	in := &taskInbox{r: r, open: map[string]*openTask{}}
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, in.handle, workflow.UpdateHandlerOptions{Validator: in.validate})
+	return in
+}
+
+// validate runs before anything enters history: the caller's rights and,
+// for complete, the data against the task's pinned form.
+func (in *taskInbox) validate(ctx workflow.Context, a TaskAction) error {
+	t := in.open[a.TaskID]
+	if t == nil {
+		return &TaskActionError{Code: "gone", Message: "the task is no longer open"}
+	}
+	c := a.Caller
+	switch a.Action {
+	case "claim":
+		if !t.candidate(c) {
+			return &TaskActionError{Code: "forbidden", Message: "you are not in this task's candidate groups"}
+		}
+		if t.claimedBy != "" && t.claimedBy != c.Sub {
+			return &TaskActionError{Code: "conflict", Message: "someone else has claimed this task"}
+		}
+	case "release":
+		if t.claimedBy != c.Sub && !t.supervises(c) {
+			return &TaskActionError{Code: "forbidden", Message: "you do not hold the claim on this task"}
+		}
+	case "complete":
+		if t.claimedBy != c.Sub {
+			return &TaskActionError{Code: "forbidden", Message: "claim the task before completing it"}
+		}
+		if errs := t.form.Validate(a.Data, workflow.Now(ctx)); len(errs) > 0 {
+			return &TaskActionError{Code: "invalid", Message: "the data does not fit form " + t.req.Form + "@" + t.req.FormVersion, Errors: errs}
+		}
+	case "reassign":
+		if !t.supervises(c) {
+			return &TaskActionError{Code: "forbidden", Message: "only a supervisor of the task's team or an admin reassigns"}
+		}
+		if a.To == "" {
+			return &TaskActionError{Code: "invalid", Message: "say whom to reassign the task to"}
+		}
+	default:
+		return &TaskActionError{Code: "invalid", Message: fmt.Sprintf("unknown action %q", a.Action)}
+	}
+	return nil
+}
+
+func (t *openTask) candidate(c Caller) bool {
+	if c.has("role", "admin") || (t.req.Assignee != "" && t.req.Assignee == c.Sub) {
+		return true
+	}
+	for _, g := range t.req.CandidateGroups {
+		kind, name, _ := strings.Cut(g, ":")
+		if c.has(kind, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *openTask) supervises(c Caller) bool {
+	if c.has("role", "admin") {
+		return true
+	}
+	if !c.has("role", "supervisor") {
+		return false
+	}
+	for _, g := range t.req.CandidateGroups {
+		if kind, name, _ := strings.Cut(g, ":"); kind == "team" && c.has("team", name) {
+			return true
+		}
+	}
+	return false
+}
+
+// handle applies an accepted action: the inbox row first (an activity),
+// then the instance's own state.
+func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) {
+	t := in.open[a.TaskID]
+	if t == nil {
+		return "", &TaskActionError{Code: "gone", Message: "the task is no longer open"}
+	}
+	change := TaskChange{ID: a.TaskID, Kind: a.Action + "ed", By: a.Caller.Sub, At: workflow.Now(ctx)}
+	switch a.Action {
+	case "claim":
+		change.Kind, change.Assignee = "claimed", a.Caller.Sub
+	case "release":
+		change.Kind = "released"
+	case "complete":
+		change.Kind, change.Data = "completed", a.Data
+	case "reassign":
+		change.Kind, change.Assignee = "reassigned", a.To
+	}
+	if err := in.r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
+		return "", err
+	}
+	switch a.Action {
+	case "claim":
+		t.claimedBy = a.Caller.Sub
+	case "release":
+		t.claimedBy = ""
+	case "reassign":
+		t.claimedBy, t.req.Assignee = a.To, a.To
+	case "complete":
+		delete(in.open, a.TaskID)
+		t.done.Set(map[string]any{"data": a.Data, "submittedBy": a.Caller.Sub, "submittedAt": change.At.UTC().Format(time.RFC3339)}, nil)
+	}
+	return change.Kind, nil
+}
+
+// userTask creates an inbox task and waits until an officer completes it,
+// escalating once if escalation.after passes first.
+func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in any, vars workflows.Vars) (any, error) {
+	args, err := r.eval(with, in, vars, ptr+"/with", false)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := args.(map[string]any)
+	formKey, _ := a["form"].(string)
+	pinned, ok := r.start.Forms[formKey]
+	if !ok {
+		return nil, workflows.NewError(workflows.ErrConfiguration, "Form not pinned", "form %s was not pinned when this instance started", formKey)
+	}
+	form, err := compilePinned(pinned)
+	if err != nil {
+		return nil, workflows.NewError(workflows.ErrConfiguration, "Form does not compile", "%v", err)
+	}
+	now := workflow.Now(ctx)
+	req := TaskRequest{
+		Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Position: ptr, CaseKey: r.start.CaseKey,
+		Form: pinned.Name, FormVersion: pinned.Version, Priority: 3, Input: in, CreatedAt: now,
+	}
+	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&req.ID)
+	req.Title, _ = a["title"].(string)
+	if req.Title == "" {
+		req.Title = pinned.Name
+	}
+	req.Assignee, _ = a["assignee"].(string)
+	req.Reason, _ = a["reason"].(string)
+	for _, g := range asList(a["candidateGroups"]) {
+		req.CandidateGroups = append(req.CandidateGroups, fmt.Sprint(g))
+	}
+	if p := toInt(a["priority"]); p >= 1 && p <= 5 {
+		req.Priority = p
+	}
+	if d, ok := a["due"]; ok {
+		dur, err := workflows.ParseDuration(d)
+		if err != nil {
+			return nil, workflows.NewError(workflows.ErrExpression, "Invalid due", "%v", err)
+		}
+		due := now.Add(dur)
+		req.Due = &due
+	}
+	if err := r.activity(ctx, activityCreateTask, nil, req, nil); err != nil {
+		return nil, err
+	}
+	f, set := workflow.NewFuture(ctx)
+	r.tasks.open[req.ID] = &openTask{req: req, form: form, done: set, result: f}
+	esc, _ := a["escalation"].(map[string]any)
+	if esc != nil {
+		after, err := workflows.ParseDuration(esc["after"])
+		if err != nil {
+			return nil, workflows.NewError(workflows.ErrExpression, "Invalid escalation", "%v", err)
+		}
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		defer cancelTimer()
+		sel := workflow.NewSelector(ctx)
+		escalate := false
+		sel.AddFuture(f, func(workflow.Future) {})
+		sel.AddFuture(workflow.NewTimer(timerCtx, after), func(workflow.Future) { escalate = true })
+		sel.Select(ctx)
+		if escalate {
+			if err := r.escalate(ctx, req, esc); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out any
+	err = f.Get(ctx, &out)
+	r.waited()
+	if ctx.Err() != nil {
+		delete(r.tasks.open, req.ID)
+	}
+	return out, err
+}
+
+func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any) error {
+	change := TaskChange{ID: req.ID, Kind: "escalated", Priority: req.Priority, At: workflow.Now(ctx)}
+	if p := toInt(esc["priority"]); p >= 1 && p <= 5 {
+		change.Priority = p
+		if t := r.tasks.open[req.ID]; t != nil {
+			t.req.Priority = p
+		}
+	}
+	if err := r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
+		return err
+	}
+	to := asList(esc["to"])
+	if len(to) == 0 {
+		return nil
+	}
+	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title,
+		Body: fmt.Sprintf("Task %q has not been completed in time and was escalated.", req.Title), Link: "/tasks/" + req.ID, At: change.At}
+	for _, t := range to {
+		n.To = append(n.To, fmt.Sprint(t))
+	}
+	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&n.ID)
+	return r.activity(ctx, activityNotify, nil, n, nil)
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// notify sends an in-app notification; its output is the notification.
+func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in any, vars workflows.Vars) (any, error) {
+	args, err := r.eval(with, in, vars, ptr+"/with", false)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := args.(map[string]any)
+	n := Notification{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, CaseKey: r.start.CaseKey, At: workflow.Now(ctx)}
+	for _, t := range asList(a["to"]) {
+		n.To = append(n.To, fmt.Sprint(t))
+	}
+	n.Title, _ = a["title"].(string)
+	n.Body, _ = a["body"].(string)
+	n.Link, _ = a["link"].(string)
+	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&n.ID)
+	if err := r.activity(ctx, activityNotify, nil, n, nil); err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(n)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out, nil
+}
+
+// lookup reads reference data through the platform.
+func (r *run) lookup(ctx workflow.Context, with map[string]any, ptr string, in any, vars workflows.Vars) (any, error) {
+	args, err := r.eval(map[string]any{"refdata": with["refdata"], "key": with["key"], "on": with["on"]}, in, vars, ptr+"/with", false)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := args.(map[string]any)
+	req := LookupRequest{Filter: fmt.Sprint(orEmpty(with["filter"]))}
+	req.RefData, _ = a["refdata"].(string)
+	req.Key = fmt.Sprint(orEmpty(a["key"]))
+	req.On = fmt.Sprint(orEmpty(a["on"]))
+	if req.On == "" {
+		req.On = workflow.Now(ctx).UTC().Format("2006-01-02")
+	}
+	var items any
+	if err := r.activity(ctx, activityLookup, nil, req, &items); err != nil {
+		return nil, err
+	}
+	if req.Filter == "" {
+		return items, nil
+	}
+	// The filter is a jq condition evaluated here, deterministically, on
+	// each item the activity returned.
+	var out []any
+	for _, item := range asList(items) {
+		ok, err := r.eval(req.Filter, item, r.vars(vars["task"].(map[string]any), workflows.Vars{"item": item, "input": in}), ptr+"/with/filter", true)
+		if err != nil {
+			return nil, err
+		}
+		if truthy(ok) {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return ""
+	}
+	return v
+}
+
+var pinnedForms sync.Map
+
+// compilePinned compiles a pinned form from the definitions it was pinned
+// with; compiled forms are cached by content.
+func compilePinned(p PinnedForm) (*forms.Form, error) {
+	key := string(p.Content)
+	for k, v := range p.Pins {
+		key += "\x00" + k + string(v)
+	}
+	if f, ok := pinnedForms.Load(key); ok {
+		return f.(*forms.Form), nil
+	}
+	def, err := forms.ParseForm(p.Content)
+	if err != nil {
+		return nil, err
+	}
+	lib := forms.NewLibrary()
+	for k, raw := range p.Pins {
+		switch {
+		case strings.HasPrefix(k, "term:"):
+			t, err := forms.ParseTerm(raw)
+			if err != nil {
+				return nil, fmt.Errorf("pinned %s: %w", k, err)
+			}
+			lib.AddTerm(t)
+		case strings.HasPrefix(k, "refdata:"):
+			d, err := forms.ParseRefData(raw)
+			if err != nil {
+				return nil, fmt.Errorf("pinned %s: %w", k, err)
+			}
+			lib.AddRefData(d)
+		}
+	}
+	f, err := forms.CompileForm(def, lib)
+	if err != nil {
+		return nil, err
+	}
+	pinnedForms.Store(key, f)
+	return f, nil
+}

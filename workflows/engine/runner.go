@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"cop/workflows"
+)
+
+// Outcome is how an instance ended, in the shape `cop workflows run --json`
+// prints and GET /api/v1/instances/{id} returns.
+type Outcome struct {
+	Status string                  `json:"status"` // running, completed, faulted, cancelled
+	Output any                     `json:"output"`
+	Error  *workflows.RuntimeError `json:"error"`
+	Trace  []TraceEntry            `json:"trace"`
+}
+
+// Status values of an instance.
+const (
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFaulted   = "faulted"
+	StatusCancelled = "cancelled"
+)
+
+// StartOptions start an instance.
+type StartOptions struct {
+	ID        string
+	TaskQueue string
+	Start     Start
+	Namespace string // the definition's document.namespace
+	Name      string
+}
+
+// StartInstance starts the interpreter on a definition.
+func StartInstance(ctx context.Context, c client.Client, o StartOptions) (client.WorkflowRun, error) {
+	opts := client.StartWorkflowOptions{
+		ID:                       o.ID,
+		TaskQueue:                o.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	}
+	run, err := c.ExecuteWorkflow(ctx, opts, WorkflowType(o.Namespace, o.Name), o.Start)
+	if err != nil {
+		return nil, fmt.Errorf("start %s/%s: %w", o.Namespace, o.Name, err)
+	}
+	return run, nil
+}
+
+// OutcomeOf reads how a finished run ended; err is the run's Get error.
+func OutcomeOf(res *Result, err error) *Outcome {
+	if err == nil {
+		if res == nil {
+			res = &Result{}
+		}
+		return &Outcome{Status: StatusCompleted, Output: res.Output, Trace: nonNil(res.Trace)}
+	}
+	var can *temporal.CanceledError
+	if errors.As(err, &can) {
+		return &Outcome{Status: StatusCancelled, Trace: []TraceEntry{}}
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == FaultType {
+		var f Fault
+		if app.HasDetails() && app.Details(&f) == nil && f.Error != nil {
+			return &Outcome{Status: StatusFaulted, Error: f.Error, Trace: nonNil(f.Trace)}
+		}
+		e := workflows.NewError(workflows.ErrRuntime, "Instance failed", "%s", app.Message())
+		return &Outcome{Status: StatusFaulted, Error: e, Trace: []TraceEntry{}}
+	}
+	var term *temporal.TerminatedError
+	if errors.As(err, &term) {
+		return &Outcome{Status: StatusCancelled, Error: workflows.NewError(workflows.ErrRuntime, "Terminated", "the instance was terminated"), Trace: []TraceEntry{}}
+	}
+	return &Outcome{Status: StatusFaulted, Error: workflows.NewError(workflows.ErrRuntime, "Instance failed", "%v", err), Trace: []TraceEntry{}}
+}
+
+func nonNil(t []TraceEntry) []TraceEntry {
+	if t == nil {
+		return []TraceEntry{}
+	}
+	return t
+}
+
+// SendEvent delivers a CloudEvent to a running instance.
+func SendEvent(ctx context.Context, c client.Client, instance string, event map[string]any) error {
+	return c.SignalWorkflow(ctx, instance, "", SignalEvent, event)
+}
+
+// ActOnTask sends a task action through the instance's Update; a refused
+// action comes back as *TaskActionError.
+func ActOnTask(ctx context.Context, c client.Client, instance string, a TaskAction) (string, error) {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: instance, UpdateName: UpdateTask, Args: []any{a},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return "", taskError(err)
+	}
+	var out string
+	if err := h.Get(ctx, &out); err != nil {
+		return "", taskError(err)
+	}
+	return out, nil
+}
+
+// taskError recovers a validator's refusal from Temporal's error wrapping.
+func taskError(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg := app.Message()
+		for _, code := range []string{"gone", "forbidden", "conflict", "invalid"} {
+			if len(msg) > len(code)+2 && msg[:len(code)+2] == code+": " {
+				return &TaskActionError{Code: code, Message: msg[len(code)+2:]}
+			}
+		}
+	}
+	return err
+}
+
+// LocalPlatform is the platform of `cop workflows run` and the conformance
+// kit: tasks, notifications and events live in memory; each user task is
+// claimed and completed with TaskData as soon as it is created; lookups
+// read Refdata.
+type LocalPlatform struct {
+	Client   client.Client
+	TaskData any
+	Refdata  func(name string) ([]map[string]any, error)
+	// Log receives a line for each notification and emitted event.
+	Log func(format string, args ...any)
+
+	mu            sync.Mutex
+	taskData      map[string]any
+	Tasks         []TaskRequest
+	Notifications []Notification
+	Events        []map[string]any
+}
+
+// CreateTask records the task and, when TaskData is set, completes it
+// through the instance's Update as a local admin would.
+func (p *LocalPlatform) CreateTask(_ context.Context, t TaskRequest) error {
+	p.mu.Lock()
+	p.Tasks = append(p.Tasks, t)
+	p.mu.Unlock()
+	p.logf("task %q (%s@%s) for %v", t.Title, t.Form, t.FormVersion, t.CandidateGroups)
+	p.mu.Lock()
+	data, ok := p.taskData[t.Instance]
+	p.mu.Unlock()
+	if !ok {
+		data = p.TaskData
+	}
+	if data == nil || p.Client == nil {
+		return nil
+	}
+	go p.complete(t, data)
+	return nil
+}
+
+// SetTaskData completes the tasks of one instance with data (tests run
+// many instances on one platform).
+func (p *LocalPlatform) SetTaskData(instance string, data any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.taskData == nil {
+		p.taskData = map[string]any{}
+	}
+	p.taskData[instance] = data
+}
+
+// Sent returns the notifications sent so far.
+func (p *LocalPlatform) Sent() []Notification {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Notification(nil), p.Notifications...)
+}
+
+func (p *LocalPlatform) complete(t TaskRequest, data any) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	me := Caller{Sub: "local-author", Roles: []string{"admin"}}
+	for _, action := range []TaskAction{{TaskID: t.ID, Action: "claim", Caller: me}, {TaskID: t.ID, Action: "complete", Caller: me, Data: data}} {
+		for {
+			_, err := ActOnTask(ctx, p.Client, t.Instance, action)
+			var te *TaskActionError
+			if errors.As(err, &te) && te.Code == "gone" && ctx.Err() == nil {
+				// The instance registers the task once the activity returns.
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				p.logf("task %q: %s: %v", t.Title, action.Action, err)
+				return
+			}
+			break
+		}
+	}
+}
+
+// TaskChanged does nothing locally: the instance holds the task's state.
+func (p *LocalPlatform) TaskChanged(context.Context, TaskChange) error { return nil }
+
+// Notify records the notification.
+func (p *LocalPlatform) Notify(_ context.Context, n Notification) error {
+	p.mu.Lock()
+	p.Notifications = append(p.Notifications, n)
+	p.mu.Unlock()
+	p.logf("notify %v: %s", n.To, n.Title)
+	return nil
+}
+
+// Emit records the event.
+func (p *LocalPlatform) Emit(_ context.Context, e EmitRequest) error {
+	p.mu.Lock()
+	p.Events = append(p.Events, e.Event)
+	p.mu.Unlock()
+	p.logf("emit %v", e.Event["type"])
+	return nil
+}
+
+// Lookup filters Refdata by key.
+func (p *LocalPlatform) Lookup(_ context.Context, l LookupRequest) (any, error) {
+	if p.Refdata == nil {
+		return nil, fault(workflows.NewError(workflows.ErrConfiguration, "No reference data", "no reference data is loaded"))
+	}
+	items, err := p.Refdata(l.RefData)
+	if err != nil {
+		return nil, fault(workflows.NewError(workflows.ErrConfiguration, "Unknown reference data", "%v", err))
+	}
+	if l.Key == "" {
+		out := make([]any, len(items))
+		for i, it := range items {
+			out[i] = it
+		}
+		return out, nil
+	}
+	for _, it := range items {
+		if fmt.Sprint(it["code"]) == l.Key {
+			return it, nil
+		}
+	}
+	e := workflows.NewError(workflows.ErrRuntime, "Not found", "%s has no item %q", l.RefData, l.Key)
+	e.Status = 404
+	return nil, fault(e)
+}
+
+func (p *LocalPlatform) logf(format string, args ...any) {
+	if p.Log != nil {
+		p.Log(format, args...)
+	}
+}

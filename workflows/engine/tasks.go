@@ -1,0 +1,691 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"cop/workflows"
+)
+
+// execute runs the task itself on its transformed input and returns its raw
+// output and, for switch, the then it chose.
+func (r *run) execute(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars, scope workflows.Vars) (any, string, error) {
+	switch t.Kind {
+	case workflows.KindSet:
+		out, err := r.eval(t.Set, in, vars, ptr+"/set", isString(t.Set))
+		return out, "", err
+	case workflows.KindDo:
+		out, end, err := r.runList(ctx, t.Do, ptr+"/do", in, scope, 0)
+		return out, endThen(end), err
+	case workflows.KindSwitch:
+		then, err := r.switchTask(t, ptr, in, vars)
+		return in, then, err
+	case workflows.KindFor:
+		return r.forTask(ctx, t, ptr, in, vars, scope)
+	case workflows.KindFork:
+		return r.forkTask(ctx, t, ptr, in, scope)
+	case workflows.KindTry:
+		return r.tryTask(ctx, t, ptr, in, vars, scope)
+	case workflows.KindRaise:
+		return nil, "", r.raise(t.Raise, ptr, in, vars)
+	case workflows.KindWait:
+		d, err := r.duration(t.Wait, in, vars)
+		if err != nil {
+			return nil, "", err
+		}
+		err = workflow.Sleep(ctx, d)
+		r.waited()
+		return in, "", err
+	case workflows.KindEmit:
+		out, err := r.emit(ctx, t, ptr, in, vars)
+		return out, "", err
+	case workflows.KindListen:
+		out, err := r.listen(ctx, t.Listen, ptr, in, vars)
+		return out, "", err
+	case workflows.KindRun:
+		out, err := r.runWorkflow(ctx, t.Run, ptr, in, vars)
+		return out, "", err
+	case workflows.KindCall:
+		out, err := r.call(ctx, t, ptr, in, vars, scope)
+		return out, "", err
+	}
+	return nil, "", workflows.NewError(workflows.ErrConfiguration, "Unsupported task", "the task has no kind COP runs")
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+func endThen(end bool) string {
+	if end {
+		return "end"
+	}
+	return ""
+}
+
+func (r *run) switchTask(t *workflows.Task, ptr string, in any, vars workflows.Vars) (string, error) {
+	def := ""
+	for i, c := range t.Switch {
+		if c.When == "" {
+			def = c.Then
+			continue
+		}
+		ok, err := r.eval(c.When, in, vars, fmt.Sprintf("%s/switch/%d/%s/when", ptr, i, escape(c.Name)), true)
+		if err != nil {
+			return "", err
+		}
+		if truthy(ok) {
+			return c.Then, nil
+		}
+	}
+	return def, nil
+}
+
+func (r *run) forTask(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars, scope workflows.Vars) (any, string, error) {
+	coll, err := r.eval(t.For.In, in, vars, ptr+"/for/in", true)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := iterable(coll)
+	if err != nil {
+		e := workflows.NewError(workflows.ErrExpression, "Cannot iterate", "%v", err)
+		e.Instance = ptr + "/for/in"
+		return nil, "", e
+	}
+	cur := in
+	for i, item := range items {
+		inner := workflows.Vars{}
+		for k, v := range scope {
+			inner[k] = v
+		}
+		inner[t.For.ItemVar()], inner[t.For.IndexVar()] = item, i
+		if t.While != "" {
+			ok, err := r.eval(t.While, cur, r.vars(vars["task"].(map[string]any), withInput(inner, cur)), ptr+"/while", true)
+			if err != nil {
+				return nil, "", err
+			}
+			if !truthy(ok) {
+				break
+			}
+		}
+		out, end, err := r.runList(ctx, t.Do, ptr+"/do", cur, inner, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		cur = out
+		if end {
+			return cur, "end", nil
+		}
+	}
+	return cur, "", nil
+}
+
+func iterable(v any) ([]any, error) {
+	switch c := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		return c, nil
+	case map[string]any:
+		keys := make([]string, 0, len(c))
+		for k := range c {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([]any, len(keys))
+		for i, k := range keys {
+			out[i] = c[k]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("for.in must give an array, not %T", v)
+}
+
+// forkTask runs each branch in its own coroutine. Without compete the
+// output is every branch's output in declaration order; with compete it is
+// the first branch to complete, and the others are cancelled.
+func (r *run) forkTask(ctx workflow.Context, t *workflows.Task, ptr string, in any, scope workflows.Vars) (any, string, error) {
+	branches := t.Fork.Branches
+	child, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		i   int
+		out any
+		err error
+	}
+	done := workflow.NewChannel(ctx)
+	for i, b := range branches {
+		i, b := i, b
+		workflow.Go(child, func(c workflow.Context) {
+			out, _, err := r.runTask(c, b, fmt.Sprintf("%s/fork/branches/%d/%s", ptr, i, escape(b.Name)), in, scope)
+			done.Send(c, result{i, out, err})
+		})
+	}
+	outs := make([]any, len(branches))
+	var firstErr error
+	for range branches {
+		var res result
+		done.Receive(ctx, &res)
+		if res.err != nil && !temporal.IsCanceledError(res.err) && firstErr == nil {
+			firstErr = res.err
+			cancel()
+		}
+		if res.err == nil && t.Fork.Compete {
+			cancel()
+			return res.out, "", nil
+		}
+		outs[res.i] = res.out
+	}
+	if firstErr != nil {
+		return nil, "", firstErr
+	}
+	return outs, "", nil
+}
+
+// tryTask runs the try list, and on an error the catch selects, retries it
+// as the retry policy allows, then runs catch.do.
+func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars, scope workflows.Vars) (any, string, error) {
+	c := t.Catch
+	started := workflow.Now(ctx)
+	for attempt := 1; ; attempt++ {
+		out, end, err := r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+		if err == nil {
+			return out, endThen(end), nil
+		}
+		rerr, ok := err.(*workflows.RuntimeError)
+		if !ok || c == nil {
+			return nil, "", err
+		}
+		errVars := withInput(scope, in)
+		errVars[c.ErrorVar()] = rerr.AsMap()
+		ev := r.vars(vars["task"].(map[string]any), errVars)
+		caught, cerr := r.catches(c, rerr, ev, ptr)
+		if cerr != nil {
+			return nil, "", cerr
+		}
+		if !caught {
+			return nil, "", err
+		}
+		if c.Retry != nil {
+			policy := c.Retry.Inline
+			if policy == nil {
+				policy = r.use().Retries[c.Retry.Name]
+			}
+			delay, again, perr := r.retryDelay(ctx, policy, attempt, started, rerr, ev, in)
+			if perr != nil {
+				return nil, "", perr
+			}
+			if again {
+				if delay > 0 {
+					if err := workflow.Sleep(ctx, delay); err != nil {
+						return nil, "", err
+					}
+				}
+				r.waited()
+				continue
+			}
+			if len(c.Do) == 0 {
+				return nil, "", err // retries exhausted and nothing handles it
+			}
+		}
+		if len(c.Do) == 0 {
+			return in, "", nil
+		}
+		out, end, err = r.runList(ctx, c.Do, ptr+"/catch/do", in, errVars, 0)
+		return out, endThen(end), err
+	}
+}
+
+func (r *run) catches(c *workflows.Catch, e *workflows.RuntimeError, vars workflows.Vars, ptr string) (bool, error) {
+	if c.Errors != nil && !c.Errors.With.Matches(e) {
+		return false, nil
+	}
+	if c.When != "" {
+		ok, err := r.eval(c.When, vars["input"], vars, ptr+"/catch/when", true)
+		if err != nil || !truthy(ok) {
+			return false, err
+		}
+	}
+	if c.ExceptWhen != "" {
+		ok, err := r.eval(c.ExceptWhen, vars["input"], vars, ptr+"/catch/exceptWhen", true)
+		if err != nil || truthy(ok) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// retryDelay decides whether attempt (1 = the first run) may be followed by
+// another and after how long. limit.attempt.count counts retries, not the
+// first run; backoff multiplies delay by 1 (constant), n (linear) or 2^(n-1)
+// (exponential); jitter adds a random duration drawn through SideEffect so
+// replay sees the same one.
+func (r *run) retryDelay(ctx workflow.Context, p *workflows.RetryPolicy, attempt int, started time.Time, e *workflows.RuntimeError, vars workflows.Vars, in any) (time.Duration, bool, error) {
+	if p == nil {
+		return 0, false, nil
+	}
+	rv := workflows.Vars{}
+	for k, v := range vars {
+		rv[k] = v
+	}
+	rv["error"] = e.AsMap()
+	if p.When != "" {
+		ok, err := r.exprs.Run(p.When, in, rv)
+		if err != nil || !truthy(ok) {
+			return 0, false, err
+		}
+	}
+	if p.ExceptWhen != "" {
+		ok, err := r.exprs.Run(p.ExceptWhen, in, rv)
+		if err != nil || truthy(ok) {
+			return 0, false, err
+		}
+	}
+	if l := p.Limit; l != nil {
+		if l.Attempt != nil && l.Attempt.Count != nil && attempt > *l.Attempt.Count {
+			return 0, false, nil
+		}
+		if l.Duration != nil {
+			max, err := r.duration(l.Duration, in, vars)
+			if err != nil {
+				return 0, false, err
+			}
+			if workflow.Now(ctx).Sub(started) >= max {
+				return 0, false, nil
+			}
+		}
+	}
+	var delay time.Duration
+	if p.Delay != nil {
+		d, err := r.duration(p.Delay, in, vars)
+		if err != nil {
+			return 0, false, err
+		}
+		delay = d
+	}
+	if b := p.Backoff; b != nil {
+		switch {
+		case b.Linear != nil:
+			delay *= time.Duration(attempt)
+		case b.Exponential != nil:
+			delay = time.Duration(float64(delay) * math.Pow(2, float64(attempt-1)))
+		}
+	}
+	if j := p.Jitter; j != nil {
+		from, err := r.duration(&j.From, in, vars)
+		if err != nil {
+			return 0, false, err
+		}
+		to, err := r.duration(&j.To, in, vars)
+		if err != nil {
+			return 0, false, err
+		}
+		if to > from {
+			var extra time.Duration
+			_ = workflow.SideEffect(ctx, func(workflow.Context) any {
+				return from + time.Duration(rand.Int63n(int64(to-from)))
+			}).Get(&extra)
+			delay += extra
+		}
+	}
+	if delay > workflows.MaxDuration {
+		delay = workflows.MaxDuration
+	}
+	return delay, true, nil
+}
+
+func (r *run) raise(rs *workflows.Raise, ptr string, in any, vars workflows.Vars) error {
+	def := rs.Error.Inline
+	if def == nil {
+		def = r.use().Errors[rs.Error.Name]
+	}
+	if def == nil {
+		return workflows.NewError(workflows.ErrConfiguration, "Unknown error", "error %q is not defined in use.errors", rs.Error.Name)
+	}
+	text := func(v string, field string) (string, error) {
+		out, err := r.eval(v, in, vars, ptr+"/raise/error/"+field, false)
+		if err != nil {
+			return "", err
+		}
+		if s, ok := out.(string); ok {
+			return s, nil
+		}
+		b, _ := json.Marshal(out)
+		return string(b), nil
+	}
+	e := &workflows.RuntimeError{}
+	var err error
+	if e.Type, err = text(def.Type, "type"); err != nil {
+		return err
+	}
+	if e.Title, err = text(def.Title, "title"); err != nil {
+		return err
+	}
+	if e.Detail, err = text(def.Detail, "detail"); err != nil {
+		return err
+	}
+	if e.Instance, err = text(def.Instance, "instance"); err != nil {
+		return err
+	}
+	status, err := r.eval(def.Status, in, vars, ptr+"/raise/error/status", false)
+	if err != nil {
+		return err
+	}
+	e.Status = toInt(status)
+	if e.Instance == "" {
+		e.Instance = ptr
+	}
+	return e
+}
+
+func toInt(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case string:
+		i, _ := strconv.Atoi(n)
+		return i
+	}
+	return 0
+}
+
+// emit builds the CloudEvent (id, time and specversion filled in), hands it
+// to the platform, and outputs it.
+func (r *run) emit(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars workflows.Vars) (any, error) {
+	v, err := r.eval(t.Emit.Event.With, in, vars, ptr+"/emit/event/with", false)
+	if err != nil {
+		return nil, err
+	}
+	ev, _ := v.(map[string]any)
+	if ev == nil {
+		ev = map[string]any{}
+	}
+	if _, ok := ev["id"]; !ok {
+		var id string
+		_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&id)
+		ev["id"] = id
+	}
+	if _, ok := ev["time"]; !ok {
+		ev["time"] = workflow.Now(ctx).UTC().Format(time.RFC3339Nano)
+	}
+	ev["specversion"] = "1.0"
+	if _, ok := ev["datacontenttype"]; !ok && ev["data"] != nil {
+		ev["datacontenttype"] = "application/json"
+	}
+	if err := r.activity(ctx, activityEmit, nil, EmitRequest{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, CaseKey: r.start.CaseKey, Event: ev}, nil); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// listen waits for events delivered to the instance (SignalEvent) that
+// match the filters; events that arrived earlier wait in a buffer.
+func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in any, vars workflows.Vars) (any, error) {
+	to := l.To
+	var filters []map[string]any
+	for _, f := range append(append(oneOf(to.One), to.All...), to.Any...) {
+		v, err := r.eval(f.With, in, vars, ptr+"/listen/to", false)
+		if err != nil {
+			return nil, err
+		}
+		m, _ := v.(map[string]any)
+		filters = append(filters, m)
+	}
+	var until string
+	if len(to.Until) > 0 {
+		_ = json.Unmarshal(to.Until, &until)
+	}
+	var consumed []any
+	pending := filters
+	for {
+		ev, idx := r.takeEvent(pending, to.Any != nil && len(to.Any) == 0)
+		if ev == nil {
+			if err := r.receiveEvent(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		consumed = append(consumed, readEvent(ev, l.Read))
+		switch {
+		case to.All != nil:
+			pending = append(pending[:idx:idx], pending[idx+1:]...)
+			if len(pending) == 0 {
+				return consumed, nil
+			}
+		case to.Any != nil && until != "":
+			ok, err := r.eval(until, consumed, vars, ptr+"/listen/to/until", true)
+			if err != nil {
+				return nil, err
+			}
+			if truthy(ok) {
+				return consumed[:len(consumed)-1], nil
+			}
+		default:
+			return consumed, nil
+		}
+	}
+}
+
+func oneOf(f *workflows.EventFilter) []*workflows.EventFilter {
+	if f == nil {
+		return nil
+	}
+	return []*workflows.EventFilter{f}
+}
+
+// receiveEvent blocks until one more event arrives.
+func (r *run) receiveEvent(ctx workflow.Context) error {
+	var ev map[string]any
+	r.eventsIn.Receive(ctx, &ev)
+	r.waited()
+	if ctx.Err() != nil {
+		return temporal.NewCanceledError()
+	}
+	if ev != nil {
+		r.events = append(r.events, ev)
+	}
+	return nil
+}
+
+func (r *run) drainEvents() {
+	for {
+		var ev map[string]any
+		if !r.eventsIn.ReceiveAsync(&ev) {
+			return
+		}
+		r.events = append(r.events, ev)
+	}
+}
+
+// takeEvent removes and returns the first buffered event matching one of
+// filters, with the filter's index.
+func (r *run) takeEvent(filters []map[string]any, anyEvent bool) (map[string]any, int) {
+	r.drainEvents()
+	for i, ev := range r.events {
+		if anyEvent {
+			r.events = append(r.events[:i:i], r.events[i+1:]...)
+			return ev, 0
+		}
+		for fi, f := range filters {
+			if eventMatches(ev, f) {
+				r.events = append(r.events[:i:i], r.events[i+1:]...)
+				return ev, fi
+			}
+		}
+	}
+	return nil, -1
+}
+
+var filterRegexps sync.Map
+
+// eventMatches compares each filter attribute with the event's: equal
+// values match, and a string filter also matches as a regular expression
+// over the whole attribute; a data filter matches when every field it
+// names is equal.
+func eventMatches(ev, filter map[string]any) bool {
+	for k, want := range filter {
+		got := ev[k]
+		if k == "data" {
+			if !subset(want, got) {
+				return false
+			}
+			continue
+		}
+		if reflect.DeepEqual(want, got) {
+			continue
+		}
+		ws, ok1 := want.(string)
+		gs, ok2 := got.(string)
+		if !ok1 || !ok2 || !fullMatch(ws, gs) {
+			return false
+		}
+	}
+	return true
+}
+
+func fullMatch(pattern, s string) bool {
+	re, ok := filterRegexps.Load(pattern)
+	if !ok {
+		c, err := regexp.Compile("^(?:" + pattern + ")$")
+		if err != nil {
+			c = nil
+		}
+		re, _ = filterRegexps.LoadOrStore(pattern, c)
+	}
+	c, _ := re.(*regexp.Regexp)
+	return c != nil && c.MatchString(s)
+}
+
+func subset(want, got any) bool {
+	wm, ok := want.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(want, got)
+	}
+	gm, ok := got.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range wm {
+		if !subset(v, gm[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+func readEvent(ev map[string]any, read string) any {
+	if read == "envelope" {
+		return ev
+	}
+	return ev["data"]
+}
+
+// runWorkflow starts the pinned sub-workflow as a child workflow.
+func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, in any, vars workflows.Vars) (any, error) {
+	sub := run.Workflow
+	if sub == nil {
+		return nil, workflows.NewError(workflows.ErrConfiguration, "Unsupported process", "COP runs only workflows")
+	}
+	key := SubWorkflowKey(sub.Namespace, sub.Name, sub.Version)
+	def, ok := r.start.Workflows[key]
+	if !ok {
+		return nil, workflows.NewError(workflows.ErrConfiguration, "Workflow not pinned", "workflow %s was not pinned when this instance started", key)
+	}
+	input := in
+	if sub.Input != nil {
+		v, err := r.eval(sub.Input, in, vars, ptr+"/run/workflow/input", false)
+		if err != nil {
+			return nil, err
+		}
+		input = v
+	}
+	childStart := Start{Definition: def, Input: input, Workflows: r.start.Workflows, Forms: r.start.Forms, CaseKey: r.start.CaseKey, StartedBy: r.start.StartedBy}
+	opts := workflow.ChildWorkflowOptions{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + strings.TrimPrefix(ptr, "/")}
+	await := run.Await == nil || *run.Await
+	if !await {
+		opts.ParentClosePolicy = 3 // abandon: the child outlives its parent
+	}
+	cctx := workflow.WithChildOptions(ctx, opts)
+	f := workflow.ExecuteChildWorkflow(cctx, WorkflowType(sub.Namespace, sub.Name), childStart)
+	if !await {
+		err := f.GetChildWorkflowExecution().Get(ctx, nil)
+		r.waited()
+		return in, err
+	}
+	var res Result
+	err := f.Get(ctx, &res)
+	r.waited()
+	if err != nil {
+		return nil, childError(err)
+	}
+	return res.Output, nil
+}
+
+// SubWorkflowKey is how Start.Workflows is keyed.
+func SubWorkflowKey(namespace, name, version string) string {
+	return namespace + "/" + name + "@" + version
+}
+
+// childError unwraps a child's fault into its DSL error.
+func childError(err error) error {
+	var app *temporal.ApplicationError
+	if ok := asApp(err, &app); ok && app.Type() == FaultType && app.HasDetails() {
+		var f Fault
+		if app.Details(&f) == nil && f.Error != nil {
+			return f.Error
+		}
+	}
+	return err
+}
+
+func asApp(err error, target **temporal.ApplicationError) bool {
+	for e := err; e != nil; {
+		if a, ok := e.(*temporal.ApplicationError); ok {
+			*target = a
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+var dataSchemas sync.Map
+
+// validateData checks a value against an inline input/output/export schema.
+func validateData(s *workflows.Schema, v any, ptr, what string) error {
+	if s == nil || len(s.Document) == 0 {
+		return nil
+	}
+	cached, ok := dataSchemas.Load(string(s.Document))
+	if !ok {
+		compiled, err := workflows.CompileDataSchema(s.Document)
+		if err != nil {
+			e := workflows.NewError(workflows.ErrConfiguration, "Invalid schema", "%v", err)
+			e.Instance = ptr
+			return e
+		}
+		cached, _ = dataSchemas.LoadOrStore(string(s.Document), compiled)
+	}
+	if err := cached.(interface{ Validate(any) error }).Validate(v); err != nil {
+		e := workflows.NewError(workflows.ErrValidation, "Invalid "+what, "%v", err)
+		e.Instance = ptr
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package workflows
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxDocumentSize bounds an uploaded workflow document.
+const MaxDocumentSize = 1 << 20
+
+// Parse reads a workflow document (YAML or JSON), validates it against the
+// specification's schema and then against COP's rules (the supported
+// subset, flow targets, expressions, references inside the document). It
+// returns the typed workflow and the document as JSON. Registry checks
+// (forms and sub-workflows exist) are CheckReferences'.
+func Parse(raw []byte) (*Workflow, json.RawMessage, error) {
+	if len(raw) > MaxDocumentSize {
+		return nil, nil, Problems{{Message: fmt.Sprintf("the document is %d bytes; the limit is %d", len(raw), MaxDocumentSize)}}
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil, Problems{{Message: "the document is empty"}}
+	}
+	doc, js, err := decodeDocument(raw)
+	if err != nil {
+		return nil, nil, Problems{{Message: err.Error()}}
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return nil, nil, Problems{{Message: "a workflow document is an object with document and do, not " + describe(doc)}}
+	}
+	if ps := schemaProblems(doc); len(ps) > 0 {
+		return nil, nil, ps
+	}
+	var w Workflow
+	if err := json.Unmarshal(js, &w); err != nil {
+		return nil, nil, Problems{{Message: "the document does not fit the DSL: " + err.Error()}}
+	}
+	if ps := Check(&w); len(ps) > 0 {
+		return nil, nil, ps
+	}
+	return &w, js, nil
+}
+
+// decodeDocument turns YAML (1.2, so `then: y` stays a string) or JSON
+// into a generic value and compact JSON.
+func decodeDocument(raw []byte) (any, json.RawMessage, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, nil, fmt.Errorf("the document is not valid YAML or JSON: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) == 0 {
+		return nil, nil, fmt.Errorf("the document is empty")
+	}
+	budget := maxYAMLNodes
+	doc, err := yamlValue(root.Content[0], &budget)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the document cannot be read as JSON: %w", err)
+	}
+	var generic any
+	if err := json.Unmarshal(js, &generic); err != nil {
+		return nil, nil, fmt.Errorf("the document cannot be read as JSON: %w", err)
+	}
+	return generic, js, nil
+}
+
+// maxYAMLNodes bounds the values a document expands to, so aliases of
+// aliases ("billion laughs") cannot exhaust memory.
+const maxYAMLNodes = 100000
+
+// yamlValue converts a YAML node to a JSON-compatible value. Scalars keep
+// their text unless tagged as numbers, booleans or null: a timestamp stays
+// the string the author wrote.
+func yamlValue(n *yaml.Node, budget *int) (any, error) {
+	*budget--
+	if *budget < 0 {
+		return nil, fmt.Errorf("the document expands to more than %d values (check its aliases)", maxYAMLNodes)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return yamlValue(n.Alias, budget)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := yamlValue(c, budget)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.AliasNode || k.Tag == "!!merge" {
+				return nil, fmt.Errorf("line %d: merge keys (<<) are not supported: write the fields out", k.Line)
+			}
+			val, err := yamlValue(v, budget)
+			if err != nil {
+				return nil, err
+			}
+			out[k.Value] = val
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return yamlScalar(n)
+	}
+	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+func yamlScalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool", "!!int", "!!float":
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
+		}
+		return v, nil
+	default:
+		return n.Value, nil
+	}
+}
+
+// MustParse parses a document known to be valid (tests, built-ins).
+func MustParse(raw []byte) *Workflow {
+	w, _, err := Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+// describe names a JSON value's type for messages.
+func describe(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64, int, int64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
