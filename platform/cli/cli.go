@@ -25,6 +25,13 @@ Usage:
                              and reference data; with --server URL, check it against that COP
   cop terms push|validate FILE, cop refdata push|validate FILE   the same for data terms and
                              reference data sets
+  cop workflows validate FILE   check a workflow definition (YAML or JSON) offline: the DSL's
+                             schema, COP's subset and rules, and that the forms it uses are
+                             in the example pack or given with --with FILE
+  cop workflows run FILE     run a definition to its end on an in-memory Temporal server and
+                             print its output and task trace (--input JSON, --json,
+                             --event FILE of CloudEvent lines, --task-data JSON, --with FILE);
+                             exit 1 when it faults
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `
@@ -61,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "forms", "terms", "refdata":
 		return definitionCmd(args[0], args[1:], stdout)
+	case "workflows":
+		return workflowsCmd(args[1:], stdout, stderr)
 	case "audit":
 		if len(args) > 1 && args[1] == "verify" {
 			return auditVerify(args[2:], stdout)

@@ -223,7 +223,11 @@ func (in *taskInbox) validate(ctx workflow.Context, a TaskAction) error {
 			return &TaskActionError{Code: "forbidden", Message: "claim the task before completing it"}
 		}
 		if errs := t.form.Validate(a.Data, workflow.Now(ctx)); len(errs) > 0 {
-			return &TaskActionError{Code: "invalid", Message: "the data does not fit form " + t.req.Form + "@" + t.req.FormVersion, Errors: errs}
+			msg := "the data does not fit form " + t.req.Form + "@" + t.req.FormVersion + ":"
+			for _, e := range errs {
+				msg += " " + e.Pointer + ": " + e.Message + ";"
+			}
+			return &TaskActionError{Code: "invalid", Message: strings.TrimSuffix(msg, ";"), Errors: errs}
 		}
 	case "reassign":
 		if !t.supervises(c) {

@@ -136,6 +136,9 @@ type LocalPlatform struct {
 	Refdata  func(name string) ([]map[string]any, error)
 	// Log receives a line for each notification and emitted event.
 	Log func(format string, args ...any)
+	// Refused hears when TaskData is refused, so a local run can stop
+	// instead of waiting for a completion that will never come.
+	Refused func(err error)
 
 	mu            sync.Mutex
 	taskData      map[string]any
@@ -196,7 +199,9 @@ func (p *LocalPlatform) complete(t TaskRequest, data any) {
 				continue
 			}
 			if err != nil {
-				p.logf("task %q: %s: %v", t.Title, action.Action, err)
+				if p.Refused != nil {
+					p.Refused(fmt.Errorf("task %q: %s refused: %w", t.Title, action.Action, err))
+				}
 				return
 			}
 			break

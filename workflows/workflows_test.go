@@ -1,0 +1,160 @@
+package workflows
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSpecSchemaCompilesWithRE2Patterns(t *testing.T) {
+	if _, err := SpecSchema(); err != nil {
+		t.Fatalf("the DSL schema does not compile: %v", err)
+	}
+	if strings.Contains(durationRE2, "(?=") || strings.Contains(durationRE2, "(?!") {
+		t.Fatal("the rewritten duration pattern still has a lookahead")
+	}
+}
+
+// The rewritten pattern accepts exactly what the original lookahead
+// pattern meant: P followed by something, and a T followed by a number.
+func TestDurationPatternRewrite(t *testing.T) {
+	re := regexp.MustCompile(durationRE2)
+	for _, ok := range []string{"P1D", "PT1H", "PT0.5S", "P1Y2M3W4DT5H6M7S", "P2W", "PT4H30M", "P1DT1S"} {
+		if !re.MatchString(ok) {
+			t.Errorf("%s should match", ok)
+		}
+	}
+	for _, bad := range []string{"P", "PT", "P1DT", "PT1", "1D", "P1H", "PTH", "P1.D", ""} {
+		if re.MatchString(bad) {
+			t.Errorf("%s should not match", bad)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	cases := []struct {
+		in   any
+		want time.Duration
+		err  string
+	}{
+		{"PT4H", 4 * time.Hour, ""},
+		{"P1DT30M", 24*time.Hour + 30*time.Minute, ""},
+		{"PT0.25S", 250 * time.Millisecond, ""},
+		{map[string]any{"minutes": 5.0, "seconds": 3.0}, 5*time.Minute + 3*time.Second, ""},
+		{"P1M", 0, "calendar"},
+		{"soon", 0, "not an ISO 8601 duration"},
+		{map[string]any{"fortnights": 1.0}, 0, "not a duration unit"},
+		{map[string]any{"days": -1.0}, 0, "whole number"},
+		{"P1000000D", 0, "longer than 100 years"},
+	}
+	for _, c := range cases {
+		got, err := ParseDuration(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v: error %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%v: %v %v, want %v", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestExpressions(t *testing.T) {
+	e, err := CompileExpr("${ .a + $context.b }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Eval(map[string]any{"a": 1.0}, Vars{"context": map[string]any{"b": 2.0}})
+	if err != nil || got != 3.0 {
+		t.Errorf("eval: %v %v", got, err)
+	}
+	for src, want := range map[string]string{
+		"now":              "now is not allowed",
+		"${ env.HOME }":    "env is not allowed",
+		"$ENV.PATH":        "$ENV is not allowed",
+		"[inputs]":         "inputs is not allowed",
+		"localtime":        "localtime is not allowed",
+		"${ $nope }":       "variable not defined",
+		".a |":             "unexpected EOF",
+		"{a: .x | debug}":  "debug is not allowed",
+		"strflocaltime(.)": "strflocaltime is not allowed",
+	} {
+		if _, err := CompileExpr(src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", src, err, want)
+		}
+	}
+	if _, err := CompileExpr("$item.code", "item"); err != nil {
+		t.Errorf("a scoped variable: %v", err)
+	}
+	loop, _ := CompileExpr("[range(1e12)] | length")
+	if _, err := loop.Eval(nil, nil); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("an unbounded expression: %v", err)
+	}
+}
+
+func TestErrorFilterMatchesBothSpellings(t *testing.T) {
+	e := NewError(ErrCommunication, "HTTP 404", "")
+	e.Status = 404
+	for _, f := range []ErrorFilter{
+		{Type: "https://serverlessworkflow.io/dsl/errors/types/communication", Status: 404},
+		{Type: "https://serverlessworkflow.io/spec/1.0.0/errors/communication"},
+		{Status: 404},
+		{},
+	} {
+		if !f.Matches(e) {
+			t.Errorf("%+v should match", f)
+		}
+	}
+	for _, f := range []ErrorFilter{{Status: 503}, {Type: "https://serverlessworkflow.io/dsl/errors/types/timeout"}} {
+		if f.Matches(e) {
+			t.Errorf("%+v should not match", f)
+		}
+	}
+}
+
+func TestParseRefusals(t *testing.T) {
+	head := "document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0'}\n"
+	cases := []struct{ doc, pointer, want string }{
+		{"{{", "", "not valid YAML or JSON"},
+		{"", "", "empty"},
+		{"[1, 2]", "", "not an array"},
+		{head + "do:\n  - a: {set: {x: 1}, foo: 2}\n", "/do/0/a/foo", `unknown field "foo"`},
+		{head + "do:\n  - a: {wait: soon}\n", "/do/0/a/wait", "ISO 8601"},
+		{head + "do:\n  - a: {set: {x: 1}, then: y}\n", "/do/0/a/then", `then "y" names no task`},
+		{head + "do:\n  - a: {call: grpc, with: {proto: {endpoint: http://x.example}, service: {name: s, host: h}, method: m}}\n", "/do/0/a/call", "call: grpc is not supported"},
+		{head + "do:\n  - a: {call: mystery}\n", "/do/0/a/call", `function "mystery" is not defined`},
+		{head + "do:\n  - a: {raise: {error: missing}}\n", "/do/0/a/raise/error", `error "missing" is not defined`},
+		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: nope}}\n", "/do/0/a/catch/retry", `retry policy "nope"`},
+		{head + "do:\n  - a: {set: {x: 1}, timeout: nope}\n", "/do/0/a/timeout", `timeout "nope"`},
+		{head + "schedule: {every: PT1H}\ndo:\n  - a: {set: {x: 1}}\n", "/schedule", "schedule is not supported"},
+		{head + "do:\n  - a: {call: userTask, with: {form: f, priority: 9, candidateGroups: [officers]}}\n", "/do/0/a/with/candidateGroups/0", "is not team:NAME or role:NAME"},
+		{head + "do:\n  - a: {call: http, with: {method: get, endpoint: {uri: http://x.example, authentication: {digest: {username: u, password: p}}}}}\n", "/do/0/a/with/endpoint/authentication/digest", "digest authentication is not supported"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}}}}, foreach: {do: []}}\n", "/do/0/a/foreach", "listen.foreach is not supported"},
+		{head + "do:\n  - a: {for: {in: .xs}, do: [{b: {set: {x: '${ $item + $nope }'}}}]}\n", "/do/0/a/do/0/b/set/x", "variable not defined: $nope"},
+	}
+	for _, c := range cases {
+		_, _, err := Parse([]byte(c.doc))
+		ps, _ := err.(Problems)
+		found := false
+		for _, p := range ps {
+			found = found || (p.Pointer == c.pointer && strings.Contains(p.Message, c.want))
+		}
+		if !found {
+			t.Errorf("%q: want %s %q, got %v", c.doc, c.pointer, c.want, ps)
+		}
+	}
+	big := head + "do:\n  - a: {set: {x: '" + strings.Repeat("x", MaxDocumentSize) + "'}}\n"
+	if _, _, err := Parse([]byte(big)); err == nil || !strings.Contains(err.Error(), "the limit is") {
+		t.Errorf("oversized: %v", err)
+	}
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	if _, _, err := Parse([]byte(laughs)); err == nil || !strings.Contains(err.Error(), "aliases") {
+		t.Errorf("alias bomb: %v", err)
+	}
+	if _, _, err := Parse([]byte(head + "do:\n  - y:\n      set: {x: 1}\n      then: y\n")); err != nil {
+		t.Errorf("YAML 1.2 keeps `then: y` a string: %v", err)
+	}
+}
