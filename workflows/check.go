@@ -79,19 +79,19 @@ func (c *checker) workflowLevel() {
 		}
 	}
 	for _, name := range sortedKeys(c.use.Authentications) {
-		c.authPolicy(c.use.Authentications[name], "/use/authentications/"+escape(name), false)
+		c.authPolicy(c.use.Authentications[name], "/use/authentications/"+EscapeToken(name), false)
 	}
 	for _, name := range sortedKeys(c.use.Errors) {
-		c.errorDef(c.use.Errors[name], "/use/errors/"+escape(name), nil)
+		c.errorDef(c.use.Errors[name], "/use/errors/"+EscapeToken(name), nil)
 	}
 	for _, name := range sortedKeys(c.use.Retries) {
-		c.retryPolicy(c.use.Retries[name], "/use/retries/"+escape(name), nil)
+		c.retryPolicy(c.use.Retries[name], "/use/retries/"+EscapeToken(name), nil)
 	}
 	for _, name := range sortedKeys(c.use.Timeouts) {
-		c.duration(&c.use.Timeouts[name].After, "/use/timeouts/"+escape(name)+"/after", nil)
+		c.duration(&c.use.Timeouts[name].After, "/use/timeouts/"+EscapeToken(name)+"/after", nil)
 	}
 	for _, name := range sortedKeys(c.use.Functions) {
-		ptr := "/use/functions/" + escape(name)
+		ptr := "/use/functions/" + EscapeToken(name)
 		if isPlatformFunction(name) || callBuiltin(name) {
 			c.add(ptr, "%q is a built-in function: give yours another name", name)
 		}
@@ -130,7 +130,7 @@ func callBuiltin(name string) bool {
 func (c *checker) taskList(list TaskList, ptr string, scope []string) {
 	seen := map[string]bool{}
 	for i, nt := range list {
-		p := fmt.Sprintf("%s/%d/%s", ptr, i, escape(nt.Name))
+		p := fmt.Sprintf("%s/%d/%s", ptr, i, EscapeToken(nt.Name))
 		if seen[nt.Name] {
 			c.add(p, "another task in this list is already named %q: names must be unique so then can find them", nt.Name)
 		}
@@ -214,7 +214,7 @@ func (c *checker) flow(then, ptr string, siblings TaskList) {
 func (c *checker) switchCases(cases []*SwitchCase, ptr string, siblings TaskList, scope []string) {
 	defaults := 0
 	for i, sc := range cases {
-		p := fmt.Sprintf("%s/%d/%s", ptr, i, escape(sc.Name))
+		p := fmt.Sprintf("%s/%d/%s", ptr, i, EscapeToken(sc.Name))
 		if sc.When == "" {
 			defaults++
 			if defaults > 1 {
@@ -585,7 +585,7 @@ func (c *checker) knownArgs(with map[string]any, ptr string, known ...string) {
 			found = found || n == k
 		}
 		if !found {
-			c.add(ptr+"/"+escape(k), "unknown argument %q (this function takes %s)", k, strings.Join(known, ", "))
+			c.add(ptr+"/"+EscapeToken(k), "unknown argument %q (this function takes %s)", k, strings.Join(known, ", "))
 		}
 	}
 }
@@ -672,7 +672,7 @@ func (c *checker) exprs(v any, ptr string, scope []string) {
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
-			c.exprs(x[k], ptr+"/"+escape(k), scope)
+			c.exprs(x[k], ptr+"/"+EscapeToken(k), scope)
 		}
 	case []any:
 		for i, item := range x {
@@ -703,6 +703,7 @@ func CompileDataSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
 	return s, nil
 }
 
-func escape(s string) string {
+// EscapeToken escapes a name for use as one JSON pointer token.
+func EscapeToken(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

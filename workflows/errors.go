@@ -2,30 +2,18 @@ package workflows
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+
+	"cop/forms"
 )
 
-// Problem is one thing wrong with a workflow document, located by the JSON
-// pointer into the document ("/do/0/getPet/call").
-type Problem struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
-}
-
-// Problems is the error Parse returns when a document is refused.
-type Problems []Problem
-
-func (p Problems) Error() string {
-	if len(p) == 0 {
-		return "no problems"
-	}
-	msg := p[0].Pointer + ": " + p[0].Message
-	if len(p) > 1 {
-		msg += " (and " + strconv.Itoa(len(p)-1) + " more)"
-	}
-	return msg
-}
+// Problem and Problems are the forms package's: one thing wrong with an
+// uploaded document, located by a JSON pointer ("/do/0/getPet/call"), so
+// the API reports form and workflow refusals the same way.
+type (
+	Problem  = forms.Problem
+	Problems = forms.Problems
+)
 
 // The specification's standard error types. A catch filter may write them
 // as …/spec/1.0.0/errors/X (the reference's form) or …/dsl/errors/types/X

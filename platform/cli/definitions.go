@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,25 +30,9 @@ func definitionCmd(collection string, args []string, stdout io.Writer) error {
 	token := fs.String("token", "", "bearer token (default: $COP_TOKEN, else an author token from the running cop dev)")
 	var with multiFlag
 	fs.Var(&with, "with", "a term or reference data file to check against offline (repeatable)")
-	// Flags may come before or after the file.
-	var positional []string
-	for rest := args[1:]; ; {
-		if err := fs.Parse(rest); err != nil {
-			return errUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if len(positional) != 1 {
-		return errUsage
-	}
-	file := positional[0]
-	content, err := os.ReadFile(file)
+	file, content, err := readFileArg(fs, args[1:])
 	if err != nil {
-		return fmt.Errorf("read %s: %w", file, err)
+		return err
 	}
 	switch args[0] {
 	case "push":
@@ -59,6 +44,30 @@ func definitionCmd(collection string, args []string, stdout io.Writer) error {
 		return validateOffline(collection, file, content, with, stdout)
 	}
 	return errUsage
+}
+
+// readFileArg parses flags that may come before or after the one file
+// argument, and reads that file.
+func readFileArg(fs *flag.FlagSet, args []string) (string, []byte, error) {
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return "", nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		return "", nil, errUsage
+	}
+	content, err := os.ReadFile(positional[0])
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", positional[0], err)
+	}
+	return positional[0], content, nil
 }
 
 func plural(n int, noun string) string {

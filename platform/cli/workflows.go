@@ -41,24 +41,9 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up on a run after this long")
 	var with multiFlag
 	fs.Var(&with, "with", "a form, term, reference data or workflow file the definition uses (repeatable)")
-	var positional []string
-	for rest := args[1:]; ; {
-		if err := fs.Parse(rest); err != nil {
-			return errUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if len(positional) != 1 {
-		return errUsage
-	}
-	file := positional[0]
-	content, err := os.ReadFile(file)
+	file, content, err := readFileArg(fs, args[1:])
 	if err != nil {
-		return fmt.Errorf("read %s: %w", file, err)
+		return err
 	}
 	resolver, err := localResolver(with)
 	if err != nil {

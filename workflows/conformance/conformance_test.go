@@ -131,6 +131,7 @@ type scenario struct {
 	events     []map[string]any
 	taskData   any
 	outcome    *engine.Outcome
+	refused    workflows.Problems // set when the definition was refused
 }
 
 func initScenario(sc *godog.ScenarioContext) {
@@ -204,13 +205,11 @@ func (s *scenario) flaky(n int) error {
 	return nil
 }
 
-var problemsOf = map[*scenario]workflows.Problems{}
-
 func (s *scenario) execute() error {
 	w, js, err := workflows.Parse(s.definition)
 	if err != nil {
 		if ps, ok := err.(workflows.Problems); ok {
-			problemsOf[s] = ps
+			s.refused = ps
 			return nil
 		}
 		return err
@@ -221,8 +220,7 @@ func (s *scenario) execute() error {
 	}
 	id := fmt.Sprintf("kit-%s-%d", w.Document.Name, time.Now().UnixNano())
 	if s.taskData != nil {
-		data := s.taskData
-		platform.SetTaskData(id, data)
+		platform.SetTaskData(id, s.taskData)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -247,7 +245,7 @@ func (s *scenario) describe() string {
 }
 
 func (s *scenario) shouldComplete() error {
-	if ps := problemsOf[s]; ps != nil {
+	if ps := s.refused; ps != nil {
 		return fmt.Errorf("the definition was refused: %v", ps)
 	}
 	if s.outcome.Status != engine.StatusCompleted {
@@ -271,7 +269,7 @@ func (s *scenario) shouldCompleteWith(doc *godog.DocString) error {
 }
 
 func (s *scenario) shouldFault() error {
-	if ps := problemsOf[s]; ps != nil {
+	if ps := s.refused; ps != nil {
 		return fmt.Errorf("the definition was refused: %v", ps)
 	}
 	if s.outcome.Status != engine.StatusFaulted {
@@ -298,7 +296,7 @@ func (s *scenario) shouldFaultWith(doc *godog.DocString) error {
 }
 
 func (s *scenario) shouldBeRefused(pointer, phrase string) error {
-	ps := problemsOf[s]
+	ps := s.refused
 	for _, p := range ps {
 		if p.Pointer == pointer && strings.Contains(p.Message, phrase) {
 			return nil

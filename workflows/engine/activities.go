@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"sigs.k8s.io/yaml"
 
 	"cop/workflows"
@@ -49,7 +50,7 @@ type Activities struct {
 // Register adds the interpreter and its activities to a worker.
 func (a *Activities) Register(r worker.Registry) {
 	Register(r)
-	r.RegisterDynamicWorkflow(Interpret, workflowDynamicOptions())
+	r.RegisterDynamicWorkflow(Interpret, workflow.DynamicRegisterOptions{})
 	r.RegisterActivityWithOptions(a.HTTP, activity.RegisterOptions{Name: activityHTTP})
 	r.RegisterActivityWithOptions(a.OpenAPI, activity.RegisterOptions{Name: activityAPI})
 	r.RegisterActivityWithOptions(a.Emit, activity.RegisterOptions{Name: activityEmit})

@@ -99,7 +99,7 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 		}
 		fin = args
 	}
-	out, _, err := r.runTask(ctx, &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+escape(t.Call), fin, scope)
+	out, _, err := r.runTask(ctx, &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+workflows.EscapeToken(t.Call), fin, scope)
 	return out, err
 }
 

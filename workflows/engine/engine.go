@@ -35,7 +35,3 @@ func Ping(ctx workflow.Context, message string) (string, error) {
 func PingActivity(_ context.Context, message string) (string, error) {
 	return "pong: " + message, nil
 }
-
-func workflowDynamicOptions() workflow.DynamicRegisterOptions {
-	return workflow.DynamicRegisterOptions{}
-}

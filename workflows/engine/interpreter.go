@@ -265,7 +265,7 @@ func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string,
 			return nil, false, r.continueAsNew(ctx, i, cur)
 		}
 		nt := list[i]
-		out, then, err := r.runTask(ctx, nt, ptr+"/"+strconv.Itoa(i)+"/"+escape(nt.Name), cur, scope)
+		out, then, err := r.runTask(ctx, nt, ptr+"/"+strconv.Itoa(i)+"/"+workflows.EscapeToken(nt.Name), cur, scope)
 		if err != nil {
 			return nil, false, err
 		}
@@ -552,19 +552,4 @@ func dateTime(t time.Time) map[string]any {
 		"iso8601": t.UTC().Format(time.RFC3339Nano),
 		"epoch":   map[string]any{"seconds": t.Unix(), "milliseconds": t.UnixMilli()},
 	}
-}
-
-func escape(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '~':
-			out = append(out, '~', '0')
-		case '/':
-			out = append(out, '~', '1')
-		default:
-			out = append(out, s[i])
-		}
-	}
-	return string(out)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,8 +119,8 @@ func taskError(err error) error {
 	if errors.As(err, &app) {
 		msg := app.Message()
 		for _, code := range []string{"gone", "forbidden", "conflict", "invalid"} {
-			if len(msg) > len(code)+2 && msg[:len(code)+2] == code+": " {
-				return &TaskActionError{Code: code, Message: msg[len(code)+2:]}
+			if rest, ok := strings.CutPrefix(msg, code+": "); ok {
+				return &TaskActionError{Code: code, Message: rest}
 			}
 		}
 	}

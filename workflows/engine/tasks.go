@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -80,7 +83,7 @@ func (r *run) switchTask(t *workflows.Task, ptr string, in any, vars workflows.V
 			def = c.Then
 			continue
 		}
-		ok, err := r.eval(c.When, in, vars, fmt.Sprintf("%s/switch/%d/%s/when", ptr, i, escape(c.Name)), true)
+		ok, err := r.eval(c.When, in, vars, fmt.Sprintf("%s/switch/%d/%s/when", ptr, i, workflows.EscapeToken(c.Name)), true)
 		if err != nil {
 			return "", err
 		}
@@ -167,7 +170,7 @@ func (r *run) forkTask(ctx workflow.Context, t *workflows.Task, ptr string, in a
 	for i, b := range branches {
 		i, b := i, b
 		workflow.Go(child, func(c workflow.Context) {
-			out, _, err := r.runTask(c, b, fmt.Sprintf("%s/fork/branches/%d/%s", ptr, i, escape(b.Name)), in, scope)
+			out, _, err := r.runTask(c, b, fmt.Sprintf("%s/fork/branches/%d/%s", ptr, i, workflows.EscapeToken(b.Name)), in, scope)
 			done.Send(c, result{i, out, err})
 		})
 	}
@@ -615,7 +618,7 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 	opts := workflow.ChildWorkflowOptions{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + strings.TrimPrefix(ptr, "/")}
 	await := run.Await == nil || *run.Await
 	if !await {
-		opts.ParentClosePolicy = 3 // abandon: the child outlives its parent
+		opts.ParentClosePolicy = enumspb.PARENT_CLOSE_POLICY_ABANDON // the child outlives its parent
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
 	f := workflow.ExecuteChildWorkflow(cctx, WorkflowType(sub.Namespace, sub.Name), childStart)
@@ -641,28 +644,13 @@ func SubWorkflowKey(namespace, name, version string) string {
 // childError unwraps a child's fault into its DSL error.
 func childError(err error) error {
 	var app *temporal.ApplicationError
-	if ok := asApp(err, &app); ok && app.Type() == FaultType && app.HasDetails() {
+	if errors.As(err, &app) && app.Type() == FaultType && app.HasDetails() {
 		var f Fault
 		if app.Details(&f) == nil && f.Error != nil {
 			return f.Error
 		}
 	}
 	return err
-}
-
-func asApp(err error, target **temporal.ApplicationError) bool {
-	for e := err; e != nil; {
-		if a, ok := e.(*temporal.ApplicationError); ok {
-			*target = a
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }
 
 var dataSchemas sync.Map
@@ -682,7 +670,7 @@ func validateData(s *workflows.Schema, v any, ptr, what string) error {
 		}
 		cached, _ = dataSchemas.LoadOrStore(string(s.Document), compiled)
 	}
-	if err := cached.(interface{ Validate(any) error }).Validate(v); err != nil {
+	if err := cached.(*jsonschema.Schema).Validate(v); err != nil {
 		e := workflows.NewError(workflows.ErrValidation, "Invalid "+what, "%v", err)
 		e.Instance = ptr
 		return e
