@@ -108,11 +108,7 @@ func (c *checker) workflowLevel() {
 		c.dataIO(w.Output.As, w.Output.Schema, "/output", "as", nil)
 	}
 	c.timeoutRef(w.Timeout, "/timeout")
-	if sf, ok := w.Document.Metadata["startForm"]; ok {
-		if s, isStr := sf.(string); !isStr || s == "" {
-			c.add("/document/metadata/startForm", "startForm must be a form name, or name@version")
-		}
-	}
+	c.metadata(w.Document.Metadata)
 }
 
 func isPlatformFunction(name string) bool {

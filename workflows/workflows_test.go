@@ -134,6 +134,10 @@ func TestParseRefusals(t *testing.T) {
 		{head + "do:\n  - a: {call: http, with: {method: get, endpoint: {uri: http://x.example, authentication: {digest: {username: u, password: p}}}}}\n", "/do/0/a/with/endpoint/authentication/digest", "digest authentication is not supported"},
 		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}}}}, foreach: {do: []}}\n", "/do/0/a/foreach", "listen.foreach is not supported"},
 		{head + "do:\n  - a: {for: {in: .xs}, do: [{b: {set: {x: '${ $item + $nope }'}}}]}\n", "/do/0/a/do/0/b/set/x", "variable not defined: $nope"},
+		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {access: {start: [officers]}}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/access/start/0", "officers is not role:NAME or team:NAME"},
+		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {access: {write: []}}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/access/write", `unknown field "write"`},
+		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {casePrefix: seiz}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/casePrefix", "casePrefix must be 2-12 capital letters"},
+		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {startForm: 3}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/startForm", "startForm must be a form name"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse([]byte(c.doc))
@@ -156,5 +160,29 @@ func TestParseRefusals(t *testing.T) {
 	}
 	if _, _, err := Parse([]byte(head + "do:\n  - y:\n      set: {x: 1}\n      then: y\n")); err != nil {
 		t.Errorf("YAML 1.2 keeps `then: y` a string: %v", err)
+	}
+}
+
+func TestRefsSayWhereEachReferenceIs(t *testing.T) {
+	w := MustParse([]byte(`document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {startForm: seizure-record}}
+do:
+  - guard:
+      try:
+        - approve: {call: userTask, with: {form: seizure-approval@1.0.0, candidateGroups: [role:supervisor]}}
+      catch: {do: [{again: {run: {workflow: {namespace: a, name: c, version: 1.0.0}}}}]}
+`))
+	refs := Refs(w)
+	want := map[string]string{
+		"form:seizure-approval@1.0.0": "/do/0/guard/try/0/approve/with/form",
+		"workflow:a/c@1.0.0":          "/do/0/guard/catch/do/0/again/run/workflow",
+		"startForm:seizure-record":    "/document/metadata/startForm",
+	}
+	for k, v := range want {
+		if refs.At[k] != v {
+			t.Errorf("At[%q] = %q, want %q (all: %v)", k, refs.At[k], v, refs.At)
+		}
+	}
+	if len(refs.Forms) != 1 || refs.StartForm != "seizure-record" || len(refs.Workflows) != 1 {
+		t.Errorf("refs %+v", refs)
 	}
 }

@@ -159,3 +159,19 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// Entries are the access entries p answers to: user:SUB, role:NAME and
+// team:NAME, for matching against stored lists in SQL.
+func (p *Principal) Entries() []string {
+	if p == nil {
+		return []string{}
+	}
+	out := []string{"user:" + p.Subject}
+	for _, r := range p.Roles {
+		out = append(out, "role:"+r)
+	}
+	for _, t := range p.Teams {
+		out = append(out, "team:"+t)
+	}
+	return out
+}

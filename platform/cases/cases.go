@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/forms"
+	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/store"
@@ -27,6 +28,9 @@ type Service struct {
 	pool *pgxpool.Pool
 	defs *definitions.Service
 	now  func() time.Time
+	// OnSubmitted, when set, runs after a new submission is stored (not
+	// for a replay) and returns the workflow instances it started.
+	OnSubmitted func(ctx context.Context, p *auth.Principal, who audit.Who, s Submission) ([]string, error)
 }
 
 // New returns the service.
@@ -68,6 +72,34 @@ type Case struct {
 	CreatedBy   string           `json:"createdBy"`
 	CreatedAt   time.Time        `json:"createdAt"`
 	Submissions []SubmissionInfo `json:"submissions"`
+	Instances   []InstanceInfo   `json:"instances"`
+	Tasks       []TaskInfo       `json:"tasks"`
+}
+
+// InstanceInfo is a workflow instance in a case's timeline.
+type InstanceInfo struct {
+	ID        string     `json:"id"`
+	Namespace string     `json:"namespace"`
+	Name      string     `json:"name"`
+	Version   string     `json:"version"`
+	Status    string     `json:"status"`
+	StartedBy string     `json:"startedBy"`
+	StartedAt time.Time  `json:"startedAt"`
+	EndedAt   *time.Time `json:"endedAt,omitempty"`
+}
+
+// TaskInfo is a user task in a case's timeline.
+type TaskInfo struct {
+	ID          string     `json:"id"`
+	Instance    string     `json:"instance"`
+	Title       string     `json:"title"`
+	Form        string     `json:"form"`
+	Status      string     `json:"status"`
+	Priority    int        `json:"priority"`
+	ClaimedBy   string     `json:"claimedBy,omitempty"`
+	CompletedBy string     `json:"completedBy,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	CompletedAt *time.Time `json:"completedAt,omitempty"`
 }
 
 // SubmissionInfo is a submission without its data, for timelines.
@@ -106,11 +138,82 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 			c.Submissions = append(c.Submissions, sub.Info())
 		}
 	}
-	if len(c.Submissions) == 0 {
+	if c.Instances, err = s.caseInstances(ctx, p, id); err != nil {
+		return Case{}, fmt.Errorf("read instances of case %s: %w", key, err)
+	}
+	if c.Tasks, err = s.caseTasks(ctx, c.Instances); err != nil {
+		return Case{}, fmt.Errorf("read tasks of case %s: %w", key, err)
+	}
+	if len(c.Submissions) == 0 && len(c.Instances) == 0 {
 		return Case{}, ErrNotFound
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
 	return c, nil
+}
+
+// caseInstances are the case's workflow instances the caller may read.
+func (s *Service) caseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, error) {
+	args := append([]any{caseID}, ReadableArgs(p)...)
+	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, version, status, started_by, started_at, ended_at
+		FROM instances WHERE case_id = $1 AND `+ReadableSQL("started_by", 2)+` ORDER BY started_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InstanceInfo, error) {
+		var i InstanceInfo
+		err := row.Scan(&i.ID, &i.Namespace, &i.Name, &i.Version, &i.Status, &i.StartedBy, &i.StartedAt, &i.EndedAt)
+		i.StartedAt = i.StartedAt.UTC()
+		return i, err
+	})
+	if out == nil {
+		out = []InstanceInfo{}
+	}
+	return out, err
+}
+
+// caseTasks are the user tasks of the given instances, oldest first.
+func (s *Service) caseTasks(ctx context.Context, instances []InstanceInfo) ([]TaskInfo, error) {
+	ids := make([]string, len(instances))
+	for i, in := range instances {
+		ids[i] = in.ID
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, title, form_name, status, priority, claimed_by, completed_by, created_at, completed_at
+		FROM tasks WHERE instance_id = ANY($1) ORDER BY created_at, id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TaskInfo, error) {
+		var t TaskInfo
+		err := row.Scan(&t.ID, &t.Instance, &t.Title, &t.Form, &t.Status, &t.Priority, &t.ClaimedBy, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt)
+		t.CreatedAt = t.CreatedAt.UTC()
+		return t, err
+	})
+	if out == nil {
+		out = []TaskInfo{}
+	}
+	return out, err
+}
+
+// OpenCase numbers and stores a new case (for a workflow instance started
+// without one).
+func (s *Service) OpenCase(ctx context.Context, prefix, by string) (int64, string, error) {
+	now := s.now()
+	key, err := s.nextBusinessKey(ctx, prefix, now)
+	if err != nil {
+		return 0, "", err
+	}
+	var id int64
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		id, err = createCase(ctx, tx, key, by, now)
+		return err
+	})
+	return id, key, err
+}
+
+// JoinCase finds a case the caller may see, for an instance joining it.
+func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (int64, error) {
+	return s.caseID(ctx, p, key)
 }
 
 // caseID finds a case the caller may see, for a submission joining it.
@@ -191,17 +294,39 @@ var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
 // form's readers (access.read), supervisors sharing a team with the
 // submitter, and admins.
 func canRead(p *auth.Principal, s Submission) bool {
-	if p.CanSee(auth.Visibility{Owner: s.SubmittedBy, Groups: s.readAccess}) {
+	return CanRead(p, s.SubmittedBy, s.readAccess, s.teams)
+}
+
+// CanRead is the visibility rule for what someone submitted or started
+// (a submission, a workflow instance): its owner, the readers its
+// definition names (access.read), supervisors sharing a team with the
+// owner, and admins.
+func CanRead(p *auth.Principal, owner string, readAccess, ownerTeams []string) bool {
+	if p.CanSee(auth.Visibility{Owner: owner, Groups: readAccess}) {
 		return true
 	}
 	if p.HasRole(auth.RoleSupervisor) {
-		for _, t := range s.teams {
+		for _, t := range ownerTeams {
 			if p.InTeam(t) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// ReadableSQL is CanRead as a SQL condition over a table's owner,
+// read_access and teams columns; $n is the caller's subject, $n+1 their
+// access entries, $n+2 their teams, $n+3 whether they are an admin and
+// $n+4 whether they are a supervisor.
+func ReadableSQL(owner string, n int) string {
+	return fmt.Sprintf(`($%[5]d OR %[1]s = $%[2]d OR read_access && $%[3]d::text[] OR ($%[6]d AND teams && $%[4]d::text[]))`,
+		owner, n, n+1, n+2, n+3, n+4)
+}
+
+// ReadableArgs are ReadableSQL's arguments for p.
+func ReadableArgs(p *auth.Principal) []any {
+	return []any{p.Subject, p.Entries(), nonNil(p.Teams), p.HasRole(auth.RoleAdmin), p.HasRole(auth.RoleSupervisor)}
 }
 
 // inTx is store.InTx on the service's pool.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/config"
 	"cop/platform/definitions"
+	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/web"
@@ -66,7 +68,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	serveErr := make(chan error, 1)
 	var srv *web.Server
 	if cfg.RunWeb {
-		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs}); err != nil {
+		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, TaskQueue: cfg.Temporal.TaskQueue}); err != nil {
 			return err
 		}
 		if ln == nil {
@@ -80,7 +82,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var w worker.Worker
 	if cfg.RunWorker {
 		w = worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
-		engine.Register(w)
+		acts := &engine.Activities{
+			Client:   &http.Client{Timeout: 5 * time.Minute},
+			Allow:    engine.ParseAllowlist(cfg.CallAllowlist),
+			Platform: &instances.Store{Pool: pool, Defs: defs},
+		}
+		acts.Register(w)
 		go startWorker(bg, w, cfg.Temporal, log)
 	}
 	if started != nil {

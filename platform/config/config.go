@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -29,6 +30,10 @@ type Config struct {
 	// LoadExamples registers the example pack (countries, UK ports, shared
 	// terms, an example form) at start-up when missing; cop dev sets it.
 	LoadExamples bool
+	// CallAllowlist is COP_CALL_ALLOWLIST: the hosts (host or host:port,
+	// comma-separated, * for any) workflows' outbound calls may reach.
+	// Empty refuses every call, the safe default for serve; cop dev sets *.
+	CallAllowlist string
 }
 
 // Temporal says how to reach the Temporal cluster.
@@ -139,6 +144,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.LogLevel = r.oneOf("COP_LOG_LEVEL", c.LogLevel, "debug", "info", "warn", "error")
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
+	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
 
 	if r.err != nil {
 		return c, r.err
@@ -235,6 +241,26 @@ func (r *reader) oneOf(key, def string, allowed ...string) string {
 	}
 	r.fail("%s must be one of %s, got %q", key, strings.Join(allowed, ", "), v)
 	return def
+}
+
+// allowlist reads a comma-separated list of host or host:port entries, or *.
+func (r *reader) allowlist(key string) string {
+	v := r.opt(key)
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" || e == "*" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(e)
+		if err != nil {
+			host, port = e, ""
+		}
+		if n, perr := strconv.Atoi(port); host == "" || strings.ContainsAny(host, "/@ ") || (port != "" && (perr != nil || n < 1 || n > 65535)) {
+			r.fail("%s must be comma-separated host or host:port entries (or *), got %q", key, e)
+			break
+		}
+	}
+	return v
 }
 
 func (r *reader) file(key string) string {

@@ -67,6 +67,8 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_SESSION_IDLE_TIMEOUT": "24h"}, "COP_SESSION_ABSOLUTE_TIMEOUT (12h0m0s) must not be shorter"},
 		{map[string]string{"COP_LOG_FORMAT": "xml"}, "COP_LOG_FORMAT must be one of json, text"},
 		{map[string]string{"COP_COMPONENTS": "web,cron"}, "COP_COMPONENTS must list web and/or worker"},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, http://evil.example/"}, `COP_CALL_ALLOWLIST must be comma-separated host or host:port entries (or *), got "http://evil.example/"`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org:99999"}, "COP_CALL_ALLOWLIST must be comma-separated"},
 	}
 	for _, tc := range cases {
 		env := validEnv()
@@ -98,5 +100,17 @@ func TestPlainHTTPIsAllowedOnLocalhost(t *testing.T) {
 	env["PUBLIC_URL"] = "http://localhost:8080"
 	if _, err := FromEnv(MapEnv(env)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCallAllowlistIsEmptyUnlessSet(t *testing.T) {
+	c, err := FromEnv(MapEnv(validEnv()))
+	if err != nil || c.CallAllowlist != "" {
+		t.Fatalf("default allow-list %q (%v), want empty: serve refuses outbound calls until told", c.CallAllowlist, err)
+	}
+	env := validEnv()
+	env["COP_CALL_ALLOWLIST"] = "api.example.org, casework.internal:8443"
+	if c, err = FromEnv(MapEnv(env)); err != nil || c.CallAllowlist != "api.example.org, casework.internal:8443" {
+		t.Fatalf("got %q, %v", c.CallAllowlist, err)
 	}
 }

@@ -290,3 +290,9 @@ func decodeCursor(cursor string) (string, string, error) {
 	}
 	return parts[0], parts[1], nil
 }
+
+// Columns are the definition columns Collect reads, for kinds' own queries.
+const Columns = columns
+
+// Collect reads rows of Columns.
+func Collect(rows pgx.Rows) ([]Definition, error) { return collect(rows) }

@@ -14,15 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/config"
 	"cop/platform/devstack"
+	"cop/platform/instances"
 	"cop/platform/testenv"
 	"cop/platform/testenv/temporalenv"
+	"cop/workflows/engine"
 )
 
 func TestMain(m *testing.M) {
@@ -42,7 +46,12 @@ type env struct {
 type envOption struct {
 	tokenTTL time.Duration
 	temporal client.Client
+	worker   bool
 }
+
+// withWorker runs the interpreter's worker for the env's server on a task
+// queue of its own, with the PostgreSQL platform, as cop dev does.
+func withWorker(o *envOption) { o.worker = true }
 
 func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	t.Helper()
@@ -68,9 +77,19 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	if tc == nil {
 		tc = temporalenv.Client(t)
 	}
-	srv, err := New(Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: testenv.Log()})
+	queue := "web-test-" + uuid.NewString()
+	srv, err := New(Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: testenv.Log(), TaskQueue: queue})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.worker {
+		w := worker.New(tc, queue, worker.Options{})
+		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist("*"),
+			Platform: &instances.Store{Pool: pool, Defs: srv.deps.Definitions}}).Register(w)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
 	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })

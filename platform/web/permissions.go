@@ -61,6 +61,33 @@ var permissions = auth.Table{
 	"PUT /api/v1/drafts/:id":               auth.SignedIn,
 	"DELETE /api/v1/drafts/:id":            auth.SignedIn,
 	"POST /api/v1/drafts/:id/submit":       auth.SignedIn,
+
+	// Workflows: authors publish, retire and run drafts; anyone signed in
+	// reads definitions and starts what the workflow's access.start allows.
+	"POST /api/v1/workflows":                                           authors,
+	"GET /api/v1/workflows":                                            auth.SignedIn,
+	"GET /api/v1/workflows/:namespace/:name":                           auth.SignedIn,
+	"GET /api/v1/workflows/:namespace/:name/versions":                  auth.SignedIn,
+	"GET /api/v1/workflows/:namespace/:name/versions/:version":         auth.SignedIn,
+	"POST /api/v1/workflows/:namespace/:name/versions/:version/retire": authors,
+	"POST /api/v1/workflows/:namespace/:name/instances":                auth.SignedIn,
+	"POST /api/v1/instances":                                           authors,
+	// Instances: the visibility rule decides (404 otherwise); cancelling
+	// also needs the starter, a supervisor or an admin (403).
+	"GET /api/v1/instances":             auth.SignedIn,
+	"GET /api/v1/instances/:id":         auth.SignedIn,
+	"POST /api/v1/instances/:id/cancel": auth.SignedIn,
+	"POST /api/v1/instances/:id/events": auth.SignedIn,
+	// Tasks: the instance's Update checks candidate groups, the claim and
+	// supervision; the list shows only what the caller may work.
+	"GET /api/v1/tasks":                   auth.SignedIn,
+	"GET /api/v1/tasks/:id":               auth.SignedIn,
+	"POST /api/v1/tasks/:id/claim":        auth.SignedIn,
+	"POST /api/v1/tasks/:id/release":      auth.SignedIn,
+	"POST /api/v1/tasks/:id/complete":     auth.SignedIn,
+	"POST /api/v1/tasks/:id/reassign":     auth.AnyRole(auth.RoleSupervisor, auth.RoleAdmin),
+	"GET /api/v1/notifications":           auth.SignedIn,
+	"POST /api/v1/notifications/:id/read": auth.SignedIn,
 }
 
 // authors may publish and retire definitions.

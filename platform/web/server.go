@@ -21,6 +21,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/instances"
 	"cop/ui"
 )
 
@@ -37,6 +38,10 @@ type Deps struct {
 	// Definitions and Cases default to services over Pool.
 	Definitions *definitions.Service
 	Cases       *cases.Service
+	// Instances defaults to a service over Pool and Temporal on TaskQueue
+	// (default "cop"); it also starts startForm workflows on submission.
+	Instances *instances.Service
+	TaskQueue string
 }
 
 // Server is the configured Fiber application.
@@ -60,6 +65,15 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Cases == nil {
 		d.Cases = cases.New(d.Pool, d.Definitions)
+	}
+	if d.TaskQueue == "" {
+		d.TaskQueue = "cop"
+	}
+	if d.Instances == nil {
+		d.Instances = instances.New(d.Pool, d.Definitions, d.Cases, d.Temporal, d.TaskQueue)
+	}
+	if d.Cases.OnSubmitted == nil {
+		d.Cases.OnSubmitted = d.Instances.StartFromSubmission
 	}
 	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New()}
 	s.cookies = newCookiePolicy(d.PublicURL)
@@ -133,6 +147,26 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPut, "/api/v1/drafts/:id", s.saveDraft)
 	s.route(fiber.MethodDelete, "/api/v1/drafts/:id", s.deleteDraft)
 	s.route(fiber.MethodPost, "/api/v1/drafts/:id/submit", s.submitDraft)
+
+	s.route(fiber.MethodPost, "/api/v1/workflows", s.publishWorkflow)
+	s.route(fiber.MethodGet, "/api/v1/workflows", s.listWorkflows)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", s.getWorkflow)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", s.listWorkflowVersions)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", s.getWorkflow)
+	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", s.retireWorkflow)
+	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", s.startInstance)
+	s.route(fiber.MethodPost, "/api/v1/instances", s.startDraftInstance)
+	s.route(fiber.MethodGet, "/api/v1/instances", s.listInstances)
+	s.route(fiber.MethodGet, "/api/v1/instances/:id", s.getInstance)
+	s.route(fiber.MethodPost, "/api/v1/instances/:id/cancel", s.cancelInstance)
+	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", s.sendEvent)
+	s.route(fiber.MethodGet, "/api/v1/tasks", s.listTasks)
+	s.route(fiber.MethodGet, "/api/v1/tasks/:id", s.getTask)
+	for _, action := range []string{"claim", "release", "complete", "reassign"} {
+		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+action, s.actOnTask(action))
+	}
+	s.route(fiber.MethodGet, "/api/v1/notifications", s.listNotifications)
+	s.route(fiber.MethodPost, "/api/v1/notifications/:id/read", s.readNotification)
 }
 
 // route registers a handler behind the permission check for its pattern.

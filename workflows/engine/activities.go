@@ -539,3 +539,8 @@ func (a *Activities) Emit(ctx context.Context, req EmitRequest) error {
 	}
 	return a.Platform.Emit(ctx, req)
 }
+
+// ActivityFault is how a Platform refuses with one of the spec's errors
+// (an unknown reference data set, a key with no item): the instance
+// faults with it, or a try/catch catches it, and it is not retried.
+func ActivityFault(e *workflows.RuntimeError) error { return fault(e) }

@@ -28,6 +28,13 @@ type Start struct {
 	CaseKey   string  `json:"caseKey,omitempty"`
 	StartedBy string  `json:"startedBy,omitempty"`
 	Resume    *Resume `json:"resume,omitempty"`
+	// Tracked instances report how they ended to the platform
+	// (Platform.InstanceEnded), which keeps a row per instance.
+	Tracked bool `json:"tracked,omitempty"`
+	// ContinueEvery, when set, continues as new after that many top-level
+	// tasks as well as when Temporal suggests it (tests use it to prove a
+	// long instance carries its state across runs).
+	ContinueEvery int `json:"continueEvery,omitempty"`
 }
 
 // PinnedForm is a form version and the definitions it was compiled with.
@@ -109,7 +116,11 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 	out, err := r.main(ctx)
 	if err != nil {
 		var can *workflow.ContinueAsNewError
-		if errors.As(err, &can) || temporal.IsCanceledError(err) {
+		if errors.As(err, &can) {
+			return nil, err
+		}
+		if temporal.IsCanceledError(err) {
+			r.reportEnd(ctx, StatusCancelled, nil, nil)
 			return nil, err
 		}
 		rerr, ok := asRuntimeError(err, "/").(*workflows.RuntimeError)
@@ -117,9 +128,37 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 			rerr = workflows.NewError(workflows.ErrRuntime, "Runaway instance", "%v", err)
 			rerr.Instance = "/"
 		}
+		r.reportEnd(ctx, StatusFaulted, nil, rerr)
 		return nil, temporal.NewNonRetryableApplicationError(rerr.Error(), FaultType, nil, Fault{Error: rerr, Trace: r.trace})
 	}
+	r.reportEnd(ctx, StatusCompleted, out, nil)
 	return &Result{Output: out, Trace: r.trace}, nil
+}
+
+// Interpreter changes that alter the commands an instance issues are
+// guarded with workflow.GetVersion, so histories recorded before a change
+// replay as they ran (testdata/histories holds such recordings). One
+// change ID per change; never reuse or remove one while instances that
+// ran before it may still be open.
+const (
+	// changeReportEnd: tracked instances report their end in an activity.
+	changeReportEnd = "cop.report-end"
+)
+
+// reportEnd tells the platform how a tracked instance ended, so its
+// instance row, lists and open tasks follow. It runs even when the
+// instance was cancelled; a failure to report is logged, not fatal: the
+// API reads the outcome from Temporal when a row lags.
+func (r *run) reportEnd(ctx workflow.Context, status string, out any, rerr *workflows.RuntimeError) {
+	if !r.start.Tracked || workflow.GetVersion(ctx, changeReportEnd, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	end := InstanceEnd{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: status, Output: out, Error: rerr, At: workflow.Now(ctx)}
+	if err := r.activity(dctx, activityInstanceEnded, nil, end, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("could not report the instance's end", "error", err)
+	}
 }
 
 type run struct {
@@ -261,7 +300,7 @@ func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string,
 	cur := input
 	top := ptr == "/do" && scope == nil
 	for i := first; i < len(list); {
-		if top && i > first && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if top && i > first && (workflow.GetInfo(ctx).GetContinueAsNewSuggested() || (r.start.ContinueEvery > 0 && i-first >= r.start.ContinueEvery)) {
 			return nil, false, r.continueAsNew(ctx, i, cur)
 		}
 		nt := list[i]

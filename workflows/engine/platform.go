@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -25,6 +26,16 @@ type Platform interface {
 	Notify(ctx context.Context, n Notification) error
 	Lookup(ctx context.Context, l LookupRequest) (any, error)
 	Emit(ctx context.Context, e EmitRequest) error
+	InstanceEnded(ctx context.Context, e InstanceEnd) error
+}
+
+// InstanceEnd is how a tracked instance ended.
+type InstanceEnd struct {
+	Instance string                  `json:"instance"`
+	Status   string                  `json:"status"`
+	Output   any                     `json:"output,omitempty"`
+	Error    *workflows.RuntimeError `json:"error,omitempty"`
+	At       time.Time               `json:"at"`
 }
 
 // TaskRequest creates an inbox task for a userTask call.
@@ -78,10 +89,11 @@ type LookupRequest struct {
 }
 
 const (
-	activityCreateTask  = "cop.task.create"
-	activityTaskChanged = "cop.task.changed"
-	activityNotify      = "cop.notify"
-	activityLookup      = "cop.lookup"
+	activityCreateTask    = "cop.task.create"
+	activityTaskChanged   = "cop.task.changed"
+	activityNotify        = "cop.notify"
+	activityLookup        = "cop.lookup"
+	activityInstanceEnded = "cop.instance.ended"
 
 	// UpdateTask is the Temporal Update through which officers act on a
 	// task: claim, release, complete, reassign.
@@ -93,6 +105,7 @@ func (a *Activities) registerPlatform(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.TaskChanged, activity.RegisterOptions{Name: activityTaskChanged})
 	r.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: activityNotify})
 	r.RegisterActivityWithOptions(a.Lookup, activity.RegisterOptions{Name: activityLookup})
+	r.RegisterActivityWithOptions(a.InstanceEnded, activity.RegisterOptions{Name: activityInstanceEnded})
 }
 
 func (a *Activities) platform() (Platform, error) {
@@ -127,6 +140,15 @@ func (a *Activities) Notify(ctx context.Context, n Notification) error {
 		return err
 	}
 	return p.Notify(ctx, n)
+}
+
+// InstanceEnded records how a tracked instance ended.
+func (a *Activities) InstanceEnded(ctx context.Context, e InstanceEnd) error {
+	p, err := a.platform()
+	if err != nil {
+		return err
+	}
+	return p.InstanceEnded(ctx, e)
 }
 
 // Lookup reads reference data.
@@ -366,18 +388,29 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 		sel.AddFuture(f, func(workflow.Future) {})
 		sel.AddFuture(workflow.NewTimer(timerCtx, after), func(workflow.Future) { escalate = true })
 		sel.Select(ctx)
+		if ctx.Err() != nil {
+			delete(r.tasks.open, req.ID)
+			return nil, temporal.NewCanceledError()
+		}
 		if escalate {
 			if err := r.escalate(ctx, req, esc); err != nil {
 				return nil, err
 			}
 		}
 	}
-	var out any
-	err = f.Get(ctx, &out)
+	// A settable future's Get does not notice cancellation (a fork branch
+	// that lost, a timeout, a cancelled instance), so wait on both.
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(f, func(workflow.Future) {})
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
 	r.waited()
 	if ctx.Err() != nil {
 		delete(r.tasks.open, req.ID)
+		return nil, temporal.NewCanceledError()
 	}
+	var out any
+	err = f.Get(ctx, &out)
 	return out, err
 }
 

@@ -231,6 +231,9 @@ func (p *LocalPlatform) Emit(_ context.Context, e EmitRequest) error {
 	return nil
 }
 
+// InstanceEnded does nothing locally: the run's result says how it ended.
+func (p *LocalPlatform) InstanceEnded(context.Context, InstanceEnd) error { return nil }
+
 // Lookup filters Refdata by key.
 func (p *LocalPlatform) Lookup(_ context.Context, l LookupRequest) (any, error) {
 	if p.Refdata == nil {

@@ -488,10 +488,14 @@ func oneOf(f *workflows.EventFilter) []*workflows.EventFilter {
 	return []*workflows.EventFilter{f}
 }
 
-// receiveEvent blocks until one more event arrives.
+// receiveEvent blocks until one more event arrives or the task is
+// cancelled (a channel's Receive alone would not notice cancellation).
 func (r *run) receiveEvent(ctx workflow.Context) error {
 	var ev map[string]any
-	r.eventsIn.Receive(ctx, &ev)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(r.eventsIn, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &ev) })
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
 	r.waited()
 	if ctx.Err() != nil {
 		return temporal.NewCanceledError()

@@ -1,0 +1,161 @@
+package definitions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/registry"
+	"cop/platform/store"
+	"cop/workflows"
+)
+
+// KindWorkflow is the registry kind of workflow definitions, which live in
+// their document.namespace.
+const KindWorkflow = "workflow"
+
+// PublishWorkflow checks a workflow definition (YAML or JSON), then the
+// forms and sub-workflows it names against the registry inside the
+// transaction that stores it, and stores it as JSON. With dryRun nothing
+// is stored.
+func (s *Service) PublishWorkflow(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+	w, js, err := workflows.Parse(raw)
+	if err != nil {
+		return Published{}, err
+	}
+	d := w.Document
+	ref := registry.Ref{Kind: KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version}
+	if err := registry.CheckRef(ref); err != nil {
+		return Published{}, err
+	}
+	check := func(tx pgx.Tx) error {
+		if problems := workflowRefProblems(ctx, tx, w); len(problems) > 0 {
+			return registry.Reject(problems)
+		}
+		return nil
+	}
+	if dryRun {
+		err := store.InTx(ctx, s.pool, check)
+		return Published{Definition: registry.Definition{Kind: KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version, Content: js}, Pins: []forms.Pin{}}, err
+	}
+	def, created, err := s.registry.PublishWith(ctx, who, ref, js, check, nil)
+	if err != nil {
+		return Published{}, err
+	}
+	return Published{Definition: def, Pins: []forms.Pin{}, Created: created}, nil
+}
+
+// workflowRefProblems names each form and sub-workflow the definition uses
+// that the registry cannot give an instance: missing, or (when no version is
+// written) with no active version. Each is share-locked like a form's pins,
+// so a concurrent retire waits for the upload.
+func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Workflow) workflows.Problems {
+	refs := workflows.Refs(w)
+	var problems workflows.Problems
+	need := func(kind, namespace, name, version, key, what string) {
+		if err := lockAvailable(ctx, q, kind, namespace, name, version); err != nil {
+			msg := fmt.Sprintf("%s is not registered", what)
+			if !errors.Is(err, registry.ErrNotFound) {
+				msg = fmt.Sprintf("%s cannot be read: %v", what, err)
+			} else if version == "" || version == "latest" {
+				msg = fmt.Sprintf("%s has no active version in the registry", what)
+			}
+			problems = append(problems, workflows.Problem{Pointer: refs.At[key], Message: msg})
+		}
+	}
+	for _, f := range refs.Forms {
+		name, version := workflows.SplitFormRef(f)
+		need(KindForm, registry.GlobalNamespace, name, version, "form:"+f, describeFormRef(name, version))
+	}
+	if refs.StartForm != "" {
+		name, version := workflows.SplitFormRef(refs.StartForm)
+		need(KindForm, registry.GlobalNamespace, name, version, "startForm:"+refs.StartForm, "start "+describeFormRef(name, version))
+	}
+	d := w.Document
+	for _, sw := range refs.Workflows {
+		if sw.Namespace == d.Namespace && sw.Name == d.Name {
+			continue // a workflow may run another version of itself, or recurse
+		}
+		key := "workflow:" + sw.Namespace + "/" + sw.Name + "@" + sw.Version
+		need(KindWorkflow, sw.Namespace, sw.Name, sw.Version, key, fmt.Sprintf("workflow %s/%s version %s", sw.Namespace, sw.Name, sw.Version))
+	}
+	return problems
+}
+
+func describeFormRef(name, version string) string {
+	if version == "" {
+		return fmt.Sprintf("form %s", name)
+	}
+	return fmt.Sprintf("form %s version %s", name, version)
+}
+
+// lockAvailable finds the version an instance would use ("" or "latest":
+// the latest active) and share-locks it.
+func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) error {
+	if version == "latest" {
+		version = ""
+	}
+	var one int
+	err := q.QueryRow(ctx, `SELECT 1 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
+		AND ($4 = '' OR version = $4) AND ($4 <> '' OR status = 'active')
+		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return registry.ErrNotFound
+	}
+	return err
+}
+
+// Workflow returns a workflow version ("" or "latest" = latest active).
+func (s *Service) Workflow(ctx context.Context, namespace, name, version string) (registry.Definition, error) {
+	if version == "" || version == "latest" {
+		return registry.Latest(ctx, s.pool, KindWorkflow, namespace, name)
+	}
+	return registry.Get(ctx, s.pool, registry.Ref{Kind: KindWorkflow, Namespace: namespace, Name: name, Version: version})
+}
+
+// WorkflowVersions lists every version of a workflow, highest first.
+func (s *Service) WorkflowVersions(ctx context.Context, namespace, name string) ([]registry.Definition, error) {
+	return registry.Versions(ctx, s.pool, KindWorkflow, namespace, name)
+}
+
+// Workflows pages through the latest active version of each workflow, in
+// one namespace or ("") all.
+func (s *Service) Workflows(ctx context.Context, namespace string, limit int, cursor string) ([]registry.Definition, string, error) {
+	return registry.List(ctx, s.pool, KindWorkflow, registry.ListOptions{Namespace: namespace, Limit: limit, Cursor: cursor})
+}
+
+// RetireWorkflow retires a workflow version. Running instances keep
+// running on it (they carry their definition); new ones cannot start.
+func (s *Service) RetireWorkflow(ctx context.Context, who audit.Who, namespace, name, version string) (registry.Definition, error) {
+	return s.registry.Retire(ctx, who, registry.Ref{Kind: KindWorkflow, Namespace: namespace, Name: name, Version: version})
+}
+
+// StartingWorkflows returns the latest active workflows whose
+// document.metadata.startForm names a form (as NAME or NAME@VERSION).
+func (s *Service) StartingWorkflows(ctx context.Context, form, version string) ([]registry.Definition, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+registry.Columns+` FROM (
+			SELECT DISTINCT ON (namespace, name) * FROM definitions
+			WHERE kind = 'workflow' AND status = 'active'
+			ORDER BY namespace, name, version_key COLLATE "C" DESC
+		) latest
+		WHERE content->'document'->'metadata'->>'startForm' IN ($1, $1 || '@' || $2)
+		ORDER BY namespace, name`, form, version)
+	if err != nil {
+		return nil, fmt.Errorf("find workflows started by form %s: %w", form, err)
+	}
+	return registry.Collect(rows)
+}
+
+// WorkflowRefProblems checks a workflow's forms and sub-workflows against
+// the registry as it is (for draft runs, which are not stored).
+func (s *Service) WorkflowRefProblems(ctx context.Context, w *workflows.Workflow) workflows.Problems {
+	return workflowRefProblems(ctx, s.pool, w)
+}
+
+// Pool is the service's pool, for readers of the registry's rows.
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }

@@ -1,0 +1,605 @@
+// Package instances runs workflows for the platform: it starts instances of
+// registered (or draft) definitions on Temporal with every form and
+// sub-workflow they use pinned, keeps a row per instance in its case, and
+// answers for them (status, output, trace, cancel, events). It also keeps
+// the inbox of user tasks and the in-app notifications the interpreter
+// writes through engine.Platform (store.go), and lets officers act on tasks
+// through the instance's Update (tasks.go).
+package instances
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/cases"
+	"cop/platform/definitions"
+	"cop/platform/registry"
+	"cop/platform/store"
+	"cop/workflows"
+	"cop/workflows/engine"
+)
+
+// Service starts and answers for workflow instances.
+type Service struct {
+	pool      *pgxpool.Pool
+	defs      *definitions.Service
+	cases     *cases.Service
+	temporal  client.Client
+	taskQueue string
+}
+
+// New returns the service.
+func New(pool *pgxpool.Pool, defs *definitions.Service, cs *cases.Service, tc client.Client, taskQueue string) *Service {
+	return &Service{pool: pool, defs: defs, cases: cs, temporal: tc, taskQueue: taskQueue}
+}
+
+// Errors the API turns into statuses.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrRetired  = errors.New("retired")
+)
+
+// ForbiddenError refuses a caller the definition does not let start it,
+// or who may not do what they asked to an instance.
+type ForbiddenError struct{ Message string }
+
+func (e *ForbiddenError) Error() string { return e.Message }
+
+// EndedError refuses what only a running instance accepts.
+type EndedError struct {
+	ID, Status string
+	What       string
+}
+
+func (e *EndedError) Error() string {
+	return fmt.Sprintf("instance %s has %s; %s only while it runs", e.ID, e.Status, e.What)
+}
+
+// InvalidError is a request that does not fit, with where.
+type InvalidError struct {
+	Message string
+	Errors  []forms.FieldError
+}
+
+func (e *InvalidError) Error() string { return e.Message }
+
+// Instance is an instance as the API shows it.
+type Instance struct {
+	ID          string                  `json:"id"`
+	Workflow    WorkflowRef             `json:"workflow"`
+	Draft       bool                    `json:"draft"`
+	BusinessKey string                  `json:"businessKey,omitempty"`
+	Status      string                  `json:"status"`
+	Output      any                     `json:"output"`
+	Error       *workflows.RuntimeError `json:"error"`
+	Trace       []engine.TraceEntry     `json:"trace"`
+	StartedBy   string                  `json:"startedBy"`
+	StartedAt   time.Time               `json:"startedAt"`
+	EndedAt     *time.Time              `json:"endedAt,omitempty"`
+
+	readAccess, teams []string
+	requestHash       []byte
+}
+
+// WorkflowRef names the definition version an instance runs.
+type WorkflowRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+}
+
+// StartRequest starts an instance of a registered workflow.
+type StartRequest struct {
+	Namespace, Name string
+	Version         string // "" = latest active
+	Input           json.RawMessage
+	BusinessKey     string // join this case; "" opens a new one
+	IdempotencyKey  string
+}
+
+// StartResult is a started (or, for a repeated Idempotency-Key, the
+// earlier) instance.
+type StartResult struct {
+	Instance
+	Replayed bool `json:"-"`
+}
+
+// Start pins the workflow version and every form and sub-workflow it uses,
+// records the instance in its case and starts it on Temporal.
+func (s *Service) Start(ctx context.Context, p *auth.Principal, who audit.Who, req StartRequest) (StartResult, error) {
+	def, err := s.startable(ctx, req.Namespace, req.Name, req.Version)
+	if err != nil {
+		return StartResult{}, err
+	}
+	w, err := workflows.Decode(def.Content)
+	if err != nil {
+		return StartResult{}, fmt.Errorf("decode stored workflow %s: %w", describe(req.Namespace, req.Name, def.Version), err)
+	}
+	if start := workflows.AccessOf(w).Start; len(start) > 0 && !p.Matches(start) {
+		return StartResult{}, &ForbiddenError{Message: fmt.Sprintf("workflow %s/%s can be started only by %s", req.Namespace, req.Name, strings.Join(start, ", "))}
+	}
+	return s.launch(ctx, p, who, launch{def: def, w: w, input: req.Input, businessKey: req.BusinessKey, idempotencyKey: req.IdempotencyKey})
+}
+
+// DraftRequest runs a definition that is not registered: how authors try
+// one, and how the conformance kit runs through the API.
+type DraftRequest struct {
+	Definition     []byte // YAML or JSON
+	Input          json.RawMessage
+	BusinessKey    string
+	IdempotencyKey string
+}
+
+// StartDraft checks a definition as an upload would (schema, rules, the
+// registry's forms and sub-workflows) and runs it, marked draft.
+func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.Who, req DraftRequest) (StartResult, error) {
+	w, js, err := workflows.Parse(req.Definition)
+	if err != nil {
+		return StartResult{}, err
+	}
+	if problems := s.defs.WorkflowRefProblems(ctx, w); len(problems) > 0 {
+		return StartResult{}, problems
+	}
+	d := w.Document
+	def := registry.Definition{Kind: definitions.KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version, Content: js}
+	return s.launch(ctx, p, who, launch{def: def, w: w, draft: true, input: req.Input, businessKey: req.BusinessKey, idempotencyKey: req.IdempotencyKey})
+}
+
+type launch struct {
+	def            registry.Definition
+	w              *workflows.Workflow
+	draft          bool
+	input          json.RawMessage
+	businessKey    string
+	idempotencyKey string
+	// submission started the instance (document.metadata.startForm)
+	submission *cases.Submission
+}
+
+// launch does what registered and draft starts share.
+func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, l launch) (StartResult, error) {
+	input, err := decodeInput(l.input)
+	if err != nil {
+		return StartResult{}, err
+	}
+	id, hash, err := instanceID(p, l)
+	if err != nil {
+		return StartResult{}, err
+	}
+	if hash != nil {
+		if r, ok, err := s.replay(ctx, p, id, hash); ok || err != nil {
+			return r, err
+		}
+	}
+	start := engine.Start{Definition: l.def.Content, Input: input, StartedBy: p.Subject, Tracked: true}
+	if err := engine.Pin(l.w, &resolver{ctx: ctx, defs: s.defs}, &start); err != nil {
+		return StartResult{}, &InvalidError{Message: fmt.Sprintf("cannot pin what %s uses: %v", describe(l.def.Namespace, l.def.Name, l.def.Version), err)}
+	}
+	caseID, key, err := s.caseFor(ctx, p, l)
+	if err != nil {
+		return StartResult{}, err
+	}
+	start.CaseKey = key
+	in := Instance{ID: id, Workflow: WorkflowRef{l.def.Namespace, l.def.Name, l.def.Version}, Draft: l.draft, BusinessKey: key,
+		Status: engine.StatusRunning, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
+		readAccess: nonNil(workflows.AccessOf(l.w).Read), teams: nonNil(p.Teams), requestHash: hash}
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams, request_hash, started_at)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+			in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, in.StartedBy, in.readAccess, in.teams, hash, in.StartedAt)
+		if err != nil {
+			return fmt.Errorf("record instance: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errReplayed // a concurrent retry with the same key won
+		}
+		detail := map[string]any{"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": in.Draft, "case": key}
+		if l.submission != nil {
+			detail["submission"] = l.submission.ID
+		}
+		return audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, detail))
+	})
+	if errors.Is(err, errReplayed) {
+		r, _, err := s.replay(ctx, p, id, hash)
+		return r, err
+	}
+	if err != nil {
+		return StartResult{}, err
+	}
+	_, err = engine.StartInstance(ctx, s.temporal, engine.StartOptions{ID: in.ID, TaskQueue: s.taskQueue, Start: start,
+		Namespace: in.Workflow.Namespace, Name: in.Workflow.Name})
+	if err != nil {
+		// Nothing runs, so nothing may claim to: take the row back.
+		_, _ = s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM instances WHERE id = $1`, in.ID)
+		_ = audit.Record(context.WithoutCancel(ctx), s.pool, who.Entry("instance.start", "instance:"+in.ID, audit.Failed, map[string]any{"error": err.Error()}))
+		return StartResult{}, fmt.Errorf("start instance on Temporal: %w", err)
+	}
+	return StartResult{Instance: in}, nil
+}
+
+var errReplayed = errors.New("replayed")
+
+// startable is the version an instance would run: ErrNotFound when there
+// is no such workflow or version, ErrRetired when it is retired.
+func (s *Service) startable(ctx context.Context, namespace, name, version string) (registry.Definition, error) {
+	def, err := s.defs.Workflow(ctx, namespace, name, version)
+	if errors.Is(err, registry.ErrNotFound) {
+		if version == "" {
+			if versions, verr := s.defs.WorkflowVersions(ctx, namespace, name); verr == nil && len(versions) > 0 {
+				return def, fmt.Errorf("workflow %s/%s: every version is retired: %w", namespace, name, ErrRetired)
+			}
+			return def, fmt.Errorf("workflow %s/%s: %w", namespace, name, ErrNotFound)
+		}
+		return def, fmt.Errorf("workflow %s/%s version %s: %w", namespace, name, version, ErrNotFound)
+	}
+	if err != nil {
+		return def, err
+	}
+	if def.Status == registry.Retired {
+		return def, fmt.Errorf("workflow %s/%s version %s is retired: %w", namespace, name, version, ErrRetired)
+	}
+	return def, nil
+}
+
+// caseFor joins the named case or opens one; a draft without a business
+// key runs outside any case.
+func (s *Service) caseFor(ctx context.Context, p *auth.Principal, l launch) (int64, string, error) {
+	if l.businessKey != "" {
+		id, err := s.cases.JoinCase(ctx, p, l.businessKey)
+		if errors.Is(err, cases.ErrNotFound) {
+			return 0, "", &InvalidError{Message: fmt.Sprintf("no case %s that you can see", l.businessKey),
+				Errors: []forms.FieldError{{Pointer: "/businessKey", Message: "no such case"}}}
+		}
+		return id, l.businessKey, err
+	}
+	if l.draft {
+		return 0, "", nil
+	}
+	prefix := cases.CasePrefix(forms.Definition{Name: l.def.Name, CasePrefix: workflows.CasePrefixOf(l.w)})
+	return s.cases.OpenCase(ctx, prefix, p.Subject)
+}
+
+var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
+
+// instanceID is a new random id, or with an Idempotency-Key one derived
+// from the caller and key (so Temporal itself refuses a second start) and
+// the hash of the request a retry must repeat.
+func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
+	prefix := "wf-"
+	if l.draft {
+		prefix = "draft-"
+	}
+	if l.idempotencyKey == "" {
+		return prefix + uuid.NewString(), nil, nil
+	}
+	if !idempotencyKeyRE.MatchString(l.idempotencyKey) {
+		return "", nil, &InvalidError{Message: "Idempotency-Key must be 1-200 visible ASCII characters",
+			Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: "Idempotency-Key must be 1-200 visible ASCII characters"}}}
+	}
+	k := sha256.Sum256([]byte(p.Subject + "\n" + l.idempotencyKey))
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", l.def.Namespace, l.def.Name, l.def.Version, l.def.Checksum, l.businessKey)
+	h.Write(compact(l.input))
+	if l.draft {
+		h.Write(l.def.Content)
+	}
+	return prefix + hex.EncodeToString(k[:16]), h.Sum(nil), nil
+}
+
+// replay returns the instance an earlier request with the same key started.
+func (s *Service) replay(ctx context.Context, p *auth.Principal, id string, hash []byte) (StartResult, bool, error) {
+	in, err := s.row(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return StartResult{}, false, nil
+	}
+	if err != nil {
+		return StartResult{}, false, err
+	}
+	if string(in.requestHash) != string(hash) {
+		return StartResult{}, false, &InvalidError{Message: "this Idempotency-Key was already used for a different request; use a new key for a new instance",
+			Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: "already used for a different request"}}}
+	}
+	return StartResult{Instance: in, Replayed: true}, true, nil
+}
+
+func decodeInput(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 {
+		return map[string]any{}, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, &InvalidError{Message: "input is not valid JSON: " + err.Error(), Errors: []forms.FieldError{{Pointer: "/input", Message: "not valid JSON"}}}
+	}
+	if v == nil {
+		return map[string]any{}, nil
+	}
+	return v, nil
+}
+
+func compact(raw json.RawMessage) []byte {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return raw
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func describe(namespace, name, version string) string {
+	return fmt.Sprintf("%s/%s@%s", namespace, name, version)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, COALESCE(c.business_key, ''), i.status, i.output, i.error,
+	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash`
+
+func scanInstance(row pgx.CollectableRow) (Instance, error) {
+	var in Instance
+	var output, rerr []byte
+	err := row.Scan(&in.ID, &in.Workflow.Namespace, &in.Workflow.Name, &in.Workflow.Version, &in.Draft, &in.BusinessKey, &in.Status,
+		&output, &rerr, &in.StartedBy, &in.StartedAt, &in.EndedAt, &in.readAccess, &in.teams, &in.requestHash)
+	if err != nil {
+		return in, err
+	}
+	in.StartedAt = in.StartedAt.UTC()
+	if in.EndedAt != nil {
+		t := in.EndedAt.UTC()
+		in.EndedAt = &t
+	}
+	if len(output) > 0 {
+		_ = json.Unmarshal(output, &in.Output)
+	}
+	if len(rerr) > 0 {
+		_ = json.Unmarshal(rerr, &in.Error)
+	}
+	in.Trace = []engine.TraceEntry{}
+	return in, nil
+}
+
+func (s *Service) row(ctx context.Context, id string) (Instance, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id WHERE i.id = $1`, id)
+	if err != nil {
+		return Instance{}, fmt.Errorf("read instance %s: %w", id, err)
+	}
+	in, err := pgx.CollectExactlyOneRow(rows, scanInstance)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Instance{}, ErrNotFound
+	}
+	if err != nil {
+		return Instance{}, fmt.Errorf("read instance %s: %w", id, err)
+	}
+	return in, nil
+}
+
+// visible reads an instance the caller may see; anyone else is told it
+// does not exist.
+func (s *Service) visible(ctx context.Context, p *auth.Principal, id string) (Instance, error) {
+	in, err := s.row(ctx, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	if !cases.CanRead(p, in.StartedBy, in.readAccess, in.teams) {
+		return Instance{}, ErrNotFound
+	}
+	return in, nil
+}
+
+// Get returns an instance with its status, output, error and task trace,
+// as Temporal has them now.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Instance, error) {
+	in, err := s.visible(ctx, p, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	return s.withOutcome(ctx, in)
+}
+
+// withOutcome fills in the trace (and, for a row still marked running
+// whose instance has ended, the outcome) from Temporal.
+func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error) {
+	desc, err := s.temporal.DescribeWorkflowExecution(ctx, in.ID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return in, nil // past Temporal's retention: the row is what is left
+	}
+	if err != nil {
+		return Instance{}, fmt.Errorf("describe instance %s: %w", in.ID, err)
+	}
+	if desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		var trace []engine.TraceEntry
+		if v, err := s.temporal.QueryWorkflow(ctx, in.ID, "", engine.QueryTrace); err == nil && v.Get(&trace) == nil && trace != nil {
+			in.Trace = trace
+		}
+		return in, nil
+	}
+	var res engine.Result
+	runErr := s.temporal.GetWorkflow(ctx, in.ID, "").Get(ctx, &res)
+	o := engine.OutcomeOf(&res, runErr)
+	in.Trace, in.Output, in.Error = o.Trace, o.Output, o.Error
+	if in.Status == engine.StatusRunning {
+		// The end report has not arrived (or never will: a terminated
+		// instance sends none); record what Temporal says.
+		in.Status = o.Status
+		at := desc.WorkflowExecutionInfo.GetCloseTime().AsTime().UTC()
+		in.EndedAt = &at
+		if err := s.recordEnd(ctx, engine.InstanceEnd{Instance: in.ID, Status: o.Status, Output: o.Output, Error: o.Error, At: at}); err != nil {
+			return Instance{}, err
+		}
+	}
+	return in, nil
+}
+
+// recordEnd marks an instance ended and closes the tasks it left open.
+func (s *Service) recordEnd(ctx context.Context, e engine.InstanceEnd) error {
+	return recordEnd(ctx, s.pool, e)
+}
+
+// ListFilter narrows GET /instances.
+type ListFilter struct {
+	Namespace, Name, Version string
+	Status                   string
+	BusinessKey              string
+	Draft                    *bool
+	Limit                    int
+	Cursor                   string
+}
+
+// List pages through the instances the caller may see, newest first. It
+// reads the rows only (no trace); each row's status follows its instance.
+func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]Instance, string, error) {
+	afterAt, afterID := "infinity", ""
+	if f.Cursor != "" {
+		parts, err := store.DecodeCursor(f.Cursor, 2)
+		if err != nil {
+			return nil, "", err
+		}
+		afterAt, afterID = parts[0], parts[1]
+	}
+	args := []any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil, afterAt, afterID, f.Limit + 1}
+	args = append(args, cases.ReadableArgs(p)...)
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id
+		WHERE ($1 = '' OR i.namespace = $1) AND ($2 = '' OR i.name = $2) AND ($3 = '' OR i.version = $3)
+		  AND ($4 = '' OR i.status = $4) AND ($5 = '' OR c.business_key = $5) AND ($7 OR i.draft = $6)
+		  AND (i.started_at, i.id) < ($8::timestamptz, $9)
+		  AND `+cases.ReadableSQL("i.started_by", 11)+`
+		ORDER BY i.started_at DESC, i.id DESC LIMIT $10`, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list instances: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, scanInstance)
+	if err != nil {
+		return nil, "", fmt.Errorf("list instances: %w", err)
+	}
+	items, next := store.Page(items, f.Limit, func(in Instance) []string {
+		return []string{in.StartedAt.Format(time.RFC3339Nano), in.ID}
+	})
+	return items, next, nil
+}
+
+// Cancel asks a running instance to stop: its starter, a supervisor who
+// can see it, or an admin. It ends as cancelled once the interpreter has
+// unwound (open tasks are closed then).
+func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, id string) (Instance, error) {
+	in, err := s.visible(ctx, p, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	if p.Subject != in.StartedBy && !p.HasRole(auth.RoleSupervisor) && !p.HasRole(auth.RoleAdmin) {
+		return Instance{}, &ForbiddenError{Message: "only whoever started an instance, a supervisor or an admin may cancel it"}
+	}
+	if in, err = s.withOutcome(ctx, in); err != nil {
+		return Instance{}, err
+	}
+	if in.Status != engine.StatusRunning {
+		return Instance{}, &EndedError{ID: id, Status: in.Status, What: "it can be cancelled"}
+	}
+	if err := s.temporal.CancelWorkflow(ctx, id, ""); err != nil {
+		return Instance{}, fmt.Errorf("cancel instance %s: %w", id, err)
+	}
+	if err := audit.Record(ctx, s.pool, who.Entry("instance.cancel", "instance:"+id, audit.OK, nil)); err != nil {
+		return Instance{}, err
+	}
+	return in, nil
+}
+
+// Event delivers a CloudEvent to a running instance's listen tasks.
+func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, id string, raw []byte) error {
+	event, err := decodeCloudEvent(raw)
+	if err != nil {
+		return err
+	}
+	in, err := s.visible(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if in, err = s.withOutcome(ctx, in); err != nil {
+		return err
+	}
+	if in.Status != engine.StatusRunning {
+		return &EndedError{ID: id, Status: in.Status, What: "events are accepted"}
+	}
+	if err := engine.SendEvent(ctx, s.temporal, id, event); err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return &EndedError{ID: id, Status: "ended", What: "events are accepted"}
+		}
+		return fmt.Errorf("deliver event to %s: %w", id, err)
+	}
+	return audit.Record(ctx, s.pool, who.Entry("instance.event", "instance:"+id, audit.OK,
+		map[string]any{"type": event["type"], "source": event["source"], "id": event["id"]}))
+}
+
+// decodeCloudEvent checks the CloudEvents 1.0 attributes a listen filter
+// matches on; data may be anything.
+func decodeCloudEvent(raw []byte) (map[string]any, error) {
+	var event map[string]any
+	if err := json.Unmarshal(raw, &event); err != nil || event == nil {
+		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object"}
+	}
+	var errs []forms.FieldError
+	for _, attr := range []string{"specversion", "id", "source", "type"} {
+		if s, ok := event[attr].(string); !ok || s == "" {
+			errs = append(errs, forms.FieldError{Pointer: "/" + attr, Message: attr + " is required (a non-empty string)"})
+		}
+	}
+	if v, ok := event["specversion"].(string); ok && v != "" && v != "1.0" {
+		errs = append(errs, forms.FieldError{Pointer: "/specversion", Message: fmt.Sprintf("specversion must be 1.0, not %q", v)})
+	}
+	if len(errs) > 0 {
+		return nil, &InvalidError{Message: "the event is not a CloudEvent: see errors", Errors: errs}
+	}
+	return event, nil
+}
+
+// StartFromSubmission starts every workflow whose document.metadata.startForm
+// names the submission's form, in the submission's case, with the
+// submission as input: {"submission": {id, form, formVersion, businessKey,
+// data, submittedBy, submittedAt}}. Each start is keyed by the submission,
+// so a retry never starts a workflow twice for one submission.
+func (s *Service) StartFromSubmission(ctx context.Context, p *auth.Principal, who audit.Who, sub cases.Submission) ([]string, error) {
+	defs, err := s.defs.StartingWorkflows(ctx, sub.Form, sub.FormVersion)
+	if err != nil || len(defs) == 0 {
+		return nil, err
+	}
+	input, err := json.Marshal(map[string]any{"submission": sub})
+	if err != nil {
+		return nil, fmt.Errorf("encode submission %s as input: %w", sub.ID, err)
+	}
+	var ids []string
+	for _, def := range defs {
+		w, err := workflows.Decode(def.Content)
+		if err != nil {
+			return ids, fmt.Errorf("decode stored workflow %s: %w", describe(def.Namespace, def.Name, def.Version), err)
+		}
+		res, err := s.launch(ctx, p, who, launch{def: def, w: w, input: input, businessKey: sub.BusinessKey,
+			idempotencyKey: "submission:" + sub.ID + ":" + def.Namespace + "/" + def.Name, submission: &sub})
+		if err != nil {
+			return ids, fmt.Errorf("start %s: %w", describe(def.Namespace, def.Name, def.Version), err)
+		}
+		ids = append(ids, res.ID)
+	}
+	return ids, nil
+}

@@ -1,0 +1,223 @@
+package instances
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/definitions"
+	"cop/platform/registry"
+	"cop/platform/store"
+	"cop/workflows"
+	"cop/workflows/engine"
+)
+
+// Store is the worker's engine.Platform over PostgreSQL: the interpreter's
+// activities write the inbox, notifications, emitted events and instance
+// ends here. Each write is idempotent, because Temporal retries activities.
+type Store struct {
+	Pool *pgxpool.Pool
+	Defs *definitions.Service
+}
+
+var _ engine.Platform = (*Store)(nil)
+
+// workflowActor is who the audit trail names for what an instance does by itself.
+const workflowActor = "workflow"
+
+// CreateTask stores an inbox task.
+func (s *Store) CreateTask(ctx context.Context, t engine.TaskRequest) error {
+	input, err := jsonOrNil(t.Input)
+	if err != nil {
+		return err
+	}
+	return once(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
+				candidate_groups, assignee, priority, reason, due, input, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) ON CONFLICT (id) DO NOTHING`,
+			t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, nonNil(t.CandidateGroups), t.Assignee,
+			t.Priority, t.Reason, t.Due, input, t.CreatedAt)
+		if err != nil || tag.RowsAffected() == 0 {
+			return wrap(err, "store task %s", t.ID)
+		}
+		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: t.Instance}.Entry("task.create", "task:"+t.ID, audit.OK,
+			map[string]any{"instance": t.Instance, "form": t.Form + "@" + t.FormVersion, "candidateGroups": nonNil(t.CandidateGroups), "priority": t.Priority}))
+	})
+}
+
+// TaskChanged applies a change the instance accepted through its Update.
+func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
+	data, err := jsonOrNil(c.Data)
+	if err != nil {
+		return err
+	}
+	var query string
+	args := []any{c.ID, c.At}
+	switch c.Kind {
+	case "claimed":
+		query, args = `UPDATE tasks SET claimed_by = $3, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+	case "released":
+		query = `UPDATE tasks SET claimed_by = '', updated_at = $2 WHERE id = $1 AND status = 'open'`
+	case "reassigned":
+		query, args = `UPDATE tasks SET assignee = $3, claimed_by = $3, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+	case "escalated":
+		query, args = `UPDATE tasks SET priority = $3, escalated = true, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
+	case "completed":
+		query, args = `UPDATE tasks SET status = 'completed', data = $3, completed_by = $4, completed_at = $2, updated_at = $2
+			WHERE id = $1 AND status = 'open'`, append(args, data, c.By)
+	default:
+		return engine.ActivityFault(workflows.NewError(workflows.ErrRuntime, "Unknown task change", "unknown task change %q", c.Kind))
+	}
+	return once(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, query, args...)
+		if err != nil || tag.RowsAffected() == 0 {
+			return wrap(err, "record task %s %s", c.ID, c.Kind)
+		}
+		actor := c.By
+		if actor == "" {
+			actor = workflowActor
+		}
+		detail := map[string]any{}
+		if c.Assignee != "" {
+			detail["assignee"] = c.Assignee
+		}
+		if c.Kind == "escalated" {
+			detail["priority"] = c.Priority
+		}
+		return audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+c.Kind, "task:"+c.ID, audit.OK, detail))
+	})
+}
+
+// wrap names a failed write; a write that changed nothing is a retry of
+// one already applied, which is not an error.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return errAlreadyApplied
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// errAlreadyApplied rolls back a transaction whose write a retry already made.
+var errAlreadyApplied = errors.New("already applied")
+
+// Notify stores an in-app notification.
+func (s *Store) Notify(ctx context.Context, n engine.Notification) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.Instance, n.CaseKey, nonNil(n.To), n.Title, n.Body, n.Link, n.At)
+	if err != nil {
+		return fmt.Errorf("store notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+// Emit records an emitted CloudEvent. Temporal may retry the activity, so
+// the same event id is stored once per instance.
+func (s *Store) Emit(ctx context.Context, e engine.EmitRequest) error {
+	event, err := json.Marshal(e.Event)
+	if err != nil {
+		return fmt.Errorf("encode emitted event: %w", err)
+	}
+	_, err = s.Pool.Exec(ctx, `INSERT INTO emitted_events (instance_id, event)
+		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM emitted_events WHERE instance_id = $1 AND event->>'id' = $3)`,
+		e.Instance, string(event), fmt.Sprint(e.Event["id"]))
+	if err != nil {
+		return fmt.Errorf("store emitted event: %w", err)
+	}
+	return nil
+}
+
+// Lookup reads the latest active version of a reference data set: every
+// item, or the one whose code is the key.
+func (s *Store) Lookup(ctx context.Context, l engine.LookupRequest) (any, error) {
+	set, _, err := s.Defs.RefData(ctx, l.RefData, "")
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, engine.ActivityFault(workflows.NewError(workflows.ErrConfiguration, "Unknown reference data", "there is no active reference data set %q", l.RefData))
+	}
+	if err != nil {
+		return nil, err
+	}
+	items := set.Items
+	if l.Key != "" {
+		found := set.Find(forms.RefQuery{Code: l.Key})
+		if len(found) == 0 {
+			e := workflows.NewError(workflows.ErrRuntime, "Not found", "%s has no item %q", l.RefData, l.Key)
+			e.Status = 404
+			return nil, engine.ActivityFault(e)
+		}
+		return asJSON(found[0])
+	}
+	return asJSON(items)
+}
+
+func asJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	return out, json.Unmarshal(b, &out)
+}
+
+// InstanceEnded records how an instance ended.
+func (s *Store) InstanceEnded(ctx context.Context, e engine.InstanceEnd) error {
+	return recordEnd(ctx, s.Pool, e)
+}
+
+// recordEnd marks a running instance ended, closes the tasks it left open
+// (a cancelled instance, a fork whose other branch won) and audits it.
+func recordEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) error {
+	output, err := jsonOrNil(e.Output)
+	if err != nil {
+		return err
+	}
+	var rerr any
+	if e.Error != nil {
+		if rerr, err = jsonOrNil(e.Error); err != nil {
+			return err
+		}
+	}
+	return once(ctx, pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5 WHERE id = $1 AND status = 'running'`,
+			e.Instance, e.Status, output, rerr, e.At)
+		if err != nil || tag.RowsAffected() == 0 {
+			return wrap(err, "record the end of instance %s", e.Instance)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE instance_id = $1 AND status = 'open'`, e.Instance, e.At); err != nil {
+			return fmt.Errorf("close the tasks of instance %s: %w", e.Instance, err)
+		}
+		detail := map[string]any{"status": e.Status}
+		if e.Error != nil {
+			detail["error"] = e.Error.Type
+		}
+		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: e.Instance}.Entry("instance.end", "instance:"+e.Instance, audit.OK, detail))
+	})
+}
+
+// once runs an idempotent write: a retry of one already applied (fn
+// returned errAlreadyApplied) rolls back and succeeds.
+func once(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	err := store.InTx(ctx, pool, fn)
+	if errors.Is(err, errAlreadyApplied) {
+		return nil
+	}
+	return err
+}
+
+// jsonOrNil encodes v for a jsonb column; nil stays SQL NULL.
+func jsonOrNil(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,525 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// approvalForm is what a supervisor fills in to approve a seizure.
+const approvalForm = `{"name": "seizure-approval", "version": "1.0.0", "title": "Approve a seizure",
+	"schema": {"type": "object", "additionalProperties": false, "required": ["approved"],
+		"properties": {"approved": {"type": "boolean", "title": "Approve the seizure"},
+			"comments": {"type": "string", "title": "Comments", "maxLength": 500}}}}`
+
+// approvalWorkflow waits for a supervisor's approval, then for a
+// "cop.test.closed" event, and outputs both.
+func approvalWorkflow(version, outcome string) string {
+	return `document: {dsl: '1.0.0', namespace: border-force, name: seizure-approval, version: '` + version + `', title: Seizure approval,
+  metadata: {casePrefix: SEIZ, access: {read: [role:supervisor]}}}
+do:
+  - approve:
+      call: userTask
+      with:
+        form: seizure-approval
+        title: Approve seizure
+        candidateGroups: [role:supervisor]
+        priority: 2
+        reason: Goods held at the border
+        due: PT4H
+      export: {as: '{approval: .data}'}
+  - closed:
+      listen: {to: {one: {with: {type: cop.test.closed}}}}
+  - result:
+      set:
+        outcome: ` + outcome + `
+        approved: ${ $context.approval.approved }
+`
+}
+
+type instanceBody struct {
+	ID          string
+	Workflow    struct{ Namespace, Name, Version string }
+	Draft       bool
+	BusinessKey string
+	Status      string
+	Output      map[string]any
+	Error       *struct {
+		Type   string
+		Status int
+		Detail string
+	}
+	Trace     []struct{ Name, Position, Status string }
+	StartedBy string
+}
+
+type taskBody struct {
+	ID, Instance, Form, FormVersion, Title, Reason, ClaimedBy, Status, CompletedBy, BusinessKey string
+	Priority                                                                                    int
+	Overdue                                                                                     bool
+	Data                                                                                        map[string]any
+}
+
+// publishYAML uploads a workflow as YAML.
+func (e *env) publishYAML(token, yaml string) (*http.Response, string) {
+	e.t.Helper()
+	return e.do(nil, "POST", "/api/v1/workflows", token, strings.NewReader(yaml), "Content-Type", "application/yaml")
+}
+
+// waitInstance polls an instance until cond holds.
+func (e *env) waitInstance(token, id string, cond func(instanceBody) bool) instanceBody {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var in instanceBody
+		e.must(200, "GET", "/api/v1/instances/"+id, token, nil, &in)
+		if cond(in) {
+			return in
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("instance %s never reached the expected state; last %+v", id, in)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitTask polls the caller's task list until a task of the instance is there.
+func (e *env) waitTask(token, instance string) taskBody {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list struct{ Items []taskBody }
+		e.must(200, "GET", "/api/v1/tasks", token, nil, &list)
+		for _, t := range list.Items {
+			if t.Instance == instance {
+				return t
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no task of %s in the list: %+v", instance, list.Items)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func event(typ string) string {
+	return fmt.Sprintf(`{"specversion": "1.0", "id": "ev-%d", "source": "/tests", "type": %q, "data": {"ok": true}}`, time.Now().UnixNano(), typ)
+}
+
+func TestWorkflowRegistry(t *testing.T) {
+	e := newEnv(t)
+	author, officer := e.token("author"), e.token("officer")
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+
+	resp, body := e.publishYAML(author, approvalWorkflow("1.0.0", "recorded"))
+	if resp.StatusCode != 201 || resp.Header.Get("Location") != "/api/v1/workflows/border-force/seizure-approval/versions/1.0.0" {
+		t.Fatalf("publish: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	var v WorkflowVersion
+	_ = json.Unmarshal([]byte(body), &v)
+	if v.Namespace != "border-force" || v.Title != "Seizure approval" || v.Status != "active" || !json.Valid(v.Definition) {
+		t.Fatalf("published %+v", v)
+	}
+	if resp, body := e.publishYAML(author, approvalWorkflow("1.0.0", "recorded")); resp.StatusCode != 200 {
+		t.Fatalf("identical re-upload: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.publishYAML(author, approvalWorkflow("1.0.0", "changed"))
+	if p := problemOf(t, resp, body, 409); !strings.Contains(p.Detail, "checksum") {
+		t.Fatalf("conflict detail %q", p.Detail)
+	}
+	// The same definition as JSON is the same version.
+	var asJSON map[string]any
+	_ = json.Unmarshal(v.Definition, &asJSON)
+	e.must(200, "POST", "/api/v1/workflows", author, asJSON, nil)
+
+	refusals := []struct {
+		name, doc, contentType string
+		status                 int
+		pointer, want          string
+	}{
+		{"YAML that does not parse", "document: {dsl: '1.0.0'\n  do: [", "application/yaml", 422, "", "not valid YAML or JSON"},
+		{"a document the schema refuses", strings.Replace(approvalWorkflow("1.1.0", "x"), "listen: {to:", "listen: {too:", 1), "application/yaml", 422, "/do/1/closed/listen", "required field 'to' is missing"},
+		{"an unknown then target", strings.Replace(approvalWorkflow("1.1.0", "x"), "  - result:\n", "  - result:\n      then: nowhere\n", 1), "application/yaml", 422, "/do/2/result/then", `then "nowhere" names no task`},
+		{"a form that is not registered", strings.Replace(approvalWorkflow("1.1.0", "x"), "form: seizure-approval", "form: no-such-form", 1), "application/yaml", 422, "/do/0/approve/with/form", "form no-such-form has no active version"},
+		{"a start form that is not registered", strings.Replace(approvalWorkflow("1.1.0", "x"), "casePrefix: SEIZ", "casePrefix: SEIZ, startForm: ghost@2.0.0", 1), "application/yaml", 422, "/document/metadata/startForm", "start form ghost version 2.0.0 is not registered"},
+		{"a sub-workflow that is not registered", strings.Replace(approvalWorkflow("1.1.0", "x"), "  - closed:\n      listen: {to: {one: {with: {type: cop.test.closed}}}}", "  - closed:\n      run: {workflow: {namespace: border-force, name: ghost, version: 1.0.0}}", 1), "application/yaml", 422, "/do/1/closed/run/workflow", "workflow border-force/ghost version 1.0.0 is not registered"},
+		{"an expression using now", strings.Replace(approvalWorkflow("1.1.0", "x"), "outcome: x", "outcome: ${ now }", 1), "application/yaml", 422, "/do/2/result/set/outcome", "now"},
+		{"a construct outside the subset", strings.Replace(approvalWorkflow("1.1.0", "x"), "  - closed:\n      listen: {to: {one: {with: {type: cop.test.closed}}}}", "  - closed:\n      run: {container: {image: alpine}}", 1), "application/yaml", 422, "/do/1/closed/run/container", "run.container is not supported"},
+	}
+	for _, r := range refusals {
+		resp, body := e.do(nil, "POST", "/api/v1/workflows", author, strings.NewReader(r.doc), "Content-Type", r.contentType)
+		p := problemOf(t, resp, body, r.status)
+		found := false
+		for _, fe := range p.Errors {
+			found = found || (strings.HasPrefix(fe.Pointer, r.pointer) && strings.Contains(fe.Message, r.want))
+		}
+		if !found {
+			t.Errorf("%s: want %q at %q, got %+v", r.name, r.want, r.pointer, p.Errors)
+		}
+	}
+	resp, body = e.do(nil, "POST", "/api/v1/workflows", author, strings.NewReader("<workflow/>"), "Content-Type", "text/html")
+	problemOf(t, resp, body, 415)
+	resp, body = e.publishYAML(officer, approvalWorkflow("9.0.0", "x"))
+	problemOf(t, resp, body, 403)
+	var versions struct{ Items []WorkflowVersion }
+	e.must(200, "GET", "/api/v1/workflows/border-force/seizure-approval/versions", officer, nil, &versions)
+	if len(versions.Items) != 1 {
+		t.Fatalf("refused uploads were stored: %+v", versions.Items)
+	}
+
+	// Dry runs check without storing.
+	resp, body = e.do(nil, "POST", "/api/v1/workflows?dryRun=true", author, strings.NewReader(approvalWorkflow("2.0.0", "v2")), "Content-Type", "application/yaml")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"draft"`) {
+		t.Fatalf("dry run: %d %s", resp.StatusCode, body)
+	}
+	e.must(404, "GET", "/api/v1/workflows/border-force/seizure-approval/versions/2.0.0", officer, nil, nil)
+
+	e.publishYAML(author, approvalWorkflow("1.10.0", "v110"))
+	e.publishYAML(author, approvalWorkflow("1.9.0", "v19"))
+	var latest WorkflowVersion
+	e.must(200, "GET", "/api/v1/workflows/border-force/seizure-approval", officer, nil, &latest)
+	if latest.Version != "1.10.0" {
+		t.Fatalf("latest is %s, want 1.10.0 (semantic order)", latest.Version)
+	}
+	var list struct{ Items []WorkflowVersion }
+	e.must(200, "GET", "/api/v1/workflows?namespace=border-force", officer, nil, &list)
+	if len(list.Items) != 1 || list.Items[0].Version != "1.10.0" || list.Items[0].Definition != nil {
+		t.Fatalf("list %+v", list.Items)
+	}
+	e.must(200, "POST", "/api/v1/workflows/border-force/seizure-approval/versions/1.10.0/retire", author, nil, nil)
+	e.must(200, "GET", "/api/v1/workflows/border-force/seizure-approval", officer, nil, &latest)
+	if latest.Version != "1.9.0" {
+		t.Fatalf("after retiring 1.10.0 the latest is %s", latest.Version)
+	}
+	e.must(404, "POST", "/api/v1/workflows/border-force/seizure-approval/versions/7.0.0/retire", author, nil, nil)
+	e.must(403, "POST", "/api/v1/workflows/border-force/seizure-approval/versions/1.9.0/retire", officer, nil, nil)
+	// A retired version cannot be started.
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/seizure-approval/instances?version=1.10.0", officer, map[string]any{})
+	problemOf(t, resp, body, 410)
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/nothing/instances", officer, map[string]any{})
+	problemOf(t, resp, body, 404)
+}
+
+// TestInstanceWithUserTask walks an instance through its approval task and
+// an event, checking every refusal on the way.
+func TestInstanceWithUserTask(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, integrator, officer, supervisor := e.token("author"), e.token("integrator"), e.token("officer"), e.token("supervisor")
+	admin := e.token("admin")
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+	e.publishYAML(author, approvalWorkflow("1.0.0", "recorded"))
+
+	var in instanceBody
+	resp, body := e.send("POST", "/api/v1/workflows/border-force/seizure-approval/instances", integrator, map[string]any{"input": map[string]any{"goods": "cigarettes"}})
+	if resp.StatusCode != 201 {
+		t.Fatalf("start: %d %s", resp.StatusCode, body)
+	}
+	_ = json.Unmarshal([]byte(body), &in)
+	if !strings.HasPrefix(in.BusinessKey, "SEIZ-") || in.Status != "running" || in.Workflow.Version != "1.0.0" || resp.Header.Get("Location") != "/api/v1/instances/"+in.ID {
+		t.Fatalf("started %+v (%s)", in, resp.Header.Get("Location"))
+	}
+
+	task := e.waitTask(supervisor, in.ID)
+	if task.Title != "Approve seizure" || task.Priority != 2 || task.Reason != "Goods held at the border" || task.Form != "seizure-approval" || task.BusinessKey != in.BusinessKey {
+		t.Fatalf("task %+v", task)
+	}
+	running := e.waitInstance(integrator, in.ID, func(i instanceBody) bool { return len(i.Trace) > 0 })
+	if running.Trace[0].Name != "approve" || running.Trace[0].Status != "running" {
+		t.Fatalf("trace while waiting: %+v", running.Trace)
+	}
+
+	// The officer is not a candidate: the task is not theirs to see.
+	var officerTasks struct{ Items []taskBody }
+	e.must(200, "GET", "/api/v1/tasks", officer, nil, &officerTasks)
+	for _, tk := range officerTasks.Items {
+		if tk.ID == task.ID {
+			t.Fatal("an officer sees a supervisor's task")
+		}
+	}
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/claim", officer, nil)
+	problemOf(t, resp, body, 404)
+	// Completing before claiming is refused by the instance's Update.
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}})
+	if p := problemOf(t, resp, body, 403); !strings.Contains(p.Detail, "claim the task") {
+		t.Fatalf("complete unclaimed: %s", p.Detail)
+	}
+	var claimed taskBody
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, &claimed)
+	if claimed.ClaimedBy == "" {
+		t.Fatalf("claimed %+v", claimed)
+	}
+	// An admin may see it but not take a claim someone holds.
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/claim", admin, nil)
+	if p := problemOf(t, resp, body, 409); !strings.Contains(p.Detail, "someone else has claimed") {
+		t.Fatalf("second claim: %s", p.Detail)
+	}
+	// Data the form refuses: every field, at its pointer in the body.
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": "yes", "extra": 1}})
+	p := problemOf(t, resp, body, 422)
+	pointers := map[string]bool{}
+	for _, fe := range p.Errors {
+		pointers[fe.Pointer] = true
+	}
+	if !pointers["/data/approved"] || !pointers["/data/extra"] {
+		t.Fatalf("bad data errors %+v", p.Errors)
+	}
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, `{"data": `)
+	problemOf(t, resp, body, 400)
+
+	var done taskBody
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true, "comments": "Fine"}}, &done)
+	if done.Status != "completed" || done.CompletedBy == "" || done.Data["approved"] != true {
+		t.Fatalf("completed %+v", done)
+	}
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": false}})
+	if p := problemOf(t, resp, body, 409); !strings.Contains(p.Detail, "completed") {
+		t.Fatalf("completing twice: %s", p.Detail)
+	}
+
+	// Events: not a CloudEvent, then the one the instance listens for.
+	resp, body = e.send("POST", "/api/v1/instances/"+in.ID+"/events", integrator, `{"type": "cop.test.closed"}`)
+	p = problemOf(t, resp, body, 422)
+	if len(p.Errors) != 3 {
+		t.Fatalf("missing CloudEvent attributes: %+v", p.Errors)
+	}
+	e.must(202, "POST", "/api/v1/instances/"+in.ID+"/events", integrator, event("cop.test.closed"), nil)
+	final := e.waitInstance(integrator, in.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if final.Status != "completed" || final.Output["outcome"] != "recorded" || final.Output["approved"] != true {
+		t.Fatalf("final %+v", final)
+	}
+	var names []string
+	for _, tr := range final.Trace {
+		names = append(names, tr.Name+":"+tr.Status)
+	}
+	if strings.Join(names, ",") != "approve:completed,closed:completed,result:completed" {
+		t.Fatalf("trace %v", names)
+	}
+	resp, body = e.send("POST", "/api/v1/instances/"+in.ID+"/events", integrator, event("cop.test.closed"))
+	if p := problemOf(t, resp, body, 409); !strings.Contains(p.Detail, "has completed") {
+		t.Fatalf("event after the end: %s", p.Detail)
+	}
+
+	// The instance row follows (the list reads rows only).
+	var listed struct{ Items []instanceBody }
+	e.must(200, "GET", "/api/v1/instances?status=completed&name=seizure-approval", integrator, nil, &listed)
+	if len(listed.Items) != 1 || listed.Items[0].ID != in.ID {
+		t.Fatalf("completed list %+v", listed.Items)
+	}
+	// Another officer cannot see it; a supervisor (access.read) can.
+	e.must(404, "GET", "/api/v1/instances/"+in.ID, officer, nil, nil)
+	e.must(200, "GET", "/api/v1/instances/"+in.ID, supervisor, nil, nil)
+	var c struct {
+		Instances []struct{ ID, Status string }
+		Tasks     []struct{ ID, Status, CompletedBy string }
+	}
+	e.must(200, "GET", "/api/v1/cases/"+in.BusinessKey, integrator, nil, &c)
+	if len(c.Instances) != 1 || c.Instances[0].Status != "completed" || len(c.Tasks) != 1 || c.Tasks[0].Status != "completed" {
+		t.Fatalf("case timeline %+v", c)
+	}
+
+	actions := map[string]bool{}
+	for _, r := range e.auditRows() {
+		actions[r.Action] = true
+	}
+	for _, a := range []string{"instance.start", "task.create", "task.claimed", "task.completed", "instance.event", "instance.end"} {
+		if !actions[a] {
+			t.Errorf("no %s audit row (have %v)", a, actions)
+		}
+	}
+}
+
+// TestVersionOneStaysOnVersionOne: uploading v2 while a v1 instance waits
+// does not change what the v1 instance runs.
+func TestVersionOneStaysOnVersionOne(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, integrator, supervisor := e.token("author"), e.token("integrator"), e.token("supervisor")
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+	e.publishYAML(author, approvalWorkflow("1.0.0", "from-v1"))
+	var v1 instanceBody
+	e.must(201, "POST", "/api/v1/workflows/border-force/seizure-approval/instances", integrator, map[string]any{}, &v1)
+	task := e.waitTask(supervisor, v1.ID)
+
+	e.publishYAML(author, approvalWorkflow("2.0.0", "from-v2"))
+	var v2 instanceBody
+	e.must(201, "POST", "/api/v1/workflows/border-force/seizure-approval/instances", integrator, map[string]any{}, &v2)
+	if v2.Workflow.Version != "2.0.0" {
+		t.Fatalf("new instance runs %s", v2.Workflow.Version)
+	}
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": false}}, nil)
+	e.must(202, "POST", "/api/v1/instances/"+v1.ID+"/events", integrator, event("cop.test.closed"), nil)
+	final := e.waitInstance(integrator, v1.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if final.Output["outcome"] != "from-v1" || final.Workflow.Version != "1.0.0" {
+		t.Fatalf("v1 instance finished with %+v", final)
+	}
+}
+
+func TestIdempotentStartsAndBusinessKeys(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, integrator, officer := e.token("author"), e.token("integrator"), e.token("officer")
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+	e.publishYAML(author, approvalWorkflow("1.0.0", "x"))
+	path := "/api/v1/workflows/border-force/seizure-approval/instances"
+	start := func(token string, body any, key string) (*http.Response, string) {
+		raw, _ := json.Marshal(body)
+		return e.do(nil, "POST", path, token, bytes.NewReader(raw), "Content-Type", "application/json", "Idempotency-Key", key)
+	}
+	resp, first := start(integrator, map[string]any{"input": map[string]any{"n": 1}}, "case-42")
+	if resp.StatusCode != 201 {
+		t.Fatalf("first: %d %s", resp.StatusCode, first)
+	}
+	resp, again := start(integrator, map[string]any{"input": map[string]any{"n": 1}}, "case-42")
+	var a, b instanceBody
+	_ = json.Unmarshal([]byte(first), &a)
+	_ = json.Unmarshal([]byte(again), &b)
+	if resp.StatusCode != 201 || resp.Header.Get("Idempotent-Replayed") != "true" || a.ID != b.ID {
+		t.Fatalf("retry: %d %s %s vs %s", resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), a.ID, b.ID)
+	}
+	resp, body := start(integrator, map[string]any{"input": map[string]any{"n": 2}}, "case-42")
+	if p := problemOf(t, resp, body, 422); p.Errors[0].Pointer != "/Idempotency-Key" {
+		t.Fatalf("reused key %+v", p)
+	}
+	var listed struct{ Items []instanceBody }
+	e.must(200, "GET", "/api/v1/instances?case="+a.BusinessKey, integrator, nil, &listed)
+	if len(listed.Items) != 1 {
+		t.Fatalf("one key started %d instances", len(listed.Items))
+	}
+
+	// A second instance joins the first one's case.
+	var joined instanceBody
+	e.must(201, "POST", path, integrator, map[string]any{"businessKey": a.BusinessKey}, &joined)
+	if joined.BusinessKey != a.BusinessKey {
+		t.Fatalf("joined %s, want %s", joined.BusinessKey, a.BusinessKey)
+	}
+	e.must(200, "GET", "/api/v1/instances?case="+a.BusinessKey, integrator, nil, &listed)
+	if len(listed.Items) != 2 {
+		t.Fatalf("case has %d instances", len(listed.Items))
+	}
+	// A case the caller cannot see is not joined.
+	resp, body = e.send("POST", path, officer, map[string]any{"businessKey": a.BusinessKey})
+	if p := problemOf(t, resp, body, 422); p.Errors[0].Pointer != "/businessKey" {
+		t.Fatalf("joining a hidden case: %+v", p)
+	}
+	resp, body = e.send("POST", path, integrator, `{"input": {"n": 1}, "nope": 1}`)
+	problemOf(t, resp, body, 400)
+	resp, body = e.send("POST", "/api/v1/instances?status=finished", integrator, nil)
+	problemOf(t, resp, body, 403) // draft runs are for authors
+	resp, body = e.send("GET", "/api/v1/instances?status=finished", integrator, nil)
+	problemOf(t, resp, body, 400)
+}
+
+func TestDraftRunsAndCancel(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, officer, integrator := e.token("author"), e.token("officer"), e.token("integrator")
+	yaml := `document: {dsl: '1.0.0', namespace: kit, name: wait-for-it, version: '0.1.0'}
+do:
+  - hold: {listen: {to: {one: {with: {type: go}}}}}
+  - done: {set: {got: '${ $workflow.input.n + 1 }'}}
+`
+	var d instanceBody
+	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": yaml, "input": map[string]any{"n": 41}}, &d)
+	if !d.Draft || !strings.HasPrefix(d.ID, "draft-") || d.BusinessKey != "" {
+		t.Fatalf("draft %+v", d)
+	}
+	e.must(202, "POST", "/api/v1/instances/"+d.ID+"/events", author, event("go"), nil)
+	done := e.waitInstance(author, d.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if done.Output["got"] != float64(42) {
+		t.Fatalf("draft output %+v", done)
+	}
+	// Drafts reuse names and versions freely: the same one with other content.
+	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": strings.Replace(yaml, "+ 1", "+ 2", 1), "input": map[string]any{"n": 1}}, nil)
+	resp, body := e.send("POST", "/api/v1/instances", author, map[string]any{"definition": strings.Replace(yaml, "then", "", 1) + "  - bad: {set: {x: 1}, then: nowhere}\n"})
+	if p := problemOf(t, resp, body, 422); p.Errors[0].Pointer != "/definition/do/2/bad/then" {
+		t.Fatalf("draft problems %+v", p.Errors)
+	}
+	resp, body = e.send("POST", "/api/v1/instances", officer, map[string]any{"definition": yaml})
+	problemOf(t, resp, body, 403)
+
+	// Cancel: the officer cannot see it; its starter cancels it.
+	var c instanceBody
+	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": yaml}, &c)
+	e.must(404, "POST", "/api/v1/instances/"+c.ID+"/cancel", officer, nil, nil)
+	e.must(404, "POST", "/api/v1/instances/"+c.ID+"/events", integrator, event("go"), nil)
+	e.must(202, "POST", "/api/v1/instances/"+c.ID+"/cancel", author, nil, nil)
+	cancelled := e.waitInstance(author, c.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if cancelled.Status != "cancelled" {
+		t.Fatalf("cancelled %+v", cancelled)
+	}
+	resp, body = e.send("POST", "/api/v1/instances/"+c.ID+"/cancel", author, nil)
+	problemOf(t, resp, body, 409)
+}
+
+// TestStartFormStartsTheWorkflow: submitting a workflow's startForm starts
+// it in the submission's case, with the submission as input.
+func TestStartFormStartsTheWorkflow(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, officer := e.token("author"), e.token("officer")
+	registerArrival(e, author)
+	resp, body := e.publishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: arrival-follow-up, version: '1.0.0',
+  metadata: {startForm: arrival-report}}
+do:
+  - note: {set: {port: '${ $input.submission.data.port }', by: '${ $input.submission.submittedBy }', key: '${ $input.submission.businessKey }'}}
+`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	var sub struct {
+		ID, BusinessKey string
+		Instances       []string
+	}
+	e.must(201, "POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival, &sub)
+	if len(sub.Instances) != 1 {
+		t.Fatalf("submission started %v", sub.Instances)
+	}
+	in := e.waitInstance(officer, sub.Instances[0], func(i instanceBody) bool { return i.Status != "running" })
+	if in.Status != "completed" || in.BusinessKey != sub.BusinessKey || in.Output["port"] != "GBDVR" || in.Output["key"] != sub.BusinessKey || in.Output["by"] == "" {
+		t.Fatalf("started instance %+v (submission %+v)", in, sub)
+	}
+}
+
+// TestEscalationNotifies: a task past its escalation time rises in priority
+// and its supervisor is told.
+func TestEscalationNotifies(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, supervisor, officer := e.token("author"), e.token("supervisor"), e.token("officer")
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+	var d instanceBody
+	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: kit, name: escalate, version: '0.1.0'}
+do:
+  - approve:
+      call: userTask
+      with: {form: seizure-approval, title: Late approval, candidateGroups: [role:supervisor], priority: 4, escalation: {after: PT1S, to: [role:supervisor], priority: 1}}
+`}, &d)
+	deadline := time.Now().Add(30 * time.Second)
+	var notes struct {
+		Items []struct {
+			ID, Title, Link string
+			Read            bool
+		}
+	}
+	for len(notes.Items) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		e.must(200, "GET", "/api/v1/notifications?unread=true", supervisor, nil, &notes)
+	}
+	if len(notes.Items) != 1 || notes.Items[0].Title != "Overdue: Late approval" {
+		t.Fatalf("notifications %+v", notes.Items)
+	}
+	task := e.waitTask(supervisor, d.ID)
+	if task.Priority != 1 {
+		t.Fatalf("escalated task priority %d", task.Priority)
+	}
+	e.must(404, "POST", "/api/v1/notifications/"+notes.Items[0].ID+"/read", officer, nil, nil)
+	e.must(204, "POST", "/api/v1/notifications/"+notes.Items[0].ID+"/read", supervisor, nil, nil)
+	e.must(200, "GET", "/api/v1/notifications?unread=true", supervisor, nil, &notes)
+	if len(notes.Items) != 0 {
+		t.Fatalf("read notification still unread: %+v", notes.Items)
+	}
+	e.must(200, "GET", "/api/v1/notifications", supervisor, nil, &notes)
+	if len(notes.Items) != 1 || !notes.Items[0].Read {
+		t.Fatalf("all notifications %+v", notes.Items)
+	}
+}
