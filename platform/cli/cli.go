@@ -25,9 +25,12 @@ Usage:
                              and reference data; with --server URL, check it against that COP
   cop terms push|validate FILE, cop refdata push|validate FILE   the same for data terms and
                              reference data sets
+  cop workflows push FILE    upload a workflow definition (YAML or JSON) to COP (--server, --token
+                             as for forms)
   cop workflows validate FILE   check a workflow definition (YAML or JSON) offline: the DSL's
                              schema, COP's subset and rules, and that the forms it uses are
-                             in the example pack or given with --with FILE
+                             in the example pack or given with --with FILE; with --server URL,
+                             check it against that COP's registry instead
   cop workflows run FILE     run a definition to its end on an in-memory Temporal server and
                              print its output and task trace (--input JSON, --json,
                              --event FILE of CloudEvent lines, --task-data JSON, --with FILE);

@@ -141,6 +141,32 @@ func (r *devRun) cop(t *testing.T, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// post sends a JSON body with a bearer token.
+func post(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// officer2 is a fresh officer token: the dev provider's signing key
+// changes at each start, so tokens from before a restart stop working.
+func officer2(t *testing.T, r *devRun) string {
+	t.Helper()
+	tok, err := r.cop(t, "dev", "token", "--role", "officer")
+	if err != nil {
+		t.Fatalf("cop dev token: %v %s", err, tok)
+	}
+	return tok
+}
+
 func get(t *testing.T, url, token string) (int, string) {
 	req, _ := http.NewRequest("GET", url, nil)
 	if token != "" {
@@ -237,6 +263,31 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("submit: %v %v", resp, err)
 	}
 
+	// An author pushes a workflow; an instance of it waits for an event
+	// across the restart below.
+	wfFile := filepath.Join(t.TempDir(), "survivor.yaml")
+	_ = os.WriteFile(wfFile, []byte(`document: {dsl: '1.0.0', namespace: e2e, name: survivor, version: '1.0.0'}
+do:
+  - hold: {listen: {to: {one: {with: {type: resume}}}}}
+  - done: {set: {resumed: '${ .[0].after }'}}
+`), 0o644)
+	if out, err := r.cop(t, "workflows", "validate", wfFile, "--server", r.base); err != nil || !strings.Contains(out, "workflow e2e/survivor 1.0.0: valid (checked by") {
+		t.Errorf("cop workflows validate --server: %v %s", err, out)
+	}
+	if out, err := r.cop(t, "workflows", "push", wfFile); err != nil || !strings.Contains(out, "workflow e2e/survivor 1.0.0: created") {
+		t.Fatalf("cop workflows push: %v %s", err, out)
+	}
+	badFile := filepath.Join(t.TempDir(), "bad.yaml")
+	_ = os.WriteFile(badFile, []byte("document: {dsl: '1.0.0', namespace: e2e, name: bad, version: '1.0.0'}\ndo:\n  - ask: {call: userTask, with: {form: no-such-form, candidateGroups: [role:officer]}}\n"), 0o644)
+	if out, err := r.cop(t, "workflows", "validate", badFile, "--server", r.base); err == nil || !strings.Contains(out, "/do/0/ask/with/form: form no-such-form has no active version") {
+		t.Errorf("cop workflows validate --server of a missing form: %v %s", err, out)
+	}
+	code, body := post(t, r.base+"/api/v1/workflows/e2e/survivor/instances", strings.TrimSpace(officer), `{"input": {}}`)
+	var survivor struct{ ID string }
+	if _ = json.Unmarshal([]byte(body), &survivor); code != 201 || survivor.ID == "" {
+		t.Fatalf("start: %d %s", code, body)
+	}
+
 	// The worker polls the dev Temporal server's task queue.
 	tc, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", ports["TEMPORAL_PORT"])})
 	if err != nil {
@@ -277,9 +328,41 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Errorf("workflow from the first run is gone: %v", err)
 	}
 	tc.Close()
-	out, err := r2.cop(t, "audit", "verify", "--json")
+	// The instance started before the restart still listens, and finishes.
+	if code, body := post(t, r2.base+"/api/v1/instances/"+survivor.ID+"/events", strings.TrimSpace(officer2(t, r2)),
+		`{"specversion": "1.0", "id": "e1", "source": "/e2e", "type": "resume", "data": {"after": "restart"}}`); code != 202 {
+		t.Fatalf("event after restart: %d %s", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := get(t, r2.base+"/api/v1/instances/"+survivor.ID, strings.TrimSpace(officer2(t, r2)))
+		var in struct {
+			Status string
+			Output map[string]any
+		}
+		_ = json.Unmarshal([]byte(body), &in)
+		if code == 200 && in.Status != "running" {
+			if in.Status != "completed" || in.Output["resumed"] != "restart" {
+				t.Errorf("instance after restart: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance did not finish after the restart: %d %s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The sealer runs every half second; the instance's last rows are fresh.
+	var out string
 	var rep struct{ Sealed, Unsealed int }
-	_ = json.Unmarshal([]byte(out), &rep)
+	for try := 0; try < 20; try++ {
+		out, err = r2.cop(t, "audit", "verify", "--json")
+		_ = json.Unmarshal([]byte(out), &rep)
+		if err != nil || rep.Unsealed == 0 {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	if err != nil || rep.Sealed < 3 || rep.Unsealed != 0 {
 		t.Errorf("audit verify after restart: %v %s", err, out)
 	}

@@ -96,7 +96,11 @@ func push(collection, file string, content []byte, server, token string, dryRun 
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	contentType := "application/json"
+	if !json.Valid(content) {
+		contentType = "application/yaml" // only workflows are written in YAML; others get a clear 400
+	}
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	client := &http.Client{Timeout: 60 * time.Second}
 	resp, err := client.Do(req)
@@ -108,10 +112,13 @@ func push(collection, file string, content []byte, server, token string, dryRun 
 	switch resp.StatusCode {
 	case http.StatusCreated, http.StatusOK:
 		var v struct {
-			Kind, Name, Version, Checksum string
-			Pins                          []forms.Pin
+			Kind, Namespace, Name, Version, Checksum string
+			Pins                                     []forms.Pin
 		}
 		_ = json.Unmarshal(body, &v)
+		if v.Kind == "" && v.Namespace != "" {
+			v.Kind, v.Name = "workflow", v.Namespace+"/"+v.Name
+		}
 		what := map[bool]string{true: "created", false: "unchanged (identical to the stored version)"}[resp.StatusCode == http.StatusCreated]
 		if dryRun {
 			what = "valid (checked by " + base + ", not stored)"

@@ -34,6 +34,8 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	fs := newFlags("workflows " + args[0])
+	server := fs.String("server", "", "COP's address for push and validate --server (default: $COP_SERVER, else the running cop dev)")
+	token := fs.String("token", "", "bearer token (default: $COP_TOKEN, else an author token from the running cop dev)")
 	input := fs.String("input", "", "the instance's input, as JSON")
 	asJSON := fs.Bool("json", false, "print one JSON object {status, output, error, trace}")
 	eventsFile := fs.String("event", "", "a file of CloudEvents, one JSON object a line, delivered to the instance")
@@ -44,6 +46,13 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 	file, content, err := readFileArg(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	switch {
+	case args[0] == "push":
+		return push("workflows", file, content, *server, *token, false, stdout)
+	case args[0] == "validate" && *server != "":
+		// The server checks the registry too: forms, start form, sub-workflows.
+		return push("workflows", file, content, *server, *token, true, stdout)
 	}
 	resolver, err := localResolver(with)
 	if err != nil {

@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -38,7 +39,8 @@ type Temporal struct {
 // StartTemporal assembles the server from Temporal's public packages the way
 // its own temporaltest "lite" server does, but on a SQLite file so cases
 // survive a restart of `cop dev`. Only the frontend port is fixed; the other
-// services use free ephemeral ports.
+// services use free ports, the same ones again at the next start when they
+// are free.
 func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 	if opt.Namespace == "" {
 		opt.Namespace = "default"
@@ -81,7 +83,11 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 		return nil, fmt.Errorf("create Temporal namespace %q: %w", opt.Namespace, err)
 	}
 
-	cfg, err := serverConfig(sqlCfg, frontend)
+	portsFile := ""
+	if opt.DBFile != "" {
+		portsFile = opt.DBFile + ".ports.json"
+	}
+	cfg, err := serverConfig(sqlCfg, frontend, portsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -112,22 +118,48 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 // Stop shuts the server down.
 func (t *Temporal) Stop() error { return t.server.Stop() }
 
-func serverConfig(sqlCfg config.SQL, frontend int) (*config.Config, error) {
+// serverConfig assigns each service its ports. With a ports file (a
+// persisted server) the ports of the last start are reused while free: the
+// cluster membership table outlives the process, and a restarted service
+// on new ports is a stranger whom the old, dead member's entry shadows
+// until it expires (about a minute in which task queues route to nobody
+// and instances from before the restart make no progress).
+func serverConfig(sqlCfg config.SQL, frontend int, portsFile string) (*config.Config, error) {
+	saved := map[string]int{}
+	if portsFile != "" {
+		if b, err := os.ReadFile(portsFile); err == nil {
+			_ = json.Unmarshal(b, &saved)
+		}
+	}
+	port := func(key string) (int, error) {
+		if p := saved[key]; p > 0 && portFree(p) {
+			return p, nil
+		}
+		p, err := FreePort()
+		saved[key] = p
+		return p, err
+	}
 	services := map[string]config.Service{}
 	for _, name := range []string{"frontend", "history", "matching", "worker"} {
 		grpc, membership := frontend, 0
 		var err error
 		if name != "frontend" {
-			if grpc, err = FreePort(); err != nil {
+			if grpc, err = port(name + ".grpc"); err != nil {
 				return nil, err
 			}
 		}
-		if membership, err = FreePort(); err != nil {
+		if membership, err = port(name + ".membership"); err != nil {
 			return nil, err
 		}
 		services[name] = config.Service{RPC: config.RPC{
 			GRPCPort: grpc, MembershipPort: membership, BindOnIP: "127.0.0.1",
 		}}
+	}
+	if portsFile != "" {
+		b, _ := json.Marshal(saved)
+		if err := os.WriteFile(portsFile, b, 0o644); err != nil {
+			return nil, fmt.Errorf("remember Temporal's ports: %w", err)
+		}
 	}
 	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))
 	return &config.Config{
@@ -161,6 +193,16 @@ func serverConfig(sqlCfg config.SQL, frontend int) (*config.Config, error) {
 		}},
 		PublicClient: config.PublicClient{HostPort: hostPort},
 	}, nil
+}
+
+// portFree reports whether a loopback port can be bound now.
+func portFree(p int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // FreePort asks the kernel for an unused loopback port.
