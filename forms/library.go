@@ -57,7 +57,7 @@ func choose[T any](held []T, ref Reference, version func(T) string) (T, error) {
 		switch {
 		case ref.Version != "" && version(v) == ref.Version:
 			return v, nil
-		case ref.Version == "" && (!found || versionLess(version(best), version(v))):
+		case ref.Version == "" && (!found || VersionLess(version(best), version(v))):
 			best, found = v, true
 		}
 	}
@@ -75,9 +75,9 @@ func atVersion(v string) string {
 	return " version " + v
 }
 
-// versionLess orders MAJOR.MINOR.PATCH[-PRE] versions by precedence,
+// VersionLess orders MAJOR.MINOR.PATCH[-PRE] versions by precedence,
 // enough for a local library (the registry orders them in SQL).
-func versionLess(a, b string) bool {
+func VersionLess(a, b string) bool {
 	ar, apre, _ := strings.Cut(a, "-")
 	br, bpre, _ := strings.Cut(b, "-")
 	as, bs := strings.Split(ar, "."), strings.Split(br, ".")

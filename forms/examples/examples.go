@@ -6,9 +6,12 @@ package examples
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
+
+	"cop/forms"
 )
 
 //go:embed refdata/*.json terms/*.json forms/*.json
@@ -47,4 +50,41 @@ func rank(name string) int {
 		return 0
 	}
 	return 1
+}
+
+// Compile compiles the pack as the registry would, in order: reference
+// data, then terms, then forms. It returns the library and the forms.
+func Compile() (*forms.Library, []*forms.Form, error) {
+	lib := forms.NewLibrary()
+	var compiled []*forms.Form
+	for _, f := range All() {
+		switch f.Kind {
+		case "refdata":
+			d, err := forms.ParseRefData(f.Content)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			lib.AddRefData(d)
+		case "terms":
+			term, err := forms.ParseTerm(f.Content)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if _, err := forms.CompileTerm(term, lib); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			lib.AddTerm(term)
+		case "forms":
+			def, err := forms.ParseForm(f.Content)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			form, err := forms.CompileForm(def, lib)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			compiled = append(compiled, form)
+		}
+	}
+	return lib, compiled, nil
 }

@@ -32,6 +32,9 @@ type Submission struct {
 	// whose document.metadata.startForm is its form), in the response to
 	// the submission only.
 	Instances []string `json:"instances,omitempty"`
+	// StartErrors says why a workflow the submission should have started
+	// did not start (the submission itself is stored).
+	StartErrors []string `json:"startErrors,omitempty"`
 
 	readAccess []string
 	teams      []string
@@ -157,28 +160,15 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	if s.OnSubmitted != nil {
 		ids, err := s.OnSubmitted(ctx, p, who, result.Submission)
-		if err != nil {
-			// The answers are stored; say what did not follow rather than
-			// pretend the submission failed.
-			return result, &FollowUpError{Submission: result.Submission, Err: err}
-		}
 		result.Instances = ids
+		if err != nil {
+			// The answers are stored: say what did not follow rather than
+			// pretend the submission failed (a retry would store it twice).
+			result.StartErrors = []string{err.Error()}
+		}
 	}
 	return result, nil
 }
-
-// FollowUpError is a stored submission whose start form workflow could not
-// be started.
-type FollowUpError struct {
-	Submission Submission
-	Err        error
-}
-
-func (e *FollowUpError) Error() string {
-	return fmt.Sprintf("submission %s is stored in case %s, but the workflow it starts could not be started: %v", e.Submission.ID, e.Submission.BusinessKey, e.Err)
-}
-
-func (e *FollowUpError) Unwrap() error { return e.Err }
 
 // startable returns the compiled form version the caller may submit to:
 // ErrNotFound when there is no such form or version, ErrRetired when it

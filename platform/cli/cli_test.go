@@ -263,6 +263,9 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("submit: %v %v", resp, err)
 	}
 
+	if code, body := get(t, r.base+"/api/v1/workflows/border-force/seizure-approval", token); code != 200 || !strings.Contains(body, `"startForm":"seizure-record"`) {
+		t.Errorf("example workflow: %d %s", code, body)
+	}
 	// An author pushes a workflow; an instance of it waits for an event
 	// across the restart below.
 	wfFile := filepath.Join(t.TempDir(), "survivor.yaml")

@@ -26,7 +26,9 @@ import (
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/web"
+	"cop/workflows"
 	"cop/workflows/engine"
+	wfexamples "cop/workflows/examples"
 )
 
 // runPlatform runs COP's web server and worker against the configured
@@ -121,7 +123,8 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 }
 
 // loadExamples registers each example the registry does not hold yet, so a
-// fresh cop dev has countries, ports, terms and a form to try.
+// fresh cop dev has countries, ports, terms, forms and a workflow to try.
+// Re-publishing an unchanged example is a no-op.
 func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logger) error {
 	kinds := map[string]string{"refdata": definitions.KindRefData, "terms": definitions.KindTerm, "forms": definitions.KindForm}
 	who := audit.Who{Actor: "cop-examples", RequestID: "startup"}
@@ -142,6 +145,26 @@ func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logg
 			return fmt.Errorf("load example %s/%s: %w", f.Kind, f.Name, err)
 		}
 		added++
+	}
+	// Workflows last: they name the forms above.
+	for _, f := range wfexamples.All() {
+		w, _, err := workflows.Parse(f.Content)
+		if err != nil {
+			return fmt.Errorf("example workflow %s: %w", f.Name, err)
+		}
+		d := w.Document
+		if _, err := defs.Workflow(ctx, d.Namespace, d.Name, d.Version); err == nil {
+			continue
+		} else if !errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("example workflow %s: %w", f.Name, err)
+		}
+		pub, err := defs.PublishWorkflow(ctx, who, f.Content, false)
+		if err != nil {
+			return fmt.Errorf("load example workflow %s: %w", f.Name, err)
+		}
+		if pub.Created {
+			added++
+		}
 	}
 	if added > 0 {
 		log.Info("example pack loaded", "definitions", added)

@@ -262,7 +262,11 @@ func (l localRun) print(o *engine.Outcome, stdout, stderr io.Writer) {
 	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "TASK\tPOSITION\tSTATUS\tTOOK")
 	for _, e := range o.Trace {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Position, e.Status, e.EndedAt.Sub(e.StartedAt).Round(time.Millisecond))
+		took := "-"
+		if e.EndedAt != nil {
+			took = e.EndedAt.Sub(e.StartedAt).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Position, e.Status, took)
 	}
 	_ = tw.Flush()
 	if o.Status == engine.StatusCompleted {

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/santhosh-tekuri/jsonschema/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -135,7 +136,37 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, who audit.Who, r
 	if start := workflows.AccessOf(w).Start; len(start) > 0 && !p.Matches(start) {
 		return StartResult{}, &ForbiddenError{Message: fmt.Sprintf("workflow %s/%s can be started only by %s", req.Namespace, req.Name, strings.Join(start, ", "))}
 	}
-	return s.launch(ctx, p, who, launch{def: def, w: w, input: req.Input, businessKey: req.BusinessKey, idempotencyKey: req.IdempotencyKey})
+	return s.launch(ctx, p, who, launch{def: def, w: w, input: req.Input, businessKey: req.BusinessKey,
+		idempotencyKey: req.IdempotencyKey, requestedVersion: req.Version})
+}
+
+// checkInput validates the input against the workflow's input.schema
+// before anything starts, so a bad start is a 422 rather than an instance
+// that faults at once.
+func checkInput(w *workflows.Workflow, input any) error {
+	if w.Input == nil || w.Input.Schema == nil || len(w.Input.Schema.Document) == 0 {
+		return nil
+	}
+	schema, err := workflows.CompileDataSchema(w.Input.Schema.Document)
+	if err != nil {
+		return fmt.Errorf("compile the input schema of %s: %w", w.Document.Name, err)
+	}
+	verr := schema.Validate(input)
+	if verr == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(verr, &ve) {
+		return &InvalidError{Message: "the input does not fit the workflow's input schema: " + verr.Error()}
+	}
+	var errs []forms.FieldError
+	for _, e := range ve.BasicOutput().Errors {
+		if e.Error == "" || strings.HasPrefix(e.Error, "doesn't validate with") {
+			continue // the summary lines; the leaves say what is wrong
+		}
+		errs = append(errs, forms.FieldError{Pointer: "/input" + e.InstanceLocation, Message: e.Error})
+	}
+	return &InvalidError{Message: fmt.Sprintf("the input does not fit workflow %s/%s's input schema; see errors", w.Document.Namespace, w.Document.Name), Errors: errs}
 }
 
 // DraftRequest runs a definition that is not registered: how authors try
@@ -169,6 +200,8 @@ type launch struct {
 	input          json.RawMessage
 	businessKey    string
 	idempotencyKey string
+	// requestedVersion is the version the caller asked for ("" = latest).
+	requestedVersion string
 	// submission started the instance (document.metadata.startForm)
 	submission *cases.Submission
 }
@@ -177,6 +210,9 @@ type launch struct {
 func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, l launch) (StartResult, error) {
 	input, err := decodeInput(l.input)
 	if err != nil {
+		return StartResult{}, err
+	}
+	if err := checkInput(l.w, input); err != nil {
 		return StartResult{}, err
 	}
 	id, hash, err := instanceID(p, l)
@@ -294,8 +330,10 @@ func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 			Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: "Idempotency-Key must be 1-200 visible ASCII characters"}}}
 	}
 	k := sha256.Sum256([]byte(p.Subject + "\n" + l.idempotencyKey))
+	// The request as sent: a retry without a version still matches after
+	// a newer version is published (and gets the instance it started).
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", l.def.Namespace, l.def.Name, l.def.Version, l.def.Checksum, l.businessKey)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", l.def.Namespace, l.def.Name, l.requestedVersion, l.businessKey)
 	h.Write(compact(l.input))
 	if l.draft {
 		h.Write(l.def.Content)
@@ -594,8 +632,9 @@ func (s *Service) StartFromSubmission(ctx context.Context, p *auth.Principal, wh
 		if err != nil {
 			return ids, fmt.Errorf("decode stored workflow %s: %w", describe(def.Namespace, def.Name, def.Version), err)
 		}
+		which := sha256.Sum256([]byte(def.Namespace + "/" + def.Name))
 		res, err := s.launch(ctx, p, who, launch{def: def, w: w, input: input, businessKey: sub.BusinessKey,
-			idempotencyKey: "submission:" + sub.ID + ":" + def.Namespace + "/" + def.Name, submission: &sub})
+			idempotencyKey: "submission:" + sub.ID + ":" + hex.EncodeToString(which[:8]), requestedVersion: def.Version, submission: &sub})
 		if err != nil {
 			return ids, fmt.Errorf("start %s: %w", describe(def.Namespace, def.Name, def.Version), err)
 		}

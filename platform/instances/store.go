@@ -66,6 +66,8 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 		query = `UPDATE tasks SET claimed_by = '', updated_at = $2 WHERE id = $1 AND status = 'open'`
 	case "reassigned":
 		query, args = `UPDATE tasks SET assignee = $3, claimed_by = $3, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+	case "cancelled":
+		query = `UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'open'`
 	case "escalated":
 		query, args = `UPDATE tasks SET priority = $3, escalated = true, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
 	case "completed":

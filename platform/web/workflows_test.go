@@ -522,4 +522,63 @@ do:
 	if len(notes.Items) != 1 || !notes.Items[0].Read {
 		t.Fatalf("all notifications %+v", notes.Items)
 	}
+
+	// A supervisor hands the task to someone; an officer may not.
+	resp, body := e.send("POST", "/api/v1/tasks/"+task.ID+"/reassign", officer, map[string]any{"to": "dev-officer"})
+	problemOf(t, resp, body, 403)
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/reassign", supervisor, map[string]any{})
+	problemOf(t, resp, body, 422)
+	var moved taskBody
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/reassign", supervisor, map[string]any{"to": "dev-admin"}, &moved)
+	if moved.ClaimedBy != "dev-admin" {
+		t.Fatalf("reassigned %+v", moved)
+	}
+	// Cancelling the instance withdraws its open task from every list.
+	e.must(202, "POST", "/api/v1/instances/"+d.ID+"/cancel", author, nil, nil)
+	e.waitInstance(author, d.ID, func(i instanceBody) bool { return i.Status == "cancelled" })
+	var gone taskBody
+	e.must(200, "GET", "/api/v1/tasks/"+task.ID, supervisor, nil, &gone)
+	if gone.Status != "cancelled" {
+		t.Fatalf("task of a cancelled instance: %+v", gone)
+	}
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil)
+	problemOf(t, resp, body, 409)
+}
+
+// TestStartChecksTheInputSchema: input the workflow's input.schema refuses
+// is a 422 at its pointer, and nothing starts.
+func TestStartChecksTheInputSchema(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, integrator := e.token("author"), e.token("integrator")
+	resp, body := e.publishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: typed, version: '1.0.0'}
+input:
+  schema:
+    format: json
+    document: {type: object, required: [seizureId], properties: {seizureId: {type: string}, weightKg: {type: number, minimum: 0}}}
+do:
+  - echo: {set: {id: '${ .seizureId }'}}
+`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/typed/instances", integrator, map[string]any{"input": map[string]any{"weightKg": -1}})
+	p := problemOf(t, resp, body, 422)
+	pointers := map[string]bool{}
+	for _, fe := range p.Errors {
+		pointers[fe.Pointer] = true
+	}
+	if !pointers["/input"] || !pointers["/input/weightKg"] {
+		t.Fatalf("input errors %+v", p.Errors)
+	}
+	var listed struct{ Items []instanceBody }
+	e.must(200, "GET", "/api/v1/instances?name=typed", integrator, nil, &listed)
+	if len(listed.Items) != 0 {
+		t.Fatalf("a refused start left %d instances", len(listed.Items))
+	}
+	var in instanceBody
+	e.must(201, "POST", "/api/v1/workflows/border-force/typed/instances", integrator, map[string]any{"input": map[string]any{"seizureId": "S1"}}, &in)
+	done := e.waitInstance(integrator, in.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if done.Output["id"] != "S1" {
+		t.Fatalf("typed instance %+v", done)
+	}
 }

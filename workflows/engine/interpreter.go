@@ -72,11 +72,11 @@ type Fault struct {
 
 // TraceEntry records one task that ran.
 type TraceEntry struct {
-	Name      string    `json:"name"`
-	Position  string    `json:"position"`
-	Status    string    `json:"status"` // running, completed, faulted, skipped, cancelled
-	StartedAt time.Time `json:"startedAt"`
-	EndedAt   time.Time `json:"endedAt"`
+	Name      string     `json:"name"`
+	Position  string     `json:"position"`
+	Status    string     `json:"status"` // running, completed, faulted, skipped, cancelled
+	StartedAt time.Time  `json:"startedAt"`
+	EndedAt   *time.Time `json:"endedAt,omitempty"` // absent while running
 }
 
 // Temporal names the interpreter answers to.
@@ -143,6 +143,11 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 const (
 	// changeReportEnd: tracked instances report their end in an activity.
 	changeReportEnd = "cop.report-end"
+	// changeWithdrawTask: a user task whose wait is cancelled is withdrawn
+	// from the inbox in an activity.
+	changeWithdrawTask = "cop.withdraw-task"
+	// changeChildIDs: each child a run task starts gets its own id (#n).
+	changeChildIDs = "cop.child-ids"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
@@ -174,6 +179,7 @@ type run struct {
 	defs      map[string]any
 	tasks     *taskInbox
 	startedAt time.Time
+	children  int // children started, numbering their ids
 }
 
 func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
@@ -362,7 +368,8 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 	at := len(r.trace) - 1
 	desc := map[string]any{"name": nt.Name, "reference": ptr, "definition": r.definition(ptr, t), "input": raw, "startedAt": dateTime(startedAt)}
 	finish := func(status string) {
-		r.trace[at].Status, r.trace[at].EndedAt = status, workflow.Now(ctx)
+		end := workflow.Now(ctx)
+		r.trace[at].Status, r.trace[at].EndedAt = status, &end
 	}
 	if t.If != "" {
 		ok, err := r.eval(t.If, raw, r.vars(desc, withInput(scope, raw)), ptr+"/if", true)

@@ -74,8 +74,8 @@ func (l *LocalResolver) AddWorkflow(raw []byte) error {
 // pinned with every term and reference data set held: a local run has one
 // version of each.
 func (l *LocalResolver) Form(name, version string) (PinnedForm, error) {
-	held := l.forms[name]
-	sort.Slice(held, func(i, j int) bool { return held[i].Version < held[j].Version })
+	held := append([]PinnedForm(nil), l.forms[name]...) // callers may run concurrently
+	sort.Slice(held, func(i, j int) bool { return forms.VersionLess(held[i].Version, held[j].Version) })
 	for i := len(held) - 1; i >= 0; i-- {
 		if version == "" || held[i].Version == version {
 			pf := held[i]

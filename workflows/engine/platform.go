@@ -281,15 +281,9 @@ func (t *openTask) supervises(c Caller) bool {
 	if c.has("role", "admin") {
 		return true
 	}
-	if !c.has("role", "supervisor") {
-		return false
-	}
-	for _, g := range t.req.CandidateGroups {
-		if kind, name, _ := strings.Cut(g, ":"); kind == "team" && c.has("team", name) {
-			return true
-		}
-	}
-	return false
+	// A supervisor supervises a task offered to their team, or to them
+	// (a task for role:supervisor belongs to every supervisor).
+	return c.has("role", "supervisor") && t.candidate(c)
 }
 
 // handle applies an accepted action: the inbox row first (an activity),
@@ -389,8 +383,7 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 		sel.AddFuture(workflow.NewTimer(timerCtx, after), func(workflow.Future) { escalate = true })
 		sel.Select(ctx)
 		if ctx.Err() != nil {
-			delete(r.tasks.open, req.ID)
-			return nil, temporal.NewCanceledError()
+			return nil, r.taskCancelled(ctx, req)
 		}
 		if escalate {
 			if err := r.escalate(ctx, req, esc); err != nil {
@@ -406,12 +399,27 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	sel.Select(ctx)
 	r.waited()
 	if ctx.Err() != nil {
-		delete(r.tasks.open, req.ID)
-		return nil, temporal.NewCanceledError()
+		return nil, r.taskCancelled(ctx, req)
 	}
 	var out any
 	err = f.Get(ctx, &out)
 	return out, err
+}
+
+// taskCancelled withdraws a task whose wait was cancelled (a timeout, a
+// fork branch that lost, a cancelled instance): it leaves the inbox at
+// once instead of lingering until the instance ends.
+func (r *run) taskCancelled(ctx workflow.Context, req TaskRequest) error {
+	delete(r.tasks.open, req.ID)
+	if workflow.GetVersion(ctx, changeWithdrawTask, workflow.DefaultVersion, 1) >= 1 {
+		dctx, cancel := workflow.NewDisconnectedContext(ctx)
+		defer cancel()
+		change := TaskChange{ID: req.ID, Kind: "cancelled", At: workflow.Now(dctx)}
+		if err := r.activity(dctx, activityTaskChanged, nil, change, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("could not withdraw a cancelled task", "task", req.ID, "error", err)
+		}
+	}
+	return temporal.NewCanceledError()
 }
 
 func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any) error {

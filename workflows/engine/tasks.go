@@ -619,7 +619,13 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 		input = v
 	}
 	childStart := Start{Definition: def, Input: input, Workflows: r.start.Workflows, Forms: r.start.Forms, CaseKey: r.start.CaseKey, StartedBy: r.start.StartedBy}
-	opts := workflow.ChildWorkflowOptions{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + strings.TrimPrefix(ptr, "/")}
+	childID := workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + strings.TrimPrefix(ptr, "/")
+	if workflow.GetVersion(ctx, changeChildIDs, workflow.DefaultVersion, 1) >= 1 {
+		// A run task in a loop may start a child while the last still runs.
+		r.children++
+		childID += "#" + strconv.Itoa(r.children)
+	}
+	opts := workflow.ChildWorkflowOptions{WorkflowID: childID}
 	await := run.Await == nil || *run.Await
 	if !await {
 		opts.ParentClosePolicy = enumspb.PARENT_CLOSE_POLICY_ABANDON // the child outlives its parent
