@@ -565,11 +565,11 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 
 // Event delivers a CloudEvent to a running instance's listen tasks.
 func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, id string, raw []byte) error {
-	event, err := decodeCloudEvent(raw)
+	in, err := s.visible(ctx, p, id) // first: a stranger learns nothing from a bad event
 	if err != nil {
 		return err
 	}
-	in, err := s.visible(ctx, p, id)
+	event, err := decodeCloudEvent(raw)
 	if err != nil {
 		return err
 	}
@@ -595,7 +595,8 @@ func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, i
 func decodeCloudEvent(raw []byte) (map[string]any, error) {
 	var event map[string]any
 	if err := json.Unmarshal(raw, &event); err != nil || event == nil {
-		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object"}
+		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object",
+			Errors: []forms.FieldError{{Pointer: "", Message: "send one JSON object with specversion, id, source and type"}}}
 	}
 	var errs []forms.FieldError
 	for _, attr := range []string{"specversion", "id", "source", "type"} {

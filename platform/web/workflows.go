@@ -440,7 +440,11 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	if ferr != nil {
 		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	items, next, err := s.deps.Instances.Notifications(c.UserContext(), principal(c), c.QueryBool("unread", false), limit, c.Query("cursor"))
+	unread := c.Query("unread")
+	if unread != "" && unread != "true" && unread != "false" {
+		return problem(c, fiber.StatusBadRequest, "unread must be true or false", FieldError{Pointer: "/unread", Message: "unread must be true or false"})
+	}
+	items, next, err := s.deps.Instances.Notifications(c.UserContext(), principal(c), unread == "true", limit, c.Query("cursor"))
 	if err != nil {
 		return s.workflowError(c, err)
 	}

@@ -444,6 +444,7 @@ do:
 	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": yaml}, &c)
 	e.must(404, "POST", "/api/v1/instances/"+c.ID+"/cancel", officer, nil, nil)
 	e.must(404, "POST", "/api/v1/instances/"+c.ID+"/events", integrator, event("go"), nil)
+	e.must(404, "POST", "/api/v1/instances/"+c.ID+"/events", integrator, `{"not": "an event"}`, nil) // not 422: nothing leaks
 	e.must(202, "POST", "/api/v1/instances/"+c.ID+"/cancel", author, nil, nil)
 	cancelled := e.waitInstance(author, c.ID, func(i instanceBody) bool { return i.Status != "running" })
 	if cancelled.Status != "cancelled" {
@@ -512,6 +513,7 @@ do:
 	if task.Priority != 1 {
 		t.Fatalf("escalated task priority %d", task.Priority)
 	}
+	e.must(400, "GET", "/api/v1/notifications?unread=maybe", supervisor, nil, nil)
 	e.must(404, "POST", "/api/v1/notifications/"+notes.Items[0].ID+"/read", officer, nil, nil)
 	e.must(204, "POST", "/api/v1/notifications/"+notes.Items[0].ID+"/read", supervisor, nil, nil)
 	e.must(200, "GET", "/api/v1/notifications?unread=true", supervisor, nil, &notes)
@@ -581,4 +583,73 @@ do:
 	if done.Output["id"] != "S1" {
 		t.Fatalf("typed instance %+v", done)
 	}
+}
+
+// TestWorkflowResponsesMatchTheOpenAPIDocument checks each workflow,
+// instance, task and notification answer against its documented schema.
+func TestWorkflowResponsesMatchTheOpenAPIDocument(t *testing.T) {
+	e := newEnv(t, withWorker)
+	doc := openAPIDoc(t, e)
+	author, integrator, supervisor, officer := e.token("author"), e.token("integrator"), e.token("supervisor"), e.token("officer")
+	const pj, js = "application/problem+json", "application/json"
+	check := func(path, method string, status int, contentType string, resp *http.Response, body string) {
+		t.Helper()
+		if resp.StatusCode != status {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, status, body)
+		}
+		validate(t, responseSchema(t, doc, path, method, status, contentType), body)
+	}
+	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
+	resp, body := e.publishYAML(author, approvalWorkflow("1.0.0", "x"))
+	check("/api/v1/workflows", "post", 201, js, resp, body)
+	resp, body = e.publishYAML(author, "do: [")
+	check("/api/v1/workflows", "post", 422, pj, resp, body)
+	resp, body = e.send("GET", "/api/v1/workflows", officer, nil)
+	check("/api/v1/workflows", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/workflows/border-force/seizure-approval", officer, nil)
+	check("/api/v1/workflows/{namespace}/{name}", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/workflows/border-force/seizure-approval/versions", officer, nil)
+	check("/api/v1/workflows/{namespace}/{name}/versions", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/workflows/border-force/seizure-approval/versions/1.0.0", officer, nil)
+	check("/api/v1/workflows/{namespace}/{name}/versions/{version}", "get", 200, js, resp, body)
+
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/seizure-approval/instances", integrator, map[string]any{})
+	check("/api/v1/workflows/{namespace}/{name}/instances", "post", 201, js, resp, body)
+	var in instanceBody
+	_ = json.Unmarshal([]byte(body), &in)
+	task := e.waitTask(supervisor, in.ID)
+	resp, body = e.send("GET", "/api/v1/instances/"+in.ID, integrator, nil)
+	check("/api/v1/instances/{id}", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/instances", integrator, nil)
+	check("/api/v1/instances", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/tasks", supervisor, nil)
+	check("/api/v1/tasks", "get", 200, js, resp, body)
+	resp, body = e.send("GET", "/api/v1/tasks/"+task.ID, supervisor, nil)
+	check("/api/v1/tasks/{id}", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil)
+	check("/api/v1/tasks/{id}/claim", "post", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": "no"}})
+	check("/api/v1/tasks/{id}/complete", "post", 422, pj, resp, body)
+	resp, body = e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}})
+	check("/api/v1/tasks/{id}/complete", "post", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/instances/"+in.ID+"/events", integrator, event("cop.test.closed"))
+	check("/api/v1/instances/{id}/events", "post", 202, js, resp, body)
+	e.waitInstance(integrator, in.ID, func(i instanceBody) bool { return i.Status == "completed" })
+	resp, body = e.send("GET", "/api/v1/instances/"+in.ID, integrator, nil)
+	check("/api/v1/instances/{id}", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/instances/"+in.ID+"/cancel", integrator, nil)
+	check("/api/v1/instances/{id}/cancel", "post", 409, pj, resp, body)
+	resp, body = e.send("GET", "/api/v1/cases/"+in.BusinessKey, integrator, nil)
+	check("/api/v1/cases/{businessKey}", "get", 200, js, resp, body)
+
+	resp, body = e.send("POST", "/api/v1/instances", author, map[string]any{"definition": "document: {dsl: '1.0.0', namespace: kit, name: n, version: '0.1.0'}\ndo:\n  - a: {call: notify, with: {to: [role:supervisor], title: Hello}}\n"})
+	check("/api/v1/instances", "post", 201, js, resp, body)
+	_ = json.Unmarshal([]byte(body), &in)
+	e.waitInstance(author, in.ID, func(i instanceBody) bool { return i.Status == "completed" })
+	resp, body = e.send("GET", "/api/v1/notifications", supervisor, nil)
+	check("/api/v1/notifications", "get", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/seizure-approval/versions/1.0.0/retire", author, nil)
+	check("/api/v1/workflows/{namespace}/{name}/versions/{version}/retire", "post", 200, js, resp, body)
+	resp, body = e.send("POST", "/api/v1/workflows/border-force/seizure-approval/instances?version=1.0.0", integrator, map[string]any{})
+	check("/api/v1/workflows/{namespace}/{name}/instances", "post", 410, pj, resp, body)
 }

@@ -353,7 +353,11 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	for _, g := range asList(a["candidateGroups"]) {
 		req.CandidateGroups = append(req.CandidateGroups, fmt.Sprint(g))
 	}
-	if p := toInt(a["priority"]); p >= 1 && p <= 5 {
+	if v, ok := a["priority"]; ok && v != nil {
+		p := toInt(v)
+		if p < 1 || p > 5 || fmt.Sprint(p) != fmt.Sprint(v) {
+			return nil, workflows.NewError(workflows.ErrValidation, "Invalid priority", "priority must be a whole number from 1 (first) to 5, not %v", v)
+		}
 		req.Priority = p
 	}
 	if d, ok := a["due"]; ok {
