@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -31,6 +32,9 @@ func Parse(raw []byte) (*Workflow, json.RawMessage, error) {
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		return nil, nil, Problems{{Message: "a workflow document is an object with document and do, not " + describe(doc)}}
+	}
+	if p := dslVersionProblem(doc); p != nil {
+		return nil, nil, Problems{*p} // another version's shape would only bury this under schema noise
 	}
 	if ps := schemaProblems(doc); len(ps) > 0 {
 		return nil, nil, ps
@@ -161,4 +165,23 @@ func describe(v any) string {
 	default:
 		return fmt.Sprintf("%T", v)
 	}
+}
+
+// dslVersionRE is the DSL versions COP runs: 1.0.x releases.
+var dslVersionRE = regexp.MustCompile(`^1\.0\.\d+$`)
+
+// dslVersionProblem refuses a document written for another version of the
+// DSL (a 1.0 pre-release, 0.8's specVersion/states, a later major), which
+// the 1.0 schema and interpreter would misread.
+func dslVersionProblem(doc any) *Problem {
+	m, _ := doc.(map[string]any)
+	if _, old := m["specVersion"]; old {
+		return &Problem{Pointer: "/specVersion", Message: "this is a pre-1.0 definition (specVersion and states); COP runs DSL 1.0.x documents, with document and do"}
+	}
+	d, _ := m["document"].(map[string]any)
+	v, ok := d["dsl"].(string)
+	if !ok || dslVersionRE.MatchString(v) {
+		return nil // a missing or non-string dsl is the schema's to report
+	}
+	return &Problem{Pointer: "/document/dsl", Message: fmt.Sprintf("COP runs DSL 1.0.x documents; this one declares %q", v)}
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
-	"sigs.k8s.io/yaml"
 )
 
 // The specification's own JSON Schema for workflow documents, copied
@@ -59,12 +58,10 @@ func SpecSchema() (*jsonschema.Schema, error) {
 }
 
 func compileSpecSchema() (*jsonschema.Schema, error) {
-	raw, err := yaml.YAMLToJSON(specSchema)
+	// The same YAML 1.2 reading as documents get: a YAML 1.1 reader would
+	// turn the schema's `on:` key (schedule.on) into "true".
+	doc, _, err := decodeDocument(specSchema)
 	if err != nil {
-		return nil, fmt.Errorf("read the DSL schema: %w", err)
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("read the DSL schema: %w", err)
 	}
 	rewritePatterns(doc)
