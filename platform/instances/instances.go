@@ -467,8 +467,12 @@ func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error
 		return Instance{}, fmt.Errorf("describe instance %s: %w", in.ID, err)
 	}
 	if desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		// A query needs a worker; when none answers soon, the status and
+		// output still come back, without the trace.
+		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
 		var trace []engine.TraceEntry
-		if v, err := s.temporal.QueryWorkflow(ctx, in.ID, "", engine.QueryTrace); err == nil && v.Get(&trace) == nil && trace != nil {
+		if v, err := s.temporal.QueryWorkflow(qctx, in.ID, "", engine.QueryTrace); err == nil && v.Get(&trace) == nil && trace != nil {
 			in.Trace = trace
 		}
 		return in, nil
