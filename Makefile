@@ -6,27 +6,39 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
 
-.PHONY: run build test bench lint deps postgres clean
+.PHONY: run build test bench lint deps postgres assets node clean
 
 ## run: build bin/cop and start everything locally on http://localhost:8080 (PORT overrides)
 run: build
 	./$(BIN) dev
 
-## build: build bin/cop
-build: deps
+## build: build bin/cop (with GOV.UK Frontend's assets embedded)
+build: deps assets
 	$(GO) build -o $(BIN) .
 
 ## test: every test, against real PostgreSQL, Temporal and the dev OpenID provider
-test: deps postgres
+test: deps postgres assets
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
+## assets: GOV.UK Frontend (pinned in ui/package-lock.json) built into ui/static for the binary to embed
+assets: ui/static/VERSION
+
+ui/static/VERSION: ui/package-lock.json ui/build.mjs | node
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+# node: stop with one line when Node.js is missing (installed from Debian as root).
+node:
+	@if command -v npm >/dev/null && command -v node >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "make: Node.js and npm are not installed: install Node.js 20 or newer (Debian: sudo apt-get install nodejs npm)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends nodejs npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends nodejs npm; }
+
 ## bench: benchmarks, each beside its baseline measured in the same process
-bench: deps postgres
+bench: deps postgres assets
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
 
 ## lint: gofmt, go vet, and verify modules
-lint: deps
+lint: deps assets
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) mod verify
@@ -45,4 +57,5 @@ postgres:
 	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends postgresql; }
 
 clean:
-	rm -rf bin
+	rm -rf bin ui/node_modules
+	find ui/static -mindepth 1 ! -name README.md -delete

@@ -21,6 +21,7 @@ var permissions = auth.Table{
 	// Pages.
 	"GET /":           auth.SignedIn,
 	"GET /signed-out": auth.Public,
+	"GET /assets/*":   auth.Public, // GOV.UK Frontend's CSS, JavaScript, fonts and images
 
 	// API.
 	"GET /api/v1/me":    auth.SignedIn,

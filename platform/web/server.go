@@ -120,6 +120,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/logout", s.logout)
 	s.route(fiber.MethodGet, "/signed-out", s.signedOut)
 	s.route(fiber.MethodGet, "/", s.home)
+	s.route(fiber.MethodGet, "/assets/*", s.assets())
 
 	s.route(fiber.MethodGet, "/api/v1/me", s.me)
 	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)

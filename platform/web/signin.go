@@ -3,7 +3,10 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"mime"
+	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -133,16 +136,39 @@ func (s *Server) signedOut(c *fiber.Ctx) error {
 
 // home is the signed-in landing page (the task list arrives with the UI issue).
 func (s *Server) home(c *fiber.Ctx) error {
-	d := ui.HomeData{Principal: principal(c)}
-	if sess := session(c); sess != nil {
-		d.CSRF = sess.CSRF
-	}
-	return s.page(c, fiber.StatusOK, "home", d)
+	return s.page(c, fiber.StatusOK, "home", ui.HomeData{Principal: principal(c)})
 }
 
-// page renders a server-side page.
+// page renders a server-side page in the layout: who is signed in, the
+// session's CSRF token for its forms, this response's script nonce.
 func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
+	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: c.Path()}
+	if sess := session(c); sess != nil {
+		f.CSRF = sess.CSRF
+	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return s.pages.Render(c, name, data)
+	return s.pages.Render(c, name, f, data)
+}
+
+// assets serves GOV.UK Frontend's CSS, JavaScript, fonts and images.
+func (s *Server) assets() fiber.Handler {
+	files := http.FS(ui.Assets())
+	return func(c *fiber.Ctx) error {
+		name := "/" + c.Params("*")
+		f, err := files.Open(name)
+		if err != nil {
+			return fiber.ErrNotFound
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil || info.IsDir() {
+			return fiber.ErrNotFound
+		}
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			c.Set(fiber.HeaderContentType, ct)
+		}
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.SendStream(f, int(info.Size()))
+	}
 }

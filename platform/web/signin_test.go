@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -227,5 +228,66 @@ func TestCookiesOverHTTPS(t *testing.T) {
 	}
 	if p := newCookiePolicy(public); p.session != "__Host-cop_session" || !p.secure {
 		t.Errorf("session cookie policy %+v", p)
+	}
+}
+
+// TestPagesUseTheGOVUKTemplate: pages come in GOV.UK's page template with
+// GOV.UK Frontend's assets, and the only inline scripts carry this
+// response's Content-Security-Policy nonce.
+func TestPagesUseTheGOVUKTemplate(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	resp, body := e.do(b, "GET", "/", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("home: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`<html lang="en-GB" class="govuk-template">`,
+		`<a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link">Skip to main content</a>`,
+		`class="govuk-service-navigation"`,
+		`aria-current="page"`,
+		`Signed in as Olu Officer`,
+		`<form method="post" action="/logout"`,
+		`<main class="govuk-main-wrapper" id="main-content">`,
+		`<link rel="stylesheet" href="/assets/govuk-frontend.min.css">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("home page lacks %s", want)
+		}
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	m := regexp.MustCompile(`'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(csp)
+	if m == nil || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("CSP %q", csp)
+	}
+	scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1)
+	if len(scripts) != 2 {
+		t.Fatalf("scripts %v", scripts)
+	}
+	for _, s := range scripts {
+		if !strings.Contains(s, `nonce="`+m[1]+`"`) {
+			t.Errorf("script %s does not carry the response's nonce %s", s, m[1])
+		}
+	}
+	_, again := e.do(b, "GET", "/", "", nil)
+	if strings.Contains(again, m[1]) {
+		t.Error("the nonce is reused across responses")
+	}
+
+	resp, css := e.do(nil, "GET", "/assets/govuk-frontend.min.css", "", nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(css, ".govuk-template") {
+		t.Fatalf("stylesheet: %d %s (built by make assets)", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp.Header.Get("Cache-Control") != "public, max-age=3600" {
+		t.Errorf("assets cache %q", resp.Header.Get("Cache-Control"))
+	}
+	if resp, _ := e.do(nil, "GET", "/assets/fonts/bold-b542beb274-v2.woff2", "", nil); resp.StatusCode != 200 {
+		t.Errorf("font: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{"/assets/../ui.go", "/assets/nothing.css", "/assets/fonts"} {
+		if resp, _ := e.do(nil, "GET", bad, "", nil); resp.StatusCode != 404 {
+			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
+		}
 	}
 }

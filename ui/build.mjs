@@ -1,0 +1,16 @@
+// Copies GOV.UK Frontend's built CSS, JavaScript, fonts and images into
+// static/, which the cop binary embeds and serves under /assets/ (the path
+// GOV.UK's stylesheet expects its fonts and images at). `make assets` runs it.
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+
+const from = 'node_modules/govuk-frontend/dist/govuk'
+const to = 'static'
+rmSync(`${to}/fonts`, { recursive: true, force: true })
+rmSync(`${to}/images`, { recursive: true, force: true })
+mkdirSync(to, { recursive: true })
+for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
+  cpSync(`${from}/${file}`, `${to}/${file}`)
+}
+cpSync(`${from}/assets`, to, { recursive: true })
+const { version } = JSON.parse(readFileSync('node_modules/govuk-frontend/package.json', 'utf8'))
+writeFileSync(`${to}/VERSION`, `govuk-frontend ${version}\n`)
