@@ -263,12 +263,21 @@ type IdempotencyKeyError struct{ Message string }
 
 func (e *IdempotencyKeyError) Error() string { return e.Message }
 
+// CheckIdempotencyKey refuses a key that is not 1-200 visible ASCII
+// characters (a UUID is ideal); instance starts share the rule.
+func CheckIdempotencyKey(key string) error {
+	if !idempotencyKeyRE.MatchString(key) {
+		return &IdempotencyKeyError{"Idempotency-Key must be 1-200 visible ASCII characters"}
+	}
+	return nil
+}
+
 func (s *Service) idempotency(p *auth.Principal, scope, key string, req SubmitRequest) (*idempotent, error) {
 	if key == "" {
 		return nil, nil
 	}
-	if !idempotencyKeyRE.MatchString(key) {
-		return nil, &IdempotencyKeyError{"Idempotency-Key must be 1-200 visible ASCII characters"}
+	if err := CheckIdempotencyKey(key); err != nil {
+		return nil, err
 	}
 	h := sha256.New()
 	if req.draftID != "" {

@@ -46,18 +46,29 @@ func (r *uploadResolver) resolve(ref forms.Reference, into any) error {
 		}
 		version, active = pinned, false // a term's own pins hold even once retired
 	}
-	query := `SELECT content FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
-		AND ($4 = '' OR version = $4) AND (NOT $5 OR status = 'active')
-		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`
-	var content []byte
-	err := r.q.QueryRow(r.ctx, query, ref.Kind, registry.GlobalNamespace, ref.Name, version, active).Scan(&content)
-	if errors.Is(err, pgx.ErrNoRows) {
+	content, err := readForShare(r.ctx, r.q, ref.Kind, registry.GlobalNamespace, ref.Name, version, active)
+	if errors.Is(err, registry.ErrNotFound) {
 		return forms.ErrNotRegistered
 	}
 	if err != nil {
 		return fmt.Errorf("read %s %s: %w", ref.Kind, ref.Name, err)
 	}
 	return decodeStored(content, into)
+}
+
+// readForShare reads the content of a version ("" = the highest) an upload
+// depends on, only among active versions when activeOnly, and share-locks
+// it until the upload commits, so a concurrent retire waits and then sees
+// the new dependant. registry.ErrNotFound when there is none.
+func readForShare(ctx context.Context, q store.Querier, kind, namespace, name, version string, activeOnly bool) ([]byte, error) {
+	var content []byte
+	err := q.QueryRow(ctx, `SELECT content FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
+		AND ($4 = '' OR version = $4) AND (NOT $5 OR status = 'active')
+		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version, activeOnly).Scan(&content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, registry.ErrNotFound
+	}
+	return content, err
 }
 
 // pinnedIn is the version a term's own reference was pinned to.

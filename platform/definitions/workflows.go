@@ -95,18 +95,12 @@ func describeFormRef(name, version string) string {
 }
 
 // lockAvailable finds the version an instance would use ("" or "latest":
-// the latest active) and share-locks it.
+// the latest active; a written version, active or retired) and share-locks it.
 func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) error {
 	if version == "latest" {
 		version = ""
 	}
-	var one int
-	err := q.QueryRow(ctx, `SELECT 1 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
-		AND ($4 = '' OR version = $4) AND ($4 <> '' OR status = 'active')
-		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return registry.ErrNotFound
-	}
+	_, err := readForShare(ctx, q, kind, namespace, name, version, version == "")
 	return err
 }
 

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -312,8 +311,6 @@ func (s *Service) caseFor(ctx context.Context, p *auth.Principal, l launch) (int
 	return s.cases.OpenCase(ctx, prefix, p.Subject)
 }
 
-var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
-
 // instanceID is a new random id, or with an Idempotency-Key one derived
 // from the caller and key (so Temporal itself refuses a second start) and
 // the hash of the request a retry must repeat.
@@ -325,9 +322,8 @@ func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 	if l.idempotencyKey == "" {
 		return prefix + uuid.NewString(), nil, nil
 	}
-	if !idempotencyKeyRE.MatchString(l.idempotencyKey) {
-		return "", nil, &InvalidError{Message: "Idempotency-Key must be 1-200 visible ASCII characters",
-			Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: "Idempotency-Key must be 1-200 visible ASCII characters"}}}
+	if err := cases.CheckIdempotencyKey(l.idempotencyKey); err != nil {
+		return "", nil, &InvalidError{Message: err.Error(), Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: err.Error()}}}
 	}
 	k := sha256.Sum256([]byte(p.Subject + "\n" + l.idempotencyKey))
 	// The request as sent: a retry without a version still matches after
@@ -487,16 +483,11 @@ func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error
 		in.Status = o.Status
 		at := desc.WorkflowExecutionInfo.GetCloseTime().AsTime().UTC()
 		in.EndedAt = &at
-		if err := s.recordEnd(ctx, engine.InstanceEnd{Instance: in.ID, Status: o.Status, Output: o.Output, Error: o.Error, At: at}); err != nil {
+		if err := recordEnd(ctx, s.pool, engine.InstanceEnd{Instance: in.ID, Status: o.Status, Output: o.Output, Error: o.Error, At: at}); err != nil {
 			return Instance{}, err
 		}
 	}
 	return in, nil
-}
-
-// recordEnd marks an instance ended and closes the tasks it left open.
-func (s *Service) recordEnd(ctx context.Context, e engine.InstanceEnd) error {
-	return recordEnd(ctx, s.pool, e)
 }
 
 // ListFilter narrows GET /instances.
@@ -512,13 +503,9 @@ type ListFilter struct {
 // List pages through the instances the caller may see, newest first. It
 // reads the rows only (no trace); each row's status follows its instance.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]Instance, string, error) {
-	afterAt, afterID := "infinity", ""
-	if f.Cursor != "" {
-		parts, err := store.DecodeCursor(f.Cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		afterAt, afterID = parts[0], parts[1]
+	afterAt, afterID, err := newestFirstAfter(f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	args := []any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil, afterAt, afterID, f.Limit + 1}
 	args = append(args, cases.ReadableArgs(p)...)
@@ -535,10 +522,29 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 	if err != nil {
 		return nil, "", fmt.Errorf("list instances: %w", err)
 	}
-	items, next := store.Page(items, f.Limit, func(in Instance) []string {
-		return []string{in.StartedAt.Format(time.RFC3339Nano), in.ID}
-	})
+	items, next := store.Page(items, f.Limit, func(in Instance) []string { return newestFirstKey(in.StartedAt, in.ID) })
 	return items, next, nil
+}
+
+// newestFirstAfter reads the cursor of a list ordered newest first by
+// (time, id): where the next page starts ("infinity" for the first).
+func newestFirstAfter(cursor string) (string, string, error) {
+	if cursor == "" {
+		return "infinity", "", nil
+	}
+	parts, err := store.DecodeCursor(cursor, 2)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := time.Parse(time.RFC3339Nano, parts[0]); err != nil {
+		return "", "", store.ErrBadCursor
+	}
+	return parts[0], parts[1], nil
+}
+
+// newestFirstKey is the cursor key of an item in such a list.
+func newestFirstKey(at time.Time, id string) []string {
+	return []string{at.Format(time.RFC3339Nano), id}
 }
 
 // Cancel asks a running instance to stop: its starter, a supervisor who

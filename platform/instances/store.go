@@ -43,8 +43,11 @@ func (s *Store) CreateTask(ctx context.Context, t engine.TaskRequest) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) ON CONFLICT (id) DO NOTHING`,
 			t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, nonNil(t.CandidateGroups), t.Assignee,
 			t.Priority, t.Reason, t.Due, input, t.CreatedAt)
-		if err != nil || tag.RowsAffected() == 0 {
-			return wrap(err, "store task %s", t.ID)
+		if err != nil {
+			return fmt.Errorf("store task %s: %w", t.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errAlreadyApplied
 		}
 		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: t.Instance}.Entry("task.create", "task:"+t.ID, audit.OK,
 			map[string]any{"instance": t.Instance, "form": t.Form + "@" + t.FormVersion, "candidateGroups": nonNil(t.CandidateGroups), "priority": t.Priority}))
@@ -78,8 +81,11 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 	}
 	return once(ctx, s.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, query, args...)
-		if err != nil || tag.RowsAffected() == 0 {
-			return wrap(err, "record task %s %s", c.ID, c.Kind)
+		if err != nil {
+			return fmt.Errorf("record task %s %s: %w", c.ID, c.Kind, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errAlreadyApplied
 		}
 		actor := c.By
 		if actor == "" {
@@ -96,16 +102,9 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 	})
 }
 
-// wrap names a failed write; a write that changed nothing is a retry of
-// one already applied, which is not an error.
-func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return errAlreadyApplied
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}
-
-// errAlreadyApplied rolls back a transaction whose write a retry already made.
+// errAlreadyApplied rolls back a transaction whose write an earlier try
+// of the same activity already made (Temporal retries activities); once
+// turns it into success.
 var errAlreadyApplied = errors.New("already applied")
 
 // Notify stores an in-app notification.
@@ -188,8 +187,11 @@ func recordEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) er
 	return once(ctx, pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5 WHERE id = $1 AND status = 'running'`,
 			e.Instance, e.Status, output, rerr, e.At)
-		if err != nil || tag.RowsAffected() == 0 {
-			return wrap(err, "record the end of instance %s", e.Instance)
+		if err != nil {
+			return fmt.Errorf("record the end of instance %s: %w", e.Instance, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errAlreadyApplied
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE instance_id = $1 AND status = 'open'`, e.Instance, e.At); err != nil {
 			return fmt.Errorf("close the tasks of instance %s: %w", e.Instance, err)

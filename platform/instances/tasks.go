@@ -237,13 +237,9 @@ type Notification struct {
 // Notifications lists the caller's notifications (to them, their roles or
 // their teams), newest first; unread only when asked.
 func (s *Service) Notifications(ctx context.Context, p *auth.Principal, unreadOnly bool, limit int, cursor string) ([]Notification, string, error) {
-	afterAt, afterID := "infinity", ""
-	if cursor != "" {
-		parts, err := store.DecodeCursor(cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		afterAt, afterID = parts[0], parts[1]
+	afterAt, afterID, err := newestFirstAfter(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT n.id, n.instance_id, n.case_key, n.title, n.body, n.link, r.reader IS NOT NULL, n.created_at
 		FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $1
@@ -261,9 +257,7 @@ func (s *Service) Notifications(ctx context.Context, p *auth.Principal, unreadOn
 	if err != nil {
 		return nil, "", fmt.Errorf("list notifications: %w", err)
 	}
-	items, next := store.Page(items, limit, func(n Notification) []string {
-		return []string{n.CreatedAt.Format(time.RFC3339Nano), n.ID}
-	})
+	items, next := store.Page(items, limit, func(n Notification) []string { return newestFirstKey(n.CreatedAt, n.ID) })
 	return items, next, nil
 }
 

@@ -170,6 +170,18 @@ func responseSchema(t *testing.T, doc map[string]any, path, method string, statu
 
 func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
 
+// responseChecker returns a check that a response has the status and fits
+// the schema the document gives for the path, method and status.
+func responseChecker(t *testing.T, doc map[string]any) func(path, method string, status int, contentType string, resp *http.Response, body string) {
+	return func(path, method string, status int, contentType string, resp *http.Response, body string) {
+		t.Helper()
+		if resp.StatusCode != status {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, status, body)
+		}
+		validate(t, responseSchema(t, doc, path, method, status, contentType), body)
+	}
+}
+
 func validate(t *testing.T, s *jsonschema.Schema, body string) {
 	t.Helper()
 	var v any
@@ -206,13 +218,7 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 
 	// Forms, terms, reference data, submissions, cases, drafts and files.
 	author, officer := e.token("author"), e.token("officer")
-	check := func(path, method string, status int, contentType string, resp *http.Response, body string) {
-		t.Helper()
-		if resp.StatusCode != status {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, status, body)
-		}
-		validate(t, responseSchema(t, doc, path, method, status, contentType), body)
-	}
+	check := responseChecker(t, doc)
 	const pj, js = "application/problem+json", "application/json"
 	resp, body := e.send("POST", "/api/v1/refdata", author, portsSet)
 	check("/api/v1/refdata", "post", 201, js, resp, body)

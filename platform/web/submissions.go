@@ -11,6 +11,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/cases"
+	"cop/platform/instances"
+	"cop/platform/registry"
 	"cop/platform/store"
 )
 
@@ -74,14 +76,19 @@ func (s *Server) casesError(c *fiber.Ctx, err error) error {
 	return err
 }
 
-// notFoundDetail drops the sentinel's text: "form x 1.0.0: not found" →
-// "no such form x 1.0.0".
+// notFoundDetail drops a service's "not found" sentinel from its error:
+// "form x 1.0.0: not found" → "no such form x 1.0.0".
 func notFoundDetail(err error) string {
 	msg := err.Error()
-	if msg == cases.ErrNotFound.Error() {
-		return "not found"
+	for _, sentinel := range []error{cases.ErrNotFound, instances.ErrNotFound, registry.ErrNotFound} {
+		if msg == sentinel.Error() {
+			return "not found"
+		}
+		if rest, ok := strings.CutSuffix(msg, ": "+sentinel.Error()); ok {
+			return "no such " + rest
+		}
 	}
-	return "no such " + msg[:len(msg)-len(": "+cases.ErrNotFound.Error())]
+	return "not found"
 }
 
 // getSubmission handles GET /api/v1/submissions/{id}.

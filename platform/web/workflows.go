@@ -133,7 +133,7 @@ func (s *Server) workflowError(c *fiber.Ctx, err error) error {
 	case errors.Is(err, instances.ErrRetired):
 		return problem(c, fiber.StatusGone, strings.TrimSuffix(err.Error(), ": "+instances.ErrRetired.Error())+"; start an active version")
 	case errors.Is(err, instances.ErrNotFound), errors.Is(err, registry.ErrNotFound):
-		return problem(c, fiber.StatusNotFound, notFound(err, c))
+		return problem(c, fiber.StatusNotFound, notFoundDetail(err))
 	case errors.Is(err, store.ErrBadCursor):
 		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
 	}
@@ -152,16 +152,6 @@ func fieldErrors[E forms.Problem | forms.FieldError](list []E) []FieldError {
 		}
 	}
 	return out
-}
-
-func notFound(err error, c *fiber.Ctx) string {
-	msg := err.Error()
-	for _, sentinel := range []error{instances.ErrNotFound, registry.ErrNotFound} {
-		if rest, ok := strings.CutSuffix(msg, ": "+sentinel.Error()); ok {
-			return "no such " + rest
-		}
-	}
-	return "no such resource: " + c.Path()
 }
 
 // listWorkflows handles GET /api/v1/workflows: the latest active version of

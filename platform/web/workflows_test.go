@@ -592,13 +592,7 @@ func TestWorkflowResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	doc := openAPIDoc(t, e)
 	author, integrator, supervisor, officer := e.token("author"), e.token("integrator"), e.token("supervisor"), e.token("officer")
 	const pj, js = "application/problem+json", "application/json"
-	check := func(path, method string, status int, contentType string, resp *http.Response, body string) {
-		t.Helper()
-		if resp.StatusCode != status {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, status, body)
-		}
-		validate(t, responseSchema(t, doc, path, method, status, contentType), body)
-	}
+	check := responseChecker(t, doc)
 	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
 	resp, body := e.publishYAML(author, approvalWorkflow("1.0.0", "x"))
 	check("/api/v1/workflows", "post", 201, js, resp, body)
