@@ -3,6 +3,7 @@ package ui
 import (
 	"embed"
 	"io/fs"
+	"strings"
 )
 
 // static holds GOV.UK Frontend's built CSS, JavaScript, fonts and images
@@ -12,8 +13,24 @@ import (
 //go:embed all:static
 var static embed.FS
 
-// Assets is the tree served under /assets/.
+// own holds COP's few additions to GOV.UK Frontend (cop/cop.css, cop/cop.js),
+// kept in the repository rather than built.
+//
+//go:embed cop
+var own embed.FS
+
+// Assets is the tree served under /assets/: COP's own files under cop/,
+// GOV.UK Frontend's everywhere else.
 func Assets() fs.FS {
-	sub, _ := fs.Sub(static, "static")
-	return sub
+	built, _ := fs.Sub(static, "static")
+	return overlay{own: own, built: built}
+}
+
+type overlay struct{ own, built fs.FS }
+
+func (o overlay) Open(name string) (fs.File, error) {
+	if strings.HasPrefix(name, "cop/") {
+		return o.own.Open(name)
+	}
+	return o.built.Open(name)
 }

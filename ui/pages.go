@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
+	"time"
 
+	"cop/forms"
 	"cop/platform/auth"
 )
 
@@ -19,7 +22,8 @@ var files embed.FS
 
 // Pages holds the parsed templates.
 type Pages struct {
-	pages map[string]*template.Template
+	pages      map[string]*template.Template
+	components *template.Template
 }
 
 // Frame is what every page's layout needs besides the page's own data.
@@ -28,33 +32,63 @@ type Frame struct {
 	CSRF      string          // the session's token; empty for bearer-token callers
 	Nonce     string          // this response's Content-Security-Policy nonce
 	Nav       string          // the current service navigation item's href
+	// SessionEnds is when the browser session ends unless used again; the
+	// page warns before then.
+	SessionEnds time.Time
+	// Notices are the signed-in user's unread notifications.
+	Notices []Notice
+	// Return is this page's own path, where "mark as read" comes back to.
+	Return string
 }
 
-// HomeData is the signed-in landing page.
-type HomeData struct {
-	Principal *auth.Principal
+// Notice is one in-app notification in the banner.
+type Notice struct {
+	ID, Title, Body, Link string
 }
 
 // ErrorData is an error page.
 type ErrorData struct {
 	Title  string
 	Detail string
-	SignIn bool // offer a link to sign in again
+	SignIn bool   // offer a link to sign in again
+	Return string // where signing in again returns to
 }
 
 // navigation is the service navigation: where a signed-in user may go.
 var navigation = []struct{ Href, Text string }{
 	{"/", "Your team's work"},
+	{"/start", "Start something new"},
 }
+
+// pageNames are the pages, each a file in templates/.
+var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
+	"confirmation", "case", "error", "signed-out"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
-	for _, name := range []string{"home", "error", "signed-out"} {
-		t := parseComponents(template.New(name))
+	p.components = parseComponents(template.New("components"))
+	funcs := template.FuncMap{
+		"fields":      p.Fields,
+		"errorList":   ErrorList,
+		"when":        when,
+		"whenISO":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"answer":      Answer,
+		"fieldID":     FieldID,
+		"priorityTag": priorityTag,
+		"taskCard":    taskCard,
+		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
+	}
+	for _, name := range pageNames {
+		t := parseComponents(template.New(name)).Funcs(funcs)
 		p.pages[name] = template.Must(t.ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return p
+}
+
+// Fields draws fields of the rendering model with GOV.UK's components.
+func (p *Pages) Fields(fs []forms.Field) (template.HTML, error) {
+	return drawer{t: p.components}.fields(fs)
 }
 
 // Render writes page name in the layout.
@@ -88,4 +122,43 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	}
 	opts["slots"] = map[string]any{"end": end.String()}
 	return opts, nil
+}
+
+// london is where COP's officers read times.
+var london = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/London"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+// when shows a time as GOV.UK's style guide writes it: "21 November 2026 at 2:05pm".
+func when(t any) string {
+	var v time.Time
+	switch x := t.(type) {
+	case time.Time:
+		v = x
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		v = *x
+	default:
+		return ""
+	}
+	v = v.In(london)
+	return v.Format("2 January 2006") + " at " + strings.ToLower(v.Format("3:04PM"))
+}
+
+// priorityTag is the tag of a task's priority, 1 the most urgent.
+func priorityTag(p int) map[string]any {
+	switch p {
+	case 1:
+		return map[string]any{"text": "Urgent", "classes": "govuk-tag--red"}
+	case 2:
+		return map[string]any{"text": "High", "classes": "govuk-tag--orange"}
+	case 3:
+		return map[string]any{"text": "Normal", "classes": "govuk-tag--blue"}
+	}
+	return map[string]any{"text": "Low", "classes": "govuk-tag--grey"}
 }

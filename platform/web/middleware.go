@@ -15,6 +15,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/ui"
 )
 
 // Keys of values the middleware keeps on the request.
@@ -200,6 +201,13 @@ func (s *Server) authorize(rule auth.Rule, listed bool) fiber.Handler {
 		case fiber.StatusUnauthorized:
 			if isPage(c) && (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) {
 				return c.Redirect("/login?return_to="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+			}
+			if isPage(c) && wantsHTML(c) {
+				// A page post after the session ended: what earlier posts
+				// saved is kept, and signing in again resumes there.
+				return s.page(c, fiber.StatusUnauthorized, "error", ui.ErrorData{Title: "Your session has ended",
+					Detail: "You were signed out because the session ended. Your answers up to the last page you continued from are saved.",
+					SignIn: true, Return: resumeAfterSignIn(c.Path())})
 			}
 			reason, _ := c.Locals(localAuthError).(string)
 			if reason == "" {

@@ -19,9 +19,30 @@ var permissions = auth.Table{
 	"POST /logout":       auth.SignedIn,
 
 	// Pages.
-	"GET /":           auth.SignedIn,
 	"GET /signed-out": auth.Public,
-	"GET /assets/*":   auth.Public, // GOV.UK Frontend's CSS, JavaScript, fonts and images
+	// Officer pages: signed in; the services decide what each may see and
+	// do, as for the API, and every post carries the session's CSRF token.
+	"GET /":                             auth.SignedIn,
+	"GET /tasks/:id":                    auth.SignedIn,
+	"POST /tasks/:id/claim":             auth.SignedIn,
+	"POST /tasks/:id/release":           auth.SignedIn,
+	"POST /tasks/:id/reassign":          auth.SignedIn,
+	"POST /tasks/:id/complete":          auth.SignedIn,
+	"GET /start":                        auth.SignedIn,
+	"GET /forms/:name":                  auth.SignedIn,
+	"POST /forms/:name/start":           auth.SignedIn,
+	"GET /drafts/:id":                   auth.SignedIn,
+	"GET /drafts/:id/pages/:page":       auth.SignedIn,
+	"POST /drafts/:id/pages/:page":      auth.SignedIn,
+	"GET /drafts/:id/pages/:page/more":  auth.SignedIn,
+	"POST /drafts/:id/pages/:page/more": auth.SignedIn,
+	"GET /drafts/:id/check":             auth.SignedIn,
+	"POST /drafts/:id/submit":           auth.SignedIn,
+	"GET /drafts/:id/saved":             auth.SignedIn,
+	"GET /submissions/:id":              auth.SignedIn,
+	"GET /cases/:key":                   auth.SignedIn,
+	"POST /notifications/:id/read":      auth.SignedIn,
+	"GET /assets/*":                     auth.Public, // GOV.UK Frontend's CSS, JavaScript, fonts and images
 
 	// API.
 	"GET /api/v1/me":    auth.SignedIn,

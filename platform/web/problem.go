@@ -104,6 +104,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &r) {
 		return problem(c, r.status, r.detail, r.errs...)
 	}
+	var pr *pageRefusal
+	if errors.As(err, &pr) {
+		return s.page(c, pr.status, "error", pr.data)
+	}
 	status := fiber.StatusInternalServerError
 	detail := "the server could not complete the request; quote the request id when reporting it"
 	var fe *fiber.Error

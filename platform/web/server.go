@@ -119,8 +119,29 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/auth/callback", s.callback)
 	s.route(fiber.MethodPost, "/logout", s.logout)
 	s.route(fiber.MethodGet, "/signed-out", s.signedOut)
-	s.route(fiber.MethodGet, "/", s.home)
 	s.route(fiber.MethodGet, "/assets/*", s.assets())
+
+	// Officer pages (page_*.go).
+	s.route(fiber.MethodGet, "/", s.taskList)
+	s.route(fiber.MethodGet, "/tasks/:id", s.taskPage)
+	for _, action := range []string{"claim", "release", "reassign"} {
+		s.route(fiber.MethodPost, "/tasks/:id/"+action, s.taskAction(action))
+	}
+	s.route(fiber.MethodPost, "/tasks/:id/complete", s.completeTask)
+	s.route(fiber.MethodGet, "/start", s.startPage)
+	s.route(fiber.MethodGet, "/forms/:name", s.formStart)
+	s.route(fiber.MethodPost, "/forms/:name/start", s.beginForm)
+	s.route(fiber.MethodGet, "/drafts/:id", s.resumeDraft)
+	s.route(fiber.MethodGet, "/drafts/:id/pages/:page", s.formPage(false))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", s.savePage(false))
+	s.route(fiber.MethodGet, "/drafts/:id/pages/:page/more", s.formPage(true))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", s.savePage(true))
+	s.route(fiber.MethodGet, "/drafts/:id/check", s.checkAnswers)
+	s.route(fiber.MethodPost, "/drafts/:id/submit", s.submitDraftPage)
+	s.route(fiber.MethodGet, "/drafts/:id/saved", s.savedPage)
+	s.route(fiber.MethodGet, "/submissions/:id", s.confirmation)
+	s.route(fiber.MethodGet, "/cases/:key", s.casePage)
+	s.route(fiber.MethodPost, "/notifications/:id/read", s.readNotice)
 
 	s.route(fiber.MethodGet, "/api/v1/me", s.me)
 	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)

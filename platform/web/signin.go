@@ -134,23 +134,6 @@ func (s *Server) signedOut(c *fiber.Ctx) error {
 	return s.page(c, fiber.StatusOK, "signed-out", nil)
 }
 
-// home is the signed-in landing page (the task list arrives with the UI issue).
-func (s *Server) home(c *fiber.Ctx) error {
-	return s.page(c, fiber.StatusOK, "home", ui.HomeData{Principal: principal(c)})
-}
-
-// page renders a server-side page in the layout: who is signed in, the
-// session's CSRF token for its forms, this response's script nonce.
-func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
-	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: c.Path()}
-	if sess := session(c); sess != nil {
-		f.CSRF = sess.CSRF
-	}
-	c.Status(status)
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return s.pages.Render(c, name, f, data)
-}
-
 // assets serves GOV.UK Frontend's CSS, JavaScript, fonts and images.
 func (s *Server) assets() fiber.Handler {
 	files := http.FS(ui.Assets())

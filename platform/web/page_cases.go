@@ -1,0 +1,88 @@
+package web
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/auth"
+	"cop/platform/cases"
+	"cop/ui"
+)
+
+// casePage is a case's timeline: its submissions, the workflows they
+// started and each workflow's steps, and its tasks, with who and when.
+func (s *Server) casePage(c *fiber.Ctx) error {
+	ctx, p := c.UserContext(), principal(c)
+	k, err := s.deps.Cases.Case(ctx, p, c.Params("key"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt}
+	for _, sub := range k.Submissions {
+		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + s.formTitle(c, sub.Form, sub.FormVersion),
+			Who: sub.SubmittedBy})
+	}
+	for _, in := range k.Instances {
+		d.Events = append(d.Events, s.instanceEvents(c, p, in)...)
+	}
+	for _, t := range k.Tasks {
+		d.Events = append(d.Events, taskEvents(t)...)
+	}
+	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
+	return s.page(c, fiber.StatusOK, "case", d)
+}
+
+// formTitle is a form version's title, or its name when it cannot be read.
+func (s *Server) formTitle(c *fiber.Ctx, name, version string) string {
+	if f, _, err := s.deps.Definitions.Form(c.UserContext(), name, version); err == nil {
+		return f.Def.Title
+	}
+	return name
+}
+
+// instanceEvents are a workflow's start, its finished steps and its end.
+// The steps come from the instance's trace; when it cannot be read (the
+// worker is away), the start and end still show.
+func (s *Server) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.InstanceInfo) []ui.CaseEvent {
+	name := in.Namespace + "/" + in.Name
+	out := []ui.CaseEvent{{At: in.StartedAt, What: "Workflow " + name + " started", Who: in.StartedBy}}
+	if full, err := s.deps.Instances.Get(c.UserContext(), p, in.ID); err == nil {
+		for _, step := range full.Trace {
+			if step.EndedAt == nil || step.Status == "running" || strings.Count(step.Position, "/") > 2 {
+				continue // running, or a step inside a step: the top-level steps tell the story
+			}
+			out = append(out, ui.CaseEvent{At: *step.EndedAt, What: "Workflow step " + step.Name + " " + step.Status, Who: "COP"})
+		}
+	}
+	if in.EndedAt != nil {
+		out = append(out, ui.CaseEvent{At: *in.EndedAt, What: "Workflow " + name + " " + in.Status, Who: "COP"})
+	}
+	return out
+}
+
+// taskEvents are a task's creation and completion.
+func taskEvents(t cases.TaskInfo) []ui.CaseEvent {
+	out := []ui.CaseEvent{{At: t.CreatedAt, What: "Task " + t.Title + " created", Who: "COP", Href: "/tasks/" + t.ID, Link: "Open task"}}
+	if t.CompletedAt != nil {
+		who := t.CompletedBy
+		if who == "" {
+			who = "COP"
+		}
+		out = append(out, ui.CaseEvent{At: *t.CompletedAt, What: "Task " + t.Title + " " + t.Status, Who: who})
+	}
+	return out
+}
+
+// readNotice marks a notification read from the banner and returns to the
+// page it was on.
+func (s *Server) readNotice(c *fiber.Ctx) error {
+	if err := s.checkCSRF(c); err != nil {
+		return s.pageError(c, err)
+	}
+	if err := s.deps.Instances.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
+		return s.pageError(c, err)
+	}
+	return c.Redirect(auth.SafeReturnTo(c.FormValue("return", "/")), fiber.StatusSeeOther)
+}

@@ -1,0 +1,559 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/forms"
+	"cop/platform/cases"
+	"cop/platform/definitions"
+	"cop/ui"
+	"cop/workflows"
+)
+
+// Form journeys: a form's start page, one page per ui page, a page of
+// follow-up questions when JavaScript did not reveal them in place, Check
+// your answers, and the confirmation. Every page post saves the draft
+// first; validation is the forms validator's, on the server, page by page.
+
+// checkPage is the draft's saved page once every page is answered.
+const checkPage = "check"
+
+// startPage lists what the caller's roles may start, and their drafts.
+func (s *Server) startPage(c *fiber.Ctx) error {
+	ctx, p := c.UserContext(), principal(c)
+	var d ui.StartData
+	defs, _, err := s.deps.Definitions.List(ctx, definitions.KindForm, 200, "")
+	if err != nil {
+		return err
+	}
+	titles := map[string]string{}
+	for _, def := range defs {
+		f, _, err := s.deps.Definitions.Form(ctx, def.Name, def.Version)
+		if err != nil {
+			return fmt.Errorf("load form %s@%s: %w", def.Name, def.Version, err)
+		}
+		titles[def.Name] = f.Def.Title
+		if start := f.Def.Access.Start; len(start) == 0 || p.Matches(start) {
+			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: f.Def.Title, Description: f.Def.Description})
+		}
+	}
+	wfs, _, err := s.deps.Definitions.Workflows(ctx, "", 200, "")
+	if err != nil {
+		return err
+	}
+	for _, w := range wfs {
+		if item, ok := startableWorkflow(p.Matches, w.Content, titles); ok {
+			d.Workflows = append(d.Workflows, item)
+		}
+	}
+	drafts, _, err := s.deps.Cases.Drafts(ctx, p, 50, "")
+	if err != nil {
+		return err
+	}
+	for _, dr := range drafts {
+		title := titles[dr.Form]
+		if title == "" {
+			title = dr.Form
+		}
+		d.Drafts = append(d.Drafts, ui.DraftItem{Href: "/drafts/" + dr.ID, Title: title, Saved: dr.UpdatedAt})
+	}
+	return s.page(c, fiber.StatusOK, "start", d)
+}
+
+// startableWorkflow lists a workflow the caller may start from a page: one
+// that starts when its start form is submitted links to that form.
+// Workflows without a start form take JSON input and are started through
+// the API, so they are listed without a link.
+func startableWorkflow(matches func([]string) bool, content []byte, formTitles map[string]string) (ui.StartItem, bool) {
+	w, _, err := workflows.Parse(content)
+	if err != nil {
+		return ui.StartItem{}, false
+	}
+	access, startForm := workflows.AccessOf(w), workflows.Refs(w).StartForm
+	if len(access.Start) > 0 && !matches(access.Start) {
+		return ui.StartItem{}, false
+	}
+	item := ui.StartItem{Title: w.Document.Title, Description: w.Document.Summary}
+	if item.Title == "" {
+		item.Title = w.Document.Namespace + "/" + w.Document.Name
+	}
+	if startForm != "" {
+		item.Href = "/forms/" + url.PathEscape(startForm)
+		item.Description = strings.TrimSpace(item.Description + " Starts when you submit " + formTitles[startForm] + ".")
+	} else {
+		item.Description = strings.TrimSpace(item.Description + " Started by other systems through the API.")
+	}
+	return item, true
+}
+
+// formStart is a form's start page.
+func (s *Server) formStart(c *fiber.Ctx) error {
+	f, err := s.startableForm(c, c.Params("name"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	pages := 1
+	if f.Def.UI != nil && len(f.Def.UI.Pages) > 0 {
+		pages = len(f.Def.UI.Pages)
+	}
+	return s.page(c, fiber.StatusOK, "form-start", ui.FormStartData{Name: f.Def.Name, Title: f.Def.Title,
+		Description: f.Def.Description, Case: c.Query("case"), Pages: pages})
+}
+
+// startableForm is the latest version of a form the caller may start.
+func (s *Server) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
+	f, _, err := s.deps.Definitions.Form(c.UserContext(), name, "")
+	if err != nil {
+		return nil, err
+	}
+	if start := f.Def.Access.Start; len(start) > 0 && !principal(c).Matches(start) {
+		return nil, &cases.ForbiddenError{Form: name, Start: start}
+	}
+	return f, nil
+}
+
+// beginForm starts a draft of the form's latest version and opens its
+// first page.
+func (s *Server) beginForm(c *fiber.Ctx) error {
+	if err := s.checkCSRF(c); err != nil {
+		return s.pageError(c, err)
+	}
+	f, err := s.startableForm(c, c.Params("name"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	first := f.Pages(nil, nil)[0].ID
+	d, err := s.deps.Cases.StartDraft(c.UserContext(), principal(c), who(c), cases.DraftRequest{
+		Form: f.Def.Name, Version: f.Def.Version, Case: c.FormValue("case"), Data: []byte("{}"), Page: first})
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	markAudited(c)
+	return c.Redirect(pageURL(d.ID, first), fiber.StatusSeeOther)
+}
+
+func pageURL(draft, page string) string {
+	if page == checkPage {
+		return "/drafts/" + draft + "/check"
+	}
+	return "/drafts/" + draft + "/pages/" + url.PathEscape(page)
+}
+
+// resumeDraft opens a draft at the last page saved.
+func (s *Server) resumeDraft(c *fiber.Ctx) error {
+	j, err := s.journey(c)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	page := j.draft.Page
+	if page != checkPage && j.pageIndex(page) < 0 {
+		page = j.pages[0].ID
+	}
+	return c.Redirect(pageURL(j.draft.ID, page), fiber.StatusSeeOther)
+}
+
+// journey is one draft and its pinned form, loaded for a page.
+type journey struct {
+	draft cases.Draft
+	form  *forms.Form
+	data  map[string]any
+	pages []forms.Page
+}
+
+func (s *Server) journey(c *fiber.Ctx) (*journey, error) {
+	d, err := s.deps.Cases.Draft(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := s.deps.Definitions.Form(c.UserContext(), d.Form, d.FormVersion)
+	if err != nil {
+		return nil, fmt.Errorf("load form %s@%s of draft %s: %w", d.Form, d.FormVersion, d.ID, err)
+	}
+	data := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(d.Data))
+	dec.UseNumber()
+	if err := dec.Decode(&data); err != nil {
+		return nil, fmt.Errorf("read draft %s: %w", d.ID, err)
+	}
+	return &journey{draft: d, form: f, data: data, pages: f.Pages(data, nil)}, nil
+}
+
+func (j *journey) pageIndex(id string) int {
+	return slices.IndexFunc(j.pages, func(p forms.Page) bool { return p.ID == id })
+}
+
+// next is the page after page i, or Check your answers.
+func (j *journey) next(i int) string {
+	if i+1 < len(j.pages) {
+		return j.pages[i+1].ID
+	}
+	return checkPage
+}
+
+// back is the page before page i, or the form's start page.
+func (j *journey) back(i int) string {
+	if i > 0 {
+		return pageURL(j.draft.ID, j.pages[i-1].ID)
+	}
+	return "/forms/" + url.PathEscape(j.draft.Form)
+}
+
+// formPage shows one page of the journey (followUp: the questions its
+// answers reveal, for browsers without JavaScript).
+func (s *Server) formPage(followUp bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		j, err := s.journey(c)
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		i := j.pageIndex(c.Params("page"))
+		if i < 0 {
+			return s.pageError(c, cases.ErrNotFound)
+		}
+		return s.drawFormPage(c, fiber.StatusOK, j, i, followUp, nil)
+	}
+}
+
+func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *journey, i int, followUp bool, errs []forms.FieldError) error {
+	page := j.form.Pages(j.data, errs)[i]
+	d := ui.FormPageData{FormTitle: j.form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
+		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i), FollowUp: followUp}
+	if len(j.pages) > 1 {
+		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.pages))
+	}
+	if followUp {
+		d.Fields = followUps(page.Fields)
+		d.Action += "/more"
+		d.Back = pageURL(j.draft.ID, page.ID)
+		d.Title = "More about your answers: " + page.Title
+	}
+	if c.Query("change") != "" {
+		d.Action += "?change=1"
+	}
+	return s.page(c, status, "form-page", d)
+}
+
+// followUps are the questions the chosen options reveal.
+func followUps(fs []forms.Field) []forms.Field {
+	var out []forms.Field
+	for _, f := range fs {
+		for _, opt := range f.Options {
+			if opt.Selected {
+				out = append(out, opt.Reveals...)
+			}
+		}
+	}
+	return out
+}
+
+// revealed are the pointers of the questions the chosen options reveal.
+func revealed(fs []forms.Field) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range followUps(fs) {
+		out[f.Pointer] = true
+	}
+	return out
+}
+
+// savePage handles a page's post: it reads the answers into the draft,
+// uploads files, applies "add another" and "remove", saves the draft, and
+// then either stops (save, add, remove), shows the page again with its
+// errors, asks the follow-up questions, or moves on.
+func (s *Server) savePage(followUp bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.checkCSRF(c); err != nil {
+			return s.pageError(c, err)
+		}
+		j, err := s.journey(c)
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		i := j.pageIndex(c.Params("page"))
+		if i < 0 {
+			return s.pageError(c, cases.ErrNotFound)
+		}
+		page := j.pages[i]
+		shown := page.Fields
+		if followUp {
+			shown = followUps(page.Fields)
+		}
+		wasRevealed := revealed(page.Fields)
+		post, err := postedValues(c)
+		if err != nil {
+			return err
+		}
+		problems, files := ui.ReadAnswers(shown, post, j.data)
+		problems = append(problems, s.uploadFiles(c, j, files)...)
+		action, target, _ := strings.Cut(post.Get("action"), " ")
+		saveAt := page.ID
+		switch action {
+		case "add":
+			ui.AddEntry(j.data, target, entriesAreObjects(shown, target))
+		case "remove":
+			ui.RemoveEntry(j.data, target)
+		}
+		if err := s.saveJourney(c, j, saveAt); err != nil {
+			return s.pageError(c, err)
+		}
+		switch action {
+		case "save":
+			return c.Redirect("/drafts/"+j.draft.ID+"/saved", fiber.StatusSeeOther)
+		case "add", "remove":
+			return c.Redirect(pageURL(j.draft.ID, page.ID)+keepChange(c)+"#"+ui.FieldID(repeatingOf(target, action)), fiber.StatusSeeOther)
+		}
+		errs, err := j.form.ValidatePage(page.ID, j.data, time.Now())
+		if err != nil {
+			return err
+		}
+		errs = mergeErrors(problems, errs)
+		nowRevealed := revealed(j.form.Pages(j.data, nil)[i].Fields)
+		askLater := !followUp && post.Get("js") != "1" && hasNew(nowRevealed, wasRevealed)
+		if askLater {
+			// Without JavaScript the new questions were hidden: ask them
+			// on the next page rather than report them as unanswered.
+			errs = slices.DeleteFunc(errs, func(e forms.FieldError) bool { return under(e.Pointer, nowRevealed) })
+		}
+		if len(errs) > 0 {
+			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, followUp && len(followUps(j.form.Pages(j.data, nil)[i].Fields)) > 0, errs)
+		}
+		if askLater {
+			return c.Redirect(pageURL(j.draft.ID, page.ID)+"/more"+keepChange(c), fiber.StatusSeeOther)
+		}
+		next := j.next(i)
+		if c.Query("change") != "" {
+			next = checkPage
+		}
+		if err := s.saveJourney(c, j, next); err != nil {
+			return s.pageError(c, err)
+		}
+		return c.Redirect(pageURL(j.draft.ID, next), fiber.StatusSeeOther)
+	}
+}
+
+func keepChange(c *fiber.Ctx) string {
+	if c.Query("change") != "" {
+		return "?change=1"
+	}
+	return ""
+}
+
+// repeatingOf is the group an add or remove acted on, to return to it.
+func repeatingOf(target, action string) string {
+	if action == "remove" {
+		if i := strings.LastIndex(target, "/"); i > 0 {
+			return target[:i]
+		}
+	}
+	return target
+}
+
+func hasNew(now, before map[string]bool) bool {
+	for p := range now {
+		if !before[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// under reports whether pointer is one of the questions or inside one.
+func under(pointer string, questions map[string]bool) bool {
+	for q := range questions {
+		if pointer == q || strings.HasPrefix(pointer, q+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeErrors puts the problems reading the answers first and drops the
+// validator's errors for the same fields (they would say the same thing
+// less clearly: "must be number" after "Quantity must be a number").
+func mergeErrors(problems, errs []forms.FieldError) []forms.FieldError {
+	out := slices.Clone(problems)
+	for _, e := range errs {
+		if !slices.ContainsFunc(problems, func(p forms.FieldError) bool { return p.Pointer == e.Pointer }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// entriesAreObjects tells whether a repeating group's entries are objects
+// (several questions) or single answers.
+func entriesAreObjects(fs []forms.Field, pointer string) bool {
+	var objects bool
+	var walk func([]forms.Field)
+	walk = func(fs []forms.Field) {
+		for _, f := range fs {
+			if f.Kind == forms.KindRepeating && f.Pointer == pointer {
+				objects = !(len(f.Template) == 1 && strings.HasPrefix(f.Template[0].Pointer, pointer+"/") &&
+					!strings.Contains(strings.TrimPrefix(f.Template[0].Pointer, pointer+"/"), "/"))
+				return
+			}
+			walk(f.Fields)
+			for _, it := range f.Items {
+				walk(it.Fields)
+			}
+		}
+	}
+	walk(fs)
+	return objects
+}
+
+func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
+	raw, err := json.Marshal(j.data)
+	if err != nil {
+		return fmt.Errorf("encode draft %s: %w", j.draft.ID, err)
+	}
+	d, err := s.deps.Cases.SaveDraft(c.UserContext(), principal(c), who(c), j.draft.ID, cases.DraftRequest{Data: raw, Page: page})
+	if err != nil {
+		return err
+	}
+	markAudited(c)
+	j.draft = d
+	return nil
+}
+
+// uploadFiles stores each file chosen on the page against its field; a
+// field left empty keeps the file uploaded before.
+func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []forms.FieldError {
+	if len(fields) == 0 {
+		return nil
+	}
+	mf, err := c.MultipartForm()
+	if err != nil {
+		return nil
+	}
+	var problems []forms.FieldError
+	for _, f := range fields {
+		fhs := mf.File[f.Pointer]
+		if len(fhs) == 0 || fhs[0].Size == 0 {
+			continue
+		}
+		content, err := readUpload(fhs[0].Open)
+		if err != nil {
+			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
+			continue
+		}
+		file, err := s.deps.Cases.Upload(c.UserContext(), principal(c), who(c), cases.UploadRequest{
+			Form: j.draft.Form, Version: j.draft.FormVersion, Field: f.Pointer,
+			Filename: fhs[0].Filename, ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
+		var invalid *cases.ValidationError
+		if errors.As(err, &invalid) && len(invalid.Errors) > 0 {
+			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: invalid.Errors[0].Message})
+			continue
+		}
+		if err != nil {
+			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be uploaded; try again"})
+			s.log.Error("page upload failed", "request_id", requestID(c), "err", err)
+			continue
+		}
+		ui.SetAt(j.data, f.Pointer, file.ID)
+	}
+	return problems
+}
+
+func readUpload[F io.ReadCloser](open func() (F, error)) ([]byte, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// checkAnswers shows every answer with links to change it.
+func (s *Server) checkAnswers(c *fiber.Ctx) error {
+	j, err := s.journey(c)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return s.drawCheck(c, fiber.StatusOK, j, nil)
+}
+
+func (s *Server) drawCheck(c *fiber.Ctx, status int, j *journey, errs []forms.FieldError) error {
+	d := ui.CheckData{FormTitle: j.form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
+		Back: pageURL(j.draft.ID, j.pages[len(j.pages)-1].ID), Errors: errs}
+	for _, page := range j.pages {
+		id := page.ID
+		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRows(page.Fields, func(ptr string) string {
+			return pageURL(j.draft.ID, id) + "?change=1#" + ui.FieldID(ptr)
+		})})
+	}
+	onPage := forms.PageFields(j.form.Tree, j.form.Def.UI)
+	for _, e := range errs {
+		href := d.Back
+		for page, names := range onPage {
+			if slices.Contains(names, firstSegment(e.Pointer)) {
+				href = pageURL(j.draft.ID, page) + "?change=1#" + ui.FieldID(e.Pointer)
+			}
+		}
+		d.ErrorLinks = append(d.ErrorLinks, map[string]any{"text": e.Message, "href": href})
+	}
+	return s.page(c, status, "check-answers", d)
+}
+
+func firstSegment(pointer string) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(pointer, "/"), "/")
+	return strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+}
+
+// submitDraftPage submits the draft. The draft's id is the idempotency
+// key, so a second press (or a resent post) shows the first result.
+func (s *Server) submitDraftPage(c *fiber.Ctx) error {
+	if err := s.checkCSRF(c); err != nil {
+		return s.pageError(c, err)
+	}
+	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), principal(c), who(c), c.Params("id"), "page-submit-"+c.Params("id"))
+	var invalid *cases.ValidationError
+	if errors.As(err, &invalid) {
+		j, jerr := s.journey(c)
+		if jerr != nil {
+			return s.pageError(c, jerr)
+		}
+		return s.drawCheck(c, fiber.StatusUnprocessableEntity, j, invalid.Errors)
+	}
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	markAudited(c)
+	return c.Redirect("/submissions/"+res.ID, fiber.StatusSeeOther)
+}
+
+// savedPage confirms "Save and come back later".
+func (s *Server) savedPage(c *fiber.Ctx) error {
+	j, err := s.journey(c)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return s.page(c, fiber.StatusOK, "saved", ui.SavedData{FormTitle: j.form.Def.Title, Resume: "/drafts/" + j.draft.ID})
+}
+
+// confirmation is the page after a submission, with the case reference.
+func (s *Server) confirmation(c *fiber.Ctx) error {
+	sub, err := s.deps.Cases.Submission(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	title := sub.Form
+	if f, _, err := s.deps.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
+		title = f.Def.Title
+	}
+	c2, err := s.deps.Cases.Case(c.UserContext(), principal(c), sub.BusinessKey)
+	started := 0
+	if err == nil {
+		started = len(c2.Instances)
+	}
+	return s.page(c, fiber.StatusOK, "confirmation", ui.ConfirmationData{FormTitle: title, BusinessKey: sub.BusinessKey, Started: started})
+}

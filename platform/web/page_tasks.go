@@ -1,0 +1,285 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/forms"
+	"cop/platform/auth"
+	"cop/platform/definitions"
+	"cop/platform/instances"
+	"cop/ui"
+)
+
+// tasksPerPage is how many tasks the list shows at once.
+const tasksPerPage = 20
+
+var taskStatuses = []ui.Choice{{Value: "open", Text: "Open"}, {Value: "completed", Text: "Completed"},
+	{Value: "cancelled", Text: "Cancelled"}, {Value: "all", Text: "All"}}
+
+// taskList is "Your team's work" at /: the caller's and their teams'
+// tasks, most urgent first, with filters by form and status.
+func (s *Server) taskList(c *fiber.Ctx) error {
+	p := principal(c)
+	filter := instances.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: tasksPerPage, Cursor: c.Query("cursor")}
+	if !slices.ContainsFunc(taskStatuses, func(ch ui.Choice) bool { return ch.Value == filter.Status }) {
+		filter.Status = "open"
+	}
+	tasks, next, err := s.deps.Instances.Tasks(c.UserContext(), p, filter)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	d := ui.TaskListData{Form: filter.Form, Status: filter.Status, Supervisor: p.HasRole(auth.RoleSupervisor), Teams: p.Teams}
+	for _, t := range tasks {
+		d.Tasks = append(d.Tasks, taskRow(p, t))
+	}
+	d.Forms, err = s.formChoices(c, filter.Form)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	for _, st := range taskStatuses {
+		st.Selected = st.Value == filter.Status
+		d.Statuses = append(d.Statuses, st)
+	}
+	query := url.Values{"status": {filter.Status}}
+	if filter.Form != "" {
+		query.Set("form", filter.Form)
+	}
+	if filter.Cursor != "" {
+		d.First = "/?" + query.Encode()
+	}
+	if next != "" {
+		query.Set("cursor", next)
+		d.Next = "/?" + query.Encode()
+	}
+	return s.page(c, fiber.StatusOK, "tasks", d)
+}
+
+// formChoices are the forms the filter offers, by title.
+func (s *Server) formChoices(c *fiber.Ctx, selected string) ([]ui.Choice, error) {
+	defs, _, err := s.deps.Definitions.List(c.UserContext(), definitions.KindForm, 100, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.Choice, 0, len(defs))
+	for _, d := range defs {
+		var head struct{ Title string }
+		_ = json.Unmarshal(d.Content, &head)
+		if head.Title == "" {
+			head.Title = d.Name
+		}
+		out = append(out, ui.Choice{Value: d.Name, Text: head.Title, Selected: d.Name == selected})
+	}
+	return out, nil
+}
+
+// taskRow is a task as the officer sees it: who holds it in words, and
+// what they may do with it now.
+func taskRow(p *auth.Principal, t instances.Task) ui.TaskRow {
+	r := ui.TaskRow{ID: t.ID, Title: t.Title, BusinessKey: t.BusinessKey, Form: t.Form, Reason: t.Reason,
+		Status: t.Status, Priority: t.Priority, Due: t.Due, Overdue: t.Overdue}
+	switch t.ClaimedBy {
+	case "":
+	case p.Subject:
+		r.ClaimedBy = "you"
+	default:
+		r.ClaimedBy = t.ClaimedBy
+	}
+	open := t.Status == "open"
+	r.CanClaim = open && t.ClaimedBy == ""
+	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	return r
+}
+
+// taskPage shows one task: what it is about and, once the caller holds
+// it, its form.
+func (s *Server) taskPage(c *fiber.Ctx) error {
+	return s.drawTask(c, fiber.StatusOK, c.Query("done"), nil, nil)
+}
+
+// drawTask draws the task page, with the answers and errors of a failed
+// completion when there are some.
+func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, errs []forms.FieldError) error {
+	p := principal(c)
+	t, err := s.deps.Instances.Task(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	d := ui.TaskData{Task: taskRow(p, t), Errors: errs, Message: doneMessages[message]}
+	d.Details = detailRows(t.Input)
+	d.CanWork = t.Status == "open" && t.ClaimedBy == p.Subject
+	d.CanAssign = t.Status == "open" && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	if d.CanWork {
+		f, _, err := s.deps.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+		if err != nil {
+			return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
+		}
+		if data == nil {
+			data = t.Data
+		}
+		for _, page := range f.Pages(data, errs) {
+			d.Fields = append(d.Fields, page.Fields...)
+		}
+	}
+	return s.page(c, status, "task", d)
+}
+
+// doneMessages confirm an action on the task page after its redirect.
+var doneMessages = map[string]string{
+	"claim":    "You have claimed this task. It is yours until you complete or release it.",
+	"release":  "You have released this task. Anyone in its team can claim it now.",
+	"reassign": "The task has been reassigned.",
+}
+
+// detailRows show what the workflow gave the task: each top-level value,
+// nested values as indented text. Everything is escaped by the components.
+func detailRows(input any) []any {
+	m, ok := input.(map[string]any)
+	if !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	rows := make([]any, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, map[string]any{"key": map[string]any{"text": words(k)}, "value": map[string]any{"text": plainValue(m[k])}})
+	}
+	return rows
+}
+
+// words turns a property name into a label: "seizedAt" → "Seized at".
+func words(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' && i > 0 {
+			b.WriteByte(' ')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return sentenceCase(strings.ReplaceAll(b.String(), "_", " "))
+}
+
+func sentenceCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// plainValue is a value as text: strings as they are, the rest as JSON.
+func plainValue(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}
+
+// taskAction claims, releases or reassigns a task from a page form, then
+// returns to the task (or to the list it was claimed from).
+func (s *Server) taskAction(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.checkCSRF(c); err != nil {
+			return s.pageError(c, err)
+		}
+		id := c.Params("id")
+		req := instances.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
+		if action == "reassign" && req.To == "" {
+			return s.pageError(c, s.pageRefusal(c, fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
+				"Enter the user ID of the officer who should work the task. Go back and try again."))
+		}
+		if _, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
+			return s.pageError(c, err)
+		}
+		markAudited(c) // the task store audits every change
+		if c.FormValue("return") == "list" && action != "claim" {
+			return c.Redirect("/", fiber.StatusSeeOther)
+		}
+		if action == "reassign" {
+			return c.Redirect("/?done=reassign", fiber.StatusSeeOther)
+		}
+		return c.Redirect("/tasks/"+id+"?done="+action, fiber.StatusSeeOther)
+	}
+}
+
+// completeTask completes a task with its form's answers. The task's form
+// is checked by the service and again by the workflow's Update; errors
+// come back to the same page.
+func (s *Server) completeTask(c *fiber.Ctx) error {
+	if err := s.checkCSRF(c); err != nil {
+		return s.pageError(c, err)
+	}
+	p := principal(c)
+	t, err := s.deps.Instances.Task(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	if t.Status != "open" {
+		// A second press of Complete, or another officer got there first.
+		return c.Redirect("/tasks/"+t.ID, fiber.StatusSeeOther)
+	}
+	f, _, err := s.deps.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+	if err != nil {
+		return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
+	}
+	post, err := postedValues(c)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{}
+	var fields []forms.Field
+	for _, page := range f.Pages(data, nil) {
+		fields = append(fields, page.Fields...)
+	}
+	problems, files := ui.ReadAnswers(fields, post, data)
+	for _, ff := range files {
+		problems = append(problems, forms.FieldError{Pointer: ff.Pointer, Message: "Files cannot be attached to a task's decision; add them to the case with a form"})
+	}
+	if len(problems) > 0 {
+		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
+	}
+	raw, _ := json.Marshal(data)
+	_, err = s.deps.Instances.ActOnTask(c.UserContext(), p, t.ID, instances.TaskActionRequest{Action: "complete", Data: raw})
+	var refused *instances.TaskRefusedError
+	if errors.As(err, &refused) && refused.Code == "invalid" {
+		errs := make([]forms.FieldError, 0, len(refused.Errors))
+		for _, e := range refused.Errors {
+			errs = append(errs, forms.FieldError{Pointer: strings.TrimPrefix(e.Pointer, "/data"), Message: e.Message})
+		}
+		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, errs)
+	}
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	markAudited(c)
+	if t.BusinessKey != "" {
+		return c.Redirect("/cases/"+t.BusinessKey+"?done=task", fiber.StatusSeeOther)
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// postedValues reads a page form post, urlencoded or multipart.
+func postedValues(c *fiber.Ctx) (ui.Posted, error) {
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		mf, err := c.MultipartForm()
+		if err != nil {
+			return nil, fmt.Errorf("read the form post: %w", err)
+		}
+		return ui.Posted(mf.Value), nil
+	}
+	post := ui.Posted{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		post[string(k)] = append(post[string(k)], string(v))
+	})
+	return post, nil
+}

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/cases"
+	"cop/platform/instances"
+	"cop/platform/registry"
+	"cop/ui"
+)
+
+// The officer pages: what every page handler shares. The handlers
+// themselves are in page_tasks.go (the task list and tasks), page_forms.go
+// (starting things and form journeys) and page_cases.go (cases and
+// notifications). Pages call the same services as the API; nothing here
+// reads the database itself.
+
+// page renders a server-side page in the layout: who is signed in, the
+// session's CSRF token for its forms, this response's script nonce, when
+// the session ends, and unread notifications.
+func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
+	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: navFor(c.Path()), Return: c.Path()}
+	if sess := session(c); sess != nil {
+		f.CSRF = sess.CSRF
+		f.SessionEnds = sess.ExpiresAt
+		if !sess.IdleUntil.IsZero() && (f.SessionEnds.IsZero() || sess.IdleUntil.Before(f.SessionEnds)) {
+			f.SessionEnds = sess.IdleUntil
+		}
+		f.Notices = s.notices(c)
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return s.pages.Render(c, name, f, data)
+}
+
+// navFor is the service navigation item a page belongs to.
+func navFor(path string) string {
+	switch {
+	case path == "/" || strings.HasPrefix(path, "/tasks"):
+		return "/"
+	case path == "/start" || strings.HasPrefix(path, "/forms") || strings.HasPrefix(path, "/drafts"):
+		return "/start"
+	}
+	return path
+}
+
+// notices are the caller's newest unread notifications; a failure to read
+// them must not cost the officer the page, so it is logged and skipped.
+func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
+	list, _, err := s.deps.Instances.Notifications(c.UserContext(), principal(c), true, 3, "")
+	if err != nil {
+		s.log.Warn("cannot read notifications for the page", "request_id", requestID(c), "err", err)
+		return nil
+	}
+	out := make([]ui.Notice, 0, len(list))
+	for _, n := range list {
+		link := n.Link
+		if link == "" && n.BusinessKey != "" {
+			link = "/cases/" + n.BusinessKey
+		}
+		out = append(out, ui.Notice{ID: n.ID, Title: n.Title, Body: n.Body, Link: link})
+	}
+	return out
+}
+
+// checkCSRF refuses a page form post that does not carry the session's
+// token: a post from another site, or from a page older than the session.
+func (s *Server) checkCSRF(c *fiber.Ctx) error {
+	sess := session(c)
+	if sess == nil {
+		return s.pageRefusal(c, fiber.StatusForbidden, "This page is for the browser", "Sign in with your browser to use it.")
+	}
+	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
+		return s.pageRefusal(c, fiber.StatusForbidden, "The page was out of date",
+			"Your answers on that page were not saved because the page was out of date. Go back, reload the page and try again.")
+	}
+	return nil
+}
+
+// pageRefusal is an error page the handler has chosen; it is returned as
+// an error so the handler stops, and the error handler draws it.
+type pageRefusal struct {
+	status int
+	data   ui.ErrorData
+}
+
+func (r *pageRefusal) Error() string { return r.data.Title + ": " + r.data.Detail }
+
+func (s *Server) pageRefusal(c *fiber.Ctx, status int, title, detail string) error {
+	return &pageRefusal{status: status, data: ui.ErrorData{Title: title, Detail: detail}}
+}
+
+// pageError draws a service's error as a page: what was not found, what
+// the caller may not do, what has moved on. Anything else is a server
+// error, logged with the request id.
+func (s *Server) pageError(c *fiber.Ctx, err error) error {
+	var refusal *pageRefusal
+	var forbidden *cases.ForbiddenError
+	var iforbidden *instances.ForbiddenError
+	var refused *instances.TaskRefusedError
+	switch {
+	case errors.As(err, &refusal):
+		return s.page(c, refusal.status, "error", refusal.data)
+	case errors.Is(err, cases.ErrNotFound), errors.Is(err, instances.ErrNotFound), errors.Is(err, registry.ErrNotFound):
+		return s.page(c, fiber.StatusNotFound, "error", ui.ErrorData{Title: "Page not found",
+			Detail: "There is nothing here that you can see. It may have been submitted or removed, or belong to another team."})
+	case errors.As(err, &forbidden), errors.As(err, &iforbidden):
+		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(err.Error())})
+	case errors.As(err, &refused):
+		status := fiber.StatusConflict
+		if refused.Code == "forbidden" {
+			status = fiber.StatusForbidden
+		}
+		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
+	case errors.Is(err, cases.ErrRetired), errors.Is(err, instances.ErrRetired):
+		return s.page(c, fiber.StatusGone, "error", ui.ErrorData{Title: "This form is no longer in use",
+			Detail: "It has been retired. Start the newest version from Start something new."})
+	}
+	return err
+}
+
+// sentence capitalises a service message and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+var resumable = regexp.MustCompile(`^/(drafts|tasks|cases|forms)/[^/]+`)
+
+// resumeAfterSignIn is where a page post whose session ended sends the
+// officer after signing in again: the draft (which opens at the last page
+// saved), the task or case it was about, else their work.
+func resumeAfterSignIn(path string) string {
+	if m := resumable.FindString(path); m != "" {
+		return m
+	}
+	return "/"
+}

@@ -1,0 +1,482 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The officer pages, driven over HTTP as a browser without JavaScript
+// would: every form post with the page's own CSRF token. The browser
+// journeys (browser_test.go) drive the same pages in Chromium.
+
+// publishPageFixtures uploads the forms and workflow the page tests use;
+// no example pack or other test uses them.
+func (e *env) publishPageFixtures() {
+	e.t.Helper()
+	author := e.token("author")
+	for _, name := range []string{"vehicle-check.json", "vehicle-decision.json"} {
+		raw, err := os.ReadFile("testdata/pages/" + name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if resp, body := e.do(nil, "POST", "/api/v1/forms", author, bytes.NewReader(raw), "Content-Type", "application/json"); resp.StatusCode != 201 {
+			e.t.Fatalf("publish %s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	raw, err := os.ReadFile("testdata/pages/vehicle-check.yaml")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if resp, body := e.publishYAML(author, string(raw)); resp.StatusCode != 201 {
+		e.t.Fatalf("publish workflow: %d %s", resp.StatusCode, body)
+	}
+}
+
+// pageResult is a page the browser ended on.
+type pageResult struct {
+	status int
+	path   string // where the redirects ended, with its query
+	body   string
+}
+
+// get loads a page, following redirects.
+func (e *env) get(b *http.Client, path string) pageResult {
+	e.t.Helper()
+	resp, body := e.do(b, "GET", path, "", nil, "Accept", "text/html")
+	return pageResult{resp.StatusCode, resp.Request.URL.RequestURI(), body}
+}
+
+// post submits a page form (multipart, as the journey pages do), following
+// the redirect after it.
+func (e *env) post(b *http.Client, path string, form url.Values, files ...upload) pageResult {
+	e.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, vs := range form {
+		for _, v := range vs {
+			_ = w.WriteField(k, v)
+		}
+	}
+	for _, f := range files {
+		h := make(map[string][]string)
+		h["Content-Disposition"] = []string{`form-data; name="` + f.field + `"; filename="` + f.name + `"`}
+		h["Content-Type"] = []string{f.contentType}
+		part, _ := w.CreatePart(h)
+		_, _ = part.Write(f.content)
+	}
+	_ = w.Close()
+	resp, body := e.do(b, "POST", path, "", &buf, "Content-Type", w.FormDataContentType(), "Accept", "text/html")
+	return pageResult{resp.StatusCode, resp.Request.URL.RequestURI(), body}
+}
+
+type upload struct {
+	field, name, contentType string
+	content                  []byte
+}
+
+var csrfOnPage = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the token the page's forms carry.
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfOnPage.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page:\n%s", body)
+	}
+	return m[1]
+}
+
+// errorSummary is the error summary's messages with where each links.
+func errorSummary(body string) []string {
+	i := strings.Index(body, `govuk-error-summary__list`)
+	if i < 0 {
+		return nil
+	}
+	end := strings.Index(body[i:], `</ul>`)
+	links := regexp.MustCompile(`<a href="([^"]+)">([^<]+)</a>`).FindAllStringSubmatch(body[i:i+end], -1)
+	var out []string
+	for _, l := range links {
+		out = append(out, html.UnescapeString(l[2])+" "+l[1])
+	}
+	return out
+}
+
+// startJourney opens the vehicle check as the signed-in officer and
+// returns the first page.
+func (e *env) startJourney(b *http.Client) pageResult {
+	e.t.Helper()
+	start := e.get(b, "/forms/vehicle-check")
+	if start.status != 200 || !strings.Contains(start.body, "Start now") {
+		e.t.Fatalf("start page: %d %s", start.status, start.body)
+	}
+	first := e.post(b, "/forms/vehicle-check/start", url.Values{"csrf": {csrf(e.t.(*testing.T), start.body)}})
+	if first.status != 200 || !strings.HasSuffix(first.path, "/pages/vehicle") {
+		e.t.Fatalf("first page: %d %s", first.status, first.path)
+	}
+	return first
+}
+
+func draftOf(path string) string {
+	return strings.Split(strings.TrimPrefix(path, "/drafts/"), "/")[0]
+}
+
+func TestFormJourneyPageByPage(t *testing.T) {
+	e := newEnv(t, withWorker)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+
+	startList := e.get(b, "/start")
+	if !strings.Contains(startList.body, `href="/forms/vehicle-check"`) || !strings.Contains(startList.body, "Review a vehicle check") {
+		t.Fatalf("the start page does not offer the vehicle check:\n%s", startList.body)
+	}
+	page := e.startJourney(b)
+	draft := draftOf(page.path)
+	token := csrf(t, page.body)
+	for _, want := range []string{`name="/registration"`, `name="/checkedOn-day"`, `<select class="govuk-select" id="f-vehicleType" name="/vehicleType"`,
+		`inputmode="decimal"`, "Page 1 of 3"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the first page lacks %s", want)
+		}
+	}
+
+	// Mistakes come back as GOV.UK's error summary and inline messages,
+	// and what was typed is kept (and saved).
+	bad := e.post(b, page.path, url.Values{"csrf": {token}, "js": {""}, "action": {"continue"},
+		"/registration": {`<script>alert("x")</script> AB12 CDE`}, "/checkedOn-day": {"31"}, "/checkedOn-month": {"2"}, "/checkedOn-year": {"2026"},
+		"/vehicleType": {"van"}, "/occupantCount": {"two"}})
+	if bad.status != 422 {
+		t.Fatalf("a page with errors answered %d", bad.status)
+	}
+	wantErrs := []string{"Date of the check must be a real date #f-checkedOn-day", "Number of people in the vehicle must be a number #f-occupantCount"}
+	if got := errorSummary(bad.body); strings.Join(got, "|") != strings.Join(wantErrs, "|") {
+		t.Errorf("error summary %q, want %q", got, wantErrs)
+	}
+	for _, want := range []string{`<title>Error: The vehicle – COP</title>`, `<p id="f-occupantCount-error" class="govuk-error-message">`,
+		`value="two"`, `value="31"`, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; AB12 CDE`} {
+		if !strings.Contains(bad.body, want) {
+			t.Errorf("the page with errors lacks %s", want)
+		}
+	}
+	if strings.Contains(bad.body, `<script>alert`) {
+		t.Error("an answer's HTML reached the page unescaped")
+	}
+
+	// Fixed: on to the next page, and the draft remembers where.
+	next := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"},
+		"/registration": {`<script>alert("x")</script> AB12 CDE`}, "/checkedOn-day": {"3"}, "/checkedOn-month": {"11"}, "/checkedOn-year": {"2026"},
+		"/vehicleType": {"van"}, "/occupantCount": {"2"}})
+	if next.status != 200 || next.path != "/drafts/"+draft+"/pages/search" {
+		t.Fatalf("after the first page: %d %s", next.status, next.path)
+	}
+	var saved struct {
+		Data map[string]any
+		Page string
+	}
+	e.must(200, "GET", "/api/v1/drafts/"+draft, e.token("officer"), nil, &saved)
+	if saved.Page != "search" || saved.Data["checkedOn"] != "2026-11-03" || saved.Data["occupantCount"] != 2.0 || saved.Data["vehicleType"] != "van" {
+		t.Errorf("draft after page 1: %+v", saved)
+	}
+
+	// Without JavaScript the follow-up question comes on a page of its own.
+	more := e.post(b, next.path, url.Values{"csrf": {token}, "action": {"continue"}, "/searched": {"true"}, "/concerns": {"goods", "people"}})
+	if more.status != 200 || more.path != "/drafts/"+draft+"/pages/search/more" || !strings.Contains(more.body, "What did the search find?") {
+		t.Fatalf("follow-up page: %d %s", more.status, more.path)
+	}
+	if strings.Contains(more.body, `name="/searched"`) {
+		t.Error("the follow-up page asks the first question again")
+	}
+	empty := e.post(b, more.path, url.Values{"csrf": {token}, "action": {"continue"}})
+	if empty.status != 422 || !strings.Contains(empty.body, "#f-findings") {
+		t.Fatalf("an unanswered follow-up: %d %v", empty.status, errorSummary(empty.body))
+	}
+	people := e.post(b, more.path, url.Values{"csrf": {token}, "action": {"continue"}, "/findings": {"Two boxes of cigarettes"}})
+	if people.path != "/drafts/"+draft+"/pages/people" {
+		t.Fatalf("after the follow-up: %d %s", people.status, people.path)
+	}
+
+	// A repeating group: the first entry is asked at once; add another
+	// and remove one, each saving the page.
+	if !strings.Contains(people.body, `name="/occupants/0/fullName"`) || strings.Contains(people.body, `name="/occupants/1/fullName"`) {
+		t.Fatal("the people page does not ask for the first person")
+	}
+	added := e.post(b, people.path, url.Values{"csrf": {token}, "action": {"add /occupants"}, "/occupants/0/fullName": {"Ann Driver"}, "/occupants/0/role": {"driver"}})
+	if !strings.Contains(added.body, `name="/occupants/1/fullName"`) || !strings.Contains(added.body, `value="Ann Driver"`) {
+		t.Fatalf("add another: %d %s", added.status, added.path)
+	}
+	removed := e.post(b, people.path, url.Values{"csrf": {token}, "action": {"remove /occupants/1"}, "/occupants/0/fullName": {"Ann Driver"},
+		"/occupants/0/role": {"driver"}, "/occupants/1/fullName": {"Bo"}})
+	if strings.Contains(removed.body, `name="/occupants/1/fullName"`) {
+		t.Fatal("remove left the second person")
+	}
+	check := e.post(b, people.path, url.Values{"csrf": {token}, "action": {"continue"}, "/occupants/0/fullName": {"Ann Driver"},
+		"/occupants/0/role": {"driver"}, "/notes": {"Calm & cooperative"}})
+	if check.path != "/drafts/"+draft+"/check" {
+		t.Fatalf("after the last page: %d %s", check.status, check.path)
+	}
+	for _, want := range []string{"3 November 2026", "Van", "Goods<br>People", "Two boxes of cigarettes", "Person 1: Full name", "Ann Driver",
+		"Calm &amp; cooperative", `&lt;script&gt;`, `href="/drafts/` + draft + `/pages/search?change=1#f-searched"`} {
+		if !strings.Contains(check.body, want) {
+			t.Errorf("check your answers lacks %s", want)
+		}
+	}
+
+	// A change link returns to Check your answers.
+	changed := e.post(b, "/drafts/"+draft+"/pages/vehicle?change=1", url.Values{"csrf": {token}, "action": {"continue"},
+		"/registration": {"AB12 CDE"}, "/checkedOn-day": {"3"}, "/checkedOn-month": {"11"}, "/checkedOn-year": {"2026"},
+		"/vehicleType": {"car"}, "/occupantCount": {"2"}})
+	if changed.path != "/drafts/"+draft+"/check" || !strings.Contains(changed.body, "Car") {
+		t.Fatalf("after a change: %s", changed.path)
+	}
+
+	// Submit: the confirmation panel with the case reference; a second
+	// submit shows the same result.
+	done := e.post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
+	key := regexp.MustCompile(`VEH-\d{8}-\d+`).FindString(done.body)
+	if done.status != 200 || !strings.HasPrefix(done.path, "/submissions/") || key == "" || !strings.Contains(done.body, "govuk-panel--confirmation") {
+		t.Fatalf("confirmation: %d %s\n%s", done.status, done.path, done.body)
+	}
+	again := e.post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
+	if again.path != done.path {
+		t.Errorf("a second submit went to %s, not the first result %s", again.path, done.path)
+	}
+	var kase struct{ Submissions []any }
+	e.must(200, "GET", "/api/v1/cases/"+key, e.token("officer"), nil, &kase)
+	if len(kase.Submissions) != 1 {
+		t.Errorf("the case has %d submissions after a double submit", len(kase.Submissions))
+	}
+	casePage := e.get(b, "/cases/"+key)
+	if casePage.status != 200 || !strings.Contains(casePage.body, "Submitted Vehicle check") || !strings.Contains(casePage.body, "Workflow border-force/vehicle-check started") {
+		t.Errorf("case page: %d\n%s", casePage.status, casePage.body)
+	}
+}
+
+func TestPagePostsNeedTheSessionsCSRFToken(t *testing.T) {
+	e := newEnv(t)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	page := e.startJourney(b)
+	answers := url.Values{"action": {"continue"}, "/registration": {"XY99 ZZZ"}}
+
+	for name, token := range map[string][]string{"no token": nil, "another session's token": {e.otherSessionCSRF()}} {
+		form := url.Values{"csrf": token}
+		for k, v := range answers {
+			form[k] = v
+		}
+		r := e.post(b, page.path, form)
+		if r.status != 403 || !strings.Contains(r.body, "The page was out of date") {
+			t.Errorf("%s: %d", name, r.status)
+		}
+	}
+	var saved struct{ Data map[string]any }
+	e.must(200, "GET", "/api/v1/drafts/"+draftOf(page.path), e.token("officer"), nil, &saved)
+	if len(saved.Data) != 0 {
+		t.Errorf("a refused post saved answers: %v", saved.Data)
+	}
+}
+
+// otherSessionCSRF signs another browser in and takes its token.
+func (e *env) otherSessionCSRF() string {
+	other := e.browser()
+	e.signIn(other, "officer").Body.Close()
+	return csrf(e.t.(*testing.T), e.get(other, "/").body)
+}
+
+func TestPagesRefuseTamperedAnswersAndBadFiles(t *testing.T) {
+	e := newEnv(t)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	page := e.startJourney(b)
+	token := csrf(t, page.body)
+	draft := draftOf(page.path)
+
+	tampered := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"}, "/registration": {"AB12 CDE"},
+		"/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"spaceship"}, "/occupantCount": {"1"},
+		"/notAField": {"sneaky"}})
+	if tampered.status != 422 || !strings.Contains(tampered.body, "Choose type of vehicle from the options given") {
+		t.Fatalf("a value the page did not offer: %d %v", tampered.status, errorSummary(tampered.body))
+	}
+	var saved struct{ Data map[string]any }
+	e.must(200, "GET", "/api/v1/drafts/"+draft, e.token("officer"), nil, &saved)
+	if _, ok := saved.Data["notAField"]; ok {
+		t.Error("a field the page does not have reached the draft")
+	}
+
+	people := "/drafts/" + draft + "/pages/people"
+	base := url.Values{"csrf": {token}, "action": {"continue"}, "/occupants/0/fullName": {"Ann"}}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	for name, c := range map[string]struct {
+		file upload
+		want string
+	}{
+		"wrong type": {upload{"/photo", "photo.pdf", "application/pdf", []byte("%PDF-1.4 hello")}, "The selected file must be a PNG"},
+		"too large":  {upload{"/photo", "photo.png", "image/png", append(png, make([]byte, 4096)...)}, "The selected file must be smaller than"},
+	} {
+		r := e.post(b, people, base, c.file)
+		if r.status != 422 || !strings.Contains(r.body, c.want) || !strings.Contains(r.body, "#f-photo") {
+			t.Errorf("%s: %d %v", name, r.status, errorSummary(r.body))
+		}
+	}
+	ok := e.post(b, people, base, upload{"/photo", "photo.png", "image/png", png})
+	if ok.status != 200 || !strings.HasSuffix(ok.path, "/pages/people") && !strings.HasSuffix(ok.path, "/check") {
+		t.Fatalf("a good photo: %d %s %v", ok.status, ok.path, errorSummary(ok.body))
+	}
+	e.must(200, "GET", "/api/v1/drafts/"+draft, e.token("officer"), nil, &saved)
+	if id, _ := saved.Data["photo"].(string); len(id) != 36 {
+		t.Errorf("the photo's file id was not saved: %v", saved.Data["photo"])
+	}
+}
+
+func TestAnExpiredSessionResumesFromTheLastSavedPage(t *testing.T) {
+	e := newEnv(t)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	page := e.startJourney(b)
+	token := csrf(t, page.body)
+	draft := draftOf(page.path)
+	next := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"}, "/registration": {"AB12 CDE"},
+		"/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"car"}, "/occupantCount": {"1"}})
+	if !strings.HasSuffix(next.path, "/pages/search") {
+		t.Fatalf("page 1: %s", next.path)
+	}
+	if _, err := e.pool.Exec(context.Background(), `UPDATE sessions SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	expired := e.post(b, next.path, url.Values{"csrf": {token}, "action": {"continue"}, "/searched": {"false"}})
+	if expired.status != 401 || !strings.Contains(expired.body, "Your session has ended") ||
+		!strings.Contains(expired.body, `href="/login?return_to=%2fdrafts%2f`+draft+`"`) {
+		t.Fatalf("a post after the session ended: %d\n%s", expired.status, expired.body)
+	}
+	e.signIn(b, "officer").Body.Close()
+	resumed := e.get(b, "/drafts/"+draft)
+	if resumed.path != "/drafts/"+draft+"/pages/search" || !strings.Contains(resumed.body, "Was the vehicle searched?") {
+		t.Fatalf("resume: %s", resumed.path)
+	}
+	vehicle := e.get(b, "/drafts/"+draft+"/pages/vehicle")
+	if !strings.Contains(vehicle.body, `value="AB12 CDE"`) {
+		t.Error("the answers saved before the session ended are gone")
+	}
+}
+
+func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
+	e := newEnv(t, withWorker)
+	e.publishPageFixtures()
+	officer := e.browser()
+	e.signIn(officer, "officer").Body.Close()
+	key := e.submitVehicleCheck(officer)
+
+	sup := e.browser()
+	e.signIn(sup, "supervisor").Body.Close()
+	list := e.waitForTaskOnPage(sup, "Decide on vehicle AB12 CDE")
+	id := regexp.MustCompile(`href="/tasks/([0-9a-f-]{36})"`).FindStringSubmatch(list.body)[1]
+	for _, want := range []string{"A supervisor must decide within the hour", "Not claimed", key, "High"} {
+		if !strings.Contains(list.body, want) {
+			t.Errorf("the task list lacks %s", want)
+		}
+	}
+	token := csrf(t, list.body)
+
+	// The officer is not a candidate: the task is not there for them.
+	if r := e.get(officer, "/tasks/"+id); r.status != 404 {
+		t.Errorf("another team's task: %d", r.status)
+	}
+	if r := e.post(officer, "/tasks/"+id+"/claim", url.Values{"csrf": {csrf(t, e.get(officer, "/").body)}}); r.status != 404 {
+		t.Errorf("claiming another team's task: %d", r.status)
+	}
+	// Not claimed yet: completing is refused and nothing changes.
+	if r := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); r.status != 403 || !strings.Contains(r.body, "Claim the task before completing it") {
+		t.Errorf("completing an unclaimed task: %d %s", r.status, r.body)
+	}
+	claimed := e.post(sup, "/tasks/"+id+"/claim", url.Values{"csrf": {token}})
+	if claimed.status != 200 || !strings.Contains(claimed.body, "You have claimed this task") || !strings.Contains(claimed.body, `name="/release"`) {
+		t.Fatalf("claim: %d %s", claimed.status, claimed.path)
+	}
+	invalid := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"false"}})
+	if invalid.status != 422 || !strings.Contains(invalid.body, "#f-reason") {
+		t.Fatalf("a refusal without a reason: %d %v", invalid.status, errorSummary(invalid.body))
+	}
+	done := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"false"}, "/reason": {"<b>Forged</b> papers"}})
+	if done.status != 200 || !strings.HasPrefix(done.path, "/cases/"+key) {
+		t.Fatalf("complete: %d %s", done.status, done.path)
+	}
+	if again := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.path != "/tasks/"+id {
+		t.Errorf("a second complete: %d %s", again.status, again.path)
+	}
+	// The officer hears the outcome in the banner, escaped.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		home := e.get(officer, "/")
+		if strings.Contains(home.body, "Vehicle check decided") {
+			if !strings.Contains(home.body, "The vehicle is held: &lt;b&gt;Forged&lt;/b&gt; papers") {
+				t.Errorf("notification body not escaped:\n%s", home.body)
+			}
+			nid := regexp.MustCompile(`action="/notifications/([^/]+)/read"`).FindStringSubmatch(home.body)[1]
+			read := e.post(officer, "/notifications/"+nid+"/read", url.Values{"csrf": {csrf(t, home.body)}, "return": {"/start"}})
+			if read.path != "/start" || strings.Contains(read.body, "Vehicle check decided") {
+				t.Errorf("mark as read: %s", read.path)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the officer was never notified")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// submitVehicleCheck fills in and submits the vehicle check, returning the case key.
+func (e *env) submitVehicleCheck(b *http.Client) string {
+	e.t.Helper()
+	page := e.startJourney(b)
+	token := csrf(e.t.(*testing.T), page.body)
+	draft := draftOf(page.path)
+	steps := []struct {
+		page string
+		form url.Values
+	}{
+		{"vehicle", url.Values{"/registration": {"AB12 CDE"}, "/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"car"}, "/occupantCount": {"1"}}},
+		{"search", url.Values{"/searched": {"false"}, "js": {"1"}}},
+		{"people", url.Values{"/occupants/0/fullName": {"Ann Driver"}}},
+	}
+	for _, s := range steps {
+		s.form.Set("csrf", token)
+		s.form.Set("action", "continue")
+		if r := e.post(b, "/drafts/"+draft+"/pages/"+s.page, s.form); r.status != 200 {
+			e.t.Fatalf("page %s: %d %v", s.page, r.status, errorSummary(r.body))
+		}
+	}
+	done := e.post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
+	key := regexp.MustCompile(`VEH-\d{8}-\d+`).FindString(done.body)
+	if key == "" {
+		e.t.Fatalf("submit: %d %s", done.status, done.path)
+	}
+	return key
+}
+
+// waitForTaskOnPage reloads the task list until a task with the title shows.
+func (e *env) waitForTaskOnPage(b *http.Client, title string) pageResult {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.get(b, "/")
+		if strings.Contains(r.body, html.EscapeString(title)) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no task %q on the list", title)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,280 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"cop/forms"
+)
+
+// Posted is what a page's form post carries: its values by name (the
+// field's JSON pointer), as url.Values and multipart forms hold them.
+type Posted map[string][]string
+
+func (p Posted) Get(name string) string {
+	if v := p[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
+}
+
+// ReadAnswers copies a page's posted values into data, field by field, as
+// the JSON the form's schema checks: numbers as numbers, yes/no as
+// booleans, an option as its own value, a date as YYYY-MM-DD. An empty
+// answer removes the value. What cannot be read (letters in a number, a
+// day that does not exist, an option the page did not offer) is kept as
+// typed, so the page can show it back, and reported. File fields are left
+// to the caller, which uploads them; their pointers are returned.
+func ReadAnswers(fields []forms.Field, post Posted, data map[string]any) (problems []forms.FieldError, files []*forms.Field) {
+	r := &reader{post: post, data: data}
+	r.fields(fields)
+	return r.problems, r.files
+}
+
+type reader struct {
+	post     Posted
+	data     map[string]any
+	problems []forms.FieldError
+	files    []*forms.Field
+}
+
+func (r *reader) fields(fs []forms.Field) {
+	for i := range fs {
+		r.field(&fs[i])
+	}
+}
+
+func (r *reader) field(f *forms.Field) {
+	switch f.Kind {
+	case forms.KindGroup:
+		r.fields(f.Fields)
+		return
+	case forms.KindRepeating:
+		if len(f.Items) == 0 && f.MinItems > 0 {
+			r.fields(f.Template) // the first entry, asked for at once
+		}
+		for _, item := range f.Items {
+			r.fields(item.Fields)
+		}
+		return
+	case forms.KindFile:
+		r.files = append(r.files, f)
+		return
+	}
+	value, problem := r.value(f)
+	if problem != "" {
+		r.problems = append(r.problems, forms.FieldError{Pointer: f.Pointer, Message: problem})
+	}
+	SetAt(r.data, f.Pointer, value)
+	for i := range f.Options {
+		r.fields(f.Options[i].Reveals)
+	}
+}
+
+// value reads one field's answer; nil means no answer.
+func (r *reader) value(f *forms.Field) (any, string) {
+	switch f.Kind {
+	case forms.KindNumber:
+		s := r.post.Get(f.Pointer)
+		if s == "" {
+			return nil, ""
+		}
+		n, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+		if err != nil {
+			return s, f.Label + " must be a number"
+		}
+		return n, ""
+	case forms.KindDate:
+		return readDate(f, r.post)
+	case forms.KindRadios, forms.KindSelect, forms.KindYesNo:
+		s := r.post.Get(f.Pointer)
+		if s == "" {
+			return nil, ""
+		}
+		return pickOption(f, s)
+	case forms.KindCheckboxes:
+		var picked []any
+		for _, s := range r.post[f.Pointer] {
+			v, problem := pickOption(f, s)
+			if problem != "" {
+				return nil, problem
+			}
+			picked = append(picked, v)
+		}
+		if len(picked) == 0 {
+			return nil, ""
+		}
+		return picked, ""
+	}
+	if s := r.post.Get(f.Pointer); s != "" {
+		return s, ""
+	}
+	return nil, ""
+}
+
+// pickOption maps a posted value back to the option offered; anything
+// else was not on the page (a tampered post) and is refused by name.
+func pickOption(f *forms.Field, s string) (any, string) {
+	for _, opt := range f.Options {
+		if OptionValue(opt.Value) == s {
+			return opt.Value, ""
+		}
+	}
+	return nil, fmt.Sprintf("Choose %s from the options given", strings.ToLower(f.Label))
+}
+
+// readDate joins the day, month and year boxes into YYYY-MM-DD, naming
+// what is missing or impossible as the Design System's date pattern does.
+func readDate(f *forms.Field, post Posted) (any, string) {
+	day, month, year := post.Get(f.Pointer+"-day"), post.Get(f.Pointer+"-month"), post.Get(f.Pointer+"-year")
+	if day == "" && month == "" && year == "" {
+		return nil, ""
+	}
+	typed := year + "-" + month + "-" + day
+	var missing []string
+	for _, p := range []struct{ name, v string }{{"day", day}, {"month", month}, {"year", year}} {
+		if p.v == "" {
+			missing = append(missing, p.name)
+		}
+	}
+	if len(missing) > 0 {
+		return typed, f.Label + " must include a " + strings.Join(missing, " and a ")
+	}
+	d, e1 := strconv.Atoi(day)
+	m, e2 := strconv.Atoi(month)
+	y, e3 := strconv.Atoi(year)
+	if e1 != nil || e2 != nil || e3 != nil || len(year) != 4 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+		return typed, f.Label + " must be a real date"
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", y, m, d), ""
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// SetAt sets the value at a JSON pointer in data, making the objects and
+// list entries on the way; a nil value removes an object's key.
+func SetAt(data map[string]any, pointer string, v any) {
+	parts := splitPointer(pointer)
+	if len(parts) == 0 {
+		return
+	}
+	var cur any = data
+	for i, part := range parts {
+		last := i == len(parts)-1
+		switch c := cur.(type) {
+		case map[string]any:
+			if last {
+				if v == nil {
+					delete(c, part)
+				} else {
+					c[part] = v
+				}
+				return
+			}
+			next, ok := c[part]
+			if !ok || next == nil {
+				next = container(parts[i+1])
+				c[part] = next
+			}
+			cur = next
+		case []any:
+			idx, err := strconv.Atoi(part)
+			if err != nil || idx < 0 || idx >= len(c) {
+				return // entries are added by "Add another", never by a value's pointer
+			}
+			if last {
+				if v == nil {
+					v = "" // a list keeps its length; the schema says what is missing
+				}
+				c[idx] = v
+				return
+			}
+			if c[idx] == nil {
+				c[idx] = container(parts[i+1])
+			}
+			cur = c[idx]
+		default:
+			return
+		}
+	}
+}
+
+// container is a new object, or a one-entry list when the next step is an
+// index (the first entry of a repeating group asked for at once).
+func container(next string) any {
+	if _, err := strconv.Atoi(next); err == nil {
+		return []any{nil}
+	}
+	return map[string]any{}
+}
+
+func splitPointer(p string) []string {
+	if p == "" || p[0] != '/' {
+		return nil
+	}
+	parts := strings.Split(p[1:], "/")
+	for i, s := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+	}
+	return parts
+}
+
+// AddEntry appends a blank entry to the repeating group at pointer.
+func AddEntry(data map[string]any, pointer string, objects bool) {
+	var blank any = ""
+	if objects {
+		blank = map[string]any{}
+	}
+	list, _ := valueAt(data, pointer).([]any)
+	SetAt(data, pointer, append(list, blank))
+}
+
+// RemoveEntry removes the entry at pointer ("/crew/1") from its group.
+func RemoveEntry(data map[string]any, pointer string) {
+	i := strings.LastIndex(pointer, "/")
+	if i < 0 {
+		return
+	}
+	idx, err := strconv.Atoi(pointer[i+1:])
+	list, _ := valueAt(data, pointer[:i]).([]any)
+	if err != nil || idx < 0 || idx >= len(list) {
+		return
+	}
+	list = append(list[:idx:idx], list[idx+1:]...)
+	if len(list) == 0 {
+		SetAt(data, pointer[:i], nil)
+		return
+	}
+	SetAt(data, pointer[:i], list)
+}
+
+func valueAt(data any, pointer string) any {
+	cur := data
+	for _, part := range splitPointer(pointer) {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			idx, err := strconv.Atoi(part)
+			if err != nil || idx < 0 || idx >= len(c) {
+				return nil
+			}
+			cur = c[idx]
+		default:
+			return nil
+		}
+	}
+	return cur
+}

@@ -1,0 +1,20 @@
+// COP's progressive enhancements; every page works without them.
+
+// Tell the server this browser runs scripts, so conditional questions that
+// GOV.UK Frontend revealed in place are not asked again on a next page.
+for (const input of document.querySelectorAll('input[name="js"]')) {
+  input.value = '1'
+}
+
+// Warn two minutes before the session ends, so answers can be saved.
+const ends = Date.parse(document.body.dataset.sessionEnds || '')
+const warning = document.getElementById('session-warning')
+if (!Number.isNaN(ends) && warning) {
+  const show = () => {
+    warning.hidden = false
+    warning.setAttribute('role', 'alert')
+  }
+  const wait = ends - Date.now() - 2 * 60 * 1000
+  if (wait <= 0) show()
+  else if (wait < 2 ** 31 - 1) setTimeout(show, wait)
+}

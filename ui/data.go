@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"html/template"
+	"time"
+
+	"cop/forms"
+)
+
+// The data each page is drawn from. Handlers fill these from the services;
+// the page templates only lay them out.
+
+// TaskListData is "Your team's work".
+type TaskListData struct {
+	Tasks      []TaskRow
+	Form       string // the form filter ("" = every form)
+	Status     string // the status filter
+	Forms      []Choice
+	Statuses   []Choice
+	Next       string // the next page's URL, "" on the last
+	First      string // the first page's URL when not on it
+	Supervisor bool
+	Teams      []string // the caller's teams, named in the introduction
+}
+
+// Choice is an option of a filter.
+type Choice struct {
+	Value, Text string
+	Selected    bool
+}
+
+// TaskRow is one task of the list or the task page.
+type TaskRow struct {
+	ID, Title, BusinessKey, Form, Reason, Status string
+	Priority                                     int
+	Due                                          *time.Time
+	Overdue                                      bool
+	ClaimedBy                                    string // who holds it, in words ("you", a name)
+	CanClaim, CanRelease                         bool
+}
+
+// taskCard is a task as a GOV.UK summary card: its title links to the task.
+func taskCard(t TaskRow) map[string]any {
+	rows := []any{
+		summaryRow("Case", t.BusinessKey),
+		map[string]any{"key": map[string]any{"text": "Priority"}, "value": map[string]any{"html": string(priorityHTML(t))}},
+		map[string]any{"key": map[string]any{"text": "Due"}, "value": map[string]any{"html": string(dueHTML(t))}},
+		summaryRow("Status", taskStatus(t)),
+	}
+	return map[string]any{
+		"card": map[string]any{
+			"title":   map[string]any{"text": t.Title},
+			"actions": map[string]any{"items": []any{map[string]any{"href": "/tasks/" + t.ID, "text": "Open", "visuallyHiddenText": t.Title}}},
+		},
+		"rows": rows,
+	}
+}
+
+func summaryRow(key, value string) map[string]any {
+	if value == "" {
+		value = "None"
+	}
+	return map[string]any{"key": map[string]any{"text": key}, "value": map[string]any{"text": value}}
+}
+
+func priorityHTML(t TaskRow) template.HTML {
+	tag := priorityTag(t.Priority)
+	h := `<strong class="govuk-tag ` + tag["classes"].(string) + `">` + tag["text"].(string) + `</strong>`
+	if t.Reason != "" {
+		h += ` <span class="govuk-body-s">` + template.HTMLEscapeString(t.Reason) + `</span>`
+	}
+	return template.HTML(h)
+}
+
+func dueHTML(t TaskRow) template.HTML {
+	if t.Due == nil {
+		return "No due date"
+	}
+	h := template.HTMLEscapeString(when(t.Due))
+	if t.Overdue {
+		h = `<strong class="govuk-tag govuk-tag--red">Overdue</strong> ` + h
+	}
+	return template.HTML(h)
+}
+
+func taskStatus(t TaskRow) string {
+	switch {
+	case t.Status != "open":
+		return capitalise(t.Status)
+	case t.ClaimedBy != "":
+		return "Claimed by " + t.ClaimedBy
+	}
+	return "Not claimed"
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// TaskData is one task's page.
+type TaskData struct {
+	Task      TaskRow
+	Details   []any // summary-list rows of what the task was given
+	CanWork   bool  // claimed by the caller: the form is shown
+	CanAssign bool  // a supervisor of the task's team
+	Fields    []forms.Field
+	Errors    []forms.FieldError
+	Message   string // what just happened ("You claimed this task")
+}
+
+// StartData lists what the caller may start, and their saved drafts.
+type StartData struct {
+	Forms     []StartItem
+	Workflows []StartItem
+	Drafts    []DraftItem
+}
+
+// StartItem is a form or workflow the caller may start.
+type StartItem struct {
+	Href, Title, Description string
+}
+
+// DraftItem is a saved, unsubmitted form.
+type DraftItem struct {
+	Href, Title string
+	Saved       time.Time
+}
+
+// FormStartData is a form's start page.
+type FormStartData struct {
+	Name, Title, Description string
+	Case                     string // the case the answers will join, if any
+	Pages                    int
+}
+
+// FormPageData is one page of a form journey.
+type FormPageData struct {
+	FormTitle string
+	Title     string
+	Caption   string // "Page 2 of 4" or "More about your answers"
+	Action    string // where the page posts
+	Back      string // the previous page
+	Fields    []forms.Field
+	Errors    []forms.FieldError
+	FollowUp  bool // the no-JavaScript page of questions revealed by answers
+}
+
+// CheckData is "Check your answers".
+type CheckData struct {
+	FormTitle, Action, Back string
+	Sections                []CheckSection
+	Errors                  []forms.FieldError
+	ErrorLinks              []any
+}
+
+// CheckSection is one page's answers.
+type CheckSection struct {
+	Title string
+	Rows  []any
+}
+
+// SavedData confirms "Save and come back later".
+type SavedData struct {
+	FormTitle, Resume string
+}
+
+// ConfirmationData is the page after a submission.
+type ConfirmationData struct {
+	FormTitle, BusinessKey string
+	Started                int // workflows the submission started
+}
+
+// CaseData is a case's timeline.
+type CaseData struct {
+	BusinessKey string
+	Opened      time.Time
+	Events      []CaseEvent
+}
+
+// CaseEvent is one line of a case's timeline.
+type CaseEvent struct {
+	At         time.Time
+	What, Who  string
+	Href, Link string
+}
+
+// FormItems are the form filter's options.
+func (d TaskListData) FormItems() []any { return choiceItems("All forms", d.Forms) }
+
+// StatusItems are the status filter's options.
+func (d TaskListData) StatusItems() []any { return choiceItems("", d.Statuses) }
+
+func choiceItems(all string, cs []Choice) []any {
+	var items []any
+	if all != "" {
+		items = append(items, map[string]any{"value": "", "text": all})
+	}
+	for _, c := range cs {
+		items = append(items, map[string]any{"value": c.Value, "text": c.Text, "selected": c.Selected})
+	}
+	return items
+}
+
+// Pagination is the list's pagination: the task list pages forward from a
+// cursor, so "previous" goes back to the first page.
+func (d TaskListData) Pagination() map[string]any {
+	o := map[string]any{}
+	if d.First != "" {
+		o["previous"] = map[string]any{"href": d.First, "text": "First page"}
+	}
+	if d.Next != "" {
+		o["next"] = map[string]any{"href": d.Next, "text": "Next page"}
+	}
+	return o
+}
+
+// TaskRows are the task's own details.
+func (d TaskData) TaskRows() []any {
+	card := taskCard(d.Task)
+	return card["rows"].([]any)
+}
+
+// PanelHTML is the confirmation panel's body: the case reference.
+func (d ConfirmationData) PanelHTML() template.HTML {
+	return template.HTML("Your case reference<br><strong>" + template.HTMLEscapeString(d.BusinessKey) + "</strong>")
+}
+
+// Head is the timeline table's header.
+func (d CaseData) Head() []any {
+	return []any{map[string]any{"text": "When"}, map[string]any{"text": "What happened"}, map[string]any{"text": "Who"}}
+}
+
+// Rows are the timeline's events as table rows.
+func (d CaseData) Rows() []any {
+	rows := make([]any, 0, len(d.Events))
+	for _, e := range d.Events {
+		what := map[string]any{"text": e.What}
+		if e.Href != "" {
+			what = map[string]any{"html": template.HTMLEscapeString(e.What) + ` <a class="govuk-link" href="` +
+				template.HTMLEscapeString(e.Href) + `">` + template.HTMLEscapeString(e.Link) + `</a>`}
+		}
+		rows = append(rows, []any{map[string]any{"text": when(e.At)}, what, map[string]any{"text": e.Who}})
+	}
+	return rows
+}
