@@ -6,7 +6,7 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
 
-.PHONY: run build test bench lint deps postgres assets node clean
+.PHONY: run build test bench lint deps postgres assets node chromium clean
 
 ## run: build bin/cop and start everything locally on http://localhost:8080 (PORT overrides)
 run: build
@@ -17,7 +17,7 @@ build: deps assets
 	$(GO) build -o $(BIN) .
 
 ## test: every test, against real PostgreSQL, Temporal and the dev OpenID provider
-test: deps postgres assets
+test: deps postgres assets chromium
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## assets: GOV.UK Frontend (pinned in ui/package-lock.json) built into ui/static for the binary to embed
@@ -31,6 +31,13 @@ node:
 	@if command -v npm >/dev/null && command -v node >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then echo "make: Node.js and npm are not installed: install Node.js 20 or newer (Debian: sudo apt-get install nodejs npm)"; exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends nodejs npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends nodejs npm; }
+
+# chromium: the browser journeys (ui/e2e, run by platform/web's TestBrowser*)
+# drive Debian's Chromium at /usr/bin/chromium; install it once here (as root).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "make: Chromium is not installed at /usr/bin/chromium: install it (Debian: sudo apt-get install chromium)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 
 ## bench: benchmarks, each beside its baseline measured in the same process
 bench: deps postgres assets

@@ -21,6 +21,7 @@ type TaskListData struct {
 	First      string // the first page's URL when not on it
 	Supervisor bool
 	Teams      []string // the caller's teams, named in the introduction
+	Message    string   // what just happened ("The task has been reassigned")
 }
 
 // Choice is an option of a filter.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -47,7 +48,11 @@ type envOption struct {
 	tokenTTL time.Duration
 	temporal client.Client
 	worker   bool
+	log      io.Writer
 }
+
+// withLog writes the server's log to w.
+func withLog(w io.Writer) func(*envOption) { return func(o *envOption) { o.log = w } }
 
 // withWorker runs the interpreter's worker for the env's server on a task
 // queue of its own, with the PostgreSQL platform, as cop dev does.
@@ -78,7 +83,11 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 		tc = temporalenv.Client(t)
 	}
 	queue := "web-test-" + uuid.NewString()
-	srv, err := New(Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: testenv.Log(), TaskQueue: queue})
+	logger := testenv.Log()
+	if o.log != nil {
+		logger = slog.New(slog.NewTextHandler(o.log, nil))
+	}
+	srv, err := New(Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,8 @@ func (s *Server) taskList(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	d := ui.TaskListData{Form: filter.Form, Status: filter.Status, Supervisor: p.HasRole(auth.RoleSupervisor), Teams: p.Teams}
+	d := ui.TaskListData{Form: filter.Form, Status: filter.Status, Supervisor: p.HasRole(auth.RoleSupervisor), Teams: p.Teams,
+		Message: doneMessages[c.Query("done")]}
 	for _, t := range tasks {
 		d.Tasks = append(d.Tasks, taskRow(p, t))
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -241,7 +242,7 @@ func TestFormJourneyPageByPage(t *testing.T) {
 	// Submit: the confirmation panel with the case reference; a second
 	// submit shows the same result.
 	done := e.post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
-	key := regexp.MustCompile(`VEH-\d{8}-\d+`).FindString(done.body)
+	key := caseReference(done.body)
 	if done.status != 200 || !strings.HasPrefix(done.path, "/submissions/") || key == "" || !strings.Contains(done.body, "govuk-panel--confirmation") {
 		t.Fatalf("confirmation: %d %s\n%s", done.status, done.path, done.body)
 	}
@@ -387,6 +388,12 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 		}
 	}
 	token := csrf(t, list.body)
+	if r := e.get(sup, "/?form=vehicle-check&status=open"); strings.Contains(r.body, id) || !strings.Contains(r.body, "There are no tasks to show") {
+		t.Error("the form filter kept a task of another form")
+	}
+	if r := e.get(sup, "/?form=vehicle-decision&status=all"); !strings.Contains(r.body, id) || !strings.Contains(r.body, `<option value="all" selected>`) {
+		t.Error("the filters lost the task or the chosen status")
+	}
 
 	// The officer is not a candidate: the task is not there for them.
 	if r := e.get(officer, "/tasks/"+id); r.status != 404 {
@@ -414,6 +421,21 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	if again := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.path != "/tasks/"+id {
 		t.Errorf("a second complete: %d %s", again.status, again.path)
 	}
+	// A supervisor reassigns a second check's task to the officer, who
+	// then holds it.
+	second := e.submitVehicleCheck(officer)
+	list = e.waitForTaskOnPage(sup, second)
+	other := regexp.MustCompile(`href="/tasks/([0-9a-f-]{36})"`).FindStringSubmatch(list.body[strings.Index(list.body, second)-2000:])[1]
+	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {""}}); r.status != 422 {
+		t.Errorf("reassigning to nobody: %d", r.status)
+	}
+	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {"dev-officer"}}); r.status != 200 || r.path != "/?done=reassign" || !strings.Contains(r.body, "The task has been reassigned") {
+		t.Errorf("reassign: %d %s", r.status, r.path)
+	}
+	if r := e.get(officer, "/tasks/"+other); r.status != 200 || !strings.Contains(r.body, "Claimed by you") || !strings.Contains(r.body, `name="/release"`) {
+		t.Errorf("the reassigned task for the officer: %d", r.status)
+	}
+
 	// The officer hears the outcome in the banner, escaped.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -458,7 +480,7 @@ func (e *env) submitVehicleCheck(b *http.Client) string {
 		}
 	}
 	done := e.post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
-	key := regexp.MustCompile(`VEH-\d{8}-\d+`).FindString(done.body)
+	key := caseReference(done.body)
 	if key == "" {
 		e.t.Fatalf("submit: %d %s", done.status, done.path)
 	}
@@ -475,8 +497,88 @@ func (e *env) waitForTaskOnPage(b *http.Client, title string) pageResult {
 			return r
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("no task %q on the list", title)
+			e.t.Fatalf("no task %q on the list:\n%s", title, r.body)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+func TestPagesKeepAnswersOutOfURLsAndLogs(t *testing.T) {
+	var log syncBuffer
+	e := newEnv(t, withLog(&log))
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	var visited []string
+	b.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		visited = append(visited, req.URL.String())
+		return nil
+	}
+	key := e.submitVehicleCheck(b)
+	e.get(b, "/cases/"+key)
+	if !strings.Contains(log.String(), "/cases/"+key) {
+		t.Fatal("the test log did not capture the requests")
+	}
+	for _, answer := range []string{"AB12", "Ann Driver", "Ann+Driver", "Ann%20Driver"} {
+		if strings.Contains(log.String(), answer) {
+			t.Errorf("the log holds the answer %q", answer)
+		}
+		for _, u := range visited {
+			if strings.Contains(u, answer) {
+				t.Errorf("the URL %s holds the answer %q", u, answer)
+			}
+		}
+	}
+}
+
+// syncBuffer is a log buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPagesRefuseTamperedHiddenFields(t *testing.T) {
+	e := newEnv(t)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	home := e.get(b, "/")
+	token := csrf(t, home.body)
+	for _, want := range []string{`data-session-ends="`, `id="session-warning" hidden`, "Your session ends at"} {
+		if !strings.Contains(home.body, want) {
+			t.Errorf("the page lacks the session warning's %s", want)
+		}
+	}
+
+	// A case the officer may not see, slipped into the start form.
+	if r := e.post(b, "/forms/vehicle-check/start", url.Values{"csrf": {token}, "case": {"SEIZ-20260101-1"}}); r.status != 404 {
+		t.Errorf("a draft in someone else's case: %d", r.status)
+	}
+	// An action naming something that is not a repeating group changes nothing.
+	page := e.startJourney(b)
+	r := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"remove /registration"}, "/registration": {"AB12 CDE"}})
+	if r.status != 200 || !strings.Contains(r.body, `value="AB12 CDE"`) {
+		t.Errorf("a tampered action: %d", r.status)
+	}
+}
+
+// caseReference is the case reference in the confirmation panel.
+func caseReference(body string) string {
+	m := regexp.MustCompile(`Your case reference<br><strong>(VEH-\d{8}-\d+)</strong>`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }

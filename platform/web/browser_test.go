@@ -1,0 +1,140 @@
+//go:build unix
+
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"cop/platform/devstack"
+)
+
+// Browser journeys: scripts in ui/e2e drive Debian's Chromium through
+// playwright-core against a real server, and check every page with axe.
+// Add one as ui/e2e/<name>.mjs (see ui/e2e/lib.mjs) and a line here.
+
+func TestBrowserSmoke(t *testing.T) {
+	e := newEnv(t, withWorker)
+	runJourney(t, e, "smoke")
+}
+
+const (
+	chromiumPath   = "/usr/bin/chromium"
+	journeyTimeout = 3 * time.Minute
+)
+
+// runJourney runs `node ui/e2e/<script>.mjs` from the repository root
+// against e, with COP_BASE_URL, COP_DEV_PASSWORD and COP_E2E_ARTIFACTS set
+// (env adds KEY=VALUE pairs), streaming its lines into the test log. It
+// fails the test with the script's output when the script fails or runs
+// longer than journeyTimeout; the failing step's screenshots, URLs and
+// HTML stay in .data/e2e/<test>-<random>/ (the message names it).
+func runJourney(t *testing.T, e *env, script string, env ...string) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script = strings.TrimSuffix(script, ".mjs")
+	for _, need := range []string{chromiumPath, filepath.Join(root, "ui", "node_modules", "playwright-core"), filepath.Join(root, "ui", "node_modules", "@axe-core", "playwright")} {
+		if _, err := os.Stat(need); err != nil {
+			t.Fatalf("browser tests need %s: run `make test` (it installs Chromium and ui/node_modules)", need)
+		}
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("browser tests need Node.js: run `make test` (it installs it)")
+	}
+	// Each run saves into a directory of its own (kept only when it fails),
+	// so runs at the same time in one checkout do not mix their pages.
+	kept := filepath.Join(root, ".data", "e2e")
+	if err := os.MkdirAll(kept, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	artifacts, err := os.MkdirTemp(kept, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_")+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), journeyTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("ui", "e2e", script+".mjs"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "COP_BASE_URL="+e.base, "COP_DEV_PASSWORD="+devstack.DevPassword, "COP_E2E_ARTIFACTS="+artifacts)
+	cmd.Env = append(cmd.Env, env...)
+	// Out of time, node gets SIGTERM (the script then saves its pages and
+	// closes its browsers); then node and its Chromium, in a process group
+	// of their own, are killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
+	defer func() {
+		if cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}()
+	output := &journeyLog{t: t, prefix: script + ": "}
+	cmd.Stdout, cmd.Stderr = output, output
+
+	started := time.Now()
+	err = cmd.Run()
+	output.flush()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		t.Fatalf("journey %s did not finish within %s; screenshots, URLs and HTML of its pages are in %s", script, journeyTimeout, artifacts)
+	case err != nil:
+		// The lines above are the whole output; repeat from the failure on.
+		failure := output.all.String()
+		if i := strings.Index(failure, "\nFAIL "); i >= 0 {
+			failure = failure[i+1:]
+		}
+		t.Fatalf("journey %s failed (%v) after %s; screenshots, URLs and HTML of its pages are in %s\n%s",
+			script, err, time.Since(started).Round(time.Millisecond), artifacts, failure)
+	}
+	_ = os.RemoveAll(artifacts)
+}
+
+// journeyLog passes a script's output to the test log a line at a time and
+// keeps all of it for the failure message.
+type journeyLog struct {
+	t      *testing.T
+	prefix string
+	mu     sync.Mutex
+	line   []byte
+	all    strings.Builder
+}
+
+func (w *journeyLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	w.line = append(w.line, p...)
+	for {
+		i := bytes.IndexByte(w.line, '\n')
+		if i < 0 {
+			break
+		}
+		w.t.Log(w.prefix + string(w.line[:i]))
+		w.line = w.line[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *journeyLog) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.line) > 0 {
+		w.t.Log(w.prefix + string(w.line))
+		w.line = nil
+	}
+}
