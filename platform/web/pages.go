@@ -11,6 +11,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/instances"
 	"cop/platform/registry"
+	"cop/platform/store"
 	"cop/ui"
 )
 
@@ -117,6 +118,9 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 			status = fiber.StatusForbidden
 		}
 		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
+	case errors.Is(err, store.ErrBadCursor):
+		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "This list cannot be shown",
+			Detail: "The link to this page of the list is not one COP made. Start again from the first page."})
 	case errors.Is(err, cases.ErrRetired), errors.Is(err, instances.ErrRetired):
 		return s.page(c, fiber.StatusGone, "error", ui.ErrorData{Title: "This form is no longer in use",
 			Detail: "It has been retired. Start the newest version from Start something new."})

@@ -582,3 +582,62 @@ func caseReference(body string) string {
 	}
 	return m[1]
 }
+
+func TestTaskListPagesThroughTheQueue(t *testing.T) {
+	e := newEnv(t, withWorker)
+	e.publishPageFixtures()
+	author := e.token("author")
+	if resp, body := e.publishYAML(author, `document:
+  dsl: '1.0.3'
+  namespace: tests
+  name: many-decisions
+  version: '1.0.0'
+do:
+  - decide:
+      call: userTask
+      with:
+        form: vehicle-decision
+        title: '${ "Decision " + (.n | tostring) }'
+        candidateGroups: [ role:supervisor ]
+        priority: '${ if .n == 1 then 1 else 3 end }'
+`); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	sup := e.token("supervisor")
+	for n := 1; n <= tasksPerPage+1; n++ {
+		e.must(201, "POST", "/api/v1/workflows/tests/many-decisions/instances", sup, map[string]any{"input": map[string]any{"n": n}}, nil)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var list struct{ Items []any }
+		e.must(200, "GET", "/api/v1/tasks?limit=100", sup, nil, &list)
+		if len(list.Items) == tasksPerPage+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks, want %d", len(list.Items), tasksPerPage+1)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b := e.browser()
+	e.signIn(b, "supervisor").Body.Close()
+	first := e.get(b, "/")
+	cards := strings.Count(first.body, `class="govuk-summary-card__title"`)
+	if cards != tasksPerPage || !strings.Contains(first.body, "Next page") || strings.Contains(first.body, "First page") {
+		t.Fatalf("first page: %d tasks", cards)
+	}
+	if i, j := strings.Index(first.body, "Decision 1\n"), strings.Index(first.body, "Urgent"); i < 0 || j < 0 || i > strings.Index(first.body, "Decision 2\n") {
+		t.Error("the urgent task is not first")
+	}
+	next := regexp.MustCompile(`href="(/\?[^"]*cursor=[^"]+)"`).FindStringSubmatch(first.body)
+	if next == nil {
+		t.Fatal("no next page link")
+	}
+	second := e.get(b, html.UnescapeString(next[1]))
+	if n := strings.Count(second.body, `class="govuk-summary-card__title"`); n != 1 || !strings.Contains(second.body, "First page") || strings.Contains(second.body, "Next page") {
+		t.Errorf("second page: %d tasks", n)
+	}
+	if r := e.get(b, "/?cursor=not-a-cursor"); r.status != 400 {
+		t.Errorf("a tampered cursor: %d", r.status)
+	}
+}
