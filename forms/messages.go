@@ -276,7 +276,7 @@ func (f *Form) keywordValue(abs string) any {
 // valueAt is dataAt with exact numbers made plain, so a keyword's value
 // reads "40" in a message.
 func valueAt(doc any, pointer string) any {
-	cur := dataAt(doc, pointer)
+	cur := ValueAt(doc, pointer)
 	if n, ok := cur.(json.Number); ok {
 		if i, err := n.Int64(); err == nil {
 			return i

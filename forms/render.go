@@ -184,7 +184,7 @@ func (r *renderer) field(name string, n *Node, ptr, key string, h UIField, requi
 		Label:     fieldLabel(h, n, name),
 		Hint:      h.Hint,
 		Required:  required,
-		Value:     dataAt(r.data, ptr),
+		Value:     ValueAt(r.data, ptr),
 		Error:     r.errs[ptr],
 		Width:     h.Width,
 		MinItems:  -1,
@@ -365,10 +365,10 @@ func singular(label string) string {
 	return label
 }
 
-// dataAt is the value at an instance pointer in submitted data, nil when
+// ValueAt is the value at an instance pointer in submitted data, nil when
 // absent.
-func dataAt(data any, pointer string) any {
-	tokens, ok := pointerTokens(pointer)
+func ValueAt(data any, pointer string) any {
+	tokens, ok := SplitPointer(pointer)
 	if !ok {
 		return nil
 	}

@@ -621,7 +621,7 @@ func (n *Node) Lookup(pointer string) *Node {
 // locate is Lookup that also returns the pointer's tokens less those that
 // were array indices: the key ui hints use.
 func (n *Node) locate(pointer string) (*Node, []string) {
-	tokens, ok := pointerTokens(pointer)
+	tokens, ok := SplitPointer(pointer)
 	if !ok || n == nil {
 		return nil, nil
 	}
@@ -703,7 +703,7 @@ func FieldLabel(root *Node, ui *UI, pointer string) string {
 	node, key := root.locate(pointer)
 	if node == nil {
 		// Nothing describes it: guess that numeric tokens are indices.
-		tokens, _ := pointerTokens(pointer)
+		tokens, _ := SplitPointer(pointer)
 		key = slices.DeleteFunc(tokens, isIndexToken)
 	}
 	name := ""
@@ -910,7 +910,7 @@ func floatKeyword(obj *jsonObject, key string) *float64 {
 
 // resolvePointer finds the value at a JSON pointer in an ordered document.
 func resolvePointer(doc any, pointer string) (any, bool) {
-	tokens, ok := pointerTokens(pointer)
+	tokens, ok := SplitPointer(pointer)
 	if !ok {
 		return nil, false
 	}
@@ -956,8 +956,8 @@ func findAnchor(v any, name, at string) (string, bool) {
 	return "", false
 }
 
-// pointerTokens splits a JSON pointer into unescaped tokens; "" is none.
-func pointerTokens(pointer string) ([]string, bool) {
+// SplitPointer splits a JSON pointer into unescaped tokens; "" is none.
+func SplitPointer(pointer string) ([]string, bool) {
 	if pointer == "" {
 		return nil, true
 	}

@@ -149,7 +149,7 @@ func checkFieldHints(root *Node, hints map[string]UIField) Problems {
 // with the array indices left out ("/crew/name"), passing through arrays to
 // their items.
 func lookupHintKey(root *Node, key string) *Node {
-	tokens, ok := pointerTokens(key)
+	tokens, ok := SplitPointer(key)
 	if !ok || len(tokens) == 0 {
 		return nil // the whole form is not a field
 	}

@@ -166,7 +166,7 @@ func daysIn(month, year int) int {
 // SetAt sets the value at a JSON pointer in data, making the objects and
 // list entries on the way; a nil value removes an object's key.
 func SetAt(data map[string]any, pointer string, v any) {
-	parts := splitPointer(pointer)
+	parts, _ := forms.SplitPointer(pointer)
 	if len(parts) == 0 {
 		return
 	}
@@ -220,24 +220,13 @@ func container(next string) any {
 	return map[string]any{}
 }
 
-func splitPointer(p string) []string {
-	if p == "" || p[0] != '/' {
-		return nil
-	}
-	parts := strings.Split(p[1:], "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
 // AddEntry appends a blank entry to the repeating group at pointer.
 func AddEntry(data map[string]any, pointer string, objects bool) {
 	var blank any = ""
 	if objects {
 		blank = map[string]any{}
 	}
-	list, _ := valueAt(data, pointer).([]any)
+	list, _ := forms.ValueAt(data, pointer).([]any)
 	SetAt(data, pointer, append(list, blank))
 }
 
@@ -248,7 +237,7 @@ func RemoveEntry(data map[string]any, pointer string) {
 		return
 	}
 	idx, err := strconv.Atoi(pointer[i+1:])
-	list, _ := valueAt(data, pointer[:i]).([]any)
+	list, _ := forms.ValueAt(data, pointer[:i]).([]any)
 	if err != nil || idx < 0 || idx >= len(list) {
 		return
 	}
@@ -258,23 +247,4 @@ func RemoveEntry(data map[string]any, pointer string) {
 		return
 	}
 	SetAt(data, pointer[:i], list)
-}
-
-func valueAt(data any, pointer string) any {
-	cur := data
-	for _, part := range splitPointer(pointer) {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[part]
-		case []any:
-			idx, err := strconv.Atoi(part)
-			if err != nil || idx < 0 || idx >= len(c) {
-				return nil
-			}
-			cur = c[idx]
-		default:
-			return nil
-		}
-	}
-	return cur
 }

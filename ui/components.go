@@ -33,6 +33,19 @@ var componentFuncs = template.FuncMap{
 	"collapse":  collapse,
 }
 
+// addComponentFuncs adds helpers to componentFuncs from a component file's
+// init, refusing to replace one another file added under the same name (the
+// map would keep whichever init ran last, and a template would silently get
+// the other).
+func addComponentFuncs(funcs map[string]any) {
+	for name, f := range funcs {
+		if _, taken := componentFuncs[name]; taken {
+			panic(fmt.Sprintf("ui: component helper %q is defined twice", name))
+		}
+		componentFuncs[name] = f
+	}
+}
+
 // parseComponents adds the component definitions to t.
 func parseComponents(t *template.Template) *template.Template {
 	return template.Must(t.Funcs(componentFuncs).ParseFS(componentFiles, "components/*.html"))

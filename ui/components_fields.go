@@ -16,7 +16,7 @@ import (
 // the date input's fields and the character count's textarea options are
 // worked out in Go, where the macros' chains of defaults read more plainly.
 func init() {
-	addFieldComponentFuncs(map[string]any{
+	addComponentFuncs(map[string]any{
 		"withKeys":               withKeys,
 		"describedBy":            describedBy,
 		"words":                  words,
@@ -32,18 +32,6 @@ func init() {
 		"dateInputItems":         dateInputItems,
 		"characterCountTextarea": characterCountTextarea,
 	})
-}
-
-// addFieldComponentFuncs adds to componentFuncs, refusing to replace a
-// helper another file has added under the same name (the map would keep
-// whichever init ran last, and a template would silently get the other).
-func addFieldComponentFuncs(funcs map[string]any) {
-	for name, f := range funcs {
-		if _, taken := componentFuncs[name]; taken {
-			panic(fmt.Sprintf("ui: component helper %q is defined twice", name))
-		}
-		componentFuncs[name] = f
-	}
 }
 
 // asMap reads an options object; anything else reads as no options.

@@ -1,9 +1,6 @@
 package ui
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Helpers for the page-level components (footer, error summary, summary
 // list, button, panel, notification banner, pagination, table, back link,
@@ -11,33 +8,12 @@ import (
 // which Go's templates cannot say on their own: an option set to null is
 // not the same as one left out, and an empty list or object is true.
 func init() {
-	addPageComponentFuncs(map[string]any{
-		"hasKey":          hasKey,
+	addComponentFuncs(map[string]any{
 		"isNull":          isNull,
 		"jsTruthy":        truthy,
 		"hasSubstring":    hasSubstring,
 		"anyRowHasAction": anyRowHasAction,
 	})
-}
-
-// addPageComponentFuncs adds to componentFuncs, refusing to replace a helper
-// another file has added under the same name: the map would otherwise keep
-// whichever init ran last, and a template would silently get the other.
-func addPageComponentFuncs(funcs map[string]any) {
-	for name, f := range funcs {
-		if _, taken := componentFuncs[name]; taken {
-			panic(fmt.Sprintf("ui: component helper %q is defined twice", name))
-		}
-		componentFuncs[name] = f
-	}
-}
-
-// hasKey is `params[key] !== undefined`: the option was given, even as
-// false or null (`.key` alone cannot tell false from missing).
-func hasKey(params any, key string) bool {
-	m, _ := params.(map[string]any)
-	_, ok := m[key]
-	return ok
 }
 
 // isNull is `params[key] === null`: given, and given as null, which the

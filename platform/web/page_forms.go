@@ -188,6 +188,19 @@ func (s *Server) journey(c *fiber.Ctx) (*journey, error) {
 	return &journey{draft: d, form: f, data: data, pages: f.Pages(data, nil)}, nil
 }
 
+// journeyPage is the journey and the index of the page the URL names.
+func (s *Server) journeyPage(c *fiber.Ctx) (*journey, int, error) {
+	j, err := s.journey(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	i := j.pageIndex(c.Params("page"))
+	if i < 0 {
+		return nil, 0, fmt.Errorf("page %q of draft %s: %w", c.Params("page"), j.draft.ID, cases.ErrNotFound)
+	}
+	return j, i, nil
+}
+
 func (j *journey) pageIndex(id string) int {
 	return slices.IndexFunc(j.pages, func(p forms.Page) bool { return p.ID == id })
 }
@@ -212,13 +225,9 @@ func (j *journey) back(i int) string {
 // answers reveal, for browsers without JavaScript).
 func (s *Server) formPage(followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		j, err := s.journey(c)
+		j, i, err := s.journeyPage(c)
 		if err != nil {
 			return s.pageError(c, err)
-		}
-		i := j.pageIndex(c.Params("page"))
-		if i < 0 {
-			return s.pageError(c, cases.ErrNotFound)
 		}
 		return s.drawFormPage(c, fiber.StatusOK, j, i, followUp, nil)
 	}
@@ -274,13 +283,9 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		if err := s.checkCSRF(c); err != nil {
 			return s.pageError(c, err)
 		}
-		j, err := s.journey(c)
+		j, i, err := s.journeyPage(c)
 		if err != nil {
 			return s.pageError(c, err)
-		}
-		i := j.pageIndex(c.Params("page"))
-		if i < 0 {
-			return s.pageError(c, cases.ErrNotFound)
 		}
 		page := j.pages[i]
 		shown := page.Fields
