@@ -49,6 +49,11 @@ func (r *reader) field(f *forms.Field) {
 	switch f.Kind {
 	case forms.KindGroup:
 		r.fields(f.Fields)
+		if m, ok := forms.ValueAt(r.data, f.Pointer).(map[string]any); ok && len(m) == 0 {
+			// A group left empty is no answer: an optional group must not
+			// become {} and be asked for its required questions.
+			SetAt(r.data, f.Pointer, nil)
+		}
 		return
 	case forms.KindRepeating:
 		if len(f.Items) == 0 && f.MinItems > 0 {
@@ -185,6 +190,9 @@ func SetAt(data map[string]any, pointer string, v any) {
 			}
 			next, ok := c[part]
 			if !ok || next == nil {
+				if v == nil {
+					return // nothing to remove, and no empty object to leave behind
+				}
 				next = container(parts[i+1])
 				c[part] = next
 			}
@@ -202,6 +210,9 @@ func SetAt(data map[string]any, pointer string, v any) {
 				return
 			}
 			if c[idx] == nil {
+				if v == nil {
+					return
+				}
 				c[idx] = container(parts[i+1])
 			}
 			cur = c[idx]

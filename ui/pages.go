@@ -77,6 +77,7 @@ func New() *Pages {
 		"fieldID":     FieldID,
 		"priorityTag": priorityTag,
 		"taskCard":    taskCard,
+		"noticeBody":  noticeBody,
 		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
 	}
 	for _, name := range pageNames {
@@ -161,4 +162,32 @@ func priorityTag(p int) map[string]any {
 		return map[string]any{"text": "Normal", "classes": "govuk-tag--blue"}
 	}
 	return map[string]any{"text": "Low", "classes": "govuk-tag--grey"}
+}
+
+// noticeBody is a notification banner's content: the notification, a link
+// to its case, and a button that marks it read and comes back here.
+func noticeBody(n Notice, f Frame) template.HTML {
+	esc := template.HTMLEscapeString
+	h := `<p class="govuk-notification-banner__heading">` + esc(n.Title) + `</p>`
+	if n.Body != "" {
+		h += `<p class="govuk-body">` + esc(n.Body) + `</p>`
+	}
+	if link := safeLink(n.Link); link != "" {
+		h += `<p class="govuk-body"><a class="govuk-notification-banner__link" href="` + esc(link) + `">Go to the case</a></p>`
+	}
+	h += `<form method="post" action="/notifications/` + esc(n.ID) + `/read">` +
+		`<input type="hidden" name="csrf" value="` + esc(f.CSRF) + `">` +
+		`<input type="hidden" name="return" value="` + esc(f.Return) + `">` +
+		`<button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">` +
+		`Mark as read<span class="govuk-visually-hidden">: ` + esc(n.Title) + `</span></button></form>`
+	return template.HTML(h)
+}
+
+// safeLink keeps a notification's link only when it stays on COP or goes
+// to an https address; a workflow cannot plant a javascript: link.
+func safeLink(link string) string {
+	if strings.HasPrefix(link, "https://") || (strings.HasPrefix(link, "/") && !strings.HasPrefix(link, "//")) {
+		return link
+	}
+	return ""
 }
