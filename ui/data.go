@@ -41,7 +41,14 @@ type TaskRow struct {
 }
 
 // taskCard is a task as a GOV.UK summary card: its title links to the task.
+// The card adds its title to the link's hidden text ("Open task for case
+// VEH-20260101-1 (Decide on vehicle AB12 CDE)"), so the link adds only what
+// tells apart tasks of the same title.
 func taskCard(t TaskRow) map[string]any {
+	open := "task"
+	if t.BusinessKey != "" {
+		open += " for case " + t.BusinessKey
+	}
 	rows := []any{
 		summaryRow("Case", t.BusinessKey),
 		map[string]any{"key": map[string]any{"text": "Priority"}, "value": map[string]any{"html": string(priorityHTML(t))}},
@@ -51,7 +58,7 @@ func taskCard(t TaskRow) map[string]any {
 	return map[string]any{
 		"card": map[string]any{
 			"title":   map[string]any{"text": t.Title},
-			"actions": map[string]any{"items": []any{map[string]any{"href": "/tasks/" + t.ID, "text": "Open", "visuallyHiddenText": t.Title}}},
+			"actions": map[string]any{"items": []any{map[string]any{"href": "/tasks/" + t.ID, "text": "Open", "visuallyHiddenText": open}}},
 		},
 		"rows": rows,
 	}
@@ -179,6 +186,7 @@ type CaseData struct {
 	BusinessKey string
 	Opened      time.Time
 	Events      []CaseEvent
+	Message     string // what just happened ("You have completed the task")
 }
 
 // CaseEvent is one line of a case's timeline.

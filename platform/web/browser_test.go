@@ -22,10 +22,33 @@ import (
 // Browser journeys: scripts in ui/e2e drive Debian's Chromium through
 // playwright-core against a real server, and check every page with axe.
 // Add one as ui/e2e/<name>.mjs (see ui/e2e/lib.mjs) and a line here.
+//
+// With COP_E2E_SCREENSHOTS set to a directory (relative to the repository
+// root), the journeys also save the documentation's screenshots there:
+//
+//	COP_E2E_SCREENSHOTS=docs/images/officers go test ./platform/web -run TestBrowser -count=1
 
-func TestBrowserSmoke(t *testing.T) {
+// TestBrowserOfficerJourney: an officer signs in, fills in the vehicle
+// check with mistakes to fix, a follow-up question and a second person,
+// changes an answer, submits, opens the case and signs out; on a desktop,
+// without JavaScript and on a 375px-wide phone.
+func TestBrowserOfficerJourney(t *testing.T) {
+	t.Parallel() // the two journeys share the machine better than taking turns
 	e := newEnv(t, withWorker)
-	runJourney(t, e, "smoke")
+	e.publishPageFixtures()
+	runJourney(t, e, "officer-journey")
+}
+
+// TestBrowserSupervisorApproval: a supervisor claims and completes the
+// task an officer's vehicle check gave them, and the officer is notified.
+func TestBrowserSupervisorApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWorker)
+	e.publishPageFixtures()
+	officer := e.browser()
+	e.signIn(officer, "officer").Body.Close()
+	key := e.submitVehicleCheck(officer) // registration AB12 CDE
+	runJourney(t, e, "supervisor-approval", "COP_CASE="+key, "COP_REGISTRATION=AB12 CDE")
 }
 
 const (

@@ -19,7 +19,7 @@ func (s *Server) casePage(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt}
+	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt, Message: doneMessages[c.Query("done")]}
 	for _, sub := range k.Submissions {
 		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + s.formTitle(c, sub.Form, sub.FormVersion),
 			Who: sub.SubmittedBy})

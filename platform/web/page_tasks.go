@@ -136,6 +136,7 @@ var doneMessages = map[string]string{
 	"claim":    "You have claimed this task. It is yours until you complete or release it.",
 	"release":  "You have released this task. Anyone in its team can claim it now.",
 	"reassign": "The task has been reassigned.",
+	"task":     "You have completed the task.", // on the case page it came from
 }
 
 // detailRows show what the workflow gave the task: each top-level value,

@@ -414,9 +414,15 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	if invalid.status != 422 || !strings.Contains(invalid.body, "#f-reason") {
 		t.Fatalf("a refusal without a reason: %d %v", invalid.status, errorSummary(invalid.body))
 	}
+	if !strings.Contains(invalid.body, "<title>Error: Decide on vehicle AB12 CDE – COP</title>") {
+		t.Error(`the task page with errors does not start its title "Error: "`)
+	}
 	done := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"false"}, "/reason": {"<b>Forged</b> papers"}})
 	if done.status != 200 || !strings.HasPrefix(done.path, "/cases/"+key) {
 		t.Fatalf("complete: %d %s", done.status, done.path)
+	}
+	if !strings.Contains(done.body, "You have completed the task.") {
+		t.Error("the case page does not confirm the task was completed")
 	}
 	if again := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.path != "/tasks/"+id {
 		t.Errorf("a second complete: %d %s", again.status, again.path)
