@@ -32,6 +32,11 @@ func ErrorTarget(f *forms.Field) string {
 		return id + "-day"
 	case forms.KindRadios, forms.KindCheckboxes, forms.KindYesNo:
 		return id // GOV.UK gives the first option the idPrefix itself
+	case forms.KindGroup:
+		// A fieldset is not focusable: its first question is.
+		if len(f.Fields) > 0 {
+			return ErrorTarget(&f.Fields[0])
+		}
 	}
 	return id
 }
@@ -299,10 +304,23 @@ func (d drawer) group(f *forms.Field) (template.HTML, error) {
 	if err != nil {
 		return "", err
 	}
-	return d.run("govukFieldset", map[string]any{
+	if f.Error != "" {
+		// An error about the group as a whole ("Enter vessel") stands at
+		// its top, as a question's error does.
+		msg, err := d.run("govukErrorMessage", map[string]any{"text": f.Error})
+		if err != nil {
+			return "", err
+		}
+		inner = msg + inner
+	}
+	h, err := d.run("govukFieldset", map[string]any{
 		"legend": map[string]any{"text": f.Label, "classes": "govuk-fieldset__legend--m"},
 		"html":   string(inner),
 	})
+	if err != nil || f.Error == "" {
+		return h, err
+	}
+	return template.HTML(`<div class="govuk-form-group govuk-form-group--error">` + string(h) + `</div>`), nil
 }
 
 // repeating draws each entry in its own fieldset with a Remove button, and
