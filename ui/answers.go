@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -72,8 +74,8 @@ func (r *reader) field(f *forms.Field) {
 		r.problems = append(r.problems, forms.FieldError{Pointer: f.Pointer, Message: problem})
 	}
 	SetAt(r.data, f.Pointer, value)
-	for i := range f.Options {
-		r.fields(f.Options[i].Reveals)
+	for _, placed := range PlacedReveals(f) {
+		r.fields(placed)
 	}
 }
 
@@ -85,11 +87,11 @@ func (r *reader) value(f *forms.Field) (any, string) {
 		if s == "" {
 			return nil, ""
 		}
-		n, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
-		if err != nil {
+		plain := strings.ReplaceAll(s, ",", "")
+		if !decimal.MatchString(plain) {
 			return s, f.Label + " must be a number"
 		}
-		return n, ""
+		return json.Number(plain), "" // exact, however many digits
 	case forms.KindDate:
 		return readDate(f, r.post)
 	case forms.KindRadios, forms.KindSelect, forms.KindYesNo:
@@ -117,6 +119,9 @@ func (r *reader) value(f *forms.Field) (any, string) {
 	}
 	return nil, ""
 }
+
+// decimal is a number as officers write one (no NaN, Inf, hex or exponents).
+var decimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // pickOption maps a posted value back to the option offered; anything
 // else was not on the page (a tampered post) and is refused by name.
@@ -189,6 +194,11 @@ func SetAt(data map[string]any, pointer string, v any) {
 				return
 			}
 			next, ok := c[part]
+			if list, isList := next.([]any); isList && v != nil && parts[i+1] == strconv.Itoa(len(list)) && len(list) == 0 {
+				// The first entry of an empty list, asked for at once.
+				next = []any{nil}
+				c[part] = next
+			}
 			if !ok || next == nil {
 				if v == nil {
 					return // nothing to remove, and no empty object to leave behind
@@ -258,4 +268,39 @@ func RemoveEntry(data map[string]any, pointer string) {
 		return
 	}
 	SetAt(data, pointer[:i], list)
+}
+
+// GrowEntries makes room in data for the entries of repeating groups a
+// post answers beyond those data has (a page drawn from answers that were
+// not saved, as a task's form is), so ReadAnswers reads every entry
+// posted. It reports whether it added any: the fields must then be drawn
+// again, since entries may hold groups of their own.
+func GrowEntries(fields []forms.Field, post Posted, data map[string]any) bool {
+	grew := false
+	walkFields(fields, func(f *forms.Field) {
+		if f.Kind != forms.KindRepeating {
+			return
+		}
+		have := len(f.Items)
+		for have < maxEntries && posts(post, f.Pointer+"/"+strconv.Itoa(have)) {
+			objects := !(len(f.Template) == 1 && f.Template[0].Pointer == f.Pointer+"/"+strconv.Itoa(len(f.Items)))
+			AddEntry(data, f.Pointer, objects)
+			have++
+			grew = true
+		}
+	})
+	return grew
+}
+
+// maxEntries bounds the entries a post can make, whatever it claims.
+const maxEntries = 200
+
+// posts reports whether the post answers anything at or under pointer.
+func posts(post Posted, pointer string) bool {
+	for name := range post {
+		if name == pointer || strings.HasPrefix(name, pointer+"/") || strings.HasPrefix(name, pointer+"-") {
+			return true
+		}
+	}
+	return false
 }

@@ -73,3 +73,20 @@ func TestAnEmptyGroupIsNoAnswer(t *testing.T) {
 		t.Errorf("clearing a group's answers left %v", data)
 	}
 }
+
+func TestGrowEntriesReadsEveryPostedEntry(t *testing.T) {
+	list := forms.Field{Kind: forms.KindRepeating, Pointer: "/seals", MinItems: -1, MaxItems: -1,
+		Template: []forms.Field{{Kind: forms.KindText, Pointer: "/seals/0/number", Label: "Number"}}}
+	data := map[string]any{}
+	post := Posted{"/seals/0/number": {"S-1"}, "/seals/1/number": {"S-2"}}
+	if !GrowEntries([]forms.Field{list}, post, data) {
+		t.Fatal("two posted entries made no room")
+	}
+	list.Items = []forms.Item{{Index: 0, Fields: []forms.Field{{Kind: forms.KindText, Pointer: "/seals/0/number"}}},
+		{Index: 1, Fields: []forms.Field{{Kind: forms.KindText, Pointer: "/seals/1/number"}}}}
+	ReadAnswers([]forms.Field{list}, post, data)
+	got, _ := json.Marshal(data)
+	if string(got) != `{"seals":[{"number":"S-1"},{"number":"S-2"}]}` {
+		t.Errorf("got %s", got)
+	}
+}

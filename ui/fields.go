@@ -79,7 +79,14 @@ func (d drawer) field(f *forms.Field) (template.HTML, error) {
 		}
 		return d.run("govukCheckboxes", opts)
 	case forms.KindSelect:
-		return d.run("govukSelect", d.selectOptions(f))
+		h, err := d.run("govukSelect", d.selectOptions(f))
+		if err != nil {
+			return "", err
+		}
+		// A select cannot reveal in place: the chosen option's questions
+		// follow it (and, when newly chosen, are asked on the next page).
+		more, err := d.fields(PlacedReveals(f)[selectedIndex(f)])
+		return h + more, err
 	case forms.KindFile:
 		return d.file(f)
 	case forms.KindGroup:
@@ -213,6 +220,7 @@ func (d drawer) dateOptions(f *forms.Field) map[string]any {
 func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 	items := make([]any, 0, len(f.Options))
 	inline := f.Kind == forms.KindYesNo
+	placed := PlacedReveals(f)
 	for i := range f.Options {
 		opt := &f.Options[i]
 		item := map[string]any{"value": OptionValue(opt.Value), "text": opt.Label, "checked": opt.Selected}
@@ -221,7 +229,9 @@ func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 		}
 		if len(opt.Reveals) > 0 {
 			inline = false
-			h, err := d.fields(opt.Reveals)
+		}
+		if len(placed[i]) > 0 {
+			h, err := d.fields(placed[i])
 			if err != nil {
 				return nil, err
 			}
@@ -381,4 +391,40 @@ func valueText(v any) string {
 		return x
 	}
 	return str(v)
+}
+
+// PlacedReveals are, per option, the follow-up questions drawn with it on
+// the page. A question several options reveal is drawn with none of them
+// (two copies would share a name and an id) and a select reveals only its
+// chosen option's; the rest are asked on the follow-up page once the
+// answer is known. Drawing and reading a post both go by this.
+func PlacedReveals(f *forms.Field) [][]forms.Field {
+	out := make([][]forms.Field, len(f.Options)+1) // the last: no option chosen
+	count := map[string]int{}
+	for _, opt := range f.Options {
+		for _, r := range opt.Reveals {
+			count[r.Pointer]++
+		}
+	}
+	for i, opt := range f.Options {
+		if f.Kind == forms.KindSelect && !opt.Selected {
+			continue
+		}
+		for _, r := range opt.Reveals {
+			if count[r.Pointer] == 1 {
+				out[i] = append(out[i], r)
+			}
+		}
+	}
+	return out
+}
+
+// selectedIndex is the chosen option's index, or one past the end.
+func selectedIndex(f *forms.Field) int {
+	for i, opt := range f.Options {
+		if opt.Selected {
+			return i
+		}
+	}
+	return len(f.Options)
 }

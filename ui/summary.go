@@ -9,18 +9,32 @@ import (
 	"cop/forms"
 )
 
+// FindField is the field drawn for a pointer, in groups, entries and
+// reveals too; nil when the fields have none.
+func FindField(fields []forms.Field, pointer string) *forms.Field {
+	var found *forms.Field
+	walkFields(fields, func(f *forms.Field) {
+		if found == nil && f.Pointer == pointer {
+			found = f
+		}
+	})
+	return found
+}
+
+// ErrorTargetOf is the id an error at pointer links to among fields.
+func ErrorTargetOf(fields []forms.Field, pointer string) string {
+	if f := FindField(fields, pointer); f != nil {
+		return ErrorTarget(f)
+	}
+	return FieldID(pointer)
+}
+
 // ErrorList is the error summary's list: each error links to the control
 // it is about, in the order the fields appear.
 func ErrorList(fields []forms.Field, errs []forms.FieldError) []any {
-	targets := map[string]string{}
-	walkFields(fields, func(f *forms.Field) { targets[f.Pointer] = ErrorTarget(f) })
 	out := make([]any, 0, len(errs))
 	for _, e := range errs {
-		target, ok := targets[e.Pointer]
-		if !ok {
-			target = FieldID(e.Pointer)
-		}
-		out = append(out, map[string]any{"text": e.Message, "href": "#" + target})
+		out = append(out, map[string]any{"text": e.Message, "href": "#" + ErrorTargetOf(fields, e.Pointer)})
 	}
 	return out
 }
@@ -48,31 +62,35 @@ func walkFields(fs []forms.Field, fn func(*forms.Field)) {
 // made by change(pointer).
 func SummaryRows(fs []forms.Field, change func(pointer string) string) []any {
 	var rows []any
-	addRows(&rows, fs, "", change)
+	addRows(&rows, fs, "", change, map[string]bool{})
 	return rows
 }
 
-func addRows(rows *[]any, fs []forms.Field, prefix string, change func(string) string) {
+func addRows(rows *[]any, fs []forms.Field, prefix string, change func(string) string, seen map[string]bool) {
 	for i := range fs {
 		f := &fs[i]
+		if seen[f.Pointer] {
+			continue // a question two chosen options both reveal
+		}
+		seen[f.Pointer] = true
 		label := prefix + f.Label
 		switch f.Kind {
 		case forms.KindGroup:
-			addRows(rows, f.Fields, label+": ", change)
+			addRows(rows, f.Fields, label+": ", change, seen)
 			continue
 		case forms.KindRepeating:
 			if len(f.Items) == 0 {
 				*rows = append(*rows, row(label, "None", f, change))
 			}
 			for _, item := range f.Items {
-				addRows(rows, item.Fields, f.ItemLabel+" "+strconv.Itoa(item.Index+1)+": ", change)
+				addRows(rows, item.Fields, f.ItemLabel+" "+strconv.Itoa(item.Index+1)+": ", change, seen)
 			}
 			continue
 		}
 		*rows = append(*rows, row(label, Answer(*f), f, change))
 		for _, opt := range f.Options {
 			if opt.Selected {
-				addRows(rows, opt.Reveals, prefix, change)
+				addRows(rows, opt.Reveals, prefix, change, seen)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +26,9 @@ import (
 // your answers, and the confirmation. Every page post saves the draft
 // first; validation is the forms validator's, on the server, page by page.
 
-// checkPage is the draft's saved page once every page is answered.
-const checkPage = "check"
+// checkPage is the draft's saved page once every page is answered; page
+// ids cannot hold "_", so no page of a form can be mistaken for it.
+const checkPage = "_check"
 
 // startPage lists what the caller's roles may start, and their drafts.
 func (s *Server) startPage(c *fiber.Ctx) error {
@@ -241,35 +243,61 @@ func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *journey, i int, follo
 		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.pages))
 	}
 	if followUp {
-		d.Fields = followUps(page.Fields)
+		d.Fields = moreFields(page.Fields, c.Query("js") == "1")
 		d.Action += "/more"
 		d.Back = pageURL(j.draft.ID, page.ID)
 		d.Title = "More about your answers: " + page.Title
 	}
-	if c.Query("change") != "" {
-		d.Action += "?change=1"
-	}
+	d.Action += pageQuery(c, followUp && c.Query("js") == "1")
 	return s.page(c, status, "form-page", d)
 }
 
-// followUps are the questions the chosen options reveal.
+// moreFields are the questions the follow-up page asks: every one the
+// chosen options reveal, or, where JavaScript revealed those it could in
+// place, only the rest (see ui.PlacedReveals).
+func moreFields(fs []forms.Field, js bool) []forms.Field {
+	all := followUps(fs)
+	if !js {
+		return all
+	}
+	inPlace := seenReveals(slices.DeleteFunc(slices.Clone(fs), func(f forms.Field) bool { return f.Kind == forms.KindSelect }), true)
+	return slices.DeleteFunc(all, func(f forms.Field) bool { return inPlace[f.Pointer] })
+}
+
+// followUps are the questions the chosen options reveal, each once.
 func followUps(fs []forms.Field) []forms.Field {
 	var out []forms.Field
+	seen := map[string]bool{}
 	for _, f := range fs {
 		for _, opt := range f.Options {
-			if opt.Selected {
-				out = append(out, opt.Reveals...)
+			if !opt.Selected {
+				continue
+			}
+			for _, r := range opt.Reveals {
+				if !seen[r.Pointer] {
+					seen[r.Pointer] = true
+					out = append(out, r)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// revealed are the pointers of the questions the chosen options reveal.
-func revealed(fs []forms.Field) map[string]bool {
+// seenReveals are the follow-up questions the page the officer posted
+// from showed them: with JavaScript, every one drawn in place (GOV.UK
+// Frontend reveals them as options are chosen); without, only those of
+// options already chosen when the page was drawn.
+func seenReveals(fs []forms.Field, js bool) map[string]bool {
 	out := map[string]bool{}
-	for _, f := range followUps(fs) {
-		out[f.Pointer] = true
+	for i := range fs {
+		for k, rs := range ui.PlacedReveals(&fs[i]) {
+			if k < len(fs[i].Options) && (js || fs[i].Options[k].Selected) {
+				for _, r := range rs {
+					out[r.Pointer] = true
+				}
+			}
+		}
 	}
 	return out
 }
@@ -290,9 +318,9 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		page := j.pages[i]
 		shown := page.Fields
 		if followUp {
-			shown = followUps(page.Fields)
+			shown = moreFields(page.Fields, c.Query("js") == "1")
 		}
-		wasRevealed := revealed(page.Fields)
+		seen := seenReveals(page.Fields, c.FormValue("js") == "1")
 		post, err := postedValues(c)
 		if err != nil {
 			return err
@@ -314,25 +342,33 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		case "save":
 			return c.Redirect("/drafts/"+j.draft.ID+"/saved", fiber.StatusSeeOther)
 		case "add", "remove":
-			return c.Redirect(pageURL(j.draft.ID, page.ID)+keepChange(c)+"#"+ui.FieldID(repeatingOf(target, action)), fiber.StatusSeeOther)
+			back := pageURL(j.draft.ID, page.ID)
+			if followUp {
+				back += "/more"
+			}
+			return c.Redirect(back+pageQuery(c, followUp && c.Query("js") == "1")+"#"+ui.FieldID(repeatingOf(target, action)), fiber.StatusSeeOther)
 		}
 		errs, err := j.form.ValidatePage(page.ID, j.data, time.Now())
 		if err != nil {
 			return err
 		}
 		errs = mergeErrors(problems, errs)
-		nowRevealed := revealed(j.form.Pages(j.data, nil)[i].Fields)
-		askLater := !followUp && post.Get("js") != "1" && hasNew(nowRevealed, wasRevealed)
-		if askLater {
-			// Without JavaScript the new questions were hidden: ask them
-			// on the next page rather than report them as unanswered.
-			errs = slices.DeleteFunc(errs, func(e forms.FieldError) bool { return under(e.Pointer, nowRevealed) })
+		// Questions the answers newly reveal that the officer has not seen
+		// (hidden without JavaScript, or never drawn in place) are asked
+		// on the next page rather than reported as unanswered.
+		unseen := map[string]bool{}
+		for _, f := range followUps(j.form.Pages(j.data, nil)[i].Fields) {
+			if !seen[f.Pointer] && forms.ValueAt(j.data, f.Pointer) == nil {
+				unseen[f.Pointer] = true // not shown, and not answered on a follow-up page before
+			}
 		}
+		askLater := !followUp && len(unseen) > 0
+		errs = slices.DeleteFunc(errs, func(e forms.FieldError) bool { return !followUp && under(e.Pointer, unseen) })
 		if len(errs) > 0 {
 			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, followUp && len(followUps(j.form.Pages(j.data, nil)[i].Fields)) > 0, errs)
 		}
 		if askLater {
-			return c.Redirect(pageURL(j.draft.ID, page.ID)+"/more"+keepChange(c), fiber.StatusSeeOther)
+			return c.Redirect(pageURL(j.draft.ID, page.ID)+"/more"+pageQuery(c, c.FormValue("js") == "1"), fiber.StatusSeeOther)
 		}
 		next := j.next(i)
 		if c.Query("change") != "" {
@@ -345,11 +381,21 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 	}
 }
 
-func keepChange(c *fiber.Ctx) string {
+// pageQuery keeps a journey page's query: change (return to Check your
+// answers) and, on the follow-up page, js (questions revealed in place
+// are not asked again).
+func pageQuery(c *fiber.Ctx, js bool) string {
+	q := url.Values{}
 	if c.Query("change") != "" {
-		return "?change=1"
+		q.Set("change", "1")
 	}
-	return ""
+	if js {
+		q.Set("js", "1")
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }
 
 // repeatingOf is the group an add or remove acted on, to return to it.
@@ -360,15 +406,6 @@ func repeatingOf(target, action string) string {
 		}
 	}
 	return target
-}
-
-func hasNew(now, before map[string]bool) bool {
-	for p := range now {
-		if !before[p] {
-			return true
-		}
-	}
-	return false
 }
 
 // under reports whether pointer is one of the questions or inside one.
@@ -395,25 +432,14 @@ func mergeErrors(problems, errs []forms.FieldError) []forms.FieldError {
 }
 
 // entriesAreObjects tells whether a repeating group's entries are objects
-// (several questions) or single answers.
+// (several questions) or single answers: a single answer's one field sits
+// at the entry's own pointer.
 func entriesAreObjects(fs []forms.Field, pointer string) bool {
-	var objects bool
-	var walk func([]forms.Field)
-	walk = func(fs []forms.Field) {
-		for _, f := range fs {
-			if f.Kind == forms.KindRepeating && f.Pointer == pointer {
-				objects = !(len(f.Template) == 1 && strings.HasPrefix(f.Template[0].Pointer, pointer+"/") &&
-					!strings.Contains(strings.TrimPrefix(f.Template[0].Pointer, pointer+"/"), "/"))
-				return
-			}
-			walk(f.Fields)
-			for _, it := range f.Items {
-				walk(it.Fields)
-			}
-		}
+	f := ui.FindField(fs, pointer)
+	if f == nil || f.Kind != forms.KindRepeating {
+		return true
 	}
-	walk(fs)
-	return objects
+	return !(len(f.Template) == 1 && f.Template[0].Pointer == pointer+"/"+strconv.Itoa(len(f.Items)))
 }
 
 func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
@@ -499,9 +525,9 @@ func (s *Server) drawCheck(c *fiber.Ctx, status int, j *journey, errs []forms.Fi
 	onPage := forms.PageFields(j.form.Tree, j.form.Def.UI)
 	for _, e := range errs {
 		href := d.Back
-		for page, names := range onPage {
-			if slices.Contains(names, firstSegment(e.Pointer)) {
-				href = pageURL(j.draft.ID, page) + "?change=1#" + ui.FieldID(e.Pointer)
+		for _, page := range j.form.Pages(j.data, nil) {
+			if slices.Contains(onPage[page.ID], firstSegment(e.Pointer)) {
+				href = pageURL(j.draft.ID, page.ID) + "?change=1#" + ui.ErrorTargetOf(page.Fields, e.Pointer)
 			}
 		}
 		d.ErrorLinks = append(d.ErrorLinks, map[string]any{"text": e.Message, "href": href})

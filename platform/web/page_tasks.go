@@ -125,7 +125,7 @@ func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, er
 			data = t.Data
 		}
 		for _, page := range f.Pages(data, errs) {
-			d.Fields = append(d.Fields, page.Fields...)
+			d.Fields = append(d.Fields, withoutFiles(page.Fields)...)
 		}
 	}
 	return s.page(c, status, "task", d)
@@ -238,14 +238,24 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The task's answers are not saved between posts: the post itself
+	// says how many entries each list has.
 	data := map[string]any{}
-	var fields []forms.Field
-	for _, page := range f.Pages(data, nil) {
-		fields = append(fields, page.Fields...)
+	fields := taskFields(f, data)
+	for range 5 {
+		if !ui.GrowEntries(fields, post, data) {
+			break
+		}
+		fields = taskFields(f, data)
 	}
-	problems, files := ui.ReadAnswers(fields, post, data)
-	for _, ff := range files {
-		problems = append(problems, forms.FieldError{Pointer: ff.Pointer, Message: "Files cannot be attached to a task's decision; add them to the case with a form"})
+	problems, _ := ui.ReadAnswers(fields, post, data) // file fields are not drawn on tasks
+	if action, target, _ := strings.Cut(post.Get("action"), " "); action == "add" || action == "remove" {
+		if action == "add" {
+			ui.AddEntry(data, target, entriesAreObjects(fields, target))
+		} else {
+			ui.RemoveEntry(data, target)
+		}
+		return s.drawTask(c, fiber.StatusOK, "", data, nil)
 	}
 	if len(problems) > 0 {
 		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
@@ -284,4 +294,19 @@ func postedValues(c *fiber.Ctx) (ui.Posted, error) {
 		post[string(k)] = append(post[string(k)], string(v))
 	})
 	return post, nil
+}
+
+// taskFields are a task form's questions, every page's, as one page.
+func taskFields(f *forms.Form, data any) []forms.Field {
+	var fields []forms.Field
+	for _, page := range f.Pages(data, nil) {
+		fields = append(fields, page.Fields...)
+	}
+	return fields
+}
+
+// withoutFiles leaves out file questions: a task's decision is posted
+// without uploads; files belong to the case's forms.
+func withoutFiles(fs []forms.Field) []forms.Field {
+	return slices.DeleteFunc(slices.Clone(fs), func(f forms.Field) bool { return f.Kind == forms.KindFile })
 }

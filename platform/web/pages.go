@@ -25,7 +25,11 @@ import (
 // session's CSRF token for its forms, this response's script nonce, when
 // the session ends, and unread notifications.
 func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
-	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: navFor(c.Path()), Return: c.Path()}
+	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL()}
+	if c.Method() != fiber.MethodGet {
+		// A page drawn in answer to a post: come back to what it was about.
+		f.Return = resumeAfterSignIn(c.Path())
+	}
 	if sess := session(c); sess != nil {
 		f.CSRF = sess.CSRF
 		f.SessionEnds = sess.ExpiresAt

@@ -26,7 +26,7 @@ import (
 func (e *env) publishPageFixtures() {
 	e.t.Helper()
 	author := e.token("author")
-	for _, name := range []string{"vehicle-check.json", "vehicle-decision.json"} {
+	for _, name := range []string{"vehicle-check.json", "vehicle-decision.json", "cargo-check.json"} {
 		raw, err := os.ReadFile("testdata/pages/" + name)
 		if err != nil {
 			e.t.Fatal(err)
@@ -722,4 +722,57 @@ func (e *env) nextPageOf(b *http.Client, form, draft, current string) pageResult
 		}
 	}
 	return e.get(b, "/drafts/"+draft+"/check")
+}
+
+// TestFollowUpQuestionsAPageCannotRevealInPlace: a select's follow-up, one
+// question two options reveal, and a list revealed in place, with
+// JavaScript: the first two are asked on the next page, once each, and
+// keep their answers when the page is answered again.
+func TestFollowUpQuestionsAPageCannotRevealInPlace(t *testing.T) {
+	e := newEnv(t)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	start := e.get(b, "/forms/cargo-check")
+	token := csrf(t, start.body)
+	page := e.post(b, "/forms/cargo-check/start", url.Values{"csrf": {token}})
+	if strings.Count(page.body, `name="/hazard"`) != 0 {
+		t.Error("a question two options reveal is drawn in place")
+	}
+	answers := url.Values{"csrf": {token}, "js": {"1"}, "action": {"continue"}, "/transport": {"sea"}, "/containerType": {"tank"},
+		"/hasSeals": {"true"}, "/seals/0/number": {"S-1"}, "/weight": {"12.5"}}
+	more := e.post(b, page.path, answers)
+	if !strings.HasSuffix(more.path, "/pages/main/more?js=1") || strings.Contains(more.body, `name="/seals/0/number"`) || strings.Count(more.body, `name="/hazard"`) != 1 || strings.Count(more.body, `name="/vesselName"`) != 1 {
+		t.Fatalf("the follow-up page: %d %s %q", more.status, more.path, errorSummary(more.body))
+	}
+	check := e.post(b, more.path, url.Values{"csrf": {token}, "js": {"1"}, "action": {"continue"}, "/vesselName": {"Sea Breeze"}, "/hazard": {"UN1203"}})
+	if !strings.HasSuffix(check.path, "/check") || strings.Count(check.body, "UN1203") != 1 {
+		t.Fatalf("check answers: %d %s %q", check.status, check.path, errorSummary(check.body))
+	}
+
+	// Back on the first page the select's follow-up is drawn after it;
+	// another seal can be added inside the revealed list; a number must
+	// be a number; and answering again keeps the follow-up page's answers.
+	again := e.get(b, page.path)
+	if !strings.Contains(again.body, `value="Sea Breeze"`) {
+		t.Error("the chosen option's follow-up is not drawn after the select")
+	}
+	answers.Set("/vesselName", "Sea Breeze")
+	answers.Set("action", "add /seals")
+	added := e.post(b, page.path, answers)
+	if !strings.Contains(added.body, `name="/seals/1/number"`) || !strings.Contains(added.body, `value="S-1"`) {
+		t.Fatalf("add another inside a revealed list: %d", added.status)
+	}
+	answers.Set("action", "continue")
+	answers.Set("/seals/1/number", "S-2")
+	answers.Set("/weight", "nan")
+	bad := e.post(b, page.path, answers)
+	if got := errorSummary(bad.body); bad.status != 422 || len(got) != 1 || got[0] != "Weight in kilograms must be a number #f-weight" {
+		t.Fatalf("NaN as a number: %d %q", bad.status, got)
+	}
+	answers.Set("/weight", "1,250.5")
+	done := e.post(b, page.path, answers)
+	if !strings.HasSuffix(done.path, "/check") || !strings.Contains(done.body, "UN1203") || !strings.Contains(done.body, "S-2") || !strings.Contains(done.body, "1250.5") {
+		t.Errorf("answering again: %s %q", done.path, errorSummary(done.body))
+	}
 }
