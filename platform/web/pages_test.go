@@ -580,6 +580,14 @@ func TestPagesRefuseTamperedHiddenFields(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.body, `value="AB12 CDE"`) {
 		t.Errorf("a tampered action: %d", r.status)
 	}
+	// Save and come back later: saved without checks, listed to resume.
+	saved := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"save"}, "/registration": {"AB12 CDE"}, "/occupantCount": {"many"}})
+	if saved.path != "/drafts/"+draftOf(page.path)+"/saved" || !strings.Contains(saved.body, "Your answers have been saved") {
+		t.Fatalf("save and come back later: %d %s", saved.status, saved.path)
+	}
+	if start := e.get(b, "/start"); !strings.Contains(start.body, `href="/drafts/`+draftOf(page.path)+`"`) {
+		t.Error("the saved form is not offered on Start something new")
+	}
 }
 
 // caseReference is the case reference in the confirmation panel.
@@ -627,9 +635,17 @@ do:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// One task's due time has passed (set in the database, as the clock
+	// would): it is flagged.
+	if _, err := e.pool.Exec(context.Background(), `UPDATE tasks SET due = now() - interval '1 hour' WHERE title = 'Decision 2'`); err != nil {
+		t.Fatal(err)
+	}
 	b := e.browser()
 	e.signIn(b, "supervisor").Body.Close()
 	first := e.get(b, "/")
+	if strings.Count(first.body, ">Overdue</strong>") != 1 {
+		t.Errorf("overdue tags: %d, want 1", strings.Count(first.body, ">Overdue</strong>"))
+	}
 	cards := strings.Count(first.body, `class="govuk-summary-card__title"`)
 	if cards != tasksPerPage || !strings.Contains(first.body, "Next page") || strings.Contains(first.body, "First page") {
 		t.Fatalf("first page: %d tasks", cards)
