@@ -722,7 +722,7 @@ func fieldLabel(h UIField, node *Node, name string) string {
 	case node != nil && node.Title != "":
 		return node.Title
 	}
-	return humanise(name)
+	return Humanise(name)
 }
 
 // uiHints returns the hints for a ui key; none when ui is nil.
@@ -733,9 +733,9 @@ func uiHints(ui *UI, key string) UIField {
 	return ui.Fields[key]
 }
 
-// humanise turns a property name into words: "arrivalDate" and
+// Humanise turns a property name into words: "arrivalDate" and
 // "arrival_date" become "Arrival date", "IMONumber" becomes "IMO number".
-func humanise(name string) string {
+func Humanise(name string) string {
 	var words []string
 	var word []rune
 	flush := func() {

@@ -293,3 +293,14 @@ func firstSegment(pointer string) string {
 	seg, _, _ := strings.Cut(strings.TrimPrefix(pointer, "/"), "/")
 	return unescapePointer(seg)
 }
+
+// ByteSize says a file size limit in words: "5 MB", "2 KB", "1500 bytes".
+func ByteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -241,6 +241,16 @@ func container(next string) any {
 	return map[string]any{}
 }
 
+// EntriesAreObjects tells whether a repeating group's entries are objects
+// (several questions) or single answers, whose one field sits at the
+// entry's own pointer. Anything but a repeating group reads as objects.
+func EntriesAreObjects(f *forms.Field) bool {
+	if f == nil || f.Kind != forms.KindRepeating {
+		return true
+	}
+	return !(len(f.Template) == 1 && f.Template[0].Pointer == f.Pointer+"/"+strconv.Itoa(len(f.Items)))
+}
+
 // AddEntry appends a blank entry to the repeating group at pointer.
 func AddEntry(data map[string]any, pointer string, objects bool) {
 	var blank any = ""
@@ -283,8 +293,7 @@ func GrowEntries(fields []forms.Field, post Posted, data map[string]any) bool {
 		}
 		have := len(f.Items)
 		for have < maxEntries && posts(post, f.Pointer+"/"+strconv.Itoa(have)) {
-			objects := !(len(f.Template) == 1 && f.Template[0].Pointer == f.Pointer+"/"+strconv.Itoa(len(f.Items)))
-			AddEntry(data, f.Pointer, objects)
+			AddEntry(data, f.Pointer, EntriesAreObjects(f))
 			have++
 			grew = true
 		}

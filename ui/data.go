@@ -153,7 +153,6 @@ type FormPageData struct {
 	Back      string // the previous page
 	Fields    []forms.Field
 	Errors    []forms.FieldError
-	FollowUp  bool // the no-JavaScript page of questions revealed by answers
 }
 
 // CheckData is "Check your answers".

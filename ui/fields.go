@@ -287,7 +287,7 @@ func (d drawer) file(f *forms.Field) (template.HTML, error) {
 	o["attributes"] = attrs
 	hint := f.Hint
 	if f.MaxBytes > 0 {
-		hint = strings.TrimSpace(hint + " The file must be smaller than " + humanBytes(f.MaxBytes) + ".")
+		hint = strings.TrimSpace(hint + " The file must be smaller than " + forms.ByteSize(f.MaxBytes) + ".")
 	}
 	if s, ok := f.Value.(string); ok && s != "" {
 		hint = strings.TrimSpace(hint + " A file is already uploaded; choose another only to replace it.")
@@ -296,16 +296,6 @@ func (d drawer) file(f *forms.Field) (template.HTML, error) {
 		o["hint"] = map[string]any{"text": hint}
 	}
 	return d.run("govukFileUpload", o)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KB"
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // group is a fieldset around a group's questions.

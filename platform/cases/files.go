@@ -89,7 +89,7 @@ func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
 		return "", "The selected file is empty"
 	}
 	if int64(len(req.Content)) > rule.MaxBytes {
-		return "", fmt.Sprintf("The selected file must be smaller than %s", humanBytes(rule.MaxBytes))
+		return "", fmt.Sprintf("The selected file must be smaller than %s", forms.ByteSize(rule.MaxBytes))
 	}
 	declared, _, err := mime.ParseMediaType(req.ContentType)
 	if err != nil || declared == "" {
@@ -122,16 +122,6 @@ func describeMediaType(t string) string {
 		return n
 	}
 	return "of type " + t
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 var unsafeFilename = regexp.MustCompile(`[^\pL\pN ._()-]+`)

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -238,7 +238,7 @@ func (s *Server) formPage(followUp bool) fiber.Handler {
 func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *journey, i int, followUp bool, errs []forms.FieldError) error {
 	page := j.form.Pages(j.data, errs)[i]
 	d := ui.FormPageData{FormTitle: j.form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
-		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i), FollowUp: followUp}
+		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i)}
 	if len(j.pages) > 1 {
 		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.pages))
 	}
@@ -331,7 +331,7 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		saveAt := page.ID
 		switch action {
 		case "add":
-			ui.AddEntry(j.data, target, entriesAreObjects(shown, target))
+			ui.AddEntry(j.data, target, ui.EntriesAreObjects(ui.FindField(shown, target)))
 		case "remove":
 			ui.RemoveEntry(j.data, target)
 		}
@@ -356,8 +356,9 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		// Questions the answers newly reveal that the officer has not seen
 		// (hidden without JavaScript, or never drawn in place) are asked
 		// on the next page rather than reported as unanswered.
+		revealed := followUps(j.form.Pages(j.data, nil)[i].Fields)
 		unseen := map[string]bool{}
-		for _, f := range followUps(j.form.Pages(j.data, nil)[i].Fields) {
+		for _, f := range revealed {
 			if !seen[f.Pointer] && forms.ValueAt(j.data, f.Pointer) == nil {
 				unseen[f.Pointer] = true // not shown, and not answered on a follow-up page before
 			}
@@ -365,7 +366,7 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		askLater := !followUp && len(unseen) > 0
 		errs = slices.DeleteFunc(errs, func(e forms.FieldError) bool { return !followUp && under(e.Pointer, unseen) })
 		if len(errs) > 0 {
-			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, followUp && len(followUps(j.form.Pages(j.data, nil)[i].Fields)) > 0, errs)
+			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, followUp && len(revealed) > 0, errs)
 		}
 		if askLater {
 			return c.Redirect(pageURL(j.draft.ID, page.ID)+"/more"+pageQuery(c, c.FormValue("js") == "1"), fiber.StatusSeeOther)
@@ -431,15 +432,12 @@ func mergeErrors(problems, errs []forms.FieldError) []forms.FieldError {
 	return out
 }
 
-// entriesAreObjects tells whether a repeating group's entries are objects
-// (several questions) or single answers: a single answer's one field sits
-// at the entry's own pointer.
-func entriesAreObjects(fs []forms.Field, pointer string) bool {
-	f := ui.FindField(fs, pointer)
-	if f == nil || f.Kind != forms.KindRepeating {
-		return true
+// topField is the top-level property a pointer is in ("" for the root).
+func topField(pointer string) string {
+	if parts, _ := forms.SplitPointer(pointer); len(parts) > 0 {
+		return parts[0]
 	}
-	return !(len(f.Template) == 1 && f.Template[0].Pointer == pointer+"/"+strconv.Itoa(len(f.Items)))
+	return ""
 }
 
 func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
@@ -472,7 +470,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []
 		if len(fhs) == 0 || fhs[0].Size == 0 {
 			continue
 		}
-		content, err := readUpload(fhs[0].Open)
+		content, err := readUpload(fhs[0])
 		if err != nil {
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
 			continue
@@ -495,8 +493,8 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []
 	return problems
 }
 
-func readUpload[F io.ReadCloser](open func() (F, error)) ([]byte, error) {
-	f, err := open()
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
 	if err != nil {
 		return nil, err
 	}
@@ -525,19 +523,14 @@ func (s *Server) drawCheck(c *fiber.Ctx, status int, j *journey, errs []forms.Fi
 	onPage := forms.PageFields(j.form.Tree, j.form.Def.UI)
 	for _, e := range errs {
 		href := d.Back
-		for _, page := range j.form.Pages(j.data, nil) {
-			if slices.Contains(onPage[page.ID], firstSegment(e.Pointer)) {
+		for _, page := range j.pages {
+			if slices.Contains(onPage[page.ID], topField(e.Pointer)) {
 				href = pageURL(j.draft.ID, page.ID) + "?change=1#" + ui.ErrorTargetOf(page.Fields, e.Pointer)
 			}
 		}
 		d.ErrorLinks = append(d.ErrorLinks, map[string]any{"text": e.Message, "href": href})
 	}
 	return s.page(c, status, "check-answers", d)
-}
-
-func firstSegment(pointer string) string {
-	seg, _, _ := strings.Cut(strings.TrimPrefix(pointer, "/"), "/")
-	return strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
 }
 
 // submitDraftPage submits the draft. The draft's id is the idempotency

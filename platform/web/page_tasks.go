@@ -153,29 +153,9 @@ func detailRows(input any) []any {
 	slices.Sort(keys)
 	rows := make([]any, 0, len(keys))
 	for _, k := range keys {
-		rows = append(rows, map[string]any{"key": map[string]any{"text": words(k)}, "value": map[string]any{"text": plainValue(m[k])}})
+		rows = append(rows, map[string]any{"key": map[string]any{"text": forms.Humanise(k)}, "value": map[string]any{"text": plainValue(m[k])}})
 	}
 	return rows
-}
-
-// words turns a property name into a label: "seizedAt" → "Seized at".
-func words(name string) string {
-	var b strings.Builder
-	for i, r := range name {
-		if r >= 'A' && r <= 'Z' && i > 0 {
-			b.WriteByte(' ')
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return sentenceCase(strings.ReplaceAll(b.String(), "_", " "))
-}
-
-func sentenceCase(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // plainValue is a value as text: strings as they are, the rest as JSON.
@@ -197,7 +177,7 @@ func (s *Server) taskAction(action string) fiber.Handler {
 		id := c.Params("id")
 		req := instances.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
 		if action == "reassign" && req.To == "" {
-			return s.pageError(c, s.pageRefusal(c, fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
+			return s.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
 				"Enter the user ID of the officer who should work the task. Go back and try again."))
 		}
 		if _, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
@@ -251,7 +231,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	problems, _ := ui.ReadAnswers(fields, post, data) // file fields are not drawn on tasks
 	if action, target, _ := strings.Cut(post.Get("action"), " "); action == "add" || action == "remove" {
 		if action == "add" {
-			ui.AddEntry(data, target, entriesAreObjects(fields, target))
+			ui.AddEntry(data, target, ui.EntriesAreObjects(ui.FindField(fields, target)))
 		} else {
 			ui.RemoveEntry(data, target)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/instances"
 	"cop/platform/registry"
@@ -78,13 +79,18 @@ func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
 func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	sess := session(c)
 	if sess == nil {
-		return s.pageRefusal(c, fiber.StatusForbidden, "This page is for the browser", "Sign in with your browser to use it.")
+		return refusePage(fiber.StatusForbidden, "This page is for the browser", "Sign in with your browser to use it.")
 	}
-	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
-		return s.pageRefusal(c, fiber.StatusForbidden, "The page was out of date",
+	if !postedCSRF(c, sess) {
+		return refusePage(fiber.StatusForbidden, "The page was out of date",
 			"Your answers on that page were not saved because the page was out of date. Go back, reload the page and try again.")
 	}
 	return nil
+}
+
+// postedCSRF reports whether a form post carries the session's token.
+func postedCSRF(c *fiber.Ctx, sess *auth.Session) bool {
+	return subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) == 1
 }
 
 // pageRefusal is an error page the handler has chosen; it is returned as
@@ -96,7 +102,7 @@ type pageRefusal struct {
 
 func (r *pageRefusal) Error() string { return r.data.Title + ": " + r.data.Detail }
 
-func (s *Server) pageRefusal(c *fiber.Ctx, status int, title, detail string) error {
+func refusePage(status int, title, detail string) error {
 	return &pageRefusal{status: status, data: ui.ErrorData{Title: title, Detail: detail}}
 }
 

@@ -132,6 +132,30 @@ func draftOf(path string) string {
 	return strings.Split(strings.TrimPrefix(path, "/drafts/"), "/")[0]
 }
 
+// officerJourney signs an officer in on a server with the page fixtures
+// and opens the vehicle check: the browser, the first page, the page's
+// CSRF token and the draft's id.
+func officerJourney(t *testing.T, opts ...func(*envOption)) (*env, *http.Client, pageResult, string, string) {
+	t.Helper()
+	e := newEnv(t, opts...)
+	e.publishPageFixtures()
+	b := e.browser()
+	e.signIn(b, "officer").Body.Close()
+	page := e.startJourney(b)
+	return e, b, page, csrf(t, page.body), draftOf(page.path)
+}
+
+// vehicleAnswers are good answers to the vehicle check's first page, with
+// some changed or added.
+func vehicleAnswers(token string, changes url.Values) url.Values {
+	v := url.Values{"csrf": {token}, "action": {"continue"}, "/registration": {"AB12 CDE"},
+		"/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"car"}, "/occupantCount": {"1"}}
+	for k, vs := range changes {
+		v[k] = vs
+	}
+	return v
+}
+
 func TestFormJourneyPageByPage(t *testing.T) {
 	e := newEnv(t, withWorker)
 	e.publishPageFixtures()
@@ -296,17 +320,8 @@ func (e *env) otherSessionCSRF() string {
 }
 
 func TestPagesRefuseTamperedAnswersAndBadFiles(t *testing.T) {
-	e := newEnv(t)
-	e.publishPageFixtures()
-	b := e.browser()
-	e.signIn(b, "officer").Body.Close()
-	page := e.startJourney(b)
-	token := csrf(t, page.body)
-	draft := draftOf(page.path)
-
-	tampered := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"}, "/registration": {"AB12 CDE"},
-		"/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"spaceship"}, "/occupantCount": {"1"},
-		"/notAField": {"sneaky"}})
+	e, b, page, token, draft := officerJourney(t)
+	tampered := e.post(b, page.path, vehicleAnswers(token, url.Values{"/vehicleType": {"spaceship"}, "/notAField": {"sneaky"}}))
 	if tampered.status != 422 || !strings.Contains(tampered.body, "Choose type of vehicle from the options given") {
 		t.Fatalf("a value the page did not offer: %d %v", tampered.status, errorSummary(tampered.body))
 	}
@@ -342,15 +357,8 @@ func TestPagesRefuseTamperedAnswersAndBadFiles(t *testing.T) {
 }
 
 func TestAnExpiredSessionResumesFromTheLastSavedPage(t *testing.T) {
-	e := newEnv(t)
-	e.publishPageFixtures()
-	b := e.browser()
-	e.signIn(b, "officer").Body.Close()
-	page := e.startJourney(b)
-	token := csrf(t, page.body)
-	draft := draftOf(page.path)
-	next := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"}, "/registration": {"AB12 CDE"},
-		"/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"car"}, "/occupantCount": {"1"}})
+	e, b, page, token, draft := officerJourney(t)
+	next := e.post(b, page.path, vehicleAnswers(token, nil))
 	if !strings.HasSuffix(next.path, "/pages/search") {
 		t.Fatalf("page 1: %s", next.path)
 	}
@@ -476,7 +484,7 @@ func (e *env) submitVehicleCheck(b *http.Client) string {
 		page string
 		form url.Values
 	}{
-		{"vehicle", url.Values{"/registration": {"AB12 CDE"}, "/checkedOn-day": {"1"}, "/checkedOn-month": {"1"}, "/checkedOn-year": {"2026"}, "/vehicleType": {"car"}, "/occupantCount": {"1"}}},
+		{"vehicle", vehicleAnswers(token, nil)},
 		{"search", url.Values{"/searched": {"false"}, "js": {"1"}}},
 		{"people", url.Values{"/occupants/0/fullName": {"Ann Driver"}}},
 	}

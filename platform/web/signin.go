@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"mime"
 	"net/http"
@@ -111,7 +110,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if sess == nil {
 		return problem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
 	}
-	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) != 1 {
+	if !postedCSRF(c, sess) {
 		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
 			Detail: "The form was out of date. Go back, reload the page and try again."})
 	}
