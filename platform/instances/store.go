@@ -60,22 +60,27 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 	if err != nil {
 		return err
 	}
+	// Every change bumps the revision and names the action that made it.
+	// The row follows the instance, whose Update already decided; the
+	// claim and completion guards only keep a row that somehow lagged from
+	// being overwritten by a claim it never saw.
+	const bump = `revision = revision + 1, last_action = $3, updated_at = $2`
 	var query string
-	args := []any{c.ID, c.At}
+	args := []any{c.ID, c.At, c.Action}
 	switch c.Kind {
 	case "claimed":
-		query, args = `UPDATE tasks SET claimed_by = $3, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+		query, args = `UPDATE tasks SET claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open' AND claimed_by IN ('', $4)`, append(args, c.Assignee)
 	case "released":
-		query = `UPDATE tasks SET claimed_by = '', updated_at = $2 WHERE id = $1 AND status = 'open'`
+		query = `UPDATE tasks SET claimed_by = '', ` + bump + ` WHERE id = $1 AND status = 'open'`
 	case "reassigned":
-		query, args = `UPDATE tasks SET assignee = $3, claimed_by = $3, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+		query, args = `UPDATE tasks SET assignee = $4, claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
 	case "cancelled":
-		query = `UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'open'`
+		query = `UPDATE tasks SET status = 'cancelled', ` + bump + ` WHERE id = $1 AND status = 'open'`
 	case "escalated":
-		query, args = `UPDATE tasks SET priority = $3, escalated = true, updated_at = $2 WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
+		query, args = `UPDATE tasks SET priority = $4, escalated = true, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
 	case "completed":
-		query, args = `UPDATE tasks SET status = 'completed', data = $3, completed_by = $4, completed_at = $2, updated_at = $2
-			WHERE id = $1 AND status = 'open'`, append(args, data, c.By)
+		query, args = `UPDATE tasks SET status = 'completed', data = $4, completed_by = $5, completed_at = $2, `+bump+`
+			WHERE id = $1 AND status = 'open' AND claimed_by = $5`, append(args, data, c.By)
 	default:
 		return engine.ActivityFault(workflows.NewError(workflows.ErrRuntime, "Unknown task change", "unknown task change %q", c.Kind))
 	}

@@ -2,6 +2,8 @@ package instances
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 
 	"cop/forms"
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/store"
 	"cop/workflows/engine"
 )
@@ -38,17 +41,21 @@ type Task struct {
 	CompletedBy     string     `json:"completedBy,omitempty"`
 	CreatedAt       time.Time  `json:"createdAt"`
 	CompletedAt     *time.Time `json:"completedAt,omitempty"`
+
+	revision   int    // changes made to the row so far
+	lastAction string // the Update id of the action that made the latest
 }
 
 const taskColumns = `id, instance_id, case_key, form_name, form_version, title, candidate_groups, assignee, claimed_by, priority,
-	reason, escalated, due, status, input, data, completed_by, created_at, completed_at`
+	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action`
 
 func scanTask(now time.Time) pgx.RowToFunc[Task] {
 	return func(row pgx.CollectableRow) (Task, error) {
 		var t Task
 		var input, data []byte
 		err := row.Scan(&t.ID, &t.Instance, &t.BusinessKey, &t.Form, &t.FormVersion, &t.Title, &t.CandidateGroups, &t.Assignee,
-			&t.ClaimedBy, &t.Priority, &t.Reason, &t.Escalated, &t.Due, &t.Status, &input, &data, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt)
+			&t.ClaimedBy, &t.Priority, &t.Reason, &t.Escalated, &t.Due, &t.Status, &input, &data, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt,
+			&t.revision, &t.lastAction)
 		if err != nil {
 			return t, err
 		}
@@ -155,6 +162,9 @@ type TaskActionRequest struct {
 	Action string // claim, release, complete, reassign
 	Data   json.RawMessage
 	To     string
+	// IdempotencyKey, when the client sends one, names the request: a
+	// retry with the same key and body gets the first one's outcome.
+	IdempotencyKey string
 }
 
 // TaskRefusedError is an action the task's rules refuse; Code says why
@@ -169,15 +179,23 @@ func (e *TaskRefusedError) Error() string { return e.Message }
 
 // ActOnTask sends an action through the instance's Update. The Update's
 // validator is the authority (it checks the claim and validates the data
-// against the task's pinned form before anything enters history); the
+// against the task's pinned form before anything enters history, and
+// refuses an action while another on the same task is being applied); the
 // checks here only answer sooner, with every field's error.
+//
+// Each request is named by an Update id (taskActionID), which Temporal
+// applies once: the same request sent twice at once (a double click)
+// completes or claims once and both get that outcome; a retry of a keyed
+// request that already applied is answered from the row.
 func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, req TaskActionRequest) (Task, error) {
+	if req.IdempotencyKey != "" {
+		if err := cases.CheckIdempotencyKey(req.IdempotencyKey); err != nil {
+			return Task{}, &InvalidError{Message: err.Error(), Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: err.Error()}}}
+		}
+	}
 	t, err := s.Task(ctx, p, id)
 	if err != nil {
 		return Task{}, err
-	}
-	if t.Status != "open" {
-		return Task{}, &TaskRefusedError{Code: "gone", Message: fmt.Sprintf("task %s is %s; only open tasks can be acted on", id, t.Status)}
 	}
 	action := engine.TaskAction{TaskID: id, Action: req.Action, To: req.To,
 		Caller: engine.Caller{Sub: p.Subject, Name: p.Name, Roles: p.Roles, Teams: p.Teams}}
@@ -191,7 +209,16 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 		}
 		action.Data = data
 	}
-	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, action); err != nil {
+	updateID := taskActionID(t, action, req.IdempotencyKey, t.revision)
+	if t.lastAction != "" && t.lastAction == taskActionID(t, action, req.IdempotencyKey, t.revision-1) {
+		// The task's latest change was made by this very request: a retry
+		// (or the slower of a double click) gets the task as it left it.
+		return t, nil
+	}
+	if t.Status != "open" {
+		return Task{}, taskClosed(t)
+	}
+	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action); err != nil {
 		var refused *engine.TaskActionError
 		if errors.As(err, &refused) {
 			return Task{}, &TaskRefusedError{Code: refused.Code, Message: refused.Message, Errors: refused.Errors}
@@ -201,6 +228,27 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 	return s.Task(ctx, p, id)
 }
 
+func taskClosed(t Task) error {
+	return &TaskRefusedError{Code: "gone", Message: fmt.Sprintf("task %s is %s; only open tasks can be acted on", t.ID, t.Status)}
+}
+
+// taskActionID names an action request: the task, the action, the caller,
+// what they sent, and either their Idempotency-Key or the revision of the
+// task they acted on. Without a key, the same request at the same
+// revision is one request (a double click); claim, release and claim
+// again are three, because each sees a new revision. A keyed request is
+// one request whatever the revision.
+func taskActionID(t Task, a engine.TaskAction, key string, revision int) string {
+	h := sha256.New()
+	data, _ := json.Marshal(a.Data) // maps marshal with sorted keys
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", t.ID, a.Action, a.Caller.Sub, a.To, data)
+	if key != "" {
+		fmt.Fprintf(h, "key\n%s", key)
+	} else {
+		fmt.Fprintf(h, "revision\n%d", revision)
+	}
+	return "task-action-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
 // checkTaskData decodes the answers and validates them against the task's
 // form version.
 func (s *Service) checkTaskData(ctx context.Context, t Task, raw json.RawMessage) (any, []forms.FieldError, error) {

@@ -414,7 +414,7 @@ func (s *Server) actOnTask(action string) fiber.Handler {
 			return problem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", FieldError{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
 		t, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
-			instances.TaskActionRequest{Action: action, Data: body.Data, To: body.To})
+			instances.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
 		if err != nil {
 			// Refusals are audited by the safety net with their status.
 			return s.workflowError(c, fmt.Errorf("task %s: %w", c.Params("id"), err))

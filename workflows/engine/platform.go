@@ -57,7 +57,7 @@ type TaskRequest struct {
 }
 
 // TaskChange records what happened to a task: claimed, released,
-// reassigned, escalated, completed.
+// reassigned, escalated, completed, cancelled.
 type TaskChange struct {
 	ID       string    `json:"id"`
 	Kind     string    `json:"kind"`
@@ -66,6 +66,10 @@ type TaskChange struct {
 	Priority int       `json:"priority,omitempty"`
 	Data     any       `json:"data,omitempty"`
 	At       time.Time `json:"at"`
+	// Action is the Update id of the officer's action that made the
+	// change (empty for what the instance does by itself), so the inbox
+	// can tell a retried request from a new one.
+	Action string `json:"action,omitempty"`
 }
 
 // Notification is an in-app message (call: notify).
@@ -203,9 +207,13 @@ func (e *TaskActionError) Error() string { return e.Code + ": " + e.Message }
 type openTask struct {
 	req       TaskRequest
 	claimedBy string
-	form      *forms.Form
-	done      workflow.Settable
-	result    workflow.Future
+	// busy names the action whose inbox write is in flight: the handler
+	// yields while the activity runs, and a second action accepted in that
+	// window would act on state the first is about to change.
+	busy   string
+	form   *forms.Form
+	done   workflow.Settable
+	result workflow.Future
 }
 
 // taskInbox holds the instance's open tasks and answers the Update.
@@ -223,9 +231,19 @@ func newTaskInbox(ctx workflow.Context, r *run) *taskInbox {
 // validate runs before anything enters history: the caller's rights and,
 // for complete, the data against the task's pinned form.
 func (in *taskInbox) validate(ctx workflow.Context, a TaskAction) error {
+	return in.check(ctx, a)
+}
+
+// check decides whether an action may apply to the task as it is now.
+// The validator and the handler both ask: the SDK runs no validator on
+// replay, and an action accepted beside another sees its effect here.
+func (in *taskInbox) check(ctx workflow.Context, a TaskAction) error {
 	t := in.open[a.TaskID]
 	if t == nil {
 		return &TaskActionError{Code: "gone", Message: "the task is no longer open"}
+	}
+	if t.busy != "" {
+		return &TaskActionError{Code: "conflict", Message: fmt.Sprintf("another action on this task (%s) is being applied; look at the task again", t.busy)}
 	}
 	c := a.Caller
 	switch a.Action {
@@ -286,14 +304,21 @@ func (t *openTask) supervises(c Caller) bool {
 	return c.has("role", "supervisor") && t.candidate(c)
 }
 
-// handle applies an accepted action: the inbox row first (an activity),
-// then the instance's own state.
+// handle applies an accepted action: it reserves the task, writes the
+// inbox row (an activity), then changes the instance's own state. Until
+// the write returns, every other action on the task is refused as a
+// conflict, so two completes (or two claims) can never both apply.
 func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) {
-	t := in.open[a.TaskID]
-	if t == nil {
-		return "", &TaskActionError{Code: "gone", Message: "the task is no longer open"}
+	if err := in.check(ctx, a); err != nil {
+		return "", err
 	}
-	change := TaskChange{ID: a.TaskID, Kind: a.Action + "ed", By: a.Caller.Sub, At: workflow.Now(ctx)}
+	t := in.open[a.TaskID]
+	t.busy = a.Action
+	defer func() { t.busy = "" }()
+	change := TaskChange{ID: a.TaskID, By: a.Caller.Sub, At: workflow.Now(ctx)}
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		change.Action = info.ID
+	}
 	switch a.Action {
 	case "claim":
 		change.Kind, change.Assignee = "claimed", a.Caller.Sub
@@ -306,6 +331,11 @@ func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) 
 	}
 	if err := in.r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
 		return "", err
+	}
+	if in.open[a.TaskID] != t {
+		// The wait ended meanwhile (a timeout, a lost fork branch, a
+		// cancelled instance) and the task was withdrawn.
+		return "", &TaskActionError{Code: "gone", Message: "the task was withdrawn while your action was applied"}
 	}
 	switch a.Action {
 	case "claim":

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,10 @@ type replayCase struct {
 	taskData any              // completes every user task
 	flaky    int              // calls to the stub's /flaky that fail with 503
 	want     string           // the instance's output, as JSON
+	// race claims the first task, then sends two completes (comments
+	// "first" and "second") while the worker is down, so both arrive in
+	// one workflow task.
+	race bool
 }
 
 // replayCases names every example in testdata/replay by file name.
@@ -99,6 +104,10 @@ var replayCases = map[string]replayCase{
 	"run-workflow": {
 		input: map[string]any{"value": 20},
 		want:  `{"result": 42}`,
+	},
+	"user-task-race": {
+		race: true,
+		want: `{"comments": "first", "by": "replay-supervisor"}`,
 	},
 	"user-task": {
 		taskData: map[string]any{"arrivalDate": "2026-11-21", "port": "GBDVR", "vessel": map[string]any{"name": "Sea Breeze"}, "searched": false},
@@ -163,12 +172,19 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 		Platform: platform,
 	}
 	queue := "replay-" + name // one queue a case: no other worker takes its tasks
-	wk := worker.New(c, queue, worker.Options{})
-	acts.Register(wk)
-	if err := wk.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
+	if recording > 1 {
+		queue = fmt.Sprintf("%s-%d", queue, recording)
 	}
-	defer wk.Stop()
+	startWorker := func() worker.Worker {
+		wk := worker.New(c, queue, worker.Options{})
+		acts.Register(wk)
+		if err := wk.Start(); err != nil {
+			t.Fatalf("start worker: %v", err)
+		}
+		t.Cleanup(wk.Stop)
+		return wk
+	}
+	wk := startWorker()
 
 	id := "replay-" + name
 	if recording > 1 {
@@ -185,6 +201,9 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 		if err := SendEvent(ctx, c, id, ev); err != nil {
 			t.Fatalf("send event: %v", err)
 		}
+	}
+	if tc.race {
+		raceCompletes(ctx, t, c, platform, id, wk, startWorker)
 	}
 	done := make(chan error, 1)
 	var res Result
@@ -225,6 +244,66 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 	}
 	for file, h := range files {
 		writeHistory(t, filepath.Join(replayHistories, file), h)
+	}
+}
+
+// raceCompletes claims the instance's task, stops the worker, sends two
+// completes and starts a worker again: both Updates reach the instance in
+// one workflow task, and exactly one may apply.
+func raceCompletes(ctx context.Context, t *testing.T, c client.Client, p *LocalPlatform, id string, wk worker.Worker, startWorker func() worker.Worker) {
+	t.Helper()
+	var task TaskRequest
+	for task.ID == "" {
+		if ctx.Err() != nil {
+			t.Fatal("the instance created no task")
+		}
+		if tasks := p.tasks(); len(tasks) > 0 {
+			task = tasks[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	me := Caller{Sub: "replay-supervisor", Roles: []string{"supervisor"}}
+	for {
+		_, err := ActOnTask(ctx, c, id, "claim", TaskAction{TaskID: task.ID, Action: "claim", Caller: me})
+		var te *TaskActionError
+		if errors.As(err, &te) && te.Code == "gone" {
+			time.Sleep(20 * time.Millisecond) // the task is registered once its activity returns
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	wk.Stop()
+	errs := make(chan error, 2)
+	first := make(chan struct{})
+	for i, comment := range []string{"first", "second"} {
+		go func() {
+			if i == 1 {
+				<-first // the first Update reaches the server first
+			}
+			_, err := ActOnTask(ctx, c, id, "complete-"+comment, TaskAction{TaskID: task.ID, Action: "complete", Caller: me,
+				Data: map[string]any{"approved": true, "comments": comment}})
+			errs <- err
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(first)
+	time.Sleep(300 * time.Millisecond)
+	startWorker()
+	var refused int
+	for range 2 {
+		err := <-errs
+		var te *TaskActionError
+		if errors.As(err, &te) && te.Code == "conflict" {
+			refused++
+		} else if err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d of two racing completes were refused", refused)
 	}
 }
 

@@ -97,9 +97,13 @@ func SendEvent(ctx context.Context, c client.Client, instance string, event map[
 }
 
 // ActOnTask sends a task action through the instance's Update; a refused
-// action comes back as *TaskActionError.
-func ActOnTask(ctx context.Context, c client.Client, instance string, a TaskAction) (string, error) {
+// action comes back as *TaskActionError. updateID names the request:
+// Temporal applies an Update once per id, so a retry of the same request
+// (a double click, a client retrying after a timeout) gets the first
+// one's outcome instead of acting twice. Empty lets the SDK pick one.
+func ActOnTask(ctx context.Context, c client.Client, instance, updateID string, a TaskAction) (string, error) {
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:   updateID,
 		WorkflowID: instance, UpdateName: UpdateTask, Args: []any{a},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -144,6 +148,7 @@ type LocalPlatform struct {
 	mu            sync.Mutex
 	taskData      map[string]any
 	Tasks         []TaskRequest
+	Changes       []TaskChange
 	Notifications []Notification
 	Events        []map[string]any
 }
@@ -179,6 +184,12 @@ func (p *LocalPlatform) SetTaskData(instance string, data any) {
 	p.taskData[instance] = data
 }
 
+func (p *LocalPlatform) tasks() []TaskRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]TaskRequest(nil), p.Tasks...)
+}
+
 // Sent returns the notifications sent so far.
 func (p *LocalPlatform) Sent() []Notification {
 	p.mu.Lock()
@@ -192,7 +203,7 @@ func (p *LocalPlatform) complete(t TaskRequest, data any) {
 	me := Caller{Sub: "local-author", Roles: []string{"admin"}}
 	for _, action := range []TaskAction{{TaskID: t.ID, Action: "claim", Caller: me}, {TaskID: t.ID, Action: "complete", Caller: me, Data: data}} {
 		for {
-			_, err := ActOnTask(ctx, p.Client, t.Instance, action)
+			_, err := ActOnTask(ctx, p.Client, t.Instance, "", action)
 			var te *TaskActionError
 			if errors.As(err, &te) && te.Code == "gone" && ctx.Err() == nil {
 				// The instance registers the task once the activity returns.
@@ -210,8 +221,20 @@ func (p *LocalPlatform) complete(t TaskRequest, data any) {
 	}
 }
 
-// TaskChanged does nothing locally: the instance holds the task's state.
-func (p *LocalPlatform) TaskChanged(context.Context, TaskChange) error { return nil }
+// TaskChanged records the change (the instance holds the task's state).
+func (p *LocalPlatform) TaskChanged(_ context.Context, c TaskChange) error {
+	p.mu.Lock()
+	p.Changes = append(p.Changes, c)
+	p.mu.Unlock()
+	return nil
+}
+
+// TaskChanges returns the task changes recorded so far.
+func (p *LocalPlatform) TaskChanges() []TaskChange {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]TaskChange(nil), p.Changes...)
+}
 
 // Notify records the notification.
 func (p *LocalPlatform) Notify(_ context.Context, n Notification) error {
