@@ -249,6 +249,7 @@ func taskActionID(t Task, a engine.TaskAction, key string, revision int) string 
 	}
 	return "task-action-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
+
 // checkTaskData decodes the answers and validates them against the task's
 // form version.
 func (s *Service) checkTaskData(ctx context.Context, t Task, raw json.RawMessage) (any, []forms.FieldError, error) {
