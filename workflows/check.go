@@ -270,6 +270,30 @@ func (c *checker) retryPolicy(r *RetryPolicy, ptr string, scope []string) {
 		c.duration(&r.Jitter.From, ptr+"/jitter/from", scope)
 		c.duration(&r.Jitter.To, ptr+"/jitter/to", scope)
 	}
+	if retriesAtOnceForever(r) {
+		c.add(ptr, "this retry has no delay and no attempt limit, so it would run the try block again at once, for ever (time does not pass between attempts, so limit.duration cannot stop it): give it a delay (delay: PT1S) or limit.attempt.count")
+	}
+}
+
+// retriesAtOnceForever reports a policy that retries without waiting and
+// without a count: nothing would ever stop it. A delay or jitter written
+// as an expression may wait, so it is left to the runaway guard.
+func retriesAtOnceForever(r *RetryPolicy) bool {
+	if r.Limit != nil && r.Limit.Attempt != nil && r.Limit.Attempt.Count != nil {
+		return false
+	}
+	return isZeroDuration(r.Delay) && (r.Jitter == nil || isZeroDuration(&r.Jitter.To))
+}
+
+func isZeroDuration(d *Duration) bool {
+	if d == nil {
+		return true
+	}
+	if d.Expr != "" {
+		return false
+	}
+	v, err := d.Static()
+	return err == nil && v == 0
 }
 
 func (c *checker) raise(r *Raise, ptr string, scope []string) {

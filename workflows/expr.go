@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/itchyny/gojq"
 )
@@ -17,7 +16,8 @@ import (
 // Runtime expressions are jq (github.com/itchyny/gojq). They run inside
 // Temporal workflow code, so they must be deterministic: functions that read
 // the clock, the environment or stdin are refused when the definition is
-// uploaded, and each evaluation is bounded in time.
+// uploaded, and each evaluation is bounded in operations and in the size of
+// what it builds (exprguard.go).
 
 // Variables every expression may use (the DSL's runtime arguments).
 var baseVariables = []string{"$context", "$input", "$output", "$secrets", "$task", "$workflow", "$runtime", "$authorization"}
@@ -37,12 +37,6 @@ var forbiddenFunctions = map[string]string{
 	"input_filename": "reads outside the expression",
 	"halt":           "stops the interpreter",
 }
-
-// EvalBudget bounds one evaluation. An expression that runs longer faults
-// the task with an expression error. It stays well under the Temporal
-// worker's one-second deadlock detector, which would otherwise fail the
-// workflow task (and retry it for ever) before the budget ran out.
-const EvalBudget = 300 * time.Millisecond
 
 var exprPattern = regexp.MustCompile(`(?s)^\s*\$\{(.+)\}\s*$`)
 
@@ -91,7 +85,8 @@ func CompileExpr(src string, extra ...string) (*Expr, error) {
 		return nil, &ExprError{Source: src, Err: errors.New(msg)}
 	}
 	vars := variableNames(extra)
-	code, err := gojq.Compile(q, gojq.WithVariables(vars))
+	guardQuery(q)
+	code, err := gojq.Compile(q, append(guardOptions(), gojq.WithVariables(vars))...)
 	if err != nil {
 		return nil, &ExprError{Source: src, Err: err}
 	}
@@ -146,24 +141,41 @@ func forbiddenIn(q *gojq.Query) (string, string) {
 type Vars map[string]any
 
 // Eval runs the expression on input and returns its first result (null when
-// it yields none).
+// it yields none), within MaxExprOps operations.
 func (e *Expr) Eval(input any, vars Vars) (any, error) {
+	return e.EvalMetered(nil, input, vars)
+}
+
+// EvalMetered is Eval drawing its operations from m as well: when m has
+// less left than MaxExprOps, that is the evaluation's budget, and running
+// out of it is ErrWorkBudget rather than an expression error.
+func (e *Expr) EvalMetered(m *Meter, input any, vars Vars) (any, error) {
 	values := make([]any, len(e.vars))
 	for i, name := range e.vars {
 		values[i] = vars[name[1:]]
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), EvalBudget)
-	defer cancel()
-	iter := e.code.RunWithContext(ctx, input, values...)
+	budget := &opBudget{Context: context.Background(), left: MaxExprOps,
+		err: fmt.Errorf("ran more than %d operations, the most one expression may", MaxExprOps)}
+	if m != nil && m.Limit > 0 && m.Limit-m.Used < MaxExprOps {
+		budget.left, budget.err = max(m.Limit-m.Used, 0), ErrWorkBudget
+	}
+	iter := e.code.RunWithContext(budget, input, values...)
 	v, ok := iter.Next()
+	if m != nil {
+		m.Used += budget.used
+		m.Total += budget.used
+	}
 	if !ok {
 		return nil, nil
 	}
 	if err, isErr := v.(error); isErr {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("ran longer than its budget of %s", EvalBudget)
+		if errors.Is(err, ErrWorkBudget) {
+			return nil, ErrWorkBudget
 		}
 		return nil, &ExprError{Source: e.Source, Err: err}
+	}
+	if n := approxSize(v, MaxValueBytes); n > MaxValueBytes {
+		return nil, &ExprError{Source: e.Source, Err: tooLarge("the result", n, MaxValueBytes)}
 	}
 	return v, nil
 }
@@ -173,6 +185,8 @@ func (e *Expr) Eval(input any, vars Vars) (any, error) {
 type Exprs struct {
 	mu    sync.Mutex
 	cache map[string]*Expr
+	// Meter, when set, totals the operations every evaluation spends.
+	Meter *Meter
 }
 
 // Get returns the compiled expression.
@@ -209,7 +223,7 @@ func (c *Exprs) Evaluate(v any, input any, vars Vars) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.Eval(input, vars)
+		return e.EvalMetered(c.Meter, input, vars)
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for _, k := range sortedKeys(v) {
@@ -244,7 +258,7 @@ func (c *Exprs) Run(v any, input any, vars Vars) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.Eval(input, vars)
+		return e.EvalMetered(c.Meter, input, vars)
 	}
 	return c.Evaluate(v, input, vars)
 }

@@ -90,7 +90,7 @@ func TestExpressions(t *testing.T) {
 		t.Errorf("a scoped variable: %v", err)
 	}
 	loop, _ := CompileExpr("[range(1e12)] | length")
-	if _, err := loop.Eval(nil, nil); err == nil || !strings.Contains(err.Error(), "budget") {
+	if _, err := loop.Eval(nil, nil); err == nil || !strings.Contains(err.Error(), "operations") {
 		t.Errorf("an unbounded expression: %v", err)
 	}
 }

@@ -120,8 +120,9 @@ func (r *run) activity(ctx workflow.Context, name string, opts *workflow.Activit
 	if opts != nil {
 		o = *opts
 	}
+	before := r.historyLen()
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, o), name, req).Get(ctx, out)
-	r.waited()
+	r.waited(before)
 	return err
 }
 

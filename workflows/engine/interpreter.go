@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,10 +90,31 @@ const (
 )
 
 // MaxStepsWithoutWaiting bounds the tasks an instance may run without
-// waiting on anything (an activity, a timer, an event). A loop of then
-// jumps emits no Temporal command, so history limits would never stop it;
-// this does, deterministically.
+// really waiting on anything: an activity, a child, an event, an officer,
+// or a timer that let time pass. A loop of then jumps emits no Temporal
+// command, so history limits would never stop it; this does,
+// deterministically. A wait of no time (wait: PT0S, a retry with no
+// delay) or a timeout that never fired is not a wait.
 const MaxStepsWithoutWaiting = 10000
+
+// The work the interpreter does between two yields to the SDK, in jq
+// operations (workflows.Meter): past YieldOps it yields at the next task
+// boundary (a local activity that does nothing, one marker in history,
+// which ends the coroutine's turn and lets a long workflow task heartbeat);
+// past MaxSegmentOps, in the middle of a task, the instance faults as a
+// runaway. Both keep every turn well inside the SDK's one-second deadlock
+// detector, and both count operations, not time, so replay decides as
+// the first run did.
+const (
+	YieldOps      = 1_000_000
+	MaxSegmentOps = 3_000_000
+)
+
+// MaxOpsWithoutWaiting bounds the jq operations an instance may spend
+// without really waiting (see MaxStepsWithoutWaiting), across the yields:
+// a loop of heavy expressions faults after a few seconds of work instead
+// of after its ten-thousandth step.
+const MaxOpsWithoutWaiting = 20_000_000
 
 // runtimeInfo is $runtime.
 var runtimeInfo = map[string]any{"name": "COP", "version": "1.0", "metadata": map[string]any{"engine": "temporal"}}
@@ -127,6 +149,10 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 		if !ok {
 			rerr = workflows.NewError(workflows.ErrRuntime, "Runaway instance", "%v", err)
 			rerr.Instance = "/"
+			var runaway *errRunaway
+			if errors.As(err, &runaway) {
+				rerr.Instance = runaway.ptr
+			}
 		}
 		r.reportEnd(ctx, StatusFaulted, nil, rerr)
 		return nil, temporal.NewNonRetryableApplicationError(rerr.Error(), FaultType, nil, Fault{Error: rerr, Trace: r.trace})
@@ -148,6 +174,13 @@ const (
 	changeWithdrawTask = "cop.withdraw-task"
 	// changeChildIDs: each child a run task starts gets its own id (#n).
 	changeChildIDs = "cop.child-ids"
+	// changeRealWaits: only a wait that let a workflow task end resets the
+	// runaway guard's step count (a wait of no time or a timeout that
+	// never fired used to).
+	changeRealWaits = "cop.real-waits"
+	// changeYield: a turn that has spent YieldOps yields at the next
+	// task boundary through a local activity.
+	changeYield = "cop.yield"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
@@ -167,13 +200,24 @@ func (r *run) reportEnd(ctx workflow.Context, status string, out any, rerr *work
 }
 
 type run struct {
-	wf        *workflows.Workflow
-	start     *Start
-	exprs     *workflows.Exprs
-	context   any
-	workflow  map[string]any
-	trace     []TraceEntry
-	steps     int
+	wf      *workflows.Workflow
+	start   *Start
+	exprs   *workflows.Exprs
+	context any
+	// root is the workflow's context, through which any code of the run
+	// reads the workflow task it runs in (GetCurrentHistoryLength).
+	root     workflow.Context
+	workflow map[string]any
+	trace    []TraceEntry
+	// steps counts tasks run since the last real wait (changeRealWaits);
+	// legacySteps since any wait, as before that change.
+	steps, legacySteps int
+	// meter totals the jq operations spent since the run last yielded or
+	// entered the workflow task whose WorkflowTaskStarted event is wft;
+	// opsAtWait is its Total at the last real wait.
+	meter     workflows.Meter
+	wft       int
+	opsAtWait int64
 	events    []map[string]any
 	eventsIn  workflow.ReceiveChannel
 	defs      map[string]any
@@ -183,7 +227,9 @@ type run struct {
 }
 
 func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
-	r := &run{wf: wf, start: start, exprs: &workflows.Exprs{}, context: map[string]any{}, defs: map[string]any{}}
+	r := &run{wf: wf, start: start, exprs: &workflows.Exprs{}, context: map[string]any{}, defs: map[string]any{}, root: ctx}
+	r.meter.Limit = MaxSegmentOps
+	r.exprs.Meter = &r.meter
 	r.startedAt = workflow.Now(ctx)
 	rawInput := start.Input
 	if res := start.Resume; res != nil {
@@ -285,6 +331,7 @@ func (r *run) vars(task map[string]any, scope workflows.Vars) workflows.Vars {
 // eval evaluates v: always an expression when always is set (if, when,
 // output.as, …), else only `${ }` strings inside it.
 func (r *run) eval(v any, input any, vars workflows.Vars, ptr string, always bool) (any, error) {
+	r.tick()
 	var out any
 	var err error
 	if always {
@@ -293,11 +340,20 @@ func (r *run) eval(v any, input any, vars workflows.Vars, ptr string, always boo
 		out, err = r.exprs.Evaluate(v, input, vars)
 	}
 	if err != nil {
-		e := workflows.NewError(workflows.ErrExpression, "Expression failed", "%v", err)
-		e.Instance = ptr
-		return nil, e
+		return nil, exprFailure(err, ptr)
 	}
 	return out, nil
+}
+
+// exprFailure is how a failed evaluation faults: an expression error at
+// ptr, or a runaway when the workflow task's work budget ran out.
+func exprFailure(err error, ptr string) error {
+	if errors.Is(err, workflows.ErrWorkBudget) {
+		return &errRunaway{ptr: ptr, work: true}
+	}
+	e := workflows.NewError(workflows.ErrExpression, "Expression failed", "%v", err)
+	e.Instance = ptr
+	return e
 }
 
 // runList runs a task list from index first and returns its output and
@@ -339,16 +395,73 @@ func (r *run) continueAsNew(ctx workflow.Context, index int, data any) error {
 	return workflow.NewContinueAsNewError(ctx, workflow.GetInfo(ctx).WorkflowType.Name, next)
 }
 
-// errRunaway faults an instance that loops without waiting; try/catch
-// cannot catch it.
-type errRunaway struct{ ptr string }
-
-func (e *errRunaway) Error() string {
-	return fmt.Sprintf("%d tasks ran without waiting on anything (an activity, a timer or an event); the last was %s: check the then jumps for a loop with no exit", MaxStepsWithoutWaiting, e.ptr)
+// errRunaway faults an instance that loops without waiting, or whose
+// expressions did more work than a workflow task may; try/catch cannot
+// catch it.
+type errRunaway struct {
+	ptr  string
+	work bool
 }
 
-// waited resets the step budget after a blocking operation.
-func (r *run) waited() { r.steps = 0 }
+func (e *errRunaway) Error() string {
+	if e.work {
+		return fmt.Sprintf("the instance's expressions spent more than the %d jq operations one task may spend at a time, or the %d the instance may spend without waiting on anything; the last task was %s: check for a loop with no exit, or one over too much data", MaxSegmentOps, MaxOpsWithoutWaiting, e.ptr)
+	}
+	return fmt.Sprintf("%d tasks ran without waiting on anything (an activity, an event, an officer or a timer that let time pass); the last was %s: check the then jumps and retries for a loop with no exit", MaxStepsWithoutWaiting, e.ptr)
+}
+
+// historyLen identifies the workflow task the run is in: its
+// WorkflowTaskStarted event's id, the same on replay.
+func (r *run) historyLen() int {
+	return workflow.GetInfo(r.root).GetCurrentHistoryLength()
+}
+
+// tick starts the counts of a new workflow task.
+func (r *run) tick() {
+	if h := r.historyLen(); h != r.wft {
+		r.wft, r.meter.Used = h, 0
+	}
+}
+
+// waited resets the step count after a wait that began in workflow task
+// before, if the run has moved on to another: time passed or something
+// arrived. A wait that returned at once leaves the count as it was.
+func (r *run) waited(before int) {
+	r.legacySteps = 0
+	if r.historyLen() != before {
+		r.steps, r.opsAtWait = 0, r.meter.Total
+	}
+}
+
+// step counts one task against the runaway guard and, when the workflow
+// task has done much work, lets it end before the task runs.
+func (r *run) step(ctx workflow.Context, ptr string) error {
+	r.tick()
+	r.steps++
+	r.legacySteps++
+	overSteps := r.steps > MaxStepsWithoutWaiting
+	if overSteps || r.meter.Total-r.opsAtWait > MaxOpsWithoutWaiting {
+		// Instances that ran before changeRealWaits counted any wait and
+		// no operations; they replay as they ran.
+		legacyOK := r.legacySteps <= MaxStepsWithoutWaiting
+		if legacyOK && workflow.GetVersion(ctx, changeRealWaits, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return nil
+		}
+		return &errRunaway{ptr: ptr, work: !overSteps}
+	}
+	if r.meter.Used > YieldOps && workflow.GetVersion(ctx, changeYield, workflow.DefaultVersion, 1) >= 1 {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(lctx, yieldTurn).Get(ctx, nil); err != nil {
+			return err
+		}
+		r.tick()
+		r.meter.Used = 0
+	}
+	return nil
+}
+
+// yieldTurn does nothing: waiting on it ends the workflow coroutine's turn.
+func yieldTurn(context.Context) error { return nil }
 
 // runTask runs one task through the DSL's data flow: if, input, the task,
 // output, export, then.
@@ -356,9 +469,8 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 	if ctx.Err() != nil {
 		return nil, "", temporal.NewCanceledError()
 	}
-	r.steps++
-	if r.steps > MaxStepsWithoutWaiting {
-		return nil, "", &errRunaway{ptr: ptr}
+	if err := r.step(ctx, ptr); err != nil {
+		return nil, "", err
 	}
 	t := nt.Task
 	// The trace lists tasks in the order they started; each entry is
@@ -498,9 +610,10 @@ func (r *run) duration(d *workflows.Duration, input any, vars workflows.Vars) (t
 		}
 		return v, nil
 	}
+	r.tick()
 	v, err := r.exprs.Run(d.Expr, input, vars)
 	if err != nil {
-		return 0, workflows.NewError(workflows.ErrExpression, "Expression failed", "%v", err)
+		return 0, exprFailure(err, "")
 	}
 	out, err := workflows.ParseDuration(v)
 	if err != nil {
@@ -523,11 +636,12 @@ func (r *run) withTimeout(ctx workflow.Context, d time.Duration, ptr string, fn 
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	timer := workflow.NewTimer(timerCtx, d)
 	timedOut := false
+	before := r.historyLen()
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(done, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 	sel.AddFuture(timer, func(workflow.Future) { timedOut = true })
 	sel.Select(ctx)
-	r.waited()
+	r.waited(before)
 	if timedOut {
 		cancel()
 		e := workflows.NewError(workflows.ErrTimeout, "Timed out", "did not finish within %s", workflows.FormatISO(d))

@@ -427,11 +427,12 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	// A settable future's Get does not notice cancellation (a fork branch
 	// that lost, a timeout, a cancelled instance), so wait on both.
+	before := r.historyLen()
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(f, func(workflow.Future) {})
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 	sel.Select(ctx)
-	r.waited()
+	r.waited(before)
 	if ctx.Err() != nil {
 		return nil, r.taskCancelled(ctx, req)
 	}

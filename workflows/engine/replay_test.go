@@ -105,6 +105,9 @@ var replayCases = map[string]replayCase{
 		input: map[string]any{"value": 20},
 		want:  `{"result": 42}`,
 	},
+	"heavy-yield": {
+		want: `{"n": 100000}`,
+	},
 	"user-task-race": {
 		race: true,
 		want: `{"comments": "first", "by": "replay-supervisor"}`,

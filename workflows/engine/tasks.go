@@ -48,8 +48,9 @@ func (r *run) execute(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if err != nil {
 			return nil, "", err
 		}
+		before := r.historyLen()
 		err = workflow.Sleep(ctx, d)
-		r.waited()
+		r.waited(before)
 		return in, "", err
 	case workflows.KindEmit:
 		out, err := r.emit(ctx, t, ptr, in, vars)
@@ -229,12 +230,13 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 				return nil, "", perr
 			}
 			if again {
+				before := r.historyLen()
 				if delay > 0 {
 					if err := workflow.Sleep(ctx, delay); err != nil {
 						return nil, "", err
 					}
 				}
-				r.waited()
+				r.waited(before)
 				continue
 			}
 			if len(c.Do) == 0 {
@@ -282,16 +284,23 @@ func (r *run) retryDelay(ctx workflow.Context, p *workflows.RetryPolicy, attempt
 		rv[k] = v
 	}
 	rv["error"] = e.AsMap()
+	r.tick()
 	if p.When != "" {
 		ok, err := r.exprs.Run(p.When, in, rv)
-		if err != nil || !truthy(ok) {
-			return 0, false, err
+		if err != nil {
+			return 0, false, exprFailure(err, "")
+		}
+		if !truthy(ok) {
+			return 0, false, nil
 		}
 	}
 	if p.ExceptWhen != "" {
 		ok, err := r.exprs.Run(p.ExceptWhen, in, rv)
-		if err != nil || truthy(ok) {
-			return 0, false, err
+		if err != nil {
+			return 0, false, exprFailure(err, "")
+		}
+		if truthy(ok) {
+			return 0, false, nil
 		}
 	}
 	if l := p.Limit; l != nil {
@@ -492,11 +501,12 @@ func oneOf(f *workflows.EventFilter) []*workflows.EventFilter {
 // cancelled (a channel's Receive alone would not notice cancellation).
 func (r *run) receiveEvent(ctx workflow.Context) error {
 	var ev map[string]any
+	before := r.historyLen()
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(r.eventsIn, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &ev) })
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 	sel.Select(ctx)
-	r.waited()
+	r.waited(before)
 	if ctx.Err() != nil {
 		return temporal.NewCanceledError()
 	}
@@ -631,15 +641,16 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 		opts.ParentClosePolicy = enumspb.PARENT_CLOSE_POLICY_ABANDON // the child outlives its parent
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
+	before := r.historyLen()
 	f := workflow.ExecuteChildWorkflow(cctx, WorkflowType(sub.Namespace, sub.Name), childStart)
 	if !await {
 		err := f.GetChildWorkflowExecution().Get(ctx, nil)
-		r.waited()
+		r.waited(before)
 		return in, err
 	}
 	var res Result
 	err := f.Get(ctx, &res)
-	r.waited()
+	r.waited(before)
 	if err != nil {
 		return nil, childError(err)
 	}
