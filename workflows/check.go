@@ -99,6 +99,9 @@ func (c *checker) workflowLevel() {
 		if f.Kind == KindCall && c.use.Functions[f.Call] != nil {
 			c.add(ptr+"/call", "a function may not call another function from use.functions")
 		}
+		if f.Then != "" {
+			c.add(ptr+"/then", "then is not supported in a function: a function is one task, with nowhere to go next; put then on the task that calls it")
+		}
 		c.task(f, ptr, nil, nil, []string{"arguments"})
 	}
 	if w.Input != nil {
@@ -107,7 +110,7 @@ func (c *checker) workflowLevel() {
 	if w.Output != nil {
 		c.dataIO(w.Output.As, w.Output.Schema, "/output", "as", nil)
 	}
-	c.timeoutRef(w.Timeout, "/timeout")
+	c.timeoutRef(w.Timeout, "/timeout", nil)
 	c.metadata(w.Document.Metadata)
 }
 
@@ -150,7 +153,7 @@ func (c *checker) task(t *Task, ptr string, siblings TaskList, scope, fnScope []
 	if t.Export != nil {
 		c.dataIO(t.Export.As, t.Export.Schema, ptr+"/export", "as", scope)
 	}
-	c.timeoutRef(t.Timeout, ptr+"/timeout")
+	c.timeoutRef(t.Timeout, ptr+"/timeout", scope)
 	if t.Then != "" {
 		c.flow(t.Then, ptr+"/then", siblings)
 	}
@@ -171,6 +174,12 @@ func (c *checker) task(t *Task, ptr string, siblings TaskList, scope, fnScope []
 		c.taskList(t.Do, ptr+"/do", inner)
 	case KindFork:
 		c.taskList(t.Fork.Branches, ptr+"/fork/branches", scope)
+		for i, b := range t.Fork.Branches {
+			if b.Task.Then != "" {
+				c.add(fmt.Sprintf("%s/fork/branches/%d/%s/then", ptr, i, EscapeToken(b.Name)),
+					"then is not supported on a fork branch: branches run side by side, so there is nowhere to go next; put the branch's steps in a do, or the flow after the fork")
+			}
+		}
 	case KindTry:
 		c.taskList(t.Try, ptr+"/try", scope)
 		c.catch(t.Catch, ptr+"/catch", scope)
@@ -227,6 +236,20 @@ func (c *checker) catch(k *Catch, ptr string, scope []string) {
 	if k == nil {
 		return
 	}
+	if k.Errors != nil {
+		for _, key := range k.Errors.unknown {
+			c.add(ptr+"/errors/"+EscapeToken(key), "unknown field %q: catch.errors has only with, an error filter", key)
+		}
+		if f := k.Errors.With; f != nil {
+			for _, key := range f.unknown {
+				msg := fmt.Sprintf("unknown field %q: an error filter matches on type, status, instance, title and details", key)
+				if key == "detail" {
+					msg += " (did you mean details?)"
+				}
+				c.add(ptr+"/errors/with/"+EscapeToken(key), "%s", msg)
+			}
+		}
+	}
 	inner := append(append([]string(nil), scope...), k.ErrorVar())
 	if k.When != "" {
 		c.expr(k.When, ptr+"/when", inner)
@@ -269,6 +292,13 @@ func (c *checker) retryPolicy(r *RetryPolicy, ptr string, scope []string) {
 	if r.Jitter != nil {
 		c.duration(&r.Jitter.From, ptr+"/jitter/from", scope)
 		c.duration(&r.Jitter.To, ptr+"/jitter/to", scope)
+	}
+	if b := r.Backoff; b != nil {
+		for name, settings := range map[string]map[string]any{"constant": b.Constant, "exponential": b.Exponential, "linear": b.Linear} {
+			for _, k := range sortedKeys(settings) {
+				c.add(ptr+"/backoff/"+name+"/"+EscapeToken(k), "unknown field %q: COP's %s backoff takes no settings (constant keeps the delay, linear multiplies it by the attempt, exponential doubles it each attempt)", k, name)
+			}
+		}
 	}
 	if retriesAtOnceForever(r) {
 		c.add(ptr, "this retry has no delay and no attempt limit, so it would run the try block again at once, for ever (time does not pass between attempts, so limit.duration cannot stop it): give it a delay (delay: PT1S) or limit.attempt.count")
@@ -320,6 +350,9 @@ func (c *checker) listen(l *Listen, ptr string, scope []string) {
 		c.add(ptr+"/read", "read must be data, envelope or raw")
 	}
 	to := l.To
+	if to.All != nil && len(to.All) == 0 {
+		c.add(ptr+"/to/all", "all needs at least one event filter: with none, the task would wait for ever (use any: [] to take the next event of any kind)")
+	}
 	var filters []*EventFilter
 	switch {
 	case to.One != nil:
@@ -365,8 +398,10 @@ func (c *checker) run(r *Run, ptr string, scope []string) {
 	case r.Workflow != nil:
 		c.exprs(r.Workflow.Input, ptr+"/workflow/input", scope)
 	}
-	if r.Return != "" && r.Workflow != nil && r.Return != "stdout" && r.Return != "all" {
-		c.unsupported(ptr+"/return", "return: "+r.Return, "a workflow's result is its output")
+	switch r.Return {
+	case "", "stdout", "all", "none":
+	default:
+		c.unsupported(ptr+"/return", "return: "+r.Return, "a workflow has no exit code or standard error: return stdout (its output, the default), all ({code, stdout, stderr}) or none")
 	}
 }
 
@@ -506,8 +541,13 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 			c.add(ptr+"/candidateGroups", "candidateGroups is a list of team:NAME or role:NAME entries")
 		}
 		for i, g := range list {
-			if s, _ := g.(string); !groupEntry.MatchString(s) && !IsExpression(s) {
-				c.add(fmt.Sprintf("%s/candidateGroups/%d", ptr, i), "%v is not team:NAME or role:NAME", g)
+			p := fmt.Sprintf("%s/candidateGroups/%d", ptr, i)
+			s, _ := g.(string)
+			switch {
+			case IsExpression(s):
+				c.expr(s, p, scope)
+			case !groupEntry.MatchString(s):
+				c.add(p, "%v is not team:NAME or role:NAME", g)
 			}
 		}
 	}
@@ -530,7 +570,7 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		} else {
 			c.durationValue(esc["after"], ptr+"/escalation/after", scope)
 		}
-		c.recipients(esc["to"], ptr+"/escalation/to", false)
+		c.recipients(esc["to"], ptr+"/escalation/to", false, scope)
 		c.priority(esc["priority"], ptr+"/escalation/priority", scope)
 	}
 }
@@ -555,14 +595,14 @@ func (c *checker) priority(v any, ptr string, scope []string) {
 
 func (c *checker) notify(with map[string]any, ptr string, scope []string) {
 	c.knownArgs(with, ptr, "to", "title", "body", "link")
-	c.recipients(with["to"], ptr+"/to", true)
+	c.recipients(with["to"], ptr+"/to", true, scope)
 	if t, ok := with["title"].(string); !ok || t == "" {
 		c.add(ptr+"/title", "notify needs a title")
 	}
 	c.exprs(with, ptr, scope)
 }
 
-func (c *checker) recipients(v any, ptr string, required bool) {
+func (c *checker) recipients(v any, ptr string, required bool, scope []string) {
 	list, ok := v.([]any)
 	if !ok || len(list) == 0 {
 		if v != nil || required {
@@ -571,11 +611,23 @@ func (c *checker) recipients(v any, ptr string, required bool) {
 		return
 	}
 	for i, r := range list {
-		if s, _ := r.(string); !recipientEntry.MatchString(s) && !IsExpression(s) {
-			c.add(fmt.Sprintf("%s/%d", ptr, i), "%v is not user:SUB, team:NAME or role:NAME", r)
+		p := fmt.Sprintf("%s/%d", ptr, i)
+		s, _ := r.(string)
+		switch {
+		case IsExpression(s):
+			c.expr(s, p, scope)
+		case !recipientEntry.MatchString(s):
+			c.add(p, "%v is not user:SUB, team:NAME or role:NAME", r)
 		}
 	}
 }
+
+// IsGroupEntry reports whether s is team:NAME or role:NAME, as a
+// candidate group must be (also when an expression computed it).
+func IsGroupEntry(s string) bool { return groupEntry.MatchString(s) }
+
+// IsRecipientEntry reports whether s is user:SUB, team:NAME or role:NAME.
+func IsRecipientEntry(s string) bool { return recipientEntry.MatchString(s) }
 
 func (c *checker) lookup(with map[string]any, ptr string, scope []string) {
 	c.knownArgs(with, ptr, "refdata", "key", "filter", "on")
@@ -610,12 +662,12 @@ func (c *checker) knownArgs(with map[string]any, ptr string, known ...string) {
 	}
 }
 
-func (c *checker) timeoutRef(t *TimeoutRef, ptr string) {
+func (c *checker) timeoutRef(t *TimeoutRef, ptr string, scope []string) {
 	if t == nil {
 		return
 	}
 	if t.Inline != nil {
-		c.duration(&t.Inline.After, ptr+"/after", nil)
+		c.duration(&t.Inline.After, ptr+"/after", scope)
 		return
 	}
 	if c.use.Timeouts[t.Name] == nil {

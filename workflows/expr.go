@@ -36,6 +36,8 @@ var forbiddenFunctions = map[string]string{
 	"stderr":         "writes to the server's log",
 	"input_filename": "reads outside the expression",
 	"halt":           "stops the interpreter",
+	"$secrets":       "COP keeps secret values out of workflow history: name a secret in an authentication policy (basic: {use: NAME}) and the call reads it",
+	"$authorization": "COP resolves credentials inside the call, so they never enter workflow history",
 }
 
 var exprPattern = regexp.MustCompile(`(?s)^\s*\$\{(.+)\}\s*$`)

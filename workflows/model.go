@@ -253,6 +253,56 @@ type ErrorFilter struct {
 	Instance string `json:"instance,omitempty"`
 	Title    string `json:"title,omitempty"`
 	Details  string `json:"details,omitempty"`
+
+	unknown []string // keys the filter does not have; Check refuses them
+}
+
+// UnmarshalJSON reads the filter and notes keys it does not know: the
+// specification's schema leaves the filter open, and a misspelt key would
+// otherwise make it catch every error.
+func (f *ErrorFilter) UnmarshalJSON(b []byte) error {
+	type plain ErrorFilter
+	if err := json.Unmarshal(b, (*plain)(f)); err != nil {
+		return err
+	}
+	f.unknown = unknownKeys(b, "type", "status", "instance", "title", "details")
+	return nil
+}
+
+// CatchErrors is catch.errors.
+type CatchErrors struct {
+	With *ErrorFilter `json:"with,omitempty"`
+
+	unknown []string
+}
+
+// UnmarshalJSON reads catch.errors and notes keys other than with.
+func (e *CatchErrors) UnmarshalJSON(b []byte) error {
+	type plain CatchErrors
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+		return err
+	}
+	e.unknown = unknownKeys(b, "with")
+	return nil
+}
+
+// unknownKeys lists, sorted, the keys of a JSON object not in known.
+func unknownKeys(b []byte, known ...string) []string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range sortedKeys(m) {
+		found := false
+		for _, n := range known {
+			found = found || n == k
+		}
+		if !found {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Fork runs branches concurrently.
@@ -383,14 +433,12 @@ func (c SwitchCase) MarshalJSON() ([]byte, error) {
 
 // Catch says which errors a try task handles and how.
 type Catch struct {
-	Errors *struct {
-		With *ErrorFilter `json:"with,omitempty"`
-	} `json:"errors,omitempty"`
-	As         string    `json:"as,omitempty"`
-	When       string    `json:"when,omitempty"`
-	ExceptWhen string    `json:"exceptWhen,omitempty"`
-	Retry      *RetryRef `json:"retry,omitempty"`
-	Do         TaskList  `json:"do,omitempty"`
+	Errors     *CatchErrors `json:"errors,omitempty"`
+	As         string       `json:"as,omitempty"`
+	When       string       `json:"when,omitempty"`
+	ExceptWhen string       `json:"exceptWhen,omitempty"`
+	Retry      *RetryRef    `json:"retry,omitempty"`
+	Do         TaskList     `json:"do,omitempty"`
 }
 
 // ErrorVar is the name the caught error is bound to, `error` unless given.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -43,10 +44,32 @@ func Parse(raw []byte) (*Workflow, json.RawMessage, error) {
 	if err := json.Unmarshal(js, &w); err != nil {
 		return nil, nil, Problems{{Message: "the document does not fit the DSL: " + err.Error()}}
 	}
-	if ps := Check(&w); len(ps) > 0 {
+	ps := append(unknownTopLevel(doc), Check(&w)...)
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Pointer < ps[j].Pointer })
 		return nil, nil, ps
 	}
 	return &w, js, nil
+}
+
+// topLevelKeys are the keys a workflow document has. The specification's
+// schema leaves the top level open, so a misspelt one (tiemout) would
+// otherwise be dropped without a word.
+var topLevelKeys = []string{"document", "input", "use", "do", "timeout", "output", "schedule", "evaluate"}
+
+func unknownTopLevel(doc any) Problems {
+	m, _ := doc.(map[string]any)
+	var out Problems
+	for _, k := range sortedKeys(m) {
+		known := false
+		for _, t := range topLevelKeys {
+			known = known || t == k
+		}
+		if !known {
+			out = append(out, Problem{Pointer: "/" + EscapeToken(k), Message: fmt.Sprintf("unknown field %q: a workflow has %s", k, strings.Join(topLevelKeys, ", "))})
+		}
+	}
+	return out
 }
 
 // decodeDocument turns YAML (1.2, so `then: y` stays a string) or JSON

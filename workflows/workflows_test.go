@@ -142,6 +142,20 @@ func TestParseRefusals(t *testing.T) {
 		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {access: {write: []}}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/access/write", `unknown field "write"`},
 		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {casePrefix: seiz}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/casePrefix", "casePrefix must be 2-12 capital letters"},
 		{"document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {startForm: 3}}\ndo:\n  - a: {set: {x: 1}}\n", "/document/metadata/startForm", "startForm must be a form name"},
+		// Nothing an author writes is dropped without a word (issue 12).
+		{head + "tiemout: {after: PT1M}\ndo:\n  - a: {set: {x: 1}}\n", "/tiemout", `unknown field "tiemout"`},
+		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {errors: {with: {detail: nope}}}}\n", "/do/0/a/catch/errors/with/detail", "did you mean details?"},
+		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {errors: {wiht: {status: 503}}}}\n", "/do/0/a/catch/errors/wiht", `unknown field "wiht"`},
+		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: {delay: PT1S, backoff: {exponential: {factor: 3}}, limit: {attempt: {count: 2}}}}}\n", "/do/0/a/catch/retry/backoff/exponential/factor", "takes no settings"},
+		{head + "do:\n  - a: {fork: {branches: [{b: {set: {x: 1}, then: c}}, {c: {set: {x: 2}}}]}}\n", "/do/0/a/fork/branches/0/b/then", "not supported on a fork branch"},
+		{head + "use: {functions: {f: {set: {x: 1}, then: end}}}\ndo:\n  - a: {call: f}\n", "/use/functions/f/then", "not supported in a function"},
+		{head + "do:\n  - a: {run: {workflow: {namespace: a, name: c, version: '1.0.0'}, return: code}}\n", "/do/0/a/run/return", "return: code is not supported"},
+		{head + "do:\n  - a: {listen: {to: {all: []}}}\n", "/do/0/a/listen/to/all", "at least one event filter"},
+		{head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: ['${ .team | nope }']}}\n", "/do/0/a/with/candidateGroups/0", "function not defined: nope"},
+		{head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], escalation: {after: PT1H, to: ['${ [ }']}}}\n", "/do/0/a/with/escalation/to/0", "unexpected"},
+		{head + "do:\n  - a: {set: {x: '${ $secrets.token }'}}\n", "/do/0/a/set/x", "$secrets is not allowed"},
+		{head + "do:\n  - a: {set: {x: '${ $authorization.parameter }'}}\n", "/do/0/a/set/x", "$authorization is not allowed"},
+		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: {backoff: {constant: {}}}}}\n", "/do/0/a/catch/retry", "no delay and no attempt limit"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse([]byte(c.doc))
@@ -164,6 +178,22 @@ func TestParseRefusals(t *testing.T) {
 	}
 	if _, _, err := Parse([]byte(head + "do:\n  - y:\n      set: {x: 1}\n      then: y\n")); err != nil {
 		t.Errorf("YAML 1.2 keeps `then: y` a string: %v", err)
+	}
+	// What the refusals above must not catch.
+	for _, ok := range []string{
+		head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {errors: {with: {details: d, status: 1}}, retry: {delay: PT1S}}}\n",
+		head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: {limit: {attempt: {count: 3}}}}}\n",
+		head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: {delay: '${ {seconds: 1} }'}}}\n",
+		head + "do:\n  - a: {run: {workflow: {namespace: a, name: c, version: '1.0.0'}, return: all}}\n",
+		head + "do:\n  - a: {run: {workflow: {namespace: a, name: c, version: '1.0.0'}, return: none}}\n",
+		head + "do:\n  - a: {listen: {to: {any: []}}}\n",
+		head + "use: {functions: {f: {set: {x: '${ $arguments.y }'}}}}\ndo:\n  - a: {call: f, with: {y: 1}}\n",
+		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: ['${ \"team:\" + .team }']}}\n",
+		head + "timeout: {after: '${ $workflow.input.limit }'}\ndo:\n  - a: {set: {x: 1}}\n",
+	} {
+		if _, _, err := Parse([]byte(ok)); err != nil {
+			t.Errorf("%q is refused: %v", ok, err)
+		}
 	}
 }
 

@@ -105,6 +105,14 @@ func (s *stub) local(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		}
+	case "/private/openapi.json":
+		// A document only its owner may read (document.endpoint.authentication).
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			writeJSON(w, 401, map[string]any{"message": "sign in to read this document"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(privateDoc))
 	case "/echo":
 		var body any
 		_ = json.NewDecoder(r.Body).Decode(&body)
@@ -154,4 +162,12 @@ const swaggerDoc = `{
       }
     }
   }
+}`
+
+const privateDoc = `{
+  "openapi": "3.0.3",
+  "info": {"title": "Private echo", "version": "1.0.0"},
+  "servers": [{"url": "http://stub.test"}],
+  "paths": {"/echo": {"get": {"operationId": "echo", "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+    "responses": {"200": {"description": "what was sent"}}}}}
 }`

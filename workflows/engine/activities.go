@@ -287,7 +287,7 @@ func (a *Activities) OpenAPI(ctx context.Context, req OpenAPIRequest) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	op, err := a.operation(ctx, docURL, req.OperationID)
+	op, err := a.operation(ctx, docURL, req.DocumentAuth, req.OperationID)
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +309,21 @@ type cachedDoc struct {
 	fetched time.Time
 }
 
-func (a *Activities) document(ctx context.Context, u *url.URL) ([]byte, error) {
-	if c, ok := a.docs.Load(u.String()); ok && time.Since(c.(cachedDoc).fetched) < 5*time.Minute {
+func (a *Activities) document(ctx context.Context, u *url.URL, auth *Auth) ([]byte, error) {
+	// Documents fetched with credentials are cached under them: another
+	// definition must not read a document through someone else's.
+	key := u.String()
+	if auth != nil {
+		b, _ := json.Marshal(auth)
+		key += "\x00" + string(b)
+	}
+	if c, ok := a.docs.Load(key); ok && time.Since(c.(cachedDoc).fetched) < 5*time.Minute {
 		return c.(cachedDoc).raw, nil
 	}
 	r, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err := a.authenticate(r, auth); err != nil {
+		return nil, err
+	}
 	resp, err := a.client(true).Do(r)
 	if err != nil {
 		return nil, fault(workflows.NewError(workflows.ErrCommunication, "OpenAPI document unavailable", "%s: %v", u.Redacted(), err))
@@ -325,7 +335,7 @@ func (a *Activities) document(ctx context.Context, u *url.URL) ([]byte, error) {
 		e.Status = resp.StatusCode
 		return nil, fault(e)
 	}
-	a.docs.Store(u.String(), cachedDoc{raw: raw, fetched: time.Now()})
+	a.docs.Store(key, cachedDoc{raw: raw, fetched: time.Now()})
 	return raw, nil
 }
 
@@ -340,8 +350,8 @@ type operationSpec struct {
 
 type paramSpec struct{ in, name string }
 
-func (a *Activities) operation(ctx context.Context, docURL *url.URL, id string) (*operationSpec, error) {
-	raw, err := a.document(ctx, docURL)
+func (a *Activities) operation(ctx context.Context, docURL *url.URL, auth *Auth, id string) (*operationSpec, error) {
+	raw, err := a.document(ctx, docURL, auth)
 	if err != nil {
 		return nil, err
 	}

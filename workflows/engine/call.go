@@ -31,12 +31,15 @@ type HTTPRequest struct {
 // OpenAPIRequest calls an operation of an OpenAPI (3.x) or Swagger (2.0)
 // document.
 type OpenAPIRequest struct {
-	Document    string         `json:"document"`
-	OperationID string         `json:"operationId"`
-	Parameters  map[string]any `json:"parameters,omitempty"`
-	Output      string         `json:"output,omitempty"`
-	Redirect    bool           `json:"redirect,omitempty"`
-	Auth        *Auth          `json:"auth,omitempty"`
+	Document string `json:"document"`
+	// DocumentAuth authenticates the fetch of the document itself
+	// (document.endpoint.authentication).
+	DocumentAuth *Auth          `json:"documentAuth,omitempty"`
+	OperationID  string         `json:"operationId"`
+	Parameters   map[string]any `json:"parameters,omitempty"`
+	Output       string         `json:"output,omitempty"`
+	Redirect     bool           `json:"redirect,omitempty"`
+	Auth         *Auth          `json:"auth,omitempty"`
 }
 
 // Auth is an evaluated authentication policy. Secret names a use.secrets
@@ -90,7 +93,8 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 	if fn == nil {
 		return nil, workflows.NewError(workflows.ErrConfiguration, "Unknown function", "function %q is not defined in use.functions", t.Call)
 	}
-	// The function runs as a task whose input is its evaluated arguments.
+	// The function runs as a task whose input is its evaluated arguments,
+	// which its expressions also see as $arguments.
 	fin := in
 	if t.With != nil {
 		args, err := r.eval(t.With, in, vars, ptr+"/with", false)
@@ -99,7 +103,12 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 		}
 		fin = args
 	}
-	out, _, err := r.runTask(ctx, &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+workflows.EscapeToken(t.Call), fin, scope)
+	fnScope := workflows.Vars{}
+	for k, v := range scope {
+		fnScope[k] = v
+	}
+	fnScope["arguments"] = fin
+	out, _, err := r.runTask(ctx, &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+workflows.EscapeToken(t.Call), fin, fnScope)
 	return out, err
 }
 
@@ -157,11 +166,11 @@ func (r *run) httpRequest(with map[string]any, ptr string, in any, vars workflow
 func (r *run) openAPIRequest(with map[string]any, ptr string, in any, vars workflows.Vars) (*OpenAPIRequest, error) {
 	req := &OpenAPIRequest{}
 	doc, _ := with["document"].(map[string]any)
-	uri, _, err := r.endpoint(doc["endpoint"], ptr+"/with/document/endpoint", in, vars)
+	uri, docAuth, err := r.endpoint(doc["endpoint"], ptr+"/with/document/endpoint", in, vars)
 	if err != nil {
 		return nil, err
 	}
-	req.Document = uri
+	req.Document, req.DocumentAuth = uri, docAuth
 	req.OperationID, _ = with["operationId"].(string)
 	if p, ok := with["parameters"]; ok {
 		v, err := r.eval(p, in, vars, ptr+"/with/parameters", false)

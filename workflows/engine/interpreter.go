@@ -181,6 +181,16 @@ const (
 	// changeYield: a turn that has spent YieldOps yields at the next
 	// task boundary through a local activity.
 	changeYield = "cop.yield"
+	// changeAttemptDuration: retry.limit.attempt.duration bounds each
+	// attempt of a try list with a timer (it used to be ignored).
+	changeAttemptDuration = "cop.attempt-duration"
+	// changeListenData: a listen filter's data written as an expression
+	// is a predicate on each event's data (it used to be evaluated once,
+	// on the task's input); read: raw reads the event's data as sent.
+	changeListenData = "cop.listen-data"
+	// changeRunReturn: run.return all and none shape a child's result (all
+	// used to be read as stdout).
+	changeRunReturn = "cop.run-return"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
@@ -252,7 +262,8 @@ func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
 // main runs the workflow: input, the top-level do list, output.
 func (r *run) main(ctx workflow.Context) (any, error) {
 	if r.wf.Timeout != nil {
-		d, err := r.timeoutOf(r.wf.Timeout, nil)
+		// A timeout written as an expression sees the workflow's raw input.
+		d, err := r.timeoutOf(r.wf.Timeout, r.workflow["input"], r.vars(nil, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -532,7 +543,7 @@ func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw 
 		return err
 	}
 	if t.Timeout != nil {
-		d, err := r.timeoutOf(t.Timeout, vars)
+		d, err := r.timeoutOf(t.Timeout, in, vars)
 		if err != nil {
 			return nil, "", err
 		}
@@ -583,7 +594,7 @@ func (r *run) definition(ptr string, t *workflows.Task) any {
 	return d
 }
 
-func (r *run) timeoutOf(ref *workflows.TimeoutRef, vars workflows.Vars) (time.Duration, error) {
+func (r *run) timeoutOf(ref *workflows.TimeoutRef, input any, vars workflows.Vars) (time.Duration, error) {
 	t := ref.Inline
 	if t == nil {
 		t = r.use().Timeouts[ref.Name]
@@ -591,7 +602,7 @@ func (r *run) timeoutOf(ref *workflows.TimeoutRef, vars workflows.Vars) (time.Du
 	if t == nil {
 		return 0, workflows.NewError(workflows.ErrConfiguration, "Unknown timeout", "timeout %q is not defined in use.timeouts", ref.Name)
 	}
-	return r.duration(&t.After, nil, vars)
+	return r.duration(&t.After, input, vars)
 }
 
 func (r *run) use() *workflows.Use {

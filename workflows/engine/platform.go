@@ -380,8 +380,15 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	req.Assignee, _ = a["assignee"].(string)
 	req.Reason, _ = a["reason"].(string)
-	for _, g := range asList(a["candidateGroups"]) {
-		req.CandidateGroups = append(req.CandidateGroups, fmt.Sprint(g))
+	for i, g := range asList(a["candidateGroups"]) {
+		// An expression may compute a group; what it gives must be one.
+		s, _ := g.(string)
+		if !workflows.IsGroupEntry(s) {
+			e := workflows.NewError(workflows.ErrValidation, "Invalid candidate group", "candidate groups are team:NAME or role:NAME, not %v", g)
+			e.Instance = fmt.Sprintf("%s/with/candidateGroups/%d", ptr, i)
+			return nil, e
+		}
+		req.CandidateGroups = append(req.CandidateGroups, s)
 	}
 	if v, ok := a["priority"]; ok && v != nil {
 		p := toInt(v)
@@ -472,6 +479,11 @@ func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any
 	if len(to) == 0 {
 		return nil
 	}
+	for _, t := range to {
+		if s, _ := t.(string); !workflows.IsRecipientEntry(s) {
+			return workflows.NewError(workflows.ErrValidation, "Invalid recipient", "escalation.to takes user:SUB, team:NAME or role:NAME, not %v", t)
+		}
+	}
 	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title,
 		Body: fmt.Sprintf("Task %q has not been completed in time and was escalated.", req.Title), Link: "/tasks/" + req.ID, At: change.At}
 	for _, t := range to {
@@ -494,8 +506,14 @@ func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in a
 	}
 	a, _ := args.(map[string]any)
 	n := Notification{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, CaseKey: r.start.CaseKey, At: workflow.Now(ctx)}
-	for _, t := range asList(a["to"]) {
-		n.To = append(n.To, fmt.Sprint(t))
+	for i, t := range asList(a["to"]) {
+		s, _ := t.(string)
+		if !workflows.IsRecipientEntry(s) {
+			e := workflows.NewError(workflows.ErrValidation, "Invalid recipient", "notify's to takes user:SUB, team:NAME or role:NAME, not %v", t)
+			e.Instance = fmt.Sprintf("%s/with/to/%d", ptr, i)
+			return nil, e
+		}
+		n.To = append(n.To, s)
 	}
 	n.Title, _ = a["title"].(string)
 	n.Body, _ = a["body"].(string)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"reflect"
@@ -201,8 +202,14 @@ func (r *run) forkTask(ctx workflow.Context, t *workflows.Task, ptr string, in a
 func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars, scope workflows.Vars) (any, string, error) {
 	c := t.Catch
 	started := workflow.Now(ctx)
+	var policy *workflows.RetryPolicy
+	if c != nil && c.Retry != nil {
+		if policy = c.Retry.Inline; policy == nil {
+			policy = r.use().Retries[c.Retry.Name]
+		}
+	}
 	for attempt := 1; ; attempt++ {
-		out, end, err := r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+		out, end, err := r.attempt(ctx, t, policy, ptr, in, vars, scope)
 		if err == nil {
 			return out, endThen(end), nil
 		}
@@ -221,10 +228,6 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 			return nil, "", err
 		}
 		if c.Retry != nil {
-			policy := c.Retry.Inline
-			if policy == nil {
-				policy = r.use().Retries[c.Retry.Name]
-			}
 			delay, again, perr := r.retryDelay(ctx, policy, attempt, started, rerr, ev, in)
 			if perr != nil {
 				return nil, "", perr
@@ -249,6 +252,31 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		out, end, err = r.runList(ctx, c.Do, ptr+"/catch/do", in, errVars, 0)
 		return out, endThen(end), err
 	}
+}
+
+// attempt runs the try list once; when the retry policy limits each
+// attempt (limit.attempt.duration), an attempt that outlives it ends with
+// a timeout error at the try list, which the catch may retry.
+func (r *run) attempt(ctx workflow.Context, t *workflows.Task, p *workflows.RetryPolicy, ptr string, in any, vars, scope workflows.Vars) (any, bool, error) {
+	var limit *workflows.Duration
+	if p != nil && p.Limit != nil && p.Limit.Attempt != nil {
+		limit = p.Limit.Attempt.Duration
+	}
+	if limit == nil || workflow.GetVersion(ctx, changeAttemptDuration, workflow.DefaultVersion, 1) < 1 {
+		return r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+	}
+	d, err := r.duration(limit, in, vars)
+	if err != nil {
+		return nil, false, err
+	}
+	var out any
+	var end bool
+	err = r.withTimeout(ctx, d, ptr+"/try", func(ctx workflow.Context) error {
+		var err error
+		out, end, err = r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+		return err
+	})
+	return out, end, err
 }
 
 func (r *run) catches(c *workflows.Catch, e *workflows.RuntimeError, vars workflows.Vars, ptr string) (bool, error) {
@@ -442,34 +470,58 @@ func (r *run) emit(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 	return ev, nil
 }
 
+// eventFilter is a listen filter with its expressions evaluated: attrs
+// are compared with each event's attributes; data, when the filter's data
+// was written as an expression, is a predicate on each event's data.
+type eventFilter struct {
+	attrs map[string]any
+	data  string
+}
+
 // listen waits for events delivered to the instance (SignalEvent) that
 // match the filters; events that arrived earlier wait in a buffer.
 func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in any, vars workflows.Vars) (any, error) {
 	to := l.To
-	var filters []map[string]any
+	var filters []eventFilter
 	for _, f := range append(append(oneOf(to.One), to.All...), to.Any...) {
-		v, err := r.eval(f.With, in, vars, ptr+"/listen/to", false)
+		with := f.With
+		data, isExpr := with["data"].(string)
+		isExpr = isExpr && workflows.IsExpression(data)
+		if isExpr && r.listenVersion(ctx) >= 1 {
+			with = maps.Clone(with)
+			delete(with, "data")
+		} else {
+			data = ""
+		}
+		v, err := r.eval(with, in, vars, ptr+"/listen/to", false)
 		if err != nil {
 			return nil, err
 		}
 		m, _ := v.(map[string]any)
-		filters = append(filters, m)
+		filters = append(filters, eventFilter{attrs: m, data: data})
 	}
 	var until string
 	if len(to.Until) > 0 {
 		_ = json.Unmarshal(to.Until, &until)
 	}
+	read := l.Read
+	if read == "raw" && r.listenVersion(ctx) < 1 {
+		read = "data" // as instances that ran before changeListenData read it
+	}
 	var consumed []any
 	pending := filters
 	for {
-		ev, idx := r.takeEvent(pending, to.Any != nil && len(to.Any) == 0)
+		ev, idx, err := r.takeEvent(pending, to.Any != nil && len(to.Any) == 0, vars, ptr+"/listen/to")
+		if err != nil {
+			return nil, err
+		}
 		if ev == nil {
 			if err := r.receiveEvent(ctx); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		consumed = append(consumed, readEvent(ev, l.Read))
+		consumed = append(consumed, readEvent(ev, read))
 		switch {
 		case to.All != nil:
 			pending = append(pending[:idx:idx], pending[idx+1:]...)
@@ -488,6 +540,12 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 			return consumed, nil
 		}
 	}
+}
+
+// listenVersion is changeListenData's version for this run, asked only
+// by listen tasks that use what the change altered.
+func (r *run) listenVersion(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, changeListenData, workflow.DefaultVersion, 1)
 }
 
 func oneOf(f *workflows.EventFilter) []*workflows.EventFilter {
@@ -528,21 +586,44 @@ func (r *run) drainEvents() {
 
 // takeEvent removes and returns the first buffered event matching one of
 // filters, with the filter's index.
-func (r *run) takeEvent(filters []map[string]any, anyEvent bool) (map[string]any, int) {
+func (r *run) takeEvent(filters []eventFilter, anyEvent bool, vars workflows.Vars, ptr string) (map[string]any, int, error) {
 	r.drainEvents()
 	for i, ev := range r.events {
 		if anyEvent {
 			r.events = append(r.events[:i:i], r.events[i+1:]...)
-			return ev, 0
+			return ev, 0, nil
 		}
 		for fi, f := range filters {
-			if eventMatches(ev, f) {
+			ok, err := r.eventMatches(ev, f, vars, ptr)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
 				r.events = append(r.events[:i:i], r.events[i+1:]...)
-				return ev, fi
+				return ev, fi, nil
 			}
 		}
 	}
-	return nil, -1
+	return nil, -1, nil
+}
+
+// eventMatches applies a filter to an event: its attributes, then its
+// data predicate on the event's data. A predicate that fails on an event
+// (a field of the wrong type) does not match it; running out of the work
+// budget still faults.
+func (r *run) eventMatches(ev map[string]any, f eventFilter, vars workflows.Vars, ptr string) (bool, error) {
+	if !eventMatches(ev, f.attrs) {
+		return false, nil
+	}
+	if f.data == "" {
+		return true, nil
+	}
+	ok, err := r.eval(f.data, ev["data"], vars, ptr+"/with/data", true)
+	var runaway *errRunaway
+	if errors.As(err, &runaway) {
+		return false, err
+	}
+	return err == nil && truthy(ok), nil
 }
 
 var filterRegexps sync.Map
@@ -602,9 +683,26 @@ func subset(want, got any) bool {
 	return true
 }
 
+// readEvent reads a consumed event as listen.read says: its data (the
+// default), the whole envelope, or its data as sent (raw): the base64 of
+// binary data, text as text, and anything else as its JSON text.
 func readEvent(ev map[string]any, read string) any {
-	if read == "envelope" {
+	switch read {
+	case "envelope":
 		return ev
+	case "raw":
+		if b64, ok := ev["data_base64"].(string); ok {
+			return b64
+		}
+		switch d := ev["data"].(type) {
+		case nil:
+			return nil
+		case string:
+			return d
+		default:
+			b, _ := json.Marshal(d)
+			return string(b)
+		}
 	}
 	return ev["data"]
 }
@@ -653,6 +751,20 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 	r.waited(before)
 	if err != nil {
 		return nil, childError(err)
+	}
+	ret := run.Return
+	if ret == "all" || ret == "none" {
+		if workflow.GetVersion(ctx, changeRunReturn, workflow.DefaultVersion, 1) < 1 {
+			ret = "stdout" // as instances that ran before the change read it
+		}
+	}
+	switch ret {
+	case "all":
+		// A workflow's process result: it ran to completion (code 0), its
+		// output is what it wrote, and it writes nothing else.
+		return map[string]any{"code": 0, "stdout": res.Output, "stderr": ""}, nil
+	case "none":
+		return nil, nil
 	}
 	return res.Output, nil
 }
