@@ -191,6 +191,8 @@ const (
 	// changeRunReturn: run.return all and none shape a child's result (all
 	// used to be read as stdout).
 	changeRunReturn = "cop.run-return"
+	// changeCatchInput: tasks in catch.do see their own $input.
+	changeCatchInput = "cop.catch-input"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its

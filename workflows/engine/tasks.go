@@ -217,9 +217,12 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if !ok || c == nil {
 			return nil, "", err
 		}
-		errVars := withInput(scope, in)
-		errVars[c.ErrorVar()] = rerr.AsMap()
-		ev := r.vars(vars["task"].(map[string]any), errVars)
+		errScope := workflows.Vars{}
+		for k, v := range scope {
+			errScope[k] = v
+		}
+		errScope[c.ErrorVar()] = rerr.AsMap()
+		ev := r.vars(vars["task"].(map[string]any), withInput(errScope, in))
 		caught, cerr := r.catches(c, rerr, ev, ptr)
 		if cerr != nil {
 			return nil, "", cerr
@@ -249,7 +252,13 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if len(c.Do) == 0 {
 			return in, "", nil
 		}
-		out, end, err = r.runList(ctx, c.Do, ptr+"/catch/do", in, errVars, 0)
+		// Each task of catch.do has its own $input (its input, as in any
+		// list); before changeCatchInput every one saw the try's.
+		doScope := errScope
+		if workflow.GetVersion(ctx, changeCatchInput, workflow.DefaultVersion, 1) < 1 {
+			doScope = withInput(errScope, in)
+		}
+		out, end, err = r.runList(ctx, c.Do, ptr+"/catch/do", in, doScope, 0)
 		return out, endThen(end), err
 	}
 }

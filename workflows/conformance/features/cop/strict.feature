@@ -243,3 +243,41 @@ Feature: Every construct is honoured
     type: https://serverlessworkflow.io/spec/1.0.0/errors/validation
     instance: /do/0/ask/with/candidateGroups/0
     """
+
+  Scenario: Each task in catch.do sees its own input as $input
+    Given a workflow with definition:
+    """yaml
+    document:
+      dsl: '1.0.3'
+      namespace: cop
+      name: catch-input
+      version: '1.0.0'
+    do:
+      - guarded:
+          try:
+            - fail:
+                raise:
+                  error:
+                    type: https://example.com/errors/boom
+                    status: 500
+          catch:
+            do:
+              - first:
+                  set:
+                    step: 1
+                    tryInput: ${ $input.start }
+              - second:
+                  set:
+                    sawStep: ${ $input.step }
+                    tryInput: ${ $input.tryInput }
+    """
+    And the workflow input is:
+    """yaml
+    start: go
+    """
+    When the workflow is executed
+    Then the workflow should complete with output:
+    """yaml
+    sawStep: 1
+    tryInput: go
+    """
