@@ -120,6 +120,10 @@ func approxSize(v any, limit int) int {
 	return n
 }
 
+// ApproxSize estimates how many bytes v takes as JSON, stopping once the
+// estimate passes limit.
+func ApproxSize(v any, limit int) int { return approxSize(v, limit) }
+
 // leaves counts the scalars in v (what flatten produces), stopping past limit.
 func leaves(v any, limit int) int {
 	n := 0

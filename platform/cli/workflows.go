@@ -246,6 +246,7 @@ func (l localRun) run(stdout, stderr io.Writer) error {
 		return context.Cause(refused)
 	}
 	out := engine.OutcomeOf(&res, err)
+	out.Trace = platform.TraceOf(run.GetID(), out.Trace) // what the instance handed over, then the rest
 	l.print(out, stdout, stderr)
 	if out.Status != engine.StatusCompleted {
 		return errFaulted

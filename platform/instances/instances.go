@@ -454,6 +454,13 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Instan
 // withOutcome fills in the trace (and, for a row still marked running
 // whose instance has ended, the outcome) from Temporal.
 func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error) {
+	// The trace is what the instance handed over to the store, joined
+	// with what it still holds (or held when it ended).
+	recorded, err := recordedTrace(ctx, s.pool, in.ID)
+	if err != nil {
+		return Instance{}, err
+	}
+	in.Trace = engine.MergeTrace(recorded, nil)
 	desc, err := s.temporal.DescribeWorkflowExecution(ctx, in.ID, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -464,19 +471,23 @@ func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error
 	}
 	if desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		// A query needs a worker; when none answers soon, the status and
-		// output still come back, without the trace.
+		// output still come back, with the trace the store has.
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		var trace []engine.TraceEntry
 		if v, err := s.temporal.QueryWorkflow(qctx, in.ID, "", engine.QueryTrace); err == nil && v.Get(&trace) == nil && trace != nil {
-			in.Trace = trace
+			in.Trace = engine.MergeTrace(recorded, trace)
 		}
 		return in, nil
 	}
 	var res engine.Result
 	runErr := s.temporal.GetWorkflow(ctx, in.ID, "").Get(ctx, &res)
 	o := engine.OutcomeOf(&res, runErr)
-	in.Trace, in.Output, in.Error = o.Trace, o.Output, o.Error
+	if desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED {
+		o.Status = engine.StatusFaulted
+		o.Error = workflows.NewError(workflows.ErrRuntime, "Terminated", "%s", engine.TerminationReason(ctx, s.temporal, in.ID))
+	}
+	in.Trace, in.Output, in.Error = engine.MergeTrace(recorded, o.Trace), o.Output, o.Error
 	if in.Status == engine.StatusRunning {
 		// The end report has not arrived (or never will: a terminated
 		// instance sends none); record what Temporal says.

@@ -171,9 +171,54 @@ func asJSON(v any) (any, error) {
 	return out, json.Unmarshal(b, &out)
 }
 
-// InstanceEnded records how an instance ended.
+// InstanceEnded records how an instance ended, and the trace it had not
+// handed over yet.
 func (s *Store) InstanceEnded(ctx context.Context, e engine.InstanceEnd) error {
+	if err := s.RecordTrace(ctx, engine.TraceRecord{Instance: e.Instance, Entries: e.Trace}); err != nil {
+		return err
+	}
 	return recordEnd(ctx, s.Pool, e)
+}
+
+// RecordTrace stores trace entries an instance hands over; a retried
+// batch writes the same rows again.
+func (s *Store) RecordTrace(ctx context.Context, t engine.TraceRecord) error {
+	batch := &pgx.Batch{}
+	for _, e := range t.Entries {
+		if e.Seq == 0 {
+			continue // entries from before sequence numbers stay in Temporal
+		}
+		batch.Queue(`INSERT INTO instance_trace (instance_id, seq, name, position, status, started_at, ended_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (instance_id, seq) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at`,
+			t.Instance, e.Seq, e.Name, e.Position, e.Status, e.StartedAt, e.EndedAt)
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	if err := s.Pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("record the trace of instance %s: %w", t.Instance, err)
+	}
+	return nil
+}
+
+// recordedTrace reads the trace entries an instance handed over.
+func recordedTrace(ctx context.Context, q store.Querier, instance string) ([]engine.TraceEntry, error) {
+	rows, err := q.Query(ctx, `SELECT seq, name, position, status, started_at, ended_at FROM instance_trace
+		WHERE instance_id = $1 ORDER BY seq`, instance)
+	if err != nil {
+		return nil, fmt.Errorf("read the trace of instance %s: %w", instance, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.TraceEntry, error) {
+		var e engine.TraceEntry
+		err := row.Scan(&e.Seq, &e.Name, &e.Position, &e.Status, &e.StartedAt, &e.EndedAt)
+		e.StartedAt = e.StartedAt.UTC()
+		if e.EndedAt != nil {
+			t := e.EndedAt.UTC()
+			e.EndedAt = &t
+		}
+		return e, err
+	})
 }
 
 // recordEnd marks a running instance ended, closes the tasks it left open

@@ -236,6 +236,7 @@ func (s *scenario) execute() error {
 	var res engine.Result
 	err = run.Get(ctx, &res)
 	s.outcome = engine.OutcomeOf(&res, err)
+	s.outcome.Trace = platform.TraceOf(id, s.outcome.Trace)
 	return nil
 }
 

@@ -29,8 +29,9 @@ import (
 )
 
 // MaxResponseSize bounds what a call reads from a server; responses travel
-// through workflow history.
-const MaxResponseSize = 2 << 20
+// through workflow history, where the result as encoded must also stay
+// within MaxPayloadBytes (base64 for output: raw adds a third).
+const MaxResponseSize = 1 << 20
 
 // Activities are the interpreter's side effects.
 type Activities struct {
@@ -227,18 +228,22 @@ func (a *Activities) do(r *http.Request, output string, redirect bool) (any, err
 		return nil, fault(e)
 	}
 	content := decodeContent(raw, resp.Header.Get("Content-Type"))
+	var out any = content
 	switch output {
 	case "raw":
-		return base64.StdEncoding.EncodeToString(raw), nil
+		out = base64.StdEncoding.EncodeToString(raw)
 	case "response":
-		return map[string]any{
+		out = map[string]any{
 			"request":    map[string]any{"method": r.Method, "uri": r.URL.Redacted(), "headers": flatHeaders(r.Header, true)},
 			"statusCode": resp.StatusCode,
 			"headers":    flatHeaders(resp.Header, false),
 			"content":    content,
-		}, nil
+		}
 	}
-	return content, nil
+	if err := checkResult(fmt.Sprintf("the response of %s %s", r.Method, r.URL.Redacted()), out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func snippet(b []byte) string {

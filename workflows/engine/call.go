@@ -108,7 +108,7 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 		fnScope[k] = v
 	}
 	fnScope["arguments"] = fin
-	out, _, err := r.runTask(ctx, &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+workflows.EscapeToken(t.Call), fin, fnScope)
+	out, _, err := r.runTask(noContinue(ctx), &workflows.NamedTask{Name: t.Call, Task: fn}, "/use/functions/"+workflows.EscapeToken(t.Call), fin, fnScope)
 	return out, err
 }
 
@@ -129,7 +129,10 @@ func (r *run) activity(ctx workflow.Context, name string, opts *workflow.Activit
 	if opts != nil {
 		o = *opts
 	}
-	before := r.historyLen()
+	if err := checkPayload("the input of "+name, req); err != nil {
+		return err
+	}
+	before := r.waiting(ctx)
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, o), name, req).Get(ctx, out)
 	r.waited(before)
 	return err

@@ -47,16 +47,39 @@ type PinnedForm struct {
 	Pins map[string]json.RawMessage `json:"pins,omitempty"`
 }
 
-// Resume carries an instance across continue-as-new: where in the
-// top-level do list it stopped and the state it had.
+// Resume carries an instance across continue-as-new: where it stopped
+// and the state it had.
 type Resume struct {
-	Index     int              `json:"index"`
-	Data      any              `json:"data"`
-	Context   any              `json:"context"`
-	Trace     []TraceEntry     `json:"trace,omitempty"`
-	Events    []map[string]any `json:"events,omitempty"`
-	StartedAt time.Time        `json:"startedAt"`
-	RawInput  any              `json:"rawInput"`
+	// Index and Data say where the top-level list stopped; runs from
+	// before changeNestedContinue wrote only these. Frames say where
+	// every level stopped.
+	Index  int     `json:"index"`
+	Data   any     `json:"data"`
+	Frames []Frame `json:"frames,omitempty"`
+
+	Context any          `json:"context"`
+	Trace   []TraceEntry `json:"trace,omitempty"`
+	// TraceSeq is the last trace entry's sequence number.
+	TraceSeq int `json:"traceSeq,omitempty"`
+	// Events is the event buffer as runs from before arrival times were
+	// kept wrote it; Buffered is it since.
+	Events   []map[string]any `json:"events,omitempty"`
+	Buffered []BufferedEvent  `json:"buffered,omitempty"`
+
+	StartedAt time.Time `json:"startedAt"`
+	RawInput  any       `json:"rawInput"`
+	// Deadline is when the workflow's timeout fires: it runs on across
+	// runs rather than starting again in each.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	// Children is how many children the instance has started, so a new
+	// child's id never repeats one a child started earlier still runs
+	// under.
+	Children int `json:"children,omitempty"`
+	// Steps and Ops are the tasks run and jq operations spent since the
+	// instance last really waited: a runaway loop that grows history
+	// (timers set and cancelled) is still one loop across runs.
+	Steps int   `json:"steps,omitempty"`
+	Ops   int64 `json:"ops,omitempty"`
 }
 
 // Result is what a completed instance returns.
@@ -73,6 +96,9 @@ type Fault struct {
 
 // TraceEntry records one task that ran.
 type TraceEntry struct {
+	// Seq numbers entries in the order their tasks started, across runs
+	// (0 on entries from before it was kept).
+	Seq       int        `json:"seq,omitempty"`
 	Name      string     `json:"name"`
 	Position  string     `json:"position"`
 	Status    string     `json:"status"` // running, completed, faulted, skipped, cancelled
@@ -136,6 +162,15 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 	}
 	r := newRun(ctx, wf, &start)
 	out, err := r.main(ctx)
+	var cont *errContinue
+	if errors.As(err, &cont) {
+		err = r.continueAsNew(ctx, cont.frames)
+	}
+	if err == nil {
+		// An output too large to send is the instance's fault, not a
+		// termination by Temporal.
+		err = checkPayload("the instance's output", out)
+	}
 	if err != nil {
 		var can *workflow.ContinueAsNewError
 		if errors.As(err, &can) {
@@ -193,6 +228,15 @@ const (
 	changeRunReturn = "cop.run-return"
 	// changeCatchInput: tasks in catch.do see their own $input.
 	changeCatchInput = "cop.catch-input"
+	// changeNestedContinue: an instance continues as new between the
+	// tasks of nested lists too, not only of the top-level one.
+	changeNestedContinue = "cop.nested-continue"
+	// changeTraceSink: finished trace entries are handed to the
+	// platform in an activity (trace.go).
+	changeTraceSink = "cop.trace-sink"
+	// changeEventBuffer: buffered events past MaxBufferedEvents,
+	// MaxBufferedBytes or BufferedEventTTL are dropped.
+	changeEventBuffer = "cop.event-buffer"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
@@ -205,7 +249,10 @@ func (r *run) reportEnd(ctx workflow.Context, status string, out any, rerr *work
 	}
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	end := InstanceEnd{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: status, Output: out, Error: rerr, At: workflow.Now(ctx)}
+	end := InstanceEnd{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: status, Output: out, Error: rerr, At: workflow.Now(ctx), Trace: r.trace}
+	if checkPayload("the end report", end) != nil {
+		end.Output, end.OutputTooLarge = nil, true // the API reads it from Temporal
+	}
 	if err := r.activity(dctx, activityInstanceEnded, nil, end, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("could not report the instance's end", "error", err)
 	}
@@ -220,22 +267,30 @@ type run struct {
 	// reads the workflow task it runs in (GetCurrentHistoryLength).
 	root     workflow.Context
 	workflow map[string]any
+	// trace holds the entries not yet handed to the platform (trace.go).
 	trace    []TraceEntry
+	traceSeq int
+	flushing bool
 	// steps counts tasks run since the last real wait (changeRealWaits);
-	// legacySteps since any wait, as before that change.
-	steps, legacySteps int
+	// legacySteps since any wait, as before that change; runSteps in
+	// this run.
+	steps, legacySteps, runSteps int
 	// meter totals the jq operations spent since the run last yielded or
 	// entered the workflow task whose WorkflowTaskStarted event is wft;
 	// opsAtWait is its Total at the last real wait.
 	meter     workflows.Meter
 	wft       int
 	opsAtWait int64
-	events    []map[string]any
+	events    []BufferedEvent
 	eventsIn  workflow.ReceiveChannel
 	defs      map[string]any
 	tasks     *taskInbox
 	startedAt time.Time
-	children  int // children started, numbering their ids
+	// deadline is when the workflow's timeout fires, once known.
+	deadline *time.Time
+	children int // children started, numbering their ids
+	// frames are what is left of the path a resumed run re-enters.
+	frames []Frame
 }
 
 func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
@@ -245,7 +300,8 @@ func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
 	r.startedAt = workflow.Now(ctx)
 	rawInput := start.Input
 	if res := start.Resume; res != nil {
-		r.context, r.trace, r.events, r.startedAt, rawInput = res.Context, res.Trace, res.Events, res.StartedAt, res.RawInput
+		r.resumeFrom(res)
+		rawInput = res.RawInput
 	}
 	var definition any
 	_ = json.Unmarshal(start.Definition, &definition)
@@ -264,13 +320,20 @@ func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
 // main runs the workflow: input, the top-level do list, output.
 func (r *run) main(ctx workflow.Context) (any, error) {
 	if r.wf.Timeout != nil {
-		// A timeout written as an expression sees the workflow's raw input.
-		d, err := r.timeoutOf(r.wf.Timeout, r.workflow["input"], r.vars(nil, nil))
-		if err != nil {
-			return nil, err
+		var d time.Duration
+		if r.deadline != nil {
+			d = r.deadline.Sub(workflow.Now(ctx)) // carried across continue-as-new
+		} else {
+			// A timeout written as an expression sees the workflow's raw input.
+			var err error
+			if d, err = r.timeoutOf(r.wf.Timeout, r.workflow["input"], r.vars(nil, nil)); err != nil {
+				return nil, err
+			}
+			at := workflow.Now(ctx).Add(d)
+			r.deadline = &at
 		}
 		var out any
-		err = r.withTimeout(ctx, d, "/", func(ctx workflow.Context) error {
+		err := r.withTimeout(ctx, d, "/", func(ctx workflow.Context) error {
 			var err error
 			out, err = r.body(ctx)
 			return err
@@ -282,17 +345,14 @@ func (r *run) main(ctx workflow.Context) (any, error) {
 
 func (r *run) body(ctx workflow.Context) (any, error) {
 	var data any
-	first := 0
-	if res := r.start.Resume; res != nil {
-		data, first = res.Data, res.Index
-	} else {
+	if r.start.Resume == nil {
 		in, err := r.workflowInput()
 		if err != nil {
 			return nil, err
 		}
 		data = in
 	}
-	out, _, err := r.runList(ctx, r.wf.Do, "/do", data, nil, first)
+	out, _, err := r.runList(ctx, r.wf.Do, "/do", data, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -369,19 +429,22 @@ func exprFailure(err error, ptr string) error {
 	return e
 }
 
-// runList runs a task list from index first and returns its output and
-// whether a task ended the workflow (then: end).
-func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string, input any, scope workflows.Vars, first int) (any, bool, error) {
-	cur := input
+// runList runs a task list (from where a resumed run stopped in it) and
+// returns its output and whether a task ended the workflow (then: end).
+func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string, input any, scope workflows.Vars) (any, bool, error) {
+	cur, i := input, 0
+	if f := r.resumeFrame(frameList); f != nil {
+		cur, i = f.Data, f.Index
+	}
 	top := ptr == "/do" && scope == nil
-	for i := first; i < len(list); {
-		if top && i > first && (workflow.GetInfo(ctx).GetContinueAsNewSuggested() || (r.start.ContinueEvery > 0 && i-first >= r.start.ContinueEvery)) {
-			return nil, false, r.continueAsNew(ctx, i, cur)
+	for i < len(list) {
+		if r.continueHere(ctx, top) {
+			return nil, false, &errContinue{frames: []Frame{{Kind: frameList, Index: i, Data: cur}}}
 		}
 		nt := list[i]
 		out, then, err := r.runTask(ctx, nt, ptr+"/"+strconv.Itoa(i)+"/"+workflows.EscapeToken(nt.Name), cur, scope)
 		if err != nil {
-			return nil, false, err
+			return nil, false, stopped(err, Frame{Kind: frameList, Index: i, Data: cur})
 		}
 		cur = out
 		switch then {
@@ -399,13 +462,6 @@ func (r *run) runList(ctx workflow.Context, list workflows.TaskList, ptr string,
 		}
 	}
 	return cur, false, nil
-}
-
-func (r *run) continueAsNew(ctx workflow.Context, index int, data any) error {
-	r.drainEvents()
-	next := *r.start
-	next.Resume = &Resume{Index: index, Data: data, Context: r.context, Trace: r.trace, Events: r.events, StartedAt: r.startedAt, RawInput: r.workflow["input"]}
-	return workflow.NewContinueAsNewError(ctx, workflow.GetInfo(ctx).WorkflowType.Name, next)
 }
 
 // errRunaway faults an instance that loops without waiting, or whose
@@ -439,6 +495,14 @@ func (r *run) tick() {
 // waited resets the step count after a wait that began in workflow task
 // before, if the run has moved on to another: time passed or something
 // arrived. A wait that returned at once leaves the count as it was.
+// waiting is called as the run is about to wait: it hands the trace
+// over beside the wait, and returns the workflow task the wait begins
+// in, for waited.
+func (r *run) waiting(ctx workflow.Context) int {
+	r.flushTrace(ctx, flushBesideWait)
+	return r.historyLen()
+}
+
 func (r *run) waited(before int) {
 	r.legacySteps = 0
 	if r.historyLen() != before {
@@ -450,8 +514,10 @@ func (r *run) waited(before int) {
 // task has done much work, lets it end before the task runs.
 func (r *run) step(ctx workflow.Context, ptr string) error {
 	r.tick()
+	r.flushTrace(ctx, flushOverCap)
 	r.steps++
 	r.legacySteps++
+	r.runSteps++
 	overSteps := r.steps > MaxStepsWithoutWaiting
 	if overSteps || r.meter.Total-r.opsAtWait > MaxOpsWithoutWaiting {
 		// Instances that ran before changeRealWaits counted any wait and
@@ -477,7 +543,8 @@ func (r *run) step(ctx workflow.Context, ptr string) error {
 func yieldTurn(context.Context) error { return nil }
 
 // runTask runs one task through the DSL's data flow: if, input, the task,
-// output, export, then.
+// output, export, then. A resumed run re-enters the task it stopped in
+// without running if and input again.
 func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string, raw any, scope workflows.Vars) (any, string, error) {
 	if ctx.Err() != nil {
 		return nil, "", temporal.NewCanceledError()
@@ -488,15 +555,18 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 	t := nt.Task
 	// The trace lists tasks in the order they started; each entry is
 	// completed when its task ends.
-	startedAt := workflow.Now(ctx)
-	r.trace = append(r.trace, TraceEntry{Name: nt.Name, Position: ptr, Status: "running", StartedAt: startedAt})
-	at := len(r.trace) - 1
-	desc := map[string]any{"name": nt.Name, "reference": ptr, "definition": r.definition(ptr, t), "input": raw, "startedAt": dateTime(startedAt)}
-	finish := func(status string) {
-		end := workflow.Now(ctx)
-		r.trace[at].Status, r.trace[at].EndedAt = status, &end
+	resumed := r.resumeFrame(frameTask)
+	var startedAt time.Time
+	var seq int
+	if resumed != nil {
+		raw, startedAt, seq = resumed.Raw, resumed.StartedAt, resumed.Seq
+	} else {
+		startedAt = workflow.Now(ctx)
+		seq = r.startTrace(nt.Name, ptr, startedAt)
 	}
-	if t.If != "" {
+	desc := map[string]any{"name": nt.Name, "reference": ptr, "definition": r.definition(ptr, t), "input": raw, "startedAt": dateTime(startedAt)}
+	finish := func(status string) { r.finishTrace(seq, status, workflow.Now(ctx)) }
+	if t.If != "" && resumed == nil {
 		ok, err := r.eval(t.If, raw, r.vars(desc, withInput(scope, raw)), ptr+"/if", true)
 		if err != nil {
 			finish("faulted")
@@ -507,11 +577,14 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 			return raw, "continue", nil
 		}
 	}
-	out, then, err := r.dataFlow(ctx, t, ptr, raw, desc, scope)
+	out, then, err := r.dataFlow(ctx, t, ptr, raw, desc, scope, resumed, Frame{Kind: frameTask, Raw: raw, StartedAt: startedAt, Seq: seq})
 	if err != nil {
-		if temporal.IsCanceledError(err) {
+		switch {
+		case isContinue(err):
+			return nil, "", err // still running, in the next run
+		case temporal.IsCanceledError(err):
 			finish("cancelled")
-		} else {
+		default:
 			finish("faulted")
 		}
 		return nil, "", asRuntimeError(err, ptr)
@@ -523,9 +596,11 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 	return out, then, nil
 }
 
-func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw any, desc map[string]any, scope workflows.Vars) (any, string, error) {
+func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw any, desc map[string]any, scope workflows.Vars, resumed *Frame, here Frame) (any, string, error) {
 	in := raw
-	if t.Input != nil {
+	if resumed != nil {
+		in = resumed.Data
+	} else if t.Input != nil {
 		if err := validateData(t.Input.Schema, raw, ptr+"/input/schema", "task input"); err != nil {
 			return nil, "", err
 		}
@@ -536,6 +611,7 @@ func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw 
 			}
 		}
 	}
+	here.Data = in
 	vars := r.vars(desc, withInput(scope, in))
 	var out any
 	var then string
@@ -545,15 +621,22 @@ func (r *run) dataFlow(ctx workflow.Context, t *workflows.Task, ptr string, raw 
 		return err
 	}
 	if t.Timeout != nil {
-		d, err := r.timeoutOf(t.Timeout, in, vars)
-		if err != nil {
-			return nil, "", err
+		var d time.Duration
+		if resumed != nil && resumed.Deadline != nil {
+			d = resumed.Deadline.Sub(workflow.Now(ctx))
+		} else {
+			var err error
+			if d, err = r.timeoutOf(t.Timeout, in, vars); err != nil {
+				return nil, "", err
+			}
 		}
+		at := workflow.Now(ctx).Add(d)
+		here.Deadline = &at
 		if err := r.withTimeout(ctx, d, ptr, body); err != nil {
-			return nil, "", err
+			return nil, "", stopped(err, here)
 		}
 	} else if err := body(ctx); err != nil {
-		return nil, "", err
+		return nil, "", stopped(err, here)
 	}
 	desc["output"] = out
 	if t.Output != nil {
@@ -638,6 +721,14 @@ func (r *run) duration(d *workflows.Duration, input any, vars workflows.Vars) (t
 // withTimeout runs fn and raises a timeout error if it has not finished
 // after d; fn's context is cancelled so what it waits on stops.
 func (r *run) withTimeout(ctx workflow.Context, d time.Duration, ptr string, fn func(workflow.Context) error) error {
+	if d <= 0 {
+		// The time ran out across a continue-as-new: what fn would have
+		// resumed is given up.
+		r.dropFrames()
+		e := workflows.NewError(workflows.ErrTimeout, "Timed out", "did not finish in time")
+		e.Instance = ptr
+		return e
+	}
 	child, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	done := workflow.NewChannel(ctx)
@@ -681,7 +772,7 @@ func asRuntimeError(err error, ptr string) error {
 	}
 	var run *errRunaway
 	var can *workflow.ContinueAsNewError
-	if errors.As(err, &run) || errors.As(err, &can) || temporal.IsCanceledError(err) {
+	if errors.As(err, &run) || errors.As(err, &can) || isContinue(err) || temporal.IsCanceledError(err) {
 		return err
 	}
 	var re *workflows.RuntimeError

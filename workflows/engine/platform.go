@@ -27,6 +27,8 @@ type Platform interface {
 	Lookup(ctx context.Context, l LookupRequest) (any, error)
 	Emit(ctx context.Context, e EmitRequest) error
 	InstanceEnded(ctx context.Context, e InstanceEnd) error
+	// RecordTrace stores trace entries an instance hands over (trace.go).
+	RecordTrace(ctx context.Context, t TraceRecord) error
 }
 
 // InstanceEnd is how a tracked instance ended.
@@ -36,6 +38,11 @@ type InstanceEnd struct {
 	Output   any                     `json:"output,omitempty"`
 	Error    *workflows.RuntimeError `json:"error,omitempty"`
 	At       time.Time               `json:"at"`
+	// Trace is the trace the instance had not yet handed over.
+	Trace []TraceEntry `json:"trace,omitempty"`
+	// OutputTooLarge says Output was left out to fit the report; the
+	// platform reads it from Temporal.
+	OutputTooLarge bool `json:"outputTooLarge,omitempty"`
 }
 
 // TaskRequest creates an inbox task for a userTask call.
@@ -110,6 +117,7 @@ func (a *Activities) registerPlatform(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: activityNotify})
 	r.RegisterActivityWithOptions(a.Lookup, activity.RegisterOptions{Name: activityLookup})
 	r.RegisterActivityWithOptions(a.InstanceEnded, activity.RegisterOptions{Name: activityInstanceEnded})
+	r.RegisterActivityWithOptions(a.RecordTrace, activity.RegisterOptions{Name: activityTrace})
 }
 
 func (a *Activities) platform() (Platform, error) {
@@ -161,7 +169,14 @@ func (a *Activities) Lookup(ctx context.Context, l LookupRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.Lookup(ctx, l)
+	out, err := p.Lookup(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResult("reference data "+l.RefData, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Caller is who acts on a task, as the API authenticated them.
@@ -434,7 +449,7 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	// A settable future's Get does not notice cancellation (a fork branch
 	// that lost, a timeout, a cancelled instance), so wait on both.
-	before := r.historyLen()
+	before := r.waiting(ctx)
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(f, func(workflow.Future) {})
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})

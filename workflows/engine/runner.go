@@ -79,7 +79,10 @@ func OutcomeOf(res *Result, err error) *Outcome {
 	}
 	var term *temporal.TerminatedError
 	if errors.As(err, &term) {
-		return &Outcome{Status: StatusCancelled, Error: workflows.NewError(workflows.ErrRuntime, "Terminated", "the instance was terminated"), Trace: []TraceEntry{}}
+		// Temporal terminates an instance whose message it refuses (a
+		// payload over its limit), and operators may terminate one: either
+		// way it did not finish, so it is faulted, not cancelled.
+		return &Outcome{Status: StatusFaulted, Error: workflows.NewError(workflows.ErrRuntime, "Terminated", "the instance was terminated"), Trace: []TraceEntry{}}
 	}
 	return &Outcome{Status: StatusFaulted, Error: workflows.NewError(workflows.ErrRuntime, "Instance failed", "%v", err), Trace: []TraceEntry{}}
 }
@@ -89,6 +92,25 @@ func nonNil(t []TraceEntry) []TraceEntry {
 		return []TraceEntry{}
 	}
 	return t
+}
+
+// TerminationReason says why Temporal (or an operator) terminated an
+// instance, from its history's last event.
+func TerminationReason(ctx context.Context, c client.Client, instance string) string {
+	it := c.GetWorkflowHistory(ctx, instance, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			break
+		}
+		if a := ev.GetWorkflowExecutionTerminatedEventAttributes(); a != nil {
+			if a.GetReason() == "" {
+				return "the instance was terminated, with no reason given"
+			}
+			return "the instance was terminated: " + a.GetReason()
+		}
+	}
+	return "the instance was terminated"
 }
 
 // SendEvent delivers a CloudEvent to a running instance.
@@ -147,6 +169,7 @@ type LocalPlatform struct {
 
 	mu            sync.Mutex
 	taskData      map[string]any
+	traces        map[string][]TraceEntry
 	Tasks         []TaskRequest
 	Changes       []TaskChange
 	Notifications []Notification
@@ -254,8 +277,30 @@ func (p *LocalPlatform) Emit(_ context.Context, e EmitRequest) error {
 	return nil
 }
 
-// InstanceEnded does nothing locally: the run's result says how it ended.
-func (p *LocalPlatform) InstanceEnded(context.Context, InstanceEnd) error { return nil }
+// InstanceEnded records the trace the instance had not handed over; the
+// run's result says how it ended.
+func (p *LocalPlatform) InstanceEnded(ctx context.Context, e InstanceEnd) error {
+	return p.RecordTrace(ctx, TraceRecord{Instance: e.Instance, Entries: e.Trace})
+}
+
+// RecordTrace keeps the trace entries an instance hands over.
+func (p *LocalPlatform) RecordTrace(_ context.Context, t TraceRecord) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.traces == nil {
+		p.traces = map[string][]TraceEntry{}
+	}
+	p.traces[t.Instance] = MergeTrace(p.traces[t.Instance], t.Entries)
+	return nil
+}
+
+// TraceOf returns the instance's whole trace: what it handed over joined
+// with what it still held when it ended (held, from its result).
+func (p *LocalPlatform) TraceOf(instance string, held []TraceEntry) []TraceEntry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return MergeTrace(p.traces[instance], held)
+}
 
 // Lookup filters Refdata by key.
 func (p *LocalPlatform) Lookup(_ context.Context, l LookupRequest) (any, error) {

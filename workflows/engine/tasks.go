@@ -31,7 +31,7 @@ func (r *run) execute(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		out, err := r.eval(t.Set, in, vars, ptr+"/set", isString(t.Set))
 		return out, "", err
 	case workflows.KindDo:
-		out, end, err := r.runList(ctx, t.Do, ptr+"/do", in, scope, 0)
+		out, end, err := r.runList(ctx, t.Do, ptr+"/do", in, scope)
 		return out, endThen(end), err
 	case workflows.KindSwitch:
 		then, err := r.switchTask(t, ptr, in, vars)
@@ -49,7 +49,7 @@ func (r *run) execute(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if err != nil {
 			return nil, "", err
 		}
-		before := r.historyLen()
+		before := r.waiting(ctx)
 		err = workflow.Sleep(ctx, d)
 		r.waited(before)
 		return in, "", err
@@ -97,24 +97,31 @@ func (r *run) switchTask(t *workflows.Task, ptr string, in any, vars workflows.V
 }
 
 func (r *run) forTask(ctx workflow.Context, t *workflows.Task, ptr string, in any, vars, scope workflows.Vars) (any, string, error) {
-	coll, err := r.eval(t.For.In, in, vars, ptr+"/for/in", true)
-	if err != nil {
-		return nil, "", err
+	cur, first := in, 0
+	var items []any
+	resumed := r.resumeFrame(frameFor)
+	if resumed != nil {
+		items, first, cur = resumed.Items, resumed.Index, resumed.Data
+	} else {
+		coll, err := r.eval(t.For.In, in, vars, ptr+"/for/in", true)
+		if err != nil {
+			return nil, "", err
+		}
+		if items, err = iterable(coll); err != nil {
+			e := workflows.NewError(workflows.ErrExpression, "Cannot iterate", "%v", err)
+			e.Instance = ptr + "/for/in"
+			return nil, "", e
+		}
 	}
-	items, err := iterable(coll)
-	if err != nil {
-		e := workflows.NewError(workflows.ErrExpression, "Cannot iterate", "%v", err)
-		e.Instance = ptr + "/for/in"
-		return nil, "", e
-	}
-	cur := in
-	for i, item := range items {
+	for i := first; i < len(items); i++ {
+		item := items[i]
 		inner := workflows.Vars{}
 		for k, v := range scope {
 			inner[k] = v
 		}
 		inner[t.For.ItemVar()], inner[t.For.IndexVar()] = item, i
-		if t.While != "" {
+		// A resumed iteration was already admitted by while.
+		if t.While != "" && !(resumed != nil && i == first) {
 			ok, err := r.eval(t.While, cur, r.vars(vars["task"].(map[string]any), withInput(inner, cur)), ptr+"/while", true)
 			if err != nil {
 				return nil, "", err
@@ -123,9 +130,9 @@ func (r *run) forTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 				break
 			}
 		}
-		out, end, err := r.runList(ctx, t.Do, ptr+"/do", cur, inner, 0)
+		out, end, err := r.runList(ctx, t.Do, ptr+"/do", cur, inner)
 		if err != nil {
-			return nil, "", err
+			return nil, "", stopped(err, Frame{Kind: frameFor, Index: i, Items: items, Data: cur})
 		}
 		cur = out
 		if end {
@@ -169,6 +176,7 @@ func (r *run) forkTask(ctx workflow.Context, t *workflows.Task, ptr string, in a
 		err error
 	}
 	done := workflow.NewChannel(ctx)
+	child = noContinue(child)
 	for i, b := range branches {
 		i, b := i, b
 		workflow.Go(child, func(c workflow.Context) {
@@ -208,10 +216,23 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 			policy = r.use().Retries[c.Retry.Name]
 		}
 	}
-	for attempt := 1; ; attempt++ {
-		out, end, err := r.attempt(ctx, t, policy, ptr, in, vars, scope)
+	attempt := 1
+	var deadline *time.Time
+	if resumed := r.resumeFrame(frameTry); resumed != nil {
+		attempt, started, deadline = resumed.Index, resumed.StartedAt, resumed.Deadline
+		if resumed.InCatch {
+			return r.catchDo(ctx, c, ptr, in, scope, resumed.Error, Frame{Kind: frameTry, Index: attempt, StartedAt: started})
+		}
+	}
+	for ; ; attempt++ {
+		here := Frame{Kind: frameTry, Index: attempt, StartedAt: started}
+		out, end, err := r.attempt(ctx, t, policy, ptr, in, vars, scope, deadline, &here)
+		deadline = nil // only the resumed attempt keeps its deadline
 		if err == nil {
 			return out, endThen(end), nil
+		}
+		if isContinue(err) {
+			return nil, "", stopped(err, here)
 		}
 		rerr, ok := err.(*workflows.RuntimeError)
 		if !ok || c == nil {
@@ -236,7 +257,7 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 				return nil, "", perr
 			}
 			if again {
-				before := r.historyLen()
+				before := r.waiting(ctx)
 				if delay > 0 {
 					if err := workflow.Sleep(ctx, delay); err != nil {
 						return nil, "", err
@@ -252,37 +273,59 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if len(c.Do) == 0 {
 			return in, "", nil
 		}
-		// Each task of catch.do has its own $input (its input, as in any
-		// list); before changeCatchInput every one saw the try's.
-		doScope := errScope
-		if workflow.GetVersion(ctx, changeCatchInput, workflow.DefaultVersion, 1) < 1 {
-			doScope = withInput(errScope, in)
-		}
-		out, end, err = r.runList(ctx, c.Do, ptr+"/catch/do", in, doScope, 0)
-		return out, endThen(end), err
+		return r.catchDo(ctx, c, ptr, in, scope, rerr, Frame{Kind: frameTry, Index: attempt, StartedAt: started})
 	}
+}
+
+// catchDo runs catch.do on the caught error.
+func (r *run) catchDo(ctx workflow.Context, c *workflows.Catch, ptr string, in any, scope workflows.Vars, rerr *workflows.RuntimeError, here Frame) (any, string, error) {
+	errScope := workflows.Vars{}
+	for k, v := range scope {
+		errScope[k] = v
+	}
+	errScope[c.ErrorVar()] = rerr.AsMap()
+	// Each task of catch.do has its own $input (its input, as in any
+	// list); before changeCatchInput every one saw the try's.
+	doScope := errScope
+	if workflow.GetVersion(ctx, changeCatchInput, workflow.DefaultVersion, 1) < 1 {
+		doScope = withInput(errScope, in)
+	}
+	out, end, err := r.runList(ctx, c.Do, ptr+"/catch/do", in, doScope)
+	if err != nil {
+		here.InCatch, here.Error = true, rerr
+		return nil, "", stopped(err, here)
+	}
+	return out, endThen(end), nil
 }
 
 // attempt runs the try list once; when the retry policy limits each
 // attempt (limit.attempt.duration), an attempt that outlives it ends with
-// a timeout error at the try list, which the catch may retry.
-func (r *run) attempt(ctx workflow.Context, t *workflows.Task, p *workflows.RetryPolicy, ptr string, in any, vars, scope workflows.Vars) (any, bool, error) {
+// a timeout error at the try list, which the catch may retry. deadline is
+// a resumed attempt's; here records the one used.
+func (r *run) attempt(ctx workflow.Context, t *workflows.Task, p *workflows.RetryPolicy, ptr string, in any, vars, scope workflows.Vars, deadline *time.Time, here *Frame) (any, bool, error) {
 	var limit *workflows.Duration
 	if p != nil && p.Limit != nil && p.Limit.Attempt != nil {
 		limit = p.Limit.Attempt.Duration
 	}
 	if limit == nil || workflow.GetVersion(ctx, changeAttemptDuration, workflow.DefaultVersion, 1) < 1 {
-		return r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+		return r.runList(ctx, t.Try, ptr+"/try", in, scope)
 	}
-	d, err := r.duration(limit, in, vars)
-	if err != nil {
-		return nil, false, err
+	var d time.Duration
+	if deadline != nil {
+		d = deadline.Sub(workflow.Now(ctx))
+	} else {
+		var err error
+		if d, err = r.duration(limit, in, vars); err != nil {
+			return nil, false, err
+		}
 	}
+	at := workflow.Now(ctx).Add(d)
+	here.Deadline = &at
 	var out any
 	var end bool
-	err = r.withTimeout(ctx, d, ptr+"/try", func(ctx workflow.Context) error {
+	err := r.withTimeout(ctx, d, ptr+"/try", func(ctx workflow.Context) error {
 		var err error
-		out, end, err = r.runList(ctx, t.Try, ptr+"/try", in, scope, 0)
+		out, end, err = r.runList(ctx, t.Try, ptr+"/try", in, scope)
 		return err
 	})
 	return out, end, err
@@ -520,7 +563,7 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 	var consumed []any
 	pending := filters
 	for {
-		ev, idx, err := r.takeEvent(pending, to.Any != nil && len(to.Any) == 0, vars, ptr+"/listen/to")
+		ev, idx, err := r.takeEvent(ctx, pending, to.Any != nil && len(to.Any) == 0, vars, ptr+"/listen/to")
 		if err != nil {
 			return nil, err
 		}
@@ -568,7 +611,7 @@ func oneOf(f *workflows.EventFilter) []*workflows.EventFilter {
 // cancelled (a channel's Receive alone would not notice cancellation).
 func (r *run) receiveEvent(ctx workflow.Context) error {
 	var ev map[string]any
-	before := r.historyLen()
+	before := r.waiting(ctx)
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(r.eventsIn, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &ev) })
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
@@ -578,26 +621,27 @@ func (r *run) receiveEvent(ctx workflow.Context) error {
 		return temporal.NewCanceledError()
 	}
 	if ev != nil {
-		r.events = append(r.events, ev)
+		r.bufferEvent(ctx, ev)
 	}
 	return nil
 }
 
-func (r *run) drainEvents() {
+func (r *run) drainEvents(ctx workflow.Context) {
 	for {
 		var ev map[string]any
 		if !r.eventsIn.ReceiveAsync(&ev) {
 			return
 		}
-		r.events = append(r.events, ev)
+		r.bufferEvent(ctx, ev)
 	}
 }
 
 // takeEvent removes and returns the first buffered event matching one of
 // filters, with the filter's index.
-func (r *run) takeEvent(filters []eventFilter, anyEvent bool, vars workflows.Vars, ptr string) (map[string]any, int, error) {
-	r.drainEvents()
-	for i, ev := range r.events {
+func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bool, vars workflows.Vars, ptr string) (map[string]any, int, error) {
+	r.drainEvents(ctx)
+	for i, b := range r.events {
+		ev := b.Event
 		if anyEvent {
 			r.events = append(r.events[:i:i], r.events[i+1:]...)
 			return ev, 0, nil
@@ -735,7 +779,11 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 		}
 		input = v
 	}
-	childStart := Start{Definition: def, Input: input, Workflows: r.start.Workflows, Forms: r.start.Forms, CaseKey: r.start.CaseKey, StartedBy: r.start.StartedBy}
+	childStart := Start{Definition: def, Input: input, CaseKey: r.start.CaseKey, StartedBy: r.start.StartedBy}
+	childStart.Workflows, childStart.Forms = r.bundleFor(def)
+	if err := checkPayload("the start of workflow "+key, childStart); err != nil {
+		return nil, err
+	}
 	childID := workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + strings.TrimPrefix(ptr, "/")
 	if workflow.GetVersion(ctx, changeChildIDs, workflow.DefaultVersion, 1) >= 1 {
 		// A run task in a loop may start a child while the last still runs.
@@ -748,7 +796,7 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 		opts.ParentClosePolicy = enumspb.PARENT_CLOSE_POLICY_ABANDON // the child outlives its parent
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
-	before := r.historyLen()
+	before := r.waiting(ctx)
 	f := workflow.ExecuteChildWorkflow(cctx, WorkflowType(sub.Namespace, sub.Name), childStart)
 	if !await {
 		err := f.GetChildWorkflowExecution().Get(ctx, nil)
@@ -776,6 +824,35 @@ func (r *run) runWorkflow(ctx workflow.Context, run *workflows.Run, ptr string, 
 		return nil, nil
 	}
 	return res.Output, nil
+}
+
+// bundleFor picks, from what this instance pinned, the sub-workflows and
+// forms a child with definition def uses, its own children's included:
+// a child is sent only what it uses.
+func (r *run) bundleFor(def json.RawMessage) (map[string]json.RawMessage, map[string]PinnedForm) {
+	subs, forms := map[string]json.RawMessage{}, map[string]PinnedForm{}
+	var walk func(def json.RawMessage)
+	walk = func(def json.RawMessage) {
+		w, err := workflows.Decode(def)
+		if err != nil {
+			return
+		}
+		refs := workflows.Refs(w)
+		for _, f := range refs.Forms {
+			if pf, ok := r.start.Forms[f]; ok {
+				forms[f] = pf
+			}
+		}
+		for _, s := range refs.Workflows {
+			key := SubWorkflowKey(s.Namespace, s.Name, s.Version)
+			if js, ok := r.start.Workflows[key]; ok && subs[key] == nil {
+				subs[key] = js
+				walk(js)
+			}
+		}
+	}
+	walk(def)
+	return subs, forms
 }
 
 // SubWorkflowKey is how Start.Workflows is keyed.
