@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -113,6 +114,14 @@ func (s *stub) local(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(privateDoc))
+	case "/big":
+		// A JSON string of ?bytes= characters (?char=, x by default).
+		n, _ := strconv.Atoi(r.URL.Query().Get("bytes"))
+		c := r.URL.Query().Get("char")
+		if c == "" {
+			c = "x"
+		}
+		writeJSON(w, 200, strings.Repeat(c, n))
 	case "/echo":
 		var body any
 		_ = json.NewDecoder(r.Body).Decode(&body)

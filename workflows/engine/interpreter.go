@@ -511,13 +511,16 @@ func (r *run) waited(before int) {
 }
 
 // step counts one task against the runaway guard and, when the workflow
-// task has done much work, lets it end before the task runs.
-func (r *run) step(ctx workflow.Context, ptr string) error {
+// task has done much work, lets it end before the task runs. A task a
+// resumed run re-enters is not a new one for ContinueEvery.
+func (r *run) step(ctx workflow.Context, ptr string, reentered bool) error {
 	r.tick()
 	r.flushTrace(ctx, flushOverCap)
 	r.steps++
 	r.legacySteps++
-	r.runSteps++
+	if !reentered {
+		r.runSteps++
+	}
 	overSteps := r.steps > MaxStepsWithoutWaiting
 	if overSteps || r.meter.Total-r.opsAtWait > MaxOpsWithoutWaiting {
 		// Instances that ran before changeRealWaits counted any wait and
@@ -549,13 +552,13 @@ func (r *run) runTask(ctx workflow.Context, nt *workflows.NamedTask, ptr string,
 	if ctx.Err() != nil {
 		return nil, "", temporal.NewCanceledError()
 	}
-	if err := r.step(ctx, ptr); err != nil {
+	resumed := r.resumeFrame(frameTask)
+	if err := r.step(ctx, ptr, resumed != nil); err != nil {
 		return nil, "", err
 	}
 	t := nt.Task
 	// The trace lists tasks in the order they started; each entry is
 	// completed when its task ends.
-	resumed := r.resumeFrame(frameTask)
 	var startedAt time.Time
 	var seq int
 	if resumed != nil {

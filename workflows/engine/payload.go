@@ -3,8 +3,6 @@ package engine
 import (
 	"encoding/json"
 
-	"go.temporal.io/sdk/converter"
-
 	"cop/workflows"
 )
 
@@ -16,17 +14,13 @@ import (
 const MaxPayloadBytes = 1_500_000
 
 // checkPayload refuses v when it would encode to more than
-// MaxPayloadBytes. Most values are far smaller, and only those that may
-// not be (JSON escaping can multiply text by six) are encoded to measure.
+// MaxPayloadBytes, as Temporal's JSON converter encodes it.
 func checkPayload(what string, v any) error {
-	if workflows.ApproxSize(v, MaxPayloadBytes/6) <= MaxPayloadBytes/6 {
-		return nil
-	}
-	p, err := converter.GetDefaultDataConverter().ToPayload(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return workflows.NewError(workflows.ErrRuntime, "Cannot encode", "%s cannot be encoded: %v", what, err)
 	}
-	if n := len(p.GetData()); n > MaxPayloadBytes {
+	if n := len(b); n > MaxPayloadBytes {
 		return workflows.NewError(workflows.ErrRuntime, "Payload too large",
 			"%s would be %d bytes; Temporal takes at most %d in one message: keep less data in the instance (select what you need with output.as)", what, n, MaxPayloadBytes)
 	}

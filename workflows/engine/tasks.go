@@ -640,6 +640,7 @@ func (r *run) drainEvents(ctx workflow.Context) {
 // filters, with the filter's index.
 func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bool, vars workflows.Vars, ptr string) (map[string]any, int, error) {
 	r.drainEvents(ctx)
+	r.pruneEvents(ctx) // what expired while the instance did other things
 	for i, b := range r.events {
 		ev := b.Event
 		if anyEvent {

@@ -74,7 +74,20 @@ type localInstance struct {
 	run      client.WorkflowRun
 }
 
-func startLocal(t *testing.T, name, definition string, input any) *localInstance {
+// localOption adjusts how startLocal starts an instance.
+type localOption func(*Start, *LocalResolver) error
+
+// continueEvery continues the instance as new after every n tasks.
+func continueEvery(n int) localOption {
+	return func(s *Start, _ *LocalResolver) error { s.ContinueEvery = n; return nil }
+}
+
+// withWorkflow lets the instance run a sub-workflow.
+func withWorkflow(yaml string) localOption {
+	return func(_ *Start, r *LocalResolver) error { return r.AddWorkflow([]byte(yaml)) }
+}
+
+func startLocal(t *testing.T, name, definition string, input any, opts ...localOption) *localInstance {
 	t.Helper()
 	c := temporalenv.Client(t)
 	w, js, err := workflows.Parse([]byte(definition))
@@ -89,6 +102,11 @@ func startLocal(t *testing.T, name, definition string, input any) *localInstance
 		}
 	}
 	start := Start{Definition: js, Input: input}
+	for _, o := range opts {
+		if err := o(&start, r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := Pin(w, r, &start); err != nil {
 		t.Fatal(err)
 	}
