@@ -64,6 +64,14 @@ type replayCase struct {
 	// "first" and "second") while the worker is down, so both arrive in
 	// one workflow task.
 	race bool
+	// escalate completes the first task with taskData only once it has
+	// escalated (its notification was sent).
+	escalate bool
+	// continueEvery continues the instance as new after that many tasks
+	// (Start.ContinueEvery); each run's history is recorded.
+	continueEvery int
+	// cancel cancels the instance once it waits; it must end cancelled.
+	cancel bool
 }
 
 // replayCases names every example in testdata/replay by file name.
@@ -104,6 +112,33 @@ var replayCases = map[string]replayCase{
 	"run-workflow": {
 		input: map[string]any{"value": 20},
 		want:  `{"result": 42}`,
+	},
+	"timeouts": {
+		want: `{"timedOut": "/do/1/slow/try/0/hang"}`,
+	},
+	"escalation": {
+		escalate: true,
+		taskData: map[string]any{"arrivalDate": "2026-11-21", "port": "GBDVR", "vessel": map[string]any{"name": "Sea Breeze"}, "searched": false},
+		want:     `{"port": "GBDVR", "by": "local-author"}`,
+	},
+	"continue": {
+		input:         map[string]any{"numbers": []any{1, 2, 3, 4, 5}},
+		continueEvery: 2,
+		want:          `{"sum": 15}`,
+	},
+	"listen-until": {
+		events: []map[string]any{
+			{"specversion": "1.0", "id": "1", "source": "/replay", "type": "test.replay.item.v1", "data": map[string]any{"n": 1}},
+			{"specversion": "1.0", "id": "2", "source": "/replay", "type": "test.replay.item.v1", "data": map[string]any{"n": 2}},
+			{"specversion": "1.0", "id": "3", "source": "/replay", "type": "test.replay.item.v1", "data": map[string]any{"n": 5}},
+		},
+		want: `{"taken": 1}`,
+	},
+	"await-false": {
+		want: `{"spawned": true}`,
+	},
+	"cancel": {
+		cancel: true,
 	},
 	"heavy-yield": {
 		want: `{"n": 100000}`,
@@ -153,7 +188,7 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 	if err != nil {
 		t.Fatalf("%s.yaml: %v", name, err)
 	}
-	start := Start{Definition: js, Input: tc.input, StartedBy: "replay-test"}
+	start := Start{Definition: js, Input: tc.input, StartedBy: "replay-test", ContinueEvery: tc.continueEvery}
 	if err := Pin(w, resolver, &start); err != nil {
 		t.Fatalf("%s.yaml: %v", name, err)
 	}
@@ -162,7 +197,11 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 	t.Cleanup(stub.Close)
 	target, _ := url.Parse(stub.URL)
 	refused := make(chan error, 1)
-	platform := &LocalPlatform{Client: c, TaskData: tc.taskData, Refdata: resolver.RefData,
+	taskData := tc.taskData
+	if tc.escalate {
+		taskData = nil // completed below, once the task has escalated
+	}
+	platform := &LocalPlatform{Client: c, TaskData: taskData, Refdata: resolver.RefData,
 		Refused: func(err error) {
 			select {
 			case refused <- err:
@@ -208,6 +247,16 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 	if tc.race {
 		raceCompletes(ctx, t, c, platform, id, wk, startWorker)
 	}
+	if tc.escalate {
+		completeAfterEscalation(ctx, t, c, platform, id, tc.taskData)
+	}
+	if tc.cancel {
+		time.Sleep(500 * time.Millisecond) // until it waits
+		if err := c.CancelWorkflow(ctx, id, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	firstRun := run.GetRunID() // Get follows the runs an instance continues into
 	done := make(chan error, 1)
 	var res Result
 	go func() { done <- run.Get(ctx, &res) }()
@@ -217,20 +266,37 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 		t.Fatalf("the user task was refused: %v", err)
 	}
 	out := OutcomeOf(&res, err)
-	if out.Status != StatusCompleted {
+	wantStatus := StatusCompleted
+	if tc.cancel {
+		wantStatus = StatusCancelled
+	}
+	if out.Status != wantStatus {
 		b, _ := json.MarshalIndent(out, "", "  ")
-		t.Fatalf("%s did not complete, so its history is not recorded:\n%s", name, b)
+		t.Fatalf("%s ended %s, not %s, so its history is not recorded:\n%s", name, out.Status, wantStatus, b)
 	}
-	var want any
-	if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
-		t.Fatalf("want of %s: %v", name, err)
-	}
-	if got := viaJSON(out.Output); !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s output %s, want %s", name, mustJSON(got), mustJSON(want))
+	if tc.want != "" {
+		var want any
+		if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+			t.Fatalf("want of %s: %v", name, err)
+		}
+		if got := viaJSON(out.Output); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s output %s, want %s", name, mustJSON(got), mustJSON(want))
+		}
 	}
 
-	hist := fetchHistory(ctx, t, c, id, run.GetRunID())
-	files := map[string]*historypb.History{name + ".json": hist}
+	// The instance's runs: name.run-1.json … for those that continued as
+	// new, name.json for the last.
+	files := map[string]*historypb.History{}
+	var hist *historypb.History
+	for runID, n := firstRun, 1; runID != ""; n++ {
+		hist = fetchHistory(ctx, t, c, id, runID)
+		runID = ""
+		if a := hist.Events[len(hist.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+			files[fmt.Sprintf("%s.run-%d.json", name, n)] = hist
+			runID = a.GetNewExecutionRunId()
+		}
+	}
+	files[name+".json"] = hist
 	children := 0
 	for _, e := range hist.Events {
 		if a := e.GetChildWorkflowExecutionCompletedEventAttributes(); a != nil {
@@ -239,14 +305,35 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 			files[fmt.Sprintf("%s.child-%d.json", name, children)] = fetchHistory(ctx, t, c, ex.GetWorkflowId(), ex.GetRunId())
 		}
 	}
-	stale, _ := filepath.Glob(filepath.Join(replayHistories, name+".child-*.json"))
-	for _, f := range stale {
-		if err := os.Remove(f); err != nil {
-			t.Fatal(err)
+	for _, pattern := range []string{name + ".child-*.json", name + ".run-*.json"} {
+		stale, _ := filepath.Glob(filepath.Join(replayHistories, pattern))
+		for _, f := range stale {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for file, h := range files {
 		writeHistory(t, filepath.Join(replayHistories, file), h)
+	}
+}
+
+// completeAfterEscalation waits for the task's escalation notice, then
+// claims and completes the task with data.
+func completeAfterEscalation(ctx context.Context, t *testing.T, c client.Client, p *LocalPlatform, id string, data any) {
+	t.Helper()
+	for len(p.Sent()) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the task never escalated")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	task := p.tasks()[0]
+	me := Caller{Sub: "local-author", Roles: []string{"admin"}}
+	for _, a := range []TaskAction{{TaskID: task.ID, Action: "claim", Caller: me}, {TaskID: task.ID, Action: "complete", Caller: me, Data: data}} {
+		if _, err := ActOnTask(ctx, c, id, "", a); err != nil {
+			t.Fatalf("%s: %v", a.Action, err)
+		}
 	}
 }
 
@@ -321,8 +408,14 @@ func fetchHistory(ctx context.Context, t *testing.T, c client.Client, id, runID 
 		}
 		hist.Events = append(hist.Events, e)
 	}
-	if n := len(hist.Events); n == 0 || hist.Events[n-1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
-		t.Fatalf("history of %s does not end with its completion", id)
+	n := len(hist.Events)
+	if n == 0 {
+		t.Fatalf("history of %s is empty", id)
+	}
+	switch hist.Events[n-1].GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+	default:
+		t.Fatalf("history of %s ends with %s, not its completion, cancellation or continuation", id, hist.Events[n-1].GetEventType())
 	}
 	return hist
 }
@@ -357,6 +450,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 			id, err := replay(t, replayer, h)
 			if err != nil {
 				t.Fatalf("%s no longer replays on the interpreter: a nondeterministic change? Guard it with workflow.GetVersion, or, if no instance anywhere can hold this history, record again with -update-histories:\n%v", file, err)
+			}
+			if h.Events[len(h.Events)-1].GetWorkflowExecutionCompletedEventAttributes() == nil {
+				return // a run that continued as new, or was cancelled: it replayed, with no output to compare
 			}
 			recorded := recordedOutput(t, file, h)
 			results, ok := replayer.(interface{ GetWorkflowResult(string, any) error })
@@ -458,6 +554,7 @@ func TestReplayExamplesAreRecorded(t *testing.T) {
 	}
 	for _, file := range historyFiles(t) {
 		base, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(file), ".json"), ".child-")
+		base, _, _ = strings.Cut(base, ".run-")
 		if !seen[base] {
 			t.Errorf("%s was recorded from no example in %s: delete it", file, replayExamples)
 		}
