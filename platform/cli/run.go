@@ -83,7 +83,9 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	}
 	var w worker.Worker
 	if cfg.RunWorker {
-		w = worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
+		// A deploy stops the worker: calls in flight get the shutdown
+		// timeout to finish, and one cut short is retried elsewhere.
+		w = worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 		acts := &engine.Activities{
 			Client:   &http.Client{Timeout: 5 * time.Minute},
 			Allow:    engine.ParseAllowlist(cfg.CallAllowlist),

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/forms"
@@ -37,7 +39,7 @@ func (s *Store) CreateTask(ctx context.Context, t engine.TaskRequest) error {
 	if err != nil {
 		return err
 	}
-	return once(ctx, s.Pool, func(tx pgx.Tx) error {
+	return permanent("the task", once(ctx, s.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
 				candidate_groups, assignee, priority, reason, due, input, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) ON CONFLICT (id) DO NOTHING`,
@@ -51,7 +53,7 @@ func (s *Store) CreateTask(ctx context.Context, t engine.TaskRequest) error {
 		}
 		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: t.Instance}.Entry("task.create", "task:"+t.ID, audit.OK,
 			map[string]any{"instance": t.Instance, "form": t.Form + "@" + t.FormVersion, "candidateGroups": nonNil(t.CandidateGroups), "priority": t.Priority}))
-	})
+	}))
 }
 
 // TaskChanged applies a change the instance accepted through its Update.
@@ -84,7 +86,7 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 	default:
 		return engine.ActivityFault(workflows.NewError(workflows.ErrRuntime, "Unknown task change", "unknown task change %q", c.Kind))
 	}
-	return once(ctx, s.Pool, func(tx pgx.Tx) error {
+	return permanent("the task's "+c.Kind+" change", once(ctx, s.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("record task %s %s: %w", c.ID, c.Kind, err)
@@ -104,7 +106,7 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 			detail["priority"] = c.Priority
 		}
 		return audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+c.Kind, "task:"+c.ID, audit.OK, detail))
-	})
+	}))
 }
 
 // errAlreadyApplied rolls back a transaction whose write an earlier try
@@ -118,7 +120,7 @@ func (s *Store) Notify(ctx context.Context, n engine.Notification) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
 		n.ID, n.Instance, n.CaseKey, nonNil(n.To), n.Title, n.Body, n.Link, n.At)
 	if err != nil {
-		return fmt.Errorf("store notification %s: %w", n.ID, err)
+		return permanent("the notification", fmt.Errorf("store notification %s: %w", n.ID, err))
 	}
 	return nil
 }
@@ -134,7 +136,7 @@ func (s *Store) Emit(ctx context.Context, e engine.EmitRequest) error {
 		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM emitted_events WHERE instance_id = $1 AND event->>'id' = $3)`,
 		e.Instance, string(event), fmt.Sprint(e.Event["id"]))
 	if err != nil {
-		return fmt.Errorf("store emitted event: %w", err)
+		return permanent("the emitted event", fmt.Errorf("store emitted event: %w", err))
 	}
 	return nil
 }
@@ -177,7 +179,20 @@ func (s *Store) InstanceEnded(ctx context.Context, e engine.InstanceEnd) error {
 	if err := s.RecordTrace(ctx, engine.TraceRecord{Instance: e.Instance, Entries: e.Trace}); err != nil {
 		return err
 	}
-	return recordEnd(ctx, s.Pool, e)
+	return permanent("the end of the instance", recordEnd(ctx, s.Pool, e))
+}
+
+// permanent turns a write PostgreSQL can never accept (SQLSTATE class 22,
+// a data exception such as a NUL character in text or jsonb, or 23, a
+// broken constraint) into a fault the instance sees at once, instead of
+// an activity retried for ever.
+func permanent(what string, err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "23")) {
+		return engine.ActivityFault(workflows.NewError(workflows.ErrValidation, "Cannot store",
+			"PostgreSQL refuses %s: %s (SQLSTATE %s)", what, pg.Message, pg.Code))
+	}
+	return err
 }
 
 // RecordTrace stores trace entries an instance hands over; a retried
@@ -197,7 +212,7 @@ func (s *Store) RecordTrace(ctx context.Context, t engine.TraceRecord) error {
 		return nil
 	}
 	if err := s.Pool.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("record the trace of instance %s: %w", t.Instance, err)
+		return permanent("the trace", fmt.Errorf("record the trace of instance %s: %w", t.Instance, err))
 	}
 	return nil
 }
@@ -224,6 +239,18 @@ func recordedTrace(ctx context.Context, q store.Querier, instance string) ([]eng
 // recordEnd marks a running instance ended, closes the tasks it left open
 // (a cancelled instance, a fork whose other branch won) and audits it.
 func recordEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) error {
+	err := writeEnd(ctx, pool, e)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22") && e.Output != nil {
+		// An output PostgreSQL cannot hold (a NUL character): the row
+		// keeps the status, and the API reads the output from Temporal.
+		e.Output = nil
+		err = writeEnd(ctx, pool, e)
+	}
+	return err
+}
+
+func writeEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) error {
 	output, err := jsonOrNil(e.Output)
 	if err != nil {
 		return err

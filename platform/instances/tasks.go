@@ -221,7 +221,13 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action); err != nil {
 		var refused *engine.TaskActionError
 		if errors.As(err, &refused) {
-			return Task{}, &TaskRefusedError{Code: refused.Code, Message: refused.Message, Errors: refused.Errors}
+			errs := refused.Errors
+			if refused.Code == "invalid" && len(errs) == 0 {
+				// Refused by the instance as a whole (answers the inbox
+				// cannot hold): the problem is the data sent.
+				errs = []forms.FieldError{{Pointer: "/data", Message: refused.Message}}
+			}
+			return Task{}, &TaskRefusedError{Code: refused.Code, Message: refused.Message, Errors: errs}
 		}
 		return Task{}, fmt.Errorf("%s task %s: %w", req.Action, id, err)
 	}

@@ -119,3 +119,31 @@ do:
 		t.Fatalf("a retry that never stops: %+v", p.Errors)
 	}
 }
+
+// TestDataPostgreSQLRefusesFaultsAtOnce: a NUL character, which jsonb and
+// text refuse, faults the instance with a clear error instead of a
+// platform activity retried for ever; in a task's answers it is a 422.
+func TestDataPostgreSQLRefusesFaultsAtOnce(t *testing.T) {
+	e := newEnv(t, withWorker)
+	author, supervisor := e.token("author"), e.token("supervisor")
+	e.send("POST", "/api/v1/forms", author, approvalForm)
+	var in instanceBody
+	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: hostile, name: nul, version: '0.1.0'}
+do:
+  - prep: {set: {note: '${ "a" + ([0] | implode) + "b" }'}}
+  - ask: {call: userTask, with: {form: seizure-approval, candidateGroups: [role:supervisor]}}
+`}, &in)
+	got := e.waitInstance(author, in.ID, func(i instanceBody) bool { return i.Status != "running" })
+	if got.Status != "faulted" || got.Error == nil || !strings.Contains(got.Error.Detail, "PostgreSQL refuses the task") || !strings.HasSuffix(got.Error.Type, "/validation") {
+		t.Fatalf("%+v %+v", got, got.Error)
+	}
+
+	_, task := e.startOneTask("nul-answers", "[role:supervisor]", supervisor)
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
+	resp, body := e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, `{"data": {"approved": true, "comments": "a\u0000b"}}`)
+	if p := problemOf(t, resp, body, 422); !strings.Contains(p.Detail, "PostgreSQL refuses") {
+		t.Fatalf("answers with a NUL: %+v", p)
+	}
+	// The task is still open and can be completed with answers that fit.
+	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}}, nil)
+}

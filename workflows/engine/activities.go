@@ -135,8 +135,11 @@ func (a *Activities) HTTP(ctx context.Context, req HTTPRequest) (any, error) {
 		hreq.Header.Set("Content-Type", contentType)
 	}
 	hreq.Header.Set("Accept", "application/json, */*;q=0.5")
+	if req.IdempotencyKey != "" {
+		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
+	}
 	for k, v := range req.Headers {
-		hreq.Header.Set(k, v)
+		hreq.Header.Set(k, v) // the definition's own headers win
 	}
 	if err := a.authenticate(hreq, req.Auth); err != nil {
 		return nil, err
@@ -205,6 +208,11 @@ func (a *Activities) client(redirect bool) *http.Client {
 // error whose status is the response's.
 func (a *Activities) do(r *http.Request, output string, redirect bool) (any, error) {
 	resp, err := a.client(redirect).Do(r)
+	if err != nil && r.Context().Err() != nil {
+		// The worker is stopping (a deploy) or the call was abandoned: no
+		// answer came, so Temporal may try again, on another worker.
+		return nil, temporal.NewApplicationError(fmt.Sprintf("%s %s was cut short: %v", r.Method, r.URL.Redacted(), err), "cop.call-interrupted")
+	}
 	if err != nil {
 		e := workflows.NewError(workflows.ErrCommunication, "Call failed", "%s %s: %v", r.Method, r.URL.Redacted(), err)
 		e.Status = http.StatusServiceUnavailable
@@ -305,6 +313,9 @@ func (a *Activities) OpenAPI(ctx context.Context, req OpenAPIRequest) (any, erro
 	}
 	if err := a.authenticate(hreq, req.Auth); err != nil {
 		return nil, err
+	}
+	if req.IdempotencyKey != "" && hreq.Header.Get("Idempotency-Key") == "" {
+		hreq.Header.Set("Idempotency-Key", req.IdempotencyKey)
 	}
 	return a.do(hreq, req.Output, req.Redirect)
 }

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +28,9 @@ type HTTPRequest struct {
 	Output   string            `json:"output,omitempty"` // content (default), response, raw
 	Redirect bool              `json:"redirect,omitempty"`
 	Auth     *Auth             `json:"auth,omitempty"`
+	// IdempotencyKey goes out as the Idempotency-Key header unless the
+	// definition sets one (callKey).
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
 // OpenAPIRequest calls an operation of an OpenAPI (3.x) or Swagger (2.0)
@@ -40,6 +45,8 @@ type OpenAPIRequest struct {
 	Output       string         `json:"output,omitempty"`
 	Redirect     bool           `json:"redirect,omitempty"`
 	Auth         *Auth          `json:"auth,omitempty"`
+	// IdempotencyKey goes out as the Idempotency-Key header (callKey).
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
 // Auth is an evaluated authentication policy. Secret names a use.secrets
@@ -71,6 +78,7 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 		if err != nil {
 			return nil, err
 		}
+		req.IdempotencyKey = r.callKey(ptr)
 		var out any
 		err = r.activity(ctx, activityHTTP, callOptions(), req, &out)
 		return out, err
@@ -79,6 +87,7 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 		if err != nil {
 			return nil, err
 		}
+		req.IdempotencyKey = r.callKey(ptr)
 		var out any
 		err = r.activity(ctx, activityAPI, callOptions(), req, &out)
 		return out, err
@@ -113,9 +122,23 @@ func (r *run) call(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 }
 
 func callOptions() *workflow.ActivityOptions {
-	// Retries are the definition's business (try/catch/retry), so Temporal
-	// makes one attempt; the timeout covers a slow or hung server.
-	return &workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}}
+	// Retries after an answer are the definition's business
+	// (try/catch/retry): every outcome of a call is a non-retryable fault.
+	// Temporal retries only what never got an answer: a worker stopped by
+	// a deploy or killed mid-call. The Idempotency-Key the retry carries
+	// is the first attempt's, so the server can tell.
+	return &workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5}}
+}
+
+// callKey is the Idempotency-Key of a call at ptr: the same for the
+// instance, the task's position and the iteration of the loops around
+// it, whatever retries it (an activity retry, a try's retry, an operator
+// later), so a server can apply the call once.
+func (r *run) callKey(ptr string) string {
+	r.visits[ptr]++
+	h := sha256.Sum256([]byte(workflow.GetInfo(r.root).WorkflowExecution.ID + "\n" + ptr + "\n" + strconv.Itoa(r.visits[ptr])))
+	return "cop-" + hex.EncodeToString(h[:16])
 }
 
 func platformOptions() workflow.ActivityOptions {

@@ -120,7 +120,7 @@ func (r *run) continueAsNew(ctx workflow.Context, frames []Frame) error {
 	next := *r.start
 	next.Resume = &Resume{Frames: frames, Context: r.context, Trace: r.trace, Buffered: r.events,
 		StartedAt: r.startedAt, RawInput: r.workflow["input"], Deadline: r.deadline, Children: r.children, TraceSeq: r.traceSeq,
-		Steps: r.steps, Ops: r.meter.Total - r.opsAtWait}
+		Steps: r.steps, Ops: r.meter.Total - r.opsAtWait, Visits: r.visits}
 	if len(frames) > 0 && frames[0].Kind == frameList {
 		// What a run from before changeNestedContinue reads.
 		next.Resume.Index, next.Resume.Data = frames[0].Index, frames[0].Data
@@ -136,6 +136,9 @@ func (r *run) resumeFrom(res *Resume) {
 	r.context, r.trace, r.startedAt, r.deadline = res.Context, res.Trace, res.StartedAt, res.Deadline
 	r.children, r.traceSeq, r.frames = res.Children, res.TraceSeq, res.Frames
 	r.steps, r.opsAtWait = res.Steps, -res.Ops
+	if res.Visits != nil {
+		r.visits = res.Visits
+	}
 	r.events = res.Buffered
 	for _, ev := range res.Events {
 		// Buffered before arrival times were kept: as if they had just come.

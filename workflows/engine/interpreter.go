@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"cop/workflows"
@@ -32,10 +33,14 @@ type Start struct {
 	// Tracked instances report how they ended to the platform
 	// (Platform.InstanceEnded), which keeps a row per instance.
 	Tracked bool `json:"tracked,omitempty"`
-	// ContinueEvery, when set, continues as new after that many top-level
-	// tasks as well as when Temporal suggests it (tests use it to prove a
-	// long instance carries its state across runs).
+	// ContinueEvery, when set, continues as new after that many tasks as
+	// well as when Temporal suggests it (tests use it to prove a long
+	// instance carries its state across runs).
 	ContinueEvery int `json:"continueEvery,omitempty"`
+
+	// How a test starts the instance's worker (never sent anywhere).
+	testWorker     *worker.Options
+	testActivities *Activities
 }
 
 // PinnedForm is a form version and the definitions it was compiled with.
@@ -80,6 +85,8 @@ type Resume struct {
 	// (timers set and cancelled) is still one loop across runs.
 	Steps int   `json:"steps,omitempty"`
 	Ops   int64 `json:"ops,omitempty"`
+	// Visits counts the calls made at each position (callKey).
+	Visits map[string]int `json:"visits,omitempty"`
 }
 
 // Result is what a completed instance returns.
@@ -291,10 +298,14 @@ type run struct {
 	children int // children started, numbering their ids
 	// frames are what is left of the path a resumed run re-enters.
 	frames []Frame
+	// visits counts the calls made at each position, for their
+	// Idempotency-Keys; a try's retry runs its calls again under the
+	// same counts.
+	visits map[string]int
 }
 
 func newRun(ctx workflow.Context, wf *workflows.Workflow, start *Start) *run {
-	r := &run{wf: wf, start: start, exprs: &workflows.Exprs{}, context: map[string]any{}, defs: map[string]any{}, root: ctx}
+	r := &run{wf: wf, start: start, exprs: &workflows.Exprs{}, context: map[string]any{}, defs: map[string]any{}, root: ctx, visits: map[string]int{}}
 	r.meter.Limit = MaxSegmentOps
 	r.exprs.Meter = &r.meter
 	r.startedAt = workflow.Now(ctx)

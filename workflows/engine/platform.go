@@ -345,6 +345,9 @@ func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) 
 		change.Kind, change.Assignee = "reassigned", a.To
 	}
 	if err := in.r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
+		if e := fromActivityError(err); e != nil && strings.HasSuffix(e.Type, "/"+workflows.ErrValidation) {
+			return "", &TaskActionError{Code: "invalid", Message: e.Detail} // the inbox cannot hold what was sent
+		}
 		return "", err
 	}
 	if in.open[a.TaskID] != t {

@@ -224,7 +224,9 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 			return r.catchDo(ctx, c, ptr, in, scope, resumed.Error, Frame{Kind: frameTry, Index: attempt, StartedAt: started})
 		}
 	}
+	visits := r.visitsUnder(ptr + "/try/")
 	for ; ; attempt++ {
+		r.restoreVisits(ptr+"/try/", visits) // a retry makes the same calls again
 		here := Frame{Kind: frameTry, Index: attempt, StartedAt: started}
 		out, end, err := r.attempt(ctx, t, policy, ptr, in, vars, scope, deadline, &here)
 		deadline = nil // only the resumed attempt keeps its deadline
@@ -274,6 +276,29 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 			return in, "", nil
 		}
 		return r.catchDo(ctx, c, ptr, in, scope, rerr, Frame{Kind: frameTry, Index: attempt, StartedAt: started})
+	}
+}
+
+// visitsUnder copies the call counts of the positions under prefix.
+func (r *run) visitsUnder(prefix string) map[string]int {
+	out := map[string]int{}
+	for k, v := range r.visits {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// restoreVisits sets the call counts under prefix back to saved.
+func (r *run) restoreVisits(prefix string, saved map[string]int) {
+	for k := range r.visits {
+		if strings.HasPrefix(k, prefix) {
+			delete(r.visits, k)
+		}
+	}
+	for k, v := range saved {
+		r.visits[k] = v
 	}
 }
 

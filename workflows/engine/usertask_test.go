@@ -77,6 +77,15 @@ type localInstance struct {
 // localOption adjusts how startLocal starts an instance.
 type localOption func(*Start, *LocalResolver) error
 
+// workerWith starts the instance's worker with these options and
+// activities (li.platform is filled in when Platform is nil).
+func workerWith(o worker.Options, a *Activities) localOption {
+	return func(s *Start, _ *LocalResolver) error {
+		s.testWorker, s.testActivities = &o, a
+		return nil
+	}
+}
+
 // continueEvery continues the instance as new after every n tasks.
 func continueEvery(n int) localOption {
 	return func(s *Start, _ *LocalResolver) error { s.ContinueEvery = n; return nil }
@@ -111,7 +120,14 @@ func startLocal(t *testing.T, name, definition string, input any, opts ...localO
 		t.Fatal(err)
 	}
 	li := &localInstance{t: t, c: c, queue: name + "-" + time.Now().Format("150405.000000"), platform: &LocalPlatform{Refdata: r.RefData}}
-	li.startWorker()
+	if start.testActivities != nil {
+		if start.testActivities.Platform == nil {
+			start.testActivities.Platform = li.platform
+		}
+		li.startWorkerWith(*start.testWorker, start.testActivities)
+	} else {
+		li.startWorker()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	li.run, err = StartInstance(ctx, c, StartOptions{ID: li.queue, TaskQueue: li.queue, Namespace: w.Document.Namespace, Name: w.Document.Name, Start: start})
