@@ -6,7 +6,7 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
 
-.PHONY: run build test bench lint deps postgres assets node chromium clean
+.PHONY: run build test bench fuzz lint deps postgres assets node chromium clean
 
 ## run: build bin/cop and start everything locally on http://localhost:8080 (PORT overrides)
 run: build
@@ -43,6 +43,12 @@ chromium:
 bench: deps postgres assets
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
+
+## fuzz: search for inputs that break the DSL parser, the expression compiler and the CloudEvent decoder (FUZZTIME each); what fails is kept under workflows/testdata/fuzz and so becomes a test
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzParse FuzzExpressions FuzzCloudEvent
+fuzz: deps
+	@set -e; for f in $(FUZZ_TARGETS); do echo "== $$f ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./workflows; done
 
 ## lint: gofmt, go vet, and verify modules
 lint: deps assets

@@ -611,22 +611,11 @@ func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, i
 		map[string]any{"type": event["type"], "source": event["source"], "id": event["id"]}))
 }
 
-// decodeCloudEvent checks the CloudEvents 1.0 attributes a listen filter
-// matches on; data may be anything.
+// decodeCloudEvent reads the event an instance is sent.
 func decodeCloudEvent(raw []byte) (map[string]any, error) {
-	var event map[string]any
-	if err := json.Unmarshal(raw, &event); err != nil || event == nil {
-		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object",
-			Errors: []forms.FieldError{{Pointer: "", Message: "send one JSON object with specversion, id, source and type"}}}
-	}
-	var errs []forms.FieldError
-	for _, attr := range []string{"specversion", "id", "source", "type"} {
-		if s, ok := event[attr].(string); !ok || s == "" {
-			errs = append(errs, forms.FieldError{Pointer: "/" + attr, Message: attr + " is required (a non-empty string)"})
-		}
-	}
-	if v, ok := event["specversion"].(string); ok && v != "" && v != "1.0" {
-		errs = append(errs, forms.FieldError{Pointer: "/specversion", Message: fmt.Sprintf("specversion must be 1.0, not %q", v)})
+	event, errs := workflows.DecodeCloudEvent(raw)
+	if len(errs) == 1 && errs[0].Pointer == "" {
+		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object: " + errs[0].Message, Errors: errs}
 	}
 	if len(errs) > 0 {
 		return nil, &InvalidError{Message: "the event is not a CloudEvent: see errors", Errors: errs}
