@@ -383,12 +383,32 @@ func guardOptions() []gojq.CompilerOption {
 func guardFunctions() []gojq.CompilerOption {
 	opts := []gojq.CompilerOption{
 		gojq.WithFunction("_cop_add", 2, 2, func(_ any, a []any) any {
+			// The common cases directly, as gojq computes them; the rest
+			// through gojq itself.
+			switch l := a[0].(type) {
+			case float64:
+				if r, ok := a[1].(float64); ok {
+					return l + r
+				}
+			case string:
+				if r, ok := a[1].(string); ok {
+					if len(l)+len(r) > MaxValueBytes {
+						return tooLarge("joining these strings", len(l)+len(r), MaxValueBytes)
+					}
+					return l + r
+				}
+			}
 			if err := checkAdd(a[0], a[1]); err != nil {
 				return err
 			}
 			return runCode(addCode, nil, a[0], a[1])
 		}),
 		gojq.WithFunction("_cop_mul", 2, 2, func(_ any, a []any) any {
+			if l, ok := a[0].(float64); ok {
+				if r, ok := a[1].(float64); ok {
+					return l * r
+				}
+			}
 			if err := checkMul(a[0], a[1]); err != nil {
 				return err
 			}
