@@ -48,6 +48,8 @@ type Frame struct {
 	// Error is the error a try caught when it stopped inside catch.do.
 	Error   *workflows.RuntimeError `json:"error,omitempty"`
 	InCatch bool                    `json:"inCatch,omitempty"`
+	// Visits are the call counts a try's attempts start from (callKey).
+	Visits map[string]int `json:"visits,omitempty"`
 }
 
 // errContinue unwinds the run to continue it as new.
@@ -115,8 +117,9 @@ func (r *run) continueAsNew(ctx workflow.Context, frames []Frame) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && !r.flushing }); err != nil {
 		return err
 	}
-	r.drainEvents(ctx)
 	r.flushTrace(ctx, flushAll)
+	// Last, after every wait: an event that arrived meanwhile goes along.
+	r.drainEvents(ctx)
 	next := *r.start
 	next.Resume = &Resume{Frames: frames, Context: r.context, Trace: r.trace, Buffered: r.events,
 		StartedAt: r.startedAt, RawInput: r.workflow["input"], Deadline: r.deadline, Children: r.children, TraceSeq: r.traceSeq,

@@ -218,16 +218,19 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 	}
 	attempt := 1
 	var deadline *time.Time
+	visits := r.visitsUnder(ptr + "/try/") // the call counts every attempt starts from
 	if resumed := r.resumeFrame(frameTry); resumed != nil {
-		attempt, started, deadline = resumed.Index, resumed.StartedAt, resumed.Deadline
+		attempt, started, deadline, visits = resumed.Index, resumed.StartedAt, resumed.Deadline, resumed.Visits
 		if resumed.InCatch {
 			return r.catchDo(ctx, c, ptr, in, scope, resumed.Error, Frame{Kind: frameTry, Index: attempt, StartedAt: started})
 		}
 	}
-	visits := r.visitsUnder(ptr + "/try/")
-	for ; ; attempt++ {
-		r.restoreVisits(ptr+"/try/", visits) // a retry makes the same calls again
-		here := Frame{Kind: frameTry, Index: attempt, StartedAt: started}
+	for first := true; ; attempt++ {
+		if !first {
+			r.restoreVisits(ptr+"/try/", visits) // a retry makes the same calls again
+		}
+		first = false
+		here := Frame{Kind: frameTry, Index: attempt, StartedAt: started, Visits: visits}
 		out, end, err := r.attempt(ctx, t, policy, ptr, in, vars, scope, deadline, &here)
 		deadline = nil // only the resumed attempt keeps its deadline
 		if err == nil {
