@@ -79,6 +79,7 @@ func (li *localInstance) startWorkerWith(o worker.Options, a *Activities) {
 // Idempotency-Key; a try's retry sends the same key again, each iteration
 // of a loop its own, and a key the definition sets itself wins.
 func TestCallsCarryStableIdempotencyKeys(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	stub := newKeyStub()
 	defer stub.Close()
 	li := startCalls(t, stub, `document: {dsl: '1.0.0', namespace: test, name: keys, version: '1.0.0'}
@@ -112,6 +113,7 @@ do:
 // Idempotency-Key, and the instance completes (it used to fault with a
 // communication error).
 func TestCallCutShortByAWorkerStopIsRetried(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	stub := newKeyStub()
 	defer stub.Close()
 	defer close(stub.release) // the first attempt's request, if it still hangs

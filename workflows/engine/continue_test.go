@@ -18,6 +18,7 @@ import (
 // between top-level tasks keeps its data, $context, buffered events and
 // trace, and ends as one instance with one output.
 func TestContinueAsNewCarriesTheInstance(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	c := temporalenv.Client(t)
 	_, js, err := workflows.Parse([]byte(`document: {dsl: '1.0.0', namespace: test, name: long, version: '1.0.0'}
 do:
@@ -107,6 +108,7 @@ func (li *localInstance) runs() int {
 // then loop, and carries on where it stopped: same output, one trace
 // entry per task run, the enclosing tasks completed once.
 func TestContinueAsNewInsideLoops(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	li := startLocal(t, "nested", `document: {dsl: '1.0.0', namespace: test, name: nested, version: '1.0.0'}
 do:
   - outer:
@@ -161,12 +163,14 @@ do:
 // keep their deadlines when the instance continues as new, instead of
 // starting again in each run.
 func TestTimeoutsRunOnAcrossRuns(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	loop := `
       do:
         - tick: {wait: PT0.2S}
         - again: {switch: [{more: {when: '${ true }', then: tick}}]}
 `
 	t.Run("workflow timeout", func(t *testing.T) {
+		t.Parallel()
 		li := startLocal(t, "wf-timeout", `document: {dsl: '1.0.0', namespace: test, name: wf-timeout, version: '1.0.0'}
 timeout: {after: PT3S}
 do:
@@ -181,6 +185,7 @@ do:
 		}
 	})
 	t.Run("task timeout", func(t *testing.T) {
+		t.Parallel()
 		li := startLocal(t, "task-timeout", `document: {dsl: '1.0.0', namespace: test, name: task-timeout, version: '1.0.0'}
 do:
   - forever:
@@ -200,6 +205,7 @@ do:
 // to start again in each run, and the next child's start collided with a
 // child still running).
 func TestChildIDsStayUniqueAcrossRuns(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	child := `document: {dsl: '1.0.0', namespace: test, name: sleeper, version: '1.0.0'}
 do:
   - nap: {wait: PT5S}

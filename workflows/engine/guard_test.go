@@ -13,6 +13,7 @@ import (
 // yielding between tasks (a local activity marker each time) instead of
 // holding one coroutine turn past the SDK's deadlock detector.
 func TestHeavyWorkYieldsAndCompletes(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	li := startLocal(t, "heavy", `document: {dsl: '1.0.0', namespace: test, name: heavy, version: '1.0.0'}
 do:
   - each:

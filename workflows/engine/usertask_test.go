@@ -20,6 +20,7 @@ import (
 // TestPriorityOutOfRangeFaults: a priority computed outside 1-5 faults the
 // task with a validation error instead of quietly becoming 3.
 func TestPriorityOutOfRangeFaults(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	c := temporalenv.Client(t)
 	w, js, err := workflows.Parse([]byte(`document: {dsl: '1.0.0', namespace: test, name: prio, version: '1.0.0'}
 do:
@@ -119,7 +120,8 @@ func startLocal(t *testing.T, name, definition string, input any, opts ...localO
 	if err := Pin(w, r, &start); err != nil {
 		t.Fatal(err)
 	}
-	li := &localInstance{t: t, c: c, queue: name + "-" + time.Now().Format("150405.000000"), platform: &LocalPlatform{Refdata: r.RefData}}
+	queue := name + "-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + time.Now().Format("150405.000000")
+	li := &localInstance{t: t, c: c, queue: queue, platform: &LocalPlatform{Refdata: r.RefData}}
 	if start.testActivities != nil {
 		if start.testActivities.Platform == nil {
 			start.testActivities.Platform = li.platform
@@ -201,6 +203,7 @@ do:
 // completes with the first's data. Before the fix the second was accepted
 // as well and the SDK panicked on every replay ("already set").
 func TestTwoCompletesInOneWorkflowTask(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	li := startLocal(t, "race", approvalTask, map[string]any{})
 	task := li.task()
 	me := Caller{Sub: "sup-1", Roles: []string{"supervisor"}}
@@ -253,6 +256,7 @@ func TestTwoCompletesInOneWorkflowTask(t *testing.T) {
 // TestSameUpdateIDAppliesOnce: a retried request (the same Update id)
 // gets the first one's outcome and the task is completed once.
 func TestSameUpdateIDAppliesOnce(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
 	li := startLocal(t, "retry", approvalTask, map[string]any{})
 	task := li.task()
 	me := Caller{Sub: "sup-1", Roles: []string{"supervisor"}}
