@@ -10,7 +10,6 @@ import (
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"cop/workflows"
@@ -37,10 +36,6 @@ type Start struct {
 	// well as when Temporal suggests it (tests use it to prove a long
 	// instance carries its state across runs).
 	ContinueEvery int `json:"continueEvery,omitempty"`
-
-	// How a test starts the instance's worker (never sent anywhere).
-	testWorker     *worker.Options
-	testActivities *Activities
 }
 
 // PinnedForm is a form version and the definitions it was compiled with.

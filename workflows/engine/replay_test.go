@@ -318,6 +318,13 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 	}
 }
 
+// tasks returns the tasks the platform holds so far.
+func (p *LocalPlatform) tasks() []TaskRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]TaskRequest(nil), p.Tasks...)
+}
+
 // completeAfterEscalation waits for the task's escalation notice, then
 // claims and completes the task with data.
 func completeAfterEscalation(ctx context.Context, t *testing.T, c client.Client, p *LocalPlatform, id string, data any) {

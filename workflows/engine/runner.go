@@ -207,12 +207,6 @@ func (p *LocalPlatform) SetTaskData(instance string, data any) {
 	p.taskData[instance] = data
 }
 
-func (p *LocalPlatform) tasks() []TaskRequest {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]TaskRequest(nil), p.Tasks...)
-}
-
 // Sent returns the notifications sent so far.
 func (p *LocalPlatform) Sent() []Notification {
 	p.mu.Lock()

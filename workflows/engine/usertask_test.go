@@ -75,26 +75,30 @@ type localInstance struct {
 	run      client.WorkflowRun
 }
 
-// localOption adjusts how startLocal starts an instance.
-type localOption func(*Start, *LocalResolver) error
+// localSetup is how startLocal starts an instance and its worker.
+type localSetup struct {
+	start    *Start
+	resolver *LocalResolver
+	worker   *worker.Options
+	acts     *Activities // its Platform is filled in when nil
+}
 
-// workerWith starts the instance's worker with these options and
-// activities (li.platform is filled in when Platform is nil).
+// localOption adjusts a localSetup.
+type localOption func(*localSetup) error
+
+// workerWith starts the instance's worker with these options and activities.
 func workerWith(o worker.Options, a *Activities) localOption {
-	return func(s *Start, _ *LocalResolver) error {
-		s.testWorker, s.testActivities = &o, a
-		return nil
-	}
+	return func(s *localSetup) error { s.worker, s.acts = &o, a; return nil }
 }
 
 // continueEvery continues the instance as new after every n tasks.
 func continueEvery(n int) localOption {
-	return func(s *Start, _ *LocalResolver) error { s.ContinueEvery = n; return nil }
+	return func(s *localSetup) error { s.start.ContinueEvery = n; return nil }
 }
 
 // withWorkflow lets the instance run a sub-workflow.
 func withWorkflow(yaml string) localOption {
-	return func(_ *Start, r *LocalResolver) error { return r.AddWorkflow([]byte(yaml)) }
+	return func(s *localSetup) error { return s.resolver.AddWorkflow([]byte(yaml)) }
 }
 
 func startLocal(t *testing.T, name, definition string, input any, opts ...localOption) *localInstance {
@@ -112,8 +116,9 @@ func startLocal(t *testing.T, name, definition string, input any, opts ...localO
 		}
 	}
 	start := Start{Definition: js, Input: input}
+	setup := localSetup{start: &start, resolver: r}
 	for _, o := range opts {
-		if err := o(&start, r); err != nil {
+		if err := o(&setup); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,11 +127,11 @@ func startLocal(t *testing.T, name, definition string, input any, opts ...localO
 	}
 	queue := name + "-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + time.Now().Format("150405.000000")
 	li := &localInstance{t: t, c: c, queue: queue, platform: &LocalPlatform{Refdata: r.RefData}}
-	if start.testActivities != nil {
-		if start.testActivities.Platform == nil {
-			start.testActivities.Platform = li.platform
+	if setup.acts != nil {
+		if setup.acts.Platform == nil {
+			setup.acts.Platform = li.platform
 		}
-		li.startWorkerWith(*start.testWorker, start.testActivities)
+		li.startWorkerWith(*setup.worker, setup.acts)
 	} else {
 		li.startWorker()
 	}
