@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/itchyny/gojq"
 )
@@ -457,13 +458,8 @@ def _cop_add_f(f): [f] | _cop_add_0;
 // names: the rewrite only redirects calls that reach builtins.
 func guardQuery(q *gojq.Query) {
 	desugar(q)
-	g := &guarder{own: map[string]bool{}}
-	walkQueries(q, func(q *gojq.Query) {
-		for _, fd := range q.FuncDefs {
-			g.own[funcKey(fd.Name, len(fd.Args))] = true
-		}
-	})
-	g.query(q)
+	g := &guarder{}
+	g.query(q, nil)
 	prelude, err := gojq.Parse(guardPrelude + ".")
 	if err != nil {
 		panic(err)
@@ -472,11 +468,27 @@ func guardQuery(q *gojq.Query) {
 }
 
 type guarder struct {
-	own  map[string]bool // name/arity of functions the expression defines
 	vars int
 }
 
+// scope is the functions an expression defines that a call may reach,
+// by name/arity, as jq scopes them: a def is seen by its own body, the
+// defs after it and the query they belong to; a parameter by its body.
+type scope map[string]bool
+
 func funcKey(name string, arity int) string { return name + "/" + strconv.Itoa(arity) }
+
+// with returns sc with the functions names added.
+func (sc scope) with(names ...string) scope {
+	out := make(scope, len(sc)+len(names))
+	for k := range sc {
+		out[k] = true
+	}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
 
 // walkQueries calls fn for q and then for every query inside it (those fn
 // adds included).
@@ -710,23 +722,29 @@ func formatter(format string) func() *gojq.Func {
 	return func() *gojq.Func { return &gojq.Func{Name: "format", Args: []*gojq.Query{str(format[1:])}} }
 }
 
-// query rewrites q and everything inside it, innermost first.
-func (g *guarder) query(q *gojq.Query) {
+// query rewrites q and everything inside it, innermost first; sc is the
+// expression's own functions visible there.
+func (g *guarder) query(q *gojq.Query, sc scope) {
 	if q == nil {
 		return
 	}
 	for _, fd := range q.FuncDefs {
-		g.query(fd.Body)
+		sc = sc.with(funcKey(fd.Name, len(fd.Args)))
+		var params []string
+		for _, a := range fd.Args {
+			params = append(params, funcKey(strings.TrimPrefix(a, "$"), 0)) // def f($x) also defines x
+		}
+		g.query(fd.Body, sc.with(params...))
 	}
-	g.query(q.Left)
-	g.query(q.Right)
+	g.query(q.Left, sc)
+	g.query(q.Right, sc)
 	for _, p := range q.Patterns {
 		for _, sub := range patternQueries(p) {
-			g.query(sub)
+			g.query(sub, sc)
 		}
 	}
 	if q.Term != nil {
-		g.term(q.Term)
+		g.term(q.Term, sc)
 		return
 	}
 	switch q.Op {
@@ -782,18 +800,18 @@ func str(s string) *gojq.Query {
 }
 
 // term rewrites the queries a term holds and, for a call, the call.
-func (g *guarder) term(t *gojq.Term) {
+func (g *guarder) term(t *gojq.Term, sc scope) {
 	if t.Unary != nil {
-		g.term(t.Unary.Term)
+		g.term(t.Unary.Term, sc)
 	}
 	for _, q := range termQueries(t) {
 		if t.Unary != nil && q.Term == t.Unary.Term {
 			continue // done above
 		}
-		g.query(q)
+		g.query(q, sc)
 	}
 	if t.Type == gojq.TermTypeFunc {
-		if q := g.function(t.Func); q != nil {
+		if q := g.function(t.Func, sc); q != nil {
 			t.Type, t.Func, t.Query = gojq.TermTypeQuery, nil, q
 		}
 	}
@@ -802,10 +820,10 @@ func (g *guarder) term(t *gojq.Term) {
 // function redirects a call of a builtin that can build large values to
 // its checked form, unless the expression defines that function itself.
 // It returns a query to stand for the call when a rename is not enough.
-func (g *guarder) function(f *gojq.Func) *gojq.Query {
+func (g *guarder) function(f *gojq.Func, sc scope) *gojq.Query {
 	arity := len(f.Args)
-	if g.own[funcKey(f.Name, arity)] {
-		return nil
+	if sc[funcKey(f.Name, arity)] {
+		return nil // the expression's own function
 	}
 	switch {
 	case f.Name == "_add" && arity == 2:
