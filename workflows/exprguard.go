@@ -445,11 +445,14 @@ func guardFunctions() []gojq.CompilerOption {
 
 // guardPrelude defines the guarded forms of the builtins whose arguments
 // are closures (so cannot be checked as values): sub and gsub give each
-// replacement a share of the bound, add(f) collects f first.
+// replacement a share of the bound, add(f) collects f first, pick and
+// fromstream check the paths they will write.
 const guardPrelude = `
 def _cop_sub($re; str; $flags): ([match($re; $flags)] | length) as $n | sub($re; _cop_cap(str; $n); $flags);
 def _cop_gsub($re; str; $flags): _cop_sub($re; str; $flags + "g");
 def _cop_add_f(f): [f] | _cop_add_0;
+def _cop_pick(f): (reduce path(f) as $p (null; _cop_checkpath($p))) as $__cop_ok | pick(f);
+def _cop_fromstream(f): fromstream(f | (_cop_checkpath(.[0]) as $__cop_ok | .));
 `
 
 // guardQuery rewrites a parsed expression so that every operation that can
@@ -832,6 +835,10 @@ func (g *guarder) function(f *gojq.Func, sc scope) *gojq.Query {
 		f.Name = "_cop_mul"
 	case f.Name == "add" && arity == 1:
 		f.Name = "_cop_add_f"
+	case f.Name == "pick" && arity == 1:
+		f.Name = "_cop_pick"
+	case f.Name == "fromstream" && arity == 1:
+		f.Name = "_cop_fromstream"
 	case f.Name == "sub" && arity == 2:
 		f.Name, f.Args = "_cop_sub", append(f.Args, &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeNull}})
 	case f.Name == "sub" && arity == 3:
