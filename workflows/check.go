@@ -540,16 +540,7 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		if !ok {
 			c.add(ptr+"/candidateGroups", "candidateGroups is a list of team:NAME or role:NAME entries")
 		}
-		for i, g := range list {
-			p := fmt.Sprintf("%s/candidateGroups/%d", ptr, i)
-			s, _ := g.(string)
-			switch {
-			case IsExpression(s):
-				c.expr(s, p, scope)
-			case !groupEntry.MatchString(s):
-				c.add(p, "%v is not team:NAME or role:NAME", g)
-			}
-		}
+		c.entries(list, ptr+"/candidateGroups", groupEntry, "team:NAME or role:NAME", scope)
 	}
 	if _, hasAssignee := with["assignee"]; !hasGroups && !hasAssignee {
 		c.add(ptr, "userTask needs candidateGroups or an assignee, or nobody could see the task")
@@ -610,14 +601,20 @@ func (c *checker) recipients(v any, ptr string, required bool, scope []string) {
 		}
 		return
 	}
-	for i, r := range list {
+	c.entries(list, ptr, recipientEntry, "user:SUB, team:NAME or role:NAME", scope)
+}
+
+// entries checks a list of groups or recipients: each is one (what
+// matches re) or an expression, compiled here and checked when it runs.
+func (c *checker) entries(list []any, ptr string, re *regexp.Regexp, want string, scope []string) {
+	for i, x := range list {
 		p := fmt.Sprintf("%s/%d", ptr, i)
-		s, _ := r.(string)
+		s, _ := x.(string)
 		switch {
 		case IsExpression(s):
 			c.expr(s, p, scope)
-		case !recipientEntry.MatchString(s):
-			c.add(p, "%v is not user:SUB, team:NAME or role:NAME", r)
+		case !re.MatchString(s):
+			c.add(p, "%v is not %s", x, want)
 		}
 	}
 }

@@ -143,11 +143,22 @@ func (e *env) startOneTask(name, groups, candidate string) (instanceBody, taskBo
 func TestTwoCompletesAtOnce(t *testing.T) {
 	e := newEnv(t, withWorker)
 	supervisor, integrator := e.token("supervisor"), e.token("integrator")
-
-	t.Run("different answers: one applies, the other is refused", func(t *testing.T) {
+	// claimed starts an instance whose task the supervisor holds, and
+	// gives the task's complete path.
+	claimed := func() (instanceBody, taskBody, string) {
 		in, task := e.startOneTask("race-complete", "[role:supervisor]", supervisor)
 		e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
-		path := "/api/v1/tasks/" + task.ID + "/complete"
+		return in, task, "/api/v1/tasks/" + task.ID + "/complete"
+	}
+	completedOnce := func(t *testing.T, task taskBody) {
+		t.Helper()
+		if n := count(e.auditActions("task:"+task.ID), "task.completed"); n != 1 {
+			t.Fatalf("the task was completed %d times", n)
+		}
+	}
+
+	t.Run("different answers: one applies, the other is refused", func(t *testing.T) {
+		in, task, path := claimed()
 		rs := e.race(
 			e.request("POST", path, supervisor, map[string]any{"data": map[string]any{"approved": true}}),
 			e.request("POST", path, supervisor, map[string]any{"data": map[string]any{"approved": false}}),
@@ -167,15 +178,11 @@ func TestTwoCompletesAtOnce(t *testing.T) {
 		if final.Status != "completed" || final.Output["approved"] != won["approved"] {
 			t.Fatalf("instance %+v after the winning answer %v", final, won)
 		}
-		if n := count(e.auditActions("task:"+task.ID), "task.completed"); n != 1 {
-			t.Fatalf("the task was completed %d times", n)
-		}
+		completedOnce(t, task)
 	})
 
 	t.Run("the same answers twice: one completion, both told it is done", func(t *testing.T) {
-		in, task := e.startOneTask("race-complete", "[role:supervisor]", supervisor)
-		e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
-		path := "/api/v1/tasks/" + task.ID + "/complete"
+		in, task, path := claimed()
 		answer := map[string]any{"data": map[string]any{"approved": true, "comments": "double click"}}
 		rs := e.race(e.request("POST", path, supervisor, answer), e.request("POST", path, supervisor, answer))
 		if got := statuses(rs); got != "OK,OK" {
@@ -193,15 +200,11 @@ func TestTwoCompletesAtOnce(t *testing.T) {
 		e.must(200, "POST", path, supervisor, answer, nil)
 		resp, body := e.send("POST", path, supervisor, map[string]any{"data": map[string]any{"approved": false}})
 		problemOf(t, resp, body, 409)
-		if n := count(e.auditActions("task:"+task.ID), "task.completed"); n != 1 {
-			t.Fatalf("the task was completed %d times", n)
-		}
+		completedOnce(t, task)
 	})
 
 	t.Run("a keyed retry after the completion gets the completion", func(t *testing.T) {
-		in, task := e.startOneTask("race-complete", "[role:supervisor]", supervisor)
-		e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
-		path := "/api/v1/tasks/" + task.ID + "/complete"
+		in, task, path := claimed()
 		answer := map[string]any{"data": map[string]any{"approved": false}}
 		resp, body := e.send("POST", path, supervisor, answer, "Idempotency-Key", "complete-1")
 		if resp.StatusCode != 200 {
@@ -219,9 +222,7 @@ func TestTwoCompletesAtOnce(t *testing.T) {
 		if p := problemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/Idempotency-Key" {
 			t.Fatalf("malformed key: %+v", p)
 		}
-		if n := count(e.auditActions("task:"+task.ID), "task.completed"); n != 1 {
-			t.Fatalf("the task was completed %d times", n)
-		}
+		completedOnce(t, task)
 	})
 }
 

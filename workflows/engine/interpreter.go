@@ -253,7 +253,7 @@ func (r *run) reportEnd(ctx workflow.Context, status string, out any, rerr *work
 	defer cancel()
 	end := InstanceEnd{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Status: status, Output: out, Error: rerr, At: workflow.Now(ctx), Trace: r.trace}
 	if checkPayload("the end report", end) != nil {
-		end.Output, end.OutputTooLarge = nil, true // the API reads it from Temporal
+		end.Output = nil // too large to send: the API reads it from Temporal
 	}
 	if err := r.activity(dctx, activityInstanceEnded, nil, end, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("could not report the instance's end", "error", err)

@@ -40,9 +40,6 @@ type InstanceEnd struct {
 	At       time.Time               `json:"at"`
 	// Trace is the trace the instance had not yet handed over.
 	Trace []TraceEntry `json:"trace,omitempty"`
-	// OutputTooLarge says Output was left out to fit the report; the
-	// platform reads it from Temporal.
-	OutputTooLarge bool `json:"outputTooLarge,omitempty"`
 }
 
 // TaskRequest creates an inbox task for a userTask call.
@@ -398,15 +395,9 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	req.Assignee, _ = a["assignee"].(string)
 	req.Reason, _ = a["reason"].(string)
-	for i, g := range asList(a["candidateGroups"]) {
-		// An expression may compute a group; what it gives must be one.
-		s, _ := g.(string)
-		if !workflows.IsGroupEntry(s) {
-			e := workflows.NewError(workflows.ErrValidation, "Invalid candidate group", "candidate groups are team:NAME or role:NAME, not %v", g)
-			e.Instance = fmt.Sprintf("%s/with/candidateGroups/%d", ptr, i)
-			return nil, e
-		}
-		req.CandidateGroups = append(req.CandidateGroups, s)
+	if req.CandidateGroups, err = entries(a["candidateGroups"], workflows.IsGroupEntry, "Invalid candidate group",
+		"candidate groups are team:NAME or role:NAME", ptr+"/with/candidateGroups"); err != nil {
+		return nil, err
 	}
 	if v, ok := a["priority"]; ok && v != nil {
 		p := toInt(v)
@@ -493,22 +484,33 @@ func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any
 	if err := r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
 		return err
 	}
-	to := asList(esc["to"])
-	if len(to) == 0 {
-		return nil
+	to, err := entries(esc["to"], workflows.IsRecipientEntry, "Invalid recipient", "escalation.to takes user:SUB, team:NAME or role:NAME", "")
+	if err != nil || len(to) == 0 {
+		return err
 	}
-	for _, t := range to {
-		if s, _ := t.(string); !workflows.IsRecipientEntry(s) {
-			return workflows.NewError(workflows.ErrValidation, "Invalid recipient", "escalation.to takes user:SUB, team:NAME or role:NAME, not %v", t)
-		}
-	}
-	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title,
+	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title, To: to,
 		Body: fmt.Sprintf("Task %q has not been completed in time and was escalated.", req.Title), Link: "/tasks/" + req.ID, At: change.At}
-	for _, t := range to {
-		n.To = append(n.To, fmt.Sprint(t))
-	}
 	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&n.ID)
 	return r.activity(ctx, activityNotify, nil, n, nil)
+}
+
+// entries reads a list of groups or recipients an expression may have
+// computed: each must be what valid accepts, or the task faults with a
+// validation error at the entry (at the task when ptr is empty).
+func entries(v any, valid func(string) bool, title, rule, ptr string) ([]string, error) {
+	var out []string
+	for i, x := range asList(v) {
+		s, _ := x.(string)
+		if !valid(s) {
+			e := workflows.NewError(workflows.ErrValidation, title, "%s, not %v", rule, x)
+			if ptr != "" {
+				e.Instance = fmt.Sprintf("%s/%d", ptr, i)
+			}
+			return nil, e
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func asList(v any) []any {
@@ -524,14 +526,8 @@ func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in a
 	}
 	a, _ := args.(map[string]any)
 	n := Notification{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, CaseKey: r.start.CaseKey, At: workflow.Now(ctx)}
-	for i, t := range asList(a["to"]) {
-		s, _ := t.(string)
-		if !workflows.IsRecipientEntry(s) {
-			e := workflows.NewError(workflows.ErrValidation, "Invalid recipient", "notify's to takes user:SUB, team:NAME or role:NAME, not %v", t)
-			e.Instance = fmt.Sprintf("%s/with/to/%d", ptr, i)
-			return nil, e
-		}
-		n.To = append(n.To, s)
+	if n.To, err = entries(a["to"], workflows.IsRecipientEntry, "Invalid recipient", "notify's to takes user:SUB, team:NAME or role:NAME", ptr+"/with/to"); err != nil {
+		return nil, err
 	}
 	n.Title, _ = a["title"].(string)
 	n.Body, _ = a["body"].(string)

@@ -243,12 +243,7 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 		if !ok || c == nil {
 			return nil, "", err
 		}
-		errScope := workflows.Vars{}
-		for k, v := range scope {
-			errScope[k] = v
-		}
-		errScope[c.ErrorVar()] = rerr.AsMap()
-		ev := r.vars(vars["task"].(map[string]any), withInput(errScope, in))
+		ev := r.vars(vars["task"].(map[string]any), withInput(errorScope(scope, c, rerr), in))
 		caught, cerr := r.catches(c, rerr, ev, ptr)
 		if cerr != nil {
 			return nil, "", cerr
@@ -282,6 +277,16 @@ func (r *run) tryTask(ctx workflow.Context, t *workflows.Task, ptr string, in an
 	}
 }
 
+// errorScope is scope with the caught error under catch.as.
+func errorScope(scope workflows.Vars, c *workflows.Catch, rerr *workflows.RuntimeError) workflows.Vars {
+	out := maps.Clone(scope)
+	if out == nil {
+		out = workflows.Vars{}
+	}
+	out[c.ErrorVar()] = rerr.AsMap()
+	return out
+}
+
 // visitsUnder copies the call counts of the positions under prefix.
 func (r *run) visitsUnder(prefix string) map[string]int {
 	out := map[string]int{}
@@ -307,11 +312,7 @@ func (r *run) restoreVisits(prefix string, saved map[string]int) {
 
 // catchDo runs catch.do on the caught error.
 func (r *run) catchDo(ctx workflow.Context, c *workflows.Catch, ptr string, in any, scope workflows.Vars, rerr *workflows.RuntimeError, here Frame) (any, string, error) {
-	errScope := workflows.Vars{}
-	for k, v := range scope {
-		errScope[k] = v
-	}
-	errScope[c.ErrorVar()] = rerr.AsMap()
+	errScope := errorScope(scope, c, rerr)
 	// Each task of catch.do has its own $input (its input, as in any
 	// list); before changeCatchInput every one saw the try's.
 	doScope := errScope

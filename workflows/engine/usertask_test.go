@@ -21,46 +21,16 @@ import (
 // task with a validation error instead of quietly becoming 3.
 func TestPriorityOutOfRangeFaults(t *testing.T) {
 	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
-	c := temporalenv.Client(t)
-	w, js, err := workflows.Parse([]byte(`document: {dsl: '1.0.0', namespace: test, name: prio, version: '1.0.0'}
+	li := startLocal(t, "prio", `document: {dsl: '1.0.0', namespace: test, name: prio, version: '1.0.0'}
 do:
   - ask: {call: userTask, with: {form: seizure-approval, candidateGroups: [role:supervisor], priority: '${ .urgency * 3 }'}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := NewLocalResolver()
-	for _, f := range examples.All() {
-		add := map[string]func([]byte) error{"forms": r.AddForm, "terms": r.AddTerm, "refdata": r.AddRefData}[f.Kind]
-		if err := add(f.Content); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start := Start{Definition: js, Input: map[string]any{"urgency": 3}}
-	if err := Pin(w, r, &start); err != nil {
-		t.Fatal(err)
-	}
-	queue := "priority-range"
-	wk := worker.New(c, queue, worker.Options{})
-	platform := &LocalPlatform{}
-	(&Activities{Platform: platform}).Register(wk)
-	if err := wk.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer wk.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	run, err := StartInstance(ctx, c, StartOptions{ID: "prio-" + time.Now().Format("150405.000000"), TaskQueue: queue, Namespace: "test", Name: "prio", Start: start})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res Result
-	o := OutcomeOf(&res, run.Get(ctx, &res))
+`, map[string]any{"urgency": 3})
+	o := li.outcome()
 	if o.Status != StatusFaulted || !strings.HasSuffix(o.Error.Type, "/validation") || !strings.Contains(o.Error.Detail, "not 9") || o.Error.Instance != "/do/0/ask" {
 		t.Fatalf("outcome %+v %+v", o, o.Error)
 	}
-	if len(platform.Tasks) != 0 {
-		t.Fatalf("a task was created: %+v", platform.Tasks)
+	if tasks := li.platform.tasks(); len(tasks) != 0 {
+		t.Fatalf("a task was created: %+v", tasks)
 	}
 }
 
@@ -159,10 +129,7 @@ func (li *localInstance) task() TaskRequest {
 	li.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		li.platform.mu.Lock()
-		tasks := append([]TaskRequest(nil), li.platform.Tasks...)
-		li.platform.mu.Unlock()
-		if len(tasks) > 0 {
+		if tasks := li.platform.tasks(); len(tasks) > 0 {
 			return tasks[0]
 		}
 		time.Sleep(20 * time.Millisecond)
