@@ -7,7 +7,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"cop/platform/testenv/temporalenv"
@@ -239,8 +238,7 @@ do:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := testEnv()
 	(&Activities{Platform: &LocalPlatform{}}).Register(env)
 	noise := func(n int) map[string]any {
 		return map[string]any{"specversion": "1.0", "id": fmt.Sprint(n), "source": "/t", "type": "noise", "data": map[string]any{"n": n}}

@@ -2,13 +2,25 @@ package engine
 
 import (
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 )
 
-func TestPingRunsItsActivity(t *testing.T) {
+// testEnv is the SDK's test environment with a deadlock detector that a
+// busy CI machine (other packages' tests, a browser) cannot trip: the
+// default second is measured in wall time, and a workflow task that waits
+// for the CPU is not a deadlock.
+func testEnv() *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
+	return env
+}
+
+func TestPingRunsItsActivity(t *testing.T) {
+	env := testEnv()
 	Register(env)
 	env.ExecuteWorkflow(PingWorkflow, "hello")
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {

@@ -312,6 +312,9 @@ func TestSeizureApprovalEscalates(t *testing.T) {
 	w, js := example(t, "seizure-approval.yaml")
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// Wall-time deadlock detection (1 s by default) trips on a busy CI
+	// machine; a workflow task waiting for the CPU is not a deadlock.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 	rec := &recorder{LocalPlatform: &engine.LocalPlatform{Refdata: resolver(t).RefData}}
 	(&engine.Activities{Platform: rec}).Register(env)
 	start := engine.Start{Definition: js, Input: seizureInput(t), CaseKey: "SEIZ-20261121-1"}
