@@ -84,5 +84,5 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 	if err := s.deps.Instances.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
 		return s.pageError(c, err)
 	}
-	return c.Redirect(auth.SafeReturnTo(c.FormValue("return", "/")), fiber.StatusSeeOther)
+	return c.Redirect(ui.SafeReturn(c.FormValue("return", "/")), fiber.StatusSeeOther)
 }

@@ -52,7 +52,7 @@ func (s *Server) clearCookie(c *fiber.Ctx, name, path string) {
 // login starts the authorization code flow: the state travels in a cookie
 // bound to this browser, nonce and PKCE verifier stay on the server.
 func (s *Server) login(c *fiber.Ctx) error {
-	returnTo := auth.SafeReturnTo(c.Query("return_to", "/"))
+	returnTo := ui.SafeReturn(c.Query("return_to", "/"))
 	if principal(c) != nil && session(c) != nil {
 		return c.Redirect(returnTo, fiber.StatusSeeOther)
 	}
