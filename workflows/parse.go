@@ -72,6 +72,14 @@ func unknownTopLevel(doc any) Problems {
 	return out
 }
 
+// YAMLToJSON reads a YAML 1.2 (or JSON) document, such as an OpenAPI
+// document a call fetches, as compact JSON, within the same expansion
+// bounds as a workflow.
+func YAMLToJSON(raw []byte) (json.RawMessage, error) {
+	_, js, err := decodeDocument(raw)
+	return js, err
+}
+
 // decodeDocument turns YAML (1.2, so `then: y` stays a string) or JSON
 // into a generic value and compact JSON.
 func decodeDocument(raw []byte) (any, json.RawMessage, error) {
@@ -82,7 +90,7 @@ func decodeDocument(raw []byte) (any, json.RawMessage, error) {
 	if len(root.Content) == 0 {
 		return nil, nil, fmt.Errorf("the document is empty")
 	}
-	budget := maxYAMLNodes
+	budget := yamlBudget{nodes: maxYAMLNodes, bytes: MaxExpandedBytes}
 	doc, err := yamlValue(root.Content[0], &budget)
 	if err != nil {
 		return nil, nil, err
@@ -98,17 +106,42 @@ func decodeDocument(raw []byte) (any, json.RawMessage, error) {
 	return generic, js, nil
 }
 
-// maxYAMLNodes bounds the values a document expands to, so aliases of
-// aliases ("billion laughs") cannot exhaust memory.
-const maxYAMLNodes = 100000
+// maxYAMLNodes and MaxExpandedBytes bound what a document expands to once
+// its aliases are followed. Counting values alone is not enough: one large
+// anchored string aliased thousands of times is few values but gigabytes
+// of JSON, so the text of every key and scalar is counted too, each time
+// an alias repeats it.
+const (
+	maxYAMLNodes     = 100000
+	MaxExpandedBytes = 4 << 20
+)
+
+// yamlBudget is what is left of both bounds while a document is expanded.
+type yamlBudget struct{ nodes, bytes int }
+
+// spend takes values, and their text of n bytes, from the budget.
+func (b *yamlBudget) spend(values, n int) error {
+	b.nodes -= values
+	b.bytes -= n + 2 // quotes or separators, so empty values count too
+	switch {
+	case b.nodes < 0:
+		return fmt.Errorf("the document expands to more than %d values (check its aliases)", maxYAMLNodes)
+	case b.bytes < 0:
+		return fmt.Errorf("the document expands to more than %d MiB (check its aliases)", MaxExpandedBytes>>20)
+	}
+	return nil
+}
 
 // yamlValue converts a YAML node to a JSON-compatible value. Scalars keep
 // their text unless tagged as numbers, booleans or null: a timestamp stays
 // the string the author wrote.
-func yamlValue(n *yaml.Node, budget *int) (any, error) {
-	*budget--
-	if *budget < 0 {
-		return nil, fmt.Errorf("the document expands to more than %d values (check its aliases)", maxYAMLNodes)
+func yamlValue(n *yaml.Node, budget *yamlBudget) (any, error) {
+	size := 0
+	if n.Kind == yaml.ScalarNode {
+		size = len(n.Value)
+	}
+	if err := budget.spend(1, size); err != nil {
+		return nil, err
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -129,6 +162,9 @@ func yamlValue(n *yaml.Node, budget *int) (any, error) {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.AliasNode || k.Tag == "!!merge" {
 				return nil, fmt.Errorf("line %d: merge keys (<<) are not supported: write the fields out", k.Line)
+			}
+			if err := budget.spend(0, len(k.Value)); err != nil {
+				return nil, err
 			}
 			val, err := yamlValue(v, budget)
 			if err != nil {

@@ -176,6 +176,16 @@ func TestParseRefusals(t *testing.T) {
 	if _, _, err := Parse([]byte(laughs)); err == nil || !strings.Contains(err.Error(), "aliases") {
 		t.Errorf("alias bomb: %v", err)
 	}
+	// Few values but one large string many times: ~1 GB of JSON once
+	// expanded, from a 220 KB upload. Refused by size, and quickly.
+	amplified := head + "do:\n  - a: {set: {s: &s '" + strings.Repeat("x", 20000) + "'}}\n  - b: {set: {t: [" + strings.Repeat("*s, ", 49000) + "*s]}}\n"
+	start := time.Now()
+	if _, _, err := Parse([]byte(amplified)); err == nil || !strings.Contains(err.Error(), "expands to more than 4 MiB") {
+		t.Errorf("alias amplification: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("alias amplification took %s to refuse", d)
+	}
 	if _, _, err := Parse([]byte(head + "do:\n  - y:\n      set: {x: 1}\n      then: y\n")); err != nil {
 		t.Errorf("YAML 1.2 keeps `then: y` a string: %v", err)
 	}

@@ -23,7 +23,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"sigs.k8s.io/yaml"
 
 	"cop/workflows"
 )
@@ -371,7 +370,7 @@ func (a *Activities) operation(ctx context.Context, docURL *url.URL, auth *Auth,
 	if err != nil {
 		return nil, err
 	}
-	js, err := yaml.YAMLToJSON(raw)
+	js, err := workflows.YAMLToJSON(raw)
 	if err != nil {
 		return nil, fault(workflows.NewError(workflows.ErrConfiguration, "Invalid OpenAPI document", "%s: %v", docURL.Redacted(), err))
 	}
