@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5"
@@ -40,6 +41,8 @@ type Entry struct {
 	Outcome   string         // OK, Denied, Rejected, Failed
 	RequestID string         // the request's X-Request-Id
 	Detail    map[string]any // small, non-personal context (status code, checksum, error title)
+	ClientIP  string         // where an HTTP request came from ("" for the platform's own work)
+	UserAgent string
 }
 
 // Row is a stored entry with its place in the chain.
@@ -52,7 +55,10 @@ type Row struct {
 	Outcome   string          `json:"outcome"`
 	RequestID string          `json:"requestId"`
 	Detail    json.RawMessage `json:"detail"`
-	Seq       *int64          `json:"seq"` // nil until sealed
+	ClientIP  string          `json:"clientIp,omitempty"`
+	UserAgent string          `json:"userAgent,omitempty"`
+	Teams     []string        `json:"teams"` // whose cases the row is about; who may read it
+	Seq       *int64          `json:"seq"`   // nil until sealed
 	PrevHash  string          `json:"prevHash,omitempty"`
 	Hash      string          `json:"hash,omitempty"`
 }
@@ -71,8 +77,9 @@ func Record(ctx context.Context, q store.Querier, e Entry) error {
 		detail = map[string]any{}
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, action, resource, outcome, request_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, at, e.Actor, e.Action, e.Resource, e.Outcome, e.RequestID, detail)
+	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, action, resource, outcome, request_id, detail, client_ip, user_agent, teams)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, audit_teams($4))`, at, e.Actor, e.Action, e.Resource, e.Outcome, e.RequestID, detail,
+		e.ClientIP, truncate(e.UserAgent, 512))
 	if err != nil {
 		return fmt.Errorf("write audit row for %s on %s: %w", e.Action, e.Resource, err)
 	}
@@ -150,7 +157,7 @@ func sealOnce(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // row's content and sequence number. It reads only values as stored, so
 // verification recomputes exactly what sealing computed.
 func chainHash(prev []byte, seq int64, r Row) ([]byte, error) {
-	content, err := json.Marshal(map[string]any{
+	fields := map[string]any{
 		"seq":       strconv.FormatInt(seq, 10),
 		"id":        strconv.FormatInt(r.ID, 10),
 		"at":        r.At.UTC().Format(time.RFC3339Nano),
@@ -160,7 +167,15 @@ func chainHash(prev []byte, seq int64, r Row) ([]byte, error) {
 		"outcome":   r.Outcome,
 		"requestId": r.RequestID,
 		"detail":    r.Detail,
-	})
+	}
+	// Sealed only when set, so rows written before they existed verify.
+	if r.ClientIP != "" {
+		fields["clientIp"] = r.ClientIP
+	}
+	if r.UserAgent != "" {
+		fields["userAgent"] = r.UserAgent
+	}
+	content, err := json.Marshal(fields)
 	if err != nil {
 		return nil, fmt.Errorf("encode audit row %d: %w", r.ID, err)
 	}
@@ -248,6 +263,15 @@ type Filter struct {
 	From, To time.Time // zero: unbounded
 	Limit    int
 	Cursor   string
+	Reader   Reader // whose rows the caller may read
+}
+
+// Reader is who may read which rows: All (admins), or the rows an actor
+// wrote and those about the cases of their Teams (supervisors).
+type Reader struct {
+	All   bool
+	Actor string
+	Teams []string
 }
 
 // List returns matching rows, newest first, and the next page's cursor.
@@ -277,7 +301,9 @@ func List(ctx context.Context, q store.Querier, f Filter) ([]Row, string, error)
 		WHERE ($1 = '' OR resource = $1) AND ($2 = '' OR actor = $2)
 		  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
 		  AND ($5 = 0 OR id < $5)
-		ORDER BY id DESC LIMIT $6`, f.Resource, f.Actor, from, to, before, limit+1)
+		  AND ($7 OR actor = $8 OR teams && $9)
+		ORDER BY id DESC LIMIT $6`, f.Resource, f.Actor, from, to, before, limit+1,
+		f.Reader.All, f.Reader.Actor, nonNil(f.Reader.Teams))
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit rows: %w", err)
 	}
@@ -289,7 +315,7 @@ func List(ctx context.Context, q store.Querier, f Filter) ([]Row, string, error)
 	return out, next, nil
 }
 
-const rowColumns = `id, at, actor, action, resource, outcome, request_id, detail, seq, prev_hash, hash`
+const rowColumns = `id, at, actor, action, resource, outcome, request_id, detail, client_ip, user_agent, teams, seq, prev_hash, hash`
 
 func collectRows(rows pgx.Rows) ([]Row, error) {
 	defer rows.Close()
@@ -298,7 +324,7 @@ func collectRows(rows pgx.Rows) ([]Row, error) {
 		var r Row
 		var prev, hash []byte
 		if err := rows.Scan(&r.ID, &r.At, &r.Actor, &r.Action, &r.Resource, &r.Outcome, &r.RequestID,
-			&r.Detail, &r.Seq, &prev, &hash); err != nil {
+			&r.Detail, &r.ClientIP, &r.UserAgent, &r.Teams, &r.Seq, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("read audit row: %w", err)
 		}
 		r.At = r.At.UTC()
@@ -312,9 +338,30 @@ func collectRows(rows pgx.Rows) ([]Row, error) {
 type Who struct {
 	Actor     string
 	RequestID string
+	ClientIP  string
+	UserAgent string
 }
 
 // Entry builds an entry for this caller.
 func (w Who) Entry(action, resource, outcome string, detail map[string]any) Entry {
-	return Entry{Actor: w.Actor, Action: action, Resource: resource, Outcome: outcome, RequestID: w.RequestID, Detail: detail}
+	return Entry{Actor: w.Actor, Action: action, Resource: resource, Outcome: outcome, RequestID: w.RequestID, Detail: detail,
+		ClientIP: w.ClientIP, UserAgent: w.UserAgent}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

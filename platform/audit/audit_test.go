@@ -137,27 +137,71 @@ func TestListFiltersAndPages(t *testing.T) {
 	pool := testenv.Pool(t)
 	before := time.Now().UTC().Add(-time.Second)
 	record(t, pool, 9)
-	rows, next, err := audit.List(ctx, pool, audit.Filter{Actor: "user-1", Limit: 2})
+	rows, next, err := audit.List(ctx, pool, audit.Filter{Actor: "user-1", Limit: 2, Reader: audit.Reader{All: true}})
 	if err != nil || len(rows) != 2 || next == "" {
 		t.Fatalf("%d rows next=%q %v", len(rows), next, err)
 	}
 	if rows[0].Resource != "thing:7" || rows[1].Resource != "thing:4" {
 		t.Errorf("newest first: %s %s", rows[0].Resource, rows[1].Resource)
 	}
-	rest, next, _ := audit.List(ctx, pool, audit.Filter{Actor: "user-1", Limit: 2, Cursor: next})
+	rest, next, _ := audit.List(ctx, pool, audit.Filter{Actor: "user-1", Limit: 2, Cursor: next, Reader: audit.Reader{All: true}})
 	if len(rest) != 1 || rest[0].Resource != "thing:1" || next != "" {
 		t.Errorf("second page %+v next %q", rest, next)
 	}
-	one, _, _ := audit.List(ctx, pool, audit.Filter{Resource: "thing:5"})
+	one, _, _ := audit.List(ctx, pool, audit.Filter{Resource: "thing:5", Reader: audit.Reader{All: true}})
 	if len(one) != 1 || one[0].Actor != "user-2" || one[0].Seq != nil {
 		t.Errorf("by resource: %+v", one)
 	}
-	none, _, _ := audit.List(ctx, pool, audit.Filter{To: before})
-	all, _, _ := audit.List(ctx, pool, audit.Filter{From: before})
+	none, _, _ := audit.List(ctx, pool, audit.Filter{To: before, Reader: audit.Reader{All: true}})
+	all, _, _ := audit.List(ctx, pool, audit.Filter{From: before, Reader: audit.Reader{All: true}})
 	if len(none) != 0 || len(all) != 9 {
 		t.Errorf("time window: %d before, %d after", len(none), len(all))
 	}
 	if all[0].At.Location() != time.UTC {
 		t.Errorf("times are not UTC: %v", all[0].At)
+	}
+}
+
+// A reader who is not an admin reads their own rows and those about their
+// teams' cases; a zero Reader reads nothing, so a caller that forgets to
+// say who is reading shows nothing rather than everything.
+func TestListReadsOnlyWhatTheReaderMay(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t)
+	record(t, pool, 9)
+	mine, _, err := audit.List(ctx, pool, audit.Filter{Reader: audit.Reader{Actor: "user-2", Teams: []string{"nobody"}}})
+	if err != nil || len(mine) != 3 {
+		t.Fatalf("own rows: %d (%v)", len(mine), err)
+	}
+	for _, r := range mine {
+		if r.Actor != "user-2" {
+			t.Errorf("read %s's row", r.Actor)
+		}
+	}
+	if none, _, _ := audit.List(ctx, pool, audit.Filter{}); len(none) != 0 {
+		t.Errorf("a zero Reader read %d rows", len(none))
+	}
+}
+
+// Where a request came from is sealed into the chain: changing it after
+// sealing breaks the chain there.
+func TestTheClientAddressIsSealed(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t)
+	w := audit.Who{Actor: "user-1", RequestID: "r1", ClientIP: "192.0.2.7", UserAgent: "curl/8"}
+	if err := audit.Record(ctx, pool, w.Entry("thing.make", "thing:1", audit.OK, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Seal(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := audit.Verify(ctx, pool); err != nil || rep.Broken != nil {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE audit_log SET client_ip = '198.51.100.1'`); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := audit.Verify(ctx, pool); rep.Broken == nil || rep.Broken.Seq != 1 {
+		t.Errorf("a changed client address went unnoticed: %+v", rep)
 	}
 }

@@ -125,11 +125,47 @@ func (a *Authenticator) VerifyBearer(ctx context.Context, raw string) (*Principa
 	if err := tok.Claims(&claims); err != nil {
 		return nil, &TokenError{Reason: "the bearer token's claims cannot be read"}
 	}
+	if why := idTokenMark(raw, claims); why != "" {
+		return nil, &TokenError{Reason: "the bearer token is an ID token (" + why + "); send an access token"}
+	}
 	principal, err := principalFromClaims(claims, a.cfg.RolesClaim, a.cfg.TeamsClaim, "bearer")
 	if err != nil {
 		return nil, &TokenError{Reason: "the bearer token is not usable: " + err.Error()}
 	}
 	return principal, nil
+}
+
+// idTokenMark says what marks a verified token as an ID token rather than
+// an access token, or "" when nothing does. An ID token proves a sign-in to
+// the client; it is not a grant to call the API, and one copied from a
+// browser's history must not work as one. The marks: the claims only ID
+// tokens carry (nonce, at_hash, c_hash), the token-type claims providers
+// set (Keycloak's typ, Cognito's token_use), and a JOSE typ header other
+// than a JWT or an RFC 9068 access token.
+func idTokenMark(raw string, claims map[string]any) string {
+	for _, c := range []string{"nonce", "at_hash", "c_hash"} {
+		if _, ok := claims[c]; ok {
+			return "it carries " + c
+		}
+	}
+	if typ, _ := claims["typ"].(string); strings.EqualFold(typ, "ID") {
+		return "typ is ID"
+	}
+	if use, _ := claims["token_use"].(string); strings.EqualFold(use, "id") {
+		return "token_use is id"
+	}
+	header, _, _ := strings.Cut(raw, ".")
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(header); err == nil && json.Unmarshal(b, &h) == nil {
+		switch strings.ToLower(h.Typ) {
+		case "", "jwt", "at+jwt", "application/at+jwt":
+		default:
+			return "its header's typ is " + h.Typ
+		}
+	}
+	return ""
 }
 
 func (a *Authenticator) oauth2Config(p *oidc.Provider) *oauth2.Config {
@@ -163,7 +199,6 @@ func (a *Authenticator) BeginLogin(ctx context.Context, returnTo string) (redire
 // Login is a completed sign-in.
 type Login struct {
 	Principal *Principal
-	IDToken   string
 	ReturnTo  string
 }
 
@@ -222,7 +257,7 @@ func (a *Authenticator) FinishLogin(ctx context.Context, cookieState, state, cod
 	if err != nil {
 		return fail(err.Error())
 	}
-	return &Login{Principal: principal, IDToken: rawID, ReturnTo: returnTo}, nil
+	return &Login{Principal: principal, ReturnTo: returnTo}, nil
 }
 
 func oauthReason(err error) string {

@@ -19,7 +19,6 @@ type Session struct {
 	CSRF      string    // token that state-changing form posts must carry
 	ExpiresAt time.Time // absolute end
 	IdleUntil time.Time // end if the browser stays idle
-	idToken   string
 }
 
 // lastSeenGranularity avoids a write on every request: a session's idle
@@ -29,12 +28,12 @@ const lastSeenGranularity = time.Minute
 // CreateSession starts a session for a completed sign-in and returns the
 // cookie value. Pass the transaction that also audits the sign-in.
 func (a *Authenticator) CreateSession(ctx context.Context, q store.Querier, l *Login) (string, error) {
-	p, idToken := l.Principal, l.IDToken
+	p := l.Principal
 	token := randomToken()
 	now := time.Now().UTC()
-	_, err := q.Exec(ctx, `INSERT INTO sessions (token_hash, subject, principal, id_token, csrf_token, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`,
-		hashToken(token), p.Subject, jsonPrincipal(p), idToken, randomToken(), now, now.Add(a.sessions.AbsoluteTimeout))
+	_, err := q.Exec(ctx, `INSERT INTO sessions (token_hash, subject, principal, csrf_token, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+		hashToken(token), p.Subject, jsonPrincipal(p), randomToken(), now, now.Add(a.sessions.AbsoluteTimeout))
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
@@ -50,8 +49,8 @@ func (a *Authenticator) Session(ctx context.Context, token string) (*Session, er
 	var raw []byte
 	var s Session
 	var lastSeen time.Time
-	err := a.pool.QueryRow(ctx, `SELECT principal, csrf_token, id_token, expires_at, last_seen_at FROM sessions WHERE token_hash = $1`,
-		hashToken(token)).Scan(&raw, &s.CSRF, &s.idToken, &s.ExpiresAt, &lastSeen)
+	err := a.pool.QueryRow(ctx, `SELECT principal, csrf_token, expires_at, last_seen_at FROM sessions WHERE token_hash = $1`,
+		hashToken(token)).Scan(&raw, &s.CSRF, &s.ExpiresAt, &lastSeen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -81,7 +80,9 @@ func (a *Authenticator) Session(ctx context.Context, token string) (*Session, er
 
 // Logout ends the session and returns where to send the browser: the
 // provider's end-session endpoint when it has one (so the provider's own
-// session ends too), else postLogout.
+// session ends too), else postLogout. The redirect names COP's client, not
+// the user's ID token (id_token_hint): a URL ends up in browser history and
+// server logs, and an ID token must not.
 func (a *Authenticator) Logout(ctx context.Context, s *Session, token, postLogout string) (string, error) {
 	if _, err := a.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token)); err != nil {
 		return "", fmt.Errorf("end session: %w", err)
@@ -94,7 +95,6 @@ func (a *Authenticator) Logout(ctx context.Context, s *Session, token, postLogou
 		return postLogout, nil
 	}
 	q := u.Query()
-	q.Set("id_token_hint", s.idToken)
 	q.Set("client_id", a.cfg.ClientID)
 	q.Set("post_logout_redirect_uri", postLogout)
 	u.RawQuery = q.Encode()

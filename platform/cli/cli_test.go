@@ -227,6 +227,7 @@ func TestDevEndToEnd(t *testing.T) {
 	// A state-changing request leaves an audit row, sealed by the time cop stops.
 	req, _ := http.NewRequest("POST", r.base+"/logout", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
 		t.Fatalf("POST /logout with a token: %v %v", resp, err)
 	}
@@ -468,7 +469,7 @@ func TestServeAgainstExternalServices(t *testing.T) {
 		"PORT="+strconv.Itoa(port), "PUBLIC_URL="+base,
 		"DATABASE_URL="+testenv.DatabaseURL(t), "TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
 		"TEMPORAL_NAMESPACE="+srv.GetDefaultNamespace(),
-		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret)
+		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

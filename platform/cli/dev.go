@@ -179,7 +179,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.OIDC.Issuer = op.Issuer
 	cfg.OIDC.ClientID = devstack.DevClientID
 	cfg.OIDC.ClientSecret = devstack.DevClientSecret
-	cfg.OIDC.Audience = devstack.DevClientID
+	cfg.OIDC.Audience = devstack.DevAPIAudience
 	cfg.LoadExamples = true
 	cfg.CallAllowlist = "*" // the author's own machine: workflows may call anything
 

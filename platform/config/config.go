@@ -125,7 +125,12 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.OIDC.Issuer = r.absURL("OIDC_ISSUER", true)
 	c.OIDC.ClientID = r.req("OIDC_CLIENT_ID")
 	c.OIDC.ClientSecret = r.req("OIDC_CLIENT_SECRET")
-	c.OIDC.Audience = r.optDefault("OIDC_AUDIENCE", c.OIDC.ClientID)
+	c.OIDC.Audience = r.req("OIDC_AUDIENCE")
+	if c.OIDC.Audience != "" && c.OIDC.Audience == c.OIDC.ClientID {
+		// ID tokens are issued to the client id: an API that accepts that
+		// audience accepts every ID token a browser ever held.
+		r.fail("OIDC_AUDIENCE must be the audience of access tokens for COP's API, not the client id %q (ID tokens carry that)", c.OIDC.ClientID)
+	}
 	c.OIDC.RolesClaim = r.optDefault("OIDC_ROLES_CLAIM", c.OIDC.RolesClaim)
 	c.OIDC.TeamsClaim = r.optDefault("OIDC_TEAMS_CLAIM", c.OIDC.TeamsClaim)
 	if s := r.opt("OIDC_SCOPES"); s != "" {

@@ -14,6 +14,7 @@ func validEnv() map[string]string {
 		"OIDC_ISSUER":        "https://login.example.gov.uk/realms/cop",
 		"OIDC_CLIENT_ID":     "cop",
 		"OIDC_CLIENT_SECRET": "s3cret",
+		"OIDC_AUDIENCE":      "cop-api",
 		"PUBLIC_URL":         "https://cop.example.gov.uk/",
 	}
 }
@@ -31,8 +32,8 @@ func TestFromEnvReadsAValidConfiguration(t *testing.T) {
 	if c.ListenAddr != ":9090" || c.PublicURL.String() != "https://cop.example.gov.uk" {
 		t.Errorf("listen %q public %q", c.ListenAddr, c.PublicURL)
 	}
-	if c.OIDC.Audience != "cop" {
-		t.Errorf("audience defaults to the client id, got %q", c.OIDC.Audience)
+	if c.OIDC.Audience != "cop-api" {
+		t.Errorf("audience %q", c.OIDC.Audience)
 	}
 	if c.OIDC.RolesClaim != "realm_access.roles" || c.OIDC.TeamsClaim != "teams" {
 		t.Errorf("claims %q %q", c.OIDC.RolesClaim, c.OIDC.TeamsClaim)
@@ -57,6 +58,8 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"OIDC_ISSUER": "login.example"}, "OIDC_ISSUER must be an absolute http(s) URL"},
 		{map[string]string{"OIDC_CLIENT_ID": " "}, "OIDC_CLIENT_ID is required"},
 		{map[string]string{"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET is required"},
+		{map[string]string{"OIDC_AUDIENCE": ""}, "OIDC_AUDIENCE is required"},
+		{map[string]string{"OIDC_AUDIENCE": "cop"}, `OIDC_AUDIENCE must be the audience of access tokens for COP's API, not the client id "cop"`},
 		{map[string]string{"PUBLIC_URL": ""}, "PUBLIC_URL is required"},
 		{map[string]string{"PUBLIC_URL": "http://cop.example.gov.uk"}, "PUBLIC_URL must use https"},
 		{map[string]string{"PORT": "eighty"}, "PORT must be a TCP port number"},

@@ -26,6 +26,10 @@ const DevPassword = "cop-dev-password"
 const (
 	DevClientID     = "cop"
 	DevClientSecret = "cop-dev-secret"
+	// DevAPIAudience is the audience of the access tokens the provider
+	// issues to COP's client: COP's API, named apart from the client id
+	// as a production provider would (an API resource, an audience mapper).
+	DevAPIAudience = "cop-api"
 )
 
 // DemoUser is a user of the development provider.
@@ -119,6 +123,25 @@ func (s *devStorage) GetClientByClientID(_ context.Context, id string) (op.Clien
 		return nil, fmt.Errorf("client %q not found", id)
 	}
 	return c, nil
+}
+
+// AuthRequestByCode adds COP's API audience to sign-ins by COP's client.
+// zitadel's example keeps one audience list for both tokens of a sign-in,
+// so the ID token lists it too, beside the client id (its azp stays the
+// client): COP refuses ID tokens as bearer tokens by their ID-token claims,
+// whatever their audience.
+func (s *devStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	req, err := s.Storage.AuthRequestByCode(ctx, code)
+	if err != nil || req.GetClientID() != DevClientID {
+		return req, err
+	}
+	return apiAudience{req}, nil
+}
+
+type apiAudience struct{ op.AuthRequest }
+
+func (a apiAudience) GetAudience() []string {
+	return append(slices.Clone(a.AuthRequest.GetAudience()), DevAPIAudience)
 }
 
 func (s *devStorage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {

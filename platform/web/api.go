@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/audit"
+	"cop/platform/auth"
 	"cop/platform/store"
 )
 
@@ -46,6 +47,10 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 		return problem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
 	}
 	f.Limit = limit
+	p := principal(c)
+	// Admins read every row; a supervisor the rows about their teams'
+	// cases and their own, so the log does not reveal other teams' work.
+	f.Reader = audit.Reader{All: p.HasRole(auth.RoleAdmin), Actor: p.Subject, Teams: p.Teams}
 	rows, next, lerr := audit.List(c.UserContext(), s.deps.Pool, f)
 	if errors.Is(lerr, store.ErrBadCursor) {
 		return problem(c, fiber.StatusBadRequest, lerr.Error(), FieldError{Pointer: "/cursor", Message: lerr.Error()})

@@ -42,6 +42,7 @@ func TestBearerTokens(t *testing.T) {
 		{"wrongly signed", "Bearer " + forge(t, e.op.Issuer, devstack.DevClientID), "not signed by this provider"},
 		{"another audience", "Bearer " + e.tokenFor("other-app", "author"), "not for this API"},
 		{"another issuer", "Bearer " + e.tokenFromAnotherProvider(t), "not signed by this provider"},
+		{"an ID token", "Bearer " + e.idToken("author"), "is an ID token (it carries at_hash)"},
 	}
 	for _, tc := range cases {
 		resp, body := e.do(nil, "GET", "/api/v1/me", "", nil, "Authorization", tc.header)
@@ -81,6 +82,21 @@ func (e *env) tokenFor(clientID, username string) string {
 		e.t.Fatal(err)
 	}
 	return tok.AccessToken
+}
+
+// idToken is the ID token of a demo user's genuine sign-in to COP's
+// client: issued by the provider, signed by its key, addressed to COP.
+func (e *env) idToken(username string) string {
+	e.t.Helper()
+	tok, err := devstack.Token(context.Background(), e.op.Issuer, e.base+"/auth/callback", username, devstack.DevPassword)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, _ := tok.Extra("id_token").(string)
+	if id == "" {
+		e.t.Fatal("the provider returned no ID token")
+	}
+	return id
 }
 
 // tokenFromAnotherProvider is a genuine token from a second provider.

@@ -76,7 +76,7 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	})
 	public, _ := url.Parse(base)
 	cfg := config.Defaults()
-	cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OIDC.Audience = op.Issuer, devstack.DevClientID, devstack.DevClientSecret, devstack.DevClientID
+	cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OIDC.Audience = op.Issuer, devstack.DevClientID, devstack.DevClientSecret, devstack.DevAPIAudience
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, public, pool)
 	tc := o.temporal
 	if tc == nil {
@@ -138,6 +138,11 @@ func (e *env) do(c *http.Client, method, path, token string, body io.Reader, hea
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if strings.HasPrefix(path, "/api/") && (method == "POST" || method == "PUT" || method == "PATCH") {
+		// As a client library would; tests of the media-type check name
+		// their own Content-Type (an empty one included).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -179,7 +184,7 @@ func problemOf(t *testing.T, resp *http.Response, body string, status int) Probl
 // auditRows returns every audit row, oldest first.
 func (e *env) auditRows() []audit.Row {
 	e.t.Helper()
-	rows, _, err := audit.List(context.Background(), e.pool, audit.Filter{Limit: 500})
+	rows, _, err := audit.List(context.Background(), e.pool, audit.Filter{Limit: 500, Reader: audit.Reader{All: true}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -29,7 +29,6 @@ func (e *env) send(method, path, token string, body any, header ...string) (*htt
 			e.t.Fatal(err)
 		}
 	}
-	header = append([]string{"Content-Type", "application/json"}, header...)
 	return e.do(nil, method, path, token, bytes.NewReader(raw), header...)
 }
 

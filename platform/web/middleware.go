@@ -76,7 +76,8 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		actor = p.Subject
 	}
 	s.log.Info("request", "request_id", requestID(c), "method", c.Method(), "route", route, "path", c.Path(),
-		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "actor", actor)
+		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "actor", actor,
+		"client_ip", c.IP(), "user_agent", c.Get(fiber.HeaderUserAgent))
 	return nil
 }
 
@@ -197,6 +198,12 @@ func (s *Server) authorize(rule auth.Rule, listed bool) fiber.Handler {
 			return problem(c, fiber.StatusForbidden, "this route has no entry in the permission table, so it is refused to everyone")
 		}
 		p := principal(c)
+		if session(c) != nil && isMutating(c.Method()) && !isPage(c) {
+			// The browser's cookie would ride along on any same-site
+			// request, so it never authorises an API change: the pages
+			// post to their own routes, each with the session's CSRF token.
+			return problem(c, fiber.StatusForbidden, "a browser session cannot change things through the API; send an access token as `Authorization: Bearer <token>`")
+		}
 		switch rule.Check(p) {
 		case fiber.StatusUnauthorized:
 			if isPage(c) && (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) {
@@ -288,7 +295,7 @@ func outcomeOf(status int) string {
 
 // who is the caller, for audit rows.
 func who(c *fiber.Ctx) audit.Who {
-	w := audit.Who{Actor: "anonymous", RequestID: requestID(c)}
+	w := audit.Who{Actor: "anonymous", RequestID: requestID(c), ClientIP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
 	if p := principal(c); p != nil {
 		w.Actor = p.Subject
 	}

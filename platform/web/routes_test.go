@@ -377,7 +377,7 @@ func TestRefusedChangesAreAudited(t *testing.T) {
 	e := newEnv(t)
 	e.do(nil, "POST", "/logout", "", nil, "X-Request-Id", "refused-1")
 	e.do(nil, "POST", "/api/v1/no-such-route", e.token("author"), strings.NewReader("{}"), "X-Request-Id", "refused-2")
-	e.do(nil, "POST", "/logout", e.token("author"), nil, "X-Request-Id", "refused-3")
+	e.do(nil, "POST", "/logout", e.token("author"), nil, "X-Request-Id", "refused-3", "Content-Type", "application/x-www-form-urlencoded")
 	var got []string
 	for _, r := range e.auditRows() {
 		got = append(got, fmt.Sprintf("%s %s %s %s %v", r.RequestID, r.Actor, r.Action, r.Outcome, string(r.Detail)))

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -117,7 +118,7 @@ func (s *Server) routes() {
 
 	s.route(fiber.MethodGet, "/login", s.login)
 	s.route(fiber.MethodGet, "/auth/callback", s.callback)
-	s.route(fiber.MethodPost, "/logout", s.logout)
+	s.route(fiber.MethodPost, "/logout", s.logout, takesPageForm)
 	s.route(fiber.MethodGet, "/signed-out", s.signedOut)
 	s.route(fiber.MethodGet, "/assets/*", s.assets())
 
@@ -125,23 +126,23 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/", s.taskList)
 	s.route(fiber.MethodGet, "/tasks/:id", s.taskPage)
 	for _, action := range []string{"claim", "release", "reassign"} {
-		s.route(fiber.MethodPost, "/tasks/:id/"+action, s.taskAction(action))
+		s.route(fiber.MethodPost, "/tasks/:id/"+action, s.taskAction(action), takesPageForm)
 	}
-	s.route(fiber.MethodPost, "/tasks/:id/complete", s.completeTask)
+	s.route(fiber.MethodPost, "/tasks/:id/complete", s.completeTask, takesPageForm)
 	s.route(fiber.MethodGet, "/start", s.startPage)
 	s.route(fiber.MethodGet, "/forms/:name", s.formStart)
-	s.route(fiber.MethodPost, "/forms/:name/start", s.beginForm)
+	s.route(fiber.MethodPost, "/forms/:name/start", s.beginForm, takesPageForm)
 	s.route(fiber.MethodGet, "/drafts/:id", s.resumeDraft)
 	s.route(fiber.MethodGet, "/drafts/:id/pages/:page", s.formPage(false))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", s.savePage(false))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", s.savePage(false), takesPageForm)
 	s.route(fiber.MethodGet, "/drafts/:id/pages/:page/more", s.formPage(true))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", s.savePage(true))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", s.savePage(true), takesPageForm)
 	s.route(fiber.MethodGet, "/drafts/:id/check", s.checkAnswers)
-	s.route(fiber.MethodPost, "/drafts/:id/submit", s.submitDraftPage)
+	s.route(fiber.MethodPost, "/drafts/:id/submit", s.submitDraftPage, takesPageForm)
 	s.route(fiber.MethodGet, "/drafts/:id/saved", s.savedPage)
 	s.route(fiber.MethodGet, "/submissions/:id", s.confirmation)
 	s.route(fiber.MethodGet, "/cases/:key", s.casePage)
-	s.route(fiber.MethodPost, "/notifications/:id/read", s.readNotice)
+	s.route(fiber.MethodPost, "/notifications/:id/read", s.readNotice, takesPageForm)
 
 	s.route(fiber.MethodGet, "/api/v1/me", s.me)
 	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)
@@ -149,53 +150,62 @@ func (s *Server) routes() {
 	// Forms, data terms and reference data sets share one shape of API.
 	for path, k := range s.definitionKinds() {
 		base := "/api/v1/" + path
-		s.route(fiber.MethodPost, base, s.publishDefinition(k))
+		s.route(fiber.MethodPost, base, s.publishDefinition(k), takesJSON)
 		s.route(fiber.MethodGet, base, s.listDefinitions(k))
 		s.route(fiber.MethodGet, base+"/:name", s.getDefinition(k))
 		s.route(fiber.MethodGet, base+"/:name/versions", s.listVersions(k))
 		s.route(fiber.MethodGet, base+"/:name/versions/:version", s.getDefinition(k))
-		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", s.retireDefinition(k))
+		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", s.retireDefinition(k), takesJSON)
 	}
 	s.route(fiber.MethodGet, "/api/v1/refdata/:name/items", s.refDataItems)
 
-	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", s.submit)
+	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", s.submit, takesJSON)
 	s.route(fiber.MethodGet, "/api/v1/submissions/:id", s.getSubmission)
 	s.route(fiber.MethodGet, "/api/v1/cases/:businessKey", s.getCase)
-	s.route(fiber.MethodPost, "/api/v1/files", s.uploadFile)
+	s.route(fiber.MethodPost, "/api/v1/files", s.uploadFile, takesMultipart)
 	s.route(fiber.MethodGet, "/api/v1/files/:id", s.downloadFile)
-	s.route(fiber.MethodPost, "/api/v1/forms/:name/drafts", s.startDraft)
+	s.route(fiber.MethodPost, "/api/v1/forms/:name/drafts", s.startDraft, takesJSON)
 	s.route(fiber.MethodGet, "/api/v1/drafts", s.listDrafts)
 	s.route(fiber.MethodGet, "/api/v1/drafts/:id", s.getDraft)
-	s.route(fiber.MethodPut, "/api/v1/drafts/:id", s.saveDraft)
-	s.route(fiber.MethodDelete, "/api/v1/drafts/:id", s.deleteDraft)
-	s.route(fiber.MethodPost, "/api/v1/drafts/:id/submit", s.submitDraft)
+	s.route(fiber.MethodPut, "/api/v1/drafts/:id", s.saveDraft, takesJSON)
+	s.route(fiber.MethodDelete, "/api/v1/drafts/:id", s.deleteDraft, takesNothing)
+	s.route(fiber.MethodPost, "/api/v1/drafts/:id/submit", s.submitDraft, takesJSON)
 
-	s.route(fiber.MethodPost, "/api/v1/workflows", s.publishWorkflow)
+	s.route(fiber.MethodPost, "/api/v1/workflows", s.publishWorkflow, takesDefinition)
 	s.route(fiber.MethodGet, "/api/v1/workflows", s.listWorkflows)
 	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", s.getWorkflow)
 	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", s.listWorkflowVersions)
 	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", s.getWorkflow)
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", s.retireWorkflow)
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", s.startInstance)
-	s.route(fiber.MethodPost, "/api/v1/instances", s.startDraftInstance)
+	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", s.retireWorkflow, takesJSON)
+	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", s.startInstance, takesJSON)
+	s.route(fiber.MethodPost, "/api/v1/instances", s.startDraftInstance, takesJSON)
 	s.route(fiber.MethodGet, "/api/v1/instances", s.listInstances)
 	s.route(fiber.MethodGet, "/api/v1/instances/:id", s.getInstance)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/cancel", s.cancelInstance)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", s.sendEvent)
+	s.route(fiber.MethodPost, "/api/v1/instances/:id/cancel", s.cancelInstance, takesJSON)
+	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", s.sendEvent, takesEvent)
 	s.route(fiber.MethodGet, "/api/v1/tasks", s.listTasks)
 	s.route(fiber.MethodGet, "/api/v1/tasks/:id", s.getTask)
 	for _, action := range []string{"claim", "release", "complete", "reassign"} {
-		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+action, s.actOnTask(action))
+		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+action, s.actOnTask(action), takesJSON)
 	}
 	s.route(fiber.MethodGet, "/api/v1/notifications", s.listNotifications)
-	s.route(fiber.MethodPost, "/api/v1/notifications/:id/read", s.readNotification)
+	s.route(fiber.MethodPost, "/api/v1/notifications/:id/read", s.readNotification, takesJSON)
 }
 
-// route registers a handler behind the permission check for its pattern.
+// route registers a handler behind the permission check for its pattern
+// and, for a state-changing route, the media types its body may be sent as
+// (see media.go); one that declares none is a programming error.
 // Fiber also answers HEAD for GET routes, through the same check.
-func (s *Server) route(method, path string, h fiber.Handler) {
+func (s *Server) route(method, path string, h fiber.Handler, takes ...[]string) {
 	rule, ok := s.perms.Lookup(method, path)
-	s.app.Add(method, path, s.authorize(rule, ok), h)
+	chain := []fiber.Handler{s.authorize(rule, ok)}
+	if isMutating(method) {
+		if len(takes) != 1 {
+			panic(fmt.Sprintf("route %s %s must declare the media types it takes", method, path))
+		}
+		chain = append(chain, accepts(takes[0]))
+	}
+	s.app.Add(method, path, append(chain, h)...)
 }
 
 // marshalJSON is encoding/json without HTML escaping, so problem details

@@ -92,7 +92,8 @@ func (s *Server) callback(c *fiber.Ctx) error {
 		if token, err = s.deps.Auth.CreateSession(ctx, tx, login); err != nil {
 			return err
 		}
-		w := audit.Who{Actor: login.Principal.Subject, RequestID: requestID(c)}
+		w := who(c)
+		w.Actor = login.Principal.Subject
 		return audit.Record(ctx, tx, w.Entry("auth.login", "session", audit.OK,
 			map[string]any{"roles": login.Principal.Roles, "teams": login.Principal.Teams}))
 	})

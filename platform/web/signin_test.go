@@ -69,9 +69,24 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 		t.Fatalf("forged CSRF: %d %s", resp.StatusCode, body)
 	}
 	csrf := csrfField.FindStringSubmatch(e.mustGet(b, "/"))[1]
+	var hops []string
+	b.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		hops = append(hops, req.URL.String())
+		return nil
+	}
 	resp, body = e.do(b, "POST", "/logout", "", strings.NewReader("csrf="+url.QueryEscape(csrf)), "Content-Type", "application/x-www-form-urlencoded")
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/signed-out" || !strings.Contains(body, "You have signed out") {
 		t.Fatalf("sign-out ended at %s %d: %s", resp.Request.URL, resp.StatusCode, body)
+	}
+	// The provider's session ends too, and no URL on the way (browser
+	// history, access logs) holds the ID token.
+	if len(hops) != 2 || !strings.HasPrefix(hops[0], e.op.Issuer) || !strings.Contains(hops[0], "client_id=cop") {
+		t.Errorf("sign-out redirects: %q", hops)
+	}
+	for _, h := range hops {
+		if strings.Contains(h, "id_token") || strings.Contains(h, "eyJ") {
+			t.Errorf("an ID token in a sign-out URL: %s", h)
+		}
 	}
 	resp, _ = e.do(b, "GET", "/api/v1/me", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {

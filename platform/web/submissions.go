@@ -198,9 +198,6 @@ func (s *Server) saveDraft(c *fiber.Ctx) error {
 
 // draftBody reads {data, page}; data must be an object, answers unchecked.
 func draftBody(c *fiber.Ctx) ([]byte, string, error) {
-	if err := requireJSON(c); err != nil {
-		return nil, "", err
-	}
 	var body struct {
 		Data json.RawMessage `json:"data"`
 		Page string          `json:"page"`

@@ -81,9 +81,7 @@ func (e *env) request(method, path, token string, body any, header ...string) *h
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -102,7 +100,7 @@ func statuses(rs []raced) string {
 // auditActions lists the audit actions recorded for one resource.
 func (e *env) auditActions(resource string) []string {
 	e.t.Helper()
-	rows, _, err := audit.List(context.Background(), e.pool, audit.Filter{Resource: resource, Limit: 100})
+	rows, _, err := audit.List(context.Background(), e.pool, audit.Filter{Resource: resource, Limit: 100, Reader: audit.Reader{All: true}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"fmt"
+	"mime"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// The media types a route's body may be sent as. Every state-changing
+// route declares its own when it is registered (route panics otherwise),
+// and anything else, an absent Content-Type included, is answered 415.
+// None of the API's types is one a cross-site HTML form can send, so a
+// browser must ask (CORS) before it could post one; the pages take form
+// posts and check the session's CSRF token instead.
+var (
+	takesJSON = []string{fiber.MIMEApplicationJSON}
+	// takesDefinition is a workflow definition, written in YAML or JSON.
+	takesDefinition = []string{fiber.MIMEApplicationJSON, "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+	// takesEvent is a CloudEvent in structured mode, or plain JSON.
+	takesEvent     = []string{fiber.MIMEApplicationJSON, "application/cloudevents+json"}
+	takesMultipart = []string{fiber.MIMEMultipartForm}
+	takesPageForm  = []string{fiber.MIMEApplicationForm, fiber.MIMEMultipartForm}
+	// takesNothing is a route whose requests carry no body (DELETE).
+	takesNothing = []string{}
+)
+
+// accepts refuses a request whose body is not one of types (415), naming
+// what the route takes. A charset other than UTF-8 is refused too: every
+// parser behind these types reads UTF-8.
+func accepts(types []string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		raw := strings.TrimSpace(c.Get(fiber.HeaderContentType))
+		if len(types) == 0 {
+			if len(c.Body()) > 0 || raw != "" {
+				return problem(c, fiber.StatusUnsupportedMediaType, "this request takes no body and no Content-Type")
+			}
+			return c.Next()
+		}
+		if raw == "" {
+			return problem(c, fiber.StatusUnsupportedMediaType, "send a Content-Type header: this route takes "+describeTypes(types))
+		}
+		mt, params, err := mime.ParseMediaType(raw)
+		if err != nil {
+			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("the Content-Type %q cannot be read; this route takes %s", raw, describeTypes(types)))
+		}
+		if !slices.Contains(types, mt) {
+			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("this route takes %s, not %s", describeTypes(types), mt))
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("send the body as UTF-8, not %s", cs))
+		}
+		return c.Next()
+	}
+}
+
+func describeTypes(types []string) string {
+	if len(types) == 1 {
+		return types[0]
+	}
+	return strings.Join(types[:len(types)-1], ", ") + " or " + types[len(types)-1]
+}
