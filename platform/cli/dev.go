@@ -181,7 +181,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.OIDC.ClientSecret = devstack.DevClientSecret
 	cfg.OIDC.Audience = devstack.DevAPIAudience
 	cfg.LoadExamples = true
-	cfg.CallAllowlist = "*" // the author's own machine: workflows may call anything
+	cfg.CallAllowlist = config.DevCallAllowlist
 
 	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort}
 	stateFile := filepath.Join(data, "dev.json")

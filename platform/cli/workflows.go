@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"cop/forms/examples"
+	"cop/platform/config"
 	"cop/platform/devstack"
 	"cop/workflows"
 	"cop/workflows/engine"
@@ -215,7 +216,7 @@ func (l localRun) run(stdout, stderr io.Writer) error {
 		Refused: func(err error) { stop(err) }}
 	allow := os.Getenv("COP_CALL_ALLOWLIST")
 	if allow == "" {
-		allow = "*" // the author's own machine
+		allow = config.DevCallAllowlist
 	}
 	acts := &engine.Activities{Allow: engine.ParseAllowlist(allow), Platform: platform}
 	const queue = "cop-local-run"

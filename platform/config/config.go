@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -30,9 +31,10 @@ type Config struct {
 	// LoadExamples registers the example pack (countries, UK ports, shared
 	// terms, an example form) at start-up when missing; cop dev sets it.
 	LoadExamples bool
-	// CallAllowlist is COP_CALL_ALLOWLIST: the hosts (host or host:port,
-	// comma-separated, * for any) workflows' outbound calls may reach.
-	// Empty refuses every call, the safe default for serve; cop dev sets *.
+	// CallAllowlist is COP_CALL_ALLOWLIST: where workflows' outbound calls
+	// may go (engine.Allowlist: *, host, host:port, addresses, prefixes).
+	// Empty refuses every call, the safe default for serve; cop dev sets
+	// DevCallAllowlist.
 	CallAllowlist string
 }
 
@@ -65,6 +67,11 @@ type Session struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 }
+
+// DevCallAllowlist is what `cop dev` and `cop workflows run` let calls
+// reach on an author's machine: any public address, and receivers on this
+// machine; not the private network or the cloud metadata address.
+const DevCallAllowlist = "*,127.0.0.0/8,::1"
 
 // Getenv is os.Getenv's shape, so tests can pass a map.
 type Getenv func(string) string
@@ -248,7 +255,8 @@ func (r *reader) oneOf(key, def string, allowed ...string) string {
 	return def
 }
 
-// allowlist reads a comma-separated list of host or host:port entries, or *.
+// allowlist reads a comma-separated list of *, host or host:port, IP
+// address and CIDR prefix entries.
 func (r *reader) allowlist(key string) string {
 	v := r.opt(key)
 	for _, e := range strings.Split(v, ",") {
@@ -256,12 +264,22 @@ func (r *reader) allowlist(key string) string {
 		if e == "" || e == "*" {
 			continue
 		}
+		if strings.Contains(e, "/") {
+			if _, err := netip.ParsePrefix(e); err != nil {
+				r.fail("%s: %q is not a CIDR prefix such as 10.0.0.0/8", key, e)
+				break
+			}
+			continue
+		}
+		if _, err := netip.ParseAddr(strings.Trim(e, "[]")); err == nil {
+			continue
+		}
 		host, port, err := net.SplitHostPort(e)
 		if err != nil {
 			host, port = e, ""
 		}
-		if n, perr := strconv.Atoi(port); host == "" || strings.ContainsAny(host, "/@ ") || (port != "" && (perr != nil || n < 1 || n > 65535)) {
-			r.fail("%s must be comma-separated host or host:port entries (or *), got %q", key, e)
+		if n, perr := strconv.Atoi(port); host == "" || strings.ContainsAny(host, "/@ *") || (port != "" && (perr != nil || n < 1 || n > 65535)) {
+			r.fail("%s must be comma-separated entries of *, host, host:port, an IP address or a CIDR prefix, got %q", key, e)
 			break
 		}
 	}

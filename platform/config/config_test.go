@@ -70,7 +70,9 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_SESSION_IDLE_TIMEOUT": "24h"}, "COP_SESSION_ABSOLUTE_TIMEOUT (12h0m0s) must not be shorter"},
 		{map[string]string{"COP_LOG_FORMAT": "xml"}, "COP_LOG_FORMAT must be one of json, text"},
 		{map[string]string{"COP_COMPONENTS": "web,cron"}, "COP_COMPONENTS must list web and/or worker"},
-		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, http://evil.example/"}, `COP_CALL_ALLOWLIST must be comma-separated host or host:port entries (or *), got "http://evil.example/"`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, http://evil.example/"}, `COP_CALL_ALLOWLIST: "http://evil.example/" is not a CIDR prefix`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, evil@example"}, `COP_CALL_ALLOWLIST must be comma-separated entries of *, host, host:port, an IP address or a CIDR prefix, got "evil@example"`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "10.0.0.0/33"}, "is not a CIDR prefix"},
 		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org:99999"}, "COP_CALL_ALLOWLIST must be comma-separated"},
 	}
 	for _, tc := range cases {
@@ -112,8 +114,8 @@ func TestCallAllowlistIsEmptyUnlessSet(t *testing.T) {
 		t.Fatalf("default allow-list %q (%v), want empty: serve refuses outbound calls until told", c.CallAllowlist, err)
 	}
 	env := validEnv()
-	env["COP_CALL_ALLOWLIST"] = "api.example.org, casework.internal:8443"
-	if c, err = FromEnv(MapEnv(env)); err != nil || c.CallAllowlist != "api.example.org, casework.internal:8443" {
+	env["COP_CALL_ALLOWLIST"] = "api.example.org, casework.internal:8443, 10.20.0.0/16, ::1, [fd00::1]"
+	if c, err = FromEnv(MapEnv(env)); err != nil || c.CallAllowlist != env["COP_CALL_ALLOWLIST"] {
 		t.Fatalf("got %q, %v", c.CallAllowlist, err)
 	}
 }

@@ -93,7 +93,7 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	}
 	if o.worker {
 		w := worker.New(tc, queue, worker.Options{})
-		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist("*"),
+		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist(config.DevCallAllowlist),
 			Platform: &instances.Store{Pool: pool, Defs: srv.deps.Definitions}}).Register(w)
 		if err := w.Start(); err != nil {
 			t.Fatal(err)

@@ -115,6 +115,10 @@ func startWorker(t *testing.T) {
 			v, ok := map[string]string{"petstoreToken": "s3cret", "httpbinLogin": "serverless-workflow:conformance-test"}[name]
 			return v, ok
 		},
+		SecretHosts: func(name string) (string, bool) {
+			v, ok := map[string]string{"petstoreToken": "petstore.swagger.io,stub.test", "httpbinLogin": "httpbin.org"}[name]
+			return v, ok
+		},
 	}
 	w := worker.New(temporal, taskQueue, worker.Options{})
 	acts.Register(w)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,8 +42,13 @@ type Activities struct {
 	Platform Platform
 	// Secret reads a use.secrets entry; default COP_SECRET_<NAME>.
 	Secret func(name string) (string, bool)
+	// SecretHosts reads the hosts a secret may be sent to; default
+	// COP_SECRET_<NAME>_HOSTS.
+	SecretHosts func(name string) (string, bool)
 
-	docs sync.Map // OpenAPI documents by URL
+	docs          sync.Map // OpenAPI documents by URL
+	guardOnce     sync.Once
+	guardedClient *http.Client
 }
 
 // Register adds the interpreter and its activities to a worker.
@@ -55,35 +59,6 @@ func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.OpenAPI, activity.RegisterOptions{Name: activityAPI})
 	r.RegisterActivityWithOptions(a.Emit, activity.RegisterOptions{Name: activityEmit})
 	a.registerPlatform(r)
-}
-
-// Allowlist is COP_CALL_ALLOWLIST parsed: host or host:port entries, or *.
-type Allowlist []string
-
-// ParseAllowlist reads the comma-separated form.
-func ParseAllowlist(s string) Allowlist {
-	var out Allowlist
-	for _, e := range strings.Split(s, ",") {
-		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// Allows reports whether u's host may be called.
-func (l Allowlist) Allows(u *url.URL) bool {
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	for _, e := range l {
-		if e == "*" || e == host || e == net.JoinHostPort(host, port) {
-			return true
-		}
-	}
-	return false
 }
 
 // fault is how activities report a DSL error: non-retryable, with the
@@ -152,6 +127,9 @@ func (a *Activities) authenticate(r *http.Request, auth *Auth) error {
 	}
 	user, pass, token := auth.Username, auth.Password, auth.Token
 	if auth.Secret != "" {
+		if err := a.secretMayGo(auth.Secret, r.URL); err != nil {
+			return err
+		}
 		v, ok := a.secret(auth.Secret)
 		if !ok {
 			return fault(workflows.NewError(workflows.ErrAuthorization, "Missing secret", "secret %q is not set (COP_SECRET_%s)", auth.Secret, strings.ToUpper(auth.Secret)))
@@ -174,6 +152,31 @@ func (a *Activities) authenticate(r *http.Request, auth *Auth) error {
 	return nil
 }
 
+// secretMayGo refuses to send a secret to a host it is not bound to: each
+// COP_SECRET_<NAME> has COP_SECRET_<NAME>_HOSTS, the hosts (host,
+// host:port, or an address) it is for, so a definition cannot send the
+// casework token to a host of its choosing.
+func (a *Activities) secretMayGo(name string, u *url.URL) error {
+	env := "COP_SECRET_" + strings.ToUpper(name) + "_HOSTS"
+	hosts, ok := a.secretHosts(name)
+	if !ok || strings.TrimSpace(hosts) == "" {
+		return fault(workflows.NewError(workflows.ErrAuthorization, "Secret not bound to a host",
+			"secret %q may not be sent anywhere until %s names the hosts it is for", name, env))
+	}
+	if !ParseAllowlist(hosts).names(u) {
+		return fault(workflows.NewError(workflows.ErrAuthorization, "Secret not for this host",
+			"secret %q is for %s (%s), not %s", name, hosts, env, u.Host))
+	}
+	return nil
+}
+
+func (a *Activities) secretHosts(name string) (string, bool) {
+	if a.SecretHosts != nil {
+		return a.SecretHosts(name)
+	}
+	return os.LookupEnv("COP_SECRET_" + strings.ToUpper(name) + "_HOSTS")
+}
+
 func (a *Activities) secret(name string) (string, bool) {
 	if a.Secret != nil {
 		return a.Secret(name)
@@ -182,11 +185,7 @@ func (a *Activities) secret(name string) (string, bool) {
 }
 
 func (a *Activities) client(redirect bool) *http.Client {
-	base := a.Client
-	if base == nil {
-		base = &http.Client{Timeout: 60 * time.Second}
-	}
-	c := *base
+	c := *a.guarded()
 	c.CheckRedirect = func(next *http.Request, via []*http.Request) error {
 		if !redirect {
 			return http.ErrUseLastResponse
@@ -197,9 +196,43 @@ func (a *Activities) client(redirect bool) *http.Client {
 		if !a.Allow.Allows(next.URL) {
 			return fmt.Errorf("redirect to %s, which is not on COP_CALL_ALLOWLIST", next.URL.Host)
 		}
+		if !strings.EqualFold(next.URL.Host, via[0].URL.Host) {
+			// Go keeps credentials for a subdomain; a secret is bound to
+			// the exact host it was sent to.
+			next.Header.Del("Authorization")
+		}
 		return nil
 	}
 	return &c
+}
+
+// guarded is the Client (default: 60 s timeout) with its transport's dials
+// checked against the allow-list after DNS (Allowlist.dial), and no proxy
+// from the environment, which would dial on the call's behalf. A transport
+// that does not dial (a test's stub) is used as it is.
+func (a *Activities) guarded() *http.Client {
+	a.guardOnce.Do(func() {
+		base := a.Client
+		if base == nil {
+			base = &http.Client{Timeout: 60 * time.Second}
+		}
+		c := *base
+		var t *http.Transport
+		switch rt := base.Transport.(type) {
+		case nil:
+			t = http.DefaultTransport.(*http.Transport).Clone()
+		case *http.Transport:
+			t = rt.Clone()
+		}
+		if t != nil {
+			t.Proxy = nil
+			t.DialContext = a.Allow.dial
+			t.DialTLSContext = nil
+			c.Transport = t
+		}
+		a.guardedClient = &c
+	})
+	return a.guardedClient
 }
 
 // do sends the request and shapes the response as the DSL's output mode
@@ -211,6 +244,10 @@ func (a *Activities) do(r *http.Request, output string, redirect bool) (any, err
 		// The worker is stopping (a deploy) or the call was abandoned: no
 		// answer came, so Temporal may try again, on another worker.
 		return nil, temporal.NewApplicationError(fmt.Sprintf("%s %s was cut short: %v", r.Method, r.URL.Redacted(), err), "cop.call-interrupted")
+	}
+	var refused *AddressRefused
+	if errors.As(err, &refused) {
+		return nil, fault(workflows.NewError(workflows.ErrAuthorization, "Call refused", "%s %s: %v", r.Method, r.URL.Redacted(), refused))
 	}
 	if err != nil {
 		e := workflows.NewError(workflows.ErrCommunication, "Call failed", "%s %s: %v", r.Method, r.URL.Redacted(), err)
