@@ -160,7 +160,8 @@ func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logg
 		} else if !errors.Is(err, registry.ErrNotFound) {
 			return fmt.Errorf("example workflow %s: %w", f.Name, err)
 		}
-		pub, err := defs.PublishWorkflow(ctx, who, f.Content, false)
+		// The loader published the example forms too, so it may bind them.
+		pub, err := defs.PublishWorkflow(ctx, &auth.Principal{Subject: who.Actor}, who, f.Content, false)
 		if err != nil {
 			return fmt.Errorf("load example workflow %s: %w", f.Name, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"cop/forms"
 	"cop/platform/audit"
+	"cop/platform/auth"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/workflows"
@@ -22,8 +23,9 @@ const KindWorkflow = "workflow"
 // PublishWorkflow checks a workflow definition (YAML or JSON), then the
 // forms and sub-workflows it names against the registry inside the
 // transaction that stores it, and stores it as JSON. With dryRun nothing
-// is stored.
-func (s *Service) PublishWorkflow(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+// is stored. p is the publisher: binding a form's submissions (startForm)
+// needs an admin or the form's own author (mayBind).
+func (s *Service) PublishWorkflow(ctx context.Context, p *auth.Principal, who audit.Who, raw []byte, dryRun bool) (Published, error) {
 	w, js, err := workflows.Parse(raw)
 	if err != nil {
 		return Published{}, err
@@ -33,21 +35,75 @@ func (s *Service) PublishWorkflow(ctx context.Context, who audit.Who, raw []byte
 	if err := registry.CheckRef(ref); err != nil {
 		return Published{}, err
 	}
+	var bound *boundForm
 	check := func(tx pgx.Tx) error {
 		if problems := workflowRefProblems(ctx, tx, w); len(problems) > 0 {
 			return registry.Reject(problems)
 		}
-		return nil
+		var err error
+		bound, err = mayBind(ctx, tx, p, w)
+		return err
 	}
 	if dryRun {
 		err := store.InTx(ctx, s.pool, check)
 		return Published{Definition: registry.Definition{Kind: KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version, Content: js}, Pins: []forms.Pin{}}, err
 	}
-	def, created, err := s.registry.PublishWith(ctx, who, ref, js, check, nil)
+	def, created, err := s.registry.PublishWith(ctx, who, ref, js, check, func(tx pgx.Tx, _ registry.Definition) error {
+		if bound == nil {
+			return nil
+		}
+		// Who routed a form's submissions into a workflow, on the form's
+		// own trail.
+		return audit.Record(ctx, tx, who.Entry("workflow.bind-start-form", bound.ref.String(), audit.OK,
+			map[string]any{"workflow": ref.String(), "formAuthor": bound.author}))
+	})
 	if err != nil {
 		return Published{}, err
 	}
 	return Published{Definition: def, Pins: []forms.Pin{}, Created: created}, nil
+}
+
+// boundForm is the form version a startForm binds, and who published it.
+type boundForm struct {
+	ref    registry.Ref
+	author string
+}
+
+// BindError refuses a startForm the publisher may not bind.
+type BindError struct {
+	Pointer, Message string
+}
+
+func (e *BindError) Error() string { return e.Message }
+
+// mayBind decides whether p may route a form's submissions into this
+// workflow. The workflow reads every submission of the form, and may show
+// them to anyone (its access.read, its tasks' candidate groups, its calls),
+// so only those who already decide who reads them may: an admin, or the
+// author who published the form version it binds (who could as well
+// publish a version with their own access.read).
+func mayBind(ctx context.Context, q store.Querier, p *auth.Principal, w *workflows.Workflow) (*boundForm, error) {
+	refs := workflows.Refs(w)
+	if refs.StartForm == "" {
+		return nil, nil
+	}
+	name, version := workflows.SplitFormRef(refs.StartForm)
+	if version == "latest" {
+		version = ""
+	}
+	b := &boundForm{ref: registry.Ref{Kind: KindForm, Namespace: registry.GlobalNamespace, Name: name}}
+	err := q.QueryRow(ctx, `SELECT version, uploaded_by FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
+		AND ($4 = '' OR version = $4) AND ($4 <> '' OR status = 'active')
+		ORDER BY version_key COLLATE "C" DESC LIMIT 1`, KindForm, registry.GlobalNamespace, name, version).Scan(&b.ref.Version, &b.author)
+	if err != nil {
+		return nil, fmt.Errorf("read start form %s: %w", refs.StartForm, err)
+	}
+	if p.HasRole(auth.RoleAdmin) || (p != nil && p.Subject == b.author) {
+		return b, nil
+	}
+	return nil, &BindError{Pointer: refs.At["startForm:"+refs.StartForm], Message: fmt.Sprintf(
+		"startForm would send every submission of form %s to this workflow; only an admin or the form's author (%s, who published version %s) may bind it",
+		name, b.author, b.ref.Version)}
 }
 
 // workflowRefProblems names each form and sub-workflow the definition uses

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms"
+	"cop/platform/definitions"
 	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
@@ -62,7 +63,7 @@ func (s *Server) publishWorkflow(c *fiber.Ctx) error {
 		return err
 	}
 	dryRun := c.QueryBool("dryRun", false)
-	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), who(c), body, dryRun)
+	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), principal(c), who(c), body, dryRun)
 	if registryAudited(err) {
 		markAudited(c)
 	}
@@ -104,7 +105,10 @@ func (s *Server) workflowError(c *fiber.Ctx, err error) error {
 	var forbidden *instances.ForbiddenError
 	var ended *instances.EndedError
 	var refused *instances.TaskRefusedError
+	var bind *definitions.BindError
 	switch {
+	case errors.As(err, &bind):
+		return problem(c, fiber.StatusForbidden, bind.Message, FieldError{Pointer: bind.Pointer, Message: bind.Message})
 	case errors.As(err, &problems):
 		return problem(c, fiber.StatusUnprocessableEntity, "the workflow definition is not valid: "+problems.Error(), fieldErrors(problems)...)
 	case errors.As(err, &conflict):
