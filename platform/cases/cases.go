@@ -42,6 +42,8 @@ func New(pool *pgxpool.Pool, defs *definitions.Service) *Service {
 var (
 	ErrNotFound = errors.New("not found")
 	ErrRetired  = errors.New("retired")
+	// ErrSubmitted is a draft another request submitted first.
+	ErrSubmitted = errors.New("already submitted")
 )
 
 // ForbiddenError refuses a caller who may not start a form.

@@ -138,8 +138,14 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return err
 		}
 		if req.draftID != "" {
-			if _, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, req.draftID); err != nil {
+			tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, req.draftID)
+			if err != nil {
 				return fmt.Errorf("remove submitted draft: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				// Two submits of one draft at once (a double click with no
+				// Idempotency-Key): the first to delete it makes the case.
+				return fmt.Errorf("draft %s was submitted by another request: %w", req.draftID, ErrSubmitted)
 			}
 		}
 		if err := audit.Record(ctx, tx, who.Entry("submission.create", "submission:"+sub.ID, audit.OK,

@@ -128,6 +128,9 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 			status = fiber.StatusForbidden
 		}
 		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
+	case errors.Is(err, cases.ErrSubmitted):
+		return s.page(c, fiber.StatusConflict, "error", ui.ErrorData{Title: "This form has already been sent",
+			Detail: "It was sent from another window or by pressing the button twice. Find it in your tasks and cases."})
 	case errors.Is(err, store.ErrBadCursor):
 		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "This list cannot be shown",
 			Detail: "The link to this page of the list is not one COP made. Start again from the first page."})

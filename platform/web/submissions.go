@@ -70,6 +70,8 @@ func (s *Server) casesError(c *fiber.Ctx, err error) error {
 		return problem(c, fiber.StatusGone, strings.TrimSuffix(err.Error(), ": "+cases.ErrRetired.Error())+"; submit to an active version")
 	case errors.Is(err, cases.ErrNotFound):
 		return problem(c, fiber.StatusNotFound, notFoundDetail(err))
+	case errors.Is(err, cases.ErrSubmitted):
+		return problem(c, fiber.StatusConflict, strings.TrimSuffix(err.Error(), ": "+cases.ErrSubmitted.Error())+"; it makes one submission (send an Idempotency-Key to get its answer on a retry)")
 	case errors.Is(err, store.ErrBadCursor):
 		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
 	}
