@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/store"
@@ -43,8 +42,8 @@ func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.W
 	if err != nil {
 		return Draft{}, err
 	}
-	if _, ferr := decodeAnswers(req.Data); ferr != nil {
-		return Draft{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: ferrs(ferr)}
+	if _, errs := decodeAnswers(req.Data); errs != nil {
+		return Draft{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
 	}
 	var caseID *int64
 	if req.Case != "" {
@@ -74,8 +73,8 @@ func (s *Service) SaveDraft(ctx context.Context, p *auth.Principal, who audit.Wh
 	if err != nil {
 		return Draft{}, err
 	}
-	if _, ferr := decodeAnswers(req.Data); ferr != nil {
-		return Draft{}, &ValidationError{Form: d.Form, Version: d.FormVersion, Errors: ferrs(ferr)}
+	if _, errs := decodeAnswers(req.Data); errs != nil {
+		return Draft{}, &ValidationError{Form: d.Form, Version: d.FormVersion, Errors: errs}
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE drafts SET data = $3, page = $4, updated_at = now() WHERE id = $1 AND owner = $2`,
@@ -184,5 +183,3 @@ func (s *Service) SubmitDraft(ctx context.Context, p *auth.Principal, who audit.
 	return s.Submit(ctx, p, who, SubmitRequest{Form: d.Form, Version: d.FormVersion, Case: d.Case, Data: d.Data,
 		IdempotencyKey: idempotencyKey, draftID: d.ID})
 }
-
-func ferrs(e *forms.FieldError) []forms.FieldError { return []forms.FieldError{*e} }

@@ -89,9 +89,9 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	data, ferr := decodeAnswers(req.Data)
-	if ferr != nil {
-		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: []forms.FieldError{*ferr}}
+	data, ferrs := decodeAnswers(req.Data)
+	if ferrs != nil {
+		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: ferrs}
 	}
 	now := s.now()
 	if errs := f.Validate(data, now); len(errs) > 0 {
@@ -206,18 +206,24 @@ func (s *Service) startable(ctx context.Context, p *auth.Principal, name, versio
 }
 
 // decodeAnswers decodes the answers, keeping numbers exact.
-func decodeAnswers(raw []byte) (any, *forms.FieldError) {
+func decodeAnswers(raw []byte) (any, []forms.FieldError) {
+	fail := func(msg string) (any, []forms.FieldError) {
+		return nil, []forms.FieldError{{Pointer: "", Message: msg}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, &forms.FieldError{Pointer: "", Message: "The answers are not valid JSON: " + err.Error()}
+		return fail("The answers are not valid JSON: " + err.Error())
 	}
 	if dec.More() {
-		return nil, &forms.FieldError{Pointer: "", Message: "The answers must be one JSON object, with nothing after it"}
+		return fail("The answers must be one JSON object, with nothing after it")
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return nil, &forms.FieldError{Pointer: "", Message: "The answers must be a JSON object of field names and values"}
+		return fail("The answers must be a JSON object of field names and values")
+	}
+	if errs := forms.TextProblems(v); len(errs) > 0 {
+		return nil, errs
 	}
 	return v, nil
 }
