@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -133,13 +135,34 @@ func cleanFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.TrimSpace(unsafeFilename.ReplaceAllString(name, "_"))
-	if len(name) > 200 {
-		name = name[:200]
-	}
+	name = shorten(name, maxFilenameBytes)
 	if name == "" || name == "." || name == ".." {
 		name = "file"
 	}
 	return name
+}
+
+// maxFilenameBytes bounds a stored file name (in bytes: a name in another
+// script takes two or three a letter).
+const maxFilenameBytes = 200
+
+// shorten cuts name to at most n bytes at a letter's boundary, keeping a
+// short extension, so a long name in any script stays valid UTF-8 and still
+// says what kind of file it is.
+func shorten(name string, n int) string {
+	if len(name) <= n {
+		return name
+	}
+	ext := path.Ext(name)
+	if len(ext) > 16 || len(ext) >= n {
+		ext = ""
+	}
+	stem := strings.TrimSuffix(name, ext)
+	cut := n - len(ext)
+	for cut > 0 && !utf8.RuneStart(stem[cut]) {
+		cut--
+	}
+	return stem[:cut] + ext
 }
 
 // FileContent returns a file and its bytes to its uploader or a reader of

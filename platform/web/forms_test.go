@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // send sends a JSON body (a string is sent as it is) and returns the response.
@@ -537,6 +539,20 @@ func TestFilesAreCheckedAndOnlyReadersDownloadThem(t *testing.T) {
 	_ = json.Unmarshal([]byte(body), &file)
 	if resp.StatusCode != 201 || file.Filename != "evidence _1_.pdf" || file.ContentType != "application/pdf" {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	// A long name in another script is shortened at a letter, keeping its
+	// extension, and still read back in the download's header.
+	long := strings.Repeat("Протокол изъятия ", 12) + ".pdf"
+	resp, body = e.upload(officer, field, long, "application/pdf", pdf)
+	var cyrillic struct{ ID, Filename string }
+	_ = json.Unmarshal([]byte(body), &cyrillic)
+	if resp.StatusCode != 201 || !utf8.ValidString(cyrillic.Filename) || len(cyrillic.Filename) > 200 ||
+		!strings.HasPrefix(cyrillic.Filename, "Протокол изъятия") || !strings.HasSuffix(cyrillic.Filename, ".pdf") {
+		t.Fatalf("a long Cyrillic name: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = e.do(nil, "GET", "/api/v1/files/"+cyrillic.ID, officer, nil)
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || params["filename"] != cyrillic.Filename {
+		t.Errorf("download header %q (%v)", resp.Header.Get("Content-Disposition"), err)
 	}
 	// Before submission only its uploader reads it.
 	resp, got := e.do(nil, "GET", "/api/v1/files/"+file.ID, officer, nil)
