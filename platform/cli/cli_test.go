@@ -458,7 +458,7 @@ func TestServeRefusesAMissingSetting(t *testing.T) {
 // `cop serve` runs against external PostgreSQL, Temporal and OpenID
 // provider, starts no dev component, and stops on SIGTERM.
 func TestServeAgainstExternalServices(t *testing.T) {
-	port := freePort(t)
+	port, opsPort := freePort(t), freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	op := testenv.OIDC(t, base)
 	srv := temporalenv.Server(t)
@@ -469,7 +469,8 @@ func TestServeAgainstExternalServices(t *testing.T) {
 		"PORT="+strconv.Itoa(port), "PUBLIC_URL="+base,
 		"DATABASE_URL="+testenv.DatabaseURL(t), "TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
 		"TEMPORAL_NAMESPACE="+srv.GetDefaultNamespace(),
-		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience)
+		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience,
+		fmt.Sprintf("COP_OPS_LISTEN_ADDR=127.0.0.1:%d", opsPort))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -481,6 +482,17 @@ func TestServeAgainstExternalServices(t *testing.T) {
 	}
 	if code, body := get(t, base+"/api/v1/me", tok.AccessToken); code != 200 || !strings.Contains(body, "dev-integrator") {
 		t.Fatalf("%d %s", code, body)
+	}
+	// Metrics are served on the operations listener only.
+	if code, _ := get(t, base+"/metrics", ""); code != 404 {
+		t.Errorf("public /metrics answered %d, want 404", code)
+	}
+	ops := fmt.Sprintf("http://127.0.0.1:%d", opsPort)
+	if code, body := get(t, ops+"/metrics", ""); code != 200 || !strings.Contains(body, "cop_http_requests_total") {
+		t.Errorf("operations /metrics: %d %.200s", code, body)
+	}
+	if code, body := get(t, ops+"/readyz", ""); code != 200 || !strings.Contains(body, `"status":"ok"`) {
+		t.Errorf("operations /readyz: %d %s", code, body)
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {

@@ -182,6 +182,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.OIDC.Audience = devstack.DevAPIAudience
 	cfg.LoadExamples = true
 	cfg.CallAllowlist = config.DevCallAllowlist
+	cfg.OpsListenAddr = "" // one port on a developer's machine: /metrics beside the pages
 
 	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort}
 	stateFile := filepath.Join(data, "dev.json")

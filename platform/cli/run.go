@@ -70,7 +70,8 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	serveErr := make(chan error, 1)
 	var srv *web.Server
 	if cfg.RunWeb {
-		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, TaskQueue: cfg.Temporal.TaskQueue}); err != nil {
+		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs,
+			TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != ""}); err != nil {
 			return err
 		}
 		if ln == nil {
@@ -80,6 +81,16 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		}
 		go func() { serveErr <- srv.Serve(ln) }()
 		log.Info("web server listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
+		if cfg.OpsListenAddr != "" {
+			opsLn, err := net.Listen("tcp", cfg.OpsListenAddr)
+			if err != nil {
+				return fmt.Errorf("listen on %s (COP_OPS_LISTEN_ADDR): %w", cfg.OpsListenAddr, err)
+			}
+			ops := srv.OpsApp()
+			go func() { serveErr <- ops.Listener(opsLn) }()
+			defer func() { _ = ops.Shutdown() }()
+			log.Info("operations listener (healthz, readyz, metrics)", "addr", opsLn.Addr().String())
+		}
 	}
 	var w worker.Worker
 	if cfg.RunWorker {

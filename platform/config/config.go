@@ -18,6 +18,10 @@ import (
 // the components it starts.
 type Config struct {
 	ListenAddr      string // host:port the web server binds
+	// OpsListenAddr is where /healthz, the detailed /readyz and /metrics
+	// are served apart from the public listener (COP_OPS_LISTEN_ADDR,
+	// default :9090; "off" serves /metrics on the public listener).
+	OpsListenAddr string
 	PublicURL       *url.URL
 	DatabaseURL     string
 	Temporal        Temporal
@@ -83,6 +87,7 @@ func MapEnv(m map[string]string) Getenv { return func(k string) string { return 
 func Defaults() Config {
 	return Config{
 		ListenAddr: ":8080",
+		OpsListenAddr: ":9090", // cop dev clears it
 		Temporal: Temporal{
 			Namespace: "default",
 			TaskQueue: "cop",
@@ -118,6 +123,16 @@ func FromEnv(getenv Getenv) (Config, error) {
 	}
 	if addr := r.opt("COP_LISTEN_ADDR"); addr != "" {
 		c.ListenAddr = addr
+	}
+	switch ops := r.opt("COP_OPS_LISTEN_ADDR"); ops {
+	case "":
+	case "off":
+		c.OpsListenAddr = ""
+	default:
+		if _, _, err := net.SplitHostPort(ops); err != nil {
+			r.fail("COP_OPS_LISTEN_ADDR must be host:port or :port (or off), got %q", ops)
+		}
+		c.OpsListenAddr = ops
 	}
 	c.DatabaseURL = r.req("DATABASE_URL")
 	c.Temporal.Address = r.req("TEMPORAL_ADDRESS")

@@ -21,8 +21,16 @@ type Check struct {
 }
 
 // readyz checks PostgreSQL, Temporal and the OpenID provider at once and
-// answers 503 naming what fails.
-func (s *Server) readyz(c *fiber.Ctx) error {
+// answers 503 naming what fails. Why a check failed is logged, and shown
+// only on the operations listener: an error's text names hosts, ports and
+// versions that are nobody else's business.
+func (s *Server) readyz(c *fiber.Ctx) error { return s.ready(c, false) }
+
+// readyzDetailed is /readyz on the operations listener, with each failing
+// check's error.
+func (s *Server) readyzDetailed(c *fiber.Ctx) error { return s.ready(c, true) }
+
+func (s *Server) ready(c *fiber.Ctx, detailed bool) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
 	checks := map[string]func(context.Context) error{
@@ -42,7 +50,11 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 			defer wg.Done()
 			res := Check{Status: "ok"}
 			if err := check(ctx); err != nil {
-				res = Check{Status: "failing", Error: err.Error()}
+				s.log.Warn("readiness check failing", "check", name, "err", err)
+				res = Check{Status: "failing"}
+				if detailed {
+					res.Error = err.Error()
+				}
 			}
 			mu.Lock()
 			results[name] = res
@@ -58,4 +70,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"status": status, "checks": results})
+}
+
+// OpsApp is the operations listener's application (cop serve's
+// COP_OPS_LISTEN_ADDR, on the private network): /healthz, /readyz with the
+// failing checks' errors, and /metrics. No credentials: who can reach the
+// listener may read them.
+func (s *Server) OpsApp() *fiber.App {
+	app := fiber.New(fiber.Config{AppName: "cop-ops", DisableStartupMessage: true, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second})
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyzDetailed)
+	app.Get("/metrics", s.metrics.handler())
+	return app
 }

@@ -43,6 +43,9 @@ type Deps struct {
 	// (default "cop"); it also starts startForm workflows on submission.
 	Instances *instances.Service
 	TaskQueue string
+	// OpsListener moves /metrics to OpsApp, served on its own listener
+	// (cop serve); otherwise the main listener serves it (cop dev, tests).
+	OpsListener bool
 }
 
 // Server is the configured Fiber application.
@@ -113,7 +116,9 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/healthz", s.healthz)
 	s.route(fiber.MethodGet, "/readyz", s.readyz)
-	s.route(fiber.MethodGet, "/metrics", s.metrics.handler())
+	if !s.deps.OpsListener {
+		s.route(fiber.MethodGet, "/metrics", s.metrics.handler())
+	}
 	s.route(fiber.MethodGet, "/api/v1/openapi.json", s.openAPI)
 
 	s.route(fiber.MethodGet, "/login", s.login)
