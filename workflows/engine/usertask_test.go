@@ -17,6 +17,30 @@ import (
 	"cop/workflows"
 )
 
+// TestComputedCandidateGroupsAreChecked: groups an expression computes
+// are held to the rule the upload checks for written ones (team:NAME or
+// role:NAME), so a definition cannot put a task in a user's or everyone's
+// list by computing what it could not write.
+func TestComputedCandidateGroupsAreChecked(t *testing.T) {
+	t.Parallel() // waits on Temporal, mostly: overlap it with the other tests that do
+	for name, groups := range map[string]string{"user": `['${ "user:" + .who }']`, "bare": `['${ .who }', role:supervisor]`, "number": `['${ 5 }']`} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			li := startLocal(t, "groups", `document: {dsl: '1.0.0', namespace: test, name: groups, version: '1.0.0'}
+do:
+  - ask: {call: userTask, with: {form: seizure-approval, candidateGroups: `+groups+`}}
+`, map[string]any{"who": "someone"})
+			o := li.outcome()
+			if o.Status != StatusFaulted || o.Error.Title != "Invalid candidate group" || o.Error.Instance != "/do/0/ask/with/candidateGroups/0" {
+				t.Fatalf("outcome %+v %+v", o, o.Error)
+			}
+			if len(li.platform.tasks()) != 0 {
+				t.Errorf("a task was created: %+v", li.platform.tasks())
+			}
+		})
+	}
+}
+
 // TestPriorityOutOfRangeFaults: a priority computed outside 1-5 faults the
 // task with a validation error instead of quietly becoming 3.
 func TestPriorityOutOfRangeFaults(t *testing.T) {
