@@ -76,7 +76,7 @@ func (s *Server) callback(c *fiber.Ctx) error {
 		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "Sign-in could not be completed", Detail: reason, SignIn: true})
 	}
 	if e := c.Query("error"); e != "" {
-		return refuse("the sign-in provider answered: " + e + " " + c.Query("error_description"))
+		return refuse(providerRefusal(e))
 	}
 	login, err := s.deps.Auth.FinishLogin(ctx, c.Cookies(s.cookies.login), c.Query("state"), c.Query("code"))
 	s.clearCookie(c, s.cookies.login, "/auth/callback")
@@ -102,6 +102,23 @@ func (s *Server) callback(c *fiber.Ctx) error {
 	}
 	s.setCookie(c, s.cookies.session, token, "/", 0)
 	return c.Redirect(login.ReturnTo, fiber.StatusSeeOther)
+}
+
+// providerRefusal says in COP's words why the provider sent the browser
+// back without a sign-in. The query string is anyone's to write, so neither
+// its error_description nor an unknown code is shown (a link could
+// otherwise make COP's page say "call this number").
+func providerRefusal(code string) string {
+	switch code {
+	case "access_denied":
+		return "the sign-in was cancelled or refused at the sign-in service"
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "the sign-in service needs you to sign in again"
+	case "temporarily_unavailable", "server_error":
+		return "the sign-in service is not working at the moment; try again in a few minutes"
+	default:
+		return "the sign-in service could not sign you in"
+	}
 }
 
 // logout ends the browser session (the form must carry the session's CSRF

@@ -192,8 +192,13 @@ func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
 		t.Fatalf("no cookie: %d %s", resp.StatusCode, body)
 	}
 	resp, body = e.do(nil, "GET", "/auth/callback?error=access_denied&error_description=user+cancelled", "", nil)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "access_denied") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "the sign-in was cancelled or refused at the sign-in service") {
 		t.Fatalf("provider error: %d %s", resp.StatusCode, body)
+	}
+	// The query string is anyone's to write: its words never reach the page.
+	resp, body = e.do(nil, "GET", "/auth/callback?error=Your+account+is+locked.+Call+0800+000+000&error_description=Call+0800+000+000+to+unlock+it", "", nil, "Accept", "text/html")
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "0800") || !strings.Contains(body, "the sign-in service could not sign you in") {
+		t.Fatalf("attacker-chosen text: %d %s", resp.StatusCode, body)
 	}
 
 	// Capture a genuine callback URL, let COP use it, then replay it.
