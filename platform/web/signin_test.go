@@ -229,8 +229,8 @@ func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
 			rejected++
 		}
 	}
-	if rejected != 4 {
-		t.Errorf("%d refused sign-ins audited, want 4", rejected)
+	if rejected != 5 {
+		t.Errorf("%d refused sign-ins audited, want 5", rejected)
 	}
 }
 
