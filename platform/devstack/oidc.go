@@ -98,7 +98,7 @@ func StartOIDC(opt OIDCOptions) (*OIDCProvider, error) {
 	}
 	st := &devStorage{Storage: storage.NewStorageWithClients(newDemoUserStore(), map[string]*storage.Client{}), clients: clients, ttl: ttl}
 	router := exampleop.SetupServer(issuer, st, opt.Log.With("component", "dev-oidc"), false)
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withLoginPage(router, st.CheckUsernamePassword), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(opt.Listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opt.Log.Error("development OpenID provider stopped", "err", err)

@@ -82,12 +82,12 @@ export async function signIn(page, baseURL, username, pass = password) {
   // redirects through COP's callback to where the sign-in started.
   await Promise.all([
     page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
-    page.getByRole('button', { name: 'Login' }).click(),
+    page.getByRole('button', { name: 'Sign in' }).click(),
   ]);
   await page.waitForLoadState('load');
   const at = new URL(page.url());
   if (at.origin !== origin) {
-    const said = (await page.locator('form p').allInnerTexts()).join(' ').trim();
+    const said = (await page.locator('.govuk-error-summary__list').allInnerTexts()).join(' ').trim();
     throw new Error(`the provider did not sign ${username} in: ${said || 'no reason given'} (at ${page.url()})`);
   }
   if (at.pathname.startsWith('/auth/') || at.pathname === '/login') {
