@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"io"
 	"mime"
 	"net/http"
@@ -46,7 +47,8 @@ type Activities struct {
 	// COP_SECRET_<NAME>_HOSTS.
 	SecretHosts func(name string) (string, bool)
 
-	docs          sync.Map // OpenAPI documents by URL
+	docsOnce      sync.Once
+	docs          *expirable.LRU[string, []byte] // OpenAPI documents by URL (and credentials), five minutes each
 	guardOnce     sync.Once
 	guardedClient *http.Client
 }
@@ -356,11 +358,6 @@ func (a *Activities) OpenAPI(ctx context.Context, req OpenAPIRequest) (any, erro
 	return a.do(hreq, req.Output, req.Redirect)
 }
 
-type cachedDoc struct {
-	raw     []byte
-	fetched time.Time
-}
-
 func (a *Activities) document(ctx context.Context, u *url.URL, auth *Auth) ([]byte, error) {
 	// Documents fetched with credentials are cached under them: another
 	// definition must not read a document through someone else's.
@@ -369,8 +366,9 @@ func (a *Activities) document(ctx context.Context, u *url.URL, auth *Auth) ([]by
 		b, _ := json.Marshal(auth)
 		key += "\x00" + string(b)
 	}
-	if c, ok := a.docs.Load(key); ok && time.Since(c.(cachedDoc).fetched) < 5*time.Minute {
-		return c.(cachedDoc).raw, nil
+	a.docsOnce.Do(func() { a.docs = expirable.NewLRU[string, []byte](64, nil, 5*time.Minute) })
+	if raw, ok := a.docs.Get(key); ok {
+		return raw, nil
 	}
 	r, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err := a.authenticate(r, auth); err != nil {
@@ -387,7 +385,7 @@ func (a *Activities) document(ctx context.Context, u *url.URL, auth *Auth) ([]by
 		e.Status = resp.StatusCode
 		return nil, fault(e)
 	}
-	a.docs.Store(key, cachedDoc{raw: raw, fetched: time.Now()})
+	a.docs.Add(key, raw)
 	return raw, nil
 }
 

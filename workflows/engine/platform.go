@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -585,7 +584,9 @@ func orEmpty(v any) any {
 	return v
 }
 
-var pinnedForms sync.Map
+// pinnedForms holds compiled pinned forms, the most recently used first:
+// a worker running many definitions keeps a bounded number.
+var pinnedForms = mustLRU[string, *forms.Form](256)
 
 // compilePinned compiles a pinned form from the definitions it was pinned
 // with; compiled forms are cached by content.
@@ -594,8 +595,8 @@ func compilePinned(p PinnedForm) (*forms.Form, error) {
 	for k, v := range p.Pins {
 		key += "\x00" + k + string(v)
 	}
-	if f, ok := pinnedForms.Load(key); ok {
-		return f.(*forms.Form), nil
+	if f, ok := pinnedForms.Get(key); ok {
+		return f, nil
 	}
 	def, err := forms.ParseForm(p.Content)
 	if err != nil {
@@ -622,6 +623,6 @@ func compilePinned(p PinnedForm) (*forms.Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	pinnedForms.Store(key, f)
+	pinnedForms.Add(key, f)
 	return f, nil
 }

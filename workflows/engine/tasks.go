@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -709,7 +708,9 @@ func (r *run) eventMatches(ev map[string]any, f eventFilter, vars workflows.Vars
 	return err == nil && truthy(ok), nil
 }
 
-var filterRegexps sync.Map
+// filterRegexps holds compiled event filter patterns (nil: not a regular
+// expression), bounded like every cache a definition can fill.
+var filterRegexps = mustLRU[string, *regexp.Regexp](1024)
 
 // eventMatches compares each filter attribute with the event's: equal
 // values match, and a string filter also matches as a regular expression
@@ -737,15 +738,14 @@ func eventMatches(ev, filter map[string]any) bool {
 }
 
 func fullMatch(pattern, s string) bool {
-	re, ok := filterRegexps.Load(pattern)
+	c, ok := filterRegexps.Get(pattern)
 	if !ok {
-		c, err := regexp.Compile("^(?:" + pattern + ")$")
-		if err != nil {
+		var err error
+		if c, err = regexp.Compile("^(?:" + pattern + ")$"); err != nil {
 			c = nil
 		}
-		re, _ = filterRegexps.LoadOrStore(pattern, c)
+		filterRegexps.Add(pattern, c)
 	}
-	c, _ := re.(*regexp.Regexp)
 	return c != nil && c.MatchString(s)
 }
 
@@ -902,14 +902,15 @@ func childError(err error) error {
 	return err
 }
 
-var dataSchemas sync.Map
+// dataSchemas holds compiled inline data schemas by their text.
+var dataSchemas = mustLRU[string, *jsonschema.Schema](256)
 
 // validateData checks a value against an inline input/output/export schema.
 func validateData(s *workflows.Schema, v any, ptr, what string) error {
 	if s == nil || len(s.Document) == 0 {
 		return nil
 	}
-	cached, ok := dataSchemas.Load(string(s.Document))
+	cached, ok := dataSchemas.Get(string(s.Document))
 	if !ok {
 		compiled, err := workflows.CompileDataSchema(s.Document)
 		if err != nil {
@@ -917,9 +918,10 @@ func validateData(s *workflows.Schema, v any, ptr, what string) error {
 			e.Instance = ptr
 			return e
 		}
-		cached, _ = dataSchemas.LoadOrStore(string(s.Document), compiled)
+		dataSchemas.Add(string(s.Document), compiled)
+		cached = compiled
 	}
-	if err := cached.(*jsonschema.Schema).Validate(v); err != nil {
+	if err := cached.Validate(v); err != nil {
 		e := workflows.NewError(workflows.ErrValidation, "Invalid "+what, "%v", err)
 		e.Instance = ptr
 		return e
