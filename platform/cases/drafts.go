@@ -55,6 +55,9 @@ func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.W
 	}
 	id := uuid.NewString()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkDraftQuota(ctx, tx, p.Subject); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO drafts (id, owner, form_name, form_version, case_id, data, page)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, p.Subject, def.Name, def.Version, caseID, string(compactJSON(req.Data)), req.Page); err != nil {
 			return fmt.Errorf("store draft: %w", err)

@@ -70,6 +70,9 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 	file := File{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Field: req.Field, Filename: cleanFilename(req.Filename),
 		ContentType: contentType, Size: int64(len(req.Content)), SHA256: fmt.Sprintf("%x", sum), UploadedBy: p.Subject, UploadedAt: s.now().UTC()}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkUploadQuota(ctx, tx, p.Subject, file.Size); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO files (id, owner, form_name, form_version, field, filename, content_type, size, sha256, content, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, file.ID, file.UploadedBy, file.Form, file.FormVersion, file.Field,
 			file.Filename, file.ContentType, file.Size, sum[:], req.Content, file.UploadedAt); err != nil {

@@ -20,6 +20,7 @@ import (
 	"cop/forms/examples"
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/config"
 	"cop/platform/definitions"
 	"cop/platform/instances"
@@ -52,6 +53,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defer tc.Close()
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, cfg.PublicURL, pool)
 	defs := definitions.New(pool)
+	cs := cases.New(pool, defs)
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -66,12 +68,21 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		return err
 	})
 	go every(bg, 5*time.Minute, "session sweep", log, authn.Sweep)
+	go every(bg, 15*time.Minute, "retention sweep", log, func(ctx context.Context) error {
+		n, err := cs.Sweep(ctx, cases.Retention(cfg.Retention))
+		if n != (cases.Swept{}) {
+			log.Info("retention sweep", "drafts", n.Drafts, "files", n.Files, "idempotency_keys", n.IdempotencyKeys)
+		}
+		return err
+	})
 
 	serveErr := make(chan error, 1)
 	var srv *web.Server
 	if cfg.RunWeb {
-		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs,
-			TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != ""}); err != nil {
+		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
+			TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
+			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err
 		}
 		if ln == nil {

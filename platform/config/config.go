@@ -17,11 +17,11 @@ import (
 // Config is everything `cop serve` needs. `cop dev` builds one itself from
 // the components it starts.
 type Config struct {
-	ListenAddr      string // host:port the web server binds
+	ListenAddr string // host:port the web server binds
 	// OpsListenAddr is where /healthz, the detailed /readyz and /metrics
 	// are served apart from the public listener (COP_OPS_LISTEN_ADDR,
 	// default :9090; "off" serves /metrics on the public listener).
-	OpsListenAddr string
+	OpsListenAddr   string
 	PublicURL       *url.URL
 	DatabaseURL     string
 	Temporal        Temporal
@@ -40,6 +40,24 @@ type Config struct {
 	// Empty refuses every call, the safe default for serve; cop dev sets
 	// DevCallAllowlist.
 	CallAllowlist string
+	// RateLimit and RateLimitAnonymous are requests a minute per signed-in
+	// caller and per client address without a sign-in (0: unlimited).
+	RateLimit          int
+	RateLimitAnonymous int
+	// TrustedProxies are the load balancers whose X-Forwarded-For COP
+	// believes (COP_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	// Retention says how long what nobody finished is kept.
+	Retention Retention
+}
+
+// Retention bounds what the platform keeps that nobody finished: drafts
+// not touched, files uploaded and never submitted, and the answers kept for
+// Idempotency-Key retries.
+type Retention struct {
+	Drafts          time.Duration
+	UnattachedFiles time.Duration
+	IdempotencyKeys time.Duration
 }
 
 // Temporal says how to reach the Temporal cluster.
@@ -86,8 +104,11 @@ func MapEnv(m map[string]string) Getenv { return func(k string) string { return 
 // Defaults returns the settings that have sensible defaults; required ones are empty.
 func Defaults() Config {
 	return Config{
-		ListenAddr: ":8080",
-		OpsListenAddr: ":9090", // cop dev clears it
+		ListenAddr:         ":8080",
+		OpsListenAddr:      ":9090", // cop dev clears it
+		RateLimit:          600,
+		RateLimitAnonymous: 60,
+		Retention:          Retention{Drafts: 30 * 24 * time.Hour, UnattachedFiles: 24 * time.Hour, IdempotencyKeys: 24 * time.Hour},
 		Temporal: Temporal{
 			Namespace: "default",
 			TaskQueue: "cop",
@@ -172,6 +193,12 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
+	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
+	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
+	c.TrustedProxies = r.prefixes("COP_TRUSTED_PROXIES")
+	c.Retention.Drafts = r.duration("COP_DRAFT_RETENTION", c.Retention.Drafts)
+	c.Retention.UnattachedFiles = r.duration("COP_UNATTACHED_FILE_RETENTION", c.Retention.UnattachedFiles)
+	c.Retention.IdempotencyKeys = r.duration("COP_IDEMPOTENCY_RETENTION", c.Retention.IdempotencyKeys)
 
 	if r.err != nil {
 		return c, r.err
@@ -241,6 +268,42 @@ func (r *reader) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// count reads a whole number of zero or more.
+func (r *reader) count(key string, def int) int {
+	v := r.opt(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail("%s must be a whole number, 0 or more, got %q", key, v)
+		return def
+	}
+	return n
+}
+
+// prefixes reads comma-separated IP addresses and CIDR prefixes.
+func (r *reader) prefixes(key string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, e := range strings.Split(r.opt(key), ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if err != nil {
+			r.fail("%s must be comma-separated IP addresses or CIDR prefixes, got %q", key, e)
+			return nil
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func (r *reader) boolean(key string, def bool) bool {

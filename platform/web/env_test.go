@@ -49,7 +49,11 @@ type envOption struct {
 	temporal client.Client
 	worker   bool
 	log      io.Writer
+	deps     func(*Deps)
 }
+
+// withDeps changes the server's Deps before it is built.
+func withDeps(f func(*Deps)) func(*envOption) { return func(o *envOption) { o.deps = f } }
 
 // withLog writes the server's log to w.
 func withLog(w io.Writer) func(*envOption) { return func(o *envOption) { o.log = w } }
@@ -87,7 +91,11 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	if o.log != nil {
 		logger = slog.New(slog.NewTextHandler(o.log, nil))
 	}
-	srv, err := New(Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue})
+	deps := Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
+	srv, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

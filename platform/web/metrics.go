@@ -17,6 +17,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	limited  prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -31,8 +32,12 @@ func newMetrics() *metrics {
 			Help:    "Time to answer HTTP requests, by method and route pattern.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cop_http_rate_limited_total",
+			Help: "Requests refused with 429 because their caller had spent its budget (COP_RATE_LIMIT, COP_RATE_LIMIT_ANONYMOUS).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration,
+	m.reg.MustRegister(m.requests, m.duration, m.limited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

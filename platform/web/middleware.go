@@ -27,6 +27,7 @@ const (
 	localRoute     = "cop.route"
 	localAudited   = "cop.audited"
 	localNonce     = "cop.nonce"
+	localClientIP  = "cop.clientIP"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -40,7 +41,17 @@ func (s *Server) requestID(c *fiber.Ctx) error {
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
+	c.Locals(localClientIP, s.clientIP(c))
 	return c.Next()
+}
+
+// clientIPOf is the request's client address as the first middleware
+// worked it out (Server.clientIP).
+func clientIPOf(c *fiber.Ctx) string {
+	if ip, ok := c.Locals(localClientIP).(string); ok {
+		return ip
+	}
+	return c.Context().RemoteIP().String()
 }
 
 func newRequestID() string {
@@ -77,7 +88,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	s.log.Info("request", "request_id", requestID(c), "method", c.Method(), "route", route, "path", c.Path(),
 		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "actor", actor,
-		"client_ip", c.IP(), "user_agent", c.Get(fiber.HeaderUserAgent))
+		"client_ip", clientIPOf(c), "user_agent", c.Get(fiber.HeaderUserAgent))
 	return nil
 }
 
@@ -260,9 +271,11 @@ func (s *Server) auditSafetyNet(c *fiber.Ctx) error {
 	return nil
 }
 
-// auditUnhandled records a state-changing request no handler audited.
+// auditUnhandled records a state-changing request no handler audited. A
+// request no route took changes nothing and names nothing: it is logged
+// and counted, not audited, so a scanner cannot fill the audit log.
 func (s *Server) auditUnhandled(c *fiber.Ctx, status int) {
-	if !isMutating(c.Method()) {
+	if !isMutating(c.Method()) || routeKey(c) == "unmatched" && status == fiber.StatusNotFound {
 		return
 	}
 	c.Locals(localAudited, true)
@@ -295,7 +308,7 @@ func outcomeOf(status int) string {
 
 // who is the caller, for audit rows.
 func who(c *fiber.Ctx) audit.Who {
-	w := audit.Who{Actor: "anonymous", RequestID: requestID(c), ClientIP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+	w := audit.Who{Actor: "anonymous", RequestID: requestID(c), ClientIP: clientIPOf(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
 	if p := principal(c); p != nil {
 		w.Actor = p.Subject
 	}

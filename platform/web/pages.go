@@ -128,6 +128,8 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 			status = fiber.StatusForbidden
 		}
 		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
+	case errors.As(err, new(*cases.QuotaError)):
+		return s.page(c, fiber.StatusConflict, "error", ui.ErrorData{Title: "You have too many unfinished forms", Detail: sentence(err.Error())})
 	case errors.Is(err, cases.ErrSubmitted):
 		return s.page(c, fiber.StatusConflict, "error", ui.ErrorData{Title: "This form has already been sent",
 			Detail: "It was sent from another window or by pressing the button twice. Find it in your tasks and cases."})

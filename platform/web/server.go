@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -43,6 +44,11 @@ type Deps struct {
 	// (default "cop"); it also starts startForm workflows on submission.
 	Instances *instances.Service
 	TaskQueue string
+	// Limits are the per-caller request budgets (zero: unlimited).
+	Limits Limits
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (COP_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 	// OpsListener moves /metrics to OpsApp, served on its own listener
 	// (cop serve); otherwise the main listener serves it (cop dev, tests).
 	OpsListener bool
@@ -97,7 +103,7 @@ func New(d Deps) (*Server, error) {
 		ErrorHandler:          s.errorHandler,
 		JSONEncoder:           marshalJSON,
 	})
-	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.auditSafetyNet)
+	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.rateLimits(), s.auditSafetyNet)
 	s.routes()
 	return s, nil
 }

@@ -48,7 +48,10 @@ func (s *Server) casesError(c *fiber.Ctx, err error) error {
 	var invalid *cases.ValidationError
 	var forbidden *cases.ForbiddenError
 	var keyErr *cases.IdempotencyKeyError
+	var quota *cases.QuotaError
 	switch {
+	case errors.As(err, &quota):
+		return problem(c, fiber.StatusConflict, quota.Error())
 	case errors.As(err, &invalid):
 		errs := make([]FieldError, len(invalid.Errors))
 		for i, e := range invalid.Errors {

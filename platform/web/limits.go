@@ -1,0 +1,107 @@
+package web
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"cop/ui"
+)
+
+// Limits are the request budgets each caller gets per Window: PerCaller
+// for a signed-in principal (keyed by subject), Anonymous for requests
+// without one (keyed by client address), so one client cannot starve the
+// others or fill the audit log and the sign-in tables. Zero turns a budget
+// off (load tests and benchmarks). Each replica counts its own requests.
+type Limits struct {
+	PerCaller int
+	Anonymous int
+	Window    time.Duration
+}
+
+// rateLimits are the two limiters, in the middleware chain after
+// authentication (which says who the caller is) and before the audit
+// safety net, so a refused burst leaves no audit rows.
+func (s *Server) rateLimits() fiber.Handler {
+	l := s.deps.Limits
+	window := l.Window
+	if window <= 0 {
+		window = time.Minute
+	}
+	signedIn := limiter.New(limiter.Config{
+		Next:              func(c *fiber.Ctx) bool { return l.PerCaller <= 0 || principal(c) == nil || unmetered(c.Path()) },
+		Max:               max(l.PerCaller, 1),
+		Expiration:        window,
+		KeyGenerator:      func(c *fiber.Ctx) string { return "sub:" + principal(c).Subject },
+		LimitReached:      s.limitReached(l.PerCaller, window, "signed-in caller"),
+		LimiterMiddleware: limiter.SlidingWindow{},
+	})
+	anonymous := limiter.New(limiter.Config{
+		Next:              func(c *fiber.Ctx) bool { return l.Anonymous <= 0 || principal(c) != nil || unmetered(c.Path()) },
+		Max:               max(l.Anonymous, 1),
+		Expiration:        window,
+		KeyGenerator:      func(c *fiber.Ctx) string { return "ip:" + clientIPOf(c) },
+		LimitReached:      s.limitReached(l.Anonymous, window, "client address without a sign-in"),
+		LimiterMiddleware: limiter.SlidingWindow{},
+	})
+	return func(c *fiber.Ctx) error {
+		if principal(c) != nil {
+			return signedIn(c)
+		}
+		return anonymous(c)
+	}
+}
+
+// unmetered paths are probes and static files: a load balancer's health
+// checks and a page's stylesheets must not spend a caller's budget.
+func unmetered(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics" || strings.HasPrefix(path, "/assets/")
+}
+
+func (s *Server) limitReached(max int, window time.Duration, who string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		s.metrics.limited.Inc()
+		detail := fmt.Sprintf("too many requests: each %s may send %d every %s; try again in %s seconds", who, max, window, c.GetRespHeader(fiber.HeaderRetryAfter))
+		if isPage(c) && wantsHTML(c) {
+			return s.page(c, fiber.StatusTooManyRequests, "error", ui.ErrorData{Title: "Too many requests",
+				Detail: "You have sent a lot of requests in a short time. Wait a minute, then try again."})
+		}
+		return problem(c, fiber.StatusTooManyRequests, detail)
+	}
+}
+
+// clientIP is where a request came from. Behind proxies listed in
+// TrustedProxies it is the right-most X-Forwarded-For address that is not
+// one of them (the left-most entries are whatever the client wrote);
+// otherwise the connection's address.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	remote := c.Context().RemoteIP().String()
+	if len(s.deps.TrustedProxies) == 0 || !s.trusted(remote) {
+		return remote
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if a, err := netip.ParseAddr(hop); err == nil && !s.trusted(a.String()) {
+			return a.Unmap().String()
+		}
+	}
+	return remote
+}
+
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.deps.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
