@@ -114,10 +114,14 @@ type TaskData struct {
 	Details   []any // summary-list rows of what the task was given
 	CanWork   bool  // claimed by the caller: the form is shown
 	CanAssign bool  // a supervisor of the task's team
+	Assignees []Choice // the people in the task's groups, from the user directory
 	Fields    []forms.Field
 	Errors    []forms.FieldError
 	Message   string // what just happened ("You claimed this task")
 }
+
+// AssigneeItems are the reassign list's options, "choose" first.
+func (d TaskData) AssigneeItems() []any { return choiceItems("Choose an officer", d.Assignees) }
 
 // StartData lists what the caller may start, and their saved drafts.
 type StartData struct {

@@ -146,10 +146,12 @@ func principalFromClaims(claims map[string]any, rolesClaim, teamsClaim, via stri
 	}
 	p := &Principal{Subject: sub, Roles: nonNil(roles), Teams: nonNil(teams), Via: via}
 	p.Name, _ = claims["name"].(string)
+	p.Name = strings.TrimSpace(p.Name) // "given family" with no family name
 	if p.Name == "" {
 		p.Name, _ = claims["preferred_username"].(string)
 	}
 	p.Email, _ = claims["email"].(string)
+	p.Email = strings.TrimSpace(p.Email)
 	return p, nil
 }
 

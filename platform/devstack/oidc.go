@@ -174,7 +174,7 @@ func (s *devStorage) GetPrivateClaimsFromScopes(ctx context.Context, userID, cli
 	}
 	if u, ok := demoUserByID(userID); ok {
 		claims["roles"], claims["teams"] = u.Roles, u.Teams
-		claims["name"] = u.Name
+		claims["name"], claims["email"] = u.Name, demoEmail(u.Username)
 	}
 	return claims, nil
 }
@@ -204,6 +204,10 @@ func addRoleClaims(info *oidc.UserInfo, subject string) {
 	}
 }
 
+// demoEmail is a demo user's address: .localhost never leaves the machine,
+// so mail a demo sends cannot reach anyone.
+func demoEmail(username string) string { return username + "@cop.localhost" }
+
 // demoUserID is a user's stable subject.
 func demoUserID(username string) string { return "dev-" + username }
 
@@ -223,7 +227,7 @@ func newDemoUserStore() demoUserStore {
 	for _, u := range DemoUsers {
 		s.users[demoUserID(u.Username)] = &storage.User{
 			ID: demoUserID(u.Username), Username: u.Username, Password: DevPassword,
-			FirstName: u.Name, Email: u.Username + "@cop.localhost", EmailVerified: true,
+			FirstName: u.Name, Email: demoEmail(u.Username), EmailVerified: true,
 			PreferredLanguage: language.BritishEnglish,
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/directory"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/workflows"
@@ -43,6 +44,8 @@ type Service struct {
 	cases     *cases.Service
 	temporal  client.Client
 	taskQueue string
+	// Directory, when set, is who a task may be reassigned to.
+	Directory *directory.Service
 }
 
 // New returns the service.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"cop/forms"
 	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/directory"
 	"cop/platform/store"
 	"cop/workflows/engine"
 )
@@ -218,6 +220,11 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 	if t.Status != "open" {
 		return Task{}, taskClosed(t)
 	}
+	if req.Action == "reassign" {
+		if err := s.checkReassignee(ctx, t, req.To); err != nil {
+			return Task{}, err
+		}
+	}
 	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action); err != nil {
 		var refused *engine.TaskActionError
 		if errors.As(err, &refused) {
@@ -232,6 +239,30 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 		return Task{}, fmt.Errorf("%s task %s: %w", req.Action, id, err)
 	}
 	return s.Task(ctx, p, id)
+}
+
+// checkReassignee refuses to give a task to someone COP has never seen
+// (a typing mistake would put the task in nobody's list) or to someone
+// outside its candidate groups (who could not work it).
+func (s *Service) checkReassignee(ctx context.Context, t Task, to string) error {
+	if s.Directory == nil || to == "" {
+		return nil // the instance refuses an empty "to" with its own words
+	}
+	refuse := func(msg string) error {
+		return &TaskRefusedError{Code: "invalid", Message: msg, Errors: []forms.FieldError{{Pointer: "/to", Message: msg}}}
+	}
+	u, err := s.Directory.User(ctx, to)
+	if errors.Is(err, directory.ErrUnknown) {
+		return refuse(fmt.Sprintf("%s is not a user COP knows: people are known once they have signed in", to))
+	}
+	if err != nil {
+		return err
+	}
+	if len(t.CandidateGroups) > 0 && !u.Principal().Matches(t.CandidateGroups) {
+		return refuse(fmt.Sprintf("%s (%s) is not in the task's candidate groups (%s), so could not work it",
+			u.Display(), u.Subject, strings.Join(t.CandidateGroups, ", ")))
+	}
+	return nil
 }
 
 func taskClosed(t Task) error {

@@ -141,7 +141,7 @@ do:
 	_, task := e.startOneTask("nul-answers", "[role:supervisor]", supervisor)
 	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
 	resp, body := e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, `{"data": {"approved": true, "comments": "a\u0000b"}}`)
-	if p := problemOf(t, resp, body, 422); !strings.Contains(p.Detail, "PostgreSQL refuses") {
+	if p := problemOf(t, resp, body, 422); !strings.Contains(p.Detail, "U+0000") || len(p.Errors) != 1 || p.Errors[0].Pointer != "/data/comments" {
 		t.Fatalf("answers with a NUL: %+v", p)
 	}
 	// The task is still open and can be completed with answers that fit.

@@ -169,6 +169,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 			c.Locals(localAuthError, "the sign-in provider cannot be reached to check the token; try again shortly")
 		default:
 			c.Locals(localPrincipal, p)
+			s.seen(c, p)
 		}
 		return c.Next()
 	}
@@ -183,9 +184,18 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		} else {
 			c.Locals(localPrincipal, sess.Principal)
 			c.Locals(localSession, sess)
+			s.seen(c, sess.Principal)
 		}
 	}
 	return c.Next()
+}
+
+// seen keeps the user directory up to date with the caller; a failure is
+// logged, not the caller's problem.
+func (s *Server) seen(c *fiber.Ctx, p *auth.Principal) {
+	if err := s.deps.Directory.Seen(c.UserContext(), p); err != nil {
+		s.log.Warn("cannot update the user directory", "request_id", requestID(c), "subject", p.Subject, "err", err)
+	}
 }
 
 func principal(c *fiber.Ctx) *auth.Principal {

@@ -31,7 +31,31 @@ func (s *Server) casePage(c *fiber.Ctx) error {
 		d.Events = append(d.Events, taskEvents(t)...)
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
+	if err := s.nameThePeople(c, d.Events); err != nil {
+		return err
+	}
 	return s.page(c, fiber.StatusOK, "case", d)
+}
+
+// nameThePeople shows each person in the timeline by the name the user
+// directory has for them; someone it does not know keeps their subject.
+func (s *Server) nameThePeople(c *fiber.Ctx, events []ui.CaseEvent) error {
+	var subjects []string
+	for _, e := range events {
+		if e.Who != "COP" {
+			subjects = append(subjects, e.Who)
+		}
+	}
+	names, err := s.deps.Directory.Names(c.UserContext(), subjects)
+	if err != nil {
+		return err
+	}
+	for i, e := range events {
+		if n, ok := names[e.Who]; ok {
+			events[i].Who = n
+		}
+	}
+	return nil
 }
 
 // formTitle is a form version's title, or its name when it cannot be read.

@@ -116,6 +116,11 @@ func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	d.Details = detailRows(t.Input)
 	d.CanWork = t.Status == "open" && t.ClaimedBy == p.Subject
 	d.CanAssign = t.Status == "open" && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	if d.CanAssign {
+		if d.Assignees, err = s.assignees(c, p, t); err != nil {
+			return err
+		}
+	}
 	if d.CanWork {
 		f, _, err := s.deps.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
 		if err != nil {
@@ -165,6 +170,30 @@ func plainValue(v any) string {
 	}
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
+}
+
+// assignees are whom the reassign list offers: the known members of the
+// task's candidate groups (of the supervisor's teams when it has none),
+// the current holder left out.
+func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t instances.Task) ([]ui.Choice, error) {
+	groups := t.CandidateGroups
+	if len(groups) == 0 {
+		for _, team := range p.Teams {
+			groups = append(groups, "team:"+team)
+		}
+	}
+	users, err := s.deps.Directory.Members(c.UserContext(), groups, 500)
+	if err != nil {
+		return nil, fmt.Errorf("list who task %s may go to: %w", t.ID, err)
+	}
+	var out []ui.Choice
+	for _, u := range users {
+		if u.Subject == t.ClaimedBy {
+			continue
+		}
+		out = append(out, ui.Choice{Value: u.Subject, Text: u.Display() + " (" + u.Subject + ")"})
+	}
+	return out, nil
 }
 
 // taskAction claims, releases or reassigns a task from a page form, then

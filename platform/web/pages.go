@@ -123,9 +123,9 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 	case errors.As(err, &forbidden), errors.As(err, &iforbidden):
 		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(err.Error())})
 	case errors.As(err, &refused):
-		status := fiber.StatusConflict
-		if refused.Code == "forbidden" {
-			status = fiber.StatusForbidden
+		status := map[string]int{"forbidden": fiber.StatusForbidden, "invalid": fiber.StatusUnprocessableEntity}[refused.Code]
+		if status == 0 {
+			status = fiber.StatusConflict
 		}
 		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
 	case errors.As(err, new(*cases.QuotaError)):

@@ -285,6 +285,10 @@ func TestFormJourneyPageByPage(t *testing.T) {
 	if casePage.status != 200 || !strings.Contains(casePage.body, "Submitted Vehicle check") || !strings.Contains(casePage.body, "Workflow border-force/vehicle-check started") {
 		t.Errorf("case page: %d\n%s", casePage.status, casePage.body)
 	}
+	// People are shown by name, from the user directory.
+	if !strings.Contains(casePage.body, "Olu Officer") || strings.Contains(casePage.body, ">dev-officer<") {
+		t.Errorf("the timeline does not name the officer:\n%s", casePage.body)
+	}
 }
 
 func TestPagePostsNeedTheSessionsCSRFToken(t *testing.T) {
@@ -437,19 +441,26 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	if again := e.post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.path != "/tasks/"+id {
 		t.Errorf("a second complete: %d %s", again.status, again.path)
 	}
-	// A supervisor reassigns a second check's task to the officer, who
-	// then holds it.
+	// A supervisor reassigns a second check's task: not to the officer,
+	// who is outside its candidate groups, but to the admin, who then
+	// holds it.
+	admin := e.browser()
+	e.signIn(admin, "admin").Body.Close()
 	second := e.submitVehicleCheck(officer)
 	list = e.waitForTaskOnPage(sup, second)
 	other := regexp.MustCompile(`href="/tasks/([0-9a-f-]{36})"`).FindStringSubmatch(list.body[strings.Index(list.body, second)-2000:])[1]
 	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {""}}); r.status != 422 {
 		t.Errorf("reassigning to nobody: %d", r.status)
 	}
-	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {"dev-officer"}}); r.status != 200 || r.path != "/?done=reassign" || !strings.Contains(r.body, "The task has been reassigned") {
+	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {"dev-officer"}}); r.status != 422 ||
+		!strings.Contains(r.body, "Olu Officer (dev-officer) is not in the task&#39;s candidate groups (role:supervisor)") {
+		t.Errorf("reassign outside the groups: %d %s", r.status, r.body)
+	}
+	if r := e.post(sup, "/tasks/"+other+"/reassign", url.Values{"csrf": {token}, "to": {"dev-admin"}}); r.status != 200 || r.path != "/?done=reassign" || !strings.Contains(r.body, "The task has been reassigned") {
 		t.Errorf("reassign: %d %s", r.status, r.path)
 	}
-	if r := e.get(officer, "/tasks/"+other); r.status != 200 || !strings.Contains(r.body, "Claimed by you") || !strings.Contains(r.body, `name="/release"`) {
-		t.Errorf("the reassigned task for the officer: %d", r.status)
+	if r := e.get(admin, "/tasks/"+other); r.status != 200 || !strings.Contains(r.body, "Claimed by you") || !strings.Contains(r.body, `name="/release"`) {
+		t.Errorf("the reassigned task for the admin: %d", r.status)
 	}
 
 	// The officer hears the outcome in the banner, escaped.

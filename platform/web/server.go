@@ -23,6 +23,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/ui"
 )
@@ -44,6 +45,8 @@ type Deps struct {
 	// (default "cop"); it also starts startForm workflows on submission.
 	Instances *instances.Service
 	TaskQueue string
+	// Directory defaults to a directory over Pool.
+	Directory *directory.Service
 	// Limits are the per-caller request budgets (zero: unlimited).
 	Limits Limits
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -81,6 +84,12 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Instances == nil {
 		d.Instances = instances.New(d.Pool, d.Definitions, d.Cases, d.Temporal, d.TaskQueue)
+	}
+	if d.Directory == nil {
+		d.Directory = directory.New(d.Pool)
+	}
+	if d.Instances.Directory == nil {
+		d.Instances.Directory = d.Directory
 	}
 	if d.Cases.OnSubmitted == nil {
 		d.Cases.OnSubmitted = d.Instances.StartFromSubmission

@@ -13,6 +13,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/directory"
 	"cop/platform/store"
 	"cop/ui"
 )
@@ -90,6 +91,9 @@ func (s *Server) callback(c *fiber.Ctx) error {
 	var token string
 	err = store.InTx(ctx, s.deps.Pool, func(tx pgx.Tx) error {
 		if token, err = s.deps.Auth.CreateSession(ctx, tx, login); err != nil {
+			return err
+		}
+		if err := directory.Record(ctx, tx, login.Principal); err != nil {
 			return err
 		}
 		w := who(c)
