@@ -44,11 +44,14 @@ bench: deps postgres assets
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
 
-## fuzz: search for inputs that break the DSL parser, the expression compiler and the CloudEvent decoder (FUZZTIME each); what fails is kept under workflows/testdata/fuzz and so becomes a test
+## fuzz: search for inputs that break the DSL parser, the expression compiler, the CloudEvent decoder, the form, term and reference data parsers, answers, page posts and uploads (FUZZTIME each); what fails is kept under the package's testdata/fuzz and so becomes a test
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzParse FuzzExpressions FuzzCloudEvent
+FUZZ_TARGETS := workflows:FuzzParse workflows:FuzzExpressions workflows:FuzzCloudEvent \
+	forms:FuzzForm forms:FuzzTerm forms:FuzzRefData forms:FuzzAnswers \
+	ui:FuzzPagePost ui:FuzzSetAt platform/cases:FuzzUpload
 fuzz: deps
-	@set -e; for f in $(FUZZ_TARGETS); do echo "== $$f ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./workflows; done
+	@set -e; for t in $(FUZZ_TARGETS); do p=$${t%%:*}; f=$${t#*:}; echo "== $$p $$f ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$p; done
 
 ## lint: gofmt, go vet, and verify modules
 lint: deps assets
