@@ -101,6 +101,10 @@ func dev(args []string, stderr io.Writer) error {
 	}
 	data, _ := filepath.Abs(*dataDir)
 
+	// A cop dev killed a moment ago may leave its PostgreSQL shutting down.
+	if err := devstack.AwaitOrphanedPostgres(filepath.Join(data, "postgres"), time.Minute, log); err != nil {
+		return err
+	}
 	// Bind or probe every fixed port before starting anything, so a busy
 	// port is reported at once and nothing is left half-started.
 	webLn, err := listenPort(ports.web, "web server", "PORT")
@@ -183,6 +187,9 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.LoadExamples = true
 	cfg.CallAllowlist = config.DevCallAllowlist
 	cfg.OpsListenAddr = "" // one port on a developer's machine: /metrics beside the pages
+	if err := config.DevLimits(&cfg, os.Getenv); err != nil {
+		return err
+	}
 
 	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort}
 	stateFile := filepath.Join(data, "dev.json")

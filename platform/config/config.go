@@ -212,6 +212,15 @@ func FromEnv(getenv Getenv) (Config, error) {
 	return c, nil
 }
 
+// DevLimits reads the rate limits for `cop dev`, which otherwise runs on
+// Defaults: a load test against it raises them (or sets 0, unlimited).
+func DevLimits(c *Config, getenv Getenv) error {
+	r := reader{getenv: getenv}
+	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
+	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
+	return r.err
+}
+
 // reader keeps the first error so FromEnv reads top to bottom.
 type reader struct {
 	getenv Getenv

@@ -1,0 +1,102 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cop/platform/devstack"
+)
+
+// cop dev killed with SIGKILL under a submission load, twice, and started
+// again on the same data: every submission it answered 201 is still there,
+// with its answers. What was acknowledged stays done.
+func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
+	env, _, ports := devEnv(t)
+	env = append(env, "COP_RATE_LIMIT=0") // a load test: no budget per caller
+	issuer := fmt.Sprintf("http://localhost:%d", ports["COP_DEV_OIDC_PORT"])
+	r := startDev(t, env, ports["PORT"])
+	r.waitReady(t, 2*time.Minute)
+	token := func(role string) string {
+		t.Helper()
+		tok, err := devstack.Token(t.Context(), issuer, r.base+"/auth/callback", role, devstack.DevPassword)
+		if err != nil {
+			t.Fatalf("token for %s: %v", role, err)
+		}
+		return tok.AccessToken
+	}
+	form := `{"name": "kill-nine", "version": "1.0.0", "title": "Kill nine", "casePrefix": "KILL",
+		"schema": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "title": "N"}}}}`
+	if code, body := post(t, r.base+"/api/v1/forms", token("author"), form); code != 201 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+
+	acknowledged := map[string]int{} // submission id → n
+	var mu sync.Mutex
+	var n atomic.Int64
+	for round := range 2 {
+		officer := token("officer")
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				client := &http.Client{Timeout: 10 * time.Second}
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					i := int(n.Add(1))
+					req, _ := http.NewRequest("POST", r.base+"/api/v1/forms/kill-nine/submissions", strings.NewReader(fmt.Sprintf(`{"n": %d}`, i)))
+					req.Header.Set("Authorization", "Bearer "+officer)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						continue // the process died under this request: not acknowledged
+					}
+					var sub struct{ ID string }
+					_ = json.NewDecoder(resp.Body).Decode(&sub)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusCreated && sub.ID != "" {
+						mu.Lock()
+						acknowledged[sub.ID] = i
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(1500 * time.Millisecond)
+		before := len(acknowledged)
+		if err := r.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = r.cmd.Wait()
+		close(stop)
+		wg.Wait()
+		if before == 0 {
+			t.Fatalf("round %d: no submission was acknowledged before the kill; stderr:\n%s", round, r.stderr)
+		}
+		t.Logf("round %d: %d submissions acknowledged in all", round, len(acknowledged))
+		r = startDev(t, env, ports["PORT"])
+		r.waitReady(t, 2*time.Minute)
+	}
+
+	reader := token("admin")
+	for id, want := range acknowledged {
+		code, body := get(t, r.base+"/api/v1/submissions/"+id, reader)
+		var sub struct{ Data struct{ N int } }
+		_ = json.Unmarshal([]byte(body), &sub)
+		if code != 200 || sub.Data.N != want {
+			t.Errorf("acknowledged submission %s (n=%d) after the kills: %d %s", id, want, code, body)
+		}
+	}
+	r.stop(t)
+}
