@@ -67,6 +67,9 @@ type Server struct {
 	openapi []byte
 	pages   *ui.Pages
 	cookies cookiePolicy
+	// takes is each state-changing route's declared media types, by
+	// "METHOD /pattern" (tests hold the OpenAPI document to them).
+	takes map[string][]string
 	// formAction lets page forms post to COP and redirect to the sign-in provider.
 	formAction string
 }
@@ -94,7 +97,7 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.OnSubmitted == nil {
 		d.Cases.OnSubmitted = d.Instances.StartFromSubmission
 	}
-	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New()}
+	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New(), takes: map[string][]string{}}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
 	doc, err := openAPIJSON()
@@ -224,6 +227,7 @@ func (s *Server) route(method, path string, h fiber.Handler, takes ...[]string) 
 			panic(fmt.Sprintf("route %s %s must declare the media types it takes", method, path))
 		}
 		chain = append(chain, accepts(takes[0]))
+		s.takes[method+" "+path] = takes[0]
 	}
 	s.app.Add(method, path, append(chain, h)...)
 }
