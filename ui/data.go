@@ -111,9 +111,9 @@ func capitalise(s string) string {
 // TaskData is one task's page.
 type TaskData struct {
 	Task      TaskRow
-	Details   []any // summary-list rows of what the task was given
-	CanWork   bool  // claimed by the caller: the form is shown
-	CanAssign bool  // a supervisor of the task's team
+	Details   []any    // summary-list rows of what the task was given
+	CanWork   bool     // claimed by the caller: the form is shown
+	CanAssign bool     // a supervisor of the task's team
 	Assignees []Choice // the people in the task's groups, from the user directory
 	Fields    []forms.Field
 	Errors    []forms.FieldError
