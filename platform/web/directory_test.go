@@ -62,4 +62,11 @@ func TestReassignGoesOnlyToKnownMembersOfTheTasksGroups(t *testing.T) {
 	if moved.ClaimedBy != "dev-officer" {
 		t.Fatalf("reassigned %+v", moved)
 	}
+	// The task's audit rows are about its instance's teams (the starter's)
+	// and the teams among its candidate groups, so their supervisors read them.
+	var teams []string
+	if err := e.pool.QueryRow(t.Context(), `SELECT teams FROM audit_log WHERE resource = $1 AND action = 'task.create'`, "task:"+task.ID).Scan(&teams); err != nil ||
+		strings.Join(teams, ",") != "analytics,heathrow-t5" {
+		t.Errorf("the task's audit row is about %v (%v)", teams, err)
+	}
 }
