@@ -107,7 +107,7 @@ func Defaults() Config {
 		ListenAddr:         ":8080",
 		OpsListenAddr:      ":9090", // cop dev clears it
 		RateLimit:          600,
-		RateLimitAnonymous: 60,
+		RateLimitAnonymous: 300,
 		Retention:          Retention{Drafts: 30 * 24 * time.Hour, UnattachedFiles: 24 * time.Hour, IdempotencyKeys: 24 * time.Hour},
 		Temporal: Temporal{
 			Namespace: "default",
