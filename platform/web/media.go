@@ -12,9 +12,10 @@ import (
 // The media types a route's body may be sent as. Every state-changing
 // route declares its own when it is registered (route panics otherwise),
 // and anything else, an absent Content-Type included, is answered 415.
-// None of the API's types is one a cross-site HTML form can send, so a
-// browser must ask (CORS) before it could post one; the pages take form
-// posts and check the session's CSRF token instead.
+// The API's types, but for multipart uploads, are ones a cross-site HTML
+// form cannot send without the browser asking (CORS) first; and no API
+// write takes the session cookie. The pages take form posts and check the
+// session's CSRF token instead.
 var (
 	takesJSON = []string{fiber.MIMEApplicationJSON}
 	// takesDefinition is a workflow definition, written in YAML or JSON.
