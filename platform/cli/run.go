@@ -76,7 +76,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		return err
 	})
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2) // the web server and the operations listener
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,

@@ -193,8 +193,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
-	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
-	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
+	r.limits(&c)
 	c.TrustedProxies = r.prefixes("COP_TRUSTED_PROXIES")
 	c.Retention.Drafts = r.duration("COP_DRAFT_RETENTION", c.Retention.Drafts)
 	c.Retention.UnattachedFiles = r.duration("COP_UNATTACHED_FILE_RETENTION", c.Retention.UnattachedFiles)
@@ -216,9 +215,14 @@ func FromEnv(getenv Getenv) (Config, error) {
 // Defaults: a load test against it raises them (or sets 0, unlimited).
 func DevLimits(c *Config, getenv Getenv) error {
 	r := reader{getenv: getenv}
+	r.limits(c)
+	return r.err
+}
+
+// limits reads the rate limits, for cop serve and cop dev alike.
+func (r *reader) limits(c *Config) {
 	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
 	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
-	return r.err
 }
 
 // reader keeps the first error so FromEnv reads top to bottom.

@@ -46,29 +46,35 @@ func (r *uploadResolver) resolve(ref forms.Reference, into any) error {
 		}
 		version, active = pinned, false // a term's own pins hold even once retired
 	}
-	content, err := readForShare(r.ctx, r.q, ref.Kind, registry.GlobalNamespace, ref.Name, version, active)
+	dep, err := readForShare(r.ctx, r.q, ref.Kind, registry.GlobalNamespace, ref.Name, version, active)
 	if errors.Is(err, registry.ErrNotFound) {
 		return forms.ErrNotRegistered
 	}
 	if err != nil {
 		return fmt.Errorf("read %s %s: %w", ref.Kind, ref.Name, err)
 	}
-	return decodeStored(content, into)
+	return decodeStored(dep.content, into)
 }
 
-// readForShare reads the content of a version ("" = the highest) an upload
-// depends on, only among active versions when activeOnly, and share-locks
-// it until the upload commits, so a concurrent retire waits and then sees
-// the new dependant. registry.ErrNotFound when there is none.
-func readForShare(ctx context.Context, q store.Querier, kind, namespace, name, version string, activeOnly bool) ([]byte, error) {
-	var content []byte
-	err := q.QueryRow(ctx, `SELECT content FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
+// shared is a version an upload depends on, as readForShare found it.
+type shared struct {
+	content             []byte
+	version, uploadedBy string
+}
+
+// readForShare reads a version ("" = the highest) an upload depends on,
+// only among active versions when activeOnly, and share-locks it until the
+// upload commits, so a concurrent retire waits and then sees the new
+// dependant. registry.ErrNotFound when there is none.
+func readForShare(ctx context.Context, q store.Querier, kind, namespace, name, version string, activeOnly bool) (shared, error) {
+	var s shared
+	err := q.QueryRow(ctx, `SELECT content, version, uploaded_by FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
 		AND ($4 = '' OR version = $4) AND (NOT $5 OR status = 'active')
-		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version, activeOnly).Scan(&content)
+		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version, activeOnly).Scan(&s.content, &s.version, &s.uploadedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, registry.ErrNotFound
+		return shared{}, registry.ErrNotFound
 	}
-	return content, err
+	return s, err
 }
 
 // pinnedIn is the version a term's own reference was pinned to.

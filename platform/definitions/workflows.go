@@ -37,11 +37,12 @@ func (s *Service) PublishWorkflow(ctx context.Context, p *auth.Principal, who au
 	}
 	var bound *boundForm
 	check := func(tx pgx.Tx) error {
-		if problems := workflowRefProblems(ctx, tx, w); len(problems) > 0 {
+		problems, startForm := workflowRefProblems(ctx, tx, w)
+		if len(problems) > 0 {
 			return registry.Reject(problems)
 		}
 		var err error
-		bound, err = mayBind(ctx, tx, p, w)
+		bound, err = mayBind(p, w, startForm)
 		return err
 	}
 	if dryRun {
@@ -82,22 +83,13 @@ func (e *BindError) Error() string { return e.Message }
 // so only those who already decide who reads them may: an admin, or the
 // author who published the form version it binds (who could as well
 // publish a version with their own access.read).
-func mayBind(ctx context.Context, q store.Querier, p *auth.Principal, w *workflows.Workflow) (*boundForm, error) {
+func mayBind(p *auth.Principal, w *workflows.Workflow, form *shared) (*boundForm, error) {
 	refs := workflows.Refs(w)
-	if refs.StartForm == "" {
-		return nil, nil
+	if form == nil {
+		return nil, nil // no startForm
 	}
-	name, version := workflows.SplitFormRef(refs.StartForm)
-	if version == "latest" {
-		version = ""
-	}
-	b := &boundForm{ref: registry.Ref{Kind: KindForm, Namespace: registry.GlobalNamespace, Name: name}}
-	err := q.QueryRow(ctx, `SELECT version, uploaded_by FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
-		AND ($4 = '' OR version = $4) AND ($4 <> '' OR status = 'active')
-		ORDER BY version_key COLLATE "C" DESC LIMIT 1`, KindForm, registry.GlobalNamespace, name, version).Scan(&b.ref.Version, &b.author)
-	if err != nil {
-		return nil, fmt.Errorf("read start form %s: %w", refs.StartForm, err)
-	}
+	name, _ := workflows.SplitFormRef(refs.StartForm)
+	b := &boundForm{ref: registry.Ref{Kind: KindForm, Namespace: registry.GlobalNamespace, Name: name, Version: form.version}, author: form.uploadedBy}
 	if p.HasRole(auth.RoleAdmin) || (p != nil && p.Subject == b.author) {
 		return b, nil
 	}
@@ -109,20 +101,25 @@ func mayBind(ctx context.Context, q store.Querier, p *auth.Principal, w *workflo
 // workflowRefProblems names each form and sub-workflow the definition uses
 // that the registry cannot give an instance: missing, or (when no version is
 // written) with no active version. Each is share-locked like a form's pins,
-// so a concurrent retire waits for the upload.
-func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Workflow) workflows.Problems {
+// so a concurrent retire waits for the upload. It also returns the version
+// the startForm binds, when there is one.
+func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Workflow) (workflows.Problems, *shared) {
 	refs := workflows.Refs(w)
 	var problems workflows.Problems
-	need := func(kind, namespace, name, version, key, what string) {
-		if err := lockAvailable(ctx, q, kind, namespace, name, version); err != nil {
-			msg := fmt.Sprintf("%s is not registered", what)
-			if !errors.Is(err, registry.ErrNotFound) {
-				msg = fmt.Sprintf("%s cannot be read: %v", what, err)
-			} else if version == "" || version == "latest" {
-				msg = fmt.Sprintf("%s has no active version in the registry", what)
-			}
-			problems = append(problems, workflows.Problem{Pointer: refs.At[key], Message: msg})
+	var startForm *shared
+	need := func(kind, namespace, name, version, key, what string) *shared {
+		dep, err := lockAvailable(ctx, q, kind, namespace, name, version)
+		if err == nil {
+			return &dep
 		}
+		msg := fmt.Sprintf("%s is not registered", what)
+		if !errors.Is(err, registry.ErrNotFound) {
+			msg = fmt.Sprintf("%s cannot be read: %v", what, err)
+		} else if version == "" || version == "latest" {
+			msg = fmt.Sprintf("%s has no active version in the registry", what)
+		}
+		problems = append(problems, workflows.Problem{Pointer: refs.At[key], Message: msg})
+		return nil
 	}
 	for _, f := range refs.Forms {
 		name, version := workflows.SplitFormRef(f)
@@ -130,7 +127,7 @@ func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Work
 	}
 	if refs.StartForm != "" {
 		name, version := workflows.SplitFormRef(refs.StartForm)
-		need(KindForm, registry.GlobalNamespace, name, version, "startForm:"+refs.StartForm, "start "+describeFormRef(name, version))
+		startForm = need(KindForm, registry.GlobalNamespace, name, version, "startForm:"+refs.StartForm, "start "+describeFormRef(name, version))
 	}
 	d := w.Document
 	for _, sw := range refs.Workflows {
@@ -140,7 +137,7 @@ func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Work
 		key := "workflow:" + sw.Namespace + "/" + sw.Name + "@" + sw.Version
 		need(KindWorkflow, sw.Namespace, sw.Name, sw.Version, key, fmt.Sprintf("workflow %s/%s version %s", sw.Namespace, sw.Name, sw.Version))
 	}
-	return problems
+	return problems, startForm
 }
 
 func describeFormRef(name, version string) string {
@@ -152,12 +149,11 @@ func describeFormRef(name, version string) string {
 
 // lockAvailable finds the version an instance would use ("" or "latest":
 // the latest active; a written version, active or retired) and share-locks it.
-func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) error {
+func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) (shared, error) {
 	if version == "latest" {
 		version = ""
 	}
-	_, err := readForShare(ctx, q, kind, namespace, name, version, version == "")
-	return err
+	return readForShare(ctx, q, kind, namespace, name, version, version == "")
 }
 
 // Workflow returns a workflow version ("" or "latest" = latest active).
@@ -204,7 +200,8 @@ func (s *Service) StartingWorkflows(ctx context.Context, form, version string) (
 // WorkflowRefProblems checks a workflow's forms and sub-workflows against
 // the registry as it is (for draft runs, which are not stored).
 func (s *Service) WorkflowRefProblems(ctx context.Context, w *workflows.Workflow) workflows.Problems {
-	return workflowRefProblems(ctx, s.pool, w)
+	problems, _ := workflowRefProblems(ctx, s.pool, w)
+	return problems
 }
 
 // Pool is the service's pool, for readers of the registry's rows.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,7 +15,6 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/registry"
 	"cop/platform/store"
-	"cop/workflows"
 )
 
 // DefinitionVersion is one stored version of a form, term or reference
@@ -168,37 +165,12 @@ func requireJSONBody(c *fiber.Ctx) error {
 	if bytes.Contains(body, []byte(`\u0000`)) {
 		var v any
 		_ = json.Unmarshal(body, &v)
-		if ptr, ok := findNUL(v, ""); ok {
+		if nul := forms.NULProblems(v); len(nul) > 0 {
 			return refuse(fiber.StatusUnprocessableEntity, "a string in the body contains U+0000 (NUL), which is not text and cannot be stored",
-				FieldError{Pointer: ptr, Message: "contains U+0000 (NUL)"})
+				FieldError{Pointer: nul[0].Pointer, Message: "contains U+0000 (NUL)"})
 		}
 	}
 	return nil
-}
-
-// findNUL is the pointer of the first string (or key) holding U+0000.
-func findNUL(v any, ptr string) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return ptr, strings.ContainsRune(x, 0)
-	case []any:
-		for i, item := range x {
-			if p, ok := findNUL(item, ptr+"/"+strconv.Itoa(i)); ok {
-				return p, true
-			}
-		}
-	case map[string]any:
-		for k, item := range x {
-			p := ptr + "/" + workflows.EscapeToken(k)
-			if strings.ContainsRune(k, 0) {
-				return p, true
-			}
-			if p, ok := findNUL(item, p); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
 }
 
 // listDefinitions handles GET /api/v1/{kind}: the latest active version of each name.

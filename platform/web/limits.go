@@ -33,7 +33,7 @@ func (s *Server) rateLimits() fiber.Handler {
 		window = time.Minute
 	}
 	signedIn := limiter.New(limiter.Config{
-		Next:              func(c *fiber.Ctx) bool { return l.PerCaller <= 0 || principal(c) == nil || unmetered(c.Path()) },
+		Next:              func(c *fiber.Ctx) bool { return l.PerCaller <= 0 || unmetered(c.Path()) },
 		Max:               max(l.PerCaller, 1),
 		Expiration:        window,
 		KeyGenerator:      func(c *fiber.Ctx) string { return "sub:" + principal(c).Subject },
@@ -41,7 +41,7 @@ func (s *Server) rateLimits() fiber.Handler {
 		LimiterMiddleware: limiter.SlidingWindow{},
 	})
 	anonymous := limiter.New(limiter.Config{
-		Next:              func(c *fiber.Ctx) bool { return l.Anonymous <= 0 || principal(c) != nil || unmetered(c.Path()) },
+		Next:              func(c *fiber.Ctx) bool { return l.Anonymous <= 0 || unmetered(c.Path()) },
 		Max:               max(l.Anonymous, 1),
 		Expiration:        window,
 		KeyGenerator:      func(c *fiber.Ctx) string { return "ip:" + clientIPOf(c) },
@@ -79,27 +79,24 @@ func (s *Server) limitReached(max int, window time.Duration, who string) fiber.H
 // one of them (the left-most entries are whatever the client wrote);
 // otherwise the connection's address.
 func (s *Server) clientIP(c *fiber.Ctx) string {
-	remote := c.Context().RemoteIP().String()
-	if len(s.deps.TrustedProxies) == 0 || !s.trusted(remote) {
-		return remote
+	remote, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	remote = remote.Unmap()
+	if !s.trusted(remote) {
+		return remote.String()
 	}
 	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop := strings.TrimSpace(hops[i])
-		if a, err := netip.ParseAddr(hop); err == nil && !s.trusted(a.String()) {
+		if a, err := netip.ParseAddr(strings.TrimSpace(hops[i])); err == nil && !s.trusted(a.Unmap()) {
 			return a.Unmap().String()
 		}
 	}
-	return remote
+	return remote.String()
 }
 
-func (s *Server) trusted(ip string) bool {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false
-	}
+// trusted reports whether a is one of the TrustedProxies.
+func (s *Server) trusted(a netip.Addr) bool {
 	for _, p := range s.deps.TrustedProxies {
-		if p.Contains(a.Unmap()) {
+		if p.Contains(a) {
 			return true
 		}
 	}
