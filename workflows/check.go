@@ -193,6 +193,7 @@ func (c *checker) task(t *Task, ptr string, siblings TaskList, scope, fnScope []
 		c.switchCases(t.Switch, ptr+"/switch", siblings, scope)
 	case KindEmit:
 		c.exprs(t.Emit.Event.With, ptr+"/emit/event/with", scope)
+		c.emitType(t.Emit.Event.With["type"], ptr+"/emit/event/with/type")
 	case KindListen:
 		c.listen(t.Listen, ptr+"/listen", scope)
 	case KindRun:
@@ -775,4 +776,23 @@ func CompileDataSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
 // EscapeToken escapes a name for use as one JSON pointer token.
 func EscapeToken(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// ReservedEventPrefix begins the types of the events COP itself announces
+// (cop.submission.created, ...); a workflow may not emit one.
+const ReservedEventPrefix = "cop."
+
+// ReservedEventType says whether a workflow may not emit an event type.
+func ReservedEventType(eventType string) bool { return strings.HasPrefix(eventType, ReservedEventPrefix) }
+
+// emitType refuses an event type a workflow may not emit; one computed by
+// an expression is checked when the event is emitted.
+func (c *checker) emitType(v any, ptr string) {
+	eventType, ok := v.(string)
+	if !ok || IsExpression(eventType) {
+		return
+	}
+	if ReservedEventType(eventType) {
+		c.add(ptr, "event type %q begins with %q, which only COP's own events may: name your events after your service (gov.uk.border.seizure.recorded)", eventType, ReservedEventPrefix)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/definitions"
+	"cop/platform/events"
 	"cop/platform/store"
 )
 
@@ -28,9 +29,21 @@ type Service struct {
 	pool *pgxpool.Pool
 	defs *definitions.Service
 	now  func() time.Time
-	// OnSubmitted, when set, runs after a new submission is stored (not
-	// for a replay) and returns the workflow instances it started.
-	OnSubmitted func(ctx context.Context, p *auth.Principal, who audit.Who, s Submission) ([]string, error)
+	// Starts, when set, decides which workflows a new submission starts
+	// (not a replay), written in the submission's transaction.
+	Starts Starter
+}
+
+// Starter plans the workflow instances a submission starts (the
+// instances service does), just before its transaction.
+type Starter interface {
+	PlanStarts(ctx context.Context, p *auth.Principal, sub Submission) (Starts, error)
+}
+
+// Starts are planned instances, written in the submission's transaction:
+// ids are the instances; refused says why one could not start at all.
+type Starts interface {
+	Reserve(ctx context.Context, tx pgx.Tx, who audit.Who, caseID int64) (ids, refused []string, err error)
 }
 
 // New returns the service.
@@ -260,6 +273,10 @@ func createCase(ctx context.Context, tx pgx.Tx, key, by string, now time.Time) (
 		key, by, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("create case %s: %w", key, err)
+	}
+	opened := map[string]any{"businessKey": key, "createdBy": by, "createdAt": now.UTC()}
+	if _, err := events.Publish(ctx, tx, events.New{Type: events.CaseOpened, Subject: key, Data: opened}); err != nil {
+		return 0, err
 	}
 	return id, nil
 }

@@ -16,6 +16,7 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/events"
 	"cop/platform/registry"
 )
 
@@ -115,6 +116,12 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return SubmitResult{}, err
 		}
 	}
+	var starts Starts
+	if s.Starts != nil {
+		if starts, err = s.Starts.PlanStarts(ctx, p, sub); err != nil {
+			return SubmitResult{}, err
+		}
+	}
 	var result SubmitResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if idem != nil {
@@ -152,7 +159,18 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			map[string]any{"form": sub.Form, "version": sub.FormVersion, "case": sub.BusinessKey, "newCase": existingCase == 0})); err != nil {
 			return err
 		}
+		if _, err := events.Publish(ctx, tx, events.New{Type: events.SubmissionCreated, Subject: sub.BusinessKey, Data: sub}); err != nil {
+			return err
+		}
 		result = SubmitResult{Submission: sub}
+		if starts != nil {
+			// The answers are stored whatever a workflow makes of them: a
+			// start refused is said in the answer, not an error (a retry
+			// would store the answers twice).
+			if result.Instances, result.StartErrors, err = starts.Reserve(ctx, tx, who, caseID); err != nil {
+				return err
+			}
+		}
 		if idem != nil {
 			return idem.record(ctx, tx, 201, result.Submission)
 		}
@@ -163,15 +181,6 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	if err != nil {
 		return SubmitResult{}, err
-	}
-	if s.OnSubmitted != nil {
-		ids, err := s.OnSubmitted(ctx, p, who, result.Submission)
-		result.Instances = ids
-		if err != nil {
-			// The answers are stored: say what did not follow rather than
-			// pretend the submission failed (a retry would store it twice).
-			result.StartErrors = []string{err.Error()}
-		}
 	}
 	return result, nil
 }

@@ -13,9 +13,10 @@ import (
 	"cop/platform/devstack"
 )
 
-// cop dev killed with SIGKILL under a submission load, twice, and started
-// again on the same data: every submission it answered 201 is still there,
-// with its answers. What was acknowledged stays done.
+// cop dev killed with SIGKILL under a load of a start form's submissions,
+// twice, and started again on the same data: every submission it answered
+// 201 is still there, with its answers, and the workflow it started
+// reaches its first user task. What was acknowledged stays done.
 func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
 	env, _, ports := devEnv(t)
 	env = append(env, "COP_RATE_LIMIT=0") // a load test: no budget per caller
@@ -32,11 +33,23 @@ func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
 	}
 	form := `{"name": "kill-nine", "version": "1.0.0", "title": "Kill nine", "casePrefix": "KILL",
 		"schema": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "title": "N"}}}}`
-	if code, body := post(t, r.base+"/api/v1/forms", token("author"), form); code != 201 {
+	author := token("author")
+	if code, body := post(t, r.base+"/api/v1/forms", author, form); code != 201 {
 		t.Fatalf("publish: %d %s", code, body)
 	}
+	review := `{"document": {"dsl": "1.0.0", "namespace": "e2e", "name": "kill-nine-review", "version": "1.0.0",
+		"metadata": {"startForm": "kill-nine"}},
+		"do": [{"review": {"call": "userTask", "with": {"form": "kill-nine", "title": "Review", "candidateGroups": ["role:officer"]}}}]}`
+	if code, body := post(t, r.base+"/api/v1/workflows", author, review); code != 201 {
+		t.Fatalf("publish the workflow: %d %s", code, body)
+	}
 
-	acknowledged := map[string]int{} // submission id → n
+	type ack struct {
+		n           int
+		businessKey string
+		instances   []string
+	}
+	acknowledged := map[string]ack{} // submission id → what the 201 said
 	var mu sync.Mutex
 	var n atomic.Int64
 	for round := range 2 {
@@ -62,12 +75,15 @@ func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
 					if err != nil {
 						continue // the process died under this request: not acknowledged
 					}
-					var sub struct{ ID string }
+					var sub struct {
+						ID, BusinessKey string
+						Instances       []string
+					}
 					_ = json.NewDecoder(resp.Body).Decode(&sub)
 					resp.Body.Close()
 					if resp.StatusCode == http.StatusCreated && sub.ID != "" {
 						mu.Lock()
-						acknowledged[sub.ID] = i
+						acknowledged[sub.ID] = ack{i, sub.BusinessKey, sub.Instances}
 						mu.Unlock()
 					}
 				}
@@ -94,9 +110,53 @@ func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
 		code, body := get(t, r.base+"/api/v1/submissions/"+id, reader)
 		var sub struct{ Data struct{ N int } }
 		_ = json.Unmarshal([]byte(body), &sub)
-		if code != 200 || sub.Data.N != want {
-			t.Errorf("acknowledged submission %s (n=%d) after the kills: %d %s", id, want, code, body)
+		if code != 200 || sub.Data.N != want.n {
+			t.Errorf("acknowledged submission %s (n=%d) after the kills: %d %s", id, want.n, code, body)
+		}
+		if len(want.instances) != 1 {
+			t.Errorf("acknowledged submission %s started %v", id, want.instances)
 		}
 	}
+	// Each acknowledged submission's workflow reaches its user task, even
+	// where the process died between the commit and the start.
+	began, deadline := time.Now(), time.Now().Add(3*time.Minute)
+	waiting := map[string]ack{}
+	for id, a := range acknowledged {
+		if len(a.instances) == 1 {
+			waiting[id] = a
+		}
+	}
+	for len(waiting) > 0 && time.Now().Before(deadline) {
+		for id, a := range waiting {
+			if caseHasOpenTask(t, r.base, reader, a.businessKey, a.instances[0]) {
+				delete(waiting, id)
+			}
+		}
+		if len(waiting) > 0 {
+			time.Sleep(time.Second)
+		}
+	}
+	if len(waiting) > 0 {
+		t.Errorf("%d of %d acknowledged submissions' workflows never reached their user task", len(waiting), len(acknowledged))
+	}
+	t.Logf("every workflow at its user task %s after the last restart was ready", time.Since(began).Round(time.Second))
 	r.stop(t)
+}
+
+// caseHasOpenTask says whether the case lists an open task of the instance.
+func caseHasOpenTask(t *testing.T, base, token, businessKey, instance string) bool {
+	t.Helper()
+	code, body := get(t, base+"/api/v1/cases/"+businessKey, token)
+	var c struct {
+		Tasks []struct{ Instance, Status string }
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &c) != nil {
+		return false
+	}
+	for _, task := range c.Tasks {
+		if task.Instance == instance && task.Status == "open" {
+			return true
+		}
+	}
+	return false
 }

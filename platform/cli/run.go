@@ -23,6 +23,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/config"
 	"cop/platform/definitions"
+	"cop/platform/events"
 	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
@@ -54,6 +55,8 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, cfg.PublicURL, pool)
 	defs := definitions.New(pool)
 	cs := cases.New(pool, defs)
+	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
+	cs.Starts = insts // a start form's workflows are decided in its submission's transaction
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -62,6 +65,13 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	// Every replica delivers events; the outbox shares the work out.
+	dispatcher := &events.Dispatcher{Pool: pool, Source: eventSource(cfg), Log: log.With("component", "events")}
+	subscribe(dispatcher, insts)
+	if err := dispatcher.Start(bg); err != nil {
+		return err
+	}
+	defer func() { stopBG(); dispatcher.Wait() }()
 	// Every replica runs a sealer; an advisory lock lets one work at a time.
 	go every(bg, 500*time.Millisecond, "audit sealer", log, func(ctx context.Context) error {
 		_, err := audit.Seal(ctx, pool)
@@ -80,7 +90,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
-			TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Instances: insts, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
 			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
 			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err
@@ -144,6 +154,20 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		log.Error("final audit seal failed", "err", err)
 	}
 	return nil
+}
+
+// subscribe registers every in-process event subscriber: a new one is a
+// line here.
+func subscribe(d *events.Dispatcher, insts *instances.Service) {
+	d.Register(insts.StartSubscriber()) // a start form's submission starts its workflows
+}
+
+// eventSource names this installation in the events it announces.
+func eventSource(cfg config.Config) string {
+	if cfg.EventSource != "" {
+		return cfg.EventSource
+	}
+	return cfg.PublicURL.String()
 }
 
 // loadExamples registers each example the registry does not hold yet, so a

@@ -49,6 +49,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Retention says how long what nobody finished is kept.
 	Retention Retention
+	// EventSource is the CloudEvents source of the events this
+	// installation announces (COP_EVENT_SOURCE, default PUBLIC_URL).
+	EventSource string
 }
 
 // Retention bounds what the platform keeps that nobody finished: drafts
@@ -198,6 +201,12 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.Retention.Drafts = r.duration("COP_DRAFT_RETENTION", c.Retention.Drafts)
 	c.Retention.UnattachedFiles = r.duration("COP_UNATTACHED_FILE_RETENTION", c.Retention.UnattachedFiles)
 	c.Retention.IdempotencyKeys = r.duration("COP_IDEMPOTENCY_RETENTION", c.Retention.IdempotencyKeys)
+	if src := r.opt("COP_EVENT_SOURCE"); src != "" {
+		if u, err := url.Parse(src); err != nil || strings.ContainsAny(src, " \t\n") || (u.Scheme == "" && u.Host == "" && u.Path == "") {
+			r.fail("COP_EVENT_SOURCE must be a URI reference naming this installation (https://cop.example.gov.uk, urn:cop:prod), got %q", src)
+		}
+		c.EventSource = src
+	}
 
 	if r.err != nil {
 		return c, r.err

@@ -25,9 +25,13 @@ func TestFromEnvReadsAValidConfiguration(t *testing.T) {
 	env["OIDC_ROLES_CLAIM"] = "realm_access.roles"
 	env["COP_COMPONENTS"] = "worker"
 	env["COP_SESSION_IDLE_TIMEOUT"] = "15m"
+	env["COP_EVENT_SOURCE"] = "urn:cop:border-force:prod"
 	c, err := FromEnv(MapEnv(env))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.EventSource != "urn:cop:border-force:prod" {
+		t.Errorf("event source %q", c.EventSource)
 	}
 	if c.ListenAddr != ":9090" || c.PublicURL.String() != "https://cop.example.gov.uk" {
 		t.Errorf("listen %q public %q", c.ListenAddr, c.PublicURL)
@@ -60,6 +64,7 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET is required"},
 		{map[string]string{"OIDC_AUDIENCE": ""}, "OIDC_AUDIENCE is required"},
 		{map[string]string{"COP_RATE_LIMIT": "-1"}, "COP_RATE_LIMIT must be a whole number, 0 or more"},
+		{map[string]string{"COP_EVENT_SOURCE": "not a uri"}, `COP_EVENT_SOURCE must be a URI reference naming this installation (https://cop.example.gov.uk, urn:cop:prod), got "not a uri"`},
 		{map[string]string{"COP_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}, `COP_TRUSTED_PROXIES must be comma-separated IP addresses or CIDR prefixes, got "lb.internal"`},
 		{map[string]string{"COP_DRAFT_RETENTION": "forever"}, "COP_DRAFT_RETENTION must be a positive duration"},
 		{map[string]string{"COP_OPS_LISTEN_ADDR": "9090"}, "COP_OPS_LISTEN_ADDR must be host:port"},

@@ -72,6 +72,9 @@ type EndedError struct {
 }
 
 func (e *EndedError) Error() string {
+	if e.Status == StatusStarting {
+		return fmt.Sprintf("instance %s is still starting; %s once it runs", e.ID, e.What)
+	}
 	return fmt.Sprintf("instance %s has %s; %s only while it runs", e.ID, e.Status, e.What)
 }
 
@@ -204,8 +207,6 @@ type launch struct {
 	idempotencyKey string
 	// requestedVersion is the version the caller asked for ("" = latest).
 	requestedVersion string
-	// submission started the instance (document.metadata.startForm)
-	submission *cases.Submission
 }
 
 // launch does what registered and draft starts share.
@@ -239,8 +240,8 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 		Status: engine.StatusRunning, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
 		readAccess: nonNil(workflows.AccessOf(l.w).Read), teams: nonNil(p.Teams), requestHash: hash}
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams, request_hash, started_at)
-			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams, request_hash, started_at, status)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, 'starting') ON CONFLICT (id) DO NOTHING`,
 			in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, in.StartedBy, in.readAccess, in.teams, hash, in.StartedAt)
 		if err != nil {
 			return fmt.Errorf("record instance: %w", err)
@@ -249,9 +250,6 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return errReplayed // a concurrent retry with the same key won
 		}
 		detail := map[string]any{"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": in.Draft, "case": key}
-		if l.submission != nil {
-			detail["submission"] = l.submission.ID
-		}
 		return audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, detail))
 	})
 	if errors.Is(err, errReplayed) {
@@ -269,10 +267,18 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 		_ = audit.Record(context.WithoutCancel(ctx), s.pool, who.Entry("instance.start", "instance:"+in.ID, audit.Failed, map[string]any{"error": err.Error()}))
 		return StartResult{}, fmt.Errorf("start instance on Temporal: %w", err)
 	}
+	// The row was written 'starting': Temporal has it now. Should this
+	// fail, the next read of the instance finds it on Temporal and marks it.
+	if err := markStarted(ctx, s.pool, in.ID); err != nil {
+		return StartResult{}, err
+	}
 	return StartResult{Instance: in}, nil
 }
 
 var errReplayed = errors.New("replayed")
+
+// draftPrefix begins the id of a draft run (and of its sub-workflows).
+const draftPrefix = "draft-"
 
 // startable is the version an instance would run: ErrNotFound when there
 // is no such workflow or version, ErrRetired when it is retired.
@@ -320,7 +326,7 @@ func (s *Service) caseFor(ctx context.Context, p *auth.Principal, l launch) (int
 func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 	prefix := "wf-"
 	if l.draft {
-		prefix = "draft-"
+		prefix = draftPrefix
 	}
 	if l.idempotencyKey == "" {
 		return prefix + uuid.NewString(), nil, nil
@@ -417,7 +423,12 @@ func scanInstance(row pgx.CollectableRow) (Instance, error) {
 }
 
 func (s *Service) row(ctx context.Context, id string) (Instance, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id WHERE i.id = $1`, id)
+	return readRow(ctx, s.pool, id)
+}
+
+// readRow reads an instance's row (no trace) through q.
+func readRow(ctx context.Context, q store.Querier, id string) (Instance, error) {
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id WHERE i.id = $1`, id)
 	if err != nil {
 		return Instance{}, fmt.Errorf("read instance %s: %w", id, err)
 	}
@@ -466,10 +477,18 @@ func (s *Service) withOutcome(ctx context.Context, in Instance) (Instance, error
 	in.Trace = engine.MergeTrace(recorded, nil)
 	desc, err := s.temporal.DescribeWorkflowExecution(ctx, in.ID, "")
 	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	switch {
+	case in.Status == StatusStarting && err != nil:
+		return in, nil // Temporal does not have it yet (or cannot be asked)
+	case in.Status == StatusStarting:
+		// Started, but the process that started it did not get to say so.
+		if err := markStarted(ctx, s.pool, in.ID); err != nil {
+			return Instance{}, err
+		}
+		in.Status = engine.StatusRunning
+	case errors.As(err, &nf):
 		return in, nil // past Temporal's retention: the row is what is left
-	}
-	if err != nil {
+	case err != nil:
 		return Instance{}, fmt.Errorf("describe instance %s: %w", in.ID, err)
 	}
 	if desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
@@ -624,35 +643,4 @@ func decodeCloudEvent(raw []byte) (map[string]any, error) {
 		return nil, &InvalidError{Message: "the event is not a CloudEvent: see errors", Errors: errs}
 	}
 	return event, nil
-}
-
-// StartFromSubmission starts every workflow whose document.metadata.startForm
-// names the submission's form, in the submission's case, with the
-// submission as input: {"submission": {id, form, formVersion, businessKey,
-// data, submittedBy, submittedAt}}. Each start is keyed by the submission,
-// so a retry never starts a workflow twice for one submission.
-func (s *Service) StartFromSubmission(ctx context.Context, p *auth.Principal, who audit.Who, sub cases.Submission) ([]string, error) {
-	defs, err := s.defs.StartingWorkflows(ctx, sub.Form, sub.FormVersion)
-	if err != nil || len(defs) == 0 {
-		return nil, err
-	}
-	input, err := json.Marshal(map[string]any{"submission": sub})
-	if err != nil {
-		return nil, fmt.Errorf("encode submission %s as input: %w", sub.ID, err)
-	}
-	var ids []string
-	for _, def := range defs {
-		w, err := workflows.Decode(def.Content)
-		if err != nil {
-			return ids, fmt.Errorf("decode stored workflow %s: %w", describe(def.Namespace, def.Name, def.Version), err)
-		}
-		which := sha256.Sum256([]byte(def.Namespace + "/" + def.Name))
-		res, err := s.launch(ctx, p, who, launch{def: def, w: w, input: input, businessKey: sub.BusinessKey,
-			idempotencyKey: "submission:" + sub.ID + ":" + hex.EncodeToString(which[:8]), requestedVersion: def.Version, submission: &sub})
-		if err != nil {
-			return ids, fmt.Errorf("start %s: %w", describe(def.Namespace, def.Name, def.Version), err)
-		}
-		ids = append(ids, res.ID)
-	}
-	return ids, nil
 }

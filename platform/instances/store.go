@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,6 +15,7 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/definitions"
+	"cop/platform/events"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/workflows"
@@ -51,8 +53,11 @@ func (s *Store) CreateTask(ctx context.Context, t engine.TaskRequest) error {
 		if tag.RowsAffected() == 0 {
 			return errAlreadyApplied
 		}
-		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: t.Instance}.Entry("task.create", "task:"+t.ID, audit.OK,
-			map[string]any{"instance": t.Instance, "form": t.Form + "@" + t.FormVersion, "candidateGroups": nonNil(t.CandidateGroups), "priority": t.Priority}))
+		if err := audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: t.Instance}.Entry("task.create", "task:"+t.ID, audit.OK,
+			map[string]any{"instance": t.Instance, "form": t.Form + "@" + t.FormVersion, "candidateGroups": nonNil(t.CandidateGroups), "priority": t.Priority})); err != nil {
+			return err
+		}
+		return publishTask(ctx, tx, t.ID, events.TaskCreated, "")
 	}))
 }
 
@@ -105,9 +110,38 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 		if c.Kind == "escalated" {
 			detail["priority"] = c.Priority
 		}
-		return audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+c.Kind, "task:"+c.ID, audit.OK, detail))
+		if err := audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+c.Kind, "task:"+c.ID, audit.OK, detail)); err != nil {
+			return err
+		}
+		if eventType, ok := taskEvents[c.Kind]; ok {
+			return publishTask(ctx, tx, c.ID, eventType, c.Action+c.At.String())
+		}
+		return nil
 	}))
 }
+
+// taskEvents are the task changes announced as events.
+var taskEvents = map[string]string{"claimed": events.TaskClaimed, "completed": events.TaskCompleted, "escalated": events.TaskEscalated}
+
+// publishTask announces a task change with the task as the API shows it.
+// which tells one change of a kind from another (a task claimed twice).
+func publishTask(ctx context.Context, tx pgx.Tx, id, eventType, which string) error {
+	rows, err := tx.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("read task %s: %w", id, err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanTask(time.Now()))
+	if err != nil {
+		return fmt.Errorf("read task %s: %w", id, err)
+	}
+	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(id, eventType, which), Type: eventType, Subject: t.BusinessKey,
+		Draft: isDraft(t.Instance), Data: t})
+	return err
+}
+
+// isDraft says whether an instance id (or a sub-workflow's, which begins
+// with its parent's) is a draft run's.
+func isDraft(instance string) bool { return strings.HasPrefix(instance, draftPrefix) }
 
 // errAlreadyApplied rolls back a transaction whose write an earlier try
 // of the same activity already made (Temporal retries activities); once
@@ -116,29 +150,62 @@ var errAlreadyApplied = errors.New("already applied")
 
 // Notify stores an in-app notification.
 func (s *Store) Notify(ctx context.Context, n engine.Notification) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-		n.ID, n.Instance, n.CaseKey, nonNil(n.To), n.Title, n.Body, n.Link, n.At)
-	if err != nil {
-		return permanent("the notification", fmt.Errorf("store notification %s: %w", n.ID, err))
-	}
-	return nil
+	return permanent("the notification", once(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+			n.ID, n.Instance, n.CaseKey, nonNil(n.To), n.Title, n.Body, n.Link, n.At)
+		if err != nil {
+			return fmt.Errorf("store notification %s: %w", n.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errAlreadyApplied
+		}
+		// Outside systems (mail) need who it is for, which readers do not see.
+		data := map[string]any{"id": n.ID, "instance": n.Instance, "businessKey": n.CaseKey, "to": nonNil(n.To), "title": n.Title,
+			"body": n.Body, "link": n.Link, "createdAt": n.At.UTC()}
+		_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(n.ID, events.NotificationCreated), Type: events.NotificationCreated,
+			Subject: n.CaseKey, Draft: isDraft(n.Instance), Data: data})
+		return err
+	}))
 }
 
 // Emit records an emitted CloudEvent. Temporal may retry the activity, so
 // the same event id is stored once per instance.
 func (s *Store) Emit(ctx context.Context, e engine.EmitRequest) error {
+	if eventType, _ := e.Event["type"].(string); eventType == "" || workflows.ReservedEventType(eventType) {
+		return engine.ActivityFault(workflows.NewError(workflows.ErrValidation, "Event type refused",
+			"an emitted event needs a type that does not begin with %q (only COP's own events do); got %q", workflows.ReservedEventPrefix, eventType))
+	}
 	event, err := json.Marshal(e.Event)
 	if err != nil {
 		return fmt.Errorf("encode emitted event: %w", err)
 	}
-	_, err = s.Pool.Exec(ctx, `INSERT INTO emitted_events (instance_id, event)
-		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM emitted_events WHERE instance_id = $1 AND event->>'id' = $3)`,
-		e.Instance, string(event), fmt.Sprint(e.Event["id"]))
-	if err != nil {
-		return permanent("the emitted event", fmt.Errorf("store emitted event: %w", err))
+	id := fmt.Sprint(e.Event["id"])
+	return permanent("the emitted event", once(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO emitted_events (instance_id, event)
+			SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM emitted_events WHERE instance_id = $1 AND event->>'id' = $3)`,
+			e.Instance, string(event), id)
+		if err != nil {
+			return fmt.Errorf("store emitted event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errAlreadyApplied
+		}
+		return publishEmitted(ctx, tx, e, id)
+	}))
+}
+
+// publishEmitted announces what an emit task sent as an event of its own
+// type; the workflow's subject, else the case's business key, is its subject.
+func publishEmitted(ctx context.Context, tx pgx.Tx, e engine.EmitRequest, id string) error {
+	eventType, _ := e.Event["type"].(string)
+	subject, _ := e.Event["subject"].(string)
+	if subject == "" {
+		subject = e.CaseKey
 	}
-	return nil
+	_, err := events.Publish(ctx, tx, events.New{ID: events.IDFor(e.Instance, "emit", id), Type: eventType, Subject: subject,
+		Draft: isDraft(e.Instance), Data: e.Event["data"]})
+	return err
 }
 
 // Lookup reads the latest active version of a reference data set: every
@@ -262,7 +329,9 @@ func writeEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) err
 		}
 	}
 	return once(ctx, pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5 WHERE id = $1 AND status = 'running'`,
+		// 'starting' too: an instance may end before its starter marks it running.
+		tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5, pending_start = NULL
+			WHERE id = $1 AND status IN ('starting', 'running')`,
 			e.Instance, e.Status, output, rerr, e.At)
 		if err != nil {
 			return fmt.Errorf("record the end of instance %s: %w", e.Instance, err)
@@ -277,9 +346,16 @@ func writeEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) err
 		if e.Error != nil {
 			detail["error"] = e.Error.Type
 		}
-		return audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: e.Instance}.Entry("instance.end", "instance:"+e.Instance, audit.OK, detail))
+		if err := audit.Record(ctx, tx, audit.Who{Actor: workflowActor, RequestID: e.Instance}.Entry("instance.end", "instance:"+e.Instance, audit.OK, detail)); err != nil {
+			return err
+		}
+		return publishInstance(ctx, tx, e.Instance, endEvents[e.Status])
 	})
 }
+
+// endEvents announce how an instance ended.
+var endEvents = map[string]string{engine.StatusCompleted: events.InstanceCompleted, engine.StatusFaulted: events.InstanceFaulted,
+	engine.StatusCancelled: events.InstanceCancelled}
 
 // once runs an idempotent write: a retry of one already applied (fn
 // returned errAlreadyApplied) rolls back and succeeds.

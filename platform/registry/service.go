@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/platform/audit"
+	"cop/platform/events"
 	"cop/platform/store"
 )
 
@@ -63,6 +64,11 @@ func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, conten
 					return err
 				}
 			}
+			if created {
+				if _, err := events.Publish(ctx, tx, events.New{Type: events.DefinitionPublished, Data: def}); err != nil {
+					return err
+				}
+			}
 		}
 		return audit.Record(ctx, tx, who.Entry("registry.publish", ref.String(), audit.OK,
 			map[string]any{"checksum": def.Checksum, "created": created}))
@@ -93,9 +99,17 @@ func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref, check ...fu
 				return err
 			}
 		}
-		var err error
+		before, err := Get(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
 		if def, err = Retire(ctx, tx, ref, who.Actor); err != nil {
 			return err
+		}
+		if before.Status != Retired {
+			if _, err := events.Publish(ctx, tx, events.New{Type: events.DefinitionRetired, Data: def}); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, who.Entry("registry.retire", ref.String(), audit.OK, nil))
 	})

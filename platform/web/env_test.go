@@ -24,6 +24,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/config"
 	"cop/platform/devstack"
+	"cop/platform/events"
 	"cop/platform/instances"
 	"cop/platform/testenv"
 	"cop/platform/testenv/temporalenv"
@@ -50,6 +51,12 @@ type envOption struct {
 	worker   bool
 	log      io.Writer
 	deps     func(*Deps)
+	subs     []events.Subscriber
+}
+
+// withSubscriber registers s with the env's event dispatcher.
+func withSubscriber(s events.Subscriber) func(*envOption) {
+	return func(o *envOption) { o.subs = append(o.subs, s) }
 }
 
 // withDeps changes the server's Deps before it is built.
@@ -99,6 +106,17 @@ func newEnv(t testing.TB, opts ...func(*envOption)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As cop does: the outbox's dispatcher starts a start form's workflows.
+	dispatcher := &events.Dispatcher{Pool: pool, Source: base, Log: logger, Poll: 200 * time.Millisecond}
+	dispatcher.Register(srv.deps.Instances.StartSubscriber())
+	for _, s := range o.subs {
+		dispatcher.Register(s)
+	}
+	dctx, stopDispatcher := context.WithCancel(context.Background())
+	if err := dispatcher.Start(dctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopDispatcher(); dispatcher.Wait() })
 	if o.worker {
 		w := worker.New(tc, queue, worker.Options{})
 		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist(config.DevCallAllowlist),

@@ -94,8 +94,8 @@ func New(d Deps) (*Server, error) {
 	if d.Instances.Directory == nil {
 		d.Instances.Directory = d.Directory
 	}
-	if d.Cases.OnSubmitted == nil {
-		d.Cases.OnSubmitted = d.Instances.StartFromSubmission
+	if d.Cases.Starts == nil {
+		d.Cases.Starts = d.Instances
 	}
 	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New(), takes: map[string][]string{}}
 	s.cookies = newCookiePolicy(d.PublicURL)

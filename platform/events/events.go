@@ -1,0 +1,119 @@
+// Package events is COP's one seam for "something happened": a
+// transactional outbox. A service announces a domain event by calling
+// Publish inside the transaction that makes the change, so the event
+// exists exactly when the change does. A Dispatcher (dispatcher.go)
+// delivers each event at least once to each subscriber registered in the
+// process, sharing the work between replicas through the database.
+//
+// Events are CloudEvents 1.0: id is the outbox row's UUID, source names
+// this installation, type is cop.<noun>.<verb> (or a workflow's own type
+// for what its emit tasks send), subject is the case's business key where
+// there is one, time is when the change was written and data is the
+// resource as the API shows it. docs/events.md lists the types.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cop/platform/store"
+)
+
+// The types COP announces.
+const (
+	SubmissionCreated    = "cop.submission.created"
+	CaseOpened           = "cop.case.opened"
+	InstanceStarted      = "cop.instance.started"
+	InstanceCompleted    = "cop.instance.completed"
+	InstanceFaulted      = "cop.instance.faulted"
+	InstanceCancelled    = "cop.instance.cancelled"
+	TaskCreated          = "cop.task.created"
+	TaskClaimed          = "cop.task.claimed"
+	TaskCompleted        = "cop.task.completed"
+	TaskEscalated        = "cop.task.escalated"
+	NotificationCreated  = "cop.notification.created"
+	DefinitionPublished  = "cop.definition.published"
+	DefinitionRetired    = "cop.definition.retired"
+	ReservedPrefix       = "cop."
+	specVersion          = "1.0"
+	contentTypeJSON      = "application/json"
+	maxTypeLength        = 200
+	notificationsChannel = "cop_events"
+)
+
+// New is an event a service announces.
+type New struct {
+	// ID, when set, makes a retried write announce the event once (an
+	// activity Temporal retries derives it from what it writes); it must
+	// be a UUID. Empty: a new random one.
+	ID      string
+	Type    string
+	Subject string
+	// Draft marks an event of a draft run: it reaches only subscribers
+	// that take drafts, never an outside system.
+	Draft bool
+	Data  any
+}
+
+// Event is a delivered event, as CloudEvents 1.0 in JSON structured mode.
+type Event struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject,omitempty"`
+	Time            time.Time       `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	Draft           bool            `json:"copdraft,omitempty"`
+}
+
+// Publish writes e to the outbox through q, which should be the
+// transaction making the change e announces, with one delivery for each
+// registered subscriber that takes it. It reports whether the event is
+// new: false when an event with e.ID was already written.
+func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
+	if e.Type == "" || len(e.Type) > maxTypeLength {
+		return false, fmt.Errorf("publish event: type %q must be 1 to %d characters", e.Type, maxTypeLength)
+	}
+	id := e.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return false, fmt.Errorf("publish %s: encode data: %w", e.Type, err)
+	}
+	var n int
+	err = q.QueryRow(ctx, `WITH e AS (
+			INSERT INTO events (id, type, subject, draft, data) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO NOTHING RETURNING id
+		), d AS (
+			INSERT INTO event_deliveries (event_id, subscriber)
+			SELECT e.id, s.name FROM e, event_subscribers s
+			WHERE (s.drafts OR NOT $4) AND EXISTS (SELECT 1 FROM unnest(s.types) t
+				WHERE t = $2 OR (right(t, 1) = '*' AND starts_with($2, left(t, -1))))
+		)
+		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("publish %s: %w", e.Type, err)
+	}
+	return n == 1, nil
+}
+
+// IDFor derives an event id from what a retried write is about, so the
+// retry announces the same event (which Publish then writes once).
+func IDFor(parts ...string) string {
+	return uuid.NewSHA1(idSpace, []byte(strings.Join(parts, "\n"))).String()
+}
+
+// idSpace namespaces derived event ids.
+var idSpace = uuid.MustParse("6f1f0c1e-9a55-4a8e-9d84-6b0b9d2f7c3a")
+
+// Reserved says whether a type is one only COP itself may announce.
+func Reserved(eventType string) bool { return strings.HasPrefix(eventType, ReservedPrefix) }

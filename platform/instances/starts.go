@@ -1,0 +1,215 @@
+package instances
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/serviceerror"
+
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/cases"
+	"cop/platform/events"
+	"cop/platform/registry"
+	"cop/platform/store"
+	"cop/workflows"
+	"cop/workflows/engine"
+)
+
+// StatusStarting is an instance decided at a submission's commit that
+// Temporal does not have yet: the workflow-start subscriber starts it.
+const StatusStarting = "starting"
+
+// PlanStarts decides, just before a submission's transaction, every
+// workflow whose document.metadata.startForm names the submission's form:
+// each is pinned (its version, forms and sub-workflows) and given an id
+// derived from the submission and the workflow, with the submission as its
+// input ({"submission": {...}}) and the submitter as its starter. The
+// plan's Reserve writes them, in the submission's transaction, as
+// 'starting' instances in its case: what each runs and who started it are
+// fixed at the commit, and the workflow-start subscriber asks Temporal
+// later. A workflow that cannot start at all (an input its schema
+// refuses) is refused in the plan, which does not stop the submission.
+func (s *Service) PlanStarts(ctx context.Context, p *auth.Principal, sub cases.Submission) (cases.Starts, error) {
+	defs, err := s.defs.StartingWorkflows(ctx, sub.Form, sub.FormVersion)
+	if err != nil {
+		return nil, err
+	}
+	plan := &startPlan{submission: sub}
+	if len(defs) == 0 {
+		return plan, nil
+	}
+	input, err := json.Marshal(map[string]any{"submission": sub})
+	if err != nil {
+		return nil, fmt.Errorf("encode submission %s as input: %w", sub.ID, err)
+	}
+	for _, def := range defs {
+		in, start, err := s.prepareStart(ctx, p, def, sub, input)
+		if err != nil {
+			plan.refused = append(plan.refused, fmt.Sprintf("start %s: %v", describe(def.Namespace, def.Name, def.Version), err))
+			continue
+		}
+		plan.ready = append(plan.ready, planned{in, start})
+	}
+	return plan, nil
+}
+
+type planned struct {
+	in    Instance
+	start engine.Start
+}
+
+// startPlan is what a submission starts.
+type startPlan struct {
+	submission cases.Submission
+	ready      []planned
+	refused    []string
+}
+
+// Reserve writes the planned instances, as 'starting', in tx.
+func (sp *startPlan) Reserve(ctx context.Context, tx pgx.Tx, who audit.Who, caseID int64) ([]string, []string, error) {
+	var ids []string
+	for _, p := range sp.ready {
+		if err := reserve(ctx, tx, who, p.in, p.start, sp.submission.ID, caseID); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, p.in.ID)
+	}
+	return ids, sp.refused, nil
+}
+
+// prepareStart is what a start form's workflow will run: checked against
+// its input schema and pinned.
+func (s *Service) prepareStart(ctx context.Context, p *auth.Principal, def registry.Definition, sub cases.Submission, input json.RawMessage) (Instance, engine.Start, error) {
+	w, err := workflows.Decode(def.Content)
+	if err != nil {
+		return Instance{}, engine.Start{}, fmt.Errorf("decode stored workflow: %w", err)
+	}
+	decoded, err := decodeInput(input)
+	if err != nil {
+		return Instance{}, engine.Start{}, err
+	}
+	if err := checkInput(w, decoded); err != nil {
+		return Instance{}, engine.Start{}, err
+	}
+	which := sha256.Sum256([]byte(def.Namespace + "/" + def.Name))
+	id, hash, err := instanceID(p, launch{def: def, input: input, businessKey: sub.BusinessKey, requestedVersion: def.Version,
+		idempotencyKey: "submission:" + sub.ID + ":" + hex.EncodeToString(which[:8])})
+	if err != nil {
+		return Instance{}, engine.Start{}, err
+	}
+	start := engine.Start{Definition: def.Content, Input: decoded, StartedBy: p.Subject, CaseKey: sub.BusinessKey, Tracked: true}
+	if err := engine.Pin(w, &resolver{ctx: ctx, defs: s.defs}, &start); err != nil {
+		return Instance{}, engine.Start{}, fmt.Errorf("cannot pin what it uses: %w", err)
+	}
+	in := Instance{ID: id, Workflow: WorkflowRef{def.Namespace, def.Name, def.Version}, BusinessKey: sub.BusinessKey,
+		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: sub.SubmittedAt,
+		readAccess: nonNil(workflows.AccessOf(w).Read), teams: nonNil(p.Teams), requestHash: hash}
+	return in, start, nil
+}
+
+// reserve writes a 'starting' instance and its audit row in tx.
+func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start engine.Start, submission string, caseID int64) error {
+	pending, err := json.Marshal(start)
+	if err != nil {
+		return fmt.Errorf("encode the start of %s: %w", in.ID, err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams,
+			request_hash, started_at, status, submission_id, pending_start)
+		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, 'starting', $11, $12)`,
+		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.StartedBy, in.readAccess, in.teams,
+		in.requestHash, in.StartedAt, submission, string(pending))
+	if err != nil {
+		return fmt.Errorf("record instance %s: %w", in.ID, err)
+	}
+	return audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, map[string]any{
+		"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": false,
+		"case": in.BusinessKey, "submission": submission}))
+}
+
+// StartSubscriber is the events subscriber that starts the instances a
+// submission reserved. It is idempotent: an instance Temporal already has
+// (a delivery repeated after a crash) counts as started.
+func (s *Service) StartSubscriber() events.Subscriber {
+	return events.Subscriber{Name: "workflow-starts", Types: []string{events.SubmissionCreated}, Handle: s.startReserved}
+}
+
+func (s *Service) startReserved(ctx context.Context, e events.Event) error {
+	var sub struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(e.Data, &sub); err != nil || sub.ID == "" {
+		return fmt.Errorf("event %s names no submission: %v", e.ID, err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, pending_start FROM instances
+		WHERE submission_id = $1 AND status = 'starting' ORDER BY id`, sub.ID)
+	if err != nil {
+		return fmt.Errorf("read the instances submission %s starts: %w", sub.ID, err)
+	}
+	type pending struct {
+		ID, Namespace, Name string
+		Start               json.RawMessage
+	}
+	starts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending])
+	if err != nil {
+		return fmt.Errorf("read the instances submission %s starts: %w", sub.ID, err)
+	}
+	var failed []string
+	for _, p := range starts {
+		if err := s.startOne(ctx, p.ID, p.Namespace, p.Name, p.Start); err != nil {
+			failed = append(failed, err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// startOne asks Temporal to run a reserved instance and marks it running.
+func (s *Service) startOne(ctx context.Context, id, namespace, name string, pending json.RawMessage) error {
+	var start engine.Start
+	if err := json.Unmarshal(pending, &start); err != nil {
+		return fmt.Errorf("decode the start of %s: %w", id, err)
+	}
+	_, err := engine.StartInstance(ctx, s.temporal, engine.StartOptions{ID: id, TaskQueue: s.taskQueue, Start: start, Namespace: namespace, Name: name})
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &already) {
+		return fmt.Errorf("start instance %s on Temporal: %w", id, err)
+	}
+	return markStarted(ctx, s.pool, id)
+}
+
+// markStarted marks an instance Temporal has as running and announces it,
+// once however many deliveries, retries and reads find it started.
+func markStarted(ctx context.Context, pool *pgxpool.Pool, id string) error {
+	err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE instances SET status = 'running', pending_start = NULL WHERE id = $1 AND status = 'starting'`, id)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // marked already
+		}
+		return publishInstance(ctx, tx, id, events.InstanceStarted)
+	})
+	if err != nil {
+		return fmt.Errorf("mark instance %s started: %w", id, err)
+	}
+	return nil
+}
+
+// publishInstance announces what happened to an instance, with the
+// instance as the API shows it (without its trace).
+func publishInstance(ctx context.Context, q store.Querier, id, eventType string) error {
+	in, err := readRow(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	_, err = events.Publish(ctx, q, events.New{ID: events.IDFor(id, eventType), Type: eventType, Subject: in.BusinessKey, Draft: in.Draft, Data: in})
+	return err
+}
