@@ -728,11 +728,3 @@ func jsonValue(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-func unescapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-}

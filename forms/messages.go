@@ -305,11 +305,6 @@ func quotedNames(msg string) []string {
 	return out
 }
 
-func lastSegment(pointer string) string {
-	i := strings.LastIndex(pointer, "/")
-	return unescapePointer(pointer[i+1:])
-}
-
 func hasType(n *Node, t string) bool {
 	for _, x := range n.Types {
 		if x == t {

@@ -365,31 +365,6 @@ func singular(label string) string {
 	return label
 }
 
-// ValueAt is the value at an instance pointer in submitted data, nil when
-// absent.
-func ValueAt(data any, pointer string) any {
-	tokens, ok := SplitPointer(pointer)
-	if !ok {
-		return nil
-	}
-	cur := data
-	for _, tok := range tokens {
-		switch x := cur.(type) {
-		case map[string]any:
-			cur = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			cur = x[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
 // sameJSON compares two JSON values, numbers by value whatever Go type
 // carries them.
 func sameJSON(a, b any) bool {

@@ -289,11 +289,6 @@ func (f *Form) ranks() map[string]int {
 	return f.rank
 }
 
-func firstSegment(pointer string) string {
-	seg, _, _ := strings.Cut(strings.TrimPrefix(pointer, "/"), "/")
-	return unescapePointer(seg)
-}
-
 // ByteSize says a file size limit in words: "5 MB", "2 KB", "1500 bytes".
 func ByteSize(n int64) string {
 	switch {
