@@ -783,7 +783,9 @@ func EscapeToken(s string) string {
 const ReservedEventPrefix = "cop."
 
 // ReservedEventType says whether a workflow may not emit an event type.
-func ReservedEventType(eventType string) bool { return strings.HasPrefix(eventType, ReservedEventPrefix) }
+func ReservedEventType(eventType string) bool {
+	return strings.HasPrefix(eventType, ReservedEventPrefix)
+}
 
 // emitType refuses an event type a workflow may not emit; one computed by
 // an expression is checked when the event is emitted.
