@@ -75,23 +75,23 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 	var query string
 	args := []any{c.ID, c.At, c.Action}
 	switch c.Kind {
-	case "claimed":
+	case engine.TaskClaimed:
 		query, args = `UPDATE tasks SET claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open' AND claimed_by IN ('', $4)`, append(args, c.Assignee)
-	case "released":
+	case engine.TaskReleased:
 		query = `UPDATE tasks SET claimed_by = '', ` + bump + ` WHERE id = $1 AND status = 'open'`
-	case "reassigned":
+	case engine.TaskReassigned:
 		query, args = `UPDATE tasks SET assignee = $4, claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
-	case "cancelled":
+	case engine.TaskWithdrawn:
 		query = `UPDATE tasks SET status = 'cancelled', ` + bump + ` WHERE id = $1 AND status = 'open'`
-	case "escalated":
+	case engine.TaskEscalated:
 		query, args = `UPDATE tasks SET priority = $4, escalated = true, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
-	case "completed":
+	case engine.TaskDone:
 		query, args = `UPDATE tasks SET status = 'completed', data = $4, completed_by = $5, completed_at = $2, `+bump+`
 			WHERE id = $1 AND status = 'open' AND claimed_by = $5`, append(args, data, c.By)
 	default:
 		return engine.ActivityFault(workflows.NewError(workflows.ErrRuntime, "Unknown task change", "unknown task change %q", c.Kind))
 	}
-	return permanent("the task's "+c.Kind+" change", once(ctx, s.Pool, func(tx pgx.Tx) error {
+	return permanent("the task's "+string(c.Kind)+" change", once(ctx, s.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("record task %s %s: %w", c.ID, c.Kind, err)
@@ -107,10 +107,10 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 		if c.Assignee != "" {
 			detail["assignee"] = c.Assignee
 		}
-		if c.Kind == "escalated" {
+		if c.Kind == engine.TaskEscalated {
 			detail["priority"] = c.Priority
 		}
-		if err := audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+c.Kind, "task:"+c.ID, audit.OK, detail)); err != nil {
+		if err := audit.Record(ctx, tx, audit.Who{Actor: actor, RequestID: c.ID}.Entry("task."+string(c.Kind), "task:"+c.ID, audit.OK, detail)); err != nil {
 			return err
 		}
 		if eventType, ok := taskEvents[c.Kind]; ok {
@@ -121,7 +121,8 @@ func (s *Store) TaskChanged(ctx context.Context, c engine.TaskChange) error {
 }
 
 // taskEvents are the task changes announced as events.
-var taskEvents = map[string]string{"claimed": events.TaskClaimed, "completed": events.TaskCompleted, "escalated": events.TaskEscalated}
+var taskEvents = map[engine.TaskChangeKind]string{engine.TaskClaimed: events.TaskClaimed, engine.TaskDone: events.TaskCompleted,
+	engine.TaskEscalated: events.TaskEscalated}
 
 // publishTask announces a task change with the task as the API shows it.
 // which tells one change of a kind from another (a task claimed twice).

@@ -64,7 +64,7 @@ func scanTask(now time.Time) pgx.RowToFunc[Task] {
 		t.CreatedAt = t.CreatedAt.UTC()
 		if t.Due != nil {
 			d := t.Due.UTC()
-			t.Due, t.Overdue = &d, t.Status == "open" && now.After(d)
+			t.Due, t.Overdue = &d, t.Status == engine.TaskOpen && now.After(d)
 		}
 		if t.CompletedAt != nil {
 			c := t.CompletedAt.UTC()
@@ -161,7 +161,7 @@ func (s *Service) Task(ctx context.Context, p *auth.Principal, id string) (Task,
 
 // TaskActionRequest is what an officer does to a task.
 type TaskActionRequest struct {
-	Action string // claim, release, complete, reassign
+	Action engine.TaskVerb
 	Data   json.RawMessage
 	To     string
 	// IdempotencyKey, when the client sends one, names the request: a
@@ -201,7 +201,7 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 	}
 	action := engine.TaskAction{TaskID: id, Action: req.Action, To: req.To,
 		Caller: engine.Caller{Sub: p.Subject, Name: p.Name, Roles: p.Roles, Teams: p.Teams}}
-	if req.Action == "complete" {
+	if req.Action == engine.Complete {
 		data, errs, err := s.checkTaskData(ctx, t, req.Data)
 		if err != nil {
 			return Task{}, err
@@ -217,10 +217,10 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 		// (or the slower of a double click) gets the task as it left it.
 		return t, nil
 	}
-	if t.Status != "open" {
+	if t.Status != engine.TaskOpen {
 		return Task{}, taskClosed(t)
 	}
-	if req.Action == "reassign" {
+	if req.Action == engine.Reassign {
 		if err := s.checkReassignee(ctx, t, req.To); err != nil {
 			return Task{}, err
 		}

@@ -15,6 +15,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/instances"
 	"cop/ui"
+	"cop/workflows/engine"
 )
 
 // tasksPerPage is how many tasks the list shows at once.
@@ -92,7 +93,7 @@ func taskRow(p *auth.Principal, t instances.Task) ui.TaskRow {
 	default:
 		r.ClaimedBy = t.ClaimedBy
 	}
-	open := t.Status == "open"
+	open := t.Status == engine.TaskOpen
 	r.CanClaim = open && t.ClaimedBy == ""
 	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
 	return r
@@ -114,8 +115,8 @@ func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	}
 	d := ui.TaskData{Task: taskRow(p, t), Errors: errs, Message: doneMessages[message]}
 	d.Details = detailRows(t.Input)
-	d.CanWork = t.Status == "open" && t.ClaimedBy == p.Subject
-	d.CanAssign = t.Status == "open" && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	d.CanWork = t.Status == engine.TaskOpen && t.ClaimedBy == p.Subject
+	d.CanAssign = t.Status == engine.TaskOpen && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
 	if d.CanAssign {
 		if d.Assignees, err = s.assignees(c, p, t); err != nil {
 			return err
@@ -138,10 +139,10 @@ func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, er
 
 // doneMessages confirm an action on the task page after its redirect.
 var doneMessages = map[string]string{
-	"claim":    "You have claimed this task. It is yours until you complete or release it.",
-	"release":  "You have released this task. Anyone in its team can claim it now.",
-	"reassign": "The task has been reassigned.",
-	"task":     "You have completed the task.", // on the case page it came from
+	string(engine.Claim):    "You have claimed this task. It is yours until you complete or release it.",
+	string(engine.Release):  "You have released this task. Anyone in its team can claim it now.",
+	string(engine.Reassign): "The task has been reassigned.",
+	"task":                  "You have completed the task.", // on the case page it came from
 }
 
 // detailRows show what the workflow gave the task: each top-level value,
@@ -198,14 +199,14 @@ func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t instances.Task) ([
 
 // taskAction claims, releases or reassigns a task from a page form, then
 // returns to the task (or to the list it was claimed from).
-func (s *Server) taskAction(action string) fiber.Handler {
+func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := s.checkCSRF(c); err != nil {
 			return s.pageError(c, err)
 		}
 		id := c.Params("id")
 		req := instances.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
-		if action == "reassign" && req.To == "" {
+		if action == engine.Reassign && req.To == "" {
 			return s.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
 				"Enter the user ID of the officer who should work the task. Go back and try again."))
 		}
@@ -213,13 +214,13 @@ func (s *Server) taskAction(action string) fiber.Handler {
 			return s.pageError(c, err)
 		}
 		markAudited(c) // the task store audits every change
-		if c.FormValue("return") == "list" && action != "claim" {
+		if c.FormValue("return") == "list" && action != engine.Claim {
 			return c.Redirect("/", fiber.StatusSeeOther)
 		}
-		if action == "reassign" {
+		if action == engine.Reassign {
 			return c.Redirect("/?done=reassign", fiber.StatusSeeOther)
 		}
-		return c.Redirect("/tasks/"+id+"?done="+action, fiber.StatusSeeOther)
+		return c.Redirect("/tasks/"+id+"?done="+string(action), fiber.StatusSeeOther)
 	}
 }
 
@@ -235,7 +236,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	if t.Status != "open" {
+	if t.Status != engine.TaskOpen {
 		// A second press of Complete, or another officer got there first.
 		return c.Redirect("/tasks/"+t.ID, fiber.StatusSeeOther)
 	}

@@ -26,6 +26,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/ui"
+	"cop/workflows/engine"
 )
 
 // BodyLimit is the largest request body accepted.
@@ -148,8 +149,8 @@ func (s *Server) routes() {
 	// Officer pages (page_*.go).
 	s.route(fiber.MethodGet, "/", s.taskList)
 	s.route(fiber.MethodGet, "/tasks/:id", s.taskPage)
-	for _, action := range []string{"claim", "release", "reassign"} {
-		s.route(fiber.MethodPost, "/tasks/:id/"+action, s.taskAction(action), takesPageForm)
+	for _, action := range []engine.TaskVerb{engine.Claim, engine.Release, engine.Reassign} {
+		s.route(fiber.MethodPost, "/tasks/:id/"+string(action), s.taskAction(action), takesPageForm)
 	}
 	s.route(fiber.MethodPost, "/tasks/:id/complete", s.completeTask, takesPageForm)
 	s.route(fiber.MethodGet, "/start", s.startPage)
@@ -208,8 +209,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", s.sendEvent, takesEvent)
 	s.route(fiber.MethodGet, "/api/v1/tasks", s.listTasks)
 	s.route(fiber.MethodGet, "/api/v1/tasks/:id", s.getTask)
-	for _, action := range []string{"claim", "release", "complete", "reassign"} {
-		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+action, s.actOnTask(action), takesJSON)
+	for _, action := range engine.TaskVerbs {
+		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), s.actOnTask(action), takesJSON)
 	}
 	s.route(fiber.MethodGet, "/api/v1/notifications", s.listNotifications)
 	s.route(fiber.MethodPost, "/api/v1/notifications/:id/read", s.readNotification, takesJSON)

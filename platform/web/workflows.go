@@ -15,6 +15,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
+	"cop/workflows/engine"
 )
 
 // WorkflowVersion is one stored version of a workflow as the API shows it.
@@ -399,15 +400,15 @@ type TaskActionBody struct {
 }
 
 // actOnTask handles POST /api/v1/tasks/{id}/{claim,release,complete,reassign}.
-func (s *Server) actOnTask(action string) fiber.Handler {
+func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var body TaskActionBody
-		if len(bytes.TrimSpace(c.Body())) > 0 || action == "complete" || action == "reassign" {
+		if len(bytes.TrimSpace(c.Body())) > 0 || action == engine.Complete || action == engine.Reassign {
 			if err := jsonBody(c, &body); err != nil {
 				return err
 			}
 		}
-		if action == "reassign" && body.To == "" {
+		if action == engine.Reassign && body.To == "" {
 			return problem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", FieldError{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
 		t, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), c.Params("id"),

@@ -476,7 +476,8 @@ do:
 	if len(sub.Instances) != 1 {
 		t.Fatalf("submission started %v", sub.Instances)
 	}
-	in := e.waitInstance(officer, sub.Instances[0], func(i instanceBody) bool { return i.Status != "running" })
+	// "starting" until the outbox has handed it to Temporal, then "running".
+	in := e.waitInstance(officer, sub.Instances[0], func(i instanceBody) bool { return i.Status != "starting" && i.Status != "running" })
 	if in.Status != "completed" || in.BusinessKey != sub.BusinessKey || in.Output["port"] != "GBDVR" || in.Output["key"] != sub.BusinessKey || in.Output["by"] == "" {
 		t.Fatalf("started instance %+v (submission %+v)", in, sub)
 	}

@@ -77,7 +77,7 @@ func (p *LocalPlatform) complete(t TaskRequest, data any) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	me := Caller{Sub: "local-author", Roles: []string{"admin"}}
-	for _, action := range []TaskAction{{TaskID: t.ID, Action: "claim", Caller: me}, {TaskID: t.ID, Action: "complete", Caller: me, Data: data}} {
+	for _, action := range []TaskAction{{TaskID: t.ID, Action: Claim, Caller: me}, {TaskID: t.ID, Action: Complete, Caller: me, Data: data}} {
 		for {
 			_, err := ActOnTask(ctx, p.Client, t.Instance, "", action)
 			var te *TaskActionError

@@ -59,13 +59,13 @@ type TaskRequest struct {
 // TaskChange records what happened to a task: claimed, released,
 // reassigned, escalated, completed, cancelled.
 type TaskChange struct {
-	ID       string    `json:"id"`
-	Kind     string    `json:"kind"`
-	By       string    `json:"by,omitempty"`
-	Assignee string    `json:"assignee,omitempty"`
-	Priority int       `json:"priority,omitempty"`
-	Data     any       `json:"data,omitempty"`
-	At       time.Time `json:"at"`
+	ID       string         `json:"id"`
+	Kind     TaskChangeKind `json:"kind"`
+	By       string         `json:"by,omitempty"`
+	Assignee string         `json:"assignee,omitempty"`
+	Priority int            `json:"priority,omitempty"`
+	Data     any            `json:"data,omitempty"`
+	At       time.Time      `json:"at"`
 	// Action is the Update id of the officer's action that made the
 	// change (empty for what the instance does by itself), so the inbox
 	// can tell a retried request from a new one.

@@ -33,13 +33,50 @@ func (c Caller) has(kind, name string) bool {
 	return false
 }
 
+// TaskVerb is what an officer does to a task through the Update.
+type TaskVerb string
+
+// The task verbs.
+const (
+	Claim    TaskVerb = "claim"
+	Release  TaskVerb = "release"
+	Complete TaskVerb = "complete"
+	Reassign TaskVerb = "reassign"
+)
+
+// TaskVerbs are every verb, in the order the API lists them.
+var TaskVerbs = []TaskVerb{Claim, Release, Complete, Reassign}
+
+// TaskStatus is where a task is in its life.
+type TaskStatus = string
+
+// The task statuses.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskCompleted TaskStatus = "completed"
+	TaskCancelled TaskStatus = "cancelled"
+)
+
+// TaskChangeKind is what happened to a task, as the inbox records it.
+type TaskChangeKind string
+
+// The task changes.
+const (
+	TaskClaimed    TaskChangeKind = "claimed"
+	TaskReleased   TaskChangeKind = "released"
+	TaskReassigned TaskChangeKind = "reassigned"
+	TaskEscalated  TaskChangeKind = "escalated"
+	TaskDone       TaskChangeKind = "completed"
+	TaskWithdrawn  TaskChangeKind = "cancelled"
+)
+
 // TaskAction is the Update's argument.
 type TaskAction struct {
-	TaskID string `json:"taskId"`
-	Action string `json:"action"` // claim, release, complete, reassign
-	Caller Caller `json:"caller"`
-	Data   any    `json:"data,omitempty"`
-	To     string `json:"to,omitempty"` // reassign: the new assignee's sub
+	TaskID string   `json:"taskId"`
+	Action TaskVerb `json:"action"`
+	Caller Caller   `json:"caller"`
+	Data   any      `json:"data,omitempty"`
+	To     string   `json:"to,omitempty"` // reassign: the new assignee's sub
 }
 
 // TaskActionError is a refused action; the API maps Code to a status.
@@ -58,7 +95,7 @@ type openTask struct {
 	// busy names the action whose inbox write is in flight: the handler
 	// yields while the activity runs, and a second action accepted in that
 	// window would act on state the first is about to change.
-	busy   string
+	busy   TaskVerb
 	form   *forms.Form
 	done   workflow.Settable
 	result workflow.Future
@@ -95,18 +132,18 @@ func (in *taskInbox) check(ctx workflow.Context, a TaskAction) error {
 	}
 	c := a.Caller
 	switch a.Action {
-	case "claim":
+	case Claim:
 		if !t.candidate(c) {
 			return &TaskActionError{Code: "forbidden", Message: "you are not in this task's candidate groups"}
 		}
 		if t.claimedBy != "" && t.claimedBy != c.Sub {
 			return &TaskActionError{Code: "conflict", Message: "someone else has claimed this task"}
 		}
-	case "release":
+	case Release:
 		if t.claimedBy != c.Sub && !t.supervises(c) {
 			return &TaskActionError{Code: "forbidden", Message: "you do not hold the claim on this task"}
 		}
-	case "complete":
+	case Complete:
 		if t.claimedBy != c.Sub {
 			return &TaskActionError{Code: "forbidden", Message: "claim the task before completing it"}
 		}
@@ -117,7 +154,7 @@ func (in *taskInbox) check(ctx workflow.Context, a TaskAction) error {
 			}
 			return &TaskActionError{Code: "invalid", Message: strings.TrimSuffix(msg, ";"), Errors: errs}
 		}
-	case "reassign":
+	case Reassign:
 		if !t.supervises(c) {
 			return &TaskActionError{Code: "forbidden", Message: "only a supervisor of the task's team or an admin reassigns"}
 		}
@@ -168,14 +205,14 @@ func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) 
 		change.Action = info.ID
 	}
 	switch a.Action {
-	case "claim":
-		change.Kind, change.Assignee = "claimed", a.Caller.Sub
-	case "release":
-		change.Kind = "released"
-	case "complete":
-		change.Kind, change.Data = "completed", a.Data
-	case "reassign":
-		change.Kind, change.Assignee = "reassigned", a.To
+	case Claim:
+		change.Kind, change.Assignee = TaskClaimed, a.Caller.Sub
+	case Release:
+		change.Kind = TaskReleased
+	case Complete:
+		change.Kind, change.Data = TaskDone, a.Data
+	case Reassign:
+		change.Kind, change.Assignee = TaskReassigned, a.To
 	}
 	if err := in.r.activity(ctx, activityTaskChanged, nil, change, nil); err != nil {
 		if e := fromActivityError(err); e != nil && strings.HasSuffix(e.Type, "/"+workflows.ErrValidation) {
@@ -189,17 +226,17 @@ func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) 
 		return "", &TaskActionError{Code: "gone", Message: "the task was withdrawn while your action was applied"}
 	}
 	switch a.Action {
-	case "claim":
+	case Claim:
 		t.claimedBy = a.Caller.Sub
-	case "release":
+	case Release:
 		t.claimedBy = ""
-	case "reassign":
+	case Reassign:
 		t.claimedBy, t.req.Assignee = a.To, a.To
-	case "complete":
+	case Complete:
 		delete(in.open, a.TaskID)
 		t.done.Set(map[string]any{"data": a.Data, "submittedBy": a.Caller.Sub, "submittedAt": change.At.UTC().Format(time.RFC3339)}, nil)
 	}
-	return change.Kind, nil
+	return string(change.Kind), nil
 }
 
 // userTask creates an inbox task and waits until an officer completes it,
@@ -301,7 +338,7 @@ func (r *run) taskCancelled(ctx workflow.Context, req TaskRequest) error {
 	if workflow.GetVersion(ctx, changeWithdrawTask, workflow.DefaultVersion, 1) >= 1 {
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
-		change := TaskChange{ID: req.ID, Kind: "cancelled", At: workflow.Now(dctx)}
+		change := TaskChange{ID: req.ID, Kind: TaskWithdrawn, At: workflow.Now(dctx)}
 		if err := r.activity(dctx, activityTaskChanged, nil, change, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("could not withdraw a cancelled task", "task", req.ID, "error", err)
 		}
@@ -310,7 +347,7 @@ func (r *run) taskCancelled(ctx workflow.Context, req TaskRequest) error {
 }
 
 func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any) error {
-	change := TaskChange{ID: req.ID, Kind: "escalated", Priority: req.Priority, At: workflow.Now(ctx)}
+	change := TaskChange{ID: req.ID, Kind: TaskEscalated, Priority: req.Priority, At: workflow.Now(ctx)}
 	if p := toInt(esc["priority"]); p >= 1 && p <= 5 {
 		change.Priority = p
 		if t := r.tasks.open[req.ID]; t != nil {

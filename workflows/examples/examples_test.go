@@ -323,7 +323,7 @@ func TestSeizureApprovalEscalates(t *testing.T) {
 	}
 	supervisor := engine.Caller{Sub: "supervisor-3", Roles: []string{"supervisor"}}
 	act := func(a engine.TaskAction, then func()) {
-		env.UpdateWorkflow(engine.UpdateTask, a.Action, &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(engine.UpdateTask, string(a.Action), &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("%s refused: %v", a.Action, err) },
 			OnComplete: func(_ any, err error) {
 				if err != nil {
