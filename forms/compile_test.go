@@ -425,3 +425,16 @@ func TestAnEntryOfAListIsNamedByTheList(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// A list of forms reads a stored definition's heading without compiling it.
+func TestReadHeading(t *testing.T) {
+	h, err := ReadHeading([]byte(`{"name": "seizure", "version": "1.2.0", "title": "Record a seizure", "description": "Goods held",
+		"schema": {"type": "object"}, "access": {"start": ["role:officer"], "read": ["role:supervisor"]}}`))
+	if err != nil || h.Name != "seizure" || h.Version != "1.2.0" || h.Title != "Record a seizure" || h.Description != "Goods held" ||
+		len(h.Start) != 1 || h.Start[0] != "role:officer" {
+		t.Errorf("heading %+v, %v", h, err)
+	}
+	if _, err := ReadHeading([]byte(`{"title": 1}`)); err == nil {
+		t.Error("a title that is not a string was read")
+	}
+}

@@ -8,6 +8,7 @@ package forms
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
@@ -23,6 +24,26 @@ type Definition struct {
 	Schema     json.RawMessage `json:"schema"`
 	UI         *UI             `json:"ui,omitempty"`
 	Access     Access          `json:"access"`
+}
+
+// Heading is what a list of forms shows of one: read from a stored
+// definition without compiling it.
+type Heading struct {
+	Name, Version, Title, Description string
+	// Start is access.start: who may submit it (empty: anyone signed in).
+	Start []string
+}
+
+// ReadHeading reads a stored definition's heading.
+func ReadHeading(raw []byte) (Heading, error) {
+	var d struct {
+		Name, Version, Title, Description string
+		Access                            struct{ Start []string }
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return Heading{}, fmt.Errorf("read the heading of a form: %w", err)
+	}
+	return Heading{Name: d.Name, Version: d.Version, Title: d.Title, Description: d.Description, Start: d.Access.Start}, nil
 }
 
 // Access says who may submit a form (start) and who may read what was

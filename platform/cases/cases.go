@@ -231,14 +231,22 @@ func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (
 	return s.caseID(ctx, p, key)
 }
 
-// caseID finds a case the caller may see, for a submission joining it.
+// caseID finds a case the caller may see, for a submission joining it:
+// one in which they may read a submission or an instance, as Case shows
+// it, asked without reading the timeline.
 func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (int64, error) {
-	if _, err := s.Case(ctx, p, key); err != nil {
-		return 0, err
-	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT id FROM cases WHERE business_key = $1`, key).Scan(&id)
-	return id, err
+	err := s.pool.QueryRow(ctx, `SELECT c.id FROM cases c WHERE c.business_key = $1
+		AND (EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+ReadableSQL("submitted_by", 2)+`)
+		  OR EXISTS (SELECT 1 FROM instances WHERE case_id = c.id AND `+ReadableSQL("started_by", 2)+`))`,
+		append([]any{key}, ReadableArgs(p)...)...).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read case %s: %w", key, err)
+	}
+	return id, nil
 }
 
 // nextBusinessKey numbers a new case: PREFIX-YYYYMMDD-N, N counting per

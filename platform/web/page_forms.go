@@ -40,13 +40,15 @@ func (s *Server) startPage(c *fiber.Ctx) error {
 	}
 	titles := map[string]string{}
 	for _, def := range defs {
-		f, _, err := s.deps.Definitions.Form(ctx, def.Name, def.Version)
+		// The heading is all a list needs: compiling every form on every
+		// view would cost a compile per form whenever the cache missed.
+		h, err := forms.ReadHeading(def.Content)
 		if err != nil {
-			return fmt.Errorf("load form %s@%s: %w", def.Name, def.Version, err)
+			return fmt.Errorf("form %s@%s: %w", def.Name, def.Version, err)
 		}
-		titles[def.Name] = f.Def.Title
-		if start := f.Def.Access.Start; len(start) == 0 || p.Matches(start) {
-			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: f.Def.Title, Description: f.Def.Description})
+		titles[def.Name] = h.Title
+		if len(h.Start) == 0 || p.Matches(h.Start) {
+			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})
 		}
 	}
 	wfs, _, err := s.deps.Definitions.Workflows(ctx, "", 200, "")

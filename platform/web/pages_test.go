@@ -811,3 +811,29 @@ func TestFollowUpQuestionsAPageCannotRevealInPlace(t *testing.T) {
 		t.Errorf("answering again: %s %q", done.path, errorSummary(done.body))
 	}
 }
+
+// The start page offers the forms the caller's roles may submit, with
+// their titles and descriptions, and not the others.
+func TestStartPageOffersWhatYouMayStart(t *testing.T) {
+	e := newEnv(t)
+	author := e.token("author")
+	e.must(201, "POST", "/api/v1/forms", author, `{"name": "supervisor-review", "version": "1.0.0", "title": "Supervisor review",
+		"description": "For supervisors only", "access": {"start": ["role:supervisor"]},
+		"schema": {"type": "object", "properties": {"ok": {"type": "boolean", "title": "OK"}}}}`, nil)
+	e.must(201, "POST", "/api/v1/forms", author, `{"name": "open-note", "version": "1.0.0", "title": "Open note", "description": "Anyone may",
+		"schema": {"type": "object", "properties": {"note": {"type": "string", "title": "Note"}}}}`, nil)
+	for _, tc := range []struct {
+		who        string
+		supervisor bool
+	}{{"officer", false}, {"supervisor", true}} {
+		b := e.browser()
+		e.signIn(b, tc.who).Body.Close()
+		body := e.get(b, "/start").body
+		if !strings.Contains(body, `href="/forms/open-note"`) || !strings.Contains(body, "Anyone may") {
+			t.Errorf("%s is not offered the open note", tc.who)
+		}
+		if got := strings.Contains(body, `href="/forms/supervisor-review"`) && strings.Contains(body, "For supervisors only"); got != tc.supervisor {
+			t.Errorf("%s offered the supervisor review: %v", tc.who, got)
+		}
+	}
+}
