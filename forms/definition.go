@@ -98,11 +98,9 @@ type FieldError struct {
 }
 
 // Problem is one thing wrong with an uploaded definition, located by the
-// JSON pointer into the uploaded document ("/schema/properties/port/pattern").
-type Problem struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
-}
+// JSON pointer into the uploaded document ("/schema/properties/port/pattern"):
+// a field error like any other.
+type Problem = FieldError
 
 // Problems is the error a compile returns when the definition is refused.
 type Problems []Problem

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -83,7 +84,38 @@ func Record(ctx context.Context, q store.Querier, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("write audit row for %s on %s: %w", e.Action, e.Resource, err)
 	}
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		if tx, inTx := q.(pgx.Tx); inTx {
+			store.OnCommit(tx, t.mark) // a row rolled back audits nothing
+		} else {
+			t.mark()
+		}
+	}
 	return nil
+}
+
+// tracker notes whether a request's audit row was written.
+type tracker struct{ recorded atomic.Bool }
+
+func (t *tracker) mark() { t.recorded.Store(true) }
+
+type trackerKey struct{}
+
+// Track returns ctx carrying a tracker for one request, and a func that
+// reports whether anything under ctx has recorded an audit row that
+// committed (or said, with Handled, that one is written elsewhere): the web
+// tier's safety net writes a row for a request that reports none.
+func Track(ctx context.Context) (context.Context, func() bool) {
+	t := &tracker{}
+	return context.WithValue(ctx, trackerKey{}, t), t.recorded.Load
+}
+
+// Handled says the request's change is audited elsewhere: an officer's
+// task action is audited by the instance's activity that applies it.
+func Handled(ctx context.Context) {
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		t.mark()
+	}
 }
 
 // sealLock is the advisory lock key that makes one sealer run at a time.

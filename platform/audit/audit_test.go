@@ -205,3 +205,42 @@ func TestTheClientAddressIsSealed(t *testing.T) {
 		t.Errorf("a changed client address went unnoticed: %+v", rep)
 	}
 }
+
+// A request counts as audited once a row recorded under its context has
+// committed: a row in a transaction that rolls back does not count, so the
+// web tier's safety net still records the refusal.
+func TestTrackSeesOnlyCommittedRows(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t)
+	entry := audit.Entry{Actor: "ann", Action: "test.write", Resource: "thing:1", RequestID: "r1"}
+
+	rolledBack, audited := audit.Track(ctx)
+	err := store.InTx(rolledBack, pool, func(tx pgx.Tx) error {
+		if err := audit.Record(rolledBack, tx, entry); err != nil {
+			return err
+		}
+		if audited() {
+			t.Error("audited before the transaction committed")
+		}
+		return errors.New("the change fails")
+	})
+	if err == nil || audited() {
+		t.Errorf("a rolled-back row counts as audited (%v)", err)
+	}
+
+	committed, audited := audit.Track(ctx)
+	if err := store.InTx(committed, pool, func(tx pgx.Tx) error { return audit.Record(committed, tx, entry) }); err != nil || !audited() {
+		t.Errorf("a committed row does not count: %v", err)
+	}
+	direct, audited := audit.Track(ctx)
+	if err := audit.Record(direct, pool, entry); err != nil || !audited() {
+		t.Errorf("a row written outside a transaction does not count: %v", err)
+	}
+	elsewhere, audited := audit.Track(ctx)
+	if audit.Handled(elsewhere); !audited() {
+		t.Error("Handled does not count")
+	}
+	if _, audited := audit.Track(ctx); audited() {
+		t.Error("a new request starts audited")
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/events"
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -51,34 +52,24 @@ func New(pool *pgxpool.Pool, defs *definitions.Service) *Service {
 	return &Service{pool: pool, defs: defs, now: time.Now}
 }
 
-// Errors the API turns into statuses.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrRetired  = errors.New("retired")
-	// ErrSubmitted is a draft another request submitted first.
-	ErrSubmitted = errors.New("already submitted")
-)
+// ErrNotFound is what the caller may not see, or what is not there.
+var ErrNotFound = problem.ErrNotFound
 
-// ForbiddenError refuses a caller who may not start a form.
-type ForbiddenError struct {
-	Form  string
-	Start []string
+// MayNotStart refuses a caller outside a form's access.start.
+func MayNotStart(form string, start []string) error {
+	return problem.Forbiddenf("form %s can be submitted only by %s", form, strings.Join(start, ", "))
 }
 
-func (e *ForbiddenError) Error() string {
-	return fmt.Sprintf("form %s can be submitted only by %s", e.Form, strings.Join(e.Start, ", "))
-}
-
-// ValidationError carries one message per failing field.
-type ValidationError struct {
-	Form, Version string
-	Errors        []forms.FieldError
-	// What names what was refused, when it is not the answers ("the file").
-	What string
-}
-
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("the answers do not fit form %s version %s (%d problems)", e.Form, e.Version, len(e.Errors))
+// invalidAnswers refuses answers (or, named by what, a file or an upload)
+// that do not fit a form version, with every field's error.
+func invalidAnswers(form, version, what string, errs []forms.FieldError) error {
+	switch {
+	case what != "":
+		return problem.Invalidf(errs, "%s is not accepted by form %s version %s; see errors", what, form, version)
+	case form != "":
+		return problem.Invalidf(errs, "the answers do not fit form %s version %s; see errors", form, version)
+	}
+	return problem.Invalidf(errs, "the answers are not valid; see errors")
 }
 
 // Case is a business key and what the caller may see in it.

@@ -11,6 +11,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/problem"
 	"cop/platform/testenv"
 )
 
@@ -83,8 +84,8 @@ func TestJoiningACaseNeedsSightOfIt(t *testing.T) {
 func TestASubmissionIsAnnouncedWithItsCase(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newService(t)
-	var invalid *cases.ValidationError
-	if _, err := s.Submit(ctx, ann, audit.Who{Actor: ann.Subject}, cases.SubmitRequest{Form: "seizure-note", Data: []byte(`{}`)}); !errors.As(err, &invalid) {
+	_, err := s.Submit(ctx, ann, audit.Who{Actor: ann.Subject}, cases.SubmitRequest{Form: "seizure-note", Data: []byte(`{}`)})
+	if p, ok := problem.As(err); !ok || p.Kind != problem.Invalid || len(p.Fields) != 1 || p.Fields[0].Pointer != "/note" {
 		t.Fatalf("an empty note: %v", err)
 	}
 	res, err := s.Submit(ctx, ann, audit.Who{Actor: ann.Subject}, cases.SubmitRequest{Form: "seizure-note", Data: []byte(`{"note": "held"}`)})

@@ -43,7 +43,7 @@ func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.W
 		return Draft{}, err
 	}
 	if _, errs := decodeAnswers(req.Data); errs != nil {
-		return Draft{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
+		return Draft{}, invalidAnswers(def.Name, def.Version, "", errs)
 	}
 	var caseID *int64
 	if req.Case != "" {
@@ -77,7 +77,7 @@ func (s *Service) SaveDraft(ctx context.Context, p *auth.Principal, who audit.Wh
 		return Draft{}, err
 	}
 	if _, errs := decodeAnswers(req.Data); errs != nil {
-		return Draft{}, &ValidationError{Form: d.Form, Version: d.FormVersion, Errors: errs}
+		return Draft{}, invalidAnswers(d.Form, d.FormVersion, "", errs)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE drafts SET data = $3, page = $4, updated_at = now() WHERE id = $1 AND owner = $2`,

@@ -19,6 +19,7 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/problem"
 )
 
 // File is an uploaded file's description (its bytes are read separately).
@@ -59,12 +60,12 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	rule, ok := f.FileRule(req.Field)
 	if !ok {
-		return File{}, &ValidationError{Form: def.Name, Version: def.Version, What: "the upload", Errors: []forms.FieldError{{Pointer: "/field",
-			Message: fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)}}}
+		return File{}, invalidAnswers(def.Name, def.Version, "the upload", problem.At("/field",
+			fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)))
 	}
-	contentType, problem := checkFile(rule, req)
-	if problem != "" {
-		return File{}, &ValidationError{Form: def.Name, Version: def.Version, What: "the file", Errors: []forms.FieldError{{Pointer: "/file", Message: problem}}}
+	contentType, refused := checkFile(rule, req)
+	if refused != "" {
+		return File{}, invalidAnswers(def.Name, def.Version, "the file", problem.At("/file", refused))
 	}
 	sum := sha256.Sum256(req.Content)
 	file := File{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Field: req.Field, Filename: cleanFilename(req.Filename),
@@ -254,7 +255,7 @@ func attachFiles(ctx context.Context, tx pgx.Tx, submission string, files []form
 		return fmt.Errorf("attach files: %w", err)
 	}
 	if distinct := countDistinct(ids); tag.RowsAffected() != int64(distinct) {
-		return &ValidationError{Errors: []forms.FieldError{{Pointer: files[0].Pointer, Message: "a file in these answers was just submitted elsewhere; upload it again"}}}
+		return invalidAnswers("", "", "", problem.At(files[0].Pointer, "a file in these answers was just submitted elsewhere; upload it again"))
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/events"
+	"cop/platform/problem"
 	"cop/platform/registry"
 )
 
@@ -92,15 +93,15 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	data, ferrs := decodeAnswers(req.Data)
 	if ferrs != nil {
-		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: ferrs}
+		return SubmitResult{}, invalidAnswers(def.Name, def.Version, "", ferrs)
 	}
 	now := s.now()
 	if errs := f.Validate(data, now); len(errs) > 0 {
-		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
+		return SubmitResult{}, invalidAnswers(def.Name, def.Version, "", errs)
 	}
 	files := f.Files(data)
 	if errs := s.checkFiles(ctx, p, f, files); len(errs) > 0 {
-		return SubmitResult{}, &ValidationError{Form: def.Name, Version: def.Version, Errors: errs}
+		return SubmitResult{}, invalidAnswers(def.Name, def.Version, "", errs)
 	}
 	var existingCase int64
 	if req.Case != "" {
@@ -152,7 +153,8 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			if tag.RowsAffected() == 0 {
 				// Two submits of one draft at once (a double click with no
 				// Idempotency-Key): the first to delete it makes the case.
-				return fmt.Errorf("draft %s was submitted by another request: %w", req.draftID, ErrSubmitted)
+				return problem.Conflictf("draft %s was submitted by another request; it makes one submission (send an Idempotency-Key to get its answer on a retry)",
+					req.draftID).Because(ReasonSubmitted)
 			}
 		}
 		if err := audit.Record(ctx, tx, who.Entry("submission.create", "submission:"+sub.ID, audit.OK,
@@ -194,7 +196,7 @@ func (s *Service) startable(ctx context.Context, p *auth.Principal, name, versio
 		if version == "" {
 			versions, verr := s.defs.Versions(ctx, "form", name)
 			if verr == nil && len(versions) > 0 {
-				return nil, def, fmt.Errorf("form %s: every version is retired: %w", name, ErrRetired)
+				return nil, def, problem.Gonef("form %s: every version is retired; submit to an active version", name)
 			}
 		}
 		if version != "" {
@@ -206,10 +208,10 @@ func (s *Service) startable(ctx context.Context, p *auth.Principal, name, versio
 		return nil, def, err
 	}
 	if def.Status == registry.Retired {
-		return nil, def, fmt.Errorf("form %s version %s is retired: %w", name, version, ErrRetired)
+		return nil, def, problem.Gonef("form %s version %s is retired; submit to an active version", name, version)
 	}
 	if start := f.Def.Access.Start; len(start) > 0 && !p.Matches(start) {
-		return nil, def, &ForbiddenError{Form: name, Start: start}
+		return nil, def, MayNotStart(name, start)
 	}
 	return f, def, nil
 }
@@ -279,16 +281,19 @@ type idempotent struct {
 
 var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
 
-// IdempotencyKeyError is a malformed or reused key.
-type IdempotencyKeyError struct{ Message string }
+// badKey refuses an Idempotency-Key, at its header.
+func badKey(msg string) error {
+	return problem.Invalidf(problem.At("/Idempotency-Key", msg), "%s", msg)
+}
 
-func (e *IdempotencyKeyError) Error() string { return e.Message }
+// ReasonSubmitted names a draft another request submitted first.
+const ReasonSubmitted = "submitted"
 
 // CheckIdempotencyKey refuses a key that is not 1-200 visible ASCII
 // characters (a UUID is ideal); instance starts share the rule.
 func CheckIdempotencyKey(key string) error {
 	if !idempotencyKeyRE.MatchString(key) {
-		return &IdempotencyKeyError{"Idempotency-Key must be 1-200 visible ASCII characters"}
+		return badKey("Idempotency-Key must be 1-200 visible ASCII characters")
 	}
 	return nil
 }
@@ -328,7 +333,7 @@ func (i *idempotent) replay(ctx context.Context, q interface {
 		return SubmitResult{}, false, fmt.Errorf("read idempotency key: %w", err)
 	}
 	if !bytes.Equal(hash, i.hash) {
-		return SubmitResult{}, false, &IdempotencyKeyError{"this Idempotency-Key was already used for a different request; use a new key for new data"}
+		return SubmitResult{}, false, badKey("this Idempotency-Key was already used for a different request; use a new key for new data")
 	}
 	var r SubmitResult
 	if err := json.Unmarshal(response, &r.Submission); err != nil {

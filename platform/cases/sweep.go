@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -17,10 +18,8 @@ const (
 	MaxUnattachedBytesPerUser = 256 << 20
 )
 
-// QuotaError refuses a draft or an upload over its owner's quota.
-type QuotaError struct{ Message string }
-
-func (e *QuotaError) Error() string { return e.Message }
+// ReasonQuota names a refusal over its owner's quota (drafts, files).
+const ReasonQuota = "quota"
 
 // lockOwner serialises one owner's quota checks until the transaction
 // ends, so two requests at once cannot both take the last place.
@@ -41,7 +40,7 @@ func checkDraftQuota(ctx context.Context, q store.Querier, owner string) error {
 		return fmt.Errorf("count drafts: %w", err)
 	}
 	if n >= MaxDraftsPerOwner {
-		return &QuotaError{Message: fmt.Sprintf("you have %d drafts, the most one person may keep; submit or delete some first", n)}
+		return problem.Conflictf("you have %d drafts, the most one person may keep; submit or delete some first", n).Because(ReasonQuota)
 	}
 	return nil
 }
@@ -56,8 +55,8 @@ func checkUploadQuota(ctx context.Context, q store.Querier, owner string, size i
 		return fmt.Errorf("sum uploads: %w", err)
 	}
 	if held+size > MaxUnattachedBytesPerUser {
-		return &QuotaError{Message: fmt.Sprintf("you have %d MiB of files not yet in a submission; the most is %d MiB: submit them, or wait a day for unused ones to be removed",
-			held>>20, MaxUnattachedBytesPerUser>>20)}
+		return problem.Conflictf("you have %d MiB of files not yet in a submission; the most is %d MiB: submit them, or wait a day for unused ones to be removed",
+			held>>20, MaxUnattachedBytesPerUser>>20).Because(ReasonQuota)
 	}
 	return nil
 }

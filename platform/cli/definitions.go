@@ -17,6 +17,7 @@ import (
 	"cop/forms"
 	"cop/forms/examples"
 	"cop/platform/devstack"
+	"cop/platform/problem"
 	"cop/platform/registry"
 )
 
@@ -296,9 +297,8 @@ func checkIdentity(content []byte) error {
 	var head struct{ Name, Version string }
 	_ = json.Unmarshal(content, &head)
 	err := registry.CheckRef(registry.Ref{Kind: "form", Namespace: registry.GlobalNamespace, Name: head.Name, Version: head.Version})
-	var invalid *registry.InvalidError
-	if errors.As(err, &invalid) {
-		return forms.Problems{{Pointer: "/" + invalid.Field, Message: invalid.Message}}
+	if invalid, ok := problem.As(err); ok && len(invalid.Fields) > 0 {
+		return forms.Problems(invalid.Fields)
 	}
 	return err
 }

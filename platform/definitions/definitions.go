@@ -18,6 +18,7 @@ import (
 
 	"cop/forms"
 	"cop/platform/audit"
+	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
 )
@@ -48,26 +49,32 @@ type Published struct {
 	Created    bool                `json:"created"`
 }
 
-// InUseError refuses to retire a version that active definitions pin.
-type InUseError struct {
-	Ref   registry.Ref
-	Users []string // "form:arrival-report@1.0.0"
+// inUse refuses to retire a version that active definitions pin (users:
+// "form:arrival-report@1.0.0").
+func inUse(ref registry.Ref, users []string) error {
+	return problem.Conflictf("%s %s@%s is used by active definitions (%s); retire those first or publish them against another version",
+		ref.Kind, ref.Name, ref.Version, strings.Join(users, ", "))
 }
 
-func (e *InUseError) Error() string {
-	return fmt.Sprintf("%s %s@%s is used by active definitions (%s); retire those first or publish them against another version",
-		e.Ref.Kind, e.Ref.Name, e.Ref.Version, strings.Join(e.Users, ", "))
-}
+// Nouns name each kind in messages.
+var Nouns = map[string]string{KindForm: "form", KindTerm: "data term", KindRefData: "reference data set", KindWorkflow: "workflow definition"}
 
-// ErrRetired means the version exists but is retired.
-var ErrRetired = errors.New("retired")
+// Invalid turns what a compile or parse refused into the refusal the
+// caller sees: every problem at its pointer.
+func Invalid(kind string, err error) error {
+	var ps forms.Problems
+	if errors.As(err, &ps) {
+		return problem.Invalidf(ps, "the %s is not valid: %s", Nouns[kind], ps.Error())
+	}
+	return err
+}
 
 // PublishForm checks, compiles and stores a form version. With dryRun the
 // definition is compiled against the registry as it is but not stored.
 func (s *Service) PublishForm(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
 	def, err := forms.ParseForm(raw)
 	if err != nil {
-		return Published{}, err
+		return Published{}, Invalid(KindForm, err)
 	}
 	return s.publish(ctx, who, KindForm, def.Name, def.Version, raw, dryRun, func(r forms.Resolver) ([]forms.Pin, error) {
 		f, err := forms.CompileForm(def, r)
@@ -82,7 +89,7 @@ func (s *Service) PublishForm(ctx context.Context, who audit.Who, raw []byte, dr
 func (s *Service) PublishTerm(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
 	t, err := forms.ParseTerm(raw)
 	if err != nil {
-		return Published{}, err
+		return Published{}, Invalid(KindTerm, err)
 	}
 	return s.publish(ctx, who, KindTerm, t.Name, t.Version, raw, dryRun, func(r forms.Resolver) ([]forms.Pin, error) {
 		ct, err := forms.CompileTerm(t, r)
@@ -97,7 +104,7 @@ func (s *Service) PublishTerm(ctx context.Context, who audit.Who, raw []byte, dr
 func (s *Service) PublishRefData(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
 	d, err := forms.ParseRefData(raw)
 	if err != nil {
-		return Published{}, err
+		return Published{}, Invalid(KindRefData, err)
 	}
 	return s.publish(ctx, who, KindRefData, d.Name, d.Version, raw, dryRun, func(forms.Resolver) ([]forms.Pin, error) {
 		return nil, nil
@@ -116,11 +123,7 @@ func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, versio
 	check := func(tx pgx.Tx) error {
 		var err error
 		if pins, err = compile(&uploadResolver{ctx: ctx, q: tx}); err != nil {
-			var p forms.Problems
-			if errors.As(err, &p) {
-				return registry.Reject(err)
-			}
-			return err
+			return Invalid(kind, err)
 		}
 		return nil
 	}
@@ -232,7 +235,7 @@ func (s *Service) Retire(ctx context.Context, who audit.Who, kind, name, version
 			return err
 		}
 		if len(users) > 0 {
-			return registry.Reject(&InUseError{Ref: ref, Users: users})
+			return inUse(ref, users)
 		}
 		return nil
 	})

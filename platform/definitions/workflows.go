@@ -11,6 +11,7 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/workflows"
@@ -28,7 +29,7 @@ const KindWorkflow = "workflow"
 func (s *Service) PublishWorkflow(ctx context.Context, p *auth.Principal, who audit.Who, raw []byte, dryRun bool) (Published, error) {
 	w, js, err := workflows.Parse(raw)
 	if err != nil {
-		return Published{}, err
+		return Published{}, Invalid(KindWorkflow, err)
 	}
 	d := w.Document
 	ref := registry.Ref{Kind: KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version}
@@ -39,7 +40,7 @@ func (s *Service) PublishWorkflow(ctx context.Context, p *auth.Principal, who au
 	check := func(tx pgx.Tx) error {
 		problems, startForm := workflowRefProblems(ctx, tx, w)
 		if len(problems) > 0 {
-			return registry.Reject(problems)
+			return Invalid(KindWorkflow, problems)
 		}
 		var err error
 		bound, err = mayBind(p, w, startForm)
@@ -70,13 +71,6 @@ type boundForm struct {
 	author string
 }
 
-// BindError refuses a startForm the publisher may not bind.
-type BindError struct {
-	Pointer, Message string
-}
-
-func (e *BindError) Error() string { return e.Message }
-
 // mayBind decides whether p may route a form's submissions into this
 // workflow. The workflow reads every submission of the form, and may show
 // them to anyone (its access.read, its tasks' candidate groups, its calls),
@@ -93,9 +87,11 @@ func mayBind(p *auth.Principal, w *workflows.Workflow, form *shared) (*boundForm
 	if p.HasRole(auth.RoleAdmin) || (p != nil && p.Subject == b.author) {
 		return b, nil
 	}
-	return nil, &BindError{Pointer: refs.At["startForm:"+refs.StartForm], Message: fmt.Sprintf(
-		"startForm would send every submission of form %s to this workflow; only an admin or the form's author (%s, who published version %s) may bind it",
-		name, b.author, b.ref.Version)}
+	msg := fmt.Sprintf("startForm would send every submission of form %s to this workflow; only an admin or the form's author (%s, who published version %s) may bind it",
+		name, b.author, b.ref.Version)
+	refused := problem.Forbiddenf("%s", msg)
+	refused.Fields = problem.At(refs.At["startForm:"+refs.StartForm], msg)
+	return nil, refused
 }
 
 // workflowRefProblems names each form and sub-workflow the definition uses

@@ -31,6 +31,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/directory"
+	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/workflows"
@@ -53,38 +54,23 @@ func New(pool *pgxpool.Pool, defs *definitions.Service, cs *cases.Service, tc cl
 	return &Service{pool: pool, defs: defs, cases: cs, temporal: tc, taskQueue: taskQueue}
 }
 
-// Errors the API turns into statuses.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrRetired  = errors.New("retired")
-)
+// ErrNotFound is an instance (or workflow) the caller may not see, or
+// that is not there.
+var ErrNotFound = problem.ErrNotFound
 
-// ForbiddenError refuses a caller the definition does not let start it,
-// or who may not do what they asked to an instance.
-type ForbiddenError struct{ Message string }
-
-func (e *ForbiddenError) Error() string { return e.Message }
-
-// EndedError refuses what only a running instance accepts.
-type EndedError struct {
-	ID, Status string
-	What       string
-}
-
-func (e *EndedError) Error() string {
-	if e.Status == StatusStarting {
-		return fmt.Sprintf("instance %s is still starting; %s once it runs", e.ID, e.What)
+// ended refuses what only a running instance accepts (what: "it can be
+// cancelled", "events are accepted").
+func ended(id, status, what string) error {
+	if status == StatusStarting {
+		return problem.Conflictf("instance %s is still starting; %s once it runs", id, what)
 	}
-	return fmt.Sprintf("instance %s has %s; %s only while it runs", e.ID, e.Status, e.What)
+	return problem.Conflictf("instance %s has %s; %s only while it runs", id, status, what)
 }
 
-// InvalidError is a request that does not fit, with where.
-type InvalidError struct {
-	Message string
-	Errors  []forms.FieldError
+// invalid refuses a request that does not fit, with where.
+func invalid(msg string, errs ...forms.FieldError) error {
+	return problem.Invalidf(errs, "%s", msg)
 }
-
-func (e *InvalidError) Error() string { return e.Message }
 
 // Instance is an instance as the API shows it.
 type Instance struct {
@@ -139,7 +125,7 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, who audit.Who, r
 		return StartResult{}, fmt.Errorf("decode stored workflow %s: %w", describe(req.Namespace, req.Name, def.Version), err)
 	}
 	if start := workflows.AccessOf(w).Start; len(start) > 0 && !p.Matches(start) {
-		return StartResult{}, &ForbiddenError{Message: fmt.Sprintf("workflow %s/%s can be started only by %s", req.Namespace, req.Name, strings.Join(start, ", "))}
+		return StartResult{}, problem.Forbiddenf("workflow %s/%s can be started only by %s", req.Namespace, req.Name, strings.Join(start, ", "))
 	}
 	return s.launch(ctx, p, who, launch{def: def, w: w, input: req.Input, businessKey: req.BusinessKey,
 		idempotencyKey: req.IdempotencyKey, requestedVersion: req.Version})
@@ -162,7 +148,7 @@ func checkInput(w *workflows.Workflow, input any) error {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(verr, &ve) {
-		return &InvalidError{Message: "the input does not fit the workflow's input schema: " + verr.Error()}
+		return invalid("the input does not fit the workflow's input schema: " + verr.Error())
 	}
 	var errs []forms.FieldError
 	for _, e := range ve.BasicOutput().Errors {
@@ -171,7 +157,7 @@ func checkInput(w *workflows.Workflow, input any) error {
 		}
 		errs = append(errs, forms.FieldError{Pointer: "/input" + e.InstanceLocation, Message: e.Error})
 	}
-	return &InvalidError{Message: fmt.Sprintf("the input does not fit workflow %s/%s's input schema; see errors", w.Document.Namespace, w.Document.Name), Errors: errs}
+	return invalid(fmt.Sprintf("the input does not fit workflow %s/%s's input schema; see errors", w.Document.Namespace, w.Document.Name), errs...)
 }
 
 // DraftRequest runs a definition that is not registered: how authors try
@@ -188,14 +174,28 @@ type DraftRequest struct {
 func (s *Service) StartDraft(ctx context.Context, p *auth.Principal, who audit.Who, req DraftRequest) (StartResult, error) {
 	w, js, err := workflows.Parse(req.Definition)
 	if err != nil {
-		return StartResult{}, err
+		return StartResult{}, invalidDraft(err)
 	}
 	if problems := s.defs.WorkflowRefProblems(ctx, w); len(problems) > 0 {
-		return StartResult{}, problems
+		return StartResult{}, invalidDraft(problems)
 	}
 	d := w.Document
 	def := registry.Definition{Kind: definitions.KindWorkflow, Namespace: d.Namespace, Name: d.Name, Version: d.Version, Content: js}
 	return s.launch(ctx, p, who, launch{def: def, w: w, draft: true, input: req.Input, businessKey: req.BusinessKey, idempotencyKey: req.IdempotencyKey})
+}
+
+// invalidDraft refuses a draft's definition, its problems located inside
+// the request's definition field.
+func invalidDraft(err error) error {
+	var ps forms.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	located := make(forms.Problems, len(ps))
+	for i, p := range ps {
+		located[i] = forms.Problem{Pointer: "/definition" + p.Pointer, Message: p.Message}
+	}
+	return definitions.Invalid(definitions.KindWorkflow, located)
 }
 
 type launch struct {
@@ -229,7 +229,7 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	start := engine.Start{Definition: l.def.Content, Input: input, StartedBy: p.Subject, Tracked: true}
 	if err := engine.Pin(l.w, &resolver{ctx: ctx, defs: s.defs}, &start); err != nil {
-		return StartResult{}, &InvalidError{Message: fmt.Sprintf("cannot pin what %s uses: %v", describe(l.def.Namespace, l.def.Name, l.def.Version), err)}
+		return StartResult{}, invalid(fmt.Sprintf("cannot pin what %s uses: %v", describe(l.def.Namespace, l.def.Name, l.def.Version), err))
 	}
 	caseID, key, err := s.caseFor(ctx, p, l)
 	if err != nil {
@@ -281,13 +281,13 @@ var errReplayed = errors.New("replayed")
 const draftPrefix = "draft-"
 
 // startable is the version an instance would run: ErrNotFound when there
-// is no such workflow or version, ErrRetired when it is retired.
+// is no such workflow or version, a Gone problem when it is retired.
 func (s *Service) startable(ctx context.Context, namespace, name, version string) (registry.Definition, error) {
 	def, err := s.defs.Workflow(ctx, namespace, name, version)
 	if errors.Is(err, registry.ErrNotFound) {
 		if version == "" {
 			if versions, verr := s.defs.WorkflowVersions(ctx, namespace, name); verr == nil && len(versions) > 0 {
-				return def, fmt.Errorf("workflow %s/%s: every version is retired: %w", namespace, name, ErrRetired)
+				return def, problem.Gonef("workflow %s/%s: every version is retired; start an active version", namespace, name)
 			}
 			return def, fmt.Errorf("workflow %s/%s: %w", namespace, name, ErrNotFound)
 		}
@@ -297,7 +297,7 @@ func (s *Service) startable(ctx context.Context, namespace, name, version string
 		return def, err
 	}
 	if def.Status == registry.Retired {
-		return def, fmt.Errorf("workflow %s/%s version %s is retired: %w", namespace, name, version, ErrRetired)
+		return def, problem.Gonef("workflow %s/%s version %s is retired; start an active version", namespace, name, version)
 	}
 	return def, nil
 }
@@ -308,8 +308,8 @@ func (s *Service) caseFor(ctx context.Context, p *auth.Principal, l launch) (int
 	if l.businessKey != "" {
 		id, err := s.cases.JoinCase(ctx, p, l.businessKey)
 		if errors.Is(err, cases.ErrNotFound) {
-			return 0, "", &InvalidError{Message: fmt.Sprintf("no case %s that you can see", l.businessKey),
-				Errors: []forms.FieldError{{Pointer: "/businessKey", Message: "no such case"}}}
+			return 0, "", invalid(fmt.Sprintf("no case %s that you can see", l.businessKey),
+				forms.FieldError{Pointer: "/businessKey", Message: "no such case"})
 		}
 		return id, l.businessKey, err
 	}
@@ -332,7 +332,7 @@ func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 		return prefix + uuid.NewString(), nil, nil
 	}
 	if err := cases.CheckIdempotencyKey(l.idempotencyKey); err != nil {
-		return "", nil, &InvalidError{Message: err.Error(), Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: err.Error()}}}
+		return "", nil, err // refused at /Idempotency-Key
 	}
 	k := sha256.Sum256([]byte(p.Subject + "\n" + l.idempotencyKey))
 	// The request as sent: a retry without a version still matches after
@@ -356,8 +356,8 @@ func (s *Service) replay(ctx context.Context, p *auth.Principal, id string, hash
 		return StartResult{}, false, err
 	}
 	if string(in.requestHash) != string(hash) {
-		return StartResult{}, false, &InvalidError{Message: "this Idempotency-Key was already used for a different request; use a new key for a new instance",
-			Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: "already used for a different request"}}}
+		return StartResult{}, false, invalid("this Idempotency-Key was already used for a different request; use a new key for a new instance",
+			forms.FieldError{Pointer: "/Idempotency-Key", Message: "already used for a different request"})
 	}
 	return StartResult{Instance: in, Replayed: true}, true, nil
 }
@@ -368,7 +368,7 @@ func decodeInput(raw json.RawMessage) (any, error) {
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, &InvalidError{Message: "input is not valid JSON: " + err.Error(), Errors: []forms.FieldError{{Pointer: "/input", Message: "not valid JSON"}}}
+		return nil, invalid("input is not valid JSON: "+err.Error(), forms.FieldError{Pointer: "/input", Message: "not valid JSON"})
 	}
 	if v == nil {
 		return map[string]any{}, nil
@@ -589,13 +589,13 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 		return Instance{}, err
 	}
 	if p.Subject != in.StartedBy && !p.HasRole(auth.RoleSupervisor) && !p.HasRole(auth.RoleAdmin) {
-		return Instance{}, &ForbiddenError{Message: "only whoever started an instance, a supervisor or an admin may cancel it"}
+		return Instance{}, problem.Forbiddenf("only whoever started an instance, a supervisor or an admin may cancel it")
 	}
 	if in, err = s.withOutcome(ctx, in); err != nil {
 		return Instance{}, err
 	}
 	if in.Status != engine.StatusRunning {
-		return Instance{}, &EndedError{ID: id, Status: in.Status, What: "it can be cancelled"}
+		return Instance{}, ended(id, in.Status, "it can be cancelled")
 	}
 	if err := s.temporal.CancelWorkflow(ctx, id, ""); err != nil {
 		return Instance{}, fmt.Errorf("cancel instance %s: %w", id, err)
@@ -620,12 +620,12 @@ func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, i
 		return err
 	}
 	if in.Status != engine.StatusRunning {
-		return &EndedError{ID: id, Status: in.Status, What: "events are accepted"}
+		return ended(id, in.Status, "events are accepted")
 	}
 	if err := engine.SendEvent(ctx, s.temporal, id, event); err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return &EndedError{ID: id, Status: "ended", What: "events are accepted"}
+			return ended(id, "ended", "events are accepted")
 		}
 		return fmt.Errorf("deliver event to %s: %w", id, err)
 	}
@@ -637,10 +637,10 @@ func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, i
 func decodeCloudEvent(raw []byte) (map[string]any, error) {
 	event, errs := workflows.DecodeCloudEvent(raw)
 	if len(errs) == 1 && errs[0].Pointer == "" {
-		return nil, &InvalidError{Message: "the event must be one CloudEvent as a JSON object: " + errs[0].Message, Errors: errs}
+		return nil, invalid("the event must be one CloudEvent as a JSON object: "+errs[0].Message, errs...)
 	}
 	if len(errs) > 0 {
-		return nil, &InvalidError{Message: "the event is not a CloudEvent: see errors", Errors: errs}
+		return nil, invalid("the event is not a CloudEvent: see errors", errs...)
 	}
 	return event, nil
 }

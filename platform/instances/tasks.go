@@ -14,9 +14,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"cop/forms"
+	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/directory"
+	"cop/platform/problem"
 	"cop/platform/store"
 	"cop/workflows/engine"
 )
@@ -102,11 +104,11 @@ type TaskFilter struct {
 func (s *Service) Tasks(ctx context.Context, p *auth.Principal, f TaskFilter) ([]Task, string, error) {
 	status := f.Status
 	if status == "" {
-		status = "open"
+		status = engine.TaskOpen
 	}
 	if status != "open" && status != "completed" && status != "cancelled" && status != "all" {
-		return nil, "", &InvalidError{Message: "status must be open, completed, cancelled or all",
-			Errors: []forms.FieldError{{Pointer: "/status", Message: "status must be open, completed, cancelled or all"}}}
+		const msg = "status must be open, completed, cancelled or all"
+		return nil, "", problem.Malformedf(problem.At("/status", msg), msg)
 	}
 	after := []string{"0", "-infinity", "-infinity", ""}
 	if f.Cursor != "" {
@@ -169,15 +171,15 @@ type TaskActionRequest struct {
 	IdempotencyKey string
 }
 
-// TaskRefusedError is an action the task's rules refuse; Code says why
-// (forbidden, conflict, invalid, gone).
-type TaskRefusedError struct {
-	Code    string
-	Message string
-	Errors  []forms.FieldError
+// refused is an action the task's rules refuse; code says why
+// (forbidden, conflict, invalid, gone), and is the problem's reason.
+func refused(code, message string, errs ...forms.FieldError) error {
+	kind := map[string]problem.Kind{"forbidden": problem.Forbidden, "invalid": problem.Invalid}[code]
+	if kind == 0 {
+		kind = problem.Conflict // gone, conflict: the task has moved on
+	}
+	return (&problem.Error{Kind: kind, Detail: message, Fields: errs}).Because(code)
 }
-
-func (e *TaskRefusedError) Error() string { return e.Message }
 
 // ActOnTask sends an action through the instance's Update. The Update's
 // validator is the authority (it checks the claim and validates the data
@@ -192,7 +194,7 @@ func (e *TaskRefusedError) Error() string { return e.Message }
 func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, req TaskActionRequest) (Task, error) {
 	if req.IdempotencyKey != "" {
 		if err := cases.CheckIdempotencyKey(req.IdempotencyKey); err != nil {
-			return Task{}, &InvalidError{Message: err.Error(), Errors: []forms.FieldError{{Pointer: "/Idempotency-Key", Message: err.Error()}}}
+			return Task{}, err
 		}
 	}
 	t, err := s.Task(ctx, p, id)
@@ -207,7 +209,7 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 			return Task{}, err
 		}
 		if len(errs) > 0 {
-			return Task{}, &TaskRefusedError{Code: "invalid", Message: fmt.Sprintf("the data does not fit form %s version %s; see errors", t.Form, t.FormVersion), Errors: errs}
+			return Task{}, refused("invalid", fmt.Sprintf("the data does not fit form %s version %s; see errors", t.Form, t.FormVersion), errs...)
 		}
 		action.Data = data
 	}
@@ -215,6 +217,7 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 	if t.lastAction != "" && t.lastAction == taskActionID(t, action, req.IdempotencyKey, t.revision-1) {
 		// The task's latest change was made by this very request: a retry
 		// (or the slower of a double click) gets the task as it left it.
+		audit.Handled(ctx)
 		return t, nil
 	}
 	if t.Status != engine.TaskOpen {
@@ -226,18 +229,19 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 		}
 	}
 	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action); err != nil {
-		var refused *engine.TaskActionError
-		if errors.As(err, &refused) {
-			errs := refused.Errors
-			if refused.Code == "invalid" && len(errs) == 0 {
+		var no *engine.TaskActionError
+		if errors.As(err, &no) {
+			errs := no.Errors
+			if no.Code == "invalid" && len(errs) == 0 {
 				// Refused by the instance as a whole (answers the inbox
 				// cannot hold): the problem is the data sent.
-				errs = []forms.FieldError{{Pointer: "/data", Message: refused.Message}}
+				errs = []forms.FieldError{{Pointer: "/data", Message: no.Message}}
 			}
-			return Task{}, &TaskRefusedError{Code: refused.Code, Message: refused.Message, Errors: errs}
+			return Task{}, refused(no.Code, no.Message, errs...)
 		}
 		return Task{}, fmt.Errorf("%s task %s: %w", req.Action, id, err)
 	}
+	audit.Handled(ctx) // the instance's activity audits the change it applies
 	return s.Task(ctx, p, id)
 }
 
@@ -249,7 +253,7 @@ func (s *Service) checkReassignee(ctx context.Context, t Task, to string) error 
 		return nil // the instance refuses an empty "to" with its own words
 	}
 	refuse := func(msg string) error {
-		return &TaskRefusedError{Code: "invalid", Message: msg, Errors: []forms.FieldError{{Pointer: "/to", Message: msg}}}
+		return refused("invalid", msg, forms.FieldError{Pointer: "/to", Message: msg})
 	}
 	u, err := s.Directory.User(ctx, to)
 	if errors.Is(err, directory.ErrUnknown) {
@@ -266,7 +270,7 @@ func (s *Service) checkReassignee(ctx context.Context, t Task, to string) error 
 }
 
 func taskClosed(t Task) error {
-	return &TaskRefusedError{Code: "gone", Message: fmt.Sprintf("task %s is %s; only open tasks can be acted on", t.ID, t.Status)}
+	return refused("gone", fmt.Sprintf("task %s is %s; only open tasks can be acted on", t.ID, t.Status))
 }
 
 // taskActionID names an action request: the task, the action, the caller,

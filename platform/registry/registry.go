@@ -21,6 +21,7 @@ import (
 	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5"
 
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -59,26 +60,19 @@ func (r Ref) String() string {
 }
 
 // ErrNotFound means no such definition (or version) exists.
-var ErrNotFound = errors.New("definition not found")
+var ErrNotFound = problem.ErrNotFound
 
-// ConflictError means a version already exists with different content.
-type ConflictError struct {
-	Ref              Ref
-	ExistingChecksum string
-	NewChecksum      string
+// conflict refuses other content under an existing version.
+func conflict(ref Ref, existing, upload string) error {
+	return problem.Conflictf("%s already exists with different content (checksum %s, upload has %s); publish a new version instead",
+		ref, existing, upload)
 }
 
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s already exists with different content (checksum %s, upload has %s); publish a new version instead",
-		e.Ref, e.ExistingChecksum, e.NewChecksum)
+// invalid is a problem with the identity of an upload (name, version) or
+// its content, at the document's top-level field.
+func invalid(field, message string) error {
+	return problem.Invalidf(problem.At("/"+field, message), "%s: %s", field, message)
 }
-
-// InvalidError is a problem with the identity of an upload (name, version).
-type InvalidError struct {
-	Field, Message string
-}
-
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Message }
 
 var (
 	nameRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$`)
@@ -103,7 +97,7 @@ func Checksum(content []byte) (string, error) {
 func versionKey(version string) (string, error) {
 	m := semverRE.FindStringSubmatch(version)
 	if m == nil {
-		return "", &InvalidError{Field: "version", Message: fmt.Sprintf("%q is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE] (build metadata is not allowed)", version)}
+		return "", invalid("version", fmt.Sprintf("%q is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE] (build metadata is not allowed)", version))
 	}
 	var b strings.Builder
 	for _, part := range m[1:4] {
@@ -130,10 +124,10 @@ func versionKey(version string) (string, error) {
 // CheckRef checks a definition's identity: its name and semantic version.
 func CheckRef(ref Ref) error {
 	if !nameRE.MatchString(ref.Name) {
-		return &InvalidError{Field: "name", Message: fmt.Sprintf("%q must be 1-100 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or digit", ref.Name)}
+		return invalid("name", fmt.Sprintf("%q must be 1-100 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or digit", ref.Name))
 	}
 	if ref.Namespace == "" {
-		return &InvalidError{Field: "namespace", Message: "must not be empty"}
+		return invalid("namespace", "must not be empty")
 	}
 	_, err := versionKey(ref.Version)
 	return err
@@ -151,7 +145,7 @@ func Put(ctx context.Context, q store.Querier, ref Ref, content []byte, uploaded
 	}
 	sum, err := Checksum(content)
 	if err != nil {
-		return Definition{}, false, &InvalidError{Field: "content", Message: err.Error()}
+		return Definition{}, false, invalid("content", err.Error())
 	}
 	row := q.QueryRow(ctx, `
 		INSERT INTO definitions (kind, namespace, name, version, version_key, content, checksum, uploaded_by)
@@ -171,7 +165,7 @@ func Put(ctx context.Context, q store.Querier, ref Ref, content []byte, uploaded
 		return Definition{}, false, fmt.Errorf("read existing %s: %w", ref, err)
 	}
 	if existing.Checksum != sum {
-		return existing, false, &ConflictError{Ref: ref, ExistingChecksum: existing.Checksum, NewChecksum: sum}
+		return existing, false, conflict(ref, existing.Checksum, sum)
 	}
 	return existing, false, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"cop/platform/audit"
+	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/testenv"
 )
@@ -41,9 +43,8 @@ func TestVersionsAreImmutable(t *testing.T) {
 
 	// Different content under the same version: a conflict naming both checksums.
 	_, _, err = registry.Put(ctx, pool, r, []byte(`{"title":"Arrival v2"}`), "dev-author")
-	var conflict *registry.ConflictError
-	if !errors.As(err, &conflict) || conflict.ExistingChecksum != d.Checksum {
-		t.Fatalf("want a conflict, got %v", err)
+	if p, ok := problem.As(err); !ok || p.Kind != problem.Conflict || !strings.Contains(p.Detail, "checksum "+d.Checksum) {
+		t.Fatalf("want a conflict naming the stored checksum, got %v", err)
 	}
 	got, _ := registry.Get(ctx, pool, r)
 	if sum, _ := registry.Checksum(got.Content); sum != d.Checksum {
@@ -68,8 +69,7 @@ func TestUploadIdentityIsChecked(t *testing.T) {
 		{registry.Ref{Kind: "form", Name: "arrival", Version: "1.0.0"}, `{}`, "namespace"},
 	} {
 		_, _, err := registry.Put(ctx, pool, tc.ref, []byte(tc.body), "x")
-		var invalid *registry.InvalidError
-		if !errors.As(err, &invalid) || invalid.Field != tc.field {
+		if p, ok := problem.As(err); !ok || p.Kind != problem.Invalid || len(p.Fields) != 1 || p.Fields[0].Pointer != "/"+tc.field {
 			t.Errorf("%v %s: got %v, want an error on %s", tc.ref, tc.body, err, tc.field)
 		}
 	}

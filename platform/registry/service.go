@@ -9,6 +9,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/events"
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -30,7 +31,7 @@ func (s Service) Publish(ctx context.Context, who audit.Who, ref Ref, content []
 // check runs before a new version is stored (compiling it against the
 // registry as it is now) and after runs once it is stored. Neither runs for
 // an identical re-upload, which stays a no-op however the registry has
-// changed since, nor for a conflicting one. Errors wrapped with Reject are
+// changed since, nor for a conflicting one. A refusal (a *problem.Error) is
 // audited as rejected rather than failed.
 func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, content []byte,
 	check func(pgx.Tx) error, after func(pgx.Tx, Definition) error) (Definition, bool, error) {
@@ -42,10 +43,10 @@ func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, conten
 		case err == nil:
 			sum, err := Checksum(content)
 			if err != nil {
-				return &InvalidError{Field: "content", Message: err.Error()}
+				return invalid("content", err.Error())
 			}
 			if existing.Checksum != sum {
-				return &ConflictError{Ref: ref, ExistingChecksum: existing.Checksum, NewChecksum: sum}
+				return conflict(ref, existing.Checksum, sum)
 			}
 			def = existing
 		case !errors.Is(err, ErrNotFound):
@@ -79,16 +80,6 @@ func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, conten
 	return def, created, err
 }
 
-// RejectedError marks a kind's refusal of an upload (the caller's mistake,
-// not a failure of the platform).
-type RejectedError struct{ Err error }
-
-func (e *RejectedError) Error() string { return e.Err.Error() }
-func (e *RejectedError) Unwrap() error { return e.Err }
-
-// Reject wraps err as the caller's mistake.
-func Reject(err error) error { return &RejectedError{Err: err} }
-
 // Retire retires a version and audits it. check, when given, runs first in
 // the same transaction (a term refuses while active forms use it).
 func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref, check ...func(pgx.Tx) error) (Definition, error) {
@@ -121,11 +112,8 @@ func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref, check ...fu
 
 func (s Service) auditRefusal(ctx context.Context, who audit.Who, action string, ref Ref, cause error) {
 	outcome := audit.Failed
-	var conflict *ConflictError
-	var invalid *InvalidError
-	var rejected *RejectedError
-	if errors.As(cause, &conflict) || errors.As(cause, &invalid) || errors.As(cause, &rejected) || errors.Is(cause, ErrNotFound) {
-		outcome = audit.Rejected
+	if _, refused := problem.As(cause); refused {
+		outcome = audit.Rejected // the caller's mistake, not the platform's failure
 	}
 	_ = audit.Record(ctx, s.Pool, who.Entry(action, ref.String(), outcome, map[string]any{"error": cause.Error()}))
 }

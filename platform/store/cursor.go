@@ -3,11 +3,14 @@ package store
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+
+	"cop/platform/problem"
 )
 
 // ErrBadCursor means a list cursor was not one this server handed out.
-var ErrBadCursor = errors.New("cursor is not valid: pass the `next` value of a previous page unchanged")
+var ErrBadCursor error = problem.Malformedf(problem.At("/cursor", badCursor), badCursor)
+
+const badCursor = "cursor is not valid: pass the `next` value of a previous page unchanged"
 
 // EncodeCursor packs the sort key of the last item of a page into the opaque
 // `next` value of a list response.

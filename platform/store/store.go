@@ -81,11 +81,13 @@ type Querier interface {
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise, so a failed request leaves nothing half-written.
+// What fn registers with OnCommit runs once the transaction has committed.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
-	tx, err := pool.Begin(ctx)
+	begun, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx := &hookedTx{Tx: begun}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback(ctx)
 		return err
@@ -93,7 +95,26 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) err
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
 	return nil
+}
+
+// hookedTx is a transaction InTx runs, with what to do once it commits.
+type hookedTx struct {
+	pgx.Tx
+	afterCommit []func()
+}
+
+// OnCommit runs f once tx commits, when InTx runs tx; for any other
+// transaction it runs f now.
+func OnCommit(tx pgx.Tx, f func()) {
+	if h, ok := tx.(*hookedTx); ok {
+		h.afterCommit = append(h.afterCommit, f)
+		return
+	}
+	f()
 }
 
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation.

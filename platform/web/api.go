@@ -9,6 +9,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 // listAudit returns audit rows, newest first, filtered by resource, actor and time.
 func (s *Server) listAudit(c *fiber.Ctx) error {
 	f := audit.Filter{Resource: c.Query("resource"), Actor: c.Query("actor"), Cursor: c.Query("cursor")}
-	var errs []FieldError
+	var errs []problem.Field
 	for _, q := range []struct {
 		name string
 		dst  *time.Time
@@ -34,7 +35,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 		if v := c.Query(q.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				errs = append(errs, FieldError{Pointer: "/" + q.name, Message: q.name + " must be an RFC 3339 time such as 2026-11-21T09:00:00Z"})
+				errs = append(errs, problem.Field{Pointer: "/" + q.name, Message: q.name + " must be an RFC 3339 time such as 2026-11-21T09:00:00Z"})
 			}
 			*q.dst = t
 		}
@@ -44,7 +45,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 		errs = append(errs, *err)
 	}
 	if len(errs) > 0 {
-		return problem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
+		return writeProblem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
 	}
 	f.Limit = limit
 	p := principal(c)
@@ -53,7 +54,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	f.Reader = audit.Reader{All: p.HasRole(auth.RoleAdmin), Actor: p.Subject, Teams: p.Teams}
 	rows, next, lerr := audit.List(c.UserContext(), s.deps.Pool, f)
 	if errors.Is(lerr, store.ErrBadCursor) {
-		return problem(c, fiber.StatusBadRequest, lerr.Error(), FieldError{Pointer: "/cursor", Message: lerr.Error()})
+		return writeProblem(c, fiber.StatusBadRequest, lerr.Error(), problem.Field{Pointer: "/cursor", Message: lerr.Error()})
 	}
 	if lerr != nil {
 		return lerr
@@ -62,14 +63,14 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 }
 
 // queryLimit reads ?limit= (1-500, default 100).
-func queryLimit(c *fiber.Ctx) (int, *FieldError) {
+func queryLimit(c *fiber.Ctx) (int, *problem.Field) {
 	v := c.Query("limit")
 	if v == "" {
 		return 100, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 500 {
-		return 0, &FieldError{Pointer: "/limit", Message: "limit must be a whole number from 1 to 500"}
+		return 0, &problem.Field{Pointer: "/limit", Message: "limit must be a whole number from 1 to 500"}
 	}
 	return n, nil
 }

@@ -13,8 +13,8 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/definitions"
+	"cop/platform/problem"
 	"cop/platform/registry"
-	"cop/platform/store"
 )
 
 // DefinitionVersion is one stored version of a form, term or reference
@@ -75,19 +75,14 @@ func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
 		}
 		dryRun := c.QueryBool("dryRun", false)
 		pub, err := k.publish(c.UserContext(), who(c), c.Body(), dryRun)
-		if registryAudited(err) {
-			markAudited(c)
-		}
 		if err != nil {
 			return s.definitionError(c, k, err)
 		}
 		status := fiber.StatusOK
 		if pub.Created {
 			status = fiber.StatusCreated
-			markAudited(c)
 			c.Location(fmt.Sprintf("/api/v1/%s/%s/versions/%s", pathOf(k.kind), pub.Definition.Name, pub.Definition.Version))
 		} else if !dryRun {
-			markAudited(c)
 		}
 		v := versionOf(pub.Definition, true, pub.Pins)
 		if dryRun {
@@ -95,15 +90,6 @@ func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
 		}
 		return c.Status(status).JSON(v)
 	}
-}
-
-// registryAudited reports whether the registry wrote the audit row for a
-// publish or retire that failed (it does for refusals it reached).
-func registryAudited(err error) bool {
-	var rejected *registry.RejectedError
-	var conflict *registry.ConflictError
-	var invalid *registry.InvalidError
-	return errors.As(err, &rejected) || errors.As(err, &conflict) || errors.As(err, &invalid)
 }
 
 func pathOf(kind string) string {
@@ -116,31 +102,13 @@ func pathOf(kind string) string {
 	return "refdata"
 }
 
-// definitionError maps the service's errors to problems.
+// definitionError answers a definitions error; a missing version is named
+// as the route asked for it.
 func (s *Server) definitionError(c *fiber.Ctx, k definitionKind, err error) error {
-	var problems forms.Problems
-	var conflict *registry.ConflictError
-	var invalid *registry.InvalidError
-	var inUse *definitions.InUseError
-	switch {
-	case errors.As(err, &problems):
-		errs := make([]FieldError, len(problems))
-		for i, p := range problems {
-			errs[i] = FieldError{Pointer: p.Pointer, Message: p.Message}
-		}
-		return problem(c, fiber.StatusUnprocessableEntity, fmt.Sprintf("the %s is not valid: %s", k.noun, problems.Error()), errs...)
-	case errors.As(err, &conflict):
-		return problem(c, fiber.StatusConflict, conflict.Error())
-	case errors.As(err, &invalid):
-		return problem(c, fiber.StatusUnprocessableEntity, invalid.Error(), FieldError{Pointer: "/" + invalid.Field, Message: invalid.Message})
-	case errors.As(err, &inUse):
-		return problem(c, fiber.StatusConflict, inUse.Error())
-	case errors.Is(err, registry.ErrNotFound):
-		return problem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
-	case errors.Is(err, store.ErrBadCursor):
-		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
+	if errors.Is(err, problem.ErrNotFound) {
+		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
 	}
-	return err
+	return fail(c, err)
 }
 
 func describeVersion(c *fiber.Ctx) string {
@@ -167,7 +135,7 @@ func requireJSONBody(c *fiber.Ctx) error {
 		_ = json.Unmarshal(body, &v)
 		if nul := forms.NULProblems(v); len(nul) > 0 {
 			return refuse(fiber.StatusUnprocessableEntity, "a string in the body contains U+0000 (NUL), which is not text and cannot be stored",
-				FieldError{Pointer: nul[0].Pointer, Message: "contains U+0000 (NUL)"})
+				problem.Field{Pointer: nul[0].Pointer, Message: "contains U+0000 (NUL)"})
 		}
 	}
 	return nil
@@ -178,7 +146,7 @@ func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, ferr := queryLimit(c)
 		if ferr != nil {
-			return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+			return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 		}
 		defs, next, err := s.deps.Definitions.List(c.UserContext(), k.kind, limit, c.Query("cursor"))
 		if err != nil {
@@ -212,7 +180,7 @@ func (s *Server) listVersions(k definitionKind) fiber.Handler {
 			return err
 		}
 		if len(defs) == 0 {
-			return problem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
+			return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
 		}
 		items := make([]DefinitionVersion, len(defs))
 		for i, d := range defs {
@@ -226,7 +194,6 @@ func (s *Server) listVersions(k definitionKind) fiber.Handler {
 func (s *Server) retireDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		d, err := s.deps.Definitions.Retire(c.UserContext(), who(c), k.kind, c.Params("name"), c.Params("version"))
-		markAudited(c) // the registry audits every retire it reaches, refused or not
 		if err != nil {
 			return s.definitionError(c, k, err)
 		}
@@ -242,7 +209,7 @@ func (s *Server) refDataItems(c *fiber.Ctx) error {
 	if on := c.Query("on"); on != "" {
 		day, err := time.Parse(time.DateOnly, on)
 		if err != nil {
-			return problem(c, fiber.StatusBadRequest, "on must be a date like 2026-11-21", FieldError{Pointer: "/on", Message: "on must be a date like 2026-11-21"})
+			return writeProblem(c, fiber.StatusBadRequest, "on must be a date like 2026-11-21", problem.Field{Pointer: "/on", Message: "on must be a date like 2026-11-21"})
 		}
 		q.On = day
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"cop/platform/problem"
 )
 
 // send sends a JSON body (a string is sent as it is) and returns the response.
@@ -169,32 +171,32 @@ func TestSubmissionErrorsNameEachField(t *testing.T) {
 	cases := []struct {
 		name string
 		data any
-		want []FieldError
+		want []problem.Field
 	}{
-		{"nothing", map[string]any{}, []FieldError{
-			{"/arrivalDate", "Enter a date of arrival"},
-			{"/port", "Select port"},
-			{"/traveller", "Enter traveller"},
-			{"/searched", "Select was the traveller searched"},
+		{"nothing", map[string]any{}, []problem.Field{
+			{Pointer: "/arrivalDate", Message: "Enter a date of arrival"},
+			{Pointer: "/port", Message: "Select port"},
+			{Pointer: "/traveller", Message: "Enter traveller"},
+			{Pointer: "/searched", Message: "Select was the traveller searched"},
 		}},
 		{"if/then and nested fields", map[string]any{"arrivalDate": "2026-02-30", "port": "GBXXX",
-			"traveller": map[string]any{"dateOfBirth": "yesterday"}, "searched": true}, []FieldError{
-			{"/arrivalDate", "Date of arrival must be a real date, like 2026-11-21"},
-			{"/port", "Port must be one of the listed options"},
-			{"/traveller/fullName", "Enter full name"},
-			{"/traveller/dateOfBirth", "Date of birth must be a real date, like 2026-11-21"},
-			{"/outcome", "Enter outcome of the search"},
+			"traveller": map[string]any{"dateOfBirth": "yesterday"}, "searched": true}, []problem.Field{
+			{Pointer: "/arrivalDate", Message: "Date of arrival must be a real date, like 2026-11-21"},
+			{Pointer: "/port", Message: "Port must be one of the listed options"},
+			{Pointer: "/traveller/fullName", Message: "Enter full name"},
+			{Pointer: "/traveller/dateOfBirth", Message: "Date of birth must be a real date, like 2026-11-21"},
+			{Pointer: "/outcome", Message: "Enter outcome of the search"},
 		}},
 		{"wrong types and unknown fields", map[string]any{"arrivalDate": 20261120, "port": "GBDVR",
-			"traveller": "Ann", "searched": "no", "isAdmin": true}, []FieldError{
-			{"/arrivalDate", "Date of arrival must be text"},
-			{"/traveller", "Traveller must be a group of answers"},
-			{"/searched", "Was the traveller searched must be yes or no (true or false)"},
-			{"/isAdmin", `"isAdmin" is not a question on this form`},
+			"traveller": "Ann", "searched": "no", "isAdmin": true}, []problem.Field{
+			{Pointer: "/arrivalDate", Message: "Date of arrival must be text"},
+			{Pointer: "/traveller", Message: "Traveller must be a group of answers"},
+			{Pointer: "/searched", Message: "Was the traveller searched must be yes or no (true or false)"},
+			{Pointer: "/isAdmin", Message: `"isAdmin" is not a question on this form`},
 		}},
 		{"a port that has closed", map[string]any{"arrivalDate": "2026-11-20", "port": "GBRMG",
-			"traveller": map[string]any{"fullName": "Ann"}, "searched": false}, []FieldError{
-			{"/port", "Port cannot be Ramsgate: it is valid only until 2020-12-31"},
+			"traveller": map[string]any{"fullName": "Ann"}, "searched": false}, []problem.Field{
+			{Pointer: "/port", Message: "Port cannot be Ramsgate: it is valid only until 2020-12-31"},
 		}},
 	}
 	for _, tc := range cases {

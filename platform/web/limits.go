@@ -70,7 +70,7 @@ func (s *Server) limitReached(max int, window time.Duration, who string) fiber.H
 			return s.page(c, fiber.StatusTooManyRequests, "error", ui.ErrorData{Title: "Too many requests",
 				Detail: "You have sent a lot of requests in a short time. Wait a minute, then try again."})
 		}
-		return problem(c, fiber.StatusTooManyRequests, detail)
+		return writeProblem(c, fiber.StatusTooManyRequests, detail)
 	}
 }
 

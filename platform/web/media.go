@@ -37,22 +37,22 @@ func accepts(types []string) fiber.Handler {
 		raw := strings.TrimSpace(c.Get(fiber.HeaderContentType))
 		if len(types) == 0 {
 			if len(c.Body()) > 0 {
-				return problem(c, fiber.StatusUnsupportedMediaType, "this request takes no body")
+				return writeProblem(c, fiber.StatusUnsupportedMediaType, "this request takes no body")
 			}
 			return c.Next()
 		}
 		if raw == "" {
-			return problem(c, fiber.StatusUnsupportedMediaType, "send a Content-Type header: this route takes "+describeTypes(types))
+			return writeProblem(c, fiber.StatusUnsupportedMediaType, "send a Content-Type header: this route takes "+describeTypes(types))
 		}
 		mt, params, err := mime.ParseMediaType(raw)
 		if err != nil {
-			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("the Content-Type %q cannot be read; this route takes %s", raw, describeTypes(types)))
+			return writeProblem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("the Content-Type %q cannot be read; this route takes %s", raw, describeTypes(types)))
 		}
 		if !slices.Contains(types, mt) {
-			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("this route takes %s, not %s", describeTypes(types), mt))
+			return writeProblem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("this route takes %s, not %s", describeTypes(types), mt))
 		}
 		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-			return problem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("send the body as UTF-8, not %s", cs))
+			return writeProblem(c, fiber.StatusUnsupportedMediaType, fmt.Sprintf("send the body as UTF-8, not %s", cs))
 		}
 		return c.Next()
 	}

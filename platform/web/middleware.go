@@ -25,7 +25,6 @@ const (
 	localSession   = "cop.session"
 	localAuthError = "cop.authError"
 	localRoute     = "cop.route"
-	localAudited   = "cop.audited"
 	localNonce     = "cop.nonce"
 	localClientIP  = "cop.clientIP"
 )
@@ -216,14 +215,14 @@ func (s *Server) authorize(rule auth.Rule, listed bool) fiber.Handler {
 		c.Locals(localRoute, r.Method+" "+r.Path)
 		if !listed {
 			s.log.Error("route has no permission entry; refusing", "route", r.Method+" "+r.Path)
-			return problem(c, fiber.StatusForbidden, "this route has no entry in the permission table, so it is refused to everyone")
+			return writeProblem(c, fiber.StatusForbidden, "this route has no entry in the permission table, so it is refused to everyone")
 		}
 		p := principal(c)
 		if session(c) != nil && isMutating(c.Method()) && !isPage(c) {
 			// The browser's cookie would ride along on any same-site
 			// request, so it never authorises an API change: the pages
 			// post to their own routes, each with the session's CSRF token.
-			return problem(c, fiber.StatusForbidden, "a browser session cannot change things through the API; send an access token as `Authorization: Bearer <token>`")
+			return writeProblem(c, fiber.StatusForbidden, "a browser session cannot change things through the API; send an access token as `Authorization: Bearer <token>`")
 		}
 		switch rule.Check(p) {
 		case fiber.StatusUnauthorized:
@@ -241,9 +240,9 @@ func (s *Server) authorize(rule auth.Rule, listed bool) fiber.Handler {
 			if reason == "" {
 				reason = "sign in, or send an access token as `Authorization: Bearer <token>`"
 			}
-			return problem(c, fiber.StatusUnauthorized, reason)
+			return writeProblem(c, fiber.StatusUnauthorized, reason)
 		case fiber.StatusForbidden:
-			return problem(c, fiber.StatusForbidden, fmt.Sprintf("this needs one of the roles %s; you have %s",
+			return writeProblem(c, fiber.StatusForbidden, fmt.Sprintf("this needs one of the roles %s; you have %s",
 				strings.Join(rule.Roles, ", "), describeRoles(p.Roles)))
 		}
 		return c.Next()
@@ -265,17 +264,22 @@ func wantsHTMLPath(p string) bool {
 }
 
 // auditSafetyNet makes sure every state-changing request leaves an audit
-// row. Handlers that change state record their own row inside the change's
-// transaction (and mark the request audited); anything else, notably
-// requests refused before reaching a handler, is recorded here with its outcome.
+// row. The services that change state record their own row inside the
+// change's transaction, which marks the request audited (audit.Track);
+// anything else, notably requests refused before reaching a service, is
+// recorded here with its outcome.
 func (s *Server) auditSafetyNet(c *fiber.Ctx) error {
 	if !isMutating(c.Method()) {
 		return c.Next()
 	}
+	// A service that records the change's audit row under this context
+	// (in a transaction that commits) marks it audited.
+	ctx, audited := audit.Track(c.UserContext())
+	c.SetUserContext(ctx)
 	if err := c.Next(); err != nil {
 		s.handleError(c, err)
 	}
-	if c.Locals(localAudited) == nil {
+	if !audited() {
 		s.auditUnhandled(c, c.Response().StatusCode())
 	}
 	return nil
@@ -288,7 +292,6 @@ func (s *Server) auditUnhandled(c *fiber.Ctx, status int) {
 	if !isMutating(c.Method()) || routeKey(c) == "unmatched" && status == fiber.StatusNotFound {
 		return
 	}
-	c.Locals(localAudited, true)
 	entry := who(c).Entry("http."+routeKey(c), c.Path(), outcomeOf(status), map[string]any{"status": status})
 	if err := audit.Record(c.UserContext(), s.deps.Pool, entry); err != nil {
 		s.log.Error("cannot write audit row", "request_id", requestID(c), "err", err)
@@ -324,6 +327,3 @@ func who(c *fiber.Ctx) audit.Who {
 	}
 	return w
 }
-
-// markAudited records that the handler wrote the request's audit row itself.
-func markAudited(c *fiber.Ctx) { c.Locals(localAudited, true) }

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -17,6 +16,7 @@ import (
 	"cop/forms"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/problem"
 	"cop/ui"
 	"cop/workflows"
 )
@@ -121,7 +121,7 @@ func (s *Server) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
 		return nil, err
 	}
 	if start := f.Def.Access.Start; len(start) > 0 && !principal(c).Matches(start) {
-		return nil, &cases.ForbiddenError{Form: name, Start: start}
+		return nil, cases.MayNotStart(name, start)
 	}
 	return f, nil
 }
@@ -142,7 +142,6 @@ func (s *Server) beginForm(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	markAudited(c)
 	return c.Redirect(pageURL(d.ID, first), fiber.StatusSeeOther)
 }
 
@@ -451,7 +450,6 @@ func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
 	if err != nil {
 		return err
 	}
-	markAudited(c)
 	j.draft = d
 	return nil
 }
@@ -480,9 +478,8 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []
 		file, err := s.deps.Cases.Upload(c.UserContext(), principal(c), who(c), cases.UploadRequest{
 			Form: j.draft.Form, Version: j.draft.FormVersion, Field: f.Pointer,
 			Filename: fhs[0].Filename, ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
-		var invalid *cases.ValidationError
-		if errors.As(err, &invalid) && len(invalid.Errors) > 0 {
-			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: invalid.Errors[0].Message})
+		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
+			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: invalid.Fields[0].Message})
 			continue
 		}
 		if err != nil {
@@ -542,18 +539,16 @@ func (s *Server) submitDraftPage(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), principal(c), who(c), c.Params("id"), "page-submit-"+c.Params("id"))
-	var invalid *cases.ValidationError
-	if errors.As(err, &invalid) {
+	if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid {
 		j, jerr := s.journey(c)
 		if jerr != nil {
 			return s.pageError(c, jerr)
 		}
-		return s.drawCheck(c, fiber.StatusUnprocessableEntity, j, invalid.Errors)
+		return s.drawCheck(c, fiber.StatusUnprocessableEntity, j, invalid.Fields)
 	}
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	markAudited(c)
 	return c.Redirect("/submissions/"+res.ID, fiber.StatusSeeOther)
 }
 

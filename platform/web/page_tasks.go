@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/instances"
+	"cop/platform/problem"
 	"cop/ui"
 	"cop/workflows/engine"
 )
@@ -213,7 +213,6 @@ func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
 		if _, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
 			return s.pageError(c, err)
 		}
-		markAudited(c) // the task store audits every change
 		if c.FormValue("return") == "list" && action != engine.Claim {
 			return c.Redirect("/", fiber.StatusSeeOther)
 		}
@@ -271,11 +270,10 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
 	}
 	raw, _ := json.Marshal(data)
-	_, err = s.deps.Instances.ActOnTask(c.UserContext(), p, t.ID, instances.TaskActionRequest{Action: "complete", Data: raw})
-	var refused *instances.TaskRefusedError
-	if errors.As(err, &refused) && refused.Code == "invalid" {
-		errs := make([]forms.FieldError, 0, len(refused.Errors))
-		for _, e := range refused.Errors {
+	_, err = s.deps.Instances.ActOnTask(c.UserContext(), p, t.ID, instances.TaskActionRequest{Action: engine.Complete, Data: raw})
+	if refused, ok := problem.As(err); ok && refused.Kind == problem.Invalid {
+		errs := make([]forms.FieldError, 0, len(refused.Fields))
+		for _, e := range refused.Fields {
 			errs = append(errs, forms.FieldError{Pointer: strings.TrimPrefix(e.Pointer, "/data"), Message: e.Message})
 		}
 		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, errs)
@@ -283,7 +281,6 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	markAudited(c)
 	if t.BusinessKey != "" {
 		return c.Redirect("/cases/"+t.BusinessKey+"?done=task", fiber.StatusSeeOther)
 	}

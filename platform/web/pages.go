@@ -10,9 +10,7 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/cases"
-	"cop/platform/instances"
-	"cop/platform/registry"
-	"cop/platform/store"
+	"cop/platform/problem"
 	"cop/ui"
 )
 
@@ -107,40 +105,35 @@ func refusePage(status int, title, detail string) error {
 }
 
 // pageError draws a service's error as a page: what was not found, what
-// the caller may not do, what has moved on. Anything else is a server
-// error, logged with the request id.
+// the caller may not do, what has moved on, in the page's own words. Anything
+// else is a server error, logged with the request id.
 func (s *Server) pageError(c *fiber.Ctx, err error) error {
 	var refusal *pageRefusal
-	var forbidden *cases.ForbiddenError
-	var iforbidden *instances.ForbiddenError
-	var refused *instances.TaskRefusedError
-	switch {
-	case errors.As(err, &refusal):
+	if errors.As(err, &refusal) {
 		return s.page(c, refusal.status, "error", refusal.data)
-	case errors.Is(err, cases.ErrNotFound), errors.Is(err, instances.ErrNotFound), errors.Is(err, registry.ErrNotFound):
-		return s.page(c, fiber.StatusNotFound, "error", ui.ErrorData{Title: "Page not found",
-			Detail: "There is nothing here that you can see. It may have been submitted or removed, or belong to another team."})
-	case errors.As(err, &forbidden), errors.As(err, &iforbidden):
-		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(err.Error())})
-	case errors.As(err, &refused):
-		status := map[string]int{"forbidden": fiber.StatusForbidden, "invalid": fiber.StatusUnprocessableEntity}[refused.Code]
-		if status == 0 {
-			status = fiber.StatusConflict
-		}
-		return s.page(c, status, "error", ui.ErrorData{Title: "You cannot do this", Detail: sentence(refused.Message)})
-	case errors.As(err, new(*cases.QuotaError)):
-		return s.page(c, fiber.StatusConflict, "error", ui.ErrorData{Title: "You have too many unfinished forms", Detail: sentence(err.Error())})
-	case errors.Is(err, cases.ErrSubmitted):
-		return s.page(c, fiber.StatusConflict, "error", ui.ErrorData{Title: "This form has already been sent",
-			Detail: "It was sent from another window or by pressing the button twice. Find it in your tasks and cases."})
-	case errors.Is(err, store.ErrBadCursor):
-		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "This list cannot be shown",
-			Detail: "The link to this page of the list is not one COP made. Start again from the first page."})
-	case errors.Is(err, cases.ErrRetired), errors.Is(err, instances.ErrRetired):
-		return s.page(c, fiber.StatusGone, "error", ui.ErrorData{Title: "This form is no longer in use",
-			Detail: "It has been retired. Start the newest version from Start something new."})
 	}
-	return err
+	p, ok := problem.As(err)
+	if !ok {
+		return err
+	}
+	data := ui.ErrorData{Title: "You cannot do this", Detail: sentence(p.Detail)}
+	switch {
+	case p.Kind == problem.NotFound:
+		data = ui.ErrorData{Title: "Page not found",
+			Detail: "There is nothing here that you can see. It may have been submitted or removed, or belong to another team."}
+	case p.Reason == cases.ReasonQuota:
+		data.Title = "You have too many unfinished forms"
+	case p.Reason == cases.ReasonSubmitted:
+		data = ui.ErrorData{Title: "This form has already been sent",
+			Detail: "It was sent from another window or by pressing the button twice. Find it in your tasks and cases."}
+	case p.Kind == problem.Malformed:
+		data = ui.ErrorData{Title: "This list cannot be shown",
+			Detail: "The link to this page of the list is not one COP made. Start again from the first page."}
+	case p.Kind == problem.Gone:
+		data = ui.ErrorData{Title: "This form is no longer in use",
+			Detail: "It has been retired. Start the newest version from Start something new."}
+	}
+	return s.page(c, p.Kind.Status(), "error", data)
 }
 
 // sentence capitalises a service message and ends it with a full stop.

@@ -10,30 +10,25 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/platform/problem"
 	"cop/ui"
 )
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Instance  string       `json:"instance,omitempty"`
-	RequestID string       `json:"requestId,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
-}
-
-// FieldError locates one validation failure by JSON pointer.
-type FieldError struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
+	Type      string          `json:"type"`
+	Title     string          `json:"title"`
+	Status    int             `json:"status"`
+	Detail    string          `json:"detail,omitempty"`
+	Instance  string          `json:"instance,omitempty"`
+	RequestID string          `json:"requestId,omitempty"`
+	Errors    []problem.Field `json:"errors,omitempty"`
 }
 
 const problemJSON = "application/problem+json"
 
-// problem writes a problem response; handlers return its result.
-func problem(c *fiber.Ctx, status int, detail string, errs ...FieldError) error {
+// writeProblem writes a problem response; handlers return its result.
+func writeProblem(c *fiber.Ctx, status int, detail string, errs ...problem.Field) error {
 	p := Problem{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
@@ -51,18 +46,29 @@ func problem(c *fiber.Ctx, status int, detail string, errs ...FieldError) error 
 	return c.JSON(p, problemJSON)
 }
 
-// refusal is an error a helper returns on behalf of its handler; it
-// becomes the problem response as it is.
+// fail answers a service's error: a refusal (a *problem.Error) as its
+// problem document, anything else as the platform's own failure, which the
+// error handler answers 500 and logs.
+func fail(c *fiber.Ctx, err error) error {
+	if p, ok := problem.As(err); ok {
+		return writeProblem(c, p.Kind.Status(), problem.Detail(err, p), p.Fields...)
+	}
+	return err
+}
+
+// refusal is an HTTP-level refusal a helper returns on behalf of its
+// handler (a body that cannot be read, a media type, a limit); it becomes
+// the problem response as it is.
 type refusal struct {
 	status int
 	detail string
-	errs   []FieldError
+	errs   []problem.Field
 }
 
 func (r *refusal) Error() string { return r.detail }
 
 // refuse returns the error that answers the request with a problem.
-func refuse(status int, detail string, errs ...FieldError) error {
+func refuse(status int, detail string, errs ...problem.Field) error {
 	return &refusal{status: status, detail: detail, errs: errs}
 }
 
@@ -84,13 +90,13 @@ func decodeBody(body []byte, v any) error {
 	case errors.As(err, &typ):
 		ptr := "/" + strings.ReplaceAll(typ.Field, ".", "/")
 		return refuse(fiber.StatusBadRequest, "the body has a value of the wrong type at "+ptr,
-			FieldError{Pointer: ptr, Message: "must not be " + typ.Value})
+			problem.Field{Pointer: ptr, Message: "must not be " + typ.Value})
 	case errors.As(err, &syntax):
 		return refuse(fiber.StatusBadRequest, fmt.Sprintf("the body is not valid JSON: %v (at byte %d)", syntax, syntax.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return refuse(fiber.StatusBadRequest, fmt.Sprintf("the body has an unknown field %q", field),
-			FieldError{Pointer: "/" + field, Message: "unknown field"})
+			problem.Field{Pointer: "/" + field, Message: "unknown field"})
 	}
 	return refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
 }
@@ -102,7 +108,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	_, ranMiddleware := c.Locals(localRequestID).(string)
 	var r *refusal
 	if errors.As(err, &r) {
-		return problem(c, r.status, r.detail, r.errs...)
+		return writeProblem(c, r.status, r.detail, r.errs...)
 	}
 	var pr *pageRefusal
 	if errors.As(err, &pr) {
@@ -132,7 +138,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if wantsHTML(c) {
 		return s.page(c, status, "error", ui.ErrorData{Title: http.StatusText(status), Detail: detail})
 	}
-	return problem(c, status, detail)
+	return writeProblem(c, status, detail)
 }
 
 // wantsHTML is true for browser page requests, which get an HTML error page.

@@ -70,7 +70,6 @@ func (s *Server) login(c *fiber.Ctx) error {
 // callback completes a sign-in, creates the session and audits it in one
 // transaction, and returns the browser to where it was going.
 func (s *Server) callback(c *fiber.Ctx) error {
-	markAudited(c)
 	ctx := c.UserContext()
 	refuse := func(reason string) error {
 		_ = audit.Record(ctx, s.deps.Pool, who(c).Entry("auth.login", "session", audit.Rejected, map[string]any{"reason": reason}))
@@ -130,13 +129,12 @@ func providerRefusal(code string) string {
 func (s *Server) logout(c *fiber.Ctx) error {
 	sess := session(c)
 	if sess == nil {
-		return problem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
+		return writeProblem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
 	}
 	if !postedCSRF(c, sess) {
 		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
 			Detail: "The form was out of date. Go back, reload the page and try again."})
 	}
-	markAudited(c)
 	next, err := s.deps.Auth.Logout(c.UserContext(), sess, c.Cookies(s.cookies.session), s.deps.PublicURL.String()+"/signed-out")
 	outcome := audit.OK
 	if err != nil {

@@ -2,18 +2,14 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/cases"
-	"cop/platform/instances"
-	"cop/platform/registry"
-	"cop/platform/store"
+	"cop/platform/problem"
 )
 
 // submit handles POST /api/v1/forms/{name}/submissions: the body is the
@@ -27,7 +23,7 @@ func (s *Server) submit(c *fiber.Ctx) error {
 		Data: c.Body(), IdempotencyKey: c.Get("Idempotency-Key"),
 	})
 	if err != nil {
-		return s.casesError(c, err)
+		return fail(c, err)
 	}
 	return s.submitted(c, res)
 }
@@ -35,7 +31,6 @@ func (s *Server) submit(c *fiber.Ctx) error {
 // submitted answers 201 with the submission, the same for a replay (marked
 // with Idempotent-Replayed so a client can tell).
 func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
-	markAudited(c)
 	if res.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
@@ -43,64 +38,11 @@ func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
 	return c.Status(fiber.StatusCreated).JSON(res.Submission)
 }
 
-// casesError maps the cases service's errors to problems.
-func (s *Server) casesError(c *fiber.Ctx, err error) error {
-	var invalid *cases.ValidationError
-	var forbidden *cases.ForbiddenError
-	var keyErr *cases.IdempotencyKeyError
-	var quota *cases.QuotaError
-	switch {
-	case errors.As(err, &quota):
-		return problem(c, fiber.StatusConflict, quota.Error())
-	case errors.As(err, &invalid):
-		errs := make([]FieldError, len(invalid.Errors))
-		for i, e := range invalid.Errors {
-			errs[i] = FieldError{Pointer: e.Pointer, Message: e.Message}
-		}
-		detail := "the answers are not valid; see errors"
-		switch {
-		case invalid.What != "":
-			detail = fmt.Sprintf("%s is not accepted by form %s version %s; see errors", invalid.What, invalid.Form, invalid.Version)
-		case invalid.Form != "":
-			detail = fmt.Sprintf("the answers do not fit form %s version %s; see errors", invalid.Form, invalid.Version)
-		}
-		return problem(c, fiber.StatusUnprocessableEntity, detail, errs...)
-	case errors.As(err, &forbidden):
-		return problem(c, fiber.StatusForbidden, forbidden.Error())
-	case errors.As(err, &keyErr):
-		return problem(c, fiber.StatusUnprocessableEntity, keyErr.Error(), FieldError{Pointer: "/Idempotency-Key", Message: keyErr.Error()})
-	case errors.Is(err, cases.ErrRetired):
-		return problem(c, fiber.StatusGone, strings.TrimSuffix(err.Error(), ": "+cases.ErrRetired.Error())+"; submit to an active version")
-	case errors.Is(err, cases.ErrNotFound):
-		return problem(c, fiber.StatusNotFound, notFoundDetail(err))
-	case errors.Is(err, cases.ErrSubmitted):
-		return problem(c, fiber.StatusConflict, strings.TrimSuffix(err.Error(), ": "+cases.ErrSubmitted.Error())+"; it makes one submission (send an Idempotency-Key to get its answer on a retry)")
-	case errors.Is(err, store.ErrBadCursor):
-		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
-	}
-	return err
-}
-
-// notFoundDetail drops a service's "not found" sentinel from its error:
-// "form x 1.0.0: not found" → "no such form x 1.0.0".
-func notFoundDetail(err error) string {
-	msg := err.Error()
-	for _, sentinel := range []error{cases.ErrNotFound, instances.ErrNotFound, registry.ErrNotFound} {
-		if msg == sentinel.Error() {
-			return "not found"
-		}
-		if rest, ok := strings.CutSuffix(msg, ": "+sentinel.Error()); ok {
-			return "no such " + rest
-		}
-	}
-	return "not found"
-}
-
 // getSubmission handles GET /api/v1/submissions/{id}.
 func (s *Server) getSubmission(c *fiber.Ctx) error {
 	sub, err := s.deps.Cases.Submission(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
-		return s.casesError(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(sub)
 }
@@ -109,7 +51,7 @@ func (s *Server) getSubmission(c *fiber.Ctx) error {
 func (s *Server) getCase(c *fiber.Ctx) error {
 	cs, err := s.deps.Cases.Case(c.UserContext(), principal(c), c.Params("businessKey"))
 	if err != nil {
-		return s.casesError(c, fmt.Errorf("case %s: %w", c.Params("businessKey"), err))
+		return fail(c, fmt.Errorf("case %s: %w", c.Params("businessKey"), err))
 	}
 	return c.JSON(cs)
 }
@@ -119,17 +61,17 @@ func (s *Server) getCase(c *fiber.Ctx) error {
 func (s *Server) uploadFile(c *fiber.Ctx) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return problem(c, fiber.StatusBadRequest, "send multipart/form-data with the fields form, field and file (and optionally version)",
-			FieldError{Pointer: "/file", Message: "Select a file"})
+		return writeProblem(c, fiber.StatusBadRequest, "send multipart/form-data with the fields form, field and file (and optionally version)",
+			problem.Field{Pointer: "/file", Message: "Select a file"})
 	}
-	var missing []FieldError
+	var missing []problem.Field
 	for _, name := range []string{"form", "field"} {
 		if c.FormValue(name) == "" {
-			missing = append(missing, FieldError{Pointer: "/" + name, Message: name + " is required"})
+			missing = append(missing, problem.Field{Pointer: "/" + name, Message: name + " is required"})
 		}
 	}
 	if len(missing) > 0 {
-		return problem(c, fiber.StatusBadRequest, "the upload does not say which form field the file is for", missing...)
+		return writeProblem(c, fiber.StatusBadRequest, "the upload does not say which form field the file is for", missing...)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -145,9 +87,8 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 		Filename: fh.Filename, ContentType: fh.Header.Get(fiber.HeaderContentType), Content: content,
 	})
 	if err != nil {
-		return s.casesError(c, err)
+		return fail(c, err)
 	}
-	markAudited(c)
 	c.Location("/api/v1/files/" + file.ID)
 	return c.Status(fiber.StatusCreated).JSON(file)
 }
@@ -156,7 +97,7 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 func (s *Server) downloadFile(c *fiber.Ctx) error {
 	file, content, err := s.deps.Cases.FileContent(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
-		return s.casesError(c, fmt.Errorf("file %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("file %s: %w", c.Params("id"), err))
 	}
 	c.Set(fiber.HeaderContentType, file.ContentType)
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": file.Filename}))
@@ -180,9 +121,8 @@ func (s *Server) startDraft(c *fiber.Ctx) error {
 	d, serr := s.deps.Cases.StartDraft(c.UserContext(), principal(c), who(c), cases.DraftRequest{
 		Form: c.Params("name"), Version: c.Query("version"), Case: c.Query("case"), Data: data, Page: page})
 	if serr != nil {
-		return s.casesError(c, serr)
+		return fail(c, serr)
 	}
-	markAudited(c)
 	c.Location("/api/v1/drafts/" + d.ID)
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
@@ -195,9 +135,8 @@ func (s *Server) saveDraft(c *fiber.Ctx) error {
 	}
 	d, serr := s.deps.Cases.SaveDraft(c.UserContext(), principal(c), who(c), c.Params("id"), cases.DraftRequest{Data: data, Page: page})
 	if serr != nil {
-		return s.casesError(c, fmt.Errorf("draft %s: %w", c.Params("id"), serr))
+		return fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), serr))
 	}
-	markAudited(c)
 	return c.JSON(d)
 }
 
@@ -212,7 +151,7 @@ func draftBody(c *fiber.Ctx) ([]byte, string, error) {
 	}
 	if len(body.Data) == 0 {
 		return nil, "", refuse(fiber.StatusUnprocessableEntity, "a draft needs data (an object, possibly empty)",
-			FieldError{Pointer: "/data", Message: "data is required"})
+			problem.Field{Pointer: "/data", Message: "data is required"})
 	}
 	return body.Data, body.Page, nil
 }
@@ -221,7 +160,7 @@ func draftBody(c *fiber.Ctx) ([]byte, string, error) {
 func (s *Server) getDraft(c *fiber.Ctx) error {
 	d, err := s.deps.Cases.Draft(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
-		return s.casesError(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(d)
 }
@@ -230,11 +169,11 @@ func (s *Server) getDraft(c *fiber.Ctx) error {
 func (s *Server) listDrafts(c *fiber.Ctx) error {
 	limit, ferr := queryLimit(c)
 	if ferr != nil {
-		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	drafts, next, err := s.deps.Cases.Drafts(c.UserContext(), principal(c), limit, c.Query("cursor"))
 	if err != nil {
-		return s.casesError(c, err)
+		return fail(c, err)
 	}
 	return c.JSON(List[cases.Draft]{Items: drafts, Next: next})
 }
@@ -242,9 +181,8 @@ func (s *Server) listDrafts(c *fiber.Ctx) error {
 // deleteDraft handles DELETE /api/v1/drafts/{id}.
 func (s *Server) deleteDraft(c *fiber.Ctx) error {
 	if err := s.deps.Cases.DeleteDraft(c.UserContext(), principal(c), who(c), c.Params("id")); err != nil {
-		return s.casesError(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
-	markAudited(c)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -252,7 +190,7 @@ func (s *Server) deleteDraft(c *fiber.Ctx) error {
 func (s *Server) submitDraft(c *fiber.Ctx) error {
 	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), principal(c), who(c), c.Params("id"), c.Get("Idempotency-Key"))
 	if err != nil {
-		return s.casesError(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
 	return s.submitted(c, res)
 }

@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"cop/forms"
-	"cop/platform/definitions"
 	"cop/platform/instances"
+	"cop/platform/problem"
 	"cop/platform/registry"
-	"cop/platform/store"
 	"cop/workflows/engine"
 )
 
@@ -65,11 +62,8 @@ func (s *Server) publishWorkflow(c *fiber.Ctx) error {
 	}
 	dryRun := c.QueryBool("dryRun", false)
 	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), principal(c), who(c), body, dryRun)
-	if registryAudited(err) {
-		markAudited(c)
-	}
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	status := fiber.StatusOK
 	if pub.Created {
@@ -78,7 +72,6 @@ func (s *Server) publishWorkflow(c *fiber.Ctx) error {
 		c.Location(fmt.Sprintf("/api/v1/workflows/%s/%s/versions/%s", d.Namespace, d.Name, d.Version))
 	}
 	if !dryRun {
-		markAudited(c)
 	}
 	v := workflowVersionOf(pub.Definition, true)
 	if dryRun {
@@ -97,71 +90,16 @@ func definitionBody(c *fiber.Ctx) ([]byte, error) {
 	return body, nil
 }
 
-// workflowError maps the registry's and the instances service's errors to problems.
-func (s *Server) workflowError(c *fiber.Ctx, err error) error {
-	var problems forms.Problems
-	var conflict *registry.ConflictError
-	var invalid *registry.InvalidError
-	var bad *instances.InvalidError
-	var forbidden *instances.ForbiddenError
-	var ended *instances.EndedError
-	var refused *instances.TaskRefusedError
-	var bind *definitions.BindError
-	switch {
-	case errors.As(err, &bind):
-		return problem(c, fiber.StatusForbidden, bind.Message, FieldError{Pointer: bind.Pointer, Message: bind.Message})
-	case errors.As(err, &problems):
-		return problem(c, fiber.StatusUnprocessableEntity, "the workflow definition is not valid: "+problems.Error(), fieldErrors(problems)...)
-	case errors.As(err, &conflict):
-		return problem(c, fiber.StatusConflict, conflict.Error())
-	case errors.As(err, &invalid):
-		return problem(c, fiber.StatusUnprocessableEntity, invalid.Error(), FieldError{Pointer: "/" + invalid.Field, Message: invalid.Message})
-	case errors.As(err, &bad):
-		return problem(c, fiber.StatusUnprocessableEntity, bad.Message, fieldErrors(bad.Errors)...)
-	case errors.As(err, &forbidden):
-		return problem(c, fiber.StatusForbidden, forbidden.Error())
-	case errors.As(err, &ended):
-		return problem(c, fiber.StatusConflict, ended.Error())
-	case errors.As(err, &refused):
-		status := map[string]int{"forbidden": fiber.StatusForbidden, "invalid": fiber.StatusUnprocessableEntity}[refused.Code]
-		if status == 0 {
-			status = fiber.StatusConflict // gone, conflict
-		}
-		return problem(c, status, refused.Message, fieldErrors(refused.Errors)...)
-	case errors.Is(err, instances.ErrRetired):
-		return problem(c, fiber.StatusGone, strings.TrimSuffix(err.Error(), ": "+instances.ErrRetired.Error())+"; start an active version")
-	case errors.Is(err, instances.ErrNotFound), errors.Is(err, registry.ErrNotFound):
-		return problem(c, fiber.StatusNotFound, notFoundDetail(err))
-	case errors.Is(err, store.ErrBadCursor):
-		return problem(c, fiber.StatusBadRequest, err.Error(), FieldError{Pointer: "/cursor", Message: err.Error()})
-	}
-	return err
-}
-
-// fieldErrors converts pointer-and-message pairs.
-func fieldErrors[E forms.Problem | forms.FieldError](list []E) []FieldError {
-	out := make([]FieldError, len(list))
-	for i, e := range list {
-		switch v := any(e).(type) {
-		case forms.Problem:
-			out[i] = FieldError{Pointer: v.Pointer, Message: v.Message}
-		case forms.FieldError:
-			out[i] = FieldError{Pointer: v.Pointer, Message: v.Message}
-		}
-	}
-	return out
-}
-
 // listWorkflows handles GET /api/v1/workflows: the latest active version of
 // each workflow (?namespace= narrows).
 func (s *Server) listWorkflows(c *fiber.Ctx) error {
 	limit, ferr := queryLimit(c)
 	if ferr != nil {
-		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	defs, next, err := s.deps.Definitions.Workflows(c.UserContext(), c.Query("namespace"), limit, c.Query("cursor"))
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	items := make([]WorkflowVersion, len(defs))
 	for i, d := range defs {
@@ -180,7 +118,7 @@ func (s *Server) getWorkflow(c *fiber.Ctx) error {
 		if version != "" {
 			what = fmt.Sprintf("workflow %s/%s version %s", ns, name, version)
 		}
-		return problem(c, fiber.StatusNotFound, "no "+what)
+		return writeProblem(c, fiber.StatusNotFound, "no "+what)
 	}
 	if err != nil {
 		return err
@@ -195,7 +133,7 @@ func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
 		return err
 	}
 	if len(defs) == 0 {
-		return problem(c, fiber.StatusNotFound, fmt.Sprintf("no workflow %s/%s", c.Params("namespace"), c.Params("name")))
+		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no workflow %s/%s", c.Params("namespace"), c.Params("name")))
 	}
 	items := make([]WorkflowVersion, len(defs))
 	for i, d := range defs {
@@ -208,12 +146,11 @@ func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
 func (s *Server) retireWorkflow(c *fiber.Ctx) error {
 	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
 	d, err := s.deps.Definitions.RetireWorkflow(c.UserContext(), who(c), ns, name, version)
-	markAudited(c)
 	if errors.Is(err, registry.ErrNotFound) {
-		return problem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
+		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
 	}
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return c.JSON(workflowVersionOf(d, false))
 }
@@ -239,13 +176,12 @@ func (s *Server) startInstance(c *fiber.Ctx) error {
 		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
 		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return s.started(c, res)
 }
 
 func (s *Server) started(c *fiber.Ctx, res instances.StartResult) error {
-	markAudited(c)
 	if res.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
@@ -269,28 +205,20 @@ func (s *Server) startDraftInstance(c *fiber.Ctx) error {
 	}
 	def := bytes.TrimSpace(body.Definition)
 	if len(def) == 0 || string(def) == "null" {
-		return problem(c, fiber.StatusUnprocessableEntity, "send the workflow definition to run in definition",
-			FieldError{Pointer: "/definition", Message: "definition is required"})
+		return writeProblem(c, fiber.StatusUnprocessableEntity, "send the workflow definition to run in definition",
+			problem.Field{Pointer: "/definition", Message: "definition is required"})
 	}
 	if def[0] == '"' {
 		var text string
 		if err := json.Unmarshal(def, &text); err != nil {
-			return problem(c, fiber.StatusBadRequest, "definition is not a valid JSON string")
+			return writeProblem(c, fiber.StatusBadRequest, "definition is not a valid JSON string")
 		}
 		def = []byte(text)
 	}
 	res, err := s.deps.Instances.StartDraft(c.UserContext(), principal(c), who(c), instances.DraftRequest{
 		Definition: def, Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
-	var problems forms.Problems
-	if errors.As(err, &problems) {
-		// The definition's pointers are inside /definition of the body.
-		for i := range problems {
-			problems[i].Pointer = "/definition" + problems[i].Pointer
-		}
-		return problem(c, fiber.StatusUnprocessableEntity, "the workflow definition is not valid: "+problems.Error(), fieldErrors(problems)...)
-	}
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return s.started(c, res)
 }
@@ -307,7 +235,7 @@ func jsonBody(c *fiber.Ctx, v any) error {
 func (s *Server) getInstance(c *fiber.Ctx) error {
 	in, err := s.deps.Instances.Get(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
-		return s.workflowError(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(in)
 }
@@ -316,26 +244,26 @@ func (s *Server) getInstance(c *fiber.Ctx) error {
 func (s *Server) listInstances(c *fiber.Ctx) error {
 	limit, ferr := queryLimit(c)
 	if ferr != nil {
-		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	f := instances.ListFilter{Namespace: c.Query("namespace"), Name: c.Query("name"), Version: c.Query("version"),
 		Status: c.Query("status"), BusinessKey: c.Query("case"), Limit: limit, Cursor: c.Query("cursor")}
 	switch f.Status {
 	case "", "running", "completed", "faulted", "cancelled":
 	default:
-		return problem(c, fiber.StatusBadRequest, "status must be running, completed, faulted or cancelled",
-			FieldError{Pointer: "/status", Message: "status must be running, completed, faulted or cancelled"})
+		return writeProblem(c, fiber.StatusBadRequest, "status must be running, completed, faulted or cancelled",
+			problem.Field{Pointer: "/status", Message: "status must be running, completed, faulted or cancelled"})
 	}
 	if d := c.Query("draft"); d != "" {
 		if d != "true" && d != "false" {
-			return problem(c, fiber.StatusBadRequest, "draft must be true or false", FieldError{Pointer: "/draft", Message: "draft must be true or false"})
+			return writeProblem(c, fiber.StatusBadRequest, "draft must be true or false", problem.Field{Pointer: "/draft", Message: "draft must be true or false"})
 		}
 		draft := d == "true"
 		f.Draft = &draft
 	}
 	items, next, err := s.deps.Instances.List(c.UserContext(), principal(c), f)
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return c.JSON(List[instances.Instance]{Items: items, Next: next})
 }
@@ -345,9 +273,8 @@ func (s *Server) listInstances(c *fiber.Ctx) error {
 func (s *Server) cancelInstance(c *fiber.Ctx) error {
 	in, err := s.deps.Instances.Cancel(c.UserContext(), principal(c), who(c), c.Params("id"))
 	if err != nil {
-		return s.workflowError(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
-	markAudited(c)
 	return c.Status(fiber.StatusAccepted).JSON(in)
 }
 
@@ -358,9 +285,8 @@ func (s *Server) sendEvent(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.deps.Instances.Event(c.UserContext(), principal(c), who(c), c.Params("id"), c.Body()); err != nil {
-		return s.workflowError(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
-	markAudited(c)
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"delivered": true})
 }
 
@@ -369,16 +295,12 @@ func (s *Server) sendEvent(c *fiber.Ctx) error {
 func (s *Server) listTasks(c *fiber.Ctx) error {
 	limit, ferr := queryLimit(c)
 	if ferr != nil {
-		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	tasks, next, err := s.deps.Instances.Tasks(c.UserContext(), principal(c), instances.TaskFilter{
 		Status: c.Query("status"), Form: c.Query("form"), Limit: limit, Cursor: c.Query("cursor")})
-	var bad *instances.InvalidError
-	if errors.As(err, &bad) {
-		return problem(c, fiber.StatusBadRequest, bad.Message, fieldErrors(bad.Errors)...)
-	}
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return c.JSON(List[instances.Task]{Items: tasks, Next: next})
 }
@@ -387,7 +309,7 @@ func (s *Server) listTasks(c *fiber.Ctx) error {
 func (s *Server) getTask(c *fiber.Ctx) error {
 	t, err := s.deps.Instances.Task(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
-		return s.workflowError(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(t)
 }
@@ -409,15 +331,14 @@ func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 			}
 		}
 		if action == engine.Reassign && body.To == "" {
-			return problem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", FieldError{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
+			return writeProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
 		t, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
 			instances.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
 		if err != nil {
 			// Refusals are audited by the safety net with their status.
-			return s.workflowError(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+			return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 		}
-		markAudited(c) // the task store audited the change with the instance's activity
 		return c.JSON(t)
 	}
 }
@@ -426,15 +347,15 @@ func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 func (s *Server) listNotifications(c *fiber.Ctx) error {
 	limit, ferr := queryLimit(c)
 	if ferr != nil {
-		return problem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	unread := c.Query("unread")
 	if unread != "" && unread != "true" && unread != "false" {
-		return problem(c, fiber.StatusBadRequest, "unread must be true or false", FieldError{Pointer: "/unread", Message: "unread must be true or false"})
+		return writeProblem(c, fiber.StatusBadRequest, "unread must be true or false", problem.Field{Pointer: "/unread", Message: "unread must be true or false"})
 	}
 	items, next, err := s.deps.Instances.Notifications(c.UserContext(), principal(c), unread == "true", limit, c.Query("cursor"))
 	if err != nil {
-		return s.workflowError(c, err)
+		return fail(c, err)
 	}
 	return c.JSON(List[instances.Notification]{Items: items, Next: next})
 }
@@ -442,7 +363,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 // readNotification handles POST /api/v1/notifications/{id}/read.
 func (s *Server) readNotification(c *fiber.Ctx) error {
 	if err := s.deps.Instances.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
-		return s.workflowError(c, fmt.Errorf("notification %s: %w", c.Params("id"), err))
+		return fail(c, fmt.Errorf("notification %s: %w", c.Params("id"), err))
 	}
 	return c.SendStatus(fiber.StatusNoContent) // the safety net records who read it
 }
