@@ -1,7 +1,8 @@
 // Package cases stores what officers and integrators submit: submissions
 // validated against a pinned form version, the cases that group them under
 // a business key, drafts saved for later, and uploaded files. Visibility is
-// one rule (auth.Principal.CanSee): anyone else is told "not found".
+// one rule (auth.CanRead, and its SQL twin auth.ReadableSQL): anyone else is
+// told "not found".
 package cases
 
 import (
@@ -159,9 +160,9 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 
 // caseInstances are the case's workflow instances the caller may read.
 func (s *Service) caseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, error) {
-	args := append([]any{caseID}, ReadableArgs(p)...)
+	args := append([]any{caseID}, auth.ReadableArgs(p)...)
 	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, version, status, started_by, started_at, ended_at
-		FROM instances WHERE case_id = $1 AND `+ReadableSQL("started_by", 2)+` ORDER BY started_at, id`, args...)
+		FROM instances WHERE case_id = $1 AND `+auth.ReadableSQL("started_by", 2)+` ORDER BY started_at, id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,9 +229,9 @@ func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (
 func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (int64, error) {
 	var id int64
 	err := s.pool.QueryRow(ctx, `SELECT c.id FROM cases c WHERE c.business_key = $1
-		AND (EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+ReadableSQL("submitted_by", 2)+`)
-		  OR EXISTS (SELECT 1 FROM instances WHERE case_id = c.id AND `+ReadableSQL("started_by", 2)+`))`,
-		append([]any{key}, ReadableArgs(p)...)...).Scan(&id)
+		AND (EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+auth.ReadableSQL("submitted_by", 2)+`)
+		  OR EXISTS (SELECT 1 FROM instances WHERE case_id = c.id AND `+auth.ReadableSQL("started_by", 2)+`))`,
+		append([]any{key}, auth.ReadableArgs(p)...)...).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -312,39 +313,7 @@ var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
 // form's readers (access.read), supervisors sharing a team with the
 // submitter, and admins.
 func canRead(p *auth.Principal, s Submission) bool {
-	return CanRead(p, s.SubmittedBy, s.readAccess, s.teams)
-}
-
-// CanRead is the visibility rule for what someone submitted or started
-// (a submission, a workflow instance): its owner, the readers its
-// definition names (access.read), supervisors sharing a team with the
-// owner, and admins.
-func CanRead(p *auth.Principal, owner string, readAccess, ownerTeams []string) bool {
-	if p.CanSee(auth.Visibility{Owner: owner, Groups: readAccess}) {
-		return true
-	}
-	if p.HasRole(auth.RoleSupervisor) {
-		for _, t := range ownerTeams {
-			if p.InTeam(t) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// ReadableSQL is CanRead as a SQL condition over a table's owner,
-// read_access and teams columns; $n is the caller's subject, $n+1 their
-// access entries, $n+2 their teams, $n+3 whether they are an admin and
-// $n+4 whether they are a supervisor.
-func ReadableSQL(owner string, n int) string {
-	return fmt.Sprintf(`($%[5]d OR %[1]s = $%[2]d OR read_access && $%[3]d::text[] OR ($%[6]d AND teams && $%[4]d::text[]))`,
-		owner, n, n+1, n+2, n+3, n+4)
-}
-
-// ReadableArgs are ReadableSQL's arguments for p.
-func ReadableArgs(p *auth.Principal) []any {
-	return []any{p.Subject, p.Entries(), nonNil(p.Teams), p.HasRole(auth.RoleAdmin), p.HasRole(auth.RoleSupervisor)}
+	return auth.CanRead(p, s.SubmittedBy, s.readAccess, s.teams)
 }
 
 // inTx is store.InTx on the service's pool.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +18,7 @@ import (
 	"cop/platform/events"
 	"cop/platform/problem"
 	"cop/platform/registry"
+	"cop/platform/store"
 )
 
 // Submission is one validated, stored set of answers.
@@ -273,36 +273,20 @@ func (s *Service) Submission(ctx context.Context, p *auth.Principal, id string) 
 	return sub, nil
 }
 
-// idempotent is one Idempotency-Key in use.
-type idempotent struct {
-	actor, scope, key string
-	hash              []byte
-}
-
-var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
-
-// badKey refuses an Idempotency-Key, at its header.
-func badKey(msg string) error {
-	return problem.Invalidf(problem.At("/Idempotency-Key", msg), "%s", msg)
-}
-
 // ReasonSubmitted names a draft another request submitted first.
 const ReasonSubmitted = "submitted"
 
-// CheckIdempotencyKey refuses a key that is not 1-200 visible ASCII
-// characters (a UUID is ideal); instance starts share the rule.
-func CheckIdempotencyKey(key string) error {
-	if !idempotencyKeyRE.MatchString(key) {
-		return badKey("Idempotency-Key must be 1-200 visible ASCII characters")
-	}
-	return nil
-}
+// reusedKey refuses a key sent again with other data.
+const reusedKey = "this Idempotency-Key was already used for a different request; use a new key for new data"
+
+// idempotent is a submission's Idempotency-Key in use.
+type idempotent struct{ store.IdempotencyKey }
 
 func (s *Service) idempotency(p *auth.Principal, scope, key string, req SubmitRequest) (*idempotent, error) {
 	if key == "" {
 		return nil, nil
 	}
-	if err := CheckIdempotencyKey(key); err != nil {
+	if err := store.CheckIdempotencyKey(key); err != nil {
 		return nil, err
 	}
 	h := sha256.New()
@@ -315,26 +299,19 @@ func (s *Service) idempotency(p *auth.Principal, scope, key string, req SubmitRe
 		fmt.Fprintf(h, "%s\n%s\n%s\n", req.Form, req.Version, req.Case)
 		h.Write(compactJSON(req.Data))
 	}
-	return &idempotent{actor: p.Subject, scope: scope, key: key, hash: h.Sum(nil)}, nil
+	return &idempotent{store.IdempotencyKey{Actor: p.Subject, Scope: scope, Key: key, Hash: h.Sum(nil)}}, nil
 }
 
 // replay returns the stored result of an earlier request with the key.
-func (i *idempotent) replay(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) (SubmitResult, bool, error) {
-	var hash, response []byte
-	var status int
-	err := q.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE actor = $1 AND scope = $2 AND key = $3`,
-		i.actor, i.scope, i.key).Scan(&hash, &status, &response)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return SubmitResult{}, false, nil
+func (i *idempotent) replay(ctx context.Context, q store.Querier) (SubmitResult, bool, error) {
+	response, found, err := i.Replay(ctx, q, reusedKey)
+	if !found || err != nil {
+		return SubmitResult{}, false, err
 	}
-	if err != nil {
-		return SubmitResult{}, false, fmt.Errorf("read idempotency key: %w", err)
-	}
-	if !bytes.Equal(hash, i.hash) {
-		return SubmitResult{}, false, badKey("this Idempotency-Key was already used for a different request; use a new key for new data")
-	}
+	return replayed(response)
+}
+
+func replayed(response []byte) (SubmitResult, bool, error) {
 	var r SubmitResult
 	if err := json.Unmarshal(response, &r.Submission); err != nil {
 		return SubmitResult{}, false, fmt.Errorf("decode stored response: %w", err)
@@ -347,16 +324,12 @@ func (i *idempotent) replay(ctx context.Context, q interface {
 // request with the same key blocks here until the first commits, then
 // replays its result (and this transaction rolls back).
 func (i *idempotent) claim(ctx context.Context, tx pgx.Tx) (SubmitResult, bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (actor, scope, key, request_hash, status, response)
-		VALUES ($1, $2, $3, $4, 0, 'null') ON CONFLICT DO NOTHING`, i.actor, i.scope, i.key, i.hash)
-	if err != nil {
-		return SubmitResult{}, false, fmt.Errorf("claim idempotency key: %w", err)
+	response, taken, err := i.Claim(ctx, tx, reusedKey)
+	if !taken || err != nil {
+		return SubmitResult{}, taken, err
 	}
-	if tag.RowsAffected() == 1 {
-		return SubmitResult{}, false, nil
-	}
-	r, ok, err := i.replay(ctx, tx)
-	if err == nil && ok {
+	r, _, err := replayed(response)
+	if err == nil {
 		err = errReplayed
 	}
 	return r, true, err
@@ -366,11 +339,5 @@ func (i *idempotent) claim(ctx context.Context, tx pgx.Tx) (SubmitResult, bool, 
 var errReplayed = errors.New("replayed")
 
 func (i *idempotent) record(ctx context.Context, tx pgx.Tx, status int, response any) error {
-	b, err := json.Marshal(response)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET status = $4, response = $5 WHERE actor = $1 AND scope = $2 AND key = $3`,
-		i.actor, i.scope, i.key, status, string(b))
-	return err
+	return i.Record(ctx, tx, status, response)
 }

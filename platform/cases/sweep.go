@@ -89,12 +89,8 @@ func (s *Service) Sweep(ctx context.Context, r Retention) (Swept, error) {
 			return fmt.Errorf("sweep files: %w", err)
 		}
 		out.Files = tag.RowsAffected()
-		tag, err = tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)`, r.IdempotencyKeys.Seconds())
-		if err != nil {
-			return fmt.Errorf("sweep idempotency keys: %w", err)
-		}
-		out.IdempotencyKeys = tag.RowsAffected()
-		return nil
+		out.IdempotencyKeys, err = store.SweepIdempotencyKeys(ctx, tx, r.IdempotencyKeys)
+		return err
 	})
 	return out, err
 }

@@ -331,7 +331,7 @@ func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 	if l.idempotencyKey == "" {
 		return prefix + uuid.NewString(), nil, nil
 	}
-	if err := cases.CheckIdempotencyKey(l.idempotencyKey); err != nil {
+	if err := store.CheckIdempotencyKey(l.idempotencyKey); err != nil {
 		return "", nil, err // refused at /Idempotency-Key
 	}
 	k := sha256.Sum256([]byte(p.Subject + "\n" + l.idempotencyKey))
@@ -449,7 +449,7 @@ func (s *Service) visible(ctx context.Context, p *auth.Principal, id string) (In
 	if err != nil {
 		return Instance{}, err
 	}
-	if !cases.CanRead(p, in.StartedBy, in.readAccess, in.teams) {
+	if !auth.CanRead(p, in.StartedBy, in.readAccess, in.teams) {
 		return Instance{}, ErrNotFound
 	}
 	return in, nil
@@ -541,12 +541,12 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 		return nil, "", err
 	}
 	args := []any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil, afterAt, afterID, f.Limit + 1}
-	args = append(args, cases.ReadableArgs(p)...)
+	args = append(args, auth.ReadableArgs(p)...)
 	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id
 		WHERE ($1 = '' OR i.namespace = $1) AND ($2 = '' OR i.name = $2) AND ($3 = '' OR i.version = $3)
 		  AND ($4 = '' OR i.status = $4) AND ($5 = '' OR c.business_key = $5) AND ($7 OR i.draft = $6)
 		  AND (i.started_at, i.id) < ($8::timestamptz, $9)
-		  AND `+cases.ReadableSQL("i.started_by", 11)+`
+		  AND `+auth.ReadableSQL("i.started_by", 11)+`
 		ORDER BY i.started_at DESC, i.id DESC LIMIT $10`, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list instances: %w", err)

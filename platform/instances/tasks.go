@@ -16,7 +16,6 @@ import (
 	"cop/forms"
 	"cop/platform/audit"
 	"cop/platform/auth"
-	"cop/platform/cases"
 	"cop/platform/directory"
 	"cop/platform/problem"
 	"cop/platform/store"
@@ -193,7 +192,7 @@ func refused(code, message string, errs ...forms.FieldError) error {
 // request that already applied is answered from the row.
 func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, req TaskActionRequest) (Task, error) {
 	if req.IdempotencyKey != "" {
-		if err := cases.CheckIdempotencyKey(req.IdempotencyKey); err != nil {
+		if err := store.CheckIdempotencyKey(req.IdempotencyKey); err != nil {
 			return Task{}, err
 		}
 	}

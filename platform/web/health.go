@@ -7,7 +7,20 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"go.temporal.io/sdk/client"
+
+	"cop/platform/auth"
 )
+
+// bindOperations: health, readiness and the OpenAPI document, for anyone;
+// /metrics too unless the operations listener serves it.
+func (s *Server) bindOperations() {
+	s.route(fiber.MethodGet, "/healthz", auth.Public, s.healthz)
+	s.route(fiber.MethodGet, "/readyz", auth.Public, s.readyz)
+	if !s.deps.OpsListener {
+		s.route(fiber.MethodGet, "/metrics", auth.Public, s.metrics.handler()) // scrape from the private network; see docs/operations.md
+	}
+	s.route(fiber.MethodGet, "/api/v1/openapi.json", auth.Public, s.openAPI)
+}
 
 // healthz answers while the process is up.
 func (s *Server) healthz(c *fiber.Ctx) error {

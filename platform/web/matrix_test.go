@@ -10,11 +10,11 @@ import (
 	"cop/platform/devstack"
 )
 
-// The route × role matrix, derived from the router, the permission table
+// The route × role matrix, derived from the router, the routes' rules
 // and the OpenAPI document: every route, called by every demo role with
 // its access token, its ID token, and its browser session without a CSRF
 // token, and by nobody and by a token for another application, answers
-// what the table and the rules for each credential say.
+// what the route's rule and the rules for each credential say.
 func TestRouteRoleMatrix(t *testing.T) {
 	e := newEnv(t)
 	doc := openAPIDoc(t, e)

@@ -207,16 +207,11 @@ func session(c *fiber.Ctx) *auth.Session {
 	return sess
 }
 
-// authorize enforces the permission table entry of one route. A route
-// without an entry is refused to everyone.
-func (s *Server) authorize(rule auth.Rule, listed bool) fiber.Handler {
+// authorize enforces one route's permission rule.
+func (s *Server) authorize(rule auth.Rule) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		r := c.Route()
 		c.Locals(localRoute, r.Method+" "+r.Path)
-		if !listed {
-			s.log.Error("route has no permission entry; refusing", "route", r.Method+" "+r.Path)
-			return writeProblem(c, fiber.StatusForbidden, "this route has no entry in the permission table, so it is refused to everyone")
-		}
 		p := principal(c)
 		if session(c) != nil && isMutating(c.Method()) && !isPage(c) {
 			// The browser's cookie would ride along on any same-site

@@ -11,6 +11,13 @@ import (
 	"cop/ui"
 )
 
+// bindCasePages: a case's page and marking a notification read. Signed
+// in; the visibility rule decides what each shows.
+func (s *Server) bindCasePages() {
+	s.route(fiber.MethodGet, "/cases/:key", auth.SignedIn, s.casePage)
+	s.route(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, s.readNotice, takesPageForm)
+}
+
 // casePage is a case's timeline: its submissions, the workflows they
 // started and each workflow's steps, and its tasks, with who and when.
 func (s *Server) casePage(c *fiber.Ctx) error {

@@ -14,12 +14,31 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms"
+	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/ui"
 	"cop/workflows"
 )
+
+// bindFormPages: starting a form, its pages, Check your answers and the
+// confirmation. Signed in; the form's access.start and the drafts' owner
+// decide the rest.
+func (s *Server) bindFormPages() {
+	s.route(fiber.MethodGet, "/start", auth.SignedIn, s.startPage)
+	s.route(fiber.MethodGet, "/forms/:name", auth.SignedIn, s.formStart)
+	s.route(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, s.beginForm, takesPageForm)
+	s.route(fiber.MethodGet, "/drafts/:id", auth.SignedIn, s.resumeDraft)
+	s.route(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, s.formPage(false))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, s.savePage(false), takesPageForm)
+	s.route(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, s.formPage(true))
+	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, s.savePage(true), takesPageForm)
+	s.route(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, s.checkAnswers)
+	s.route(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, s.submitDraftPage, takesPageForm)
+	s.route(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, s.savedPage)
+	s.route(fiber.MethodGet, "/submissions/:id", auth.SignedIn, s.confirmation)
+}
 
 // Form journeys: a form's start page, one page per ui page, a page of
 // follow-up questions when JavaScript did not reveal them in place, Check

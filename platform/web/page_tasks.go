@@ -18,6 +18,18 @@ import (
 	"cop/workflows/engine"
 )
 
+// bindTaskPages: the officer's task list and task pages. Signed in; the
+// services decide what each may see and do, as for the API, and every
+// post carries the session's CSRF token.
+func (s *Server) bindTaskPages() {
+	s.route(fiber.MethodGet, "/", auth.SignedIn, s.taskList)
+	s.route(fiber.MethodGet, "/tasks/:id", auth.SignedIn, s.taskPage)
+	for _, action := range []engine.TaskVerb{engine.Claim, engine.Release, engine.Reassign} {
+		s.route(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, s.taskAction(action), takesPageForm)
+	}
+	s.route(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, s.completeTask, takesPageForm)
+}
+
 // tasksPerPage is how many tasks the list shows at once.
 const tasksPerPage = 20
 

@@ -1,7 +1,9 @@
 // Package web is COP's HTTP front: the /api/v1 JSON API, the browser sign-in
 // routes and pages, and the operations endpoints. Every route goes through
 // one middleware chain: request id, metrics and logging, security headers,
-// authentication, the permission table, and the audit safety net.
+// authentication, the route's permission rule, and the audit safety net.
+// Each resource's routes are bound with their rules in its own file:
+// api_*.go for the API, page_*.go for the pages, signin.go, health.go.
 package web
 
 import (
@@ -26,7 +28,6 @@ import (
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/ui"
-	"cop/workflows/engine"
 )
 
 // BodyLimit is the largest request body accepted.
@@ -60,10 +61,12 @@ type Deps struct {
 
 // Server is the configured Fiber application.
 type Server struct {
-	app     *fiber.App
-	deps    Deps
-	log     *slog.Logger
-	perms   auth.Table
+	app  *fiber.App
+	deps Deps
+	log  *slog.Logger
+	// rules is each route's permission rule, by "METHOD /pattern" (the
+	// route-walking test holds every route to one).
+	rules   map[string]auth.Rule
 	metrics *metrics
 	openapi []byte
 	pages   *ui.Pages
@@ -98,7 +101,7 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances
 	}
-	s := &Server{deps: d, log: d.Log, perms: permissions, metrics: newMetrics(), pages: ui.New(), takes: map[string][]string{}}
+	s := &Server{deps: d, log: d.Log, rules: map[string]auth.Rule{}, metrics: newMetrics(), pages: ui.New(), takes: map[string][]string{}}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
 	doc, err := openAPIJSON()
@@ -130,99 +133,33 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
-// routes registers every route. Each goes through route(), which puts the
-// permission check from the table in front of the handler.
+// routes registers every route, each in its resource's file together
+// with its permission rule: a route cannot be written without one.
 func (s *Server) routes() {
-	s.route(fiber.MethodGet, "/healthz", s.healthz)
-	s.route(fiber.MethodGet, "/readyz", s.readyz)
-	if !s.deps.OpsListener {
-		s.route(fiber.MethodGet, "/metrics", s.metrics.handler())
-	}
-	s.route(fiber.MethodGet, "/api/v1/openapi.json", s.openAPI)
-
-	s.route(fiber.MethodGet, "/login", s.login)
-	s.route(fiber.MethodGet, "/auth/callback", s.callback)
-	s.route(fiber.MethodPost, "/logout", s.logout, takesPageForm)
-	s.route(fiber.MethodGet, "/signed-out", s.signedOut)
-	s.route(fiber.MethodGet, "/assets/*", s.assets())
-
-	// Officer pages (page_*.go).
-	s.route(fiber.MethodGet, "/", s.taskList)
-	s.route(fiber.MethodGet, "/tasks/:id", s.taskPage)
-	for _, action := range []engine.TaskVerb{engine.Claim, engine.Release, engine.Reassign} {
-		s.route(fiber.MethodPost, "/tasks/:id/"+string(action), s.taskAction(action), takesPageForm)
-	}
-	s.route(fiber.MethodPost, "/tasks/:id/complete", s.completeTask, takesPageForm)
-	s.route(fiber.MethodGet, "/start", s.startPage)
-	s.route(fiber.MethodGet, "/forms/:name", s.formStart)
-	s.route(fiber.MethodPost, "/forms/:name/start", s.beginForm, takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id", s.resumeDraft)
-	s.route(fiber.MethodGet, "/drafts/:id/pages/:page", s.formPage(false))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", s.savePage(false), takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/pages/:page/more", s.formPage(true))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", s.savePage(true), takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/check", s.checkAnswers)
-	s.route(fiber.MethodPost, "/drafts/:id/submit", s.submitDraftPage, takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/saved", s.savedPage)
-	s.route(fiber.MethodGet, "/submissions/:id", s.confirmation)
-	s.route(fiber.MethodGet, "/cases/:key", s.casePage)
-	s.route(fiber.MethodPost, "/notifications/:id/read", s.readNotice, takesPageForm)
-
-	s.route(fiber.MethodGet, "/api/v1/me", s.me)
-	s.route(fiber.MethodGet, "/api/v1/audit", s.listAudit)
-
-	// Forms, data terms and reference data sets share one shape of API.
-	for path, k := range s.definitionKinds() {
-		base := "/api/v1/" + path
-		s.route(fiber.MethodPost, base, s.publishDefinition(k), takesJSON)
-		s.route(fiber.MethodGet, base, s.listDefinitions(k))
-		s.route(fiber.MethodGet, base+"/:name", s.getDefinition(k))
-		s.route(fiber.MethodGet, base+"/:name/versions", s.listVersions(k))
-		s.route(fiber.MethodGet, base+"/:name/versions/:version", s.getDefinition(k))
-		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", s.retireDefinition(k), takesJSON)
-	}
-	s.route(fiber.MethodGet, "/api/v1/refdata/:name/items", s.refDataItems)
-
-	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", s.submit, takesJSON)
-	s.route(fiber.MethodGet, "/api/v1/submissions/:id", s.getSubmission)
-	s.route(fiber.MethodGet, "/api/v1/cases/:businessKey", s.getCase)
-	s.route(fiber.MethodPost, "/api/v1/files", s.uploadFile, takesMultipart)
-	s.route(fiber.MethodGet, "/api/v1/files/:id", s.downloadFile)
-	s.route(fiber.MethodPost, "/api/v1/forms/:name/drafts", s.startDraft, takesJSON)
-	s.route(fiber.MethodGet, "/api/v1/drafts", s.listDrafts)
-	s.route(fiber.MethodGet, "/api/v1/drafts/:id", s.getDraft)
-	s.route(fiber.MethodPut, "/api/v1/drafts/:id", s.saveDraft, takesJSON)
-	s.route(fiber.MethodDelete, "/api/v1/drafts/:id", s.deleteDraft, takesNothing)
-	s.route(fiber.MethodPost, "/api/v1/drafts/:id/submit", s.submitDraft, takesJSON)
-
-	s.route(fiber.MethodPost, "/api/v1/workflows", s.publishWorkflow, takesDefinition)
-	s.route(fiber.MethodGet, "/api/v1/workflows", s.listWorkflows)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", s.getWorkflow)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", s.listWorkflowVersions)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", s.getWorkflow)
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", s.retireWorkflow, takesJSON)
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", s.startInstance, takesJSON)
-	s.route(fiber.MethodPost, "/api/v1/instances", s.startDraftInstance, takesJSON)
-	s.route(fiber.MethodGet, "/api/v1/instances", s.listInstances)
-	s.route(fiber.MethodGet, "/api/v1/instances/:id", s.getInstance)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/cancel", s.cancelInstance, takesJSON)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", s.sendEvent, takesEvent)
-	s.route(fiber.MethodGet, "/api/v1/tasks", s.listTasks)
-	s.route(fiber.MethodGet, "/api/v1/tasks/:id", s.getTask)
-	for _, action := range engine.TaskVerbs {
-		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), s.actOnTask(action), takesJSON)
-	}
-	s.route(fiber.MethodGet, "/api/v1/notifications", s.listNotifications)
-	s.route(fiber.MethodPost, "/api/v1/notifications/:id/read", s.readNotification, takesJSON)
+	s.bindOperations()
+	s.bindSignIn()
+	s.bindTaskPages()
+	s.bindFormPages()
+	s.bindCasePages()
+	s.bindMe()
+	s.bindAudit()
+	s.bindDefinitions()
+	s.bindSubmissions()
+	s.bindCases()
+	s.bindFiles()
+	s.bindDrafts()
+	s.bindWorkflows()
+	s.bindInstances()
+	s.bindTasks()
+	s.bindNotifications()
 }
 
-// route registers a handler behind the permission check for its pattern
-// and, for a state-changing route, the media types its body may be sent as
-// (see media.go); one that declares none is a programming error.
-// Fiber also answers HEAD for GET routes, through the same check.
-func (s *Server) route(method, path string, h fiber.Handler, takes ...[]string) {
-	rule, ok := s.perms.Lookup(method, path)
-	chain := []fiber.Handler{s.authorize(rule, ok)}
+// route registers a handler behind its permission rule and, for a
+// state-changing route, the media types its body may be sent as (see
+// media.go); one that declares none is a programming error. Fiber also
+// answers HEAD for GET routes, through the same check.
+func (s *Server) route(method, path string, rule auth.Rule, h fiber.Handler, takes ...[]string) {
+	chain := []fiber.Handler{s.authorize(rule)}
 	if isMutating(method) {
 		if len(takes) != 1 {
 			panic(fmt.Sprintf("route %s %s must declare the media types it takes", method, path))
@@ -230,6 +167,7 @@ func (s *Server) route(method, path string, h fiber.Handler, takes ...[]string) 
 		chain = append(chain, accepts(takes[0]))
 		s.takes[method+" "+path] = takes[0]
 	}
+	s.rules[method+" "+path] = rule
 	s.app.Add(method, path, append(chain, h)...)
 }
 

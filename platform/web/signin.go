@@ -18,6 +18,16 @@ import (
 	"cop/ui"
 )
 
+// bindSignIn: the browser's sign-in and sign-out, and GOV.UK Frontend's
+// assets (CSS, JavaScript, fonts and images) for every page.
+func (s *Server) bindSignIn() {
+	s.route(fiber.MethodGet, "/login", auth.Public, s.login)
+	s.route(fiber.MethodGet, "/auth/callback", auth.Public, s.callback)
+	s.route(fiber.MethodPost, "/logout", auth.SignedIn, s.logout, takesPageForm)
+	s.route(fiber.MethodGet, "/signed-out", auth.Public, s.signedOut)
+	s.route(fiber.MethodGet, "/assets/*", auth.Public, s.assets())
+}
+
 // cookiePolicy names and flags COP's cookies. They are Secure except when
 // COP is served over plain HTTP on localhost (the config refuses plain HTTP
 // anywhere else). Over https the session cookie uses the __Host- prefix

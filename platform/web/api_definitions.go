@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,10 +11,29 @@ import (
 
 	"cop/forms"
 	"cop/platform/audit"
+	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/platform/registry"
 )
+
+// authors may publish and retire definitions.
+var authors = auth.AnyRole(auth.RoleAuthor, auth.RoleAdmin)
+
+// bindDefinitions: forms, data terms and reference data sets share one
+// shape of API. Anyone signed in reads them; authors publish and retire.
+func (s *Server) bindDefinitions() {
+	for path, k := range s.definitionKinds() {
+		base := "/api/v1/" + path
+		s.route(fiber.MethodPost, base, authors, s.publishDefinition(k), takesJSON)
+		s.route(fiber.MethodGet, base, auth.SignedIn, s.listDefinitions(k))
+		s.route(fiber.MethodGet, base+"/:name", auth.SignedIn, s.getDefinition(k))
+		s.route(fiber.MethodGet, base+"/:name/versions", auth.SignedIn, s.listVersions(k))
+		s.route(fiber.MethodGet, base+"/:name/versions/:version", auth.SignedIn, s.getDefinition(k))
+		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", authors, s.retireDefinition(k), takesJSON)
+	}
+	s.route(fiber.MethodGet, "/api/v1/refdata/:name/items", auth.SignedIn, s.refDataItems)
+}
 
 // DefinitionVersion is one stored version of a form, term or reference
 // data set as the API shows it.
@@ -117,28 +135,6 @@ func describeVersion(c *fiber.Ctx) string {
 		return fmt.Sprintf("%q version %s", name, v)
 	}
 	return fmt.Sprintf("%q (or no active version of it)", name)
-}
-
-// requireJSONBody refuses an empty body or one that does not parse:
-// malformed JSON is the client's syntax error (400), before anything looks
-// at its meaning. The route has already checked the media type.
-func requireJSONBody(c *fiber.Ctx) error {
-	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
-		return refuse(fiber.StatusBadRequest, "the body is empty; send a JSON object")
-	}
-	if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
-		return refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
-	}
-	if bytes.Contains(body, []byte(`\u0000`)) {
-		var v any
-		_ = json.Unmarshal(body, &v)
-		if nul := forms.NULProblems(v); len(nul) > 0 {
-			return refuse(fiber.StatusUnprocessableEntity, "a string in the body contains U+0000 (NUL), which is not text and cannot be stored",
-				problem.Field{Pointer: nul[0].Pointer, Message: "contains U+0000 (NUL)"})
-		}
-	}
-	return nil
 }
 
 // listDefinitions handles GET /api/v1/{kind}: the latest active version of each name.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,15 +12,9 @@ import (
 	"cop/platform/store"
 )
 
-// List is the shape of every list response.
-type List[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next,omitempty"`
-}
-
-// me returns the caller as COP sees them: handy to check a token's roles and teams.
-func (s *Server) me(c *fiber.Ctx) error {
-	return c.JSON(principal(c))
+// bindAudit: the audit trail, for admins and (their teams' rows) supervisors.
+func (s *Server) bindAudit() {
+	s.route(fiber.MethodGet, "/api/v1/audit", auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor), s.listAudit)
 }
 
 // listAudit returns audit rows, newest first, filtered by resource, actor and time.
@@ -60,17 +53,4 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 		return lerr
 	}
 	return c.JSON(List[audit.Row]{Items: rows, Next: next})
-}
-
-// queryLimit reads ?limit= (1-500, default 100).
-func queryLimit(c *fiber.Ctx) (int, *problem.Field) {
-	v := c.Query("limit")
-	if v == "" {
-		return 100, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 500 {
-		return 0, &problem.Field{Pointer: "/limit", Message: "limit must be a whole number from 1 to 500"}
-	}
-	return n, nil
 }

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/auth"
+	"cop/platform/cases"
+)
+
+// bindSubmissions: signed in here; the form's access.start decides who may
+// submit (403) and the visibility rule who may read (404).
+func (s *Server) bindSubmissions() {
+	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, s.submit, takesJSON)
+	s.route(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, s.getSubmission)
+}
+
+// submit handles POST /api/v1/forms/{name}/submissions: the body is the
+// answers; ?version= picks a version, ?case= joins an existing case.
+func (s *Server) submit(c *fiber.Ctx) error {
+	if err := requireJSONBody(c); err != nil {
+		return err
+	}
+	res, err := s.deps.Cases.Submit(c.UserContext(), principal(c), who(c), cases.SubmitRequest{
+		Form: c.Params("name"), Version: c.Query("version"), Case: c.Query("case"),
+		Data: c.Body(), IdempotencyKey: c.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return fail(c, err)
+	}
+	return s.submitted(c, res)
+}
+
+// submitted answers 201 with the submission, the same for a replay (marked
+// with Idempotent-Replayed so a client can tell).
+func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
+	if res.Replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/submissions/" + res.ID)
+	return c.Status(fiber.StatusCreated).JSON(res.Submission)
+}
+
+// getSubmission handles GET /api/v1/submissions/{id}.
+func (s *Server) getSubmission(c *fiber.Ctx) error {
+	sub, err := s.deps.Cases.Submission(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return fail(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
+	}
+	return c.JSON(sub)
+}

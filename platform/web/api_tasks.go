@@ -1,0 +1,82 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/auth"
+	"cop/platform/instances"
+	"cop/platform/problem"
+	"cop/workflows/engine"
+)
+
+// bindTasks: the instance's Update checks candidate groups, the claim and
+// supervision; the list shows only what the caller may work; reassigning
+// is for supervisors and admins.
+func (s *Server) bindTasks() {
+	s.route(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, s.listTasks)
+	s.route(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, s.getTask)
+	for _, action := range engine.TaskVerbs {
+		rule := auth.SignedIn
+		if action == engine.Reassign {
+			rule = auth.AnyRole(auth.RoleSupervisor, auth.RoleAdmin)
+		}
+		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, s.actOnTask(action), takesJSON)
+	}
+}
+
+// listTasks handles GET /api/v1/tasks: the caller's and their teams'
+// tasks by priority then due date (?status=, ?form=).
+func (s *Server) listTasks(c *fiber.Ctx) error {
+	limit, ferr := queryLimit(c)
+	if ferr != nil {
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+	}
+	tasks, next, err := s.deps.Instances.Tasks(c.UserContext(), principal(c), instances.TaskFilter{
+		Status: c.Query("status"), Form: c.Query("form"), Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		return fail(c, err)
+	}
+	return c.JSON(List[instances.Task]{Items: tasks, Next: next})
+}
+
+// getTask handles GET /api/v1/tasks/{id}.
+func (s *Server) getTask(c *fiber.Ctx) error {
+	t, err := s.deps.Instances.Task(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+	}
+	return c.JSON(t)
+}
+
+// TaskActionBody is the body of a task action: complete sends data,
+// reassign sends to; claim and release need none.
+type TaskActionBody struct {
+	Data json.RawMessage `json:"data"`
+	To   string          `json:"to"`
+}
+
+// actOnTask handles POST /api/v1/tasks/{id}/{claim,release,complete,reassign}.
+func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var body TaskActionBody
+		if len(bytes.TrimSpace(c.Body())) > 0 || action == engine.Complete || action == engine.Reassign {
+			if err := jsonBody(c, &body); err != nil {
+				return err
+			}
+		}
+		if action == engine.Reassign && body.To == "" {
+			return writeProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
+		}
+		t, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
+			instances.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
+		if err != nil {
+			// Refusals are audited by the safety net with their status.
+			return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+		}
+		return c.JSON(t)
+	}
+}

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/auth"
+	"cop/platform/registry"
+)
+
+// bindWorkflows: authors publish and retire; anyone signed in reads
+// definitions and starts what the workflow's access.start allows.
+func (s *Server) bindWorkflows() {
+	s.route(fiber.MethodPost, "/api/v1/workflows", authors, s.publishWorkflow, takesDefinition)
+	s.route(fiber.MethodGet, "/api/v1/workflows", auth.SignedIn, s.listWorkflows)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", auth.SignedIn, s.getWorkflow)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", auth.SignedIn, s.listWorkflowVersions)
+	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", auth.SignedIn, s.getWorkflow)
+	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", authors, s.retireWorkflow, takesJSON)
+}
+
+// WorkflowVersion is one stored version of a workflow as the API shows it.
+type WorkflowVersion struct {
+	Namespace  string          `json:"namespace"`
+	Name       string          `json:"name"`
+	Version    string          `json:"version"`
+	Title      string          `json:"title,omitempty"`
+	Status     string          `json:"status"`
+	Checksum   string          `json:"checksum,omitempty"`
+	UploadedBy string          `json:"uploadedBy,omitempty"`
+	UploadedAt *time.Time      `json:"uploadedAt,omitempty"`
+	RetiredBy  string          `json:"retiredBy,omitempty"`
+	RetiredAt  *time.Time      `json:"retiredAt,omitempty"`
+	StartForm  string          `json:"startForm,omitempty"`
+	Definition json.RawMessage `json:"definition,omitempty"`
+}
+
+func workflowVersionOf(d registry.Definition, withContent bool) WorkflowVersion {
+	var head struct {
+		Document struct {
+			Title    string         `json:"title"`
+			Metadata map[string]any `json:"metadata"`
+		} `json:"document"`
+	}
+	_ = json.Unmarshal(d.Content, &head)
+	v := WorkflowVersion{Namespace: d.Namespace, Name: d.Name, Version: d.Version, Title: head.Document.Title, Status: d.Status,
+		Checksum: d.Checksum, UploadedBy: d.UploadedBy, RetiredBy: d.RetiredBy, RetiredAt: d.RetiredAt}
+	v.StartForm, _ = head.Document.Metadata["startForm"].(string)
+	if !d.UploadedAt.IsZero() {
+		at := d.UploadedAt
+		v.UploadedAt = &at
+	}
+	if withContent {
+		v.Definition = d.Content
+	}
+	return v
+}
+
+// publishWorkflow handles POST /api/v1/workflows: a definition as YAML or
+// JSON; 201 stored, 200 for an identical re-upload or a dry run, 422 with
+// the pointer of every problem, 409 for other content under a version.
+func (s *Server) publishWorkflow(c *fiber.Ctx) error {
+	body, err := definitionBody(c)
+	if err != nil {
+		return err
+	}
+	dryRun := c.QueryBool("dryRun", false)
+	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), principal(c), who(c), body, dryRun)
+	if err != nil {
+		return fail(c, err)
+	}
+	status := fiber.StatusOK
+	if pub.Created {
+		status = fiber.StatusCreated
+		d := pub.Definition
+		c.Location(fmt.Sprintf("/api/v1/workflows/%s/%s/versions/%s", d.Namespace, d.Name, d.Version))
+	}
+	if !dryRun {
+	}
+	v := workflowVersionOf(pub.Definition, true)
+	if dryRun {
+		v.Status = "draft"
+	}
+	return c.Status(status).JSON(v)
+}
+
+// definitionBody is a workflow definition, sent as YAML or JSON (the
+// route has checked the media type).
+func definitionBody(c *fiber.Ctx) ([]byte, error) {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, refuse(fiber.StatusBadRequest, "the body is empty; send a workflow definition")
+	}
+	return body, nil
+}
+
+// listWorkflows handles GET /api/v1/workflows: the latest active version of
+// each workflow (?namespace= narrows).
+func (s *Server) listWorkflows(c *fiber.Ctx) error {
+	limit, ferr := queryLimit(c)
+	if ferr != nil {
+		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+	}
+	defs, next, err := s.deps.Definitions.Workflows(c.UserContext(), c.Query("namespace"), limit, c.Query("cursor"))
+	if err != nil {
+		return fail(c, err)
+	}
+	items := make([]WorkflowVersion, len(defs))
+	for i, d := range defs {
+		items[i] = workflowVersionOf(d, false)
+	}
+	return c.JSON(List[WorkflowVersion]{Items: items, Next: next})
+}
+
+// getWorkflow handles GET …/workflows/{ns}/{name} (latest active) and
+// …/versions/{version}.
+func (s *Server) getWorkflow(c *fiber.Ctx) error {
+	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
+	d, err := s.deps.Definitions.Workflow(c.UserContext(), ns, name, version)
+	if errors.Is(err, registry.ErrNotFound) {
+		what := fmt.Sprintf("workflow %s/%s (or no active version of it)", ns, name)
+		if version != "" {
+			what = fmt.Sprintf("workflow %s/%s version %s", ns, name, version)
+		}
+		return writeProblem(c, fiber.StatusNotFound, "no "+what)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(workflowVersionOf(d, true))
+}
+
+// listWorkflowVersions handles GET …/workflows/{ns}/{name}/versions.
+func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
+	defs, err := s.deps.Definitions.WorkflowVersions(c.UserContext(), c.Params("namespace"), c.Params("name"))
+	if err != nil {
+		return err
+	}
+	if len(defs) == 0 {
+		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no workflow %s/%s", c.Params("namespace"), c.Params("name")))
+	}
+	items := make([]WorkflowVersion, len(defs))
+	for i, d := range defs {
+		items[i] = workflowVersionOf(d, false)
+	}
+	return c.JSON(List[WorkflowVersion]{Items: items})
+}
+
+// retireWorkflow handles POST …/versions/{version}/retire.
+func (s *Server) retireWorkflow(c *fiber.Ctx) error {
+	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
+	d, err := s.deps.Definitions.RetireWorkflow(c.UserContext(), who(c), ns, name, version)
+	if errors.Is(err, registry.ErrNotFound) {
+		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
+	}
+	if err != nil {
+		return fail(c, err)
+	}
+	return c.JSON(workflowVersionOf(d, false))
+}
