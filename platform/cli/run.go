@@ -27,6 +27,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
+	"cop/platform/tasks"
 	"cop/platform/web"
 	"cop/workflows"
 	"cop/workflows/engine"
@@ -56,6 +57,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defs := definitions.New(pool)
 	cs := cases.New(pool, defs)
 	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
+	inbox := tasks.New(pool, defs, tc)
 	cs.Starts = insts // a start form's workflows are decided in its submission's transaction
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
@@ -90,7 +92,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
-			Instances: insts, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Instances: insts, Tasks: inbox, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
 			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
 			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/forms"
 	"cop/platform/audit"
@@ -200,5 +199,7 @@ func (s *Service) WorkflowRefProblems(ctx context.Context, w *workflows.Workflow
 	return problems
 }
 
-// Pool is the service's pool, for readers of the registry's rows.
-func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+// Pinned reads a version a definition pins (its content, exactly).
+func (s *Service) Pinned(ctx context.Context, p forms.Pin) (registry.Definition, error) {
+	return registry.Get(ctx, s.pool, registry.Ref{Kind: p.Kind, Namespace: registry.GlobalNamespace, Name: p.Name, Version: p.Resolved})
+}

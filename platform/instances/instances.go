@@ -1,10 +1,11 @@
 // Package instances runs workflows for the platform: it starts instances of
 // registered (or draft) definitions on Temporal with every form and
 // sub-workflow they use pinned, keeps a row per instance in its case, and
-// answers for them (status, output, trace, cancel, events). It also keeps
-// the inbox of user tasks and the in-app notifications the interpreter
-// writes through engine.Platform (store.go), and lets officers act on tasks
-// through the instance's Update (tasks.go).
+// answers for them (status, output, trace, cancel, events). A start form's
+// instances are decided in the submission's transaction and started by the
+// outbox (starts.go). Store is the interpreter's engine.Platform: the
+// instance's end, trace and emitted events here, the inbox through the
+// tasks package.
 package instances
 
 import (
@@ -30,7 +31,6 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
-	"cop/platform/directory"
 	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
@@ -45,8 +45,6 @@ type Service struct {
 	cases     *cases.Service
 	temporal  client.Client
 	taskQueue string
-	// Directory, when set, is who a task may be reassigned to.
-	Directory *directory.Service
 }
 
 // New returns the service.
@@ -238,7 +236,7 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 	start.CaseKey = key
 	in := Instance{ID: id, Workflow: WorkflowRef{l.def.Namespace, l.def.Name, l.def.Version}, Draft: l.draft, BusinessKey: key,
 		Status: engine.StatusRunning, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
-		readAccess: nonNil(workflows.AccessOf(l.w).Read), teams: nonNil(p.Teams), requestHash: hash}
+		readAccess: store.TextArray(workflows.AccessOf(l.w).Read), teams: store.TextArray(p.Teams), requestHash: hash}
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams, request_hash, started_at, status)
 			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, 'starting') ON CONFLICT (id) DO NOTHING`,
@@ -276,9 +274,6 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 }
 
 var errReplayed = errors.New("replayed")
-
-// draftPrefix begins the id of a draft run (and of its sub-workflows).
-const draftPrefix = "draft-"
 
 // startable is the version an instance would run: ErrNotFound when there
 // is no such workflow or version, a Gone problem when it is retired.
@@ -326,7 +321,7 @@ func (s *Service) caseFor(ctx context.Context, p *auth.Principal, l launch) (int
 func instanceID(p *auth.Principal, l launch) (string, []byte, error) {
 	prefix := "wf-"
 	if l.draft {
-		prefix = draftPrefix
+		prefix = engine.DraftPrefix
 	}
 	if l.idempotencyKey == "" {
 		return prefix + uuid.NewString(), nil, nil
@@ -387,13 +382,6 @@ func compact(raw json.RawMessage) []byte {
 
 func describe(namespace, name, version string) string {
 	return fmt.Sprintf("%s/%s@%s", namespace, name, version)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, COALESCE(c.business_key, ''), i.status, i.output, i.error,
@@ -536,7 +524,7 @@ type ListFilter struct {
 // List pages through the instances the caller may see, newest first. It
 // reads the rows only (no trace); each row's status follows its instance.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]Instance, string, error) {
-	afterAt, afterID, err := newestFirstAfter(f.Cursor)
+	afterAt, afterID, err := store.NewestFirstAfter(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -555,29 +543,8 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 	if err != nil {
 		return nil, "", fmt.Errorf("list instances: %w", err)
 	}
-	items, next := store.Page(items, f.Limit, func(in Instance) []string { return newestFirstKey(in.StartedAt, in.ID) })
+	items, next := store.Page(items, f.Limit, func(in Instance) []string { return store.NewestFirstKey(in.StartedAt, in.ID) })
 	return items, next, nil
-}
-
-// newestFirstAfter reads the cursor of a list ordered newest first by
-// (time, id): where the next page starts ("infinity" for the first).
-func newestFirstAfter(cursor string) (string, string, error) {
-	if cursor == "" {
-		return "infinity", "", nil
-	}
-	parts, err := store.DecodeCursor(cursor, 2)
-	if err != nil {
-		return "", "", err
-	}
-	if _, err := time.Parse(time.RFC3339Nano, parts[0]); err != nil {
-		return "", "", store.ErrBadCursor
-	}
-	return parts[0], parts[1], nil
-}
-
-// newestFirstKey is the cursor key of an item in such a list.
-func newestFirstKey(at time.Time, id string) []string {
-	return []string{at.Format(time.RFC3339Nano), id}
 }
 
 // Cancel asks a running instance to stop: its starter, a supervisor who

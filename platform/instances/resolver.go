@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"cop/platform/definitions"
-	"cop/platform/registry"
 	"cop/workflows/engine"
 )
 
@@ -25,7 +24,7 @@ func (r *resolver) Form(name, version string) (engine.PinnedForm, error) {
 	}
 	pf := engine.PinnedForm{Name: d.Name, Version: d.Version, Content: d.Content, Pins: map[string]json.RawMessage{}}
 	for _, p := range pins {
-		pinned, err := registry.Get(r.ctx, r.defs.Pool(), registry.Ref{Kind: p.Kind, Namespace: registry.GlobalNamespace, Name: p.Name, Version: p.Resolved})
+		pinned, err := r.defs.Pinned(r.ctx, p)
 		if err != nil {
 			return engine.PinnedForm{}, fmt.Errorf("read %s pinned by form %s@%s: %w", p, d.Name, d.Version, err)
 		}

@@ -111,7 +111,7 @@ func (s *Service) prepareStart(ctx context.Context, p *auth.Principal, def regis
 	}
 	in := Instance{ID: id, Workflow: WorkflowRef{def.Namespace, def.Name, def.Version}, BusinessKey: sub.BusinessKey,
 		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: sub.SubmittedAt,
-		readAccess: nonNil(workflows.AccessOf(w).Read), teams: nonNil(p.Teams), requestHash: hash}
+		readAccess: store.TextArray(workflows.AccessOf(w).Read), teams: store.TextArray(p.Teams), requestHash: hash}
 	return in, start, nil
 }
 

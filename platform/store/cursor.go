@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/base64"
 	"encoding/json"
+	"time"
 
 	"cop/platform/problem"
 )
@@ -45,4 +46,25 @@ func Page[T any](items []T, limit int, key func(T) []string) ([]T, string) {
 	}
 	items = items[:limit]
 	return items, EncodeCursor(key(items[limit-1])...)
+}
+
+// NewestFirstAfter reads the cursor of a list ordered newest first by
+// (time, id): where the next page starts ("infinity" for the first).
+func NewestFirstAfter(cursor string) (string, string, error) {
+	if cursor == "" {
+		return "infinity", "", nil
+	}
+	parts, err := DecodeCursor(cursor, 2)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := time.Parse(time.RFC3339Nano, parts[0]); err != nil {
+		return "", "", ErrBadCursor
+	}
+	return parts[0], parts[1], nil
+}
+
+// NewestFirstKey is the cursor key of an item in such a list.
+func NewestFirstKey(at time.Time, id string) []string {
+	return []string{at.Format(time.RFC3339Nano), id}
 }

@@ -101,6 +101,21 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) err
 	return nil
 }
 
+// ErrAlreadyApplied is what an idempotent write returns from its
+// transaction when an earlier try already made it (Temporal retries
+// activities): Once rolls back and reports success.
+var ErrAlreadyApplied = errors.New("already applied")
+
+// Once runs an idempotent write in a transaction: one that returns
+// ErrAlreadyApplied rolls back and succeeds.
+func Once(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	err := InTx(ctx, pool, fn)
+	if errors.Is(err, ErrAlreadyApplied) {
+		return nil
+	}
+	return err
+}
+
 // hookedTx is a transaction InTx runs, with what to do once it commits.
 type hookedTx struct {
 	pgx.Tx

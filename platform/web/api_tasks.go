@@ -8,8 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/auth"
-	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/tasks"
 	"cop/workflows/engine"
 )
 
@@ -35,17 +35,17 @@ func (s *Server) listTasks(c *fiber.Ctx) error {
 	if ferr != nil {
 		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	tasks, next, err := s.deps.Instances.Tasks(c.UserContext(), principal(c), instances.TaskFilter{
+	items, next, err := s.deps.Tasks.Tasks(c.UserContext(), principal(c), tasks.TaskFilter{
 		Status: c.Query("status"), Form: c.Query("form"), Limit: limit, Cursor: c.Query("cursor")})
 	if err != nil {
 		return fail(c, err)
 	}
-	return c.JSON(List[instances.Task]{Items: tasks, Next: next})
+	return c.JSON(List[tasks.Task]{Items: items, Next: next})
 }
 
 // getTask handles GET /api/v1/tasks/{id}.
 func (s *Server) getTask(c *fiber.Ctx) error {
-	t, err := s.deps.Instances.Task(c.UserContext(), principal(c), c.Params("id"))
+	t, err := s.deps.Tasks.Task(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
 		return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 	}
@@ -71,8 +71,8 @@ func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 		if action == engine.Reassign && body.To == "" {
 			return writeProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
-		t, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
-			instances.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
+		t, err := s.deps.Tasks.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
+			tasks.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
 		if err != nil {
 			// Refusals are audited by the safety net with their status.
 			return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))

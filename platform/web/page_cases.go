@@ -112,7 +112,7 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 	if err := s.checkCSRF(c); err != nil {
 		return s.pageError(c, err)
 	}
-	if err := s.deps.Instances.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
+	if err := s.deps.Tasks.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
 		return s.pageError(c, err)
 	}
 	return c.Redirect(ui.SafeReturn(c.FormValue("return", "/")), fiber.StatusSeeOther)

@@ -12,8 +12,8 @@ import (
 	"cop/forms"
 	"cop/platform/auth"
 	"cop/platform/definitions"
-	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/tasks"
 	"cop/ui"
 	"cop/workflows/engine"
 )
@@ -40,11 +40,11 @@ var taskStatuses = []ui.Choice{{Value: "open", Text: "Open"}, {Value: "completed
 // tasks, most urgent first, with filters by form and status.
 func (s *Server) taskList(c *fiber.Ctx) error {
 	p := principal(c)
-	filter := instances.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: tasksPerPage, Cursor: c.Query("cursor")}
+	filter := tasks.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: tasksPerPage, Cursor: c.Query("cursor")}
 	if !slices.ContainsFunc(taskStatuses, func(ch ui.Choice) bool { return ch.Value == filter.Status }) {
 		filter.Status = "open"
 	}
-	tasks, next, err := s.deps.Instances.Tasks(c.UserContext(), p, filter)
+	tasks, next, err := s.deps.Tasks.Tasks(c.UserContext(), p, filter)
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -95,7 +95,7 @@ func (s *Server) formChoices(c *fiber.Ctx, selected string) ([]ui.Choice, error)
 
 // taskRow is a task as the officer sees it: who holds it in words, and
 // what they may do with it now.
-func taskRow(p *auth.Principal, t instances.Task) ui.TaskRow {
+func taskRow(p *auth.Principal, t tasks.Task) ui.TaskRow {
 	r := ui.TaskRow{ID: t.ID, Title: t.Title, BusinessKey: t.BusinessKey, Form: t.Form, Reason: t.Reason,
 		Status: t.Status, Priority: t.Priority, Due: t.Due, Overdue: t.Overdue}
 	switch t.ClaimedBy {
@@ -121,7 +121,7 @@ func (s *Server) taskPage(c *fiber.Ctx) error {
 // completion when there are some.
 func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, errs []forms.FieldError) error {
 	p := principal(c)
-	t, err := s.deps.Instances.Task(c.UserContext(), p, c.Params("id"))
+	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -188,7 +188,7 @@ func plainValue(v any) string {
 // assignees are whom the reassign list offers: the known members of the
 // task's candidate groups (of the supervisor's teams when it has none),
 // the current holder left out.
-func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t instances.Task) ([]ui.Choice, error) {
+func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t tasks.Task) ([]ui.Choice, error) {
 	groups := t.CandidateGroups
 	if len(groups) == 0 {
 		for _, team := range p.Teams {
@@ -217,12 +217,12 @@ func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
 			return s.pageError(c, err)
 		}
 		id := c.Params("id")
-		req := instances.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
+		req := tasks.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
 		if action == engine.Reassign && req.To == "" {
 			return s.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
 				"Enter the user ID of the officer who should work the task. Go back and try again."))
 		}
-		if _, err := s.deps.Instances.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
+		if _, err := s.deps.Tasks.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
 			return s.pageError(c, err)
 		}
 		if c.FormValue("return") == "list" && action != engine.Claim {
@@ -243,7 +243,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	p := principal(c)
-	t, err := s.deps.Instances.Task(c.UserContext(), p, c.Params("id"))
+	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -282,7 +282,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
 	}
 	raw, _ := json.Marshal(data)
-	_, err = s.deps.Instances.ActOnTask(c.UserContext(), p, t.ID, instances.TaskActionRequest{Action: engine.Complete, Data: raw})
+	_, err = s.deps.Tasks.ActOnTask(c.UserContext(), p, t.ID, tasks.TaskActionRequest{Action: engine.Complete, Data: raw})
 	if refused, ok := problem.As(err); ok && refused.Kind == problem.Invalid {
 		errs := make([]forms.FieldError, 0, len(refused.Fields))
 		for _, e := range refused.Fields {

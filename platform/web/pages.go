@@ -56,7 +56,7 @@ func navFor(path string) string {
 // notices are the caller's newest unread notifications; a failure to read
 // them must not cost the officer the page, so it is logged and skipped.
 func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
-	list, _, err := s.deps.Instances.Notifications(c.UserContext(), principal(c), true, 3, "")
+	list, _, err := s.deps.Tasks.Notifications(c.UserContext(), principal(c), true, 3, "")
 	if err != nil {
 		s.log.Warn("cannot read notifications for the page", "request_id", requestID(c), "err", err)
 		return nil

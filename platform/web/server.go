@@ -27,6 +27,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/directory"
 	"cop/platform/instances"
+	"cop/platform/tasks"
 	"cop/ui"
 )
 
@@ -47,6 +48,8 @@ type Deps struct {
 	// (default "cop"); it also starts startForm workflows on submission.
 	Instances *instances.Service
 	TaskQueue string
+	// Tasks defaults to the inbox over Pool, Definitions and Temporal.
+	Tasks *tasks.Service
 	// Directory defaults to a directory over Pool.
 	Directory *directory.Service
 	// Limits are the per-caller request budgets (zero: unlimited).
@@ -95,8 +98,11 @@ func New(d Deps) (*Server, error) {
 	if d.Directory == nil {
 		d.Directory = directory.New(d.Pool)
 	}
-	if d.Instances.Directory == nil {
-		d.Instances.Directory = d.Directory
+	if d.Tasks == nil {
+		d.Tasks = tasks.New(d.Pool, d.Definitions, d.Temporal)
+	}
+	if d.Tasks.Directory == nil {
+		d.Tasks.Directory = d.Directory
 	}
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances

@@ -30,6 +30,13 @@ const (
 	StatusCancelled = "cancelled"
 )
 
+// DraftPrefix begins the id of a draft run, and so of its sub-workflows,
+// whose ids begin with their parent's.
+const DraftPrefix = "draft-"
+
+// IsDraft says whether an instance (or a sub-workflow's) id is a draft run's.
+func IsDraft(instance string) bool { return strings.HasPrefix(instance, DraftPrefix) }
+
 // StartOptions start an instance.
 type StartOptions struct {
 	ID        string

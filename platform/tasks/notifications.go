@@ -1,0 +1,72 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"cop/platform/auth"
+	"cop/platform/store"
+)
+
+// Notification is an in-app notification as its reader sees it.
+type Notification struct {
+	ID          string    `json:"id"`
+	Instance    string    `json:"instance"`
+	BusinessKey string    `json:"businessKey,omitempty"`
+	Title       string    `json:"title"`
+	Body        string    `json:"body,omitempty"`
+	Link        string    `json:"link,omitempty"`
+	Read        bool      `json:"read"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// Notifications lists the caller's notifications (to them, their roles or
+// their teams), newest first; unread only when asked.
+func (s *Service) Notifications(ctx context.Context, p *auth.Principal, unreadOnly bool, limit int, cursor string) ([]Notification, string, error) {
+	afterAt, afterID, err := store.NewestFirstAfter(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT n.id, n.instance_id, n.case_key, n.title, n.body, n.link, r.reader IS NOT NULL, n.created_at
+		FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $1
+		WHERE n.recipients && $2::text[] AND (NOT $3 OR r.reader IS NULL) AND (n.created_at, n.id) < ($4::timestamptz, $5)
+		ORDER BY n.created_at DESC, n.id DESC LIMIT $6`, p.Subject, p.Entries(), unreadOnly, afterAt, afterID, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list notifications: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notification, error) {
+		var n Notification
+		err := row.Scan(&n.ID, &n.Instance, &n.BusinessKey, &n.Title, &n.Body, &n.Link, &n.Read, &n.CreatedAt)
+		n.CreatedAt = n.CreatedAt.UTC()
+		return n, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list notifications: %w", err)
+	}
+	items, next := store.Page(items, limit, func(n Notification) []string { return store.NewestFirstKey(n.CreatedAt, n.ID) })
+	return items, next, nil
+}
+
+// MarkRead marks a notification to the caller read; one addressed to
+// someone else is not found.
+func (s *Service) MarkRead(ctx context.Context, p *auth.Principal, id string) error {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO notification_reads (notification_id, reader)
+		SELECT id, $2 FROM notifications WHERE id = $1 AND recipients && $3::text[]
+		ON CONFLICT DO NOTHING`, id, p.Subject, p.Entries())
+	if err != nil {
+		return fmt.Errorf("mark notification %s read: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		var mine bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notifications WHERE id = $1 AND recipients && $2::text[])`, id, p.Entries()).Scan(&mine); err != nil {
+			return fmt.Errorf("read notification %s: %w", id, err)
+		}
+		if !mine {
+			return ErrNotFound
+		}
+	}
+	return nil
+}
