@@ -48,7 +48,7 @@ bench: deps postgres assets
 FUZZTIME ?= 60s
 FUZZ_TARGETS := workflows:FuzzParse workflows:FuzzExpressions workflows:FuzzCloudEvent \
 	forms:FuzzForm forms:FuzzTerm forms:FuzzRefData forms:FuzzAnswers \
-	ui:FuzzPagePost ui:FuzzSetAt platform/cases:FuzzUpload
+	forms/journey:FuzzPagePost forms/journey:FuzzSetAt platform/cases:FuzzUpload
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do p=$${t%%:*}; f=$${t#*:}; echo "== $$p $$f ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$p; done

@@ -676,3 +676,35 @@ func (l *objectLayout) withReveals(names []string) []string {
 	}
 	return out
 }
+
+// WalkFields calls fn for every field of a page, depth first: groups,
+// entries of lists (or, with none yet, the template of a list that needs
+// some) and revealed questions.
+func WalkFields(fs []Field, fn func(*Field)) {
+	for i := range fs {
+		f := &fs[i]
+		fn(f)
+		WalkFields(f.Fields, fn)
+		for _, item := range f.Items {
+			WalkFields(item.Fields, fn)
+		}
+		if len(f.Items) == 0 && f.MinItems > 0 {
+			WalkFields(f.Template, fn)
+		}
+		for _, opt := range f.Options {
+			WalkFields(opt.Reveals, fn)
+		}
+	}
+}
+
+// FindField is the field drawn for a pointer, in groups, entries and
+// reveals too; nil when the fields have none.
+func FindField(fields []Field, pointer string) *Field {
+	var found *Field
+	WalkFields(fields, func(f *Field) {
+		if found == nil && f.Pointer == pointer {
+			found = f
+		}
+	})
+	return found
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cop/forms"
+	"cop/forms/journey"
 )
 
 // Fields draws the forms package's rendering model with GOV.UK's
@@ -85,7 +86,7 @@ func (d drawer) field(f *forms.Field) (template.HTML, error) {
 		}
 		// A select cannot reveal in place: the chosen option's questions
 		// follow it (and, when newly chosen, are asked on the next page).
-		more, err := d.fields(PlacedReveals(f)[selectedIndex(f)])
+		more, err := d.fields(journey.PlacedReveals(f)[selectedIndex(f)])
 		return h + more, err
 	case forms.KindFile:
 		return d.file(f)
@@ -220,10 +221,10 @@ func (d drawer) dateOptions(f *forms.Field) map[string]any {
 func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 	items := make([]any, 0, len(f.Options))
 	inline := f.Kind == forms.KindYesNo
-	placed := PlacedReveals(f)
+	placed := journey.PlacedReveals(f)
 	for i := range f.Options {
 		opt := &f.Options[i]
-		item := map[string]any{"value": OptionValue(opt.Value), "text": opt.Label, "checked": opt.Selected}
+		item := map[string]any{"value": journey.OptionValue(opt.Value), "text": opt.Label, "checked": opt.Selected}
 		if opt.Hint != "" {
 			item["hint"] = map[string]any{"text": opt.Hint}
 		}
@@ -252,25 +253,11 @@ func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 	return o, nil
 }
 
-// OptionValue is how an option's value travels in a form post: its JSON
-// text for numbers and booleans, the string itself for strings.
-func OptionValue(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case nil:
-		return ""
-	}
-	return str(v)
-}
-
 func (d drawer) selectOptions(f *forms.Field) map[string]any {
 	o := common(f)
 	items := []any{map[string]any{"value": "", "text": "Choose an option"}}
 	for _, opt := range f.Options {
-		items = append(items, map[string]any{"value": OptionValue(opt.Value), "text": opt.Label, "selected": opt.Selected})
+		items = append(items, map[string]any{"value": journey.OptionValue(opt.Value), "text": opt.Label, "selected": opt.Selected})
 	}
 	o["items"] = items
 	return o
@@ -381,32 +368,6 @@ func valueText(v any) string {
 		return x
 	}
 	return str(v)
-}
-
-// PlacedReveals are, per option, the follow-up questions drawn with it on
-// the page. A question several options reveal is drawn with none of them
-// (two copies would share a name and an id) and a select reveals only its
-// chosen option's; the rest are asked on the follow-up page once the
-// answer is known. Drawing and reading a post both go by this.
-func PlacedReveals(f *forms.Field) [][]forms.Field {
-	out := make([][]forms.Field, len(f.Options)+1) // the last: no option chosen
-	count := map[string]int{}
-	for _, opt := range f.Options {
-		for _, r := range opt.Reveals {
-			count[r.Pointer]++
-		}
-	}
-	for i, opt := range f.Options {
-		if f.Kind == forms.KindSelect && !opt.Selected {
-			continue
-		}
-		for _, r := range opt.Reveals {
-			if count[r.Pointer] == 1 {
-				out[i] = append(out[i], r)
-			}
-		}
-	}
-	return out
 }
 
 // selectedIndex is the chosen option's index, or one past the end.

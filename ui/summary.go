@@ -9,21 +9,9 @@ import (
 	"cop/forms"
 )
 
-// FindField is the field drawn for a pointer, in groups, entries and
-// reveals too; nil when the fields have none.
-func FindField(fields []forms.Field, pointer string) *forms.Field {
-	var found *forms.Field
-	walkFields(fields, func(f *forms.Field) {
-		if found == nil && f.Pointer == pointer {
-			found = f
-		}
-	})
-	return found
-}
-
 // ErrorTargetOf is the id an error at pointer links to among fields.
 func ErrorTargetOf(fields []forms.Field, pointer string) string {
-	if f := FindField(fields, pointer); f != nil {
+	if f := forms.FindField(fields, pointer); f != nil {
 		return ErrorTarget(f)
 	}
 	return FieldID(pointer)
@@ -37,24 +25,6 @@ func ErrorList(fields []forms.Field, errs []forms.FieldError) []any {
 		out = append(out, map[string]any{"text": e.Message, "href": "#" + ErrorTargetOf(fields, e.Pointer)})
 	}
 	return out
-}
-
-// walkFields visits every field drawn, with groups, entries and reveals.
-func walkFields(fs []forms.Field, fn func(*forms.Field)) {
-	for i := range fs {
-		f := &fs[i]
-		fn(f)
-		walkFields(f.Fields, fn)
-		for _, item := range f.Items {
-			walkFields(item.Fields, fn)
-		}
-		if len(f.Items) == 0 && f.MinItems > 0 {
-			walkFields(f.Template, fn)
-		}
-		for _, opt := range f.Options {
-			walkFields(opt.Reveals, fn)
-		}
-	}
 }
 
 // SummaryRows are the Check your answers rows of one page's fields: each

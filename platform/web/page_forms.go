@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms"
+	"cop/forms/journey"
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
@@ -42,12 +43,9 @@ func (s *Server) bindFormPages() {
 
 // Form journeys: a form's start page, one page per ui page, a page of
 // follow-up questions when JavaScript did not reveal them in place, Check
-// your answers, and the confirmation. Every page post saves the draft
-// first; validation is the forms validator's, on the server, page by page.
-
-// checkPage is the draft's saved page once every page is answered; page
-// ids cannot hold "_", so no page of a form can be mistaken for it.
-const checkPage = "_check"
+// your answers, and the confirmation. The rules are forms/journey's; each
+// page post saves the draft once, and validation is the forms validator's,
+// on the server, page by page.
 
 // startPage lists what the caller's roles may start, and their drafts.
 func (s *Server) startPage(c *fiber.Ctx) error {
@@ -165,7 +163,7 @@ func (s *Server) beginForm(c *fiber.Ctx) error {
 }
 
 func pageURL(draft, page string) string {
-	if page == checkPage {
+	if page == journey.CheckPage {
 		return "/drafts/" + draft + "/check"
 	}
 	return "/drafts/" + draft + "/pages/" + url.PathEscape(page)
@@ -178,21 +176,20 @@ func (s *Server) resumeDraft(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	page := j.draft.Page
-	if page != checkPage && j.pageIndex(page) < 0 {
-		page = j.pages[0].ID
+	if page != journey.CheckPage && j.PageIndex(page) < 0 {
+		page = j.Pages[0].ID
 	}
 	return c.Redirect(pageURL(j.draft.ID, page), fiber.StatusSeeOther)
 }
 
 // journey is one draft and its pinned form, loaded for a page.
-type journey struct {
+// draftJourney is a draft and its form's journey through its answers.
+type draftJourney struct {
 	draft cases.Draft
-	form  *forms.Form
-	data  map[string]any
-	pages []forms.Page
+	*journey.Journey
 }
 
-func (s *Server) journey(c *fiber.Ctx) (*journey, error) {
+func (s *Server) journey(c *fiber.Ctx) (*draftJourney, error) {
 	d, err := s.deps.Cases.Draft(c.UserContext(), principal(c), c.Params("id"))
 	if err != nil {
 		return nil, err
@@ -207,38 +204,26 @@ func (s *Server) journey(c *fiber.Ctx) (*journey, error) {
 	if err := dec.Decode(&data); err != nil {
 		return nil, fmt.Errorf("read draft %s: %w", d.ID, err)
 	}
-	return &journey{draft: d, form: f, data: data, pages: f.Pages(data, nil)}, nil
+	return &draftJourney{draft: d, Journey: journey.New(f, data)}, nil
 }
 
 // journeyPage is the journey and the index of the page the URL names.
-func (s *Server) journeyPage(c *fiber.Ctx) (*journey, int, error) {
+func (s *Server) journeyPage(c *fiber.Ctx) (*draftJourney, int, error) {
 	j, err := s.journey(c)
 	if err != nil {
 		return nil, 0, err
 	}
-	i := j.pageIndex(c.Params("page"))
+	i := j.PageIndex(c.Params("page"))
 	if i < 0 {
 		return nil, 0, fmt.Errorf("page %q of draft %s: %w", c.Params("page"), j.draft.ID, cases.ErrNotFound)
 	}
 	return j, i, nil
 }
 
-func (j *journey) pageIndex(id string) int {
-	return slices.IndexFunc(j.pages, func(p forms.Page) bool { return p.ID == id })
-}
-
-// next is the page after page i, or Check your answers.
-func (j *journey) next(i int) string {
-	if i+1 < len(j.pages) {
-		return j.pages[i+1].ID
-	}
-	return checkPage
-}
-
 // back is the page before page i, or the form's start page.
-func (j *journey) back(i int) string {
+func (j *draftJourney) back(i int) string {
 	if i > 0 {
-		return pageURL(j.draft.ID, j.pages[i-1].ID)
+		return pageURL(j.draft.ID, j.Pages[i-1].ID)
 	}
 	return "/forms/" + url.PathEscape(j.draft.Form)
 }
@@ -255,15 +240,15 @@ func (s *Server) formPage(followUp bool) fiber.Handler {
 	}
 }
 
-func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *journey, i int, followUp bool, errs []forms.FieldError) error {
-	page := j.form.Pages(j.data, errs)[i]
-	d := ui.FormPageData{FormTitle: j.form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
+func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, followUp bool, errs []forms.FieldError) error {
+	page := j.Form.Pages(j.Data, errs)[i]
+	d := ui.FormPageData{FormTitle: j.Form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
 		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i)}
-	if len(j.pages) > 1 {
-		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.pages))
+	if len(j.Pages) > 1 {
+		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.Pages))
 	}
 	if followUp {
-		d.Fields = moreFields(page.Fields, c.Query("js") == "1")
+		d.Fields = journey.MoreFields(page.Fields, c.Query("js") == "1")
 		d.Action += "/more"
 		d.Back = pageURL(j.draft.ID, page.ID)
 		d.Title = "More about your answers: " + page.Title
@@ -272,60 +257,10 @@ func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *journey, i int, follo
 	return s.page(c, status, "form-page", d)
 }
 
-// moreFields are the questions the follow-up page asks: every one the
-// chosen options reveal, or, where JavaScript revealed those it could in
-// place, only the rest (see ui.PlacedReveals).
-func moreFields(fs []forms.Field, js bool) []forms.Field {
-	all := followUps(fs)
-	if !js {
-		return all
-	}
-	inPlace := seenReveals(slices.DeleteFunc(slices.Clone(fs), func(f forms.Field) bool { return f.Kind == forms.KindSelect }), true)
-	return slices.DeleteFunc(all, func(f forms.Field) bool { return inPlace[f.Pointer] })
-}
-
-// followUps are the questions the chosen options reveal, each once.
-func followUps(fs []forms.Field) []forms.Field {
-	var out []forms.Field
-	seen := map[string]bool{}
-	for _, f := range fs {
-		for _, opt := range f.Options {
-			if !opt.Selected {
-				continue
-			}
-			for _, r := range opt.Reveals {
-				if !seen[r.Pointer] {
-					seen[r.Pointer] = true
-					out = append(out, r)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// seenReveals are the follow-up questions the page the officer posted
-// from showed them: with JavaScript, every one drawn in place (GOV.UK
-// Frontend reveals them as options are chosen); without, only those of
-// options already chosen when the page was drawn.
-func seenReveals(fs []forms.Field, js bool) map[string]bool {
-	out := map[string]bool{}
-	for i := range fs {
-		for k, rs := range ui.PlacedReveals(&fs[i]) {
-			if k < len(fs[i].Options) && (js || fs[i].Options[k].Selected) {
-				for _, r := range rs {
-					out[r.Pointer] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
-// savePage handles a page's post: it reads the answers into the draft,
-// uploads files, applies "add another" and "remove", saves the draft, and
-// then either stops (save, add, remove), shows the page again with its
-// errors, asks the follow-up questions, or moves on.
+// savePage handles a page's post: the journey reads the answers into the
+// draft (files are uploaded as they are read), applies "add another",
+// "remove" or "save", and decides the step; the draft is saved once, and
+// the officer goes where the step says.
 func (s *Server) savePage(followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := s.checkCSRF(c); err != nil {
@@ -335,70 +270,36 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		if err != nil {
 			return s.pageError(c, err)
 		}
-		page := j.pages[i]
-		shown := page.Fields
-		if followUp {
-			shown = moreFields(page.Fields, c.Query("js") == "1")
-		}
-		seen := seenReveals(page.Fields, c.FormValue("js") == "1")
-		post, err := postedValues(c)
+		values, err := postedValues(c)
 		if err != nil {
 			return err
 		}
-		problems, files := ui.ReadAnswers(shown, post, j.data)
+		post := journey.Post{Values: values, FollowUp: followUp, JSPage: c.FormValue("js") == "1",
+			JSFollowUp: c.Query("js") == "1", Change: c.Query("change") != ""}
+		problems, files := j.Read(i, post)
 		problems = append(problems, s.uploadFiles(c, j, files)...)
-		action, target, _ := strings.Cut(post.Get("action"), " ")
-		saveAt := page.ID
-		switch action {
-		case "add":
-			ui.AddEntry(j.data, target, ui.EntriesAreObjects(ui.FindField(shown, target)))
-		case "remove":
-			ui.RemoveEntry(j.data, target)
-		}
-		if err := s.saveJourney(c, j, saveAt); err != nil {
-			return s.pageError(c, err)
-		}
-		switch action {
-		case "save":
-			return c.Redirect("/drafts/"+j.draft.ID+"/saved", fiber.StatusSeeOther)
-		case "add", "remove":
-			back := pageURL(j.draft.ID, page.ID)
-			if followUp {
-				back += "/more"
-			}
-			return c.Redirect(back+pageQuery(c, followUp && c.Query("js") == "1")+"#"+ui.FieldID(repeatingOf(target, action)), fiber.StatusSeeOther)
-		}
-		errs, err := j.form.ValidatePage(page.ID, j.data, time.Now())
+		step, err := j.Decide(i, post, problems, time.Now())
 		if err != nil {
 			return err
 		}
-		errs = mergeErrors(problems, errs)
-		// Questions the answers newly reveal that the officer has not seen
-		// (hidden without JavaScript, or never drawn in place) are asked
-		// on the next page rather than reported as unanswered.
-		revealed := followUps(j.form.Pages(j.data, nil)[i].Fields)
-		unseen := map[string]bool{}
-		for _, f := range revealed {
-			if !seen[f.Pointer] && forms.ValueAt(j.data, f.Pointer) == nil {
-				unseen[f.Pointer] = true // not shown, and not answered on a follow-up page before
-			}
-		}
-		askLater := !followUp && len(unseen) > 0
-		errs = slices.DeleteFunc(errs, func(e forms.FieldError) bool { return !followUp && under(e.Pointer, unseen) })
-		if len(errs) > 0 {
-			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, followUp && len(revealed) > 0, errs)
-		}
-		if askLater {
-			return c.Redirect(pageURL(j.draft.ID, page.ID)+"/more"+pageQuery(c, c.FormValue("js") == "1"), fiber.StatusSeeOther)
-		}
-		next := j.next(i)
-		if c.Query("change") != "" {
-			next = checkPage
-		}
-		if err := s.saveJourney(c, j, next); err != nil {
+		if err := s.saveJourney(c, j, step.SaveAt); err != nil {
 			return s.pageError(c, err)
 		}
-		return c.Redirect(pageURL(j.draft.ID, next), fiber.StatusSeeOther)
+		page := pageURL(j.draft.ID, j.Pages[i].ID)
+		switch step.Kind {
+		case journey.Leave:
+			return c.Redirect("/drafts/"+j.draft.ID+"/saved", fiber.StatusSeeOther)
+		case journey.Redraw:
+			if followUp {
+				page += "/more"
+			}
+			return c.Redirect(page+pageQuery(c, followUp && post.JSFollowUp)+"#"+ui.FieldID(step.Anchor), fiber.StatusSeeOther)
+		case journey.Invalid:
+			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, step.FollowUp, step.Errors)
+		case journey.AskMore:
+			return c.Redirect(page+"/more"+pageQuery(c, post.JSPage), fiber.StatusSeeOther)
+		}
+		return c.Redirect(pageURL(j.draft.ID, step.Page), fiber.StatusSeeOther)
 	}
 }
 
@@ -419,39 +320,6 @@ func pageQuery(c *fiber.Ctx, js bool) string {
 	return "?" + q.Encode()
 }
 
-// repeatingOf is the group an add or remove acted on, to return to it.
-func repeatingOf(target, action string) string {
-	if action == "remove" {
-		if i := strings.LastIndex(target, "/"); i > 0 {
-			return target[:i]
-		}
-	}
-	return target
-}
-
-// under reports whether pointer is one of the questions or inside one.
-func under(pointer string, questions map[string]bool) bool {
-	for q := range questions {
-		if pointer == q || strings.HasPrefix(pointer, q+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-// mergeErrors puts the problems reading the answers first and drops the
-// validator's errors for the same fields (they would say the same thing
-// less clearly: "must be number" after "Quantity must be a number").
-func mergeErrors(problems, errs []forms.FieldError) []forms.FieldError {
-	out := slices.Clone(problems)
-	for _, e := range errs {
-		if !slices.ContainsFunc(problems, func(p forms.FieldError) bool { return p.Pointer == e.Pointer }) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // topField is the top-level property a pointer is in ("" for the root).
 func topField(pointer string) string {
 	if parts, _ := forms.SplitPointer(pointer); len(parts) > 0 {
@@ -460,8 +328,8 @@ func topField(pointer string) string {
 	return ""
 }
 
-func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
-	raw, err := json.Marshal(j.data)
+func (s *Server) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
+	raw, err := json.Marshal(j.Data)
 	if err != nil {
 		return fmt.Errorf("encode draft %s: %w", j.draft.ID, err)
 	}
@@ -475,7 +343,7 @@ func (s *Server) saveJourney(c *fiber.Ctx, j *journey, page string) error {
 
 // uploadFiles stores each file chosen on the page against its field; a
 // field left empty keeps the file uploaded before.
-func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []forms.FieldError {
+func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError {
 	if len(fields) == 0 {
 		return nil
 	}
@@ -506,7 +374,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *journey, fields []*forms.Field) []
 			s.log.Error("page upload failed", "request_id", requestID(c), "err", err)
 			continue
 		}
-		ui.SetAt(j.data, f.Pointer, file.ID)
+		journey.SetAt(j.Data, f.Pointer, file.ID)
 	}
 	return problems
 }
@@ -529,19 +397,19 @@ func (s *Server) checkAnswers(c *fiber.Ctx) error {
 	return s.drawCheck(c, fiber.StatusOK, j, nil)
 }
 
-func (s *Server) drawCheck(c *fiber.Ctx, status int, j *journey, errs []forms.FieldError) error {
-	d := ui.CheckData{FormTitle: j.form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
-		Back: pageURL(j.draft.ID, j.pages[len(j.pages)-1].ID), Errors: errs}
-	for _, page := range j.pages {
+func (s *Server) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []forms.FieldError) error {
+	d := ui.CheckData{FormTitle: j.Form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
+		Back: pageURL(j.draft.ID, j.Pages[len(j.Pages)-1].ID), Errors: errs}
+	for _, page := range j.Pages {
 		id := page.ID
 		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRows(page.Fields, func(ptr string) string {
 			return pageURL(j.draft.ID, id) + "?change=1#" + ui.FieldID(ptr)
 		})})
 	}
-	onPage := forms.PageFields(j.form.Tree, j.form.Def.UI)
+	onPage := forms.PageFields(j.Form.Tree, j.Form.Def.UI)
 	for _, e := range errs {
 		href := d.Back
-		for _, page := range j.pages {
+		for _, page := range j.Pages {
 			if slices.Contains(onPage[page.ID], topField(e.Pointer)) {
 				href = pageURL(j.draft.ID, page.ID) + "?change=1#" + ui.ErrorTargetOf(page.Fields, e.Pointer)
 			}
@@ -577,7 +445,7 @@ func (s *Server) savedPage(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	return s.page(c, fiber.StatusOK, "saved", ui.SavedData{FormTitle: j.form.Def.Title, Resume: "/drafts/" + j.draft.ID})
+	return s.page(c, fiber.StatusOK, "saved", ui.SavedData{FormTitle: j.Form.Def.Title, Resume: "/drafts/" + j.draft.ID})
 }
 
 // confirmation is the page after a submission, with the case reference.

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms"
+	"cop/forms/journey"
 	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/problem"
@@ -264,17 +265,17 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	data := map[string]any{}
 	fields := taskFields(f, data)
 	for range 5 {
-		if !ui.GrowEntries(fields, post, data) {
+		if !journey.GrowEntries(fields, post, data) {
 			break
 		}
 		fields = taskFields(f, data)
 	}
-	problems, _ := ui.ReadAnswers(fields, post, data) // file fields are not drawn on tasks
+	problems, _ := journey.ReadAnswers(fields, post, data) // file fields are not drawn on tasks
 	if action, target, _ := strings.Cut(post.Get("action"), " "); action == "add" || action == "remove" {
 		if action == "add" {
-			ui.AddEntry(data, target, ui.EntriesAreObjects(ui.FindField(fields, target)))
+			journey.AddEntry(data, target, journey.EntriesAreObjects(forms.FindField(fields, target)))
 		} else {
-			ui.RemoveEntry(data, target)
+			journey.RemoveEntry(data, target)
 		}
 		return s.drawTask(c, fiber.StatusOK, "", data, nil)
 	}
@@ -300,15 +301,15 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 }
 
 // postedValues reads a page form post, urlencoded or multipart.
-func postedValues(c *fiber.Ctx) (ui.Posted, error) {
+func postedValues(c *fiber.Ctx) (journey.Posted, error) {
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
 		mf, err := c.MultipartForm()
 		if err != nil {
 			return nil, fmt.Errorf("read the form post: %w", err)
 		}
-		return ui.Posted(mf.Value), nil
+		return journey.Posted(mf.Value), nil
 	}
-	post := ui.Posted{}
+	post := journey.Posted{}
 	c.Request().PostArgs().VisitAll(func(k, v []byte) {
 		post[string(k)] = append(post[string(k)], string(v))
 	})

@@ -198,12 +198,26 @@ func TestFormJourneyPageByPage(t *testing.T) {
 		t.Error("an answer's HTML reached the page unescaped")
 	}
 
-	// Fixed: on to the next page, and the draft remembers where.
+	// Fixed: on to the next page, and the draft remembers where; one press
+	// of Continue saves the draft once, with one audit row.
+	saves := func() int {
+		n := 0
+		for _, r := range e.auditRows() {
+			if r.Action == "draft.save" && r.Resource == "draft:"+draft {
+				n++
+			}
+		}
+		return n
+	}
+	before := saves()
 	next := e.post(b, page.path, url.Values{"csrf": {token}, "action": {"continue"},
 		"/registration": {`<script>alert("x")</script> AB12 CDE`}, "/checkedOn-day": {"3"}, "/checkedOn-month": {"11"}, "/checkedOn-year": {"2026"},
 		"/vehicleType": {"van"}, "/occupantCount": {"2"}})
 	if next.status != 200 || next.path != "/drafts/"+draft+"/pages/search" {
 		t.Fatalf("after the first page: %d %s", next.status, next.path)
+	}
+	if n := saves() - before; n != 1 {
+		t.Errorf("one press of Continue saved the draft %d times", n)
 	}
 	var saved struct {
 		Data map[string]any

@@ -1,13 +1,12 @@
-package ui
+package journey
 
 import (
+	"cop/forms"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-
-	"cop/forms"
 )
 
 // Posted is what a page's form post carries: its values by name (the
@@ -287,7 +286,7 @@ func RemoveEntry(data map[string]any, pointer string) {
 // again, since entries may hold groups of their own.
 func GrowEntries(fields []forms.Field, post Posted, data map[string]any) bool {
 	grew := false
-	walkFields(fields, func(f *forms.Field) {
+	forms.WalkFields(fields, func(f *forms.Field) {
 		if f.Kind != forms.KindRepeating {
 			return
 		}
@@ -312,4 +311,48 @@ func posts(post Posted, pointer string) bool {
 		}
 	}
 	return false
+}
+
+// PlacedReveals are, per option, the follow-up questions drawn with it on
+// the page. A question several options reveal is drawn with none of them
+// (two copies would share a name and an id) and a select reveals only its
+// chosen option's; the rest are asked on the follow-up page once the
+// answer is known. Drawing and reading a post both go by this.
+func PlacedReveals(f *forms.Field) [][]forms.Field {
+	out := make([][]forms.Field, len(f.Options)+1) // the last: no option chosen
+	count := map[string]int{}
+	for _, opt := range f.Options {
+		for _, r := range opt.Reveals {
+			count[r.Pointer]++
+		}
+	}
+	for i, opt := range f.Options {
+		if f.Kind == forms.KindSelect && !opt.Selected {
+			continue
+		}
+		for _, r := range opt.Reveals {
+			if count[r.Pointer] == 1 {
+				out[i] = append(out[i], r)
+			}
+		}
+	}
+	return out
+}
+
+// OptionValue is how an option's value travels in a form post: its JSON
+// text for numbers and booleans, the string itself for strings.
+func OptionValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return ""
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10) // 1000000, not 1e+06
+		}
+	}
+	return fmt.Sprint(v)
 }

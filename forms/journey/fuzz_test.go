@@ -1,4 +1,4 @@
-package ui
+package journey
 
 import (
 	"net/url"

@@ -1,0 +1,123 @@
+package journey
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"cop/forms"
+)
+
+const checkForm = `{"name": "vehicle-check", "version": "1.0.0", "title": "Vehicle check",
+  "schema": {"type": "object", "additionalProperties": false, "required": ["registration", "searched", "occupants"],
+    "properties": {
+      "registration": {"type": "string", "title": "Registration number", "minLength": 2},
+      "searched": {"type": "boolean", "title": "Was the vehicle searched?"},
+      "findings": {"type": "string", "title": "What did the search find?", "minLength": 2},
+      "occupants": {"type": "array", "title": "People in the vehicle", "minItems": 1,
+        "items": {"type": "object", "title": "Person", "required": ["fullName"],
+          "properties": {"fullName": {"type": "string", "title": "Full name", "minLength": 1}}}}},
+    "if": {"properties": {"searched": {"const": true}}, "required": ["searched"]},
+    "then": {"required": ["findings"]}},
+  "ui": {"pages": [
+    {"id": "vehicle", "title": "The vehicle", "fields": ["registration"]},
+    {"id": "search", "title": "The search", "fields": ["searched"]},
+    {"id": "people", "title": "People", "fields": ["occupants"]}]}}`
+
+func compile(t *testing.T) *forms.Form {
+	t.Helper()
+	def, err := forms.ParseForm([]byte(checkForm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := forms.CompileForm(def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Where one press of a page's button leads, and where the draft is saved
+// (once): each row a page, what the draft held, what was posted.
+func TestDecide(t *testing.T) {
+	f := compile(t)
+	for _, tc := range []struct {
+		name   string
+		page   string
+		data   map[string]any
+		post   Post
+		want   Step
+		errors []string // pointers of the errors, when Invalid
+		after  map[string]any
+	}{
+		{name: "an answered page goes on to the next", page: "vehicle", data: map[string]any{},
+			post: Post{Values: Posted{"/registration": {"AB12 CDE"}, "action": {"continue"}}},
+			want: Step{Kind: Advance, SaveAt: "search", Page: "search"}, after: map[string]any{"registration": "AB12 CDE"}},
+		{name: "the last page goes on to Check your answers", page: "people", data: map[string]any{"registration": "AB12", "searched": false},
+			post: Post{Values: Posted{"/occupants/0/fullName": {"Ann"}}},
+			want: Step{Kind: Advance, SaveAt: CheckPage, Page: CheckPage}},
+		{name: "a change returns to Check your answers", page: "vehicle", data: map[string]any{},
+			post: Post{Values: Posted{"/registration": {"AB12"}}, Change: true},
+			want: Step{Kind: Advance, SaveAt: CheckPage, Page: CheckPage}},
+		{name: "a mistake stays on the page, kept in the draft", page: "vehicle", data: map[string]any{},
+			post: Post{Values: Posted{"/registration": {"A"}}},
+			want: Step{Kind: Invalid, SaveAt: "vehicle"}, errors: []string{"/registration"}, after: map[string]any{"registration": "A"}},
+		{name: "an unseen follow-up question is asked on its own page", page: "search", data: map[string]any{},
+			post: Post{Values: Posted{"/searched": {"true"}}},
+			want: Step{Kind: AskMore, SaveAt: "search"}},
+		{name: "with JavaScript it was seen in place, so it is reported unanswered", page: "search", data: map[string]any{},
+			post: Post{Values: Posted{"/searched": {"true"}}, JSPage: true},
+			want: Step{Kind: Invalid, SaveAt: "search"}, errors: []string{"/findings"}},
+		{name: "on the follow-up page it must be answered", page: "search", data: map[string]any{"searched": true},
+			post: Post{Values: Posted{}, FollowUp: true},
+			want: Step{Kind: Invalid, SaveAt: "search", FollowUp: true}, errors: []string{"/findings"}},
+		{name: "answered on the follow-up page, on to the next", page: "search", data: map[string]any{"searched": true},
+			post: Post{Values: Posted{"/findings": {"Two boxes"}}, FollowUp: true},
+			want: Step{Kind: Advance, SaveAt: "people", Page: "people"}},
+		{name: "add another entry", page: "people", data: map[string]any{"occupants": []any{map[string]any{"fullName": "Ann"}}},
+			post:  Post{Values: Posted{"/occupants/0/fullName": {"Ann"}, "action": {"add /occupants"}}},
+			want:  Step{Kind: Redraw, SaveAt: "people", Anchor: "/occupants"},
+			after: map[string]any{"occupants": []any{map[string]any{"fullName": "Ann"}, map[string]any{}}}},
+		{name: "remove an entry", page: "people", data: map[string]any{"occupants": []any{map[string]any{"fullName": "Ann"}, map[string]any{"fullName": "Bo"}}},
+			post:  Post{Values: Posted{"/occupants/0/fullName": {"Ann"}, "/occupants/1/fullName": {"Bo"}, "action": {"remove /occupants/0"}}},
+			want:  Step{Kind: Redraw, SaveAt: "people", Anchor: "/occupants"},
+			after: map[string]any{"occupants": []any{map[string]any{"fullName": "Bo"}}}},
+		{name: "save and come back later keeps even a mistake", page: "vehicle", data: map[string]any{},
+			post: Post{Values: Posted{"/registration": {"A"}, "action": {"save"}}},
+			want: Step{Kind: Leave, SaveAt: "vehicle"}, after: map[string]any{"registration": "A"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := New(f, tc.data)
+			i := j.PageIndex(tc.page)
+			problems, _ := j.Read(i, tc.post)
+			got, err := j.Decide(i, tc.post, problems, time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pointers []string
+			for _, e := range got.Errors {
+				pointers = append(pointers, e.Pointer)
+			}
+			got.Errors = nil
+			if !reflect.DeepEqual(got, tc.want) || !reflect.DeepEqual(pointers, tc.errors) {
+				t.Errorf("step %+v with errors at %v, want %+v with %v", got, pointers, tc.want, tc.errors)
+			}
+			if tc.after != nil && !reflect.DeepEqual(j.Data, tc.after) {
+				t.Errorf("answers %v, want %v", j.Data, tc.after)
+			}
+		})
+	}
+}
+
+// The follow-up page asks every question the chosen options reveal; where
+// JavaScript revealed them in place, none is asked again.
+func TestMoreFields(t *testing.T) {
+	f := compile(t)
+	page := New(f, map[string]any{"searched": true}).Pages[1]
+	if got := MoreFields(page.Fields, false); len(got) != 1 || got[0].Pointer != "/findings" {
+		t.Errorf("without JavaScript: %v", got)
+	}
+	if got := MoreFields(page.Fields, true); len(got) != 0 {
+		t.Errorf("with JavaScript: %v", got)
+	}
+}
