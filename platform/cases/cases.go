@@ -34,6 +34,22 @@ type Service struct {
 	// Starts, when set, decides which workflows a new submission starts
 	// (not a replay), written in the submission's transaction.
 	Starts Starter
+	// Instances and Tasks, when set, are the owners of the rest of a
+	// case's timeline: its workflow instances and their user tasks.
+	Instances InstanceTimeline
+	Tasks     TaskTimeline
+}
+
+// InstanceTimeline is the instances service's part of a case: the
+// workflow instances in it the caller may read, oldest first.
+type InstanceTimeline interface {
+	CaseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, error)
+}
+
+// TaskTimeline is the tasks service's part of a case: the user tasks of
+// its instances, oldest first.
+type TaskTimeline interface {
+	InstanceTasks(ctx context.Context, instances []string) ([]TaskInfo, error)
 }
 
 // Starter plans the workflow instances a submission starts (the
@@ -145,11 +161,8 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 			c.Submissions = append(c.Submissions, sub.Info())
 		}
 	}
-	if c.Instances, err = s.caseInstances(ctx, p, id); err != nil {
-		return Case{}, fmt.Errorf("read instances of case %s: %w", key, err)
-	}
-	if c.Tasks, err = s.caseTasks(ctx, c.Instances); err != nil {
-		return Case{}, fmt.Errorf("read tasks of case %s: %w", key, err)
+	if c.Instances, c.Tasks, err = s.timeline(ctx, p, id); err != nil {
+		return Case{}, fmt.Errorf("read the timeline of case %s: %w", key, err)
 	}
 	if len(c.Submissions) == 0 && len(c.Instances) == 0 {
 		return Case{}, ErrNotFound
@@ -158,47 +171,27 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 	return c, nil
 }
 
-// caseInstances are the case's workflow instances the caller may read.
-func (s *Service) caseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, error) {
-	args := append([]any{caseID}, auth.ReadableArgs(p)...)
-	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, version, status, started_by, started_at, ended_at
-		FROM instances WHERE case_id = $1 AND `+auth.ReadableSQL("started_by", 2)+` ORDER BY started_at, id`, args...)
-	if err != nil {
-		return nil, err
+// timeline asks the owners for the case's instances the caller may read,
+// and their tasks.
+func (s *Service) timeline(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, []TaskInfo, error) {
+	instances, tasks := []InstanceInfo{}, []TaskInfo{}
+	if s.Instances == nil {
+		return instances, tasks, nil
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InstanceInfo, error) {
-		var i InstanceInfo
-		err := row.Scan(&i.ID, &i.Namespace, &i.Name, &i.Version, &i.Status, &i.StartedBy, &i.StartedAt, &i.EndedAt)
-		i.StartedAt = i.StartedAt.UTC()
-		return i, err
-	})
-	if out == nil {
-		out = []InstanceInfo{}
+	found, err := s.Instances.CaseInstances(ctx, p, caseID)
+	if err != nil || len(found) == 0 {
+		return instances, tasks, err
 	}
-	return out, err
-}
-
-// caseTasks are the user tasks of the given instances, oldest first.
-func (s *Service) caseTasks(ctx context.Context, instances []InstanceInfo) ([]TaskInfo, error) {
-	ids := make([]string, len(instances))
-	for i, in := range instances {
+	ids := make([]string, len(found))
+	for i, in := range found {
 		ids[i] = in.ID
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, title, form_name, status, priority, claimed_by, completed_by, created_at, completed_at
-		FROM tasks WHERE instance_id = ANY($1) ORDER BY created_at, id`, ids)
-	if err != nil {
-		return nil, err
+	if s.Tasks != nil {
+		if tasks, err = s.Tasks.InstanceTasks(ctx, ids); err != nil {
+			return nil, nil, err
+		}
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TaskInfo, error) {
-		var t TaskInfo
-		err := row.Scan(&t.ID, &t.Instance, &t.Title, &t.Form, &t.Status, &t.Priority, &t.ClaimedBy, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt)
-		t.CreatedAt = t.CreatedAt.UTC()
-		return t, err
-	})
-	if out == nil {
-		out = []TaskInfo{}
-	}
-	return out, err
+	return found, tasks, nil
 }
 
 // OpenCase numbers and stores a new case (for a workflow instance started
@@ -225,18 +218,28 @@ func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (
 
 // caseID finds a case the caller may see, for a submission joining it:
 // one in which they may read a submission or an instance, as Case shows
-// it, asked without reading the timeline.
+// it, without reading the whole timeline.
 func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT c.id FROM cases c WHERE c.business_key = $1
-		AND (EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+auth.ReadableSQL("submitted_by", 2)+`)
-		  OR EXISTS (SELECT 1 FROM instances WHERE case_id = c.id AND `+auth.ReadableSQL("started_by", 2)+`))`,
-		append([]any{key}, auth.ReadableArgs(p)...)...).Scan(&id)
+	var readable bool
+	err := s.pool.QueryRow(ctx, `SELECT c.id, EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+auth.ReadableSQL("submitted_by", 2)+`)
+		FROM cases c WHERE c.business_key = $1`, append([]any{key}, auth.ReadableArgs(p)...)...).Scan(&id, &readable)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrNotFound
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read case %s: %w", key, err)
+	}
+	if !readable && s.Instances != nil {
+		// None of its submissions: perhaps one of its instances.
+		instances, err := s.Instances.CaseInstances(ctx, p, id)
+		if err != nil {
+			return 0, fmt.Errorf("read case %s: %w", key, err)
+		}
+		readable = len(instances) > 0
+	}
+	if !readable {
+		return 0, ErrNotFound
 	}
 	return id, nil
 }

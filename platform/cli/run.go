@@ -58,7 +58,8 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	cs := cases.New(pool, defs)
 	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
 	inbox := tasks.New(pool, defs, tc)
-	cs.Starts = insts // a start form's workflows are decided in its submission's transaction
+	cs.Instances, cs.Tasks = insts, inbox // a case's timeline, asked of its owners
+	cs.Starts = insts                     // a start form's workflows are decided in its submission's transaction
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err

@@ -238,9 +238,9 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 		Status: engine.StatusRunning, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
 		readAccess: store.TextArray(workflows.AccessOf(l.w).Read), teams: store.TextArray(p.Teams), requestHash: hash}
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams, request_hash, started_at, status)
-			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, 'starting') ON CONFLICT (id) DO NOTHING`,
-			in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, in.StartedBy, in.readAccess, in.teams, hash, in.StartedAt)
+		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams, request_hash, started_at, status)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, $12, 'starting') ON CONFLICT (id) DO NOTHING`,
+			in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, key, in.StartedBy, in.readAccess, in.teams, hash, in.StartedAt)
 		if err != nil {
 			return fmt.Errorf("record instance: %w", err)
 		}
@@ -384,7 +384,7 @@ func describe(namespace, name, version string) string {
 	return fmt.Sprintf("%s/%s@%s", namespace, name, version)
 }
 
-const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, COALESCE(c.business_key, ''), i.status, i.output, i.error,
+const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, i.case_key, i.status, i.output, i.error,
 	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash`
 
 func scanInstance(row pgx.CollectableRow) (Instance, error) {
@@ -416,7 +416,7 @@ func (s *Service) row(ctx context.Context, id string) (Instance, error) {
 
 // readRow reads an instance's row (no trace) through q.
 func readRow(ctx context.Context, q store.Querier, id string) (Instance, error) {
-	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id WHERE i.id = $1`, id)
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM instances i WHERE i.id = $1`, id)
 	if err != nil {
 		return Instance{}, fmt.Errorf("read instance %s: %w", id, err)
 	}
@@ -530,9 +530,9 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 	}
 	args := []any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil, afterAt, afterID, f.Limit + 1}
 	args = append(args, auth.ReadableArgs(p)...)
-	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i LEFT JOIN cases c ON c.id = i.case_id
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i
 		WHERE ($1 = '' OR i.namespace = $1) AND ($2 = '' OR i.name = $2) AND ($3 = '' OR i.version = $3)
-		  AND ($4 = '' OR i.status = $4) AND ($5 = '' OR c.business_key = $5) AND ($7 OR i.draft = $6)
+		  AND ($4 = '' OR i.status = $4) AND ($5 = '' OR i.case_key = $5) AND ($7 OR i.draft = $6)
 		  AND (i.started_at, i.id) < ($8::timestamptz, $9)
 		  AND `+auth.ReadableSQL("i.started_by", 11)+`
 		ORDER BY i.started_at DESC, i.id DESC LIMIT $10`, args...)
@@ -610,4 +610,25 @@ func decodeCloudEvent(raw []byte) (map[string]any, error) {
 		return nil, invalid("the event is not a CloudEvent: see errors", errs...)
 	}
 	return event, nil
+}
+
+// CaseInstances are a case's workflow instances the caller may read, oldest
+// first, for its timeline (cases.InstanceTimeline).
+func (s *Service) CaseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]cases.InstanceInfo, error) {
+	args := append([]any{caseID}, auth.ReadableArgs(p)...)
+	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, version, status, started_by, started_at, ended_at
+		FROM instances WHERE case_id = $1 AND `+auth.ReadableSQL("started_by", 2)+` ORDER BY started_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the instances of case %d: %w", caseID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (cases.InstanceInfo, error) {
+		var i cases.InstanceInfo
+		err := row.Scan(&i.ID, &i.Namespace, &i.Name, &i.Version, &i.Status, &i.StartedBy, &i.StartedAt, &i.EndedAt)
+		i.StartedAt = i.StartedAt.UTC()
+		return i, err
+	})
+	if out == nil {
+		out = []cases.InstanceInfo{}
+	}
+	return out, err
 }

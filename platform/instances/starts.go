@@ -121,10 +121,10 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 	if err != nil {
 		return fmt.Errorf("encode the start of %s: %w", in.ID, err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, started_by, read_access, teams,
+	_, err = tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams,
 			request_hash, started_at, status, submission_id, pending_start)
-		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, 'starting', $11, $12)`,
-		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.StartedBy, in.readAccess, in.teams,
+		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11, 'starting', $12, $13)`,
+		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.BusinessKey, in.StartedBy, in.readAccess, in.teams,
 		in.requestHash, in.StartedAt, submission, string(pending))
 	if err != nil {
 		return fmt.Errorf("record instance %s: %w", in.ID, err)

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/directory"
 	"cop/platform/problem"
@@ -179,4 +180,24 @@ func (s *Service) Task(ctx context.Context, p *auth.Principal, id string) (Task,
 		return Task{}, fmt.Errorf("read task %s: %w", id, err)
 	}
 	return t, nil
+}
+
+// InstanceTasks are the user tasks of the given instances, oldest first,
+// for a case's timeline (cases.TaskTimeline).
+func (s *Service) InstanceTasks(ctx context.Context, instances []string) ([]cases.TaskInfo, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, title, form_name, status, priority, claimed_by, completed_by, created_at, completed_at
+		FROM tasks WHERE instance_id = ANY($1) ORDER BY created_at, id`, instances)
+	if err != nil {
+		return nil, fmt.Errorf("read the tasks of instances %v: %w", instances, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (cases.TaskInfo, error) {
+		var t cases.TaskInfo
+		err := row.Scan(&t.ID, &t.Instance, &t.Title, &t.Form, &t.Status, &t.Priority, &t.ClaimedBy, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt)
+		t.CreatedAt = t.CreatedAt.UTC()
+		return t, err
+	})
+	if out == nil {
+		out = []cases.TaskInfo{}
+	}
+	return out, err
 }

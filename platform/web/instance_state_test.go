@@ -39,9 +39,16 @@ do:
 		}
 	}
 	checkTrace(running.Trace, 152)
+	// The query answers from the instance at once; the hand-over to the
+	// store is an activity that may land a moment later.
 	var stored int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM instance_trace WHERE instance_id = $1`, in.ID).Scan(&stored); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM instance_trace WHERE instance_id = $1`, in.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored >= 100 || time.Now().After(deadline) {
+			break
+		}
 	}
 	if stored < 100 {
 		t.Fatalf("the store holds %d of the instance's trace entries; it should have been handed the finished ones", stored)

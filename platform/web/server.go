@@ -104,6 +104,9 @@ func New(d Deps) (*Server, error) {
 	if d.Tasks.Directory == nil {
 		d.Tasks.Directory = d.Directory
 	}
+	if d.Cases.Instances == nil {
+		d.Cases.Instances, d.Cases.Tasks = d.Instances, d.Tasks
+	}
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances
 	}
