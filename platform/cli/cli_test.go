@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,9 +60,37 @@ func freePort(t *testing.T) int {
 // devRun is one `cop dev` process.
 type devRun struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	base   string
 	env    []string
+}
+
+// syncBuffer is a buffer the process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitStderr waits for the process to print want.
+func (r *devRun) waitStderr(want string, within time.Duration) bool {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(r.stderr.String(), want) {
+			return true
+		}
+	}
+	return strings.Contains(r.stderr.String(), want)
 }
 
 func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
@@ -83,7 +112,7 @@ func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
 
 func startDev(t *testing.T, env []string, port int) *devRun {
 	t.Helper()
-	r := &devRun{stderr: &bytes.Buffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env}
+	r := &devRun{stderr: &syncBuffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env}
 	r.cmd = exec.Command(copBinary(t), "dev")
 	r.cmd.Env = env
 	r.cmd.Stderr = r.stderr
@@ -206,7 +235,8 @@ func TestDevEndToEnd(t *testing.T) {
 	r := startDev(t, env, ports["PORT"])
 	took := r.waitReady(t, 2*time.Minute)
 	t.Logf("first start ready in %s", took)
-	if !strings.Contains(r.stderr.String(), "password for all: "+devstack.DevPassword) {
+	// Readiness can answer a moment before the banner is printed.
+	if !r.waitStderr("password for all: "+devstack.DevPassword, 10*time.Second) {
 		t.Errorf("banner does not print the demo password:\n%s", r.stderr)
 	}
 
@@ -463,8 +493,8 @@ func TestServeAgainstExternalServices(t *testing.T) {
 	op := testenv.OIDC(t, base)
 	srv := temporalenv.Server(t)
 	cmd := exec.Command(copBinary(t), "serve", "--only", "web")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	cmd.Env = append(os.Environ(),
 		"PORT="+strconv.Itoa(port), "PUBLIC_URL="+base,
 		"DATABASE_URL="+testenv.DatabaseURL(t), "TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
@@ -474,7 +504,7 @@ func TestServeAgainstExternalServices(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &devRun{cmd: cmd, stderr: &stderr, base: base}
+	r := &devRun{cmd: cmd, stderr: stderr, base: base}
 	r.waitReady(t, time.Minute)
 	tok, err := devstack.Token(context.Background(), op.Issuer, base+"/auth/callback", "integrator", devstack.DevPassword)
 	if err != nil {
