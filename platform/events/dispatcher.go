@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -40,8 +39,9 @@ type Dispatcher struct {
 	// Source is the CloudEvents source naming this installation.
 	Source string
 	Log    *slog.Logger
-	// Poll is how often each subscriber looks for due deliveries when no
-	// notification wakes it (default 1s).
+	// Poll is how often each subscriber looks for due deliveries that
+	// another replica committed, or that are due again (default 1s); an
+	// event this process commits wakes it at once.
 	Poll time.Duration
 	// Lease is how long a claimed delivery is held (and a handler may
 	// run) before another replica may claim it again (default 2m).
@@ -85,10 +85,13 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 			d.serve(ctx, s, wakes[i])
 		}()
 	}
+	wake := make(chan struct{}, 1)
+	dispatchers.Store(wake, struct{}{})
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		d.listen(ctx, wakes)
+		defer dispatchers.Delete(wake)
+		d.fanOut(ctx, wake, wakes)
 	}()
 	return nil
 }
@@ -233,38 +236,13 @@ func (d *Dispatcher) settle(ctx context.Context, s Subscriber, c claimed, handle
 	return nil
 }
 
-// listen wakes every subscriber when a transaction that made deliveries
-// commits (the trigger in migration 009 notifies), on a connection of its
-// own so the pool keeps its size. Polling covers a lost connection.
-func (d *Dispatcher) listen(ctx context.Context, wakes []chan struct{}) {
-	for ctx.Err() == nil {
-		err := d.listenOnce(ctx, wakes)
-		if ctx.Err() != nil {
-			return
-		}
-		d.Log.Warn("event notifications lost; polling until they are back", "err", err)
+// fanOut wakes every subscriber when this process commits an event.
+func (d *Dispatcher) fanOut(ctx context.Context, wake <-chan struct{}, wakes []chan struct{}) {
+	for {
 		select {
 		case <-ctx.Done():
-		case <-time.After(5 * time.Second):
-		}
-	}
-}
-
-func (d *Dispatcher) listenOnce(ctx context.Context, wakes []chan struct{}) error {
-	conn, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+notificationsChannel); err != nil {
-		return err
-	}
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
+			return
+		case <-wake:
 		}
 		for _, w := range wakes {
 			select {

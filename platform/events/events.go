@@ -17,33 +17,35 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"cop/platform/store"
 )
 
 // The types COP announces.
 const (
-	SubmissionCreated    = "cop.submission.created"
-	CaseOpened           = "cop.case.opened"
-	InstanceStarted      = "cop.instance.started"
-	InstanceCompleted    = "cop.instance.completed"
-	InstanceFaulted      = "cop.instance.faulted"
-	InstanceCancelled    = "cop.instance.cancelled"
-	TaskCreated          = "cop.task.created"
-	TaskClaimed          = "cop.task.claimed"
-	TaskCompleted        = "cop.task.completed"
-	TaskEscalated        = "cop.task.escalated"
-	NotificationCreated  = "cop.notification.created"
-	DefinitionPublished  = "cop.definition.published"
-	DefinitionRetired    = "cop.definition.retired"
-	ReservedPrefix       = "cop."
-	specVersion          = "1.0"
-	contentTypeJSON      = "application/json"
-	maxTypeLength        = 200
-	notificationsChannel = "cop_events"
+	SubmissionCreated   = "cop.submission.created"
+	CaseOpened          = "cop.case.opened"
+	InstanceStarting    = "cop.instance.starting"
+	InstanceStarted     = "cop.instance.started"
+	InstanceCompleted   = "cop.instance.completed"
+	InstanceFaulted     = "cop.instance.faulted"
+	InstanceCancelled   = "cop.instance.cancelled"
+	TaskCreated         = "cop.task.created"
+	TaskClaimed         = "cop.task.claimed"
+	TaskCompleted       = "cop.task.completed"
+	TaskEscalated       = "cop.task.escalated"
+	NotificationCreated = "cop.notification.created"
+	DefinitionPublished = "cop.definition.published"
+	DefinitionRetired   = "cop.definition.retired"
+	ReservedPrefix      = "cop."
+	specVersion         = "1.0"
+	contentTypeJSON     = "application/json"
+	maxTypeLength       = 200
 )
 
 // New is an event a service announces.
@@ -103,7 +105,27 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("publish %s: %w", e.Type, err)
 	}
+	if tx, inTx := q.(pgx.Tx); inTx {
+		store.OnCommit(tx, wakeDispatchers) // delivered once it exists
+	} else {
+		wakeDispatchers()
+	}
 	return n == 1, nil
+}
+
+// dispatchers are the wake channels of this process's running dispatchers.
+var dispatchers sync.Map // chan struct{} → struct{}
+
+// wakeDispatchers tells this process's dispatchers an event was committed;
+// other replicas' find it at their next poll.
+func wakeDispatchers() {
+	dispatchers.Range(func(k, _ any) bool {
+		select {
+		case k.(chan struct{}) <- struct{}{}:
+		default: // already due to look
+		}
+		return true
+	})
 }
 
 // IDFor derives an event id from what a retried write is about, so the

@@ -76,11 +76,15 @@ do:
 		t.Errorf("cancelling a starting instance: %v", err)
 	}
 
-	// The outbox delivers cop.submission.created: at least once.
-	data, _ := json.Marshal(sub.Submission)
+	// The outbox delivers the cop.instance.starting the submission
+	// announced: at least once.
+	var data json.RawMessage
+	if err := pool.QueryRow(ctx, `SELECT data FROM events WHERE type = 'cop.instance.starting' AND subject = $1`, sub.BusinessKey).Scan(&data); err != nil {
+		t.Fatalf("the submission announced no instance starting: %v", err)
+	}
 	start := insts.StartSubscriber()
 	for range 2 {
-		if err := start.Handle(ctx, events.Event{ID: uuid.NewString(), Type: events.SubmissionCreated, Data: data}); err != nil {
+		if err := start.Handle(ctx, events.Event{ID: uuid.NewString(), Type: events.InstanceStarting, Data: data}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -129,48 +128,43 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 	if err != nil {
 		return fmt.Errorf("record instance %s: %w", in.ID, err)
 	}
-	return audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, map[string]any{
+	if err := audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, map[string]any{
 		"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": false,
-		"case": in.BusinessKey, "submission": submission}))
+		"case": in.BusinessKey, "submission": submission})); err != nil {
+		return err
+	}
+	// The outbox hands it to the workflow-starts subscriber.
+	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
+		Subject: in.BusinessKey, Data: in})
+	return err
 }
 
 // StartSubscriber is the events subscriber that starts the instances a
-// submission reserved. It is idempotent: an instance Temporal already has
-// (a delivery repeated after a crash) counts as started.
+// submission decided (cop.instance.starting). It is idempotent: an
+// instance Temporal already has (a delivery repeated after a crash)
+// counts as started, and one no longer starting is left alone.
 func (s *Service) StartSubscriber() events.Subscriber {
-	return events.Subscriber{Name: "workflow-starts", Types: []string{events.SubmissionCreated}, Handle: s.startReserved}
+	return events.Subscriber{Name: "workflow-starts", Types: []string{events.InstanceStarting}, Handle: s.startReserved}
 }
 
 func (s *Service) startReserved(ctx context.Context, e events.Event) error {
-	var sub struct {
+	var in struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(e.Data, &sub); err != nil || sub.ID == "" {
-		return fmt.Errorf("event %s names no submission: %v", e.ID, err)
+	if err := json.Unmarshal(e.Data, &in); err != nil || in.ID == "" {
+		return fmt.Errorf("event %s names no instance: %v", e.ID, err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, namespace, name, pending_start FROM instances
-		WHERE submission_id = $1 AND status = 'starting' ORDER BY id`, sub.ID)
+	var namespace, name string
+	var pending json.RawMessage
+	err := s.pool.QueryRow(ctx, `SELECT namespace, name, pending_start FROM instances WHERE id = $1 AND status = 'starting'`, in.ID).
+		Scan(&namespace, &name, &pending)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // started already (or ended, or cancelled)
+	}
 	if err != nil {
-		return fmt.Errorf("read the instances submission %s starts: %w", sub.ID, err)
+		return fmt.Errorf("read instance %s: %w", in.ID, err)
 	}
-	type pending struct {
-		ID, Namespace, Name string
-		Start               json.RawMessage
-	}
-	starts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending])
-	if err != nil {
-		return fmt.Errorf("read the instances submission %s starts: %w", sub.ID, err)
-	}
-	var failed []string
-	for _, p := range starts {
-		if err := s.startOne(ctx, p.ID, p.Namespace, p.Name, p.Start); err != nil {
-			failed = append(failed, err.Error())
-		}
-	}
-	if len(failed) > 0 {
-		return errors.New(strings.Join(failed, "; "))
-	}
-	return nil
+	return s.startOne(ctx, in.ID, namespace, name, pending)
 }
 
 // startOne asks Temporal to run a reserved instance and marks it running.

@@ -239,6 +239,9 @@ do:
 	for eventType, check := range map[string]func(events.Event) bool{
 		"cop.submission.created": func(ev events.Event) bool { return ev.Subject == key && jsonField(ev, "id") == sub.ID },
 		"cop.case.opened":        func(ev events.Event) bool { return ev.Subject == key && jsonField(ev, "businessKey") == key },
+		"cop.instance.starting": func(ev events.Event) bool {
+			return jsonField(ev, "id") == sub.Instances[0] && jsonField(ev, "status") == "starting" && ev.Subject == key
+		},
 		"cop.instance.started": func(ev events.Event) bool {
 			return jsonField(ev, "id") == sub.Instances[0] && jsonField(ev, "status") == "running"
 		},

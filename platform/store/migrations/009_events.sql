@@ -30,7 +30,9 @@ CREATE TABLE event_subscribers (
 -- One delivery per (event, subscriber). A dispatcher claims due rows with
 -- FOR UPDATE SKIP LOCKED and pushes due_at past a lease while it delivers,
 -- so replicas share the work, a crashed replica's claim lapses, and a row
--- committed late is still found (no cursor over seq can skip it).
+-- committed late is still found (no cursor over seq can skip it). The
+-- replica that commits an event wakes its own dispatcher; the others poll
+-- (NOTIFY would serialise every committing transaction on its queue lock).
 CREATE TABLE event_deliveries (
     event_id     uuid        NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     subscriber   text        NOT NULL,
@@ -41,16 +43,6 @@ CREATE TABLE event_deliveries (
     PRIMARY KEY (event_id, subscriber)
 );
 CREATE INDEX event_deliveries_due ON event_deliveries (subscriber, due_at) WHERE delivered_at IS NULL;
-
-CREATE FUNCTION notify_event_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- Delivered at commit, once per transaction: dispatchers wake at once
-    -- instead of waiting for their next poll.
-    PERFORM pg_notify('cop_events', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER event_deliveries_notify AFTER INSERT ON event_deliveries
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_event_delivery();
 
 -- A start form's workflows are decided at the submission's commit: the
 -- instance row is written then, as 'starting', with what Temporal will be
