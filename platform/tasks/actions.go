@@ -86,7 +86,7 @@ func (s *Service) ActOnTask(ctx context.Context, p *auth.Principal, id string, r
 			return Task{}, err
 		}
 	}
-	if _, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action); err != nil {
+	if err := s.update(ctx, t, updateID, action); err != nil {
 		var no *engine.TaskActionError
 		if errors.As(err, &no) {
 			errs := no.Errors
@@ -168,4 +168,31 @@ func (s *Service) checkTaskData(ctx context.Context, t Task, raw json.RawMessage
 		errs[i].Pointer = "/data" + errs[i].Pointer
 	}
 	return data, errs, nil
+}
+
+// update sends the action through the instance's Update. A task is listed
+// as soon as its row is written, a moment before the instance, which
+// wrote it, takes it as open: an action in that moment is refused as
+// "no longer open" while the row still says open, so it is sent again
+// for a second before the refusal stands.
+func (s *Service) update(ctx context.Context, t Task, updateID string, action engine.TaskAction) error {
+	for tries := 0; ; tries++ {
+		_, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action)
+		var no *engine.TaskActionError
+		if err == nil || !errors.As(err, &no) || no.Code != "gone" || tries == 10 || !s.stillOpen(ctx, t.ID) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stillOpen says whether the task's row is open.
+func (s *Service) stillOpen(ctx context.Context, id string) bool {
+	var open bool
+	err := s.pool.QueryRow(ctx, `SELECT status = 'open' FROM tasks WHERE id = $1`, id).Scan(&open)
+	return err == nil && open
 }
