@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,27 +59,9 @@ func freePort(t *testing.T) int {
 // devRun is one `cop dev` process.
 type devRun struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	base   string
 	env    []string
-}
-
-// syncBuffer is a buffer the process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitStderr waits for the process to print want.
@@ -112,7 +93,7 @@ func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
 
 func startDev(t *testing.T, env []string, port int) *devRun {
 	t.Helper()
-	r := &devRun{stderr: &syncBuffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env}
+	r := &devRun{stderr: &testenv.SyncBuffer{}, base: "http://localhost:" + strconv.Itoa(port), env: env}
 	r.cmd = exec.Command(copBinary(t), "dev")
 	r.cmd.Env = env
 	r.cmd.Stderr = r.stderr
@@ -493,7 +474,7 @@ func TestServeAgainstExternalServices(t *testing.T) {
 	op := testenv.OIDC(t, base)
 	srv := temporalenv.Server(t)
 	cmd := exec.Command(copBinary(t), "serve", "--only", "web")
-	stderr := &syncBuffer{}
+	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	cmd.Env = append(os.Environ(),
 		"PORT="+strconv.Itoa(port), "PUBLIC_URL="+base,

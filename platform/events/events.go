@@ -42,7 +42,6 @@ const (
 	NotificationCreated = "cop.notification.created"
 	DefinitionPublished = "cop.definition.published"
 	DefinitionRetired   = "cop.definition.retired"
-	ReservedPrefix      = "cop."
 	specVersion         = "1.0"
 	contentTypeJSON     = "application/json"
 	maxTypeLength       = 200
@@ -136,6 +135,3 @@ func IDFor(parts ...string) string {
 
 // idSpace namespaces derived event ids.
 var idSpace = uuid.MustParse("6f1f0c1e-9a55-4a8e-9d84-6b0b9d2f7c3a")
-
-// Reserved says whether a type is one only COP itself may announce.
-func Reserved(eventType string) bool { return strings.HasPrefix(eventType, ReservedPrefix) }

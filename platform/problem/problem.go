@@ -68,14 +68,10 @@ func (e *Error) Is(target error) bool {
 	return ok && t.sentinel && t.Kind == e.Kind
 }
 
-// The sentinels, for errors.Is and for wrapping with what is meant:
-// fmt.Errorf("form %s: %w", name, problem.ErrNotFound) reads "no such form x".
-var (
-	ErrNotFound = &Error{Kind: NotFound, Detail: "not found", sentinel: true}
-	ErrGone     = &Error{Kind: Gone, Detail: "retired", sentinel: true}
-	ErrConflict = &Error{Kind: Conflict, Detail: "conflict", sentinel: true}
-	ErrInvalid  = &Error{Kind: Invalid, Detail: "invalid", sentinel: true}
-)
+// ErrNotFound is the not-found sentinel, for errors.Is and for wrapping
+// with what is meant: fmt.Errorf("form %s: %w", name, problem.ErrNotFound)
+// reads "no such form x".
+var ErrNotFound = &Error{Kind: NotFound, Detail: "not found", sentinel: true}
 
 func newf(kind Kind, format string, args []any) *Error {
 	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
@@ -109,12 +105,6 @@ func Conflictf(format string, args ...any) *Error { return newf(Conflict, format
 
 // Gonef refuses what has been retired.
 func Gonef(format string, args ...any) *Error { return newf(Gone, format, args) }
-
-// TooLargef refuses what is over a limit.
-func TooLargef(format string, args ...any) *Error { return newf(TooLarge, format, args) }
-
-// Unavailablef says a dependency cannot answer now.
-func Unavailablef(format string, args ...any) *Error { return newf(Unavailable, format, args) }
 
 // Because names the refusal for pages.
 func (e *Error) Because(reason string) *Error {

@@ -10,11 +10,11 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"cop/forms/examples"
+	"cop/platform/testenv"
 )
 
 // The officer pages, driven over HTTP as a browser without JavaScript
@@ -545,7 +545,7 @@ func (e *env) waitForTaskOnPage(b *http.Client, title string) pageResult {
 }
 
 func TestPagesKeepAnswersOutOfURLsAndLogs(t *testing.T) {
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	e := newEnv(t, withLog(&log))
 	e.publishPageFixtures()
 	b := e.browser()
@@ -570,24 +570,6 @@ func TestPagesKeepAnswersOutOfURLsAndLogs(t *testing.T) {
 			}
 		}
 	}
-}
-
-// syncBuffer is a log buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestPagesRefuseTamperedHiddenFields(t *testing.T) {

@@ -47,10 +47,9 @@ CREATE INDEX event_deliveries_due ON event_deliveries (subscriber, due_at) WHERE
 -- A start form's workflows are decided at the submission's commit: the
 -- instance row is written then, as 'starting', with what Temporal will be
 -- asked to run; the workflow-start subscriber starts it and marks it
--- running. submission_id links the two.
+-- running. submission_id names the submission that started it.
 ALTER TABLE instances DROP CONSTRAINT instances_status_check;
 ALTER TABLE instances ADD CONSTRAINT instances_status_check
     CHECK (status IN ('starting', 'running', 'completed', 'faulted', 'cancelled'));
 ALTER TABLE instances ADD COLUMN submission_id uuid;
 ALTER TABLE instances ADD COLUMN pending_start jsonb;
-CREATE INDEX instances_submission ON instances (submission_id) WHERE submission_id IS NOT NULL;
