@@ -10,11 +10,12 @@ import (
 	"cop/platform/auth"
 	"cop/platform/problem"
 	"cop/platform/store"
+	"cop/platform/web/route"
 )
 
 // bindAudit: the audit trail, for admins and (their teams' rows) supervisors.
 func (s *Server) bindAudit() {
-	s.route(fiber.MethodGet, "/api/v1/audit", auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor), s.listAudit)
+	s.router.Add(fiber.MethodGet, "/api/v1/audit", auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor), s.listAudit)
 }
 
 // listAudit returns audit rows, newest first, filtered by resource, actor and time.
@@ -33,24 +34,24 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 			*q.dst = t
 		}
 	}
-	limit, err := queryLimit(c)
+	limit, err := route.QueryLimit(c)
 	if err != nil {
 		errs = append(errs, *err)
 	}
 	if len(errs) > 0 {
-		return writeProblem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
+		return route.WriteProblem(c, fiber.StatusBadRequest, "the query parameters are not valid", errs...)
 	}
 	f.Limit = limit
-	p := principal(c)
+	p := route.Principal(c)
 	// Admins read every row; a supervisor the rows about their teams'
 	// cases and their own, so the log does not reveal other teams' work.
 	f.Reader = audit.Reader{All: p.HasRole(auth.RoleAdmin), Actor: p.Subject, Teams: p.Teams}
 	rows, next, lerr := audit.List(c.UserContext(), s.deps.Pool, f)
 	if errors.Is(lerr, store.ErrBadCursor) {
-		return writeProblem(c, fiber.StatusBadRequest, lerr.Error(), problem.Field{Pointer: "/cursor", Message: lerr.Error()})
+		return route.WriteProblem(c, fiber.StatusBadRequest, lerr.Error(), problem.Field{Pointer: "/cursor", Message: lerr.Error()})
 	}
 	if lerr != nil {
 		return lerr
 	}
-	return c.JSON(List[audit.Row]{Items: rows, Next: next})
+	return c.JSON(route.List[audit.Row]{Items: rows, Next: next})
 }

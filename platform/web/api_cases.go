@@ -6,19 +6,20 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/auth"
+	"cop/platform/web/route"
 )
 
 // bindCases: signed in; a case shows what the caller may read in it (404
 // when nothing).
 func (s *Server) bindCases() {
-	s.route(fiber.MethodGet, "/api/v1/cases/:businessKey", auth.SignedIn, s.getCase)
+	s.router.Add(fiber.MethodGet, "/api/v1/cases/:businessKey", auth.SignedIn, s.getCase)
 }
 
 // getCase handles GET /api/v1/cases/{businessKey}.
 func (s *Server) getCase(c *fiber.Ctx) error {
-	cs, err := s.deps.Cases.Case(c.UserContext(), principal(c), c.Params("businessKey"))
+	cs, err := s.deps.Cases.Case(c.UserContext(), route.Principal(c), c.Params("businessKey"))
 	if err != nil {
-		return fail(c, fmt.Errorf("case %s: %w", c.Params("businessKey"), err))
+		return route.Fail(c, fmt.Errorf("case %s: %w", c.Params("businessKey"), err))
 	}
 	return c.JSON(cs)
 }

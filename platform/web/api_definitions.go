@@ -15,6 +15,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/platform/registry"
+	"cop/platform/web/route"
 )
 
 // authors may publish and retire definitions.
@@ -25,14 +26,14 @@ var authors = auth.AnyRole(auth.RoleAuthor, auth.RoleAdmin)
 func (s *Server) bindDefinitions() {
 	for path, k := range s.definitionKinds() {
 		base := "/api/v1/" + path
-		s.route(fiber.MethodPost, base, authors, s.publishDefinition(k), takesJSON)
-		s.route(fiber.MethodGet, base, auth.SignedIn, s.listDefinitions(k))
-		s.route(fiber.MethodGet, base+"/:name", auth.SignedIn, s.getDefinition(k))
-		s.route(fiber.MethodGet, base+"/:name/versions", auth.SignedIn, s.listVersions(k))
-		s.route(fiber.MethodGet, base+"/:name/versions/:version", auth.SignedIn, s.getDefinition(k))
-		s.route(fiber.MethodPost, base+"/:name/versions/:version/retire", authors, s.retireDefinition(k), takesJSON)
+		s.router.Add(fiber.MethodPost, base, authors, s.publishDefinition(k), route.TakesJSON)
+		s.router.Add(fiber.MethodGet, base, auth.SignedIn, s.listDefinitions(k))
+		s.router.Add(fiber.MethodGet, base+"/:name", auth.SignedIn, s.getDefinition(k))
+		s.router.Add(fiber.MethodGet, base+"/:name/versions", auth.SignedIn, s.listVersions(k))
+		s.router.Add(fiber.MethodGet, base+"/:name/versions/:version", auth.SignedIn, s.getDefinition(k))
+		s.router.Add(fiber.MethodPost, base+"/:name/versions/:version/retire", authors, s.retireDefinition(k), route.TakesJSON)
 	}
-	s.route(fiber.MethodGet, "/api/v1/refdata/:name/items", auth.SignedIn, s.refDataItems)
+	s.router.Add(fiber.MethodGet, "/api/v1/refdata/:name/items", auth.SignedIn, s.refDataItems)
 }
 
 // DefinitionVersion is one stored version of a form, term or reference
@@ -88,11 +89,11 @@ func (s *Server) definitionKinds() map[string]definitionKind {
 // the pointer of every problem, 409 for other content under a version.
 func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := requireJSONBody(c); err != nil {
+		if err := route.RequireJSONBody(c); err != nil {
 			return err
 		}
 		dryRun := c.QueryBool("dryRun", false)
-		pub, err := k.publish(c.UserContext(), who(c), c.Body(), dryRun)
+		pub, err := k.publish(c.UserContext(), route.Who(c), c.Body(), dryRun)
 		if err != nil {
 			return s.definitionError(c, k, err)
 		}
@@ -124,9 +125,9 @@ func pathOf(kind string) string {
 // as the route asked for it.
 func (s *Server) definitionError(c *fiber.Ctx, k definitionKind, err error) error {
 	if errors.Is(err, problem.ErrNotFound) {
-		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
+		return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
 	}
-	return fail(c, err)
+	return route.Fail(c, err)
 }
 
 func describeVersion(c *fiber.Ctx) string {
@@ -140,9 +141,9 @@ func describeVersion(c *fiber.Ctx) string {
 // listDefinitions handles GET /api/v1/{kind}: the latest active version of each name.
 func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		limit, ferr := queryLimit(c)
+		limit, ferr := route.QueryLimit(c)
 		if ferr != nil {
-			return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+			return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 		}
 		defs, next, err := s.deps.Definitions.List(c.UserContext(), k.kind, limit, c.Query("cursor"))
 		if err != nil {
@@ -152,7 +153,7 @@ func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
 		for i, d := range defs {
 			items[i] = versionOf(d, false, nil)
 		}
-		return c.JSON(List[DefinitionVersion]{Items: items, Next: next})
+		return c.JSON(route.List[DefinitionVersion]{Items: items, Next: next})
 	}
 }
 
@@ -176,20 +177,20 @@ func (s *Server) listVersions(k definitionKind) fiber.Handler {
 			return err
 		}
 		if len(defs) == 0 {
-			return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
+			return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
 		}
 		items := make([]DefinitionVersion, len(defs))
 		for i, d := range defs {
 			items[i] = versionOf(d, false, nil)
 		}
-		return c.JSON(List[DefinitionVersion]{Items: items})
+		return c.JSON(route.List[DefinitionVersion]{Items: items})
 	}
 }
 
 // retireDefinition handles POST …/versions/{version}/retire.
 func (s *Server) retireDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		d, err := s.deps.Definitions.Retire(c.UserContext(), who(c), k.kind, c.Params("name"), c.Params("version"))
+		d, err := s.deps.Definitions.Retire(c.UserContext(), route.Who(c), k.kind, c.Params("name"), c.Params("version"))
 		if err != nil {
 			return s.definitionError(c, k, err)
 		}
@@ -205,7 +206,7 @@ func (s *Server) refDataItems(c *fiber.Ctx) error {
 	if on := c.Query("on"); on != "" {
 		day, err := time.Parse(time.DateOnly, on)
 		if err != nil {
-			return writeProblem(c, fiber.StatusBadRequest, "on must be a date like 2026-11-21", problem.Field{Pointer: "/on", Message: "on must be a date like 2026-11-21"})
+			return route.WriteProblem(c, fiber.StatusBadRequest, "on must be a date like 2026-11-21", problem.Field{Pointer: "/on", Message: "on must be a date like 2026-11-21"})
 		}
 		q.On = day
 	}

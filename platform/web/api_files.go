@@ -10,13 +10,14 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/problem"
+	"cop/platform/web/route"
 )
 
 // bindFiles: signed in; a file is read by its uploader until it is in a
 // submission, then by whoever may read the submission.
 func (s *Server) bindFiles() {
-	s.route(fiber.MethodPost, "/api/v1/files", auth.SignedIn, s.uploadFile, takesMultipart)
-	s.route(fiber.MethodGet, "/api/v1/files/:id", auth.SignedIn, s.downloadFile)
+	s.router.Add(fiber.MethodPost, "/api/v1/files", auth.SignedIn, s.uploadFile, route.TakesMultipart)
+	s.router.Add(fiber.MethodGet, "/api/v1/files/:id", auth.SignedIn, s.downloadFile)
 }
 
 // uploadFile handles POST /api/v1/files (multipart/form-data with form,
@@ -24,7 +25,7 @@ func (s *Server) bindFiles() {
 func (s *Server) uploadFile(c *fiber.Ctx) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return writeProblem(c, fiber.StatusBadRequest, "send multipart/form-data with the fields form, field and file (and optionally version)",
+		return route.WriteProblem(c, fiber.StatusBadRequest, "send multipart/form-data with the fields form, field and file (and optionally version)",
 			problem.Field{Pointer: "/file", Message: "Select a file"})
 	}
 	var missing []problem.Field
@@ -34,7 +35,7 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 		}
 	}
 	if len(missing) > 0 {
-		return writeProblem(c, fiber.StatusBadRequest, "the upload does not say which form field the file is for", missing...)
+		return route.WriteProblem(c, fiber.StatusBadRequest, "the upload does not say which form field the file is for", missing...)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -45,12 +46,12 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("read upload: %w", err)
 	}
-	file, err := s.deps.Cases.Upload(c.UserContext(), principal(c), who(c), cases.UploadRequest{
+	file, err := s.deps.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
 		Form: c.FormValue("form"), Version: c.FormValue("version"), Field: c.FormValue("field"),
 		Filename: fh.Filename, ContentType: fh.Header.Get(fiber.HeaderContentType), Content: content,
 	})
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	c.Location("/api/v1/files/" + file.ID)
 	return c.Status(fiber.StatusCreated).JSON(file)
@@ -58,9 +59,9 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 
 // downloadFile handles GET /api/v1/files/{id}: the bytes, as an attachment.
 func (s *Server) downloadFile(c *fiber.Ctx) error {
-	file, content, err := s.deps.Cases.FileContent(c.UserContext(), principal(c), c.Params("id"))
+	file, content, err := s.deps.Cases.FileContent(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
-		return fail(c, fmt.Errorf("file %s: %w", c.Params("id"), err))
+		return route.Fail(c, fmt.Errorf("file %s: %w", c.Params("id"), err))
 	}
 	c.Set(fiber.HeaderContentType, file.ContentType)
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": file.Filename}))

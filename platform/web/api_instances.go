@@ -10,18 +10,19 @@ import (
 	"cop/platform/auth"
 	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/web/route"
 )
 
 // bindInstances: anyone signed in starts what access.start allows; authors
 // run drafts. The visibility rule decides the rest (404 otherwise);
 // cancelling also needs the starter, a supervisor or an admin (403).
 func (s *Server) bindInstances() {
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", auth.SignedIn, s.startInstance, takesJSON)
-	s.route(fiber.MethodPost, "/api/v1/instances", authors, s.startDraftInstance, takesJSON)
-	s.route(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, s.listInstances)
-	s.route(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, s.getInstance)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/cancel", auth.SignedIn, s.cancelInstance, takesJSON)
-	s.route(fiber.MethodPost, "/api/v1/instances/:id/events", auth.SignedIn, s.sendEvent, takesEvent)
+	s.router.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", auth.SignedIn, s.startInstance, route.TakesJSON)
+	s.router.Add(fiber.MethodPost, "/api/v1/instances", authors, s.startDraftInstance, route.TakesJSON)
+	s.router.Add(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, s.listInstances)
+	s.router.Add(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, s.getInstance)
+	s.router.Add(fiber.MethodPost, "/api/v1/instances/:id/cancel", auth.SignedIn, s.cancelInstance, route.TakesJSON)
+	s.router.Add(fiber.MethodPost, "/api/v1/instances/:id/events", auth.SignedIn, s.sendEvent, route.TakesEvent)
 }
 
 // StartBody starts an instance.
@@ -34,18 +35,18 @@ type StartBody struct {
 // startInstance handles POST /api/v1/workflows/{ns}/{name}/instances.
 func (s *Server) startInstance(c *fiber.Ctx) error {
 	var body StartBody
-	if err := jsonBody(c, &body); err != nil {
+	if err := route.JSONBody(c, &body); err != nil {
 		return err
 	}
 	version := body.Version
 	if v := c.Query("version"); v != "" {
 		version = v
 	}
-	res, err := s.deps.Instances.Start(c.UserContext(), principal(c), who(c), instances.StartRequest{
+	res, err := s.deps.Instances.Start(c.UserContext(), route.Principal(c), route.Who(c), instances.StartRequest{
 		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
 		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	return s.started(c, res)
 }
@@ -69,72 +70,72 @@ type DraftRunBody struct {
 // the definition is a JSON object or a string of YAML.
 func (s *Server) startDraftInstance(c *fiber.Ctx) error {
 	var body DraftRunBody
-	if err := jsonBody(c, &body); err != nil {
+	if err := route.JSONBody(c, &body); err != nil {
 		return err
 	}
 	def := bytes.TrimSpace(body.Definition)
 	if len(def) == 0 || string(def) == "null" {
-		return writeProblem(c, fiber.StatusUnprocessableEntity, "send the workflow definition to run in definition",
+		return route.WriteProblem(c, fiber.StatusUnprocessableEntity, "send the workflow definition to run in definition",
 			problem.Field{Pointer: "/definition", Message: "definition is required"})
 	}
 	if def[0] == '"' {
 		var text string
 		if err := json.Unmarshal(def, &text); err != nil {
-			return writeProblem(c, fiber.StatusBadRequest, "definition is not a valid JSON string")
+			return route.WriteProblem(c, fiber.StatusBadRequest, "definition is not a valid JSON string")
 		}
 		def = []byte(text)
 	}
-	res, err := s.deps.Instances.StartDraft(c.UserContext(), principal(c), who(c), instances.DraftRequest{
+	res, err := s.deps.Instances.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), instances.DraftRequest{
 		Definition: def, Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	return s.started(c, res)
 }
 
 // getInstance handles GET /api/v1/instances/{id}.
 func (s *Server) getInstance(c *fiber.Ctx) error {
-	in, err := s.deps.Instances.Get(c.UserContext(), principal(c), c.Params("id"))
+	in, err := s.deps.Instances.Get(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
-		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(in)
 }
 
 // listInstances handles GET /api/v1/instances with filters.
 func (s *Server) listInstances(c *fiber.Ctx) error {
-	limit, ferr := queryLimit(c)
+	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
-		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	f := instances.ListFilter{Namespace: c.Query("namespace"), Name: c.Query("name"), Version: c.Query("version"),
 		Status: c.Query("status"), BusinessKey: c.Query("case"), Limit: limit, Cursor: c.Query("cursor")}
 	switch f.Status {
 	case "", "running", "completed", "faulted", "cancelled":
 	default:
-		return writeProblem(c, fiber.StatusBadRequest, "status must be running, completed, faulted or cancelled",
+		return route.WriteProblem(c, fiber.StatusBadRequest, "status must be running, completed, faulted or cancelled",
 			problem.Field{Pointer: "/status", Message: "status must be running, completed, faulted or cancelled"})
 	}
 	if d := c.Query("draft"); d != "" {
 		if d != "true" && d != "false" {
-			return writeProblem(c, fiber.StatusBadRequest, "draft must be true or false", problem.Field{Pointer: "/draft", Message: "draft must be true or false"})
+			return route.WriteProblem(c, fiber.StatusBadRequest, "draft must be true or false", problem.Field{Pointer: "/draft", Message: "draft must be true or false"})
 		}
 		draft := d == "true"
 		f.Draft = &draft
 	}
-	items, next, err := s.deps.Instances.List(c.UserContext(), principal(c), f)
+	items, next, err := s.deps.Instances.List(c.UserContext(), route.Principal(c), f)
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
-	return c.JSON(List[instances.Instance]{Items: items, Next: next})
+	return c.JSON(route.List[instances.Instance]{Items: items, Next: next})
 }
 
 // cancelInstance handles POST /api/v1/instances/{id}/cancel: 202, the
 // instance ends as cancelled once it has unwound.
 func (s *Server) cancelInstance(c *fiber.Ctx) error {
-	in, err := s.deps.Instances.Cancel(c.UserContext(), principal(c), who(c), c.Params("id"))
+	in, err := s.deps.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"))
 	if err != nil {
-		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.Status(fiber.StatusAccepted).JSON(in)
 }
@@ -142,11 +143,11 @@ func (s *Server) cancelInstance(c *fiber.Ctx) error {
 // sendEvent handles POST /api/v1/instances/{id}/events: one CloudEvent
 // (application/cloudevents+json or application/json); 202 once delivered.
 func (s *Server) sendEvent(c *fiber.Ctx) error {
-	if err := requireJSONBody(c); err != nil {
+	if err := route.RequireJSONBody(c); err != nil {
 		return err
 	}
-	if err := s.deps.Instances.Event(c.UserContext(), principal(c), who(c), c.Params("id"), c.Body()); err != nil {
-		return fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+	if err := s.deps.Instances.Event(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Body()); err != nil {
+		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"delivered": true})
 }

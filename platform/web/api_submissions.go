@@ -7,27 +7,28 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/web/route"
 )
 
 // bindSubmissions: signed in here; the form's access.start decides who may
 // submit (403) and the visibility rule who may read (404).
 func (s *Server) bindSubmissions() {
-	s.route(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, s.submit, takesJSON)
-	s.route(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, s.getSubmission)
+	s.router.Add(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, s.submit, route.TakesJSON)
+	s.router.Add(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, s.getSubmission)
 }
 
 // submit handles POST /api/v1/forms/{name}/submissions: the body is the
 // answers; ?version= picks a version, ?case= joins an existing case.
 func (s *Server) submit(c *fiber.Ctx) error {
-	if err := requireJSONBody(c); err != nil {
+	if err := route.RequireJSONBody(c); err != nil {
 		return err
 	}
-	res, err := s.deps.Cases.Submit(c.UserContext(), principal(c), who(c), cases.SubmitRequest{
+	res, err := s.deps.Cases.Submit(c.UserContext(), route.Principal(c), route.Who(c), cases.SubmitRequest{
 		Form: c.Params("name"), Version: c.Query("version"), Case: c.Query("case"),
 		Data: c.Body(), IdempotencyKey: c.Get("Idempotency-Key"),
 	})
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	return s.submitted(c, res)
 }
@@ -44,9 +45,9 @@ func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
 
 // getSubmission handles GET /api/v1/submissions/{id}.
 func (s *Server) getSubmission(c *fiber.Ctx) error {
-	sub, err := s.deps.Cases.Submission(c.UserContext(), principal(c), c.Params("id"))
+	sub, err := s.deps.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
-		return fail(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
+		return route.Fail(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(sub)
 }

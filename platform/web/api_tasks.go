@@ -10,6 +10,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/problem"
 	"cop/platform/tasks"
+	"cop/platform/web/route"
 	"cop/workflows/engine"
 )
 
@@ -17,37 +18,37 @@ import (
 // supervision; the list shows only what the caller may work; reassigning
 // is for supervisors and admins.
 func (s *Server) bindTasks() {
-	s.route(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, s.listTasks)
-	s.route(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, s.getTask)
+	s.router.Add(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, s.listTasks)
+	s.router.Add(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, s.getTask)
 	for _, action := range engine.TaskVerbs {
 		rule := auth.SignedIn
 		if action == engine.Reassign {
 			rule = auth.AnyRole(auth.RoleSupervisor, auth.RoleAdmin)
 		}
-		s.route(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, s.actOnTask(action), takesJSON)
+		s.router.Add(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, s.actOnTask(action), route.TakesJSON)
 	}
 }
 
 // listTasks handles GET /api/v1/tasks: the caller's and their teams'
 // tasks by priority then due date (?status=, ?form=).
 func (s *Server) listTasks(c *fiber.Ctx) error {
-	limit, ferr := queryLimit(c)
+	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
-		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	items, next, err := s.deps.Tasks.Tasks(c.UserContext(), principal(c), tasks.TaskFilter{
+	items, next, err := s.deps.Tasks.Tasks(c.UserContext(), route.Principal(c), tasks.TaskFilter{
 		Status: c.Query("status"), Form: c.Query("form"), Limit: limit, Cursor: c.Query("cursor")})
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
-	return c.JSON(List[tasks.Task]{Items: items, Next: next})
+	return c.JSON(route.List[tasks.Task]{Items: items, Next: next})
 }
 
 // getTask handles GET /api/v1/tasks/{id}.
 func (s *Server) getTask(c *fiber.Ctx) error {
-	t, err := s.deps.Tasks.Task(c.UserContext(), principal(c), c.Params("id"))
+	t, err := s.deps.Tasks.Task(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
-		return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+		return route.Fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 	}
 	return c.JSON(t)
 }
@@ -64,18 +65,18 @@ func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var body TaskActionBody
 		if len(bytes.TrimSpace(c.Body())) > 0 || action == engine.Complete || action == engine.Reassign {
-			if err := jsonBody(c, &body); err != nil {
+			if err := route.JSONBody(c, &body); err != nil {
 				return err
 			}
 		}
 		if action == engine.Reassign && body.To == "" {
-			return writeProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
+			return route.WriteProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
-		t, err := s.deps.Tasks.ActOnTask(c.UserContext(), principal(c), c.Params("id"),
+		t, err := s.deps.Tasks.ActOnTask(c.UserContext(), route.Principal(c), c.Params("id"),
 			tasks.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
 		if err != nil {
 			// Refusals are audited by the safety net with their status.
-			return fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
+			return route.Fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 		}
 		return c.JSON(t)
 	}

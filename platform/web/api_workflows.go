@@ -11,17 +11,18 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/registry"
+	"cop/platform/web/route"
 )
 
 // bindWorkflows: authors publish and retire; anyone signed in reads
 // definitions and starts what the workflow's access.start allows.
 func (s *Server) bindWorkflows() {
-	s.route(fiber.MethodPost, "/api/v1/workflows", authors, s.publishWorkflow, takesDefinition)
-	s.route(fiber.MethodGet, "/api/v1/workflows", auth.SignedIn, s.listWorkflows)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", auth.SignedIn, s.getWorkflow)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", auth.SignedIn, s.listWorkflowVersions)
-	s.route(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", auth.SignedIn, s.getWorkflow)
-	s.route(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", authors, s.retireWorkflow, takesJSON)
+	s.router.Add(fiber.MethodPost, "/api/v1/workflows", authors, s.publishWorkflow, route.TakesDefinition)
+	s.router.Add(fiber.MethodGet, "/api/v1/workflows", auth.SignedIn, s.listWorkflows)
+	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", auth.SignedIn, s.getWorkflow)
+	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", auth.SignedIn, s.listWorkflowVersions)
+	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", auth.SignedIn, s.getWorkflow)
+	s.router.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", authors, s.retireWorkflow, route.TakesJSON)
 }
 
 // WorkflowVersion is one stored version of a workflow as the API shows it.
@@ -70,9 +71,9 @@ func (s *Server) publishWorkflow(c *fiber.Ctx) error {
 		return err
 	}
 	dryRun := c.QueryBool("dryRun", false)
-	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), principal(c), who(c), body, dryRun)
+	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), route.Principal(c), route.Who(c), body, dryRun)
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	status := fiber.StatusOK
 	if pub.Created {
@@ -94,7 +95,7 @@ func (s *Server) publishWorkflow(c *fiber.Ctx) error {
 func definitionBody(c *fiber.Ctx) ([]byte, error) {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, refuse(fiber.StatusBadRequest, "the body is empty; send a workflow definition")
+		return nil, route.Refuse(fiber.StatusBadRequest, "the body is empty; send a workflow definition")
 	}
 	return body, nil
 }
@@ -102,19 +103,19 @@ func definitionBody(c *fiber.Ctx) ([]byte, error) {
 // listWorkflows handles GET /api/v1/workflows: the latest active version of
 // each workflow (?namespace= narrows).
 func (s *Server) listWorkflows(c *fiber.Ctx) error {
-	limit, ferr := queryLimit(c)
+	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
-		return writeProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
+		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
 	defs, next, err := s.deps.Definitions.Workflows(c.UserContext(), c.Query("namespace"), limit, c.Query("cursor"))
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	items := make([]WorkflowVersion, len(defs))
 	for i, d := range defs {
 		items[i] = workflowVersionOf(d, false)
 	}
-	return c.JSON(List[WorkflowVersion]{Items: items, Next: next})
+	return c.JSON(route.List[WorkflowVersion]{Items: items, Next: next})
 }
 
 // getWorkflow handles GET …/workflows/{ns}/{name} (latest active) and
@@ -127,7 +128,7 @@ func (s *Server) getWorkflow(c *fiber.Ctx) error {
 		if version != "" {
 			what = fmt.Sprintf("workflow %s/%s version %s", ns, name, version)
 		}
-		return writeProblem(c, fiber.StatusNotFound, "no "+what)
+		return route.WriteProblem(c, fiber.StatusNotFound, "no "+what)
 	}
 	if err != nil {
 		return err
@@ -142,24 +143,24 @@ func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
 		return err
 	}
 	if len(defs) == 0 {
-		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no workflow %s/%s", c.Params("namespace"), c.Params("name")))
+		return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no workflow %s/%s", c.Params("namespace"), c.Params("name")))
 	}
 	items := make([]WorkflowVersion, len(defs))
 	for i, d := range defs {
 		items[i] = workflowVersionOf(d, false)
 	}
-	return c.JSON(List[WorkflowVersion]{Items: items})
+	return c.JSON(route.List[WorkflowVersion]{Items: items})
 }
 
 // retireWorkflow handles POST …/versions/{version}/retire.
 func (s *Server) retireWorkflow(c *fiber.Ctx) error {
 	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
-	d, err := s.deps.Definitions.RetireWorkflow(c.UserContext(), who(c), ns, name, version)
+	d, err := s.deps.Definitions.RetireWorkflow(c.UserContext(), route.Who(c), ns, name, version)
 	if errors.Is(err, registry.ErrNotFound) {
-		return writeProblem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
+		return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
 	}
 	if err != nil {
-		return fail(c, err)
+		return route.Fail(c, err)
 	}
 	return c.JSON(workflowVersionOf(d, false))
 }

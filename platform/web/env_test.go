@@ -28,6 +28,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/testenv"
 	"cop/platform/testenv/temporalenv"
+	"cop/platform/web/route"
 	"cop/workflows/engine"
 )
 
@@ -189,15 +190,15 @@ func noRedirects() *http.Client {
 }
 
 // problemOf decodes a problem response, failing unless it is one with status.
-func problemOf(t *testing.T, resp *http.Response, body string, status int) Problem {
+func problemOf(t *testing.T, resp *http.Response, body string, status int) route.Problem {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, body)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, problemJSON) {
-		t.Fatalf("content type %q, want %s", ct, problemJSON)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, route.ProblemJSON) {
+		t.Fatalf("content type %q, want %s", ct, route.ProblemJSON)
 	}
-	var p Problem
+	var p route.Problem
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		t.Fatal(err)
 	}

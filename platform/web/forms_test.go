@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"cop/platform/problem"
+	"cop/platform/web/route"
 )
 
 // send sends a JSON body (a string is sent as it is) and returns the response.
@@ -342,7 +343,7 @@ func TestVersionsRetireAndPinning(t *testing.T) {
 	if p := problemOf(t, resp, body, 410); !strings.Contains(p.Detail, "every version is retired") {
 		t.Errorf("all retired: %s", p.Detail)
 	}
-	var versions List[DefinitionVersion]
+	var versions route.List[DefinitionVersion]
 	e.must(200, "GET", "/api/v1/forms/arrival-report/versions", officer, nil, &versions)
 	if len(versions.Items) != 2 || versions.Items[0].Version != "2.0.0" || versions.Items[1].Status != "retired" {
 		t.Errorf("versions %+v", versions.Items)

@@ -14,12 +14,12 @@ import (
 // bindOperations: health, readiness and the OpenAPI document, for anyone;
 // /metrics too unless the operations listener serves it.
 func (s *Server) bindOperations() {
-	s.route(fiber.MethodGet, "/healthz", auth.Public, s.healthz)
-	s.route(fiber.MethodGet, "/readyz", auth.Public, s.readyz)
+	s.router.Add(fiber.MethodGet, "/healthz", auth.Public, s.healthz)
+	s.router.Add(fiber.MethodGet, "/readyz", auth.Public, s.readyz)
 	if !s.deps.OpsListener {
-		s.route(fiber.MethodGet, "/metrics", auth.Public, s.metrics.handler()) // scrape from the private network; see docs/operations.md
+		s.router.Add(fiber.MethodGet, "/metrics", auth.Public, s.metrics.handler()) // scrape from the private network; see docs/operations.md
 	}
-	s.route(fiber.MethodGet, "/api/v1/openapi.json", auth.Public, s.openAPI)
+	s.router.Add(fiber.MethodGet, "/api/v1/openapi.json", auth.Public, s.openAPI)
 }
 
 // healthz answers while the process is up.

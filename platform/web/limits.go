@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
+	"cop/platform/web/route"
 	"cop/ui"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) rateLimits() fiber.Handler {
 		Next:              func(c *fiber.Ctx) bool { return l.PerCaller <= 0 || unmetered(c.Path()) },
 		Max:               max(l.PerCaller, 1),
 		Expiration:        window,
-		KeyGenerator:      func(c *fiber.Ctx) string { return "sub:" + principal(c).Subject },
+		KeyGenerator:      func(c *fiber.Ctx) string { return "sub:" + route.Principal(c).Subject },
 		LimitReached:      s.limitReached(l.PerCaller, window, "signed-in caller"),
 		LimiterMiddleware: limiter.SlidingWindow{},
 	})
@@ -44,12 +45,12 @@ func (s *Server) rateLimits() fiber.Handler {
 		Next:              func(c *fiber.Ctx) bool { return l.Anonymous <= 0 || unmetered(c.Path()) },
 		Max:               max(l.Anonymous, 1),
 		Expiration:        window,
-		KeyGenerator:      func(c *fiber.Ctx) string { return "ip:" + clientIPOf(c) },
+		KeyGenerator:      func(c *fiber.Ctx) string { return "ip:" + route.ClientIP(c) },
 		LimitReached:      s.limitReached(l.Anonymous, window, "client address without a sign-in"),
 		LimiterMiddleware: limiter.SlidingWindow{},
 	})
 	return func(c *fiber.Ctx) error {
-		if principal(c) != nil {
+		if route.Principal(c) != nil {
 			return signedIn(c)
 		}
 		return anonymous(c)
@@ -66,11 +67,11 @@ func (s *Server) limitReached(max int, window time.Duration, who string) fiber.H
 	return func(c *fiber.Ctx) error {
 		s.metrics.limited.Inc()
 		detail := fmt.Sprintf("too many requests: each %s may send %d every %s; try again in %s seconds", who, max, window, c.GetRespHeader(fiber.HeaderRetryAfter))
-		if isPage(c) && wantsHTML(c) {
+		if route.IsPage(c) && route.WantsHTML(c) {
 			return s.page(c, fiber.StatusTooManyRequests, "error", ui.ErrorData{Title: "Too many requests",
 				Detail: "You have sent a lot of requests in a short time. Wait a minute, then try again."})
 		}
-		return writeProblem(c, fiber.StatusTooManyRequests, detail)
+		return route.WriteProblem(c, fiber.StatusTooManyRequests, detail)
 	}
 }
 

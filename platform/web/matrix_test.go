@@ -8,6 +8,7 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/devstack"
+	"cop/platform/web/route"
 )
 
 // The route × role matrix, derived from the router, the routes' rules
@@ -38,7 +39,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 		method, pattern, _ := strings.Cut(key, " ")
 		path := concretePath(pattern)
 		api := strings.HasPrefix(pattern, "/api/")
-		mutating := isMutating(method)
+		mutating := route.IsMutating(method)
 		openPath := strings.Replace(param.ReplaceAllString(pattern, "{$1}"), "*", "{path}", 1)
 		op, _ := doc["paths"].(map[string]any)[openPath].(map[string]any)[strings.ToLower(method)].(map[string]any)
 		if op == nil {
@@ -61,8 +62,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 		// ...and the document offers only media types the route takes.
 		if rb, ok := op["requestBody"].(map[string]any); ok && api {
 			for ct := range rb["content"].(map[string]any) {
-				if !slices.Contains(e.srv.takes[key], ct) {
-					t.Errorf("%s: the OpenAPI document offers %s, which the route refuses (it takes %v)", key, ct, e.srv.takes[key])
+				if !slices.Contains(e.srv.Takes()[key], ct) {
+					t.Errorf("%s: the OpenAPI document offers %s, which the route refuses (it takes %v)", key, ct, e.srv.Takes()[key])
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,18 +14,8 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/web/route"
 	"cop/ui"
-)
-
-// Keys of values the middleware keeps on the request.
-const (
-	localRequestID = "cop.requestID"
-	localPrincipal = "cop.principal"
-	localSession   = "cop.session"
-	localAuthError = "cop.authError"
-	localRoute     = "cop.route"
-	localNonce     = "cop.nonce"
-	localClientIP  = "cop.clientIP"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -36,39 +25,12 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 func (s *Server) requestID(c *fiber.Ctx) error {
 	id := c.Get(fiber.HeaderXRequestID)
 	if !requestIDPattern.MatchString(id) {
-		id = newRequestID()
+		id = route.NewRequestID()
 	}
-	c.Locals(localRequestID, id)
+	c.Locals(route.KeyRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
-	c.Locals(localClientIP, s.clientIP(c))
+	c.Locals(route.KeyClientIP, s.clientIP(c))
 	return c.Next()
-}
-
-// clientIPOf is the request's client address as the first middleware
-// worked it out (Server.clientIP).
-func clientIPOf(c *fiber.Ctx) string {
-	if ip, ok := c.Locals(localClientIP).(string); ok {
-		return ip
-	}
-	return c.Context().RemoteIP().String()
-}
-
-func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// requestID is the request's id; requests the server refuses before the
-// middleware runs (an oversized body) get one here.
-func requestID(c *fiber.Ctx) string {
-	if id, ok := c.Locals(localRequestID).(string); ok {
-		return id
-	}
-	id := newRequestID()
-	c.Locals(localRequestID, id)
-	c.Set(fiber.HeaderXRequestID, id)
-	return id
 }
 
 // observe counts and times every request and writes one log line for it.
@@ -78,16 +40,16 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		s.handleError(c, err)
 	}
 	status := c.Response().StatusCode()
-	route := routeKey(c)
+	key := route.RouteKey(c)
 	elapsed := time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	s.metrics.observe(c.Method(), key, status, elapsed)
 	actor := "anonymous"
-	if p := principal(c); p != nil {
+	if p := route.Principal(c); p != nil {
 		actor = p.Subject
 	}
-	s.log.Info("request", "request_id", requestID(c), "method", c.Method(), "route", route, "path", c.Path(),
+	s.log.Info("request", "request_id", route.RequestID(c), "method", c.Method(), "route", key, "path", c.Path(),
 		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "actor", actor,
-		"client_ip", clientIPOf(c), "user_agent", c.Get(fiber.HeaderUserAgent))
+		"client_ip", route.ClientIP(c), "user_agent", c.Get(fiber.HeaderUserAgent))
 	return nil
 }
 
@@ -96,15 +58,6 @@ func (s *Server) handleError(c *fiber.Ctx, err error) {
 	if herr := s.errorHandler(c, err); herr != nil {
 		c.Status(fiber.StatusInternalServerError)
 	}
-}
-
-// routeKey is the matched route's pattern ("GET /api/v1/me"), or
-// "unmatched" for requests no route took, so metrics stay bounded.
-func routeKey(c *fiber.Ctx) string {
-	if k, ok := c.Locals(localRoute).(string); ok {
-		return k
-	}
-	return "unmatched"
 }
 
 // securityHeaders applies to every response; pages get a strict
@@ -118,7 +71,7 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	// module that starts GOV.UK Frontend): each response allows those by a
 	// fresh nonce, and nothing else inline.
 	nonce := newNonce()
-	c.Locals(localNonce, nonce)
+	c.Locals(route.KeyNonce, nonce)
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' "+s.formAction)
 	if s.cookies.secure {
 		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -131,12 +84,6 @@ func newNonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// nonce is this response's Content-Security-Policy nonce.
-func nonce(c *fiber.Ctx) string {
-	n, _ := c.Locals(localNonce).(string)
-	return n
 }
 
 // origin is scheme://host of a URL, for Content-Security-Policy sources.
@@ -155,19 +102,19 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			c.Locals(localAuthError, "the Authorization header must be `Bearer <access token>`")
+			c.Locals(route.KeyAuthError, "the Authorization header must be `Bearer <access token>`")
 			return c.Next()
 		}
 		p, err := s.deps.Auth.VerifyBearer(c.UserContext(), strings.TrimSpace(token))
 		var te *auth.TokenError
 		switch {
 		case errors.As(err, &te):
-			c.Locals(localAuthError, te.Reason)
+			c.Locals(route.KeyAuthError, te.Reason)
 		case err != nil:
-			s.log.Error("cannot check bearer token", "request_id", requestID(c), "err", err)
-			c.Locals(localAuthError, "the sign-in provider cannot be reached to check the token; try again shortly")
+			s.log.Error("cannot check bearer token", "request_id", route.RequestID(c), "err", err)
+			c.Locals(route.KeyAuthError, "the sign-in provider cannot be reached to check the token; try again shortly")
 		default:
-			c.Locals(localPrincipal, p)
+			c.Locals(route.KeyPrincipal, p)
 			s.seen(c, p)
 		}
 		return c.Next()
@@ -179,10 +126,10 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		}
 		if sess == nil {
 			s.clearCookie(c, s.cookies.session, "/")
-			c.Locals(localAuthError, "your session has ended or is not valid; sign in again")
+			c.Locals(route.KeyAuthError, "your session has ended or is not valid; sign in again")
 		} else {
-			c.Locals(localPrincipal, sess.Principal)
-			c.Locals(localSession, sess)
+			c.Locals(route.KeyPrincipal, sess.Principal)
+			c.Locals(route.KeySession, sess)
 			s.seen(c, sess.Principal)
 		}
 	}
@@ -193,51 +140,41 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 // logged, not the caller's problem.
 func (s *Server) seen(c *fiber.Ctx, p *auth.Principal) {
 	if err := s.deps.Directory.Seen(c.UserContext(), p); err != nil {
-		s.log.Warn("cannot update the user directory", "request_id", requestID(c), "subject", p.Subject, "err", err)
+		s.log.Warn("cannot update the user directory", "request_id", route.RequestID(c), "subject", p.Subject, "err", err)
 	}
-}
-
-func principal(c *fiber.Ctx) *auth.Principal {
-	p, _ := c.Locals(localPrincipal).(*auth.Principal)
-	return p
-}
-
-func session(c *fiber.Ctx) *auth.Session {
-	sess, _ := c.Locals(localSession).(*auth.Session)
-	return sess
 }
 
 // authorize enforces one route's permission rule.
 func (s *Server) authorize(rule auth.Rule) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		r := c.Route()
-		c.Locals(localRoute, r.Method+" "+r.Path)
-		p := principal(c)
-		if session(c) != nil && isMutating(c.Method()) && !isPage(c) {
+		c.Locals(route.KeyRoute, r.Method+" "+r.Path)
+		p := route.Principal(c)
+		if route.Session(c) != nil && route.IsMutating(c.Method()) && !route.IsPage(c) {
 			// The browser's cookie would ride along on any same-site
 			// request, so it never authorises an API change: the pages
 			// post to their own routes, each with the session's CSRF token.
-			return writeProblem(c, fiber.StatusForbidden, "a browser session cannot change things through the API; send an access token as `Authorization: Bearer <token>`")
+			return route.WriteProblem(c, fiber.StatusForbidden, "a browser session cannot change things through the API; send an access token as `Authorization: Bearer <token>`")
 		}
 		switch rule.Check(p) {
 		case fiber.StatusUnauthorized:
-			if isPage(c) && (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) {
+			if route.IsPage(c) && (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) {
 				return c.Redirect("/login?return_to="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 			}
-			if isPage(c) && wantsHTML(c) {
+			if route.IsPage(c) && route.WantsHTML(c) {
 				// A page post after the session ended: what earlier posts
 				// saved is kept, and signing in again resumes there.
 				return s.page(c, fiber.StatusUnauthorized, "error", ui.ErrorData{Title: "Your session has ended",
 					Detail: "You were signed out because the session ended. Your answers up to the last page you continued from are saved.",
 					SignIn: true, Return: resumeAfterSignIn(c.Path())})
 			}
-			reason, _ := c.Locals(localAuthError).(string)
+			reason, _ := c.Locals(route.KeyAuthError).(string)
 			if reason == "" {
 				reason = "sign in, or send an access token as `Authorization: Bearer <token>`"
 			}
-			return writeProblem(c, fiber.StatusUnauthorized, reason)
+			return route.WriteProblem(c, fiber.StatusUnauthorized, reason)
 		case fiber.StatusForbidden:
-			return writeProblem(c, fiber.StatusForbidden, fmt.Sprintf("this needs one of the roles %s; you have %s",
+			return route.WriteProblem(c, fiber.StatusForbidden, fmt.Sprintf("this needs one of the roles %s; you have %s",
 				strings.Join(rule.Roles, ", "), describeRoles(p.Roles)))
 		}
 		return c.Next()
@@ -251,20 +188,13 @@ func describeRoles(roles []string) string {
 	return strings.Join(roles, ", ")
 }
 
-// isPage is true for browser page routes (not the API or operations).
-func isPage(c *fiber.Ctx) bool { return wantsHTMLPath(c.Path()) }
-
-func wantsHTMLPath(p string) bool {
-	return !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz" && p != "/metrics"
-}
-
 // auditSafetyNet makes sure every state-changing request leaves an audit
 // row. The services that change state record their own row inside the
 // change's transaction, which marks the request audited (audit.Track);
 // anything else, notably requests refused before reaching a service, is
 // recorded here with its outcome.
 func (s *Server) auditSafetyNet(c *fiber.Ctx) error {
-	if !isMutating(c.Method()) {
+	if !route.IsMutating(c.Method()) {
 		return c.Next()
 	}
 	// A service that records the change's audit row under this context
@@ -284,21 +214,13 @@ func (s *Server) auditSafetyNet(c *fiber.Ctx) error {
 // request no route took changes nothing and names nothing: it is logged
 // and counted, not audited, so a scanner cannot fill the audit log.
 func (s *Server) auditUnhandled(c *fiber.Ctx, status int) {
-	if !isMutating(c.Method()) || routeKey(c) == "unmatched" && status == fiber.StatusNotFound {
+	if !route.IsMutating(c.Method()) || route.RouteKey(c) == "unmatched" && status == fiber.StatusNotFound {
 		return
 	}
-	entry := who(c).Entry("http."+routeKey(c), c.Path(), outcomeOf(status), map[string]any{"status": status})
+	entry := route.Who(c).Entry("http."+route.RouteKey(c), c.Path(), outcomeOf(status), map[string]any{"status": status})
 	if err := audit.Record(c.UserContext(), s.deps.Pool, entry); err != nil {
-		s.log.Error("cannot write audit row", "request_id", requestID(c), "err", err)
+		s.log.Error("cannot write audit row", "request_id", route.RequestID(c), "err", err)
 	}
-}
-
-func isMutating(method string) bool {
-	switch method {
-	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete:
-		return true
-	}
-	return false
 }
 
 func outcomeOf(status int) string {
@@ -312,13 +234,4 @@ func outcomeOf(status int) string {
 	default:
 		return audit.OK
 	}
-}
-
-// who is the caller, for audit rows.
-func who(c *fiber.Ctx) audit.Who {
-	w := audit.Who{Actor: "anonymous", RequestID: requestID(c), ClientIP: clientIPOf(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
-	if p := principal(c); p != nil {
-		w.Actor = p.Subject
-	}
-	return w
 }

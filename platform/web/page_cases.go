@@ -8,20 +8,21 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/web/route"
 	"cop/ui"
 )
 
 // bindCasePages: a case's page and marking a notification read. Signed
 // in; the visibility rule decides what each shows.
 func (s *Server) bindCasePages() {
-	s.route(fiber.MethodGet, "/cases/:key", auth.SignedIn, s.casePage)
-	s.route(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, s.readNotice, takesPageForm)
+	s.router.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, s.casePage)
+	s.router.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, s.readNotice, route.TakesPageForm)
 }
 
 // casePage is a case's timeline: its submissions, the workflows they
 // started and each workflow's steps, and its tasks, with who and when.
 func (s *Server) casePage(c *fiber.Ctx) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), route.Principal(c)
 	k, err := s.deps.Cases.Case(ctx, p, c.Params("key"))
 	if err != nil {
 		return s.pageError(c, err)
@@ -112,7 +113,7 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 	if err := s.checkCSRF(c); err != nil {
 		return s.pageError(c, err)
 	}
-	if err := s.deps.Tasks.MarkRead(c.UserContext(), principal(c), c.Params("id")); err != nil {
+	if err := s.deps.Tasks.MarkRead(c.UserContext(), route.Principal(c), c.Params("id")); err != nil {
 		return s.pageError(c, err)
 	}
 	return c.Redirect(ui.SafeReturn(c.FormValue("return", "/")), fiber.StatusSeeOther)

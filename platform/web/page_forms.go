@@ -19,6 +19,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/problem"
+	"cop/platform/web/route"
 	"cop/ui"
 	"cop/workflows"
 )
@@ -27,18 +28,18 @@ import (
 // confirmation. Signed in; the form's access.start and the drafts' owner
 // decide the rest.
 func (s *Server) bindFormPages() {
-	s.route(fiber.MethodGet, "/start", auth.SignedIn, s.startPage)
-	s.route(fiber.MethodGet, "/forms/:name", auth.SignedIn, s.formStart)
-	s.route(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, s.beginForm, takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id", auth.SignedIn, s.resumeDraft)
-	s.route(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, s.formPage(false))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, s.savePage(false), takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, s.formPage(true))
-	s.route(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, s.savePage(true), takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, s.checkAnswers)
-	s.route(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, s.submitDraftPage, takesPageForm)
-	s.route(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, s.savedPage)
-	s.route(fiber.MethodGet, "/submissions/:id", auth.SignedIn, s.confirmation)
+	s.router.Add(fiber.MethodGet, "/start", auth.SignedIn, s.startPage)
+	s.router.Add(fiber.MethodGet, "/forms/:name", auth.SignedIn, s.formStart)
+	s.router.Add(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, s.beginForm, route.TakesPageForm)
+	s.router.Add(fiber.MethodGet, "/drafts/:id", auth.SignedIn, s.resumeDraft)
+	s.router.Add(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, s.formPage(false))
+	s.router.Add(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, s.savePage(false), route.TakesPageForm)
+	s.router.Add(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, s.formPage(true))
+	s.router.Add(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, s.savePage(true), route.TakesPageForm)
+	s.router.Add(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, s.checkAnswers)
+	s.router.Add(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, s.submitDraftPage, route.TakesPageForm)
+	s.router.Add(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, s.savedPage)
+	s.router.Add(fiber.MethodGet, "/submissions/:id", auth.SignedIn, s.confirmation)
 }
 
 // Form journeys: a form's start page, one page per ui page, a page of
@@ -49,7 +50,7 @@ func (s *Server) bindFormPages() {
 
 // startPage lists what the caller's roles may start, and their drafts.
 func (s *Server) startPage(c *fiber.Ctx) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), route.Principal(c)
 	var d ui.StartData
 	defs, _, err := s.deps.Definitions.List(ctx, definitions.KindForm, 200, "")
 	if err != nil {
@@ -137,7 +138,7 @@ func (s *Server) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	if start := f.Def.Access.Start; len(start) > 0 && !principal(c).Matches(start) {
+	if start := f.Def.Access.Start; len(start) > 0 && !route.Principal(c).Matches(start) {
 		return nil, cases.MayNotStart(name, start)
 	}
 	return f, nil
@@ -154,7 +155,7 @@ func (s *Server) beginForm(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	first := f.Pages(nil, nil)[0].ID
-	d, err := s.deps.Cases.StartDraft(c.UserContext(), principal(c), who(c), cases.DraftRequest{
+	d, err := s.deps.Cases.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), cases.DraftRequest{
 		Form: f.Def.Name, Version: f.Def.Version, Case: c.FormValue("case"), Data: []byte("{}"), Page: first})
 	if err != nil {
 		return s.pageError(c, err)
@@ -190,7 +191,7 @@ type draftJourney struct {
 }
 
 func (s *Server) journey(c *fiber.Ctx) (*draftJourney, error) {
-	d, err := s.deps.Cases.Draft(c.UserContext(), principal(c), c.Params("id"))
+	d, err := s.deps.Cases.Draft(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +334,7 @@ func (s *Server) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
 	if err != nil {
 		return fmt.Errorf("encode draft %s: %w", j.draft.ID, err)
 	}
-	d, err := s.deps.Cases.SaveDraft(c.UserContext(), principal(c), who(c), j.draft.ID, cases.DraftRequest{Data: raw, Page: page})
+	d, err := s.deps.Cases.SaveDraft(c.UserContext(), route.Principal(c), route.Who(c), j.draft.ID, cases.DraftRequest{Data: raw, Page: page})
 	if err != nil {
 		return err
 	}
@@ -362,7 +363,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
 			continue
 		}
-		file, err := s.deps.Cases.Upload(c.UserContext(), principal(c), who(c), cases.UploadRequest{
+		file, err := s.deps.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
 			Form: j.draft.Form, Version: j.draft.FormVersion, Field: f.Pointer,
 			Filename: fhs[0].Filename, ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
 		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
@@ -371,7 +372,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 		}
 		if err != nil {
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be uploaded; try again"})
-			s.log.Error("page upload failed", "request_id", requestID(c), "err", err)
+			s.log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
 			continue
 		}
 		journey.SetAt(j.Data, f.Pointer, file.ID)
@@ -425,7 +426,7 @@ func (s *Server) submitDraftPage(c *fiber.Ctx) error {
 	if err := s.checkCSRF(c); err != nil {
 		return s.pageError(c, err)
 	}
-	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), principal(c), who(c), c.Params("id"), "page-submit-"+c.Params("id"))
+	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), "page-submit-"+c.Params("id"))
 	if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid {
 		j, jerr := s.journey(c)
 		if jerr != nil {
@@ -450,7 +451,7 @@ func (s *Server) savedPage(c *fiber.Ctx) error {
 
 // confirmation is the page after a submission, with the case reference.
 func (s *Server) confirmation(c *fiber.Ctx) error {
-	sub, err := s.deps.Cases.Submission(c.UserContext(), principal(c), c.Params("id"))
+	sub, err := s.deps.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -458,7 +459,7 @@ func (s *Server) confirmation(c *fiber.Ctx) error {
 	if f, _, err := s.deps.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
 		title = f.Def.Title
 	}
-	c2, err := s.deps.Cases.Case(c.UserContext(), principal(c), sub.BusinessKey)
+	c2, err := s.deps.Cases.Case(c.UserContext(), route.Principal(c), sub.BusinessKey)
 	started := 0
 	if err == nil {
 		started = len(c2.Instances)

@@ -15,6 +15,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/platform/tasks"
+	"cop/platform/web/route"
 	"cop/ui"
 	"cop/workflows/engine"
 )
@@ -23,12 +24,12 @@ import (
 // services decide what each may see and do, as for the API, and every
 // post carries the session's CSRF token.
 func (s *Server) bindTaskPages() {
-	s.route(fiber.MethodGet, "/", auth.SignedIn, s.taskList)
-	s.route(fiber.MethodGet, "/tasks/:id", auth.SignedIn, s.taskPage)
+	s.router.Add(fiber.MethodGet, "/", auth.SignedIn, s.taskList)
+	s.router.Add(fiber.MethodGet, "/tasks/:id", auth.SignedIn, s.taskPage)
 	for _, action := range []engine.TaskVerb{engine.Claim, engine.Release, engine.Reassign} {
-		s.route(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, s.taskAction(action), takesPageForm)
+		s.router.Add(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, s.taskAction(action), route.TakesPageForm)
 	}
-	s.route(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, s.completeTask, takesPageForm)
+	s.router.Add(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, s.completeTask, route.TakesPageForm)
 }
 
 // tasksPerPage is how many tasks the list shows at once.
@@ -40,7 +41,7 @@ var taskStatuses = []ui.Choice{{Value: "open", Text: "Open"}, {Value: "completed
 // taskList is "Your team's work" at /: the caller's and their teams'
 // tasks, most urgent first, with filters by form and status.
 func (s *Server) taskList(c *fiber.Ctx) error {
-	p := principal(c)
+	p := route.Principal(c)
 	filter := tasks.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: tasksPerPage, Cursor: c.Query("cursor")}
 	if !slices.ContainsFunc(taskStatuses, func(ch ui.Choice) bool { return ch.Value == filter.Status }) {
 		filter.Status = "open"
@@ -121,7 +122,7 @@ func (s *Server) taskPage(c *fiber.Ctx) error {
 // drawTask draws the task page, with the answers and errors of a failed
 // completion when there are some.
 func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, errs []forms.FieldError) error {
-	p := principal(c)
+	p := route.Principal(c)
 	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return s.pageError(c, err)
@@ -223,7 +224,7 @@ func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
 			return s.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
 				"Enter the user ID of the officer who should work the task. Go back and try again."))
 		}
-		if _, err := s.deps.Tasks.ActOnTask(c.UserContext(), principal(c), id, req); err != nil {
+		if _, err := s.deps.Tasks.ActOnTask(c.UserContext(), route.Principal(c), id, req); err != nil {
 			return s.pageError(c, err)
 		}
 		if c.FormValue("return") == "list" && action != engine.Claim {
@@ -243,7 +244,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	if err := s.checkCSRF(c); err != nil {
 		return s.pageError(c, err)
 	}
-	p := principal(c)
+	p := route.Principal(c)
 	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return s.pageError(c, err)

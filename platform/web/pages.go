@@ -11,6 +11,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/problem"
+	"cop/platform/web/route"
 	"cop/ui"
 )
 
@@ -24,12 +25,12 @@ import (
 // session's CSRF token for its forms, this response's script nonce, when
 // the session ends, and unread notifications.
 func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
-	f := ui.Frame{Principal: principal(c), Nonce: nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL()}
+	f := ui.Frame{Principal: route.Principal(c), Nonce: route.Nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL()}
 	if c.Method() != fiber.MethodGet {
 		// A page drawn in answer to a post: come back to what it was about.
 		f.Return = resumeAfterSignIn(c.Path())
 	}
-	if sess := session(c); sess != nil {
+	if sess := route.Session(c); sess != nil {
 		f.CSRF = sess.CSRF
 		f.SessionEnds = sess.ExpiresAt
 		if !sess.IdleUntil.IsZero() && (f.SessionEnds.IsZero() || sess.IdleUntil.Before(f.SessionEnds)) {
@@ -56,9 +57,9 @@ func navFor(path string) string {
 // notices are the caller's newest unread notifications; a failure to read
 // them must not cost the officer the page, so it is logged and skipped.
 func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
-	list, _, err := s.deps.Tasks.Notifications(c.UserContext(), principal(c), true, 3, "")
+	list, _, err := s.deps.Tasks.Notifications(c.UserContext(), route.Principal(c), true, 3, "")
 	if err != nil {
-		s.log.Warn("cannot read notifications for the page", "request_id", requestID(c), "err", err)
+		s.log.Warn("cannot read notifications for the page", "request_id", route.RequestID(c), "err", err)
 		return nil
 	}
 	out := make([]ui.Notice, 0, len(list))
@@ -75,7 +76,7 @@ func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
 // checkCSRF refuses a page form post that does not carry the session's
 // token: a post from another site, or from a page older than the session.
 func (s *Server) checkCSRF(c *fiber.Ctx) error {
-	sess := session(c)
+	sess := route.Session(c)
 	if sess == nil {
 		return refusePage(fiber.StatusForbidden, "This page is for the browser", "Sign in with your browser to use it.")
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cop/platform/web/route"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -48,7 +49,7 @@ func (e *env) scenarios(t *testing.T, rows []scenario) {
 				}
 			}
 			if r.pointers != nil {
-				var p Problem
+				var p route.Problem
 				_ = json.Unmarshal([]byte(body), &p)
 				var got []string
 				for _, f := range p.Errors {

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -28,6 +27,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/platform/tasks"
+	"cop/platform/web/route"
 	"cop/ui"
 )
 
@@ -64,19 +64,14 @@ type Deps struct {
 
 // Server is the configured Fiber application.
 type Server struct {
-	app  *fiber.App
-	deps Deps
-	log  *slog.Logger
-	// rules is each route's permission rule, by "METHOD /pattern" (the
-	// route-walking test holds every route to one).
-	rules   map[string]auth.Rule
+	app     *fiber.App
+	deps    Deps
+	log     *slog.Logger
+	router  *route.Router
 	metrics *metrics
 	openapi []byte
 	pages   *ui.Pages
 	cookies cookiePolicy
-	// takes is each state-changing route's declared media types, by
-	// "METHOD /pattern" (tests hold the OpenAPI document to them).
-	takes map[string][]string
 	// formAction lets page forms post to COP and redirect to the sign-in provider.
 	formAction string
 }
@@ -110,7 +105,7 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances
 	}
-	s := &Server{deps: d, log: d.Log, rules: map[string]auth.Rule{}, metrics: newMetrics(), pages: ui.New(), takes: map[string][]string{}}
+	s := &Server{deps: d, log: d.Log, metrics: newMetrics(), pages: ui.New()}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
 	doc, err := openAPIJSON()
@@ -129,6 +124,7 @@ func New(d Deps) (*Server, error) {
 		JSONEncoder:           marshalJSON,
 	})
 	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.rateLimits(), s.auditSafetyNet)
+	s.router = route.NewRouter(s.app, s.authorize)
 	s.routes()
 	return s, nil
 }
@@ -138,6 +134,12 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Rules are the routes' permission rules, by "METHOD /pattern".
+func (s *Server) Rules() map[string]auth.Rule { return s.router.Rules() }
+
+// Takes are the state-changing routes' media types, by "METHOD /pattern".
+func (s *Server) Takes() map[string][]string { return s.router.Takes() }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
@@ -161,23 +163,6 @@ func (s *Server) routes() {
 	s.bindInstances()
 	s.bindTasks()
 	s.bindNotifications()
-}
-
-// route registers a handler behind its permission rule and, for a
-// state-changing route, the media types its body may be sent as (see
-// media.go); one that declares none is a programming error. Fiber also
-// answers HEAD for GET routes, through the same check.
-func (s *Server) route(method, path string, rule auth.Rule, h fiber.Handler, takes ...[]string) {
-	chain := []fiber.Handler{s.authorize(rule)}
-	if isMutating(method) {
-		if len(takes) != 1 {
-			panic(fmt.Sprintf("route %s %s must declare the media types it takes", method, path))
-		}
-		chain = append(chain, accepts(takes[0]))
-		s.takes[method+" "+path] = takes[0]
-	}
-	s.rules[method+" "+path] = rule
-	s.app.Add(method, path, append(chain, h)...)
 }
 
 // marshalJSON is encoding/json without HTML escaping, so problem details

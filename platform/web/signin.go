@@ -15,17 +15,18 @@ import (
 	"cop/platform/auth"
 	"cop/platform/directory"
 	"cop/platform/store"
+	"cop/platform/web/route"
 	"cop/ui"
 )
 
 // bindSignIn: the browser's sign-in and sign-out, and GOV.UK Frontend's
 // assets (CSS, JavaScript, fonts and images) for every page.
 func (s *Server) bindSignIn() {
-	s.route(fiber.MethodGet, "/login", auth.Public, s.login)
-	s.route(fiber.MethodGet, "/auth/callback", auth.Public, s.callback)
-	s.route(fiber.MethodPost, "/logout", auth.SignedIn, s.logout, takesPageForm)
-	s.route(fiber.MethodGet, "/signed-out", auth.Public, s.signedOut)
-	s.route(fiber.MethodGet, "/assets/*", auth.Public, s.assets())
+	s.router.Add(fiber.MethodGet, "/login", auth.Public, s.login)
+	s.router.Add(fiber.MethodGet, "/auth/callback", auth.Public, s.callback)
+	s.router.Add(fiber.MethodPost, "/logout", auth.SignedIn, s.logout, route.TakesPageForm)
+	s.router.Add(fiber.MethodGet, "/signed-out", auth.Public, s.signedOut)
+	s.router.Add(fiber.MethodGet, "/assets/*", auth.Public, s.assets())
 }
 
 // cookiePolicy names and flags COP's cookies. They are Secure except when
@@ -64,12 +65,12 @@ func (s *Server) clearCookie(c *fiber.Ctx, name, path string) {
 // bound to this browser, nonce and PKCE verifier stay on the server.
 func (s *Server) login(c *fiber.Ctx) error {
 	returnTo := ui.SafeReturn(c.Query("return_to", "/"))
-	if principal(c) != nil && session(c) != nil {
+	if route.Principal(c) != nil && route.Session(c) != nil {
 		return c.Redirect(returnTo, fiber.StatusSeeOther)
 	}
 	redirect, state, err := s.deps.Auth.BeginLogin(c.UserContext(), returnTo)
 	if err != nil {
-		s.log.Error("cannot start sign-in", "request_id", requestID(c), "err", err)
+		s.log.Error("cannot start sign-in", "request_id", route.RequestID(c), "err", err)
 		return s.page(c, fiber.StatusServiceUnavailable, "error", ui.ErrorData{
 			Title: "Sign-in is unavailable", Detail: "The sign-in service cannot be reached. Try again in a few minutes."})
 	}
@@ -82,7 +83,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 func (s *Server) callback(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	refuse := func(reason string) error {
-		_ = audit.Record(ctx, s.deps.Pool, who(c).Entry("auth.login", "session", audit.Rejected, map[string]any{"reason": reason}))
+		_ = audit.Record(ctx, s.deps.Pool, route.Who(c).Entry("auth.login", "session", audit.Rejected, map[string]any{"reason": reason}))
 		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "Sign-in could not be completed", Detail: reason, SignIn: true})
 	}
 	if e := c.Query("error"); e != "" {
@@ -105,7 +106,7 @@ func (s *Server) callback(c *fiber.Ctx) error {
 		if err := directory.Record(ctx, tx, login.Principal); err != nil {
 			return err
 		}
-		w := who(c)
+		w := route.Who(c)
 		w.Actor = login.Principal.Subject
 		return audit.Record(ctx, tx, w.Entry("auth.login", "session", audit.OK,
 			map[string]any{"roles": login.Principal.Roles, "teams": login.Principal.Teams}))
@@ -137,9 +138,9 @@ func providerRefusal(code string) string {
 // logout ends the browser session (the form must carry the session's CSRF
 // token) and sends the browser to the provider to end its session too.
 func (s *Server) logout(c *fiber.Ctx) error {
-	sess := session(c)
+	sess := route.Session(c)
 	if sess == nil {
-		return writeProblem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
+		return route.WriteProblem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
 	}
 	if !postedCSRF(c, sess) {
 		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
@@ -150,7 +151,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err != nil {
 		outcome = audit.Failed
 	}
-	_ = audit.Record(c.UserContext(), s.deps.Pool, who(c).Entry("auth.logout", "session", outcome, nil))
+	_ = audit.Record(c.UserContext(), s.deps.Pool, route.Who(c).Entry("auth.logout", "session", outcome, nil))
 	if err != nil {
 		return err
 	}

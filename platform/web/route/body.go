@@ -1,14 +1,13 @@
-package web
+package route
 
 import (
 	"bytes"
+	"cop/forms"
+	"cop/platform/problem"
 	"encoding/json"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
-
-	"cop/forms"
-	"cop/platform/problem"
 )
 
 // List is the shape of every list response.
@@ -17,8 +16,8 @@ type List[T any] struct {
 	Next  string `json:"next,omitempty"`
 }
 
-// queryLimit reads ?limit= (1-500, default 100).
-func queryLimit(c *fiber.Ctx) (int, *problem.Field) {
+// QueryLimit reads ?limit= (1-500, default 100).
+func QueryLimit(c *fiber.Ctx) (int, *problem.Field) {
 	v := c.Query("limit")
 	if v == "" {
 		return 100, nil
@@ -30,30 +29,30 @@ func queryLimit(c *fiber.Ctx) (int, *problem.Field) {
 	return n, nil
 }
 
-// jsonBody decodes a JSON object body strictly.
-func jsonBody(c *fiber.Ctx, v any) error {
-	if err := requireJSONBody(c); err != nil {
+// JSONBody decodes a JSON object body strictly.
+func JSONBody(c *fiber.Ctx, v any) error {
+	if err := RequireJSONBody(c); err != nil {
 		return err
 	}
-	return decodeBody(c.Body(), v)
+	return DecodeBody(c.Body(), v)
 }
 
-// requireJSONBody refuses an empty body or one that does not parse:
+// RequireJSONBody refuses an empty body or one that does not parse:
 // malformed JSON is the client's syntax error (400), before anything looks
 // at its meaning. The route has already checked the media type.
-func requireJSONBody(c *fiber.Ctx) error {
+func RequireJSONBody(c *fiber.Ctx) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return refuse(fiber.StatusBadRequest, "the body is empty; send a JSON object")
+		return Refuse(fiber.StatusBadRequest, "the body is empty; send a JSON object")
 	}
 	if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
-		return refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
+		return Refuse(fiber.StatusBadRequest, "the body is not valid JSON: "+err.Error())
 	}
 	if bytes.Contains(body, []byte(`\u0000`)) {
 		var v any
 		_ = json.Unmarshal(body, &v)
 		if nul := forms.NULProblems(v); len(nul) > 0 {
-			return refuse(fiber.StatusUnprocessableEntity, "a string in the body contains U+0000 (NUL), which is not text and cannot be stored",
+			return Refuse(fiber.StatusUnprocessableEntity, "a string in the body contains U+0000 (NUL), which is not text and cannot be stored",
 				problem.Field{Pointer: nul[0].Pointer, Message: "contains U+0000 (NUL)"})
 		}
 	}
