@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"cop/platform/problem"
+	"cop/platform/web/api"
 	"cop/platform/web/route"
 )
 
@@ -102,7 +103,7 @@ func TestAFormGoesLiveAndTakesSubmissions(t *testing.T) {
 	author, officer := e.token("author"), e.token("officer")
 	registerArrival(e, author)
 
-	var form DefinitionVersion
+	var form api.DefinitionVersion
 	e.must(200, "GET", "/api/v1/forms/arrival-report", officer, nil, &form)
 	if form.Version != "1.0.0" || form.Title != "Arrival report" || form.Status != "active" || form.UploadedBy != "dev-author" {
 		t.Errorf("form as read: %+v", form)
@@ -294,7 +295,7 @@ func TestVersionsRetireAndPinning(t *testing.T) {
 		t.Errorf("conflict: %s", p.Detail)
 	}
 	// A dry run compiles without storing.
-	var dry DefinitionVersion
+	var dry api.DefinitionVersion
 	e.must(200, "POST", "/api/v1/forms?dryRun=true", author, arrivalForm("3.0.0", ""), &dry)
 	if dry.Status != "draft" || len(dry.Pins) != 3 {
 		t.Errorf("dry run %+v", dry)
@@ -329,7 +330,7 @@ func TestVersionsRetireAndPinning(t *testing.T) {
 	e.must(200, "POST", "/api/v1/forms/arrival-report/versions/1.0.0/retire", author, nil, nil)
 	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions?version=1.0.0", officer, validArrival)
 	problemOf(t, resp, body, 410)
-	var latest DefinitionVersion
+	var latest api.DefinitionVersion
 	e.must(200, "GET", "/api/v1/forms/arrival-report", officer, nil, &latest)
 	if latest.Version != "2.0.0" {
 		t.Errorf("latest %s", latest.Version)
@@ -343,7 +344,7 @@ func TestVersionsRetireAndPinning(t *testing.T) {
 	if p := problemOf(t, resp, body, 410); !strings.Contains(p.Detail, "every version is retired") {
 		t.Errorf("all retired: %s", p.Detail)
 	}
-	var versions route.List[DefinitionVersion]
+	var versions route.List[api.DefinitionVersion]
 	e.must(200, "GET", "/api/v1/forms/arrival-report/versions", officer, nil, &versions)
 	if len(versions.Items) != 2 || versions.Items[0].Version != "2.0.0" || versions.Items[1].Status != "retired" {
 		t.Errorf("versions %+v", versions.Items)
@@ -359,7 +360,7 @@ func TestReferenceDataLookups(t *testing.T) {
 	e := newEnv(t)
 	author, officer := e.token("author"), e.token("officer")
 	e.must(201, "POST", "/api/v1/refdata", author, portsSet, nil)
-	var got RefDataItems
+	var got api.RefDataItems
 	e.must(200, "GET", "/api/v1/refdata/uk-ports/items?q=dov", officer, nil, &got)
 	if got.Version != "1.0.0" || len(got.Items) != 1 || got.Items[0].Code != "GBDVR" {
 		t.Errorf("search: %+v", got)

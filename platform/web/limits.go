@@ -68,7 +68,7 @@ func (s *Server) limitReached(max int, window time.Duration, who string) fiber.H
 		s.metrics.limited.Inc()
 		detail := fmt.Sprintf("too many requests: each %s may send %d every %s; try again in %s seconds", who, max, window, c.GetRespHeader(fiber.HeaderRetryAfter))
 		if route.IsPage(c) && route.WantsHTML(c) {
-			return s.page(c, fiber.StatusTooManyRequests, "error", ui.ErrorData{Title: "Too many requests",
+			return s.pages.Render(c, fiber.StatusTooManyRequests, "error", ui.ErrorData{Title: "Too many requests",
 				Detail: "You have sent a lot of requests in a short time. Wait a minute, then try again."})
 		}
 		return route.WriteProblem(c, fiber.StatusTooManyRequests, detail)

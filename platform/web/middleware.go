@@ -14,6 +14,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/web/pages"
 	"cop/platform/web/route"
 	"cop/ui"
 )
@@ -164,9 +165,9 @@ func (s *Server) authorize(rule auth.Rule) fiber.Handler {
 			if route.IsPage(c) && route.WantsHTML(c) {
 				// A page post after the session ended: what earlier posts
 				// saved is kept, and signing in again resumes there.
-				return s.page(c, fiber.StatusUnauthorized, "error", ui.ErrorData{Title: "Your session has ended",
+				return s.pages.Render(c, fiber.StatusUnauthorized, "error", ui.ErrorData{Title: "Your session has ended",
 					Detail: "You were signed out because the session ended. Your answers up to the last page you continued from are saved.",
-					SignIn: true, Return: resumeAfterSignIn(c.Path())})
+					SignIn: true, Return: pages.ResumeAfterSignIn(c.Path())})
 			}
 			reason, _ := c.Locals(route.KeyAuthError).(string)
 			if reason == "" {

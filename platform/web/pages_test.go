@@ -15,6 +15,7 @@ import (
 
 	"cop/forms/examples"
 	"cop/platform/testenv"
+	"cop/platform/web/pages"
 )
 
 // The officer pages, driven over HTTP as a browser without JavaScript
@@ -635,18 +636,18 @@ do:
 		t.Fatalf("publish: %d %s", resp.StatusCode, body)
 	}
 	sup := e.token("supervisor")
-	for n := 1; n <= tasksPerPage+1; n++ {
+	for n := 1; n <= pages.TasksPerPage+1; n++ {
 		e.must(201, "POST", "/api/v1/workflows/tests/many-decisions/instances", sup, map[string]any{"input": map[string]any{"n": n}}, nil)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var list struct{ Items []any }
 		e.must(200, "GET", "/api/v1/tasks?limit=100", sup, nil, &list)
-		if len(list.Items) == tasksPerPage+1 {
+		if len(list.Items) == pages.TasksPerPage+1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d tasks, want %d", len(list.Items), tasksPerPage+1)
+			t.Fatalf("%d tasks, want %d", len(list.Items), pages.TasksPerPage+1)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -662,7 +663,7 @@ do:
 		t.Errorf("overdue tags: %d, want 1", strings.Count(first.body, ">Overdue</strong>"))
 	}
 	cards := strings.Count(first.body, `class="govuk-summary-card__title"`)
-	if cards != tasksPerPage || !strings.Contains(first.body, "Next page") || strings.Contains(first.body, "First page") {
+	if cards != pages.TasksPerPage || !strings.Contains(first.body, "Next page") || strings.Contains(first.body, "First page") {
 		t.Fatalf("first page: %d tasks", cards)
 	}
 	if i, j := strings.Index(first.body, "Decision 1\n"), strings.Index(first.body, "Urgent"); i < 0 || j < 0 || i > strings.Index(first.body, "Decision 2\n") {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/platform/web/pages"
 	"cop/platform/web/route"
 	"cop/ui"
 )
@@ -19,9 +20,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &r) {
 		return route.WriteProblem(c, r.Status, r.Detail, r.Errors...)
 	}
-	var pr *pageRefusal
+	var pr *pages.Refusal
 	if errors.As(err, &pr) {
-		return s.page(c, pr.status, "error", pr.data)
+		return s.pages.Render(c, pr.Status, "error", pr.Data)
 	}
 	status := fiber.StatusInternalServerError
 	detail := "the server could not complete the request; quote the request id when reporting it"
@@ -45,7 +46,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.auditUnhandled(c, status)
 	}
 	if route.WantsHTML(c) {
-		return s.page(c, status, "error", ui.ErrorData{Title: http.StatusText(status), Detail: detail})
+		return s.pages.Render(c, status, "error", ui.ErrorData{Title: http.StatusText(status), Detail: detail})
 	}
 	return route.WriteProblem(c, status, detail)
 }

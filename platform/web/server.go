@@ -3,7 +3,8 @@
 // one middleware chain: request id, metrics and logging, security headers,
 // authentication, the route's permission rule, and the audit safety net.
 // Each resource's routes are bound with their rules in its own file:
-// api_*.go for the API, page_*.go for the pages, signin.go, health.go.
+// web/api for the API, web/pages for the pages, signin.go and health.go
+// here; web/route is what they are all built from.
 package web
 
 import (
@@ -27,6 +28,8 @@ import (
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/platform/tasks"
+	"cop/platform/web/api"
+	"cop/platform/web/pages"
 	"cop/platform/web/route"
 	"cop/ui"
 )
@@ -70,7 +73,7 @@ type Server struct {
 	router  *route.Router
 	metrics *metrics
 	openapi []byte
-	pages   *ui.Pages
+	pages   *pages.Pages
 	cookies cookiePolicy
 	// formAction lets page forms post to COP and redirect to the sign-in provider.
 	formAction string
@@ -105,7 +108,7 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances
 	}
-	s := &Server{deps: d, log: d.Log, metrics: newMetrics(), pages: ui.New()}
+	s := &Server{deps: d, log: d.Log, metrics: newMetrics()}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
 	doc, err := openAPIJSON()
@@ -125,6 +128,8 @@ func New(d Deps) (*Server, error) {
 	})
 	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.rateLimits(), s.auditSafetyNet)
 	s.router = route.NewRouter(s.app, s.authorize)
+	s.pages = &pages.Pages{UI: ui.New(), Log: d.Log, Definitions: d.Definitions, Cases: d.Cases,
+		Instances: d.Instances, Tasks: d.Tasks, Directory: d.Directory}
 	s.routes()
 	return s, nil
 }
@@ -149,20 +154,9 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 func (s *Server) routes() {
 	s.bindOperations()
 	s.bindSignIn()
-	s.bindTaskPages()
-	s.bindFormPages()
-	s.bindCasePages()
-	s.bindMe()
-	s.bindAudit()
-	s.bindDefinitions()
-	s.bindSubmissions()
-	s.bindCases()
-	s.bindFiles()
-	s.bindDrafts()
-	s.bindWorkflows()
-	s.bindInstances()
-	s.bindTasks()
-	s.bindNotifications()
+	s.pages.Bind(s.router)
+	(&api.API{Pool: s.deps.Pool, Definitions: s.deps.Definitions, Cases: s.deps.Cases,
+		Instances: s.deps.Instances, Tasks: s.deps.Tasks}).Bind(s.router)
 }
 
 // marshalJSON is encoding/json without HTML escaping, so problem details

@@ -71,7 +71,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	redirect, state, err := s.deps.Auth.BeginLogin(c.UserContext(), returnTo)
 	if err != nil {
 		s.log.Error("cannot start sign-in", "request_id", route.RequestID(c), "err", err)
-		return s.page(c, fiber.StatusServiceUnavailable, "error", ui.ErrorData{
+		return s.pages.Render(c, fiber.StatusServiceUnavailable, "error", ui.ErrorData{
 			Title: "Sign-in is unavailable", Detail: "The sign-in service cannot be reached. Try again in a few minutes."})
 	}
 	s.setCookie(c, s.cookies.login, state, "/auth/callback", 15*time.Minute)
@@ -84,7 +84,7 @@ func (s *Server) callback(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	refuse := func(reason string) error {
 		_ = audit.Record(ctx, s.deps.Pool, route.Who(c).Entry("auth.login", "session", audit.Rejected, map[string]any{"reason": reason}))
-		return s.page(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "Sign-in could not be completed", Detail: reason, SignIn: true})
+		return s.pages.Render(c, fiber.StatusBadRequest, "error", ui.ErrorData{Title: "Sign-in could not be completed", Detail: reason, SignIn: true})
 	}
 	if e := c.Query("error"); e != "" {
 		return refuse(providerRefusal(e))
@@ -142,8 +142,8 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if sess == nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, "sign-out is for browser sessions; API tokens simply expire")
 	}
-	if !postedCSRF(c, sess) {
-		return s.page(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
+	if !route.PostedCSRF(c, sess) {
+		return s.pages.Render(c, fiber.StatusForbidden, "error", ui.ErrorData{Title: "Sign-out was refused",
 			Detail: "The form was out of date. Go back, reload the page and try again."})
 	}
 	next, err := s.deps.Auth.Logout(c.UserContext(), sess, c.Cookies(s.cookies.session), s.deps.PublicURL.String()+"/signed-out")
@@ -161,7 +161,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 // signedOut confirms sign-out.
 func (s *Server) signedOut(c *fiber.Ctx) error {
-	return s.page(c, fiber.StatusOK, "signed-out", nil)
+	return s.pages.Render(c, fiber.StatusOK, "signed-out", nil)
 }
 
 // assets serves GOV.UK Frontend's CSS, JavaScript, fonts and images.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cop/platform/web/api"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -119,7 +120,7 @@ func TestWorkflowRegistry(t *testing.T) {
 	if resp.StatusCode != 201 || resp.Header.Get("Location") != "/api/v1/workflows/border-force/seizure-approval/versions/1.0.0" {
 		t.Fatalf("publish: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	var v WorkflowVersion
+	var v api.WorkflowVersion
 	_ = json.Unmarshal([]byte(body), &v)
 	if v.Namespace != "border-force" || v.Title != "Seizure approval" || v.Status != "active" || !json.Valid(v.Definition) {
 		t.Fatalf("published %+v", v)
@@ -165,7 +166,7 @@ func TestWorkflowRegistry(t *testing.T) {
 	problemOf(t, resp, body, 415)
 	resp, body = e.publishYAML(officer, approvalWorkflow("9.0.0", "x"))
 	problemOf(t, resp, body, 403)
-	var versions struct{ Items []WorkflowVersion }
+	var versions struct{ Items []api.WorkflowVersion }
 	e.must(200, "GET", "/api/v1/workflows/border-force/seizure-approval/versions", officer, nil, &versions)
 	if len(versions.Items) != 1 {
 		t.Fatalf("refused uploads were stored: %+v", versions.Items)
@@ -180,12 +181,12 @@ func TestWorkflowRegistry(t *testing.T) {
 
 	e.publishYAML(author, approvalWorkflow("1.10.0", "v110"))
 	e.publishYAML(author, approvalWorkflow("1.9.0", "v19"))
-	var latest WorkflowVersion
+	var latest api.WorkflowVersion
 	e.must(200, "GET", "/api/v1/workflows/border-force/seizure-approval", officer, nil, &latest)
 	if latest.Version != "1.10.0" {
 		t.Fatalf("latest is %s, want 1.10.0 (semantic order)", latest.Version)
 	}
-	var list struct{ Items []WorkflowVersion }
+	var list struct{ Items []api.WorkflowVersion }
 	e.must(200, "GET", "/api/v1/workflows?namespace=border-force", officer, nil, &list)
 	if len(list.Items) != 1 || list.Items[0].Version != "1.10.0" || list.Items[0].Definition != nil {
 		t.Fatalf("list %+v", list.Items)

@@ -8,6 +8,7 @@ package route
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"strings"
 
@@ -113,4 +114,9 @@ func NewRequestID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// PostedCSRF reports whether a form post carries the session's token.
+func PostedCSRF(c *fiber.Ctx, sess *auth.Session) bool {
+	return subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) == 1
 }

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"errors"
@@ -14,12 +14,12 @@ import (
 )
 
 // bindAudit: the audit trail, for admins and (their teams' rows) supervisors.
-func (s *Server) bindAudit() {
-	s.router.Add(fiber.MethodGet, "/api/v1/audit", auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor), s.listAudit)
+func (a *API) bindAudit(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/audit", auth.AnyRole(auth.RoleAdmin, auth.RoleSupervisor), a.listAudit)
 }
 
 // listAudit returns audit rows, newest first, filtered by resource, actor and time.
-func (s *Server) listAudit(c *fiber.Ctx) error {
+func (a *API) listAudit(c *fiber.Ctx) error {
 	f := audit.Filter{Resource: c.Query("resource"), Actor: c.Query("actor"), Cursor: c.Query("cursor")}
 	var errs []problem.Field
 	for _, q := range []struct {
@@ -46,7 +46,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	// Admins read every row; a supervisor the rows about their teams'
 	// cases and their own, so the log does not reveal other teams' work.
 	f.Reader = audit.Reader{All: p.HasRole(auth.RoleAdmin), Actor: p.Subject, Teams: p.Teams}
-	rows, next, lerr := audit.List(c.UserContext(), s.deps.Pool, f)
+	rows, next, lerr := audit.List(c.UserContext(), a.Pool, f)
 	if errors.Is(lerr, store.ErrBadCursor) {
 		return route.WriteProblem(c, fiber.StatusBadRequest, lerr.Error(), problem.Field{Pointer: "/cursor", Message: lerr.Error()})
 	}

@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"sort"
@@ -14,47 +14,47 @@ import (
 
 // bindCasePages: a case's page and marking a notification read. Signed
 // in; the visibility rule decides what each shows.
-func (s *Server) bindCasePages() {
-	s.router.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, s.casePage)
-	s.router.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, s.readNotice, route.TakesPageForm)
+func (pg *Pages) bindCasePages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, pg.casePage)
+	r.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, pg.readNotice, route.TakesPageForm)
 }
 
 // casePage is a case's timeline: its submissions, the workflows they
 // started and each workflow's steps, and its tasks, with who and when.
-func (s *Server) casePage(c *fiber.Ctx) error {
+func (pg *Pages) casePage(c *fiber.Ctx) error {
 	ctx, p := c.UserContext(), route.Principal(c)
-	k, err := s.deps.Cases.Case(ctx, p, c.Params("key"))
+	k, err := pg.Cases.Case(ctx, p, c.Params("key"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt, Message: doneMessages[c.Query("done")]}
 	for _, sub := range k.Submissions {
-		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + s.formTitle(c, sub.Form, sub.FormVersion),
+		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + pg.formTitle(c, sub.Form, sub.FormVersion),
 			Who: sub.SubmittedBy})
 	}
 	for _, in := range k.Instances {
-		d.Events = append(d.Events, s.instanceEvents(c, p, in)...)
+		d.Events = append(d.Events, pg.instanceEvents(c, p, in)...)
 	}
 	for _, t := range k.Tasks {
 		d.Events = append(d.Events, taskEvents(t)...)
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
-	if err := s.nameThePeople(c, d.Events); err != nil {
+	if err := pg.nameThePeople(c, d.Events); err != nil {
 		return err
 	}
-	return s.page(c, fiber.StatusOK, "case", d)
+	return pg.Render(c, fiber.StatusOK, "case", d)
 }
 
 // nameThePeople shows each person in the timeline by the name the user
 // directory has for them; someone it does not know keeps their subject.
-func (s *Server) nameThePeople(c *fiber.Ctx, events []ui.CaseEvent) error {
+func (pg *Pages) nameThePeople(c *fiber.Ctx, events []ui.CaseEvent) error {
 	var subjects []string
 	for _, e := range events {
 		if e.Who != "COP" {
 			subjects = append(subjects, e.Who)
 		}
 	}
-	names, err := s.deps.Directory.Names(c.UserContext(), subjects)
+	names, err := pg.Directory.Names(c.UserContext(), subjects)
 	if err != nil {
 		return err
 	}
@@ -67,8 +67,8 @@ func (s *Server) nameThePeople(c *fiber.Ctx, events []ui.CaseEvent) error {
 }
 
 // formTitle is a form version's title, or its name when it cannot be read.
-func (s *Server) formTitle(c *fiber.Ctx, name, version string) string {
-	if f, _, err := s.deps.Definitions.Form(c.UserContext(), name, version); err == nil {
+func (pg *Pages) formTitle(c *fiber.Ctx, name, version string) string {
+	if f, _, err := pg.Definitions.Form(c.UserContext(), name, version); err == nil {
 		return f.Def.Title
 	}
 	return name
@@ -77,10 +77,10 @@ func (s *Server) formTitle(c *fiber.Ctx, name, version string) string {
 // instanceEvents are a workflow's start, its finished steps and its end.
 // The steps come from the instance's trace; when it cannot be read (the
 // worker is away), the start and end still show.
-func (s *Server) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.InstanceInfo) []ui.CaseEvent {
+func (pg *Pages) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.InstanceInfo) []ui.CaseEvent {
 	name := in.Namespace + "/" + in.Name
 	out := []ui.CaseEvent{{At: in.StartedAt, What: "Workflow " + name + " started", Who: in.StartedBy}}
-	if full, err := s.deps.Instances.Get(c.UserContext(), p, in.ID); err == nil {
+	if full, err := pg.Instances.Get(c.UserContext(), p, in.ID); err == nil {
 		for _, step := range full.Trace {
 			if step.EndedAt == nil || step.Status == "running" || strings.Count(step.Position, "/") > 2 {
 				continue // running, or a step inside a step: the top-level steps tell the story
@@ -109,12 +109,12 @@ func taskEvents(t cases.TaskInfo) []ui.CaseEvent {
 
 // readNotice marks a notification read from the banner and returns to the
 // page it was on.
-func (s *Server) readNotice(c *fiber.Ctx) error {
-	if err := s.checkCSRF(c); err != nil {
-		return s.pageError(c, err)
+func (pg *Pages) readNotice(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
 	}
-	if err := s.deps.Tasks.MarkRead(c.UserContext(), route.Principal(c), c.Params("id")); err != nil {
-		return s.pageError(c, err)
+	if err := pg.Tasks.MarkRead(c.UserContext(), route.Principal(c), c.Params("id")); err != nil {
+		return pg.pageError(c, err)
 	}
 	return c.Redirect(ui.SafeReturn(c.FormValue("return", "/")), fiber.StatusSeeOther)
 }

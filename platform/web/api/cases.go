@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 
 // bindCases: signed in; a case shows what the caller may read in it (404
 // when nothing).
-func (s *Server) bindCases() {
-	s.router.Add(fiber.MethodGet, "/api/v1/cases/:businessKey", auth.SignedIn, s.getCase)
+func (a *API) bindCases(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/cases/:businessKey", auth.SignedIn, a.getCase)
 }
 
 // getCase handles GET /api/v1/cases/{businessKey}.
-func (s *Server) getCase(c *fiber.Ctx) error {
-	cs, err := s.deps.Cases.Case(c.UserContext(), route.Principal(c), c.Params("businessKey"))
+func (a *API) getCase(c *fiber.Ctx) error {
+	cs, err := a.Cases.Case(c.UserContext(), route.Principal(c), c.Params("businessKey"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("case %s: %w", c.Params("businessKey"), err))
 	}

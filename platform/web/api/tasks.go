@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -17,26 +17,26 @@ import (
 // bindTasks: the instance's Update checks candidate groups, the claim and
 // supervision; the list shows only what the caller may work; reassigning
 // is for supervisors and admins.
-func (s *Server) bindTasks() {
-	s.router.Add(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, s.listTasks)
-	s.router.Add(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, s.getTask)
+func (a *API) bindTasks(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, a.listTasks)
+	r.Add(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, a.getTask)
 	for _, action := range engine.TaskVerbs {
 		rule := auth.SignedIn
 		if action == engine.Reassign {
 			rule = auth.AnyRole(auth.RoleSupervisor, auth.RoleAdmin)
 		}
-		s.router.Add(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, s.actOnTask(action), route.TakesJSON)
+		r.Add(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, a.actOnTask(action), route.TakesJSON)
 	}
 }
 
 // listTasks handles GET /api/v1/tasks: the caller's and their teams'
 // tasks by priority then due date (?status=, ?form=).
-func (s *Server) listTasks(c *fiber.Ctx) error {
+func (a *API) listTasks(c *fiber.Ctx) error {
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	items, next, err := s.deps.Tasks.Tasks(c.UserContext(), route.Principal(c), tasks.TaskFilter{
+	items, next, err := a.Tasks.Tasks(c.UserContext(), route.Principal(c), tasks.TaskFilter{
 		Status: c.Query("status"), Form: c.Query("form"), Limit: limit, Cursor: c.Query("cursor")})
 	if err != nil {
 		return route.Fail(c, err)
@@ -45,8 +45,8 @@ func (s *Server) listTasks(c *fiber.Ctx) error {
 }
 
 // getTask handles GET /api/v1/tasks/{id}.
-func (s *Server) getTask(c *fiber.Ctx) error {
-	t, err := s.deps.Tasks.Task(c.UserContext(), route.Principal(c), c.Params("id"))
+func (a *API) getTask(c *fiber.Ctx) error {
+	t, err := a.Tasks.Task(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("task %s: %w", c.Params("id"), err))
 	}
@@ -61,7 +61,7 @@ type TaskActionBody struct {
 }
 
 // actOnTask handles POST /api/v1/tasks/{id}/{claim,release,complete,reassign}.
-func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
+func (a *API) actOnTask(action engine.TaskVerb) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var body TaskActionBody
 		if len(bytes.TrimSpace(c.Body())) > 0 || action == engine.Complete || action == engine.Reassign {
@@ -72,7 +72,7 @@ func (s *Server) actOnTask(action engine.TaskVerb) fiber.Handler {
 		if action == engine.Reassign && body.To == "" {
 			return route.WriteProblem(c, fiber.StatusUnprocessableEntity, "say whom to reassign the task to", problem.Field{Pointer: "/to", Message: "to is required: the new assignee's user id (sub)"})
 		}
-		t, err := s.deps.Tasks.ActOnTask(c.UserContext(), route.Principal(c), c.Params("id"),
+		t, err := a.Tasks.ActOnTask(c.UserContext(), route.Principal(c), c.Params("id"),
 			tasks.TaskActionRequest{Action: action, Data: body.Data, To: body.To, IdempotencyKey: c.Get("Idempotency-Key")})
 		if err != nil {
 			// Refusals are audited by the safety net with their status.

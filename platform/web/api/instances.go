@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -16,13 +16,13 @@ import (
 // bindInstances: anyone signed in starts what access.start allows; authors
 // run drafts. The visibility rule decides the rest (404 otherwise);
 // cancelling also needs the starter, a supervisor or an admin (403).
-func (s *Server) bindInstances() {
-	s.router.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", auth.SignedIn, s.startInstance, route.TakesJSON)
-	s.router.Add(fiber.MethodPost, "/api/v1/instances", authors, s.startDraftInstance, route.TakesJSON)
-	s.router.Add(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, s.listInstances)
-	s.router.Add(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, s.getInstance)
-	s.router.Add(fiber.MethodPost, "/api/v1/instances/:id/cancel", auth.SignedIn, s.cancelInstance, route.TakesJSON)
-	s.router.Add(fiber.MethodPost, "/api/v1/instances/:id/events", auth.SignedIn, s.sendEvent, route.TakesEvent)
+func (a *API) bindInstances(r *route.Router) {
+	r.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", auth.SignedIn, a.startInstance, route.TakesJSON)
+	r.Add(fiber.MethodPost, "/api/v1/instances", authors, a.startDraftInstance, route.TakesJSON)
+	r.Add(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, a.listInstances)
+	r.Add(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, a.getInstance)
+	r.Add(fiber.MethodPost, "/api/v1/instances/:id/cancel", auth.SignedIn, a.cancelInstance, route.TakesJSON)
+	r.Add(fiber.MethodPost, "/api/v1/instances/:id/events", auth.SignedIn, a.sendEvent, route.TakesEvent)
 }
 
 // StartBody starts an instance.
@@ -33,7 +33,7 @@ type StartBody struct {
 }
 
 // startInstance handles POST /api/v1/workflows/{ns}/{name}/instances.
-func (s *Server) startInstance(c *fiber.Ctx) error {
+func (a *API) startInstance(c *fiber.Ctx) error {
 	var body StartBody
 	if err := route.JSONBody(c, &body); err != nil {
 		return err
@@ -42,16 +42,16 @@ func (s *Server) startInstance(c *fiber.Ctx) error {
 	if v := c.Query("version"); v != "" {
 		version = v
 	}
-	res, err := s.deps.Instances.Start(c.UserContext(), route.Principal(c), route.Who(c), instances.StartRequest{
+	res, err := a.Instances.Start(c.UserContext(), route.Principal(c), route.Who(c), instances.StartRequest{
 		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
 		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	return s.started(c, res)
+	return a.started(c, res)
 }
 
-func (s *Server) started(c *fiber.Ctx, res instances.StartResult) error {
+func (a *API) started(c *fiber.Ctx, res instances.StartResult) error {
 	if res.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
@@ -68,7 +68,7 @@ type DraftRunBody struct {
 
 // startDraftInstance handles POST /api/v1/instances: {definition, input};
 // the definition is a JSON object or a string of YAML.
-func (s *Server) startDraftInstance(c *fiber.Ctx) error {
+func (a *API) startDraftInstance(c *fiber.Ctx) error {
 	var body DraftRunBody
 	if err := route.JSONBody(c, &body); err != nil {
 		return err
@@ -85,17 +85,17 @@ func (s *Server) startDraftInstance(c *fiber.Ctx) error {
 		}
 		def = []byte(text)
 	}
-	res, err := s.deps.Instances.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), instances.DraftRequest{
+	res, err := a.Instances.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), instances.DraftRequest{
 		Definition: def, Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	return s.started(c, res)
+	return a.started(c, res)
 }
 
 // getInstance handles GET /api/v1/instances/{id}.
-func (s *Server) getInstance(c *fiber.Ctx) error {
-	in, err := s.deps.Instances.Get(c.UserContext(), route.Principal(c), c.Params("id"))
+func (a *API) getInstance(c *fiber.Ctx) error {
+	in, err := a.Instances.Get(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
@@ -103,7 +103,7 @@ func (s *Server) getInstance(c *fiber.Ctx) error {
 }
 
 // listInstances handles GET /api/v1/instances with filters.
-func (s *Server) listInstances(c *fiber.Ctx) error {
+func (a *API) listInstances(c *fiber.Ctx) error {
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
@@ -123,7 +123,7 @@ func (s *Server) listInstances(c *fiber.Ctx) error {
 		draft := d == "true"
 		f.Draft = &draft
 	}
-	items, next, err := s.deps.Instances.List(c.UserContext(), route.Principal(c), f)
+	items, next, err := a.Instances.List(c.UserContext(), route.Principal(c), f)
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -132,8 +132,8 @@ func (s *Server) listInstances(c *fiber.Ctx) error {
 
 // cancelInstance handles POST /api/v1/instances/{id}/cancel: 202, the
 // instance ends as cancelled once it has unwound.
-func (s *Server) cancelInstance(c *fiber.Ctx) error {
-	in, err := s.deps.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"))
+func (a *API) cancelInstance(c *fiber.Ctx) error {
+	in, err := a.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
@@ -142,11 +142,11 @@ func (s *Server) cancelInstance(c *fiber.Ctx) error {
 
 // sendEvent handles POST /api/v1/instances/{id}/events: one CloudEvent
 // (application/cloudevents+json or application/json); 202 once delivered.
-func (s *Server) sendEvent(c *fiber.Ctx) error {
+func (a *API) sendEvent(c *fiber.Ctx) error {
 	if err := route.RequireJSONBody(c); err != nil {
 		return err
 	}
-	if err := s.deps.Instances.Event(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Body()); err != nil {
+	if err := a.Instances.Event(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Body()); err != nil {
 		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"delivered": true})

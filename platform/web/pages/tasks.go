@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"encoding/json"
@@ -23,41 +23,41 @@ import (
 // bindTaskPages: the officer's task list and task pages. Signed in; the
 // services decide what each may see and do, as for the API, and every
 // post carries the session's CSRF token.
-func (s *Server) bindTaskPages() {
-	s.router.Add(fiber.MethodGet, "/", auth.SignedIn, s.taskList)
-	s.router.Add(fiber.MethodGet, "/tasks/:id", auth.SignedIn, s.taskPage)
+func (pg *Pages) bindTaskPages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/", auth.SignedIn, pg.taskList)
+	r.Add(fiber.MethodGet, "/tasks/:id", auth.SignedIn, pg.taskPage)
 	for _, action := range []engine.TaskVerb{engine.Claim, engine.Release, engine.Reassign} {
-		s.router.Add(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, s.taskAction(action), route.TakesPageForm)
+		r.Add(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, pg.taskAction(action), route.TakesPageForm)
 	}
-	s.router.Add(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, s.completeTask, route.TakesPageForm)
+	r.Add(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, pg.completeTask, route.TakesPageForm)
 }
 
-// tasksPerPage is how many tasks the list shows at once.
-const tasksPerPage = 20
+// TasksPerPage is how many tasks the list shows at once.
+const TasksPerPage = 20
 
 var taskStatuses = []ui.Choice{{Value: "open", Text: "Open"}, {Value: "completed", Text: "Completed"},
 	{Value: "cancelled", Text: "Cancelled"}, {Value: "all", Text: "All"}}
 
 // taskList is "Your team's work" at /: the caller's and their teams'
 // tasks, most urgent first, with filters by form and status.
-func (s *Server) taskList(c *fiber.Ctx) error {
+func (pg *Pages) taskList(c *fiber.Ctx) error {
 	p := route.Principal(c)
-	filter := tasks.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: tasksPerPage, Cursor: c.Query("cursor")}
+	filter := tasks.TaskFilter{Status: c.Query("status", "open"), Form: c.Query("form"), Limit: TasksPerPage, Cursor: c.Query("cursor")}
 	if !slices.ContainsFunc(taskStatuses, func(ch ui.Choice) bool { return ch.Value == filter.Status }) {
 		filter.Status = "open"
 	}
-	tasks, next, err := s.deps.Tasks.Tasks(c.UserContext(), p, filter)
+	tasks, next, err := pg.Tasks.Tasks(c.UserContext(), p, filter)
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	d := ui.TaskListData{Form: filter.Form, Status: filter.Status, Supervisor: p.HasRole(auth.RoleSupervisor), Teams: p.Teams,
 		Message: doneMessages[c.Query("done")]}
 	for _, t := range tasks {
 		d.Tasks = append(d.Tasks, taskRow(p, t))
 	}
-	d.Forms, err = s.formChoices(c, filter.Form)
+	d.Forms, err = pg.formChoices(c, filter.Form)
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	for _, st := range taskStatuses {
 		st.Selected = st.Value == filter.Status
@@ -74,12 +74,12 @@ func (s *Server) taskList(c *fiber.Ctx) error {
 		query.Set("cursor", next)
 		d.Next = "/?" + query.Encode()
 	}
-	return s.page(c, fiber.StatusOK, "tasks", d)
+	return pg.Render(c, fiber.StatusOK, "tasks", d)
 }
 
 // formChoices are the forms the filter offers, by title.
-func (s *Server) formChoices(c *fiber.Ctx, selected string) ([]ui.Choice, error) {
-	defs, _, err := s.deps.Definitions.List(c.UserContext(), definitions.KindForm, 100, "")
+func (pg *Pages) formChoices(c *fiber.Ctx, selected string) ([]ui.Choice, error) {
+	defs, _, err := pg.Definitions.List(c.UserContext(), definitions.KindForm, 100, "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,29 +115,29 @@ func taskRow(p *auth.Principal, t tasks.Task) ui.TaskRow {
 
 // taskPage shows one task: what it is about and, once the caller holds
 // it, its form.
-func (s *Server) taskPage(c *fiber.Ctx) error {
-	return s.drawTask(c, fiber.StatusOK, c.Query("done"), nil, nil)
+func (pg *Pages) taskPage(c *fiber.Ctx) error {
+	return pg.drawTask(c, fiber.StatusOK, c.Query("done"), nil, nil)
 }
 
 // drawTask draws the task page, with the answers and errors of a failed
 // completion when there are some.
-func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, errs []forms.FieldError) error {
+func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, errs []forms.FieldError) error {
 	p := route.Principal(c)
-	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	d := ui.TaskData{Task: taskRow(p, t), Errors: errs, Message: doneMessages[message]}
 	d.Details = detailRows(t.Input)
 	d.CanWork = t.Status == engine.TaskOpen && t.ClaimedBy == p.Subject
 	d.CanAssign = t.Status == engine.TaskOpen && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
 	if d.CanAssign {
-		if d.Assignees, err = s.assignees(c, p, t); err != nil {
+		if d.Assignees, err = pg.assignees(c, p, t); err != nil {
 			return err
 		}
 	}
 	if d.CanWork {
-		f, _, err := s.deps.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+		f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
 		if err != nil {
 			return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
 		}
@@ -148,7 +148,7 @@ func (s *Server) drawTask(c *fiber.Ctx, status int, message string, data any, er
 			d.Fields = append(d.Fields, withoutFiles(page.Fields)...)
 		}
 	}
-	return s.page(c, status, "task", d)
+	return pg.Render(c, status, "task", d)
 }
 
 // doneMessages confirm an action on the task page after its redirect.
@@ -190,14 +190,14 @@ func plainValue(v any) string {
 // assignees are whom the reassign list offers: the known members of the
 // task's candidate groups (of the supervisor's teams when it has none),
 // the current holder left out.
-func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t tasks.Task) ([]ui.Choice, error) {
+func (pg *Pages) assignees(c *fiber.Ctx, p *auth.Principal, t tasks.Task) ([]ui.Choice, error) {
 	groups := t.CandidateGroups
 	if len(groups) == 0 {
 		for _, team := range p.Teams {
 			groups = append(groups, "team:"+team)
 		}
 	}
-	users, err := s.deps.Directory.Members(c.UserContext(), groups, 500)
+	users, err := pg.Directory.Members(c.UserContext(), groups, 500)
 	if err != nil {
 		return nil, fmt.Errorf("list who task %s may go to: %w", t.ID, err)
 	}
@@ -213,19 +213,19 @@ func (s *Server) assignees(c *fiber.Ctx, p *auth.Principal, t tasks.Task) ([]ui.
 
 // taskAction claims, releases or reassigns a task from a page form, then
 // returns to the task (or to the list it was claimed from).
-func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
+func (pg *Pages) taskAction(action engine.TaskVerb) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.checkCSRF(c); err != nil {
-			return s.pageError(c, err)
+		if err := pg.checkCSRF(c); err != nil {
+			return pg.pageError(c, err)
 		}
 		id := c.Params("id")
 		req := tasks.TaskActionRequest{Action: action, To: strings.TrimSpace(c.FormValue("to"))}
 		if action == engine.Reassign && req.To == "" {
-			return s.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
+			return pg.pageError(c, refusePage(fiber.StatusUnprocessableEntity, "Say whom to reassign the task to",
 				"Enter the user ID of the officer who should work the task. Go back and try again."))
 		}
-		if _, err := s.deps.Tasks.ActOnTask(c.UserContext(), route.Principal(c), id, req); err != nil {
-			return s.pageError(c, err)
+		if _, err := pg.Tasks.ActOnTask(c.UserContext(), route.Principal(c), id, req); err != nil {
+			return pg.pageError(c, err)
 		}
 		if c.FormValue("return") == "list" && action != engine.Claim {
 			return c.Redirect("/", fiber.StatusSeeOther)
@@ -240,20 +240,20 @@ func (s *Server) taskAction(action engine.TaskVerb) fiber.Handler {
 // completeTask completes a task with its form's answers. The task's form
 // is checked by the service and again by the workflow's Update; errors
 // come back to the same page.
-func (s *Server) completeTask(c *fiber.Ctx) error {
-	if err := s.checkCSRF(c); err != nil {
-		return s.pageError(c, err)
+func (pg *Pages) completeTask(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
 	}
 	p := route.Principal(c)
-	t, err := s.deps.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	if t.Status != engine.TaskOpen {
 		// A second press of Complete, or another officer got there first.
 		return c.Redirect("/tasks/"+t.ID, fiber.StatusSeeOther)
 	}
-	f, _, err := s.deps.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+	f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
 	if err != nil {
 		return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
 	}
@@ -278,22 +278,22 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 		} else {
 			journey.RemoveEntry(data, target)
 		}
-		return s.drawTask(c, fiber.StatusOK, "", data, nil)
+		return pg.drawTask(c, fiber.StatusOK, "", data, nil)
 	}
 	if len(problems) > 0 {
-		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
+		return pg.drawTask(c, fiber.StatusUnprocessableEntity, "", data, problems)
 	}
 	raw, _ := json.Marshal(data)
-	_, err = s.deps.Tasks.ActOnTask(c.UserContext(), p, t.ID, tasks.TaskActionRequest{Action: engine.Complete, Data: raw})
+	_, err = pg.Tasks.ActOnTask(c.UserContext(), p, t.ID, tasks.TaskActionRequest{Action: engine.Complete, Data: raw})
 	if refused, ok := problem.As(err); ok && refused.Kind == problem.Invalid {
 		errs := make([]forms.FieldError, 0, len(refused.Fields))
 		for _, e := range refused.Fields {
 			errs = append(errs, forms.FieldError{Pointer: strings.TrimPrefix(e.Pointer, "/data"), Message: e.Message})
 		}
-		return s.drawTask(c, fiber.StatusUnprocessableEntity, "", data, errs)
+		return pg.drawTask(c, fiber.StatusUnprocessableEntity, "", data, errs)
 	}
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	if t.BusinessKey != "" {
 		return c.Redirect("/cases/"+t.BusinessKey+"?done=task", fiber.StatusSeeOther)

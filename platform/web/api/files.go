@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -15,14 +15,14 @@ import (
 
 // bindFiles: signed in; a file is read by its uploader until it is in a
 // submission, then by whoever may read the submission.
-func (s *Server) bindFiles() {
-	s.router.Add(fiber.MethodPost, "/api/v1/files", auth.SignedIn, s.uploadFile, route.TakesMultipart)
-	s.router.Add(fiber.MethodGet, "/api/v1/files/:id", auth.SignedIn, s.downloadFile)
+func (a *API) bindFiles(r *route.Router) {
+	r.Add(fiber.MethodPost, "/api/v1/files", auth.SignedIn, a.uploadFile, route.TakesMultipart)
+	r.Add(fiber.MethodGet, "/api/v1/files/:id", auth.SignedIn, a.downloadFile)
 }
 
 // uploadFile handles POST /api/v1/files (multipart/form-data with form,
 // field, optional version, and the file).
-func (s *Server) uploadFile(c *fiber.Ctx) error {
+func (a *API) uploadFile(c *fiber.Ctx) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, "send multipart/form-data with the fields form, field and file (and optionally version)",
@@ -46,7 +46,7 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("read upload: %w", err)
 	}
-	file, err := s.deps.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
+	file, err := a.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
 		Form: c.FormValue("form"), Version: c.FormValue("version"), Field: c.FormValue("field"),
 		Filename: fh.Filename, ContentType: fh.Header.Get(fiber.HeaderContentType), Content: content,
 	})
@@ -58,8 +58,8 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 }
 
 // downloadFile handles GET /api/v1/files/{id}: the bytes, as an attachment.
-func (s *Server) downloadFile(c *fiber.Ctx) error {
-	file, content, err := s.deps.Cases.FileContent(c.UserContext(), route.Principal(c), c.Params("id"))
+func (a *API) downloadFile(c *fiber.Ctx) error {
+	file, content, err := a.Cases.FileContent(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("file %s: %w", c.Params("id"), err))
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -16,13 +16,13 @@ import (
 
 // bindWorkflows: authors publish and retire; anyone signed in reads
 // definitions and starts what the workflow's access.start allows.
-func (s *Server) bindWorkflows() {
-	s.router.Add(fiber.MethodPost, "/api/v1/workflows", authors, s.publishWorkflow, route.TakesDefinition)
-	s.router.Add(fiber.MethodGet, "/api/v1/workflows", auth.SignedIn, s.listWorkflows)
-	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", auth.SignedIn, s.getWorkflow)
-	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", auth.SignedIn, s.listWorkflowVersions)
-	s.router.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", auth.SignedIn, s.getWorkflow)
-	s.router.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", authors, s.retireWorkflow, route.TakesJSON)
+func (a *API) bindWorkflows(r *route.Router) {
+	r.Add(fiber.MethodPost, "/api/v1/workflows", authors, a.publishWorkflow, route.TakesDefinition)
+	r.Add(fiber.MethodGet, "/api/v1/workflows", auth.SignedIn, a.listWorkflows)
+	r.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name", auth.SignedIn, a.getWorkflow)
+	r.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions", auth.SignedIn, a.listWorkflowVersions)
+	r.Add(fiber.MethodGet, "/api/v1/workflows/:namespace/:name/versions/:version", auth.SignedIn, a.getWorkflow)
+	r.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/versions/:version/retire", authors, a.retireWorkflow, route.TakesJSON)
 }
 
 // WorkflowVersion is one stored version of a workflow as the API shows it.
@@ -65,13 +65,13 @@ func workflowVersionOf(d registry.Definition, withContent bool) WorkflowVersion 
 // publishWorkflow handles POST /api/v1/workflows: a definition as YAML or
 // JSON; 201 stored, 200 for an identical re-upload or a dry run, 422 with
 // the pointer of every problem, 409 for other content under a version.
-func (s *Server) publishWorkflow(c *fiber.Ctx) error {
+func (a *API) publishWorkflow(c *fiber.Ctx) error {
 	body, err := definitionBody(c)
 	if err != nil {
 		return err
 	}
 	dryRun := c.QueryBool("dryRun", false)
-	pub, err := s.deps.Definitions.PublishWorkflow(c.UserContext(), route.Principal(c), route.Who(c), body, dryRun)
+	pub, err := a.Definitions.PublishWorkflow(c.UserContext(), route.Principal(c), route.Who(c), body, dryRun)
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -102,12 +102,12 @@ func definitionBody(c *fiber.Ctx) ([]byte, error) {
 
 // listWorkflows handles GET /api/v1/workflows: the latest active version of
 // each workflow (?namespace= narrows).
-func (s *Server) listWorkflows(c *fiber.Ctx) error {
+func (a *API) listWorkflows(c *fiber.Ctx) error {
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	defs, next, err := s.deps.Definitions.Workflows(c.UserContext(), c.Query("namespace"), limit, c.Query("cursor"))
+	defs, next, err := a.Definitions.Workflows(c.UserContext(), c.Query("namespace"), limit, c.Query("cursor"))
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -120,9 +120,9 @@ func (s *Server) listWorkflows(c *fiber.Ctx) error {
 
 // getWorkflow handles GET …/workflows/{ns}/{name} (latest active) and
 // …/versions/{version}.
-func (s *Server) getWorkflow(c *fiber.Ctx) error {
+func (a *API) getWorkflow(c *fiber.Ctx) error {
 	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
-	d, err := s.deps.Definitions.Workflow(c.UserContext(), ns, name, version)
+	d, err := a.Definitions.Workflow(c.UserContext(), ns, name, version)
 	if errors.Is(err, registry.ErrNotFound) {
 		what := fmt.Sprintf("workflow %s/%s (or no active version of it)", ns, name)
 		if version != "" {
@@ -137,8 +137,8 @@ func (s *Server) getWorkflow(c *fiber.Ctx) error {
 }
 
 // listWorkflowVersions handles GET …/workflows/{ns}/{name}/versions.
-func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
-	defs, err := s.deps.Definitions.WorkflowVersions(c.UserContext(), c.Params("namespace"), c.Params("name"))
+func (a *API) listWorkflowVersions(c *fiber.Ctx) error {
+	defs, err := a.Definitions.WorkflowVersions(c.UserContext(), c.Params("namespace"), c.Params("name"))
 	if err != nil {
 		return err
 	}
@@ -153,9 +153,9 @@ func (s *Server) listWorkflowVersions(c *fiber.Ctx) error {
 }
 
 // retireWorkflow handles POST …/versions/{version}/retire.
-func (s *Server) retireWorkflow(c *fiber.Ctx) error {
+func (a *API) retireWorkflow(c *fiber.Ctx) error {
 	ns, name, version := c.Params("namespace"), c.Params("name"), c.Params("version")
-	d, err := s.deps.Definitions.RetireWorkflow(c.UserContext(), route.Who(c), ns, name, version)
+	d, err := a.Definitions.RetireWorkflow(c.UserContext(), route.Who(c), ns, name, version)
 	if errors.Is(err, registry.ErrNotFound) {
 		return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no active workflow %s/%s version %s", ns, name, version))
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"encoding/json"
@@ -13,13 +13,13 @@ import (
 )
 
 // bindDrafts: signed in; a draft is its owner's alone (404 to anyone else).
-func (s *Server) bindDrafts() {
-	s.router.Add(fiber.MethodPost, "/api/v1/forms/:name/drafts", auth.SignedIn, s.startDraft, route.TakesJSON)
-	s.router.Add(fiber.MethodGet, "/api/v1/drafts", auth.SignedIn, s.listDrafts)
-	s.router.Add(fiber.MethodGet, "/api/v1/drafts/:id", auth.SignedIn, s.getDraft)
-	s.router.Add(fiber.MethodPut, "/api/v1/drafts/:id", auth.SignedIn, s.saveDraft, route.TakesJSON)
-	s.router.Add(fiber.MethodDelete, "/api/v1/drafts/:id", auth.SignedIn, s.deleteDraft, route.TakesNothing)
-	s.router.Add(fiber.MethodPost, "/api/v1/drafts/:id/submit", auth.SignedIn, s.submitDraft, route.TakesJSON)
+func (a *API) bindDrafts(r *route.Router) {
+	r.Add(fiber.MethodPost, "/api/v1/forms/:name/drafts", auth.SignedIn, a.startDraft, route.TakesJSON)
+	r.Add(fiber.MethodGet, "/api/v1/drafts", auth.SignedIn, a.listDrafts)
+	r.Add(fiber.MethodGet, "/api/v1/drafts/:id", auth.SignedIn, a.getDraft)
+	r.Add(fiber.MethodPut, "/api/v1/drafts/:id", auth.SignedIn, a.saveDraft, route.TakesJSON)
+	r.Add(fiber.MethodDelete, "/api/v1/drafts/:id", auth.SignedIn, a.deleteDraft, route.TakesNothing)
+	r.Add(fiber.MethodPost, "/api/v1/drafts/:id/submit", auth.SignedIn, a.submitDraft, route.TakesJSON)
 }
 
 // DraftBody is what a client sends to start or save a draft.
@@ -29,12 +29,12 @@ type DraftBody struct {
 }
 
 // startDraft handles POST /api/v1/forms/{name}/drafts: {data, page}, not validated.
-func (s *Server) startDraft(c *fiber.Ctx) error {
+func (a *API) startDraft(c *fiber.Ctx) error {
 	data, page, err := draftBody(c)
 	if err != nil {
 		return err
 	}
-	d, serr := s.deps.Cases.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), cases.DraftRequest{
+	d, serr := a.Cases.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), cases.DraftRequest{
 		Form: c.Params("name"), Version: c.Query("version"), Case: c.Query("case"), Data: data, Page: page})
 	if serr != nil {
 		return route.Fail(c, serr)
@@ -44,12 +44,12 @@ func (s *Server) startDraft(c *fiber.Ctx) error {
 }
 
 // saveDraft handles PUT /api/v1/drafts/{id}.
-func (s *Server) saveDraft(c *fiber.Ctx) error {
+func (a *API) saveDraft(c *fiber.Ctx) error {
 	data, page, err := draftBody(c)
 	if err != nil {
 		return err
 	}
-	d, serr := s.deps.Cases.SaveDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), cases.DraftRequest{Data: data, Page: page})
+	d, serr := a.Cases.SaveDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), cases.DraftRequest{Data: data, Page: page})
 	if serr != nil {
 		return route.Fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), serr))
 	}
@@ -73,8 +73,8 @@ func draftBody(c *fiber.Ctx) ([]byte, string, error) {
 }
 
 // getDraft handles GET /api/v1/drafts/{id}.
-func (s *Server) getDraft(c *fiber.Ctx) error {
-	d, err := s.deps.Cases.Draft(c.UserContext(), route.Principal(c), c.Params("id"))
+func (a *API) getDraft(c *fiber.Ctx) error {
+	d, err := a.Cases.Draft(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
@@ -82,12 +82,12 @@ func (s *Server) getDraft(c *fiber.Ctx) error {
 }
 
 // listDrafts handles GET /api/v1/drafts: the caller's own, latest first.
-func (s *Server) listDrafts(c *fiber.Ctx) error {
+func (a *API) listDrafts(c *fiber.Ctx) error {
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 	}
-	drafts, next, err := s.deps.Cases.Drafts(c.UserContext(), route.Principal(c), limit, c.Query("cursor"))
+	drafts, next, err := a.Cases.Drafts(c.UserContext(), route.Principal(c), limit, c.Query("cursor"))
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -95,18 +95,18 @@ func (s *Server) listDrafts(c *fiber.Ctx) error {
 }
 
 // deleteDraft handles DELETE /api/v1/drafts/{id}.
-func (s *Server) deleteDraft(c *fiber.Ctx) error {
-	if err := s.deps.Cases.DeleteDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id")); err != nil {
+func (a *API) deleteDraft(c *fiber.Ctx) error {
+	if err := a.Cases.DeleteDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id")); err != nil {
 		return route.Fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // submitDraft handles POST /api/v1/drafts/{id}/submit.
-func (s *Server) submitDraft(c *fiber.Ctx) error {
-	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Get("Idempotency-Key"))
+func (a *API) submitDraft(c *fiber.Ctx) error {
+	res, err := a.Cases.SubmitDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Get("Idempotency-Key"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("draft %s: %w", c.Params("id"), err))
 	}
-	return s.submitted(c, res)
+	return a.submitted(c, res)
 }

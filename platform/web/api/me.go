@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -8,11 +8,11 @@ import (
 )
 
 // bindMe: who the caller is.
-func (s *Server) bindMe() {
-	s.router.Add(fiber.MethodGet, "/api/v1/me", auth.SignedIn, s.me)
+func (a *API) bindMe(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/me", auth.SignedIn, a.me)
 }
 
 // me returns the caller as COP sees them: handy to check a token's roles and teams.
-func (s *Server) me(c *fiber.Ctx) error {
+func (a *API) me(c *fiber.Ctx) error {
 	return c.JSON(route.Principal(c))
 }

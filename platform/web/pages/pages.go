@@ -1,34 +1,56 @@
-package web
+// Package pages is COP's officer pages: server-rendered GOV.UK pages that
+// work without JavaScript, one file per page group — tasks.go (the task
+// list and a task), forms.go (starting things and form journeys) and
+// cases.go (cases and notifications). Each file binds its routes with
+// their permission rules; every post carries the session's CSRF token.
+// Pages call the same services as the API; nothing here reads the
+// database itself. This file is what every page handler shares.
+package pages
 
 import (
-	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/definitions"
+	"cop/platform/directory"
+	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/ui"
 )
 
-// The officer pages: what every page handler shares. The handlers
-// themselves are in page_tasks.go (the task list and tasks), page_forms.go
-// (starting things and form journeys) and page_cases.go (cases and
-// notifications). Pages call the same services as the API; nothing here
-// reads the database itself.
+// Pages holds the services the page handlers call and the templates.
+type Pages struct {
+	UI          *ui.Pages
+	Log         *slog.Logger
+	Definitions *definitions.Service
+	Cases       *cases.Service
+	Instances   *instances.Service
+	Tasks       *tasks.Service
+	Directory   *directory.Service
+}
 
-// page renders a server-side page in the layout: who is signed in, the
+// Bind registers every page route.
+func (pg *Pages) Bind(r *route.Router) {
+	pg.bindTaskPages(r)
+	pg.bindFormPages(r)
+	pg.bindCasePages(r)
+}
+
+// Render draws a server-side page in the layout: who is signed in, the
 // session's CSRF token for its forms, this response's script nonce, when
 // the session ends, and unread notifications.
-func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
+func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 	f := ui.Frame{Principal: route.Principal(c), Nonce: route.Nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL()}
 	if c.Method() != fiber.MethodGet {
 		// A page drawn in answer to a post: come back to what it was about.
-		f.Return = resumeAfterSignIn(c.Path())
+		f.Return = ResumeAfterSignIn(c.Path())
 	}
 	if sess := route.Session(c); sess != nil {
 		f.CSRF = sess.CSRF
@@ -36,11 +58,11 @@ func (s *Server) page(c *fiber.Ctx, status int, name string, data any) error {
 		if !sess.IdleUntil.IsZero() && (f.SessionEnds.IsZero() || sess.IdleUntil.Before(f.SessionEnds)) {
 			f.SessionEnds = sess.IdleUntil
 		}
-		f.Notices = s.notices(c)
+		f.Notices = pg.notices(c)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return s.pages.Render(c, name, f, data)
+	return pg.UI.Render(c, name, f, data)
 }
 
 // navFor is the service navigation item a page belongs to.
@@ -56,10 +78,10 @@ func navFor(path string) string {
 
 // notices are the caller's newest unread notifications; a failure to read
 // them must not cost the officer the page, so it is logged and skipped.
-func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
-	list, _, err := s.deps.Tasks.Notifications(c.UserContext(), route.Principal(c), true, 3, "")
+func (pg *Pages) notices(c *fiber.Ctx) []ui.Notice {
+	list, _, err := pg.Tasks.Notifications(c.UserContext(), route.Principal(c), true, 3, "")
 	if err != nil {
-		s.log.Warn("cannot read notifications for the page", "request_id", route.RequestID(c), "err", err)
+		pg.Log.Warn("cannot read notifications for the page", "request_id", route.RequestID(c), "err", err)
 		return nil
 	}
 	out := make([]ui.Notice, 0, len(list))
@@ -75,43 +97,38 @@ func (s *Server) notices(c *fiber.Ctx) []ui.Notice {
 
 // checkCSRF refuses a page form post that does not carry the session's
 // token: a post from another site, or from a page older than the session.
-func (s *Server) checkCSRF(c *fiber.Ctx) error {
+func (pg *Pages) checkCSRF(c *fiber.Ctx) error {
 	sess := route.Session(c)
 	if sess == nil {
 		return refusePage(fiber.StatusForbidden, "This page is for the browser", "Sign in with your browser to use it.")
 	}
-	if !postedCSRF(c, sess) {
+	if !route.PostedCSRF(c, sess) {
 		return refusePage(fiber.StatusForbidden, "The page was out of date",
 			"Your answers on that page were not saved because the page was out of date. Go back, reload the page and try again.")
 	}
 	return nil
 }
 
-// postedCSRF reports whether a form post carries the session's token.
-func postedCSRF(c *fiber.Ctx, sess *auth.Session) bool {
-	return subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(sess.CSRF)) == 1
-}
-
-// pageRefusal is an error page the handler has chosen; it is returned as
+// Refusal is an error page the handler has chosen; it is returned as
 // an error so the handler stops, and the error handler draws it.
-type pageRefusal struct {
-	status int
-	data   ui.ErrorData
+type Refusal struct {
+	Status int
+	Data   ui.ErrorData
 }
 
-func (r *pageRefusal) Error() string { return r.data.Title + ": " + r.data.Detail }
+func (r *Refusal) Error() string { return r.Data.Title + ": " + r.Data.Detail }
 
 func refusePage(status int, title, detail string) error {
-	return &pageRefusal{status: status, data: ui.ErrorData{Title: title, Detail: detail}}
+	return &Refusal{Status: status, Data: ui.ErrorData{Title: title, Detail: detail}}
 }
 
 // pageError draws a service's error as a page: what was not found, what
 // the caller may not do, what has moved on, in the page's own words. Anything
 // else is a server error, logged with the request id.
-func (s *Server) pageError(c *fiber.Ctx, err error) error {
-	var refusal *pageRefusal
+func (pg *Pages) pageError(c *fiber.Ctx, err error) error {
+	var refusal *Refusal
 	if errors.As(err, &refusal) {
-		return s.page(c, refusal.status, "error", refusal.data)
+		return pg.Render(c, refusal.Status, "error", refusal.Data)
 	}
 	p, ok := problem.As(err)
 	if !ok {
@@ -134,7 +151,7 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 		data = ui.ErrorData{Title: "This form is no longer in use",
 			Detail: "It has been retired. Start the newest version from Start something new."}
 	}
-	return s.page(c, p.Kind.Status(), "error", data)
+	return pg.Render(c, p.Kind.Status(), "error", data)
 }
 
 // sentence capitalises a service message and ends it with a full stop.
@@ -151,10 +168,10 @@ func sentence(s string) string {
 
 var resumable = regexp.MustCompile(`^/(drafts|tasks|cases|forms)/[^/]+`)
 
-// resumeAfterSignIn is where a page post whose session ended sends the
+// ResumeAfterSignIn is where a page post whose session ended sends the
 // officer after signing in again: the draft (which opens at the last page
 // saved), the task or case it was about, else their work.
-func resumeAfterSignIn(path string) string {
+func ResumeAfterSignIn(path string) string {
 	if m := resumable.FindString(path); m != "" {
 		return m
 	}

@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"bytes"
@@ -27,19 +27,19 @@ import (
 // bindFormPages: starting a form, its pages, Check your answers and the
 // confirmation. Signed in; the form's access.start and the drafts' owner
 // decide the rest.
-func (s *Server) bindFormPages() {
-	s.router.Add(fiber.MethodGet, "/start", auth.SignedIn, s.startPage)
-	s.router.Add(fiber.MethodGet, "/forms/:name", auth.SignedIn, s.formStart)
-	s.router.Add(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, s.beginForm, route.TakesPageForm)
-	s.router.Add(fiber.MethodGet, "/drafts/:id", auth.SignedIn, s.resumeDraft)
-	s.router.Add(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, s.formPage(false))
-	s.router.Add(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, s.savePage(false), route.TakesPageForm)
-	s.router.Add(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, s.formPage(true))
-	s.router.Add(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, s.savePage(true), route.TakesPageForm)
-	s.router.Add(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, s.checkAnswers)
-	s.router.Add(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, s.submitDraftPage, route.TakesPageForm)
-	s.router.Add(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, s.savedPage)
-	s.router.Add(fiber.MethodGet, "/submissions/:id", auth.SignedIn, s.confirmation)
+func (pg *Pages) bindFormPages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/start", auth.SignedIn, pg.startPage)
+	r.Add(fiber.MethodGet, "/forms/:name", auth.SignedIn, pg.formStart)
+	r.Add(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, pg.beginForm, route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id", auth.SignedIn, pg.resumeDraft)
+	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, pg.formPage(false))
+	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, pg.savePage(false), route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.formPage(true))
+	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.savePage(true), route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, pg.checkAnswers)
+	r.Add(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, pg.submitDraftPage, route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, pg.savedPage)
+	r.Add(fiber.MethodGet, "/submissions/:id", auth.SignedIn, pg.confirmation)
 }
 
 // Form journeys: a form's start page, one page per ui page, a page of
@@ -49,10 +49,10 @@ func (s *Server) bindFormPages() {
 // on the server, page by page.
 
 // startPage lists what the caller's roles may start, and their drafts.
-func (s *Server) startPage(c *fiber.Ctx) error {
+func (pg *Pages) startPage(c *fiber.Ctx) error {
 	ctx, p := c.UserContext(), route.Principal(c)
 	var d ui.StartData
-	defs, _, err := s.deps.Definitions.List(ctx, definitions.KindForm, 200, "")
+	defs, _, err := pg.Definitions.List(ctx, definitions.KindForm, 200, "")
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) startPage(c *fiber.Ctx) error {
 			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})
 		}
 	}
-	wfs, _, err := s.deps.Definitions.Workflows(ctx, "", 200, "")
+	wfs, _, err := pg.Definitions.Workflows(ctx, "", 200, "")
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) startPage(c *fiber.Ctx) error {
 			d.Workflows = append(d.Workflows, item)
 		}
 	}
-	drafts, _, err := s.deps.Cases.Drafts(ctx, p, 50, "")
+	drafts, _, err := pg.Cases.Drafts(ctx, p, 50, "")
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *Server) startPage(c *fiber.Ctx) error {
 		}
 		d.Drafts = append(d.Drafts, ui.DraftItem{Href: "/drafts/" + dr.ID, Title: title, Saved: dr.UpdatedAt})
 	}
-	return s.page(c, fiber.StatusOK, "start", d)
+	return pg.Render(c, fiber.StatusOK, "start", d)
 }
 
 // startableWorkflow lists a workflow the caller may start from a page: one
@@ -119,22 +119,22 @@ func startableWorkflow(matches func([]string) bool, content []byte, formTitles m
 }
 
 // formStart is a form's start page.
-func (s *Server) formStart(c *fiber.Ctx) error {
-	f, err := s.startableForm(c, c.Params("name"))
+func (pg *Pages) formStart(c *fiber.Ctx) error {
+	f, err := pg.startableForm(c, c.Params("name"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	pages := 1
 	if f.Def.UI != nil && len(f.Def.UI.Pages) > 0 {
 		pages = len(f.Def.UI.Pages)
 	}
-	return s.page(c, fiber.StatusOK, "form-start", ui.FormStartData{Name: f.Def.Name, Title: f.Def.Title,
+	return pg.Render(c, fiber.StatusOK, "form-start", ui.FormStartData{Name: f.Def.Name, Title: f.Def.Title,
 		Description: f.Def.Description, Case: c.Query("case"), Pages: pages})
 }
 
 // startableForm is the latest version of a form the caller may start.
-func (s *Server) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
-	f, _, err := s.deps.Definitions.Form(c.UserContext(), name, "")
+func (pg *Pages) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
+	f, _, err := pg.Definitions.Form(c.UserContext(), name, "")
 	if err != nil {
 		return nil, err
 	}
@@ -146,19 +146,19 @@ func (s *Server) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
 
 // beginForm starts a draft of the form's latest version and opens its
 // first page.
-func (s *Server) beginForm(c *fiber.Ctx) error {
-	if err := s.checkCSRF(c); err != nil {
-		return s.pageError(c, err)
+func (pg *Pages) beginForm(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
 	}
-	f, err := s.startableForm(c, c.Params("name"))
+	f, err := pg.startableForm(c, c.Params("name"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	first := f.Pages(nil, nil)[0].ID
-	d, err := s.deps.Cases.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), cases.DraftRequest{
+	d, err := pg.Cases.StartDraft(c.UserContext(), route.Principal(c), route.Who(c), cases.DraftRequest{
 		Form: f.Def.Name, Version: f.Def.Version, Case: c.FormValue("case"), Data: []byte("{}"), Page: first})
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	return c.Redirect(pageURL(d.ID, first), fiber.StatusSeeOther)
 }
@@ -171,10 +171,10 @@ func pageURL(draft, page string) string {
 }
 
 // resumeDraft opens a draft at the last page saved.
-func (s *Server) resumeDraft(c *fiber.Ctx) error {
-	j, err := s.journey(c)
+func (pg *Pages) resumeDraft(c *fiber.Ctx) error {
+	j, err := pg.journey(c)
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	page := j.draft.Page
 	if page != journey.CheckPage && j.PageIndex(page) < 0 {
@@ -190,12 +190,12 @@ type draftJourney struct {
 	*journey.Journey
 }
 
-func (s *Server) journey(c *fiber.Ctx) (*draftJourney, error) {
-	d, err := s.deps.Cases.Draft(c.UserContext(), route.Principal(c), c.Params("id"))
+func (pg *Pages) journey(c *fiber.Ctx) (*draftJourney, error) {
+	d, err := pg.Cases.Draft(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return nil, err
 	}
-	f, _, err := s.deps.Definitions.Form(c.UserContext(), d.Form, d.FormVersion)
+	f, _, err := pg.Definitions.Form(c.UserContext(), d.Form, d.FormVersion)
 	if err != nil {
 		return nil, fmt.Errorf("load form %s@%s of draft %s: %w", d.Form, d.FormVersion, d.ID, err)
 	}
@@ -209,8 +209,8 @@ func (s *Server) journey(c *fiber.Ctx) (*draftJourney, error) {
 }
 
 // journeyPage is the journey and the index of the page the URL names.
-func (s *Server) journeyPage(c *fiber.Ctx) (*draftJourney, int, error) {
-	j, err := s.journey(c)
+func (pg *Pages) journeyPage(c *fiber.Ctx) (*draftJourney, int, error) {
+	j, err := pg.journey(c)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -231,17 +231,17 @@ func (j *draftJourney) back(i int) string {
 
 // formPage shows one page of the journey (followUp: the questions its
 // answers reveal, for browsers without JavaScript).
-func (s *Server) formPage(followUp bool) fiber.Handler {
+func (pg *Pages) formPage(followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		j, i, err := s.journeyPage(c)
+		j, i, err := pg.journeyPage(c)
 		if err != nil {
-			return s.pageError(c, err)
+			return pg.pageError(c, err)
 		}
-		return s.drawFormPage(c, fiber.StatusOK, j, i, followUp, nil)
+		return pg.drawFormPage(c, fiber.StatusOK, j, i, followUp, nil)
 	}
 }
 
-func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, followUp bool, errs []forms.FieldError) error {
+func (pg *Pages) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, followUp bool, errs []forms.FieldError) error {
 	page := j.Form.Pages(j.Data, errs)[i]
 	d := ui.FormPageData{FormTitle: j.Form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
 		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i)}
@@ -255,21 +255,21 @@ func (s *Server) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, 
 		d.Title = "More about your answers: " + page.Title
 	}
 	d.Action += pageQuery(c, followUp && c.Query("js") == "1")
-	return s.page(c, status, "form-page", d)
+	return pg.Render(c, status, "form-page", d)
 }
 
 // savePage handles a page's post: the journey reads the answers into the
 // draft (files are uploaded as they are read), applies "add another",
 // "remove" or "save", and decides the step; the draft is saved once, and
 // the officer goes where the step says.
-func (s *Server) savePage(followUp bool) fiber.Handler {
+func (pg *Pages) savePage(followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.checkCSRF(c); err != nil {
-			return s.pageError(c, err)
+		if err := pg.checkCSRF(c); err != nil {
+			return pg.pageError(c, err)
 		}
-		j, i, err := s.journeyPage(c)
+		j, i, err := pg.journeyPage(c)
 		if err != nil {
-			return s.pageError(c, err)
+			return pg.pageError(c, err)
 		}
 		values, err := postedValues(c)
 		if err != nil {
@@ -278,13 +278,13 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 		post := journey.Post{Values: values, FollowUp: followUp, JSPage: c.FormValue("js") == "1",
 			JSFollowUp: c.Query("js") == "1", Change: c.Query("change") != ""}
 		problems, files := j.Read(i, post)
-		problems = append(problems, s.uploadFiles(c, j, files)...)
+		problems = append(problems, pg.uploadFiles(c, j, files)...)
 		step, err := j.Decide(i, post, problems, time.Now())
 		if err != nil {
 			return err
 		}
-		if err := s.saveJourney(c, j, step.SaveAt); err != nil {
-			return s.pageError(c, err)
+		if err := pg.saveJourney(c, j, step.SaveAt); err != nil {
+			return pg.pageError(c, err)
 		}
 		page := pageURL(j.draft.ID, j.Pages[i].ID)
 		switch step.Kind {
@@ -296,7 +296,7 @@ func (s *Server) savePage(followUp bool) fiber.Handler {
 			}
 			return c.Redirect(page+pageQuery(c, followUp && post.JSFollowUp)+"#"+ui.FieldID(step.Anchor), fiber.StatusSeeOther)
 		case journey.Invalid:
-			return s.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, step.FollowUp, step.Errors)
+			return pg.drawFormPage(c, fiber.StatusUnprocessableEntity, j, i, step.FollowUp, step.Errors)
 		case journey.AskMore:
 			return c.Redirect(page+"/more"+pageQuery(c, post.JSPage), fiber.StatusSeeOther)
 		}
@@ -329,12 +329,12 @@ func topField(pointer string) string {
 	return ""
 }
 
-func (s *Server) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
+func (pg *Pages) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
 	raw, err := json.Marshal(j.Data)
 	if err != nil {
 		return fmt.Errorf("encode draft %s: %w", j.draft.ID, err)
 	}
-	d, err := s.deps.Cases.SaveDraft(c.UserContext(), route.Principal(c), route.Who(c), j.draft.ID, cases.DraftRequest{Data: raw, Page: page})
+	d, err := pg.Cases.SaveDraft(c.UserContext(), route.Principal(c), route.Who(c), j.draft.ID, cases.DraftRequest{Data: raw, Page: page})
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func (s *Server) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
 
 // uploadFiles stores each file chosen on the page against its field; a
 // field left empty keeps the file uploaded before.
-func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError {
+func (pg *Pages) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError {
 	if len(fields) == 0 {
 		return nil
 	}
@@ -363,7 +363,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
 			continue
 		}
-		file, err := s.deps.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
+		file, err := pg.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
 			Form: j.draft.Form, Version: j.draft.FormVersion, Field: f.Pointer,
 			Filename: fhs[0].Filename, ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
 		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
@@ -372,7 +372,7 @@ func (s *Server) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 		}
 		if err != nil {
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be uploaded; try again"})
-			s.log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
+			pg.Log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
 			continue
 		}
 		journey.SetAt(j.Data, f.Pointer, file.ID)
@@ -390,15 +390,15 @@ func readUpload(fh *multipart.FileHeader) ([]byte, error) {
 }
 
 // checkAnswers shows every answer with links to change it.
-func (s *Server) checkAnswers(c *fiber.Ctx) error {
-	j, err := s.journey(c)
+func (pg *Pages) checkAnswers(c *fiber.Ctx) error {
+	j, err := pg.journey(c)
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
-	return s.drawCheck(c, fiber.StatusOK, j, nil)
+	return pg.drawCheck(c, fiber.StatusOK, j, nil)
 }
 
-func (s *Server) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []forms.FieldError) error {
+func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []forms.FieldError) error {
 	d := ui.CheckData{FormTitle: j.Form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
 		Back: pageURL(j.draft.ID, j.Pages[len(j.Pages)-1].ID), Errors: errs}
 	for _, page := range j.Pages {
@@ -417,52 +417,52 @@ func (s *Server) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []for
 		}
 		d.ErrorLinks = append(d.ErrorLinks, map[string]any{"text": e.Message, "href": href})
 	}
-	return s.page(c, status, "check-answers", d)
+	return pg.Render(c, status, "check-answers", d)
 }
 
 // submitDraftPage submits the draft. The draft's id is the idempotency
 // key, so a second press (or a resent post) shows the first result.
-func (s *Server) submitDraftPage(c *fiber.Ctx) error {
-	if err := s.checkCSRF(c); err != nil {
-		return s.pageError(c, err)
+func (pg *Pages) submitDraftPage(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
 	}
-	res, err := s.deps.Cases.SubmitDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), "page-submit-"+c.Params("id"))
+	res, err := pg.Cases.SubmitDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), "page-submit-"+c.Params("id"))
 	if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid {
-		j, jerr := s.journey(c)
+		j, jerr := pg.journey(c)
 		if jerr != nil {
-			return s.pageError(c, jerr)
+			return pg.pageError(c, jerr)
 		}
-		return s.drawCheck(c, fiber.StatusUnprocessableEntity, j, invalid.Fields)
+		return pg.drawCheck(c, fiber.StatusUnprocessableEntity, j, invalid.Fields)
 	}
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	return c.Redirect("/submissions/"+res.ID, fiber.StatusSeeOther)
 }
 
 // savedPage confirms "Save and come back later".
-func (s *Server) savedPage(c *fiber.Ctx) error {
-	j, err := s.journey(c)
+func (pg *Pages) savedPage(c *fiber.Ctx) error {
+	j, err := pg.journey(c)
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
-	return s.page(c, fiber.StatusOK, "saved", ui.SavedData{FormTitle: j.Form.Def.Title, Resume: "/drafts/" + j.draft.ID})
+	return pg.Render(c, fiber.StatusOK, "saved", ui.SavedData{FormTitle: j.Form.Def.Title, Resume: "/drafts/" + j.draft.ID})
 }
 
 // confirmation is the page after a submission, with the case reference.
-func (s *Server) confirmation(c *fiber.Ctx) error {
-	sub, err := s.deps.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
+func (pg *Pages) confirmation(c *fiber.Ctx) error {
+	sub, err := pg.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
-		return s.pageError(c, err)
+		return pg.pageError(c, err)
 	}
 	title := sub.Form
-	if f, _, err := s.deps.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
+	if f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
 		title = f.Def.Title
 	}
-	c2, err := s.deps.Cases.Case(c.UserContext(), route.Principal(c), sub.BusinessKey)
+	c2, err := pg.Cases.Case(c.UserContext(), route.Principal(c), sub.BusinessKey)
 	started := 0
 	if err == nil {
 		started = len(c2.Instances)
 	}
-	return s.page(c, fiber.StatusOK, "confirmation", ui.ConfirmationData{FormTitle: title, BusinessKey: sub.BusinessKey, Started: started})
+	return pg.Render(c, fiber.StatusOK, "confirmation", ui.ConfirmationData{FormTitle: title, BusinessKey: sub.BusinessKey, Started: started})
 }

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -12,30 +12,30 @@ import (
 
 // bindSubmissions: signed in here; the form's access.start decides who may
 // submit (403) and the visibility rule who may read (404).
-func (s *Server) bindSubmissions() {
-	s.router.Add(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, s.submit, route.TakesJSON)
-	s.router.Add(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, s.getSubmission)
+func (a *API) bindSubmissions(r *route.Router) {
+	r.Add(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, a.submit, route.TakesJSON)
+	r.Add(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, a.getSubmission)
 }
 
 // submit handles POST /api/v1/forms/{name}/submissions: the body is the
 // answers; ?version= picks a version, ?case= joins an existing case.
-func (s *Server) submit(c *fiber.Ctx) error {
+func (a *API) submit(c *fiber.Ctx) error {
 	if err := route.RequireJSONBody(c); err != nil {
 		return err
 	}
-	res, err := s.deps.Cases.Submit(c.UserContext(), route.Principal(c), route.Who(c), cases.SubmitRequest{
+	res, err := a.Cases.Submit(c.UserContext(), route.Principal(c), route.Who(c), cases.SubmitRequest{
 		Form: c.Params("name"), Version: c.Query("version"), Case: c.Query("case"),
 		Data: c.Body(), IdempotencyKey: c.Get("Idempotency-Key"),
 	})
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	return s.submitted(c, res)
+	return a.submitted(c, res)
 }
 
 // submitted answers 201 with the submission, the same for a replay (marked
 // with Idempotent-Replayed so a client can tell).
-func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
+func (a *API) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
 	if res.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
@@ -44,8 +44,8 @@ func (s *Server) submitted(c *fiber.Ctx, res cases.SubmitResult) error {
 }
 
 // getSubmission handles GET /api/v1/submissions/{id}.
-func (s *Server) getSubmission(c *fiber.Ctx) error {
-	sub, err := s.deps.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
+func (a *API) getSubmission(c *fiber.Ctx) error {
+	sub, err := a.Cases.Submission(c.UserContext(), route.Principal(c), c.Params("id"))
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("submission %s: %w", c.Params("id"), err))
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -23,17 +23,17 @@ var authors = auth.AnyRole(auth.RoleAuthor, auth.RoleAdmin)
 
 // bindDefinitions: forms, data terms and reference data sets share one
 // shape of API. Anyone signed in reads them; authors publish and retire.
-func (s *Server) bindDefinitions() {
-	for path, k := range s.definitionKinds() {
+func (a *API) bindDefinitions(r *route.Router) {
+	for path, k := range a.definitionKinds() {
 		base := "/api/v1/" + path
-		s.router.Add(fiber.MethodPost, base, authors, s.publishDefinition(k), route.TakesJSON)
-		s.router.Add(fiber.MethodGet, base, auth.SignedIn, s.listDefinitions(k))
-		s.router.Add(fiber.MethodGet, base+"/:name", auth.SignedIn, s.getDefinition(k))
-		s.router.Add(fiber.MethodGet, base+"/:name/versions", auth.SignedIn, s.listVersions(k))
-		s.router.Add(fiber.MethodGet, base+"/:name/versions/:version", auth.SignedIn, s.getDefinition(k))
-		s.router.Add(fiber.MethodPost, base+"/:name/versions/:version/retire", authors, s.retireDefinition(k), route.TakesJSON)
+		r.Add(fiber.MethodPost, base, authors, a.publishDefinition(k), route.TakesJSON)
+		r.Add(fiber.MethodGet, base, auth.SignedIn, a.listDefinitions(k))
+		r.Add(fiber.MethodGet, base+"/:name", auth.SignedIn, a.getDefinition(k))
+		r.Add(fiber.MethodGet, base+"/:name/versions", auth.SignedIn, a.listVersions(k))
+		r.Add(fiber.MethodGet, base+"/:name/versions/:version", auth.SignedIn, a.getDefinition(k))
+		r.Add(fiber.MethodPost, base+"/:name/versions/:version/retire", authors, a.retireDefinition(k), route.TakesJSON)
 	}
-	s.router.Add(fiber.MethodGet, "/api/v1/refdata/:name/items", auth.SignedIn, s.refDataItems)
+	r.Add(fiber.MethodGet, "/api/v1/refdata/:name/items", auth.SignedIn, a.refDataItems)
 }
 
 // DefinitionVersion is one stored version of a form, term or reference
@@ -75,8 +75,8 @@ type definitionKind struct {
 	publish func(context.Context, audit.Who, []byte, bool) (definitions.Published, error)
 }
 
-func (s *Server) definitionKinds() map[string]definitionKind {
-	d := s.deps.Definitions
+func (a *API) definitionKinds() map[string]definitionKind {
+	d := a.Definitions
 	return map[string]definitionKind{
 		"forms":   {definitions.KindForm, "form", d.PublishForm},
 		"terms":   {definitions.KindTerm, "data term", d.PublishTerm},
@@ -87,7 +87,7 @@ func (s *Server) definitionKinds() map[string]definitionKind {
 // publishDefinition handles POST /api/v1/{forms,terms,refdata}: 201 with
 // the stored version, 200 for an identical re-upload or a dry run, 422 with
 // the pointer of every problem, 409 for other content under a version.
-func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
+func (a *API) publishDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := route.RequireJSONBody(c); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (s *Server) publishDefinition(k definitionKind) fiber.Handler {
 		dryRun := c.QueryBool("dryRun", false)
 		pub, err := k.publish(c.UserContext(), route.Who(c), c.Body(), dryRun)
 		if err != nil {
-			return s.definitionError(c, k, err)
+			return a.definitionError(c, k, err)
 		}
 		status := fiber.StatusOK
 		if pub.Created {
@@ -123,7 +123,7 @@ func pathOf(kind string) string {
 
 // definitionError answers a definitions error; a missing version is named
 // as the route asked for it.
-func (s *Server) definitionError(c *fiber.Ctx, k definitionKind, err error) error {
+func (a *API) definitionError(c *fiber.Ctx, k definitionKind, err error) error {
 	if errors.Is(err, problem.ErrNotFound) {
 		return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %s", k.noun, describeVersion(c)))
 	}
@@ -139,15 +139,15 @@ func describeVersion(c *fiber.Ctx) string {
 }
 
 // listDefinitions handles GET /api/v1/{kind}: the latest active version of each name.
-func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
+func (a *API) listDefinitions(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, ferr := route.QueryLimit(c)
 		if ferr != nil {
 			return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
 		}
-		defs, next, err := s.deps.Definitions.List(c.UserContext(), k.kind, limit, c.Query("cursor"))
+		defs, next, err := a.Definitions.List(c.UserContext(), k.kind, limit, c.Query("cursor"))
 		if err != nil {
-			return s.definitionError(c, k, err)
+			return a.definitionError(c, k, err)
 		}
 		items := make([]DefinitionVersion, len(defs))
 		for i, d := range defs {
@@ -159,20 +159,20 @@ func (s *Server) listDefinitions(k definitionKind) fiber.Handler {
 
 // getDefinition handles GET /api/v1/{kind}/{name} (latest active) and
 // …/versions/{version}.
-func (s *Server) getDefinition(k definitionKind) fiber.Handler {
+func (a *API) getDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		d, pins, err := s.deps.Definitions.Get(c.UserContext(), k.kind, c.Params("name"), c.Params("version"))
+		d, pins, err := a.Definitions.Get(c.UserContext(), k.kind, c.Params("name"), c.Params("version"))
 		if err != nil {
-			return s.definitionError(c, k, err)
+			return a.definitionError(c, k, err)
 		}
 		return c.JSON(versionOf(d, true, pins))
 	}
 }
 
 // listVersions handles GET /api/v1/{kind}/{name}/versions, highest first.
-func (s *Server) listVersions(k definitionKind) fiber.Handler {
+func (a *API) listVersions(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		defs, err := s.deps.Definitions.Versions(c.UserContext(), k.kind, c.Params("name"))
+		defs, err := a.Definitions.Versions(c.UserContext(), k.kind, c.Params("name"))
 		if err != nil {
 			return err
 		}
@@ -188,11 +188,11 @@ func (s *Server) listVersions(k definitionKind) fiber.Handler {
 }
 
 // retireDefinition handles POST …/versions/{version}/retire.
-func (s *Server) retireDefinition(k definitionKind) fiber.Handler {
+func (a *API) retireDefinition(k definitionKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		d, err := s.deps.Definitions.Retire(c.UserContext(), route.Who(c), k.kind, c.Params("name"), c.Params("version"))
+		d, err := a.Definitions.Retire(c.UserContext(), route.Who(c), k.kind, c.Params("name"), c.Params("version"))
 		if err != nil {
-			return s.definitionError(c, k, err)
+			return a.definitionError(c, k, err)
 		}
 		return c.JSON(versionOf(d, false, nil))
 	}
@@ -200,8 +200,8 @@ func (s *Server) retireDefinition(k definitionKind) fiber.Handler {
 
 // refDataItems handles GET /api/v1/refdata/{name}/items: look-ups by code,
 // by text, and by the day the items must be valid on.
-func (s *Server) refDataItems(c *fiber.Ctx) error {
-	k := s.definitionKinds()["refdata"]
+func (a *API) refDataItems(c *fiber.Ctx) error {
+	k := a.definitionKinds()["refdata"]
 	q := forms.RefQuery{Code: c.Query("code"), Text: c.Query("q")}
 	if on := c.Query("on"); on != "" {
 		day, err := time.Parse(time.DateOnly, on)
@@ -210,9 +210,9 @@ func (s *Server) refDataItems(c *fiber.Ctx) error {
 		}
 		q.On = day
 	}
-	set, d, err := s.deps.Definitions.RefData(c.UserContext(), c.Params("name"), c.Query("version"))
+	set, d, err := a.Definitions.RefData(c.UserContext(), c.Params("name"), c.Query("version"))
 	if err != nil {
-		return s.definitionError(c, k, err)
+		return a.definitionError(c, k, err)
 	}
 	return c.JSON(RefDataItems{Name: d.Name, Version: d.Version, Items: set.Find(q)})
 }

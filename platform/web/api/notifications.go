@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -12,13 +12,13 @@ import (
 )
 
 // bindNotifications: signed in; each reads their own.
-func (s *Server) bindNotifications() {
-	s.router.Add(fiber.MethodGet, "/api/v1/notifications", auth.SignedIn, s.listNotifications)
-	s.router.Add(fiber.MethodPost, "/api/v1/notifications/:id/read", auth.SignedIn, s.readNotification, route.TakesJSON)
+func (a *API) bindNotifications(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/notifications", auth.SignedIn, a.listNotifications)
+	r.Add(fiber.MethodPost, "/api/v1/notifications/:id/read", auth.SignedIn, a.readNotification, route.TakesJSON)
 }
 
 // listNotifications handles GET /api/v1/notifications (?unread=true).
-func (s *Server) listNotifications(c *fiber.Ctx) error {
+func (a *API) listNotifications(c *fiber.Ctx) error {
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return route.WriteProblem(c, fiber.StatusBadRequest, ferr.Message, *ferr)
@@ -27,7 +27,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	if unread != "" && unread != "true" && unread != "false" {
 		return route.WriteProblem(c, fiber.StatusBadRequest, "unread must be true or false", problem.Field{Pointer: "/unread", Message: "unread must be true or false"})
 	}
-	items, next, err := s.deps.Tasks.Notifications(c.UserContext(), route.Principal(c), unread == "true", limit, c.Query("cursor"))
+	items, next, err := a.Tasks.Notifications(c.UserContext(), route.Principal(c), unread == "true", limit, c.Query("cursor"))
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -35,8 +35,8 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 }
 
 // readNotification handles POST /api/v1/notifications/{id}/read.
-func (s *Server) readNotification(c *fiber.Ctx) error {
-	if err := s.deps.Tasks.MarkRead(c.UserContext(), route.Principal(c), c.Params("id")); err != nil {
+func (a *API) readNotification(c *fiber.Ctx) error {
+	if err := a.Tasks.MarkRead(c.UserContext(), route.Principal(c), c.Params("id")); err != nil {
 		return route.Fail(c, fmt.Errorf("notification %s: %w", c.Params("id"), err))
 	}
 	return c.SendStatus(fiber.StatusNoContent) // the safety net records who read it
