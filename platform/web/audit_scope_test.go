@@ -1,6 +1,7 @@
-package web
+package web_test
 
 import (
+	"cop/platform/web/webtest"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,12 +13,12 @@ import (
 // team's cases exist. Admins read every row. Each row from a request says
 // where it came from.
 func TestAuditRowsAreScopedToTheReadersTeams(t *testing.T) {
-	e := newEnv(t)
-	author := e.token("author")
-	registerArrival(e, author)
-	var heathrow, dover submission
-	e.must(201, "POST", "/api/v1/forms/arrival-report/submissions", e.token("officer"), validArrival, &heathrow)
-	e.must(201, "POST", "/api/v1/forms/arrival-report/submissions", e.token("officer-dover"), validArrival, &dover)
+	e := webtest.New(t)
+	author := e.Token("author")
+	webtest.RegisterArrival(e, author)
+	var heathrow, dover webtest.Submission
+	e.Must(201, "POST", "/api/v1/forms/arrival-report/submissions", e.Token("officer"), webtest.ValidArrival, &heathrow)
+	e.Must(201, "POST", "/api/v1/forms/arrival-report/submissions", e.Token("officer-dover"), webtest.ValidArrival, &dover)
 
 	type row struct {
 		Actor, Action, Resource, ClientIP, UserAgent string
@@ -26,7 +27,7 @@ func TestAuditRowsAreScopedToTheReadersTeams(t *testing.T) {
 	read := func(token string) []row {
 		t.Helper()
 		var page struct{ Items []row }
-		_ = json.Unmarshal([]byte(e.must(200, "GET", "/api/v1/audit?limit=500", token, nil, nil)), &page)
+		_ = json.Unmarshal([]byte(e.Must(200, "GET", "/api/v1/audit?limit=500", token, nil, nil)), &page)
 		return page.Items
 	}
 	resources := func(rows []row) []string {
@@ -36,7 +37,7 @@ func TestAuditRowsAreScopedToTheReadersTeams(t *testing.T) {
 		}
 		return out
 	}
-	supervisor := read(e.token("supervisor"))
+	supervisor := read(e.Token("supervisor"))
 	if !slices.Contains(resources(supervisor), "submission:"+heathrow.ID) || slices.Contains(resources(supervisor), "submission:"+dover.ID) {
 		t.Errorf("the Heathrow supervisor reads %v; want Heathrow's submission and not Dover's", resources(supervisor))
 	}
@@ -45,7 +46,7 @@ func TestAuditRowsAreScopedToTheReadersTeams(t *testing.T) {
 			t.Errorf("the Heathrow supervisor reads a row about %v by %s: %s %s", r.Teams, r.Actor, r.Action, r.Resource)
 		}
 	}
-	all := read(e.token("admin"))
+	all := read(e.Token("admin"))
 	if !slices.Contains(resources(all), "submission:"+heathrow.ID) || !slices.Contains(resources(all), "submission:"+dover.ID) ||
 		!slices.Contains(resources(all), "form:global/arrival-report@1.0.0") {
 		t.Errorf("the admin reads %v; want every row", resources(all))

@@ -1,8 +1,9 @@
-package web
+package web_test
 
 import (
 	"bytes"
 	"context"
+	"cop/platform/web/webtest"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,22 +23,22 @@ func BenchmarkSubmissions8Clients(b *testing.B)  { benchmarkSubmissions(b, 8) }
 func BenchmarkSubmissions32Clients(b *testing.B) { benchmarkSubmissions(b, 32) }
 
 func benchmarkSubmissions(b *testing.B, clients int) {
-	e := newEnv(b)
-	registerArrival(e, e.token("author"))
-	officer := e.token("officer")
+	e := webtest.New(b)
+	webtest.RegisterArrival(e, e.Token("author"))
+	officer := e.Token("officer")
 	body := []byte(`{"arrivalDate": "2026-11-20", "port": "GBDVR", "traveller": {"fullName": "Ann Example", "dateOfBirth": "1990-03-27"}, "searched": true, "outcome": "Nothing found"}`)
 	ctx := context.Background()
 	parallelism := (clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)
 
 	b.Run(fmt.Sprintf("baseline=pgx-insert-%d", clients), func(b *testing.B) {
-		if _, err := e.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY, data jsonb NOT NULL)`); err != nil {
+		if _, err := e.Pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY, data jsonb NOT NULL)`); err != nil {
 			b.Fatal(err)
 		}
 		b.SetParallelism(parallelism)
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := e.pool.Exec(ctx, `INSERT INTO bench_raw (id, data) VALUES ($1, $2)`, uuid.NewString(), string(body)); err != nil {
+				if _, err := e.Pool.Exec(ctx, `INSERT INTO bench_raw (id, data) VALUES ($1, $2)`, uuid.NewString(), string(body)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -51,7 +52,7 @@ func benchmarkSubmissions(b *testing.B, clients int) {
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				req, _ := http.NewRequest("POST", e.base+"/api/v1/forms/arrival-report/submissions", bytes.NewReader(body))
+				req, _ := http.NewRequest("POST", e.Base+"/api/v1/forms/arrival-report/submissions", bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+officer)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)

@@ -1,6 +1,7 @@
-package web
+package web_test
 
 import (
+	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,11 +12,11 @@ import (
 // whatever the body, while it still reads (the pages' own posts carry the
 // CSRF token and are tested with the pages).
 func TestTheSessionCookieCannotWriteThroughTheAPI(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser()
-	e.signIn(b, "author").Body.Close()
+	e := webtest.New(t)
+	b := e.Browser()
+	e.SignIn(b, "author").Body.Close()
 	writes := []struct{ method, path, ctype, body string }{
-		{"POST", "/api/v1/refdata", "application/json", portsSet},
+		{"POST", "/api/v1/refdata", "application/json", webtest.PortsSet},
 		{"POST", "/api/v1/forms/arrival-report/submissions", "application/json", "{}"},
 		{"POST", "/api/v1/tasks/00000000-0000-0000-0000-000000000000/claim", "", ""},
 		{"POST", "/api/v1/tasks/00000000-0000-0000-0000-000000000000/claim", "text/plain", "{}"},
@@ -23,20 +24,20 @@ func TestTheSessionCookieCannotWriteThroughTheAPI(t *testing.T) {
 		{"DELETE", "/api/v1/drafts/00000000-0000-0000-0000-000000000000", "", ""},
 	}
 	for _, w := range writes {
-		resp, body := e.do(b, w.method, w.path, "", strings.NewReader(w.body), "Content-Type", w.ctype)
-		if p := problemOf(t, resp, body, http.StatusForbidden); !strings.Contains(p.Detail, "a browser session cannot change things through the API") {
+		resp, body := e.Do(b, w.method, w.path, "", strings.NewReader(w.body), "Content-Type", w.ctype)
+		if p := webtest.ProblemOf(t, resp, body, http.StatusForbidden); !strings.Contains(p.Detail, "a browser session cannot change things through the API") {
 			t.Errorf("%s %s with the cookie: %s", w.method, w.path, body)
 		}
 	}
-	if resp, body := e.do(b, "GET", "/api/v1/me", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"dev-author"`) {
+	if resp, body := e.Do(b, "GET", "/api/v1/me", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"dev-author"`) {
 		t.Errorf("the cookie still reads the API: %d %s", resp.StatusCode, body)
 	}
 	var n int
-	if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM definitions`).Scan(&n); err != nil || n != 0 {
+	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM definitions`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("a cookie write left %d definitions (%v)", n, err)
 	}
 	var denied int
-	if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND actor = 'dev-author'`).Scan(&denied); err != nil || denied != len(writes) {
+	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND actor = 'dev-author'`).Scan(&denied); err != nil || denied != len(writes) {
 		t.Errorf("%d refused cookie writes audited as denied, want %d (%v)", denied, len(writes), err)
 	}
 }
@@ -45,8 +46,8 @@ func TestTheSessionCookieCannotWriteThroughTheAPI(t *testing.T) {
 // Content-Type at all, the types a cross-site form can send, a charset
 // other than UTF-8 and a body where none belongs are all 415.
 func TestRoutesTakeOnlyTheirMediaTypes(t *testing.T) {
-	e := newEnv(t)
-	officer, author := e.token("officer"), e.token("author")
+	e := webtest.New(t)
+	officer, author := e.Token("officer"), e.Token("author")
 	cases := []struct {
 		name, method, path, token, ctype, body, says string
 	}{
@@ -61,18 +62,18 @@ func TestRoutesTakeOnlyTheirMediaTypes(t *testing.T) {
 		{"an event as YAML", "POST", "/api/v1/instances/x/events", officer, "application/yaml", "a: 1", "application/json or application/cloudevents+json"},
 	}
 	for _, c := range cases {
-		resp, body := e.do(nil, c.method, c.path, c.token, strings.NewReader(c.body), "Content-Type", c.ctype)
-		if p := problemOf(t, resp, body, http.StatusUnsupportedMediaType); !strings.Contains(p.Detail, c.says) {
+		resp, body := e.Do(nil, c.method, c.path, c.token, strings.NewReader(c.body), "Content-Type", c.ctype)
+		if p := webtest.ProblemOf(t, resp, body, http.StatusUnsupportedMediaType); !strings.Contains(p.Detail, c.says) {
 			t.Errorf("%s: %q, want it to say %q", c.name, p.Detail, c.says)
 		}
 	}
 	// The page routes take form posts only.
-	b := e.browser()
-	e.signIn(b, "officer").Body.Close()
-	resp, body := e.do(b, "POST", "/notifications/x/read", "", strings.NewReader(`{"csrf": "x"}`), "Content-Type", "application/json")
-	problemOf(t, resp, body, http.StatusUnsupportedMediaType)
+	b := e.Browser()
+	e.SignIn(b, "officer").Body.Close()
+	resp, body := e.Do(b, "POST", "/notifications/x/read", "", strings.NewReader(`{"csrf": "x"}`), "Content-Type", "application/json")
+	webtest.ProblemOf(t, resp, body, http.StatusUnsupportedMediaType)
 	// What the checks must let through: a declared type with UTF-8.
-	resp, body = e.do(nil, "POST", "/api/v1/refdata", author, strings.NewReader(portsSet), "Content-Type", "application/json; charset=UTF-8")
+	resp, body = e.Do(nil, "POST", "/api/v1/refdata", author, strings.NewReader(webtest.PortsSet), "Content-Type", "application/json; charset=UTF-8")
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("reference data as application/json; charset=UTF-8: %d %s", resp.StatusCode, body)
 	}

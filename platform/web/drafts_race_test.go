@@ -1,6 +1,7 @@
-package web
+package web_test
 
 import (
+	"cop/platform/web/webtest"
 	"net/http"
 	"testing"
 )
@@ -10,28 +11,28 @@ import (
 // others are told the draft was already submitted, and the draft makes
 // exactly one case.
 func TestConcurrentDraftSubmitsMakeOneSubmission(t *testing.T) {
-	e := newEnv(t)
-	officer := e.token("officer")
-	registerArrival(e, e.token("author"))
+	e := webtest.New(t)
+	officer := e.Token("officer")
+	webtest.RegisterArrival(e, e.Token("author"))
 	for round := range 3 {
 		var d struct{ ID string }
-		e.must(201, "POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": validArrival}, &d)
+		e.Must(201, "POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": webtest.ValidArrival}, &d)
 		var reqs []*http.Request
 		for range 4 {
-			reqs = append(reqs, e.request("POST", "/api/v1/drafts/"+d.ID+"/submit", officer, nil))
+			reqs = append(reqs, e.Request("POST", "/api/v1/drafts/"+d.ID+"/submit", officer, nil))
 		}
 		created := 0
-		for _, r := range e.race(reqs...) {
-			switch r.status {
+		for _, r := range e.Race(reqs...) {
+			switch r.Status {
 			case http.StatusCreated:
 				created++
 			case http.StatusConflict, http.StatusNotFound: // lost the race, or came after the draft was gone
 			default:
-				t.Errorf("round %d: %d %s", round, r.status, r.body)
+				t.Errorf("round %d: %d %s", round, r.Status, r.Body)
 			}
 		}
 		var subs int
-		if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions`).Scan(&subs); err != nil {
+		if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions`).Scan(&subs); err != nil {
 			t.Fatal(err)
 		}
 		if created != 1 || subs != round+1 {

@@ -1,6 +1,7 @@
-package web
+package web_test
 
 import (
+	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"sync"
@@ -44,8 +45,8 @@ do:
 // ordinary instance started beside them completes and /healthz keeps
 // answering. A retry that could never stop is refused at upload.
 func TestHostileDraftsFaultWhileOthersComplete(t *testing.T) {
-	e := newEnv(t, withWorker)
-	author := e.token("author")
+	e := webtest.New(t, webtest.WithWorker)
+	author := e.Token("author")
 
 	var stop atomic.Bool
 	var slowest atomic.Int64
@@ -56,7 +57,7 @@ func TestHostileDraftsFaultWhileOthersComplete(t *testing.T) {
 		c := &http.Client{Timeout: 5 * time.Second}
 		for !stop.Load() {
 			start := time.Now()
-			resp, err := c.Get(e.base + "/healthz")
+			resp, err := c.Get(e.Base + "/healthz")
 			took := time.Since(start)
 			if err != nil || resp.StatusCode != 200 {
 				slowest.Store(int64(time.Hour))
@@ -72,8 +73,8 @@ func TestHostileDraftsFaultWhileOthersComplete(t *testing.T) {
 
 	ids := map[string]string{}
 	for name, def := range runaways {
-		var in instanceBody
-		e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": def}, &in)
+		var in webtest.InstanceBody
+		e.Must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": def}, &in)
 		ids[name] = in.ID
 	}
 	ordinary := `document: {dsl: '1.0.0', namespace: hostile, name: ordinary, version: '0.1.0'}
@@ -81,13 +82,13 @@ do:
   - pause: {wait: PT0.2S}
   - answer: {set: {ok: true}}
 `
-	var ok instanceBody
-	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": ordinary}, &ok)
-	if done := e.waitInstance(author, ok.ID, func(i instanceBody) bool { return i.Status != "running" }); done.Status != "completed" || done.Output["ok"] != true {
+	var ok webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": ordinary}, &ok)
+	if done := e.WaitInstance(author, ok.ID, func(i webtest.InstanceBody) bool { return i.Status != "running" }); done.Status != "completed" || done.Output["ok"] != true {
 		t.Fatalf("the ordinary instance beside the runaways: %+v", done)
 	}
 	for name, id := range ids {
-		in := e.waitInstance(author, id, func(i instanceBody) bool { return i.Status != "running" })
+		in := e.WaitInstance(author, id, func(i webtest.InstanceBody) bool { return i.Status != "running" })
 		if in.Status != "faulted" || in.Error == nil {
 			t.Errorf("%s: %+v", name, in)
 			continue
@@ -114,8 +115,8 @@ do:
       catch:
         retry: {limit: {duration: PT1M}}
 `
-	resp, body := e.publishYAML(author, forever)
-	if p := problemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/do/0/again/catch/retry" || !strings.Contains(p.Errors[0].Message, "no delay and no attempt limit") {
+	resp, body := e.PublishYAML(author, forever)
+	if p := webtest.ProblemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/do/0/again/catch/retry" || !strings.Contains(p.Errors[0].Message, "no delay and no attempt limit") {
 		t.Fatalf("a retry that never stops: %+v", p.Errors)
 	}
 }
@@ -124,26 +125,26 @@ do:
 // text refuse, faults the instance with a clear error instead of a
 // platform activity retried for ever; in a task's answers it is a 422.
 func TestDataPostgreSQLRefusesFaultsAtOnce(t *testing.T) {
-	e := newEnv(t, withWorker)
-	author, supervisor := e.token("author"), e.token("supervisor")
-	e.send("POST", "/api/v1/forms", author, approvalForm)
-	var in instanceBody
-	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: hostile, name: nul, version: '0.1.0'}
+	e := webtest.New(t, webtest.WithWorker)
+	author, supervisor := e.Token("author"), e.Token("supervisor")
+	e.Send("POST", "/api/v1/forms", author, webtest.ApprovalForm)
+	var in webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: hostile, name: nul, version: '0.1.0'}
 do:
   - prep: {set: {note: '${ "a" + ([0] | implode) + "b" }'}}
   - ask: {call: userTask, with: {form: seizure-approval, candidateGroups: [role:supervisor]}}
 `}, &in)
-	got := e.waitInstance(author, in.ID, func(i instanceBody) bool { return i.Status != "running" })
+	got := e.WaitInstance(author, in.ID, func(i webtest.InstanceBody) bool { return i.Status != "running" })
 	if got.Status != "faulted" || got.Error == nil || !strings.Contains(got.Error.Detail, "PostgreSQL refuses the task") || !strings.HasSuffix(got.Error.Type, "/validation") {
 		t.Fatalf("%+v %+v", got, got.Error)
 	}
 
-	_, task := e.startOneTask("nul-answers", "[role:supervisor]", supervisor)
-	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
-	resp, body := e.send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, `{"data": {"approved": true, "comments": "a\u0000b"}}`)
-	if p := problemOf(t, resp, body, 422); !strings.Contains(p.Detail, "U+0000") || len(p.Errors) != 1 || p.Errors[0].Pointer != "/data/comments" {
+	_, task := e.StartOneTask("nul-answers", "[role:supervisor]", supervisor)
+	e.Must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
+	resp, body := e.Send("POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, `{"data": {"approved": true, "comments": "a\u0000b"}}`)
+	if p := webtest.ProblemOf(t, resp, body, 422); !strings.Contains(p.Detail, "U+0000") || len(p.Errors) != 1 || p.Errors[0].Pointer != "/data/comments" {
 		t.Fatalf("answers with a NUL: %+v", p)
 	}
 	// The task is still open and can be completed with answers that fit.
-	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}}, nil)
+	e.Must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}}, nil)
 }

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/devstack"
 	"cop/platform/web/route"
+	"cop/platform/web/webtest"
 )
 
 // The route × role matrix, derived from the router, the routes' rules
@@ -17,7 +18,7 @@ import (
 // token, and by nobody and by a token for another application, answers
 // what the route's rule and the rules for each credential say.
 func TestRouteRoleMatrix(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	doc := openAPIDoc(t, e)
 	type caller struct {
 		role            string
@@ -27,15 +28,15 @@ func TestRouteRoleMatrix(t *testing.T) {
 	}
 	var callers []caller
 	for _, u := range devstack.DemoUsers {
-		b := e.browser()
-		e.signIn(b, u.Username).Body.Close()
-		callers = append(callers, caller{role: u.Username, bearer: e.token(u.Username), idToken: e.idToken(u.Username), session: b,
+		b := e.Browser()
+		e.SignIn(b, u.Username).Body.Close()
+		callers = append(callers, caller{role: u.Username, bearer: e.Token(u.Username), idToken: e.IDToken(u.Username), session: b,
 			principal: &auth.Principal{Subject: "dev-" + u.Username, Roles: u.Roles, Teams: u.Teams}})
 	}
-	wrongAudience := e.tokenFor("other-app", "admin")
+	wrongAudience := e.TokenFor("other-app", "admin")
 
 	checked := 0
-	for _, key := range routes(e.srv) {
+	for _, key := range routes(e.Srv) {
 		method, pattern, _ := strings.Cut(key, " ")
 		path := concretePath(pattern)
 		api := strings.HasPrefix(pattern, "/api/")
@@ -62,8 +63,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 		// ...and the document offers only media types the route takes.
 		if rb, ok := op["requestBody"].(map[string]any); ok && api {
 			for ct := range rb["content"].(map[string]any) {
-				if !slices.Contains(e.srv.Takes()[key], ct) {
-					t.Errorf("%s: the OpenAPI document offers %s, which the route refuses (it takes %v)", key, ct, e.srv.Takes()[key])
+				if !slices.Contains(e.Srv.Takes()[key], ct) {
+					t.Errorf("%s: the OpenAPI document offers %s, which the route refuses (it takes %v)", key, ct, e.Srv.Takes()[key])
 				}
 			}
 		}
@@ -85,13 +86,13 @@ func TestRouteRoleMatrix(t *testing.T) {
 				header = append(header, "Content-Type", "application/x-www-form-urlencoded")
 			}
 			if c == nil {
-				c = noRedirects()
+				c = webtest.NoRedirects()
 			} else {
 				jar := c.Jar
-				c = noRedirects()
+				c = webtest.NoRedirects()
 				c.Jar = jar
 			}
-			return e.do(c, method, path, token, body, header...)
+			return e.Do(c, method, path, token, body, header...)
 		}
 		refusedAsAnonymous := func(what string, resp *http.Response, body string) {
 			t.Helper()
@@ -147,7 +148,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d routes, %d requests", len(routes(e.srv)), checked)
+	t.Logf("%d routes, %d requests", len(routes(e.Srv)), checked)
 }
 
 // concretePath fills a route pattern's parameters with values that name

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"cop/platform/events"
 	"cop/platform/instances"
 	"cop/platform/testenv/temporalenv"
+	"cop/platform/web/webtest"
 	"cop/workflows/engine"
 )
 
@@ -97,19 +98,19 @@ func TestAStartFormSubmittedWhileTemporalIsDownStartsWhenItIsBack(t *testing.T) 
 		t.Fatal(err)
 	}
 	t.Cleanup(proxied.Close)
-	e := newEnv(t, func(o *envOption) { o.temporal = proxied })
+	e := webtest.New(t, func(o *webtest.Option) { o.Temporal = proxied })
 	// The worker reaches Temporal directly: only the web tier's path is cut.
-	w := worker.New(temporalenv.Client(t), e.srv.deps.TaskQueue, worker.Options{})
+	w := worker.New(temporalenv.Client(t), e.Srv.Deps().TaskQueue, worker.Options{})
 	(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist(config.DevCallAllowlist),
-		Platform: &instances.Store{Pool: e.pool, Defs: e.srv.deps.Definitions}}).Register(w)
+		Platform: &instances.Store{Pool: e.Pool, Defs: e.Srv.Deps().Definitions}}).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
 
-	author, officer := e.token("author"), e.token("officer")
-	registerArrival(e, author)
-	if resp, body := e.publishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: arrival-follow-up, version: '1.0.0',
+	author, officer := e.Token("author"), e.Token("officer")
+	webtest.RegisterArrival(e, author)
+	if resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: arrival-follow-up, version: '1.0.0',
   metadata: {startForm: arrival-report}}
 do:
   - note: {set: {port: '${ $input.submission.data.port }'}}
@@ -125,7 +126,7 @@ do:
 	}
 	submit := func(out any) {
 		t.Helper()
-		resp, body := e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival, "Idempotency-Key", "outage-1")
+		resp, body := e.Send("POST", "/api/v1/forms/arrival-report/submissions", officer, webtest.ValidArrival, "Idempotency-Key", "outage-1")
 		if resp.StatusCode != 201 || json.Unmarshal([]byte(body), out) != nil {
 			t.Fatalf("submit: %d %s", resp.StatusCode, body)
 		}
@@ -135,13 +136,13 @@ do:
 		t.Fatalf("submission while Temporal is down: %+v", sub)
 	}
 	id := sub.Instances[0]
-	var in instanceBody
-	e.must(200, "GET", "/api/v1/instances/"+id, officer, nil, &in)
+	var in webtest.InstanceBody
+	e.Must(200, "GET", "/api/v1/instances/"+id, officer, nil, &in)
 	if in.Status != "starting" || in.BusinessKey != sub.BusinessKey {
 		t.Fatalf("instance while Temporal is down: %+v", in)
 	}
-	resp, body := e.send("POST", "/api/v1/instances/"+id+"/cancel", officer, nil)
-	if p := problemOf(t, resp, body, 409); p.Detail != "instance "+id+" is still starting; it can be cancelled once it runs" {
+	resp, body := e.Send("POST", "/api/v1/instances/"+id+"/cancel", officer, nil)
+	if p := webtest.ProblemOf(t, resp, body, 409); p.Detail != "instance "+id+" is still starting; it can be cancelled once it runs" {
 		t.Errorf("cancel while starting: %+v", p)
 	}
 	var again struct {
@@ -155,12 +156,12 @@ do:
 	time.Sleep(2 * time.Second) // the subscriber tries, and fails, meanwhile
 
 	proxy.up()
-	done := e.waitInstance(officer, id, func(i instanceBody) bool { return i.Status == "completed" || i.Status == "faulted" })
+	done := e.WaitInstance(officer, id, func(i webtest.InstanceBody) bool { return i.Status == "completed" || i.Status == "faulted" })
 	if done.Status != "completed" || done.Output["port"] != "GBDVR" {
 		t.Fatalf("instance after Temporal came back: %+v", done)
 	}
 	var started int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type = 'cop.instance.started' AND data->>'id' = $1`, id).Scan(&started); err != nil || started != 1 {
+	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type = 'cop.instance.started' AND data->>'id' = $1`, id).Scan(&started); err != nil || started != 1 {
 		t.Errorf("cop.instance.started announced %d times (%v)", started, err)
 	}
 }
@@ -210,11 +211,11 @@ func (c *collector) of(t *testing.T, eventType string, n int) []events.Event {
 // marked copdraft; a workflow's emit task announces its own type.
 func TestEveryChangeIsAnnounced(t *testing.T) {
 	c := &collector{}
-	e := newEnv(t, withWorker, withSubscriber(c.subscriber()))
-	author, officer, supervisor := e.token("author"), e.token("officer"), e.token("supervisor")
-	registerArrival(e, author)
-	e.must(201, "POST", "/api/v1/forms", author, approvalForm, nil)
-	if resp, body := e.publishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: arrival-review, version: '1.0.0',
+	e := webtest.New(t, webtest.WithWorker, webtest.WithSubscriber(c.subscriber()))
+	author, officer, supervisor := e.Token("author"), e.Token("officer"), e.Token("supervisor")
+	webtest.RegisterArrival(e, author)
+	e.Must(201, "POST", "/api/v1/forms", author, webtest.ApprovalForm, nil)
+	if resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: arrival-review, version: '1.0.0',
   metadata: {startForm: arrival-report}}
 do:
   - review: {call: userTask, with: {form: seizure-approval, title: Review arrival, candidateGroups: [role:supervisor]}}
@@ -228,12 +229,12 @@ do:
 		ID, BusinessKey string
 		Instances       []string
 	}
-	e.must(201, "POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival, &sub)
-	task := e.waitTask(supervisor, sub.Instances[0])
-	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
-	e.must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}}, nil)
-	e.waitInstance(officer, sub.Instances[0], func(i instanceBody) bool { return i.Status == "completed" })
-	e.must(200, "POST", "/api/v1/forms/seizure-approval/versions/1.0.0/retire", author, nil, nil)
+	e.Must(201, "POST", "/api/v1/forms/arrival-report/submissions", officer, webtest.ValidArrival, &sub)
+	task := e.WaitTask(supervisor, sub.Instances[0])
+	e.Must(200, "POST", "/api/v1/tasks/"+task.ID+"/claim", supervisor, nil, nil)
+	e.Must(200, "POST", "/api/v1/tasks/"+task.ID+"/complete", supervisor, map[string]any{"data": map[string]any{"approved": true}}, nil)
+	e.WaitInstance(officer, sub.Instances[0], func(i webtest.InstanceBody) bool { return i.Status == "completed" })
+	e.Must(200, "POST", "/api/v1/forms/seizure-approval/versions/1.0.0/retire", author, nil, nil)
 
 	key := sub.BusinessKey
 	for eventType, check := range map[string]func(events.Event) bool{
@@ -257,7 +258,7 @@ do:
 	} {
 		got := c.of(t, eventType, 1)
 		ev := got[len(got)-1]
-		if len(got) != 1 || !check(ev) || ev.Source != e.base || ev.SpecVersion != "1.0" || ev.Draft {
+		if len(got) != 1 || !check(ev) || ev.Source != e.Base || ev.SpecVersion != "1.0" || ev.Draft {
 			t.Errorf("%s: %d events, last %+v %s", eventType, len(got), ev, ev.Data)
 		}
 	}
@@ -266,8 +267,8 @@ do:
 	}
 
 	// A draft run's events are marked as such.
-	var d instanceBody
-	e.must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: kit, name: draft-emit, version: '0.1.0'}
+	var d webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: kit, name: draft-emit, version: '0.1.0'}
 do:
   - announce: {emit: {event: {with: {source: https://border.example, type: gov.uk.border.draft.tried}}}}
 `}, &d)
@@ -281,11 +282,11 @@ do:
 	}
 
 	// Only COP announces cop.* types.
-	resp, body := e.publishYAML(author, `document: {dsl: '1.0.0', namespace: kit, name: forger, version: '1.0.0'}
+	resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: kit, name: forger, version: '1.0.0'}
 do:
   - forge: {emit: {event: {with: {source: https://border.example, type: cop.case.opened}}}}
 `)
-	if p := problemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/do/0/forge/emit/event/with/type" ||
+	if p := webtest.ProblemOf(t, resp, body, 422); len(p.Errors) != 1 || p.Errors[0].Pointer != "/do/0/forge/emit/event/with/type" ||
 		!strings.Contains(p.Errors[0].Message, `begins with "cop."`) {
 		t.Errorf("a workflow emitting cop.case.opened: %s", body)
 	}

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bufio"
@@ -21,10 +21,12 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"cop/platform/testenv"
+	"cop/platform/web"
+	"cop/platform/web/webtest"
 )
 
 // routes lists the registered routes as "METHOD /pattern", HEAD folded into GET.
-func routes(s *Server) []string {
+func routes(s *web.Server) []string {
 	seen := map[string]bool{}
 	for _, r := range s.App().GetRoutes(true) {
 		m := r.Method
@@ -48,14 +50,14 @@ var param = regexp.MustCompile(`:(\w+)`)
 // route that is not public refuses a caller with no credentials: 401 for
 // the API, a redirect to sign-in for pages.
 func TestEveryRouteHasAPermission(t *testing.T) {
-	e := newEnv(t)
-	registered := routes(e.srv)
+	e := webtest.New(t)
+	registered := routes(e.Srv)
 	if len(registered) < 10 {
 		t.Fatalf("only %d routes found: %v", len(registered), registered)
 	}
 	// Every route on the router went through route(), with its rule: one
 	// added to Fiber any other way would have none.
-	rules := e.srv.Rules()
+	rules := e.Srv.Rules()
 	for _, key := range registered {
 		if _, ok := rules[key]; !ok {
 			t.Errorf("%s was registered without a permission rule", key)
@@ -66,7 +68,7 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 			continue
 		}
 		method, path, _ := strings.Cut(key, " ")
-		resp, body := e.do(nil, method, param.ReplaceAllString(path, "x"), "", nil)
+		resp, body := e.Do(nil, method, param.ReplaceAllString(path, "x"), "", nil)
 		switch {
 		case strings.HasPrefix(path, "/api/") || method != "GET":
 			if resp.StatusCode != http.StatusUnauthorized {
@@ -81,8 +83,8 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 }
 
 // openAPIDoc is the served OpenAPI document, decoded.
-func openAPIDoc(t *testing.T, e *env) map[string]any {
-	resp, body := e.do(nil, "GET", "/api/v1/openapi.json", "", nil)
+func openAPIDoc(t *testing.T, e *webtest.Env) map[string]any {
+	resp, body := e.Do(nil, "GET", "/api/v1/openapi.json", "", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("openapi.json: %d", resp.StatusCode)
 	}
@@ -95,7 +97,7 @@ func openAPIDoc(t *testing.T, e *env) map[string]any {
 
 // The OpenAPI document describes exactly the routes that exist.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	doc := openAPIDoc(t, e)
 	if doc["openapi"] != "3.1.0" {
 		t.Errorf("openapi version %v", doc["openapi"])
@@ -109,7 +111,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			}
 		}
 	}
-	for _, key := range routes(e.srv) {
+	for _, key := range routes(e.Srv) {
 		method, path, _ := strings.Cut(key, " ")
 		openPath := strings.Replace(param.ReplaceAllString(path, "{$1}"), "*", "{path}", 1)
 		if !documented[method+" "+openPath] {
@@ -171,86 +173,86 @@ func validate(t *testing.T, s *jsonschema.Schema, body string) {
 
 // Responses match the schemas the OpenAPI document promises.
 func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	doc := openAPIDoc(t, e)
-	admin := e.token("admin")
-	b := e.browser()
-	e.signIn(b, "officer").Body.Close()
+	admin := e.Token("admin")
+	b := e.Browser()
+	e.SignIn(b, "officer").Body.Close()
 
-	_, body := e.do(nil, "GET", "/healthz", "", nil)
+	_, body := e.Do(nil, "GET", "/healthz", "", nil)
 	validate(t, responseSchema(t, doc, "/healthz", "get", 200, "application/json"), body)
-	_, body = e.do(nil, "GET", "/readyz", "", nil)
+	_, body = e.Do(nil, "GET", "/readyz", "", nil)
 	validate(t, responseSchema(t, doc, "/readyz", "get", 200, "application/json"), body)
-	_, body = e.do(nil, "GET", "/api/v1/me", admin, nil)
+	_, body = e.Do(nil, "GET", "/api/v1/me", admin, nil)
 	validate(t, responseSchema(t, doc, "/api/v1/me", "get", 200, "application/json"), body)
-	_, body = e.do(nil, "GET", "/api/v1/me", "", nil)
+	_, body = e.Do(nil, "GET", "/api/v1/me", "", nil)
 	validate(t, responseSchema(t, doc, "/api/v1/me", "get", 401, "application/problem+json"), body)
-	_, body = e.do(nil, "GET", "/api/v1/audit", admin, nil)
+	_, body = e.Do(nil, "GET", "/api/v1/audit", admin, nil)
 	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 200, "application/json"), body)
-	_, body = e.do(nil, "GET", "/api/v1/audit?limit=0", admin, nil)
+	_, body = e.Do(nil, "GET", "/api/v1/audit?limit=0", admin, nil)
 	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 400, "application/problem+json"), body)
-	_, body = e.do(nil, "GET", "/api/v1/audit", e.token("officer"), nil)
+	_, body = e.Do(nil, "GET", "/api/v1/audit", e.Token("officer"), nil)
 	validate(t, responseSchema(t, doc, "/api/v1/audit", "get", 403, "application/problem+json"), body)
 
 	// Forms, terms, reference data, submissions, cases, drafts and files.
-	author, officer := e.token("author"), e.token("officer")
+	author, officer := e.Token("author"), e.Token("officer")
 	check := responseChecker(t, doc)
 	const pj, js = "application/problem+json", "application/json"
-	resp, body := e.send("POST", "/api/v1/refdata", author, portsSet)
+	resp, body := e.Send("POST", "/api/v1/refdata", author, webtest.PortsSet)
 	check("/api/v1/refdata", "post", 201, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/terms", author, portTerm)
+	resp, body = e.Send("POST", "/api/v1/terms", author, webtest.PortTerm)
 	check("/api/v1/terms", "post", 201, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/terms", author, personTerm)
+	resp, body = e.Send("POST", "/api/v1/terms", author, webtest.PersonTerm)
 	check("/api/v1/terms", "post", 201, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms", author, arrivalForm("1.0.0", ""))
+	resp, body = e.Send("POST", "/api/v1/forms", author, webtest.ArrivalForm("1.0.0", ""))
 	check("/api/v1/forms", "post", 201, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms", author, arrivalForm("1.0.0", ""))
+	resp, body = e.Send("POST", "/api/v1/forms", author, webtest.ArrivalForm("1.0.0", ""))
 	check("/api/v1/forms", "post", 200, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms", author, `{"name": "x", "version": "1.0.0", "title": "X", "schema": {"$ref": "http://x"}}`)
+	resp, body = e.Send("POST", "/api/v1/forms", author, `{"name": "x", "version": "1.0.0", "title": "X", "schema": {"$ref": "http://x"}}`)
 	check("/api/v1/forms", "post", 422, pj, resp, body)
-	resp, body = e.send("GET", "/api/v1/forms", officer, nil)
+	resp, body = e.Send("GET", "/api/v1/forms", officer, nil)
 	check("/api/v1/forms", "get", 200, js, resp, body)
-	resp, body = e.send("GET", "/api/v1/forms/arrival-report", officer, nil)
+	resp, body = e.Send("GET", "/api/v1/forms/arrival-report", officer, nil)
 	check("/api/v1/forms/{name}", "get", 200, js, resp, body)
-	resp, body = e.send("GET", "/api/v1/forms/arrival-report/versions", officer, nil)
+	resp, body = e.Send("GET", "/api/v1/forms/arrival-report/versions", officer, nil)
 	check("/api/v1/forms/{name}/versions", "get", 200, js, resp, body)
-	resp, body = e.send("GET", "/api/v1/refdata/uk-ports/items?q=dov", officer, nil)
+	resp, body = e.Send("GET", "/api/v1/refdata/uk-ports/items?q=dov", officer, nil)
 	check("/api/v1/refdata/{name}/items", "get", 200, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival)
+	resp, body = e.Send("POST", "/api/v1/forms/arrival-report/submissions", officer, webtest.ValidArrival)
 	check("/api/v1/forms/{name}/submissions", "post", 201, js, resp, body)
-	var sub submission
+	var sub webtest.Submission
 	_ = json.Unmarshal([]byte(body), &sub)
-	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, map[string]any{})
+	resp, body = e.Send("POST", "/api/v1/forms/arrival-report/submissions", officer, map[string]any{})
 	check("/api/v1/forms/{name}/submissions", "post", 422, pj, resp, body)
-	resp, body = e.send("GET", "/api/v1/submissions/"+sub.ID, officer, nil)
+	resp, body = e.Send("GET", "/api/v1/submissions/"+sub.ID, officer, nil)
 	check("/api/v1/submissions/{id}", "get", 200, js, resp, body)
-	resp, body = e.send("GET", "/api/v1/cases/"+sub.BusinessKey, officer, nil)
+	resp, body = e.Send("GET", "/api/v1/cases/"+sub.BusinessKey, officer, nil)
 	check("/api/v1/cases/{businessKey}", "get", 200, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{}})
+	resp, body = e.Send("POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{}})
 	check("/api/v1/forms/{name}/drafts", "post", 201, js, resp, body)
-	resp, body = e.send("GET", "/api/v1/drafts", officer, nil)
+	resp, body = e.Send("GET", "/api/v1/drafts", officer, nil)
 	check("/api/v1/drafts", "get", 200, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/terms/person/versions/1.0.0/retire", author, nil)
+	resp, body = e.Send("POST", "/api/v1/terms/person/versions/1.0.0/retire", author, nil)
 	check("/api/v1/terms/{name}/versions/{version}/retire", "post", 409, pj, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms/arrival-report/versions/1.0.0/retire", author, nil)
+	resp, body = e.Send("POST", "/api/v1/forms/arrival-report/versions/1.0.0/retire", author, nil)
 	check("/api/v1/forms/{name}/versions/{version}/retire", "post", 200, js, resp, body)
-	resp, body = e.send("POST", "/api/v1/forms/arrival-report/submissions", officer, validArrival)
+	resp, body = e.Send("POST", "/api/v1/forms/arrival-report/submissions", officer, webtest.ValidArrival)
 	check("/api/v1/forms/{name}/submissions", "post", 410, pj, resp, body)
 }
 
 func TestReadinessNamesEachDependency(t *testing.T) {
-	e := newEnv(t)
-	resp, body := e.do(nil, "GET", "/readyz", "", nil)
+	e := webtest.New(t)
+	resp, body := e.Do(nil, "GET", "/readyz", "", nil)
 	if resp.StatusCode != 200 || body != `{"checks":{"oidc":{"status":"ok"},"postgresql":{"status":"ok"},"temporal":{"status":"ok"}},"status":"ok"}` {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if err := e.op.Stop(context.Background()); err != nil {
+	if err := e.OP.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	resp, body = e.do(nil, "GET", "/readyz", "", nil)
+	resp, body = e.Do(nil, "GET", "/readyz", "", nil)
 	var r struct {
 		Status string
-		Checks map[string]Check
+		Checks map[string]web.Check
 	}
 	_ = json.Unmarshal([]byte(body), &r)
 	if resp.StatusCode != http.StatusServiceUnavailable || r.Status != "failing" || r.Checks["oidc"].Status != "failing" ||
@@ -259,10 +261,10 @@ func TestReadinessNamesEachDependency(t *testing.T) {
 	}
 	// The public answer does not quote the error (it names hosts and
 	// ports); the operations listener's does.
-	if strings.Contains(body, "error") || strings.Contains(body, e.op.Issuer[len("http://"):]) {
+	if strings.Contains(body, "error") || strings.Contains(body, e.OP.Issuer[len("http://"):]) {
 		t.Errorf("the public /readyz quotes an internal error: %s", body)
 	}
-	opsResp, err := e.srv.OpsApp().Test(httptest.NewRequest("GET", "/readyz", nil), 10000)
+	opsResp, err := e.Srv.OpsApp().Test(httptest.NewRequest("GET", "/readyz", nil), 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,26 +280,26 @@ func TestReadinessNamesEachDependency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2 := newEnv(t, func(o *envOption) { o.temporal = dead })
-	e2.pool.Close()
-	resp, body = e2.do(nil, "GET", "/readyz", "", nil)
+	e2 := webtest.New(t, func(o *webtest.Option) { o.Temporal = dead })
+	e2.Pool.Close()
+	resp, body = e2.Do(nil, "GET", "/readyz", "", nil)
 	_ = json.Unmarshal([]byte(body), &r)
 	if resp.StatusCode != http.StatusServiceUnavailable || r.Checks["temporal"].Status != "failing" ||
 		r.Checks["postgresql"].Status != "failing" || r.Checks["oidc"].Status != "ok" {
 		t.Fatalf("with Temporal and PostgreSQL down: %d %s", resp.StatusCode, body)
 	}
-	if resp, _ := e2.do(nil, "GET", "/healthz", "", nil); resp.StatusCode != 200 {
+	if resp, _ := e2.Do(nil, "GET", "/healthz", "", nil); resp.StatusCode != 200 {
 		t.Errorf("healthz answered %d while dependencies are down", resp.StatusCode)
 	}
 }
 
 func TestMetricsCountRequestsByRoute(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	for i := 0; i < 3; i++ {
-		e.do(nil, "GET", "/api/v1/me", "", nil)
+		e.Do(nil, "GET", "/api/v1/me", "", nil)
 	}
-	e.do(nil, "GET", "/no/such/thing", "", nil)
-	_, body := e.do(nil, "GET", "/metrics", "", nil)
+	e.Do(nil, "GET", "/no/such/thing", "", nil)
+	_, body := e.Do(nil, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`cop_http_requests_total{method="GET",route="GET /api/v1/me",status="401"} 3`,
 		`cop_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
@@ -311,26 +313,26 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 }
 
 func TestRequestIDsAndErrors(t *testing.T) {
-	e := newEnv(t)
-	resp, body := e.do(nil, "GET", "/api/v1/me", "", nil, "X-Request-Id", "trace-abc.123")
-	if resp.Header.Get("X-Request-Id") != "trace-abc.123" || problemOf(t, resp, body, 401).RequestID != "trace-abc.123" {
+	e := webtest.New(t)
+	resp, body := e.Do(nil, "GET", "/api/v1/me", "", nil, "X-Request-Id", "trace-abc.123")
+	if resp.Header.Get("X-Request-Id") != "trace-abc.123" || webtest.ProblemOf(t, resp, body, 401).RequestID != "trace-abc.123" {
 		t.Errorf("request id not carried: %s", body)
 	}
-	resp, _ = e.do(nil, "GET", "/healthz", "", nil, "X-Request-Id", "<script>")
+	resp, _ = e.Do(nil, "GET", "/healthz", "", nil, "X-Request-Id", "<script>")
 	if id := resp.Header.Get("X-Request-Id"); id == "<script>" || len(id) != 24 {
 		t.Errorf("unsafe request id kept or not replaced: %q", id)
 	}
-	resp, body = e.do(nil, "GET", "/api/v1/nothing-here", "", nil)
-	if p := problemOf(t, resp, body, 404); !strings.Contains(p.Detail, "/api/v1/nothing-here") {
+	resp, body = e.Do(nil, "GET", "/api/v1/nothing-here", "", nil)
+	if p := webtest.ProblemOf(t, resp, body, 404); !strings.Contains(p.Detail, "/api/v1/nothing-here") {
 		t.Errorf("404 detail %q", p.Detail)
 	}
-	resp, body = e.do(nil, "GET", "/nothing-here", "", nil, "Accept", "text/html")
+	resp, body = e.Do(nil, "GET", "/nothing-here", "", nil, "Accept", "text/html")
 	if resp.StatusCode != 404 || !strings.Contains(body, `<h1 class="govuk-heading-l">Not Found</h1>`) {
 		t.Errorf("page 404: %d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do(nil, "DELETE", "/api/v1/me", e.token("officer"), nil)
-	problemOf(t, resp, body, http.StatusMethodNotAllowed)
-	resp, _ = e.do(nil, "GET", "/healthz", "", nil)
+	resp, body = e.Do(nil, "DELETE", "/api/v1/me", e.Token("officer"), nil)
+	webtest.ProblemOf(t, resp, body, http.StatusMethodNotAllowed)
+	resp, _ = e.Do(nil, "GET", "/healthz", "", nil)
 	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"} {
 		if resp.Header.Get(h) == "" {
 			t.Errorf("missing %s", h)
@@ -340,23 +342,23 @@ func TestRequestIDsAndErrors(t *testing.T) {
 
 // A body over the limit is refused from its declared length, before it is read.
 func TestOversizedBodyIsRefused(t *testing.T) {
-	e := newEnv(t)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	e := webtest.New(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.Base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", BodyLimit+1)
+	fmt.Fprintf(conn, "POST /logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", web.BodyLimit+1)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	p := problemOf(t, resp, string(body), http.StatusRequestEntityTooLarge)
+	p := webtest.ProblemOf(t, resp, string(body), http.StatusRequestEntityTooLarge)
 	if !strings.Contains(p.Detail, "larger than the server accepts") {
 		t.Errorf("detail %q", p.Detail)
 	}
-	rows := e.auditRows()
+	rows := e.AuditRows()
 	if len(rows) != 1 || rows[0].Outcome != "rejected" || rows[0].Resource != "/logout" || rows[0].RequestID != p.RequestID {
 		t.Errorf("oversized POST audited as %+v", rows)
 	}
@@ -364,12 +366,12 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 
 // State-changing requests leave an audit row even when refused.
 func TestRefusedChangesAreAudited(t *testing.T) {
-	e := newEnv(t)
-	e.do(nil, "POST", "/logout", "", nil, "X-Request-Id", "refused-1")
-	e.do(nil, "POST", "/api/v1/no-such-route", e.token("author"), strings.NewReader("{}"), "X-Request-Id", "refused-2")
-	e.do(nil, "POST", "/logout", e.token("author"), nil, "X-Request-Id", "refused-3", "Content-Type", "application/x-www-form-urlencoded")
+	e := webtest.New(t)
+	e.Do(nil, "POST", "/logout", "", nil, "X-Request-Id", "refused-1")
+	e.Do(nil, "POST", "/api/v1/no-such-route", e.Token("author"), strings.NewReader("{}"), "X-Request-Id", "refused-2")
+	e.Do(nil, "POST", "/logout", e.Token("author"), nil, "X-Request-Id", "refused-3", "Content-Type", "application/x-www-form-urlencoded")
 	var got []string
-	for _, r := range e.auditRows() {
+	for _, r := range e.AuditRows() {
 		got = append(got, fmt.Sprintf("%s %s %s %s %v", r.RequestID, r.Actor, r.Action, r.Outcome, string(r.Detail)))
 	}
 	want := []string{
@@ -382,11 +384,11 @@ func TestRefusedChangesAreAudited(t *testing.T) {
 }
 
 func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
-	e := newEnv(t)
-	e.signIn(e.browser(), "officer").Body.Close()
-	e.signIn(e.browser(), "author").Body.Close()
-	admin := e.token("admin")
-	resp, body := e.do(nil, "GET", "/api/v1/audit?actor=dev-officer", admin, nil)
+	e := webtest.New(t)
+	e.SignIn(e.Browser(), "officer").Body.Close()
+	e.SignIn(e.Browser(), "author").Body.Close()
+	admin := e.Token("admin")
+	resp, body := e.Do(nil, "GET", "/api/v1/audit?actor=dev-officer", admin, nil)
 	var page struct {
 		Items []struct{ Actor, Action, Outcome string }
 		Next  string
@@ -395,19 +397,19 @@ func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
 	if resp.StatusCode != 200 || len(page.Items) != 1 || page.Items[0].Action != "auth.login" || page.Items[0].Actor != "dev-officer" {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do(nil, "GET", "/api/v1/audit?resource=session&limit=1", admin, nil)
+	resp, body = e.Do(nil, "GET", "/api/v1/audit?resource=session&limit=1", admin, nil)
 	_ = json.Unmarshal([]byte(body), &page)
 	if len(page.Items) != 1 || page.Next == "" {
 		t.Fatalf("paging: %s", body)
 	}
-	_, body = e.do(nil, "GET", "/api/v1/audit?resource=session&limit=1&cursor="+page.Next, admin, nil)
+	_, body = e.Do(nil, "GET", "/api/v1/audit?resource=session&limit=1&cursor="+page.Next, admin, nil)
 	page.Next = ""
 	_ = json.Unmarshal([]byte(body), &page)
 	if len(page.Items) != 1 || page.Next != "" || page.Items[0].Actor != "dev-officer" {
 		t.Fatalf("second page: %s", body)
 	}
-	resp, body = e.do(nil, "GET", "/api/v1/audit?from=yesterday&limit=9000&cursor=zz", admin, nil)
-	p := problemOf(t, resp, body, 400)
+	resp, body = e.Do(nil, "GET", "/api/v1/audit?from=yesterday&limit=9000&cursor=zz", admin, nil)
+	p := webtest.ProblemOf(t, resp, body, 400)
 	var pointers []string
 	for _, fe := range p.Errors {
 		pointers = append(pointers, fe.Pointer)
@@ -415,8 +417,8 @@ func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
 	if strings.Join(pointers, ",") != "/from,/limit" {
 		t.Errorf("errors %+v", p.Errors)
 	}
-	resp, body = e.do(nil, "GET", "/api/v1/audit?cursor=zz", admin, nil)
-	if p := problemOf(t, resp, body, 400); len(p.Errors) != 1 || p.Errors[0].Pointer != "/cursor" {
+	resp, body = e.Do(nil, "GET", "/api/v1/audit?cursor=zz", admin, nil)
+	if p := webtest.ProblemOf(t, resp, body, 400); len(p.Errors) != 1 || p.Errors[0].Pointer != "/cursor" {
 		t.Errorf("bad cursor: %s", body)
 	}
 }
@@ -424,8 +426,8 @@ func TestAuditAPIFiltersAndValidatesItsQuery(t *testing.T) {
 // Shutdown waits for a request already in flight to finish, and then the
 // server accepts no more.
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
-	e := newEnv(t)
-	srv, err := New(e.srv.deps)
+	e := webtest.New(t)
+	srv, err := web.New(e.Srv.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

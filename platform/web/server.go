@@ -140,6 +140,9 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
+// Deps are what the server was built with, its defaults filled in.
+func (s *Server) Deps() Deps { return s.deps }
+
 // Rules are the routes' permission rules, by "METHOD /pattern".
 func (s *Server) Rules() map[string]auth.Rule { return s.router.Rules() }
 

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -11,14 +11,16 @@ import (
 	"testing"
 
 	"cop/platform/devstack"
+	"cop/platform/web"
+	"cop/platform/web/webtest"
 )
 
 // A person signs in through the real provider: /login redirects to the
 // provider, its login page takes the password, the callback creates a
 // server-side session, and the person lands on the page they asked for.
 func TestBrowserSignInSessionAndSignOut(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser()
+	e := webtest.New(t)
+	b := e.Browser()
 
 	// Stop at the callback's answer to inspect the session cookie it sets.
 	stopAtHome := *b
@@ -28,7 +30,7 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 		}
 		return nil
 	}
-	resp := e.signIn(&stopAtHome, "officer")
+	resp := e.SignIn(&stopAtHome, "officer")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("callback answered %s → %q", resp.Status, resp.Header.Get("Location"))
@@ -43,11 +45,11 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, not Secure on plain-HTTP localhost", session)
 	}
 
-	home, body := e.do(b, "GET", "/", "", nil)
+	home, body := e.Do(b, "GET", "/", "", nil)
 	if home.StatusCode != 200 || !strings.Contains(body, "Signed in as Olu Officer") || !strings.Contains(body, "heathrow-t5") {
 		t.Fatalf("home page %d: %s", home.StatusCode, body)
 	}
-	_, me := e.do(b, "GET", "/api/v1/me", "", nil)
+	_, me := e.Do(b, "GET", "/api/v1/me", "", nil)
 	var p struct {
 		Sub   string   `json:"sub"`
 		Roles []string `json:"roles"`
@@ -58,29 +60,29 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 		t.Fatalf("me: %s", me)
 	}
 	var sessions int
-	_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE subject = 'dev-officer'`).Scan(&sessions)
+	_ = e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE subject = 'dev-officer'`).Scan(&sessions)
 	if sessions != 1 {
 		t.Fatalf("%d sessions stored", sessions)
 	}
 
 	// Sign-out needs the session's CSRF token.
-	resp, body = e.do(b, "POST", "/logout", "", strings.NewReader("csrf=forged"), "Content-Type", "application/x-www-form-urlencoded")
+	resp, body = e.Do(b, "POST", "/logout", "", strings.NewReader("csrf=forged"), "Content-Type", "application/x-www-form-urlencoded")
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Sign-out was refused") {
 		t.Fatalf("forged CSRF: %d %s", resp.StatusCode, body)
 	}
-	csrf := csrfField.FindStringSubmatch(e.mustGet(b, "/"))[1]
+	csrf := webtest.CSRFField.FindStringSubmatch(mustGet(e, b, "/"))[1]
 	var hops []string
 	b.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
 		hops = append(hops, req.URL.String())
 		return nil
 	}
-	resp, body = e.do(b, "POST", "/logout", "", strings.NewReader("csrf="+url.QueryEscape(csrf)), "Content-Type", "application/x-www-form-urlencoded")
+	resp, body = e.Do(b, "POST", "/logout", "", strings.NewReader("csrf="+url.QueryEscape(csrf)), "Content-Type", "application/x-www-form-urlencoded")
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/signed-out" || !strings.Contains(body, "You have signed out") {
 		t.Fatalf("sign-out ended at %s %d: %s", resp.Request.URL, resp.StatusCode, body)
 	}
 	// The provider's session ends too, and no URL on the way (browser
 	// history, access logs) holds the ID token.
-	if len(hops) != 2 || !strings.HasPrefix(hops[0], e.op.Issuer) || !strings.Contains(hops[0], "client_id=cop") {
+	if len(hops) != 2 || !strings.HasPrefix(hops[0], e.OP.Issuer) || !strings.Contains(hops[0], "client_id=cop") {
 		t.Errorf("sign-out redirects: %q", hops)
 	}
 	for _, h := range hops {
@@ -88,13 +90,13 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 			t.Errorf("an ID token in a sign-out URL: %s", h)
 		}
 	}
-	resp, _ = e.do(b, "GET", "/api/v1/me", "", nil)
+	resp, _ = e.Do(b, "GET", "/api/v1/me", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("after sign-out /api/v1/me answered %d", resp.StatusCode)
 	}
 
 	var actions []string
-	for _, r := range e.auditRows() {
+	for _, r := range e.AuditRows() {
 		actions = append(actions, r.Actor+" "+r.Action+" "+r.Outcome)
 	}
 	want := "dev-officer auth.login ok|dev-officer http.POST /logout denied|dev-officer auth.logout ok"
@@ -103,24 +105,24 @@ func TestBrowserSignInSessionAndSignOut(t *testing.T) {
 	}
 }
 
-func (e *env) mustGet(c *http.Client, path string) string {
-	e.t.Helper()
-	resp, body := e.do(c, "GET", path, "", nil)
+func mustGet(e *webtest.Env, c *http.Client, path string) string {
+	e.T.Helper()
+	resp, body := e.Do(c, "GET", path, "", nil)
 	if resp.StatusCode != 200 {
-		e.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		e.T.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
 	}
 	return body
 }
 
 func TestPagesSendSignedOutVisitorsToLogin(t *testing.T) {
-	e := newEnv(t)
-	resp, _ := e.do(nil, "GET", "/?tab=mine", "", nil)
+	e := webtest.New(t)
+	resp, _ := e.Do(nil, "GET", "/?tab=mine", "", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?return_to=%2F%3Ftab%3Dmine" {
 		t.Fatalf("%d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	// …and back to that page after signing in.
-	b := e.browser()
-	resp, err := devstack.SignIn(context.Background(), b, e.base+"/login?return_to=%2F%3Ftab%3Dmine", "officer", devstack.DevPassword)
+	b := e.Browser()
+	resp, err := devstack.SignIn(context.Background(), b, e.Base+"/login?return_to=%2F%3Ftab%3Dmine", "officer", devstack.DevPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,16 +131,16 @@ func TestPagesSendSignedOutVisitorsToLogin(t *testing.T) {
 		t.Errorf("landed on %s", resp.Request.URL)
 	}
 	// An off-site return_to is ignored.
-	resp, _ = e.do(e.browser(), "GET", "/login?return_to=https://evil.example/", "", nil)
+	resp, _ = e.Do(e.Browser(), "GET", "/login?return_to=https://evil.example/", "", nil)
 	if resp.Request.URL.Host == "evil.example" {
 		t.Error("followed an off-site return_to")
 	}
 	// Signed in, /login returns at once: browsers drop the tab and read
 	// the backslash as a slash, so neither may reach the Location header.
-	stay := noRedirects()
+	stay := webtest.NoRedirects()
 	stay.Jar = b.Jar
 	for _, to := range []string{"/%09/evil.example", "/%5Cevil.example", "%2F%2Fevil.example"} {
-		resp, _ = e.do(stay, "GET", "/login?return_to="+to, "", nil)
+		resp, _ = e.Do(stay, "GET", "/login?return_to="+to, "", nil)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 			t.Errorf("return_to=%s: %d → %q, want 303 → /", to, resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -146,10 +148,10 @@ func TestPagesSendSignedOutVisitorsToLogin(t *testing.T) {
 }
 
 func TestTamperedSessionCookieIsRefused(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser()
-	e.signIn(b, "supervisor").Body.Close()
-	u, _ := url.Parse(e.base)
+	e := webtest.New(t)
+	b := e.Browser()
+	e.SignIn(b, "supervisor").Body.Close()
+	u, _ := url.Parse(e.Base)
 	cookies := b.Jar.Cookies(u)
 	for _, c := range cookies {
 		if c.Name == "cop_session" {
@@ -157,19 +159,19 @@ func TestTamperedSessionCookieIsRefused(t *testing.T) {
 		}
 	}
 	b.Jar.SetCookies(u, cookies)
-	resp, body := e.do(b, "GET", "/api/v1/me", "", nil)
-	p := problemOf(t, resp, body, http.StatusUnauthorized)
+	resp, body := e.Do(b, "GET", "/api/v1/me", "", nil)
+	p := webtest.ProblemOf(t, resp, body, http.StatusUnauthorized)
 	if !strings.Contains(p.Detail, "session has ended or is not valid") {
 		t.Errorf("detail %q", p.Detail)
 	}
-	resp, _ = e.do(noRedirectsWithJar(b), "GET", "/", "", nil)
+	resp, _ = e.Do(noRedirectsWithJar(b), "GET", "/", "", nil)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("tampered cookie on a page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 
 func noRedirectsWithJar(b *http.Client) *http.Client {
-	c := noRedirects()
+	c := webtest.NoRedirects()
 	c.Jar = b.Jar
 	return c
 }
@@ -177,40 +179,40 @@ func noRedirectsWithJar(b *http.Client) *http.Client {
 // The callback refuses a state that does not match the browser's cookie, a
 // missing cookie, and a replayed callback.
 func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
-	e := newEnv(t)
-	b := noRedirectsWithJar(e.browser())
-	resp, _ := e.do(b, "GET", "/login", "", nil)
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), e.op.Issuer) {
+	e := webtest.New(t)
+	b := noRedirectsWithJar(e.Browser())
+	resp, _ := e.Do(b, "GET", "/login", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), e.OP.Issuer) {
 		t.Fatalf("/login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	resp, body := e.do(b, "GET", "/auth/callback?state=forged&code=abc", "", nil, "Accept", "text/html")
+	resp, body := e.Do(b, "GET", "/auth/callback?state=forged&code=abc", "", nil, "Accept", "text/html")
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "state mismatch") {
 		t.Fatalf("wrong state: %d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do(nil, "GET", "/auth/callback?state=forged&code=abc", "", nil)
+	resp, body = e.Do(nil, "GET", "/auth/callback?state=forged&code=abc", "", nil)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "state mismatch") {
 		t.Fatalf("no cookie: %d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do(nil, "GET", "/auth/callback?error=access_denied&error_description=user+cancelled", "", nil)
+	resp, body = e.Do(nil, "GET", "/auth/callback?error=access_denied&error_description=user+cancelled", "", nil)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "the sign-in was cancelled or refused at the sign-in service") {
 		t.Fatalf("provider error: %d %s", resp.StatusCode, body)
 	}
 	// The query string is anyone's to write: its words never reach the page.
-	resp, body = e.do(nil, "GET", "/auth/callback?error=Your+account+is+locked.+Call+0800+000+000&error_description=Call+0800+000+000+to+unlock+it", "", nil, "Accept", "text/html")
+	resp, body = e.Do(nil, "GET", "/auth/callback?error=Your+account+is+locked.+Call+0800+000+000&error_description=Call+0800+000+000+to+unlock+it", "", nil, "Accept", "text/html")
 	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "0800") || !strings.Contains(body, "the sign-in service could not sign you in") {
 		t.Fatalf("attacker-chosen text: %d %s", resp.StatusCode, body)
 	}
 
 	// Capture a genuine callback URL, let COP use it, then replay it.
 	var callback string
-	c := e.browser()
+	c := e.Browser()
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if req.URL.Path == "/auth/callback" {
 			callback = req.URL.String()
 		}
 		return nil
 	}
-	e.signIn(c, "officer").Body.Close()
+	e.SignIn(c, "officer").Body.Close()
 	if callback == "" {
 		t.Fatal("no callback seen")
 	}
@@ -224,7 +226,7 @@ func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
 		t.Fatalf("replayed callback answered %d", replay.StatusCode)
 	}
 	rejected := 0
-	for _, r := range e.auditRows() {
+	for _, r := range e.AuditRows() {
 		if r.Action == "auth.login" && r.Outcome == "rejected" {
 			rejected++
 		}
@@ -237,9 +239,9 @@ func TestCallbackRefusesWrongStateAndReplay(t *testing.T) {
 // Over https the cookies are Secure and use the prefixes browsers enforce:
 // __Host- needs Path=/, so the callback-scoped sign-in cookie is __Secure-.
 func TestCookiesOverHTTPS(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	public, _ := url.Parse("https://cop.example.gov.uk")
-	srv, err := New(Deps{Pool: e.pool, Auth: e.srv.deps.Auth, Temporal: e.srv.deps.Temporal, PublicURL: public, Log: e.srv.log})
+	srv, err := web.New(web.Deps{Pool: e.Pool, Auth: e.Srv.Deps().Auth, Temporal: e.Srv.Deps().Temporal, PublicURL: public, Log: e.Srv.Deps().Log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,19 +258,16 @@ func TestCookiesOverHTTPS(t *testing.T) {
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS over https")
 	}
-	if p := newCookiePolicy(public); p.session != "__Host-cop_session" || !p.secure {
-		t.Errorf("session cookie policy %+v", p)
-	}
 }
 
 // TestPagesUseTheGOVUKTemplate: pages come in GOV.UK's page template with
 // GOV.UK Frontend's assets, and the only inline scripts carry this
 // response's Content-Security-Policy nonce.
 func TestPagesUseTheGOVUKTemplate(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser()
-	e.signIn(b, "officer").Body.Close()
-	resp, body := e.do(b, "GET", "/", "", nil)
+	e := webtest.New(t)
+	b := e.Browser()
+	e.SignIn(b, "officer").Body.Close()
+	resp, body := e.Do(b, "GET", "/", "", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("home: %d", resp.StatusCode)
 	}
@@ -310,23 +309,23 @@ func TestPagesUseTheGOVUKTemplate(t *testing.T) {
 	if inline != 2 {
 		t.Fatalf("inline scripts %v: want GOV.UK's snippet and the module starting GOV.UK Frontend", scripts)
 	}
-	_, again := e.do(b, "GET", "/", "", nil)
+	_, again := e.Do(b, "GET", "/", "", nil)
 	if strings.Contains(again, m[1]) {
 		t.Error("the nonce is reused across responses")
 	}
 
-	resp, css := e.do(nil, "GET", "/assets/govuk-frontend.min.css", "", nil)
+	resp, css := e.Do(nil, "GET", "/assets/govuk-frontend.min.css", "", nil)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(css, ".govuk-template") {
 		t.Fatalf("stylesheet: %d %s (built by make assets)", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	if resp.Header.Get("Cache-Control") != "public, max-age=3600" {
 		t.Errorf("assets cache %q", resp.Header.Get("Cache-Control"))
 	}
-	if resp, _ := e.do(nil, "GET", "/assets/fonts/bold-b542beb274-v2.woff2", "", nil); resp.StatusCode != 200 {
+	if resp, _ := e.Do(nil, "GET", "/assets/fonts/bold-b542beb274-v2.woff2", "", nil); resp.StatusCode != 200 {
 		t.Errorf("font: %d", resp.StatusCode)
 	}
 	for _, bad := range []string{"/assets/../ui.go", "/assets/nothing.css", "/assets/fonts"} {
-		if resp, _ := e.do(nil, "GET", bad, "", nil); resp.StatusCode != 404 {
+		if resp, _ := e.Do(nil, "GET", bad, "", nil); resp.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
 		}
 	}

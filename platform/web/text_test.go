@@ -1,6 +1,7 @@
-package web
+package web_test
 
 import (
+	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,9 +11,9 @@ import (
 // with a 422 at its pointer; none reaches the database (where U+0000
 // would have been a 500).
 func TestControlCharactersAreRefusedWhereTheyAre(t *testing.T) {
-	e := newEnv(t)
-	officer := e.token("officer")
-	registerArrival(e, e.token("author"))
+	e := webtest.New(t)
+	officer := e.Token("officer")
+	webtest.RegisterArrival(e, e.Token("author"))
 	for _, c := range []struct {
 		name, method, path, body, pointer string
 	}{
@@ -22,18 +23,18 @@ func TestControlCharactersAreRefusedWhereTheyAre(t *testing.T) {
 		{"a NUL in a field name", "POST", "/api/v1/forms/arrival-report/drafts", `{"data": {"a\u0000": 1}}`, "/a\x00"},
 		{"a NUL in an event", "POST", "/api/v1/instances/x/events", `{"specversion": "1.0", "id": "1", "source": "/t", "type": "t", "data": {"note": ["ok", "x\u0000"]}}`, "/data/note/1"},
 	} {
-		resp, body := e.do(nil, c.method, c.path, officer, strings.NewReader(c.body))
-		p := problemOf(t, resp, body, http.StatusUnprocessableEntity)
+		resp, body := e.Do(nil, c.method, c.path, officer, strings.NewReader(c.body))
+		p := webtest.ProblemOf(t, resp, body, http.StatusUnprocessableEntity)
 		if len(p.Errors) != 1 || p.Errors[0].Pointer != c.pointer || !strings.Contains(p.Errors[0].Message, "U+00") {
 			t.Errorf("%s: %s", c.name, body)
 		}
 	}
 	for _, table := range []string{"submissions", "drafts"} {
 		var n int
-		if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != 0 {
+		if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != 0 {
 			t.Errorf("%d %s stored (%v)", n, table, err)
 		}
 	}
 	// Tabs and line breaks are text.
-	e.must(201, "POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{"traveller": map[string]any{"fullName": "Ann\tExample\r\n"}}}, nil)
+	e.Must(201, "POST", "/api/v1/forms/arrival-report/drafts", officer, map[string]any{"data": map[string]any{"traveller": map[string]any{"fullName": "Ann\tExample\r\n"}}}, nil)
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package web
+package pages_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"cop/platform/devstack"
+	"cop/platform/web/webtest"
 )
 
 // Browser journeys: scripts in ui/e2e drive Debian's Chromium through
@@ -34,8 +35,8 @@ import (
 // without JavaScript and on a 375px-wide phone.
 func TestBrowserOfficerJourney(t *testing.T) {
 	t.Parallel() // the two journeys share the machine better than taking turns
-	e := newEnv(t, withWorker)
-	e.publishPageFixtures()
+	e := webtest.New(t, webtest.WithWorker)
+	publishPageFixtures(e)
 	runJourney(t, e, "officer-journey")
 }
 
@@ -43,11 +44,11 @@ func TestBrowserOfficerJourney(t *testing.T) {
 // task an officer's vehicle check gave them, and the officer is notified.
 func TestBrowserSupervisorApproval(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withWorker)
-	e.publishPageFixtures()
-	officer := e.browser()
-	e.signIn(officer, "officer").Body.Close()
-	key := e.submitVehicleCheck(officer) // registration AB12 CDE
+	e := webtest.New(t, webtest.WithWorker)
+	publishPageFixtures(e)
+	officer := e.Browser()
+	e.SignIn(officer, "officer").Body.Close()
+	key := submitVehicleCheck(e, officer) // registration AB12 CDE
 	runJourney(t, e, "supervisor-approval", "COP_CASE="+key, "COP_REGISTRATION=AB12 CDE")
 }
 
@@ -58,13 +59,13 @@ const (
 
 // runJourney runs `node ui/e2e/<script>.mjs` from the repository root
 // against e, with COP_BASE_URL, COP_DEV_PASSWORD and COP_E2E_ARTIFACTS set
-// (env adds KEY=VALUE pairs), streaming its lines into the test log. It
+// (vars adds KEY=VALUE pairs), streaming its lines into the test log. It
 // fails the test with the script's output when the script fails or runs
 // longer than journeyTimeout; the failing step's screenshots, URLs and
 // HTML stay in .data/e2e/<test>-<random>/ (the message names it).
-func runJourney(t *testing.T, e *env, script string, env ...string) {
+func runJourney(t *testing.T, e *webtest.Env, script string, vars ...string) {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +94,8 @@ func runJourney(t *testing.T, e *env, script string, env ...string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("ui", "e2e", script+".mjs"))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "COP_BASE_URL="+e.base, "COP_DEV_PASSWORD="+devstack.DevPassword, "COP_E2E_ARTIFACTS="+artifacts)
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(os.Environ(), "COP_BASE_URL="+e.Base, "COP_DEV_PASSWORD="+devstack.DevPassword, "COP_E2E_ARTIFACTS="+artifacts)
+	cmd.Env = append(cmd.Env, vars...)
 	// Out of time, node gets SIGTERM (the script then saves its pages and
 	// closes its browsers); then node and its Chromium, in a process group
 	// of their own, are killed.

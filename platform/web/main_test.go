@@ -1,0 +1,12 @@
+package web_test
+
+import (
+	"testing"
+
+	"cop/platform/testenv"
+	"cop/platform/testenv/temporalenv"
+)
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, temporalenv.Stop)
+}
