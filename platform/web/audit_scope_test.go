@@ -1,11 +1,12 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 // A supervisor reads the audit rows about their teams' cases (and their

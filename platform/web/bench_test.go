@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"cop/platform/web/webtest"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"cop/platform/web/webtest"
 )
 
 // BenchmarkSubmissions8Clients and …32Clients measure submissions per second

@@ -1,10 +1,11 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 // A workflow with a startForm reads every future submission of the form

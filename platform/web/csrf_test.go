@@ -1,10 +1,11 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 // A page on the same site can make the browser send its session cookie

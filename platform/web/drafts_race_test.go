@@ -1,9 +1,10 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"net/http"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 // Several submits of one draft at once, with no Idempotency-Key (a double

@@ -1,13 +1,14 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"cop/platform/web/webtest"
 )
 
 // runaways are definitions a careless or hostile author could draft-run:

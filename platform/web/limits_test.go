@@ -1,12 +1,13 @@
 package web_test
 
 import (
-	"cop/platform/web"
-	"cop/platform/web/webtest"
 	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"cop/platform/web"
+	"cop/platform/web/webtest"
 )
 
 // Each signed-in caller and each address without a sign-in has its own

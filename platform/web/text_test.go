@@ -1,10 +1,11 @@
 package web_test
 
 import (
-	"cop/platform/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 // A control character in an answer, a draft or any JSON body is refused

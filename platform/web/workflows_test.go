@@ -2,13 +2,14 @@ package web_test
 
 import (
 	"bytes"
-	"cop/platform/web/api"
-	"cop/platform/web/webtest"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"cop/platform/web/api"
+	"cop/platform/web/webtest"
 )
 
 func TestWorkflowRegistry(t *testing.T) {

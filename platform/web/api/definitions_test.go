@@ -1,9 +1,10 @@
 package api_test
 
 import (
-	"cop/platform/web/webtest"
 	"strings"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 func TestDefinitionScenarios(t *testing.T) {

@@ -1,8 +1,9 @@
 package api_test
 
 import (
-	"cop/platform/web/webtest"
 	"testing"
+
+	"cop/platform/web/webtest"
 )
 
 func TestWorkflowScenarios(t *testing.T) {

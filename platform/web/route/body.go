@@ -2,12 +2,13 @@ package route
 
 import (
 	"bytes"
-	"cop/forms"
-	"cop/platform/problem"
 	"encoding/json"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+
+	"cop/forms"
+	"cop/platform/problem"
 )
 
 // List is the shape of every list response.

@@ -2,7 +2,6 @@ package route
 
 import (
 	"bytes"
-	"cop/platform/problem"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/problem"
 )
 
 // Problem is an RFC 9457 problem document.

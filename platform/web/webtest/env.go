@@ -6,17 +6,6 @@ package webtest
 
 import (
 	"context"
-	"cop/platform/audit"
-	"cop/platform/auth"
-	"cop/platform/config"
-	"cop/platform/devstack"
-	"cop/platform/events"
-	"cop/platform/instances"
-	"cop/platform/testenv"
-	"cop/platform/testenv/temporalenv"
-	"cop/platform/web"
-	"cop/platform/web/route"
-	"cop/workflows/engine"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,6 +23,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/config"
+	"cop/platform/devstack"
+	"cop/platform/events"
+	"cop/platform/instances"
+	"cop/platform/testenv"
+	"cop/platform/testenv/temporalenv"
+	"cop/platform/web"
+	"cop/platform/web/route"
+	"cop/workflows/engine"
 )
 
 // Env is one running COP web server on a real PostgreSQL database, a real

@@ -2,13 +2,14 @@ package webtest
 
 import (
 	"bytes"
-	"cop/platform/web/route"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"cop/platform/web/route"
 )
 
 // Scenario is one row of a resource's API test: who sends what, and what

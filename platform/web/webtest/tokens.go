@@ -2,7 +2,6 @@ package webtest
 
 import (
 	"context"
-	"cop/platform/devstack"
 	"crypto/rand"
 	"crypto/rsa"
 	"testing"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"cop/platform/devstack"
 )
 
 // TokenFor gets an access token for a demo user issued to another client.
