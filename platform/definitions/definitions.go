@@ -138,7 +138,7 @@ func (s *Service) publish(ctx context.Context, who audit.Who, kind, name, versio
 		return Published{}, err
 	}
 	if !created {
-		if pins, err = loadPins(ctx, s.pool, ref); err != nil {
+		if pins, err = loadPins(ctx, s.pool, def); err != nil {
 			return Published{}, err
 		}
 	}
@@ -155,8 +155,7 @@ func nonNil(p []forms.Pin) []forms.Pin {
 func storePins(ctx context.Context, tx pgx.Tx, d registry.Definition, pins []forms.Pin) error {
 	for _, p := range pins {
 		if _, err := tx.Exec(ctx, `INSERT INTO definition_pins (definition_id, ref_in, kind, name, requested, resolved)
-			SELECT id, $5, $6, $7, $8, $9 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3 AND version = $4`,
-			d.Kind, d.Namespace, d.Name, d.Version, p.In, p.Kind, p.Name, p.Version, p.Resolved); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, p.In, p.Kind, p.Name, p.Version, p.Resolved); err != nil {
 			return fmt.Errorf("store pin %s of %s %s@%s: %w", p, d.Kind, d.Name, d.Version, err)
 		}
 	}
@@ -164,11 +163,10 @@ func storePins(ctx context.Context, tx pgx.Tx, d registry.Definition, pins []for
 }
 
 // loadPins reads the pins a stored version was compiled with.
-func loadPins(ctx context.Context, q store.Querier, ref registry.Ref) ([]forms.Pin, error) {
-	rows, err := q.Query(ctx, `SELECT p.ref_in, p.kind, p.name, p.requested, p.resolved
-		FROM definition_pins p JOIN definitions d ON d.id = p.definition_id
-		WHERE d.kind = $1 AND d.namespace = $2 AND d.name = $3 AND d.version = $4
-		ORDER BY p.ref_in, p.kind, p.name, p.requested`, ref.Kind, ref.Namespace, ref.Name, ref.Version)
+func loadPins(ctx context.Context, q store.Querier, d registry.Definition) ([]forms.Pin, error) {
+	ref := refOf(d)
+	rows, err := q.Query(ctx, `SELECT ref_in, kind, name, requested, resolved FROM definition_pins
+		WHERE definition_id = $1 ORDER BY ref_in, kind, name, requested`, d.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load pins of %s: %w", ref, err)
 	}
@@ -191,7 +189,7 @@ func (s *Service) Get(ctx context.Context, kind, name, version string) (registry
 	if err != nil {
 		return registry.Definition{}, nil, err
 	}
-	pins, err := loadPins(ctx, s.pool, refOf(d))
+	pins, err := loadPins(ctx, s.pool, d)
 	return d, pins, err
 }
 
@@ -226,8 +224,7 @@ func (s *Service) Retire(ctx context.Context, who audit.Who, kind, name, version
 		}
 		// Lock the version first: a publish pinning it holds a share lock
 		// until it commits, so its pins are visible to the check below.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3 AND version = $4 FOR UPDATE`,
-			kind, ref.Namespace, name, version); err != nil {
+		if _, err := registry.ForUpdate(ctx, tx, ref); err != nil {
 			return fmt.Errorf("lock %s: %w", ref, err)
 		}
 		users, err := activeUsers(ctx, tx, kind, name, version)
@@ -243,15 +240,24 @@ func (s *Service) Retire(ctx context.Context, who audit.Who, kind, name, version
 
 // activeUsers names the active definitions pinning a version.
 func activeUsers(ctx context.Context, q store.Querier, kind, name, version string) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT d.kind || ':' || d.name || '@' || d.version
-		FROM definition_pins p JOIN definitions d ON d.id = p.definition_id
-		WHERE p.kind = $1 AND p.name = $2 AND p.resolved = $3 AND d.status = 'active'`, kind, name, version)
+	rows, err := q.Query(ctx, `SELECT DISTINCT definition_id FROM definition_pins
+		WHERE kind = $1 AND name = $2 AND resolved = $3`, kind, name, version)
 	if err != nil {
 		return nil, fmt.Errorf("find users of %s %s@%s: %w", kind, name, version, err)
 	}
-	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return nil, fmt.Errorf("find users of %s %s@%s: %w", kind, name, version, err)
+	}
+	pinning, err := registry.ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, d := range pinning {
+		if d.Status == registry.Active {
+			users = append(users, d.Kind+":"+d.Name+"@"+d.Version)
+		}
 	}
 	sort.Strings(users)
 	return users, nil
@@ -282,7 +288,7 @@ func (s *Service) compileStored(ctx context.Context, d registry.Definition) (*fo
 	if err != nil {
 		return nil, fmt.Errorf("parse stored form %s@%s: %w", d.Name, d.Version, err)
 	}
-	pins, err := loadPins(ctx, s.pool, refOf(d))
+	pins, err := loadPins(ctx, s.pool, d)
 	if err != nil {
 		return nil, err
 	}

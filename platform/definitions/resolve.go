@@ -46,35 +46,14 @@ func (r *uploadResolver) resolve(ref forms.Reference, into any) error {
 		}
 		version, active = pinned, false // a term's own pins hold even once retired
 	}
-	dep, err := readForShare(r.ctx, r.q, ref.Kind, registry.GlobalNamespace, ref.Name, version, active)
+	dep, err := registry.ForShare(r.ctx, r.q, ref.Kind, registry.GlobalNamespace, ref.Name, version, active)
 	if errors.Is(err, registry.ErrNotFound) {
 		return forms.ErrNotRegistered
 	}
 	if err != nil {
 		return fmt.Errorf("read %s %s: %w", ref.Kind, ref.Name, err)
 	}
-	return decodeStored(dep.content, into)
-}
-
-// shared is a version an upload depends on, as readForShare found it.
-type shared struct {
-	content             []byte
-	version, uploadedBy string
-}
-
-// readForShare reads a version ("" = the highest) an upload depends on,
-// only among active versions when activeOnly, and share-locks it until the
-// upload commits, so a concurrent retire waits and then sees the new
-// dependant. registry.ErrNotFound when there is none.
-func readForShare(ctx context.Context, q store.Querier, kind, namespace, name, version string, activeOnly bool) (shared, error) {
-	var s shared
-	err := q.QueryRow(ctx, `SELECT content, version, uploaded_by FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
-		AND ($4 = '' OR version = $4) AND (NOT $5 OR status = 'active')
-		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version, activeOnly).Scan(&s.content, &s.version, &s.uploadedBy)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return shared{}, registry.ErrNotFound
-	}
-	return s, err
+	return decodeStored(dep.Content, into)
 }
 
 // pinnedIn is the version a term's own reference was pinned to.
@@ -84,11 +63,14 @@ func pinnedIn(ctx context.Context, q store.Querier, ref forms.Reference) (string
 	if !ok || name == "" || version == "" {
 		return "", fmt.Errorf("bad reference context %q", ref.In)
 	}
+	term, err := registry.Get(ctx, q, registry.Ref{Kind: KindTerm, Namespace: registry.GlobalNamespace, Name: name, Version: version})
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", ref.In, err)
+	}
 	var resolved string
-	err := q.QueryRow(ctx, `SELECT p.resolved FROM definition_pins p JOIN definitions d ON d.id = p.definition_id
-		WHERE d.kind = 'term' AND d.namespace = $1 AND d.name = $2 AND d.version = $3
-		  AND p.ref_in = '' AND p.kind = $4 AND p.name = $5 AND p.requested = $6`,
-		registry.GlobalNamespace, name, version, ref.Kind, ref.Name, ref.Version).Scan(&resolved)
+	err = q.QueryRow(ctx, `SELECT resolved FROM definition_pins
+		WHERE definition_id = $1 AND ref_in = '' AND kind = $2 AND name = $3 AND requested = $4`,
+		term.ID, ref.Kind, ref.Name, ref.Version).Scan(&resolved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("%s has no pin for %s %s@%s", ref.In, ref.Kind, ref.Name, ref.Version)
 	}

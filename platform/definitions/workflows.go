@@ -76,13 +76,13 @@ type boundForm struct {
 // so only those who already decide who reads them may: an admin, or the
 // author who published the form version it binds (who could as well
 // publish a version with their own access.read).
-func mayBind(p *auth.Principal, w *workflows.Workflow, form *shared) (*boundForm, error) {
+func mayBind(p *auth.Principal, w *workflows.Workflow, form *registry.Definition) (*boundForm, error) {
 	refs := workflows.Refs(w)
 	if form == nil {
 		return nil, nil // no startForm
 	}
 	name, _ := workflows.SplitFormRef(refs.StartForm)
-	b := &boundForm{ref: registry.Ref{Kind: KindForm, Namespace: registry.GlobalNamespace, Name: name, Version: form.version}, author: form.uploadedBy}
+	b := &boundForm{ref: registry.Ref{Kind: KindForm, Namespace: registry.GlobalNamespace, Name: name, Version: form.Version}, author: form.UploadedBy}
 	if p.HasRole(auth.RoleAdmin) || (p != nil && p.Subject == b.author) {
 		return b, nil
 	}
@@ -98,11 +98,11 @@ func mayBind(p *auth.Principal, w *workflows.Workflow, form *shared) (*boundForm
 // written) with no active version. Each is share-locked like a form's pins,
 // so a concurrent retire waits for the upload. It also returns the version
 // the startForm binds, when there is one.
-func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Workflow) (workflows.Problems, *shared) {
+func workflowRefProblems(ctx context.Context, q store.Querier, w *workflows.Workflow) (workflows.Problems, *registry.Definition) {
 	refs := workflows.Refs(w)
 	var problems workflows.Problems
-	var startForm *shared
-	need := func(kind, namespace, name, version, key, what string) *shared {
+	var startForm *registry.Definition
+	need := func(kind, namespace, name, version, key, what string) *registry.Definition {
 		dep, err := lockAvailable(ctx, q, kind, namespace, name, version)
 		if err == nil {
 			return &dep
@@ -144,11 +144,11 @@ func describeFormRef(name, version string) string {
 
 // lockAvailable finds the version an instance would use ("" or "latest":
 // the latest active; a written version, active or retired) and share-locks it.
-func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) (shared, error) {
+func lockAvailable(ctx context.Context, q store.Querier, kind, namespace, name, version string) (registry.Definition, error) {
 	if version == "latest" {
 		version = ""
 	}
-	return readForShare(ctx, q, kind, namespace, name, version, version == "")
+	return registry.ForShare(ctx, q, kind, namespace, name, version, version == "")
 }
 
 // Workflow returns a workflow version ("" or "latest" = latest active).
@@ -179,17 +179,7 @@ func (s *Service) RetireWorkflow(ctx context.Context, who audit.Who, namespace, 
 // StartingWorkflows returns the latest active workflows whose
 // document.metadata.startForm names a form (as NAME or NAME@VERSION).
 func (s *Service) StartingWorkflows(ctx context.Context, form, version string) ([]registry.Definition, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+registry.Columns+` FROM (
-			SELECT DISTINCT ON (namespace, name) * FROM definitions
-			WHERE kind = 'workflow' AND status = 'active'
-			ORDER BY namespace, name, version_key COLLATE "C" DESC
-		) latest
-		WHERE content->'document'->'metadata'->>'startForm' IN ($1, $1 || '@' || $2)
-		ORDER BY namespace, name`, form, version)
-	if err != nil {
-		return nil, fmt.Errorf("find workflows started by form %s: %w", form, err)
-	}
-	return registry.Collect(rows)
+	return registry.LatestWith(ctx, s.pool, KindWorkflow, []string{"document", "metadata", "startForm"}, form, form+"@"+version)
 }
 
 // WorkflowRefProblems checks a workflow's forms and sub-workflows against

@@ -37,6 +37,9 @@ const (
 
 // Definition is one stored version.
 type Definition struct {
+	// ID is the row's key, for the tables of kinds that refer to a version
+	// (definition_pins); it is not part of the API.
+	ID         int64           `json:"-"`
 	Kind       string          `json:"kind"`
 	Namespace  string          `json:"namespace"`
 	Name       string          `json:"name"`
@@ -244,12 +247,56 @@ func Retire(ctx context.Context, q store.Querier, ref Ref, by string) (Definitio
 	return d, err
 }
 
-const columns = `kind, namespace, name, version, content, checksum, status, uploaded_by, uploaded_at, retired_by, retired_at`
+// ForShare reads the highest version of a name (or the one named by
+// version), only among active versions when activeOnly, and share-locks it
+// until the transaction ends: a version an upload depends on cannot be
+// retired under it (a concurrent retire waits, then sees the dependant).
+func ForShare(ctx context.Context, q store.Querier, kind, namespace, name, version string, activeOnly bool) (Definition, error) {
+	return scan(q.QueryRow(ctx, `SELECT `+columns+` FROM definitions WHERE kind = $1 AND namespace = $2 AND name = $3
+		AND ($4 = '' OR version = $4) AND (NOT $5 OR status = 'active')
+		ORDER BY version_key COLLATE "C" DESC LIMIT 1 FOR SHARE`, kind, namespace, name, version, activeOnly))
+}
+
+// ForUpdate reads one version and locks it until the transaction ends, so
+// uploads that share-lock it (ForShare) have committed or wait.
+func ForUpdate(ctx context.Context, q store.Querier, ref Ref) (Definition, error) {
+	return scan(q.QueryRow(ctx, `SELECT `+columns+` FROM definitions
+		WHERE kind = $1 AND namespace = $2 AND name = $3 AND version = $4 FOR UPDATE`,
+		ref.Kind, ref.Namespace, ref.Name, ref.Version))
+}
+
+// ByIDs reads the versions with these ids, in no particular order.
+func ByIDs(ctx context.Context, q store.Querier, ids []int64) ([]Definition, error) {
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM definitions WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read definitions %v: %w", ids, err)
+	}
+	return collect(rows)
+}
+
+// LatestWith returns the latest active version of each name of a kind whose
+// content holds one of values at path (keys from the document's root),
+// ordered by namespace then name.
+func LatestWith(ctx context.Context, q store.Querier, kind string, path []string, values ...string) ([]Definition, error) {
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM (
+			SELECT DISTINCT ON (namespace, name) * FROM definitions
+			WHERE kind = $1 AND status = 'active'
+			ORDER BY namespace, name, version_key COLLATE "C" DESC
+		) latest
+		WHERE content #>> $2 = ANY($3)
+		ORDER BY namespace, name`, kind, path, values)
+	if err != nil {
+		return nil, fmt.Errorf("find %s definitions by %v: %w", kind, path, err)
+	}
+	return collect(rows)
+}
+
+const columns = `id, kind, namespace, name, version, content, checksum, status, uploaded_by, uploaded_at, retired_by, retired_at`
 
 func scan(row pgx.Row) (Definition, error) {
 	var d Definition
 	var retiredBy *string
-	err := row.Scan(&d.Kind, &d.Namespace, &d.Name, &d.Version, &d.Content, &d.Checksum, &d.Status,
+	err := row.Scan(&d.ID, &d.Kind, &d.Namespace, &d.Name, &d.Version, &d.Content, &d.Checksum, &d.Status,
 		&d.UploadedBy, &d.UploadedAt, &retiredBy, &d.RetiredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Definition{}, ErrNotFound
@@ -284,9 +331,3 @@ func decodeCursor(cursor string) (string, string, error) {
 	}
 	return parts[0], parts[1], nil
 }
-
-// Columns are the definition columns Collect reads, for kinds' own queries.
-const Columns = columns
-
-// Collect reads rows of Columns.
-func Collect(rows pgx.Rows) ([]Definition, error) { return collect(rows) }
