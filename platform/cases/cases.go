@@ -3,6 +3,12 @@
 // a business key, drafts saved for later, and uploaded files. Visibility is
 // one rule (auth.CanRead, and its SQL twin auth.ReadableSQL): anyone else is
 // told "not found".
+//
+// The package owns its tables, and each table's statements are in its
+// file: cases.go (cases, case_counters), submissions.go, drafts.go and
+// files.go; a read that joins another of them (a business key, the drafts
+// that keep a file) is in the file of the table it returns. sweep.go only
+// calls them. Instances and tasks are asked of their services.
 package cases
 
 import (
@@ -147,11 +153,7 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 	if err != nil {
 		return Case{}, fmt.Errorf("read case %s: %w", key, err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+submissionColumns+` FROM submissions s WHERE case_id = $1 ORDER BY submitted_at, id`, id)
-	if err != nil {
-		return Case{}, fmt.Errorf("read submissions of case %s: %w", key, err)
-	}
-	subs, err := pgx.CollectRows(rows, scanSubmission)
+	subs, err := caseSubmissions(ctx, s.pool, id)
 	if err != nil {
 		return Case{}, fmt.Errorf("read submissions of case %s: %w", key, err)
 	}
@@ -221,12 +223,14 @@ func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (
 // it, without reading the whole timeline.
 func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (int64, error) {
 	var id int64
-	var readable bool
-	err := s.pool.QueryRow(ctx, `SELECT c.id, EXISTS (SELECT 1 FROM submissions WHERE case_id = c.id AND `+auth.ReadableSQL("submitted_by", 2)+`)
-		FROM cases c WHERE c.business_key = $1`, append([]any{key}, auth.ReadableArgs(p)...)...).Scan(&id, &readable)
+	err := s.pool.QueryRow(ctx, `SELECT id FROM cases WHERE business_key = $1`, key).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrNotFound
 	}
+	if err != nil {
+		return 0, fmt.Errorf("read case %s: %w", key, err)
+	}
+	readable, err := readsASubmissionIn(ctx, s.pool, p, id)
 	if err != nil {
 		return 0, fmt.Errorf("read case %s: %w", key, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -185,4 +186,43 @@ func (s *Service) SubmitDraft(ctx context.Context, p *auth.Principal, who audit.
 	}
 	return s.Submit(ctx, p, who, SubmitRequest{Form: d.Form, Version: d.FormVersion, Case: d.Case, Data: d.Data,
 		IdempotencyKey: idempotencyKey, draftID: d.ID})
+}
+
+// checkDraftQuota runs in the transaction that adds a draft.
+func checkDraftQuota(ctx context.Context, q store.Querier, owner string) error {
+	if err := lockOwner(ctx, q, owner); err != nil {
+		return err
+	}
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM drafts WHERE owner = $1`, owner).Scan(&n); err != nil {
+		return fmt.Errorf("count drafts: %w", err)
+	}
+	if n >= MaxDraftsPerOwner {
+		return problem.Conflictf("you have %d drafts, the most one person may keep; submit or delete some first", n).Because(ReasonQuota)
+	}
+	return nil
+}
+
+// removeSubmittedDraft deletes a draft as its submission is stored.
+func removeSubmittedDraft(ctx context.Context, tx pgx.Tx, id string) error {
+	tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("remove submitted draft: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		// Two submits of one draft at once (a double click with no
+		// Idempotency-Key): the first to delete it makes the case.
+		return problem.Conflictf("draft %s was submitted by another request; it makes one submission (send an Idempotency-Key to get its answer on a retry)",
+			id).Because(ReasonSubmitted)
+	}
+	return nil
+}
+
+// sweepDrafts removes drafts nobody has saved for longer than age.
+func sweepDrafts(ctx context.Context, tx pgx.Tx, age time.Duration) (int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE updated_at < now() - make_interval(secs => $1)`, age.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("sweep drafts: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -20,6 +20,7 @@ import (
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/problem"
+	"cop/platform/store"
 )
 
 // File is an uploaded file's description (its bytes are read separately).
@@ -266,4 +267,31 @@ func countDistinct(ids []string) int {
 		seen[id] = true
 	}
 	return len(seen)
+}
+
+// checkUploadQuota runs in the transaction that stores a file of size bytes.
+func checkUploadQuota(ctx context.Context, q store.Querier, owner string, size int64) error {
+	if err := lockOwner(ctx, q, owner); err != nil {
+		return err
+	}
+	var held int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(sum(size), 0) FROM files WHERE owner = $1 AND submission_id IS NULL`, owner).Scan(&held); err != nil {
+		return fmt.Errorf("sum uploads: %w", err)
+	}
+	if held+size > MaxUnattachedBytesPerUser {
+		return problem.Conflictf("you have %d MiB of files not yet in a submission; the most is %d MiB: submit them, or wait a day for unused ones to be removed",
+			held>>20, MaxUnattachedBytesPerUser>>20).Because(ReasonQuota)
+	}
+	return nil
+}
+
+// sweepFiles removes files older than age that no submission holds and no
+// draft of their owner names (a draft keeps its uploads while it lives).
+func sweepFiles(ctx context.Context, tx pgx.Tx, age time.Duration) (int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM files f WHERE f.submission_id IS NULL AND f.created_at < now() - make_interval(secs => $1)
+		AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.owner = f.owner AND strpos(d.data::text, f.id::text) > 0)`, age.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("sweep files: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"cop/platform/problem"
 	"cop/platform/store"
 )
 
@@ -30,37 +29,6 @@ func lockOwner(ctx context.Context, q store.Querier, owner string) error {
 	return nil
 }
 
-// checkDraftQuota runs in the transaction that adds a draft.
-func checkDraftQuota(ctx context.Context, q store.Querier, owner string) error {
-	if err := lockOwner(ctx, q, owner); err != nil {
-		return err
-	}
-	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM drafts WHERE owner = $1`, owner).Scan(&n); err != nil {
-		return fmt.Errorf("count drafts: %w", err)
-	}
-	if n >= MaxDraftsPerOwner {
-		return problem.Conflictf("you have %d drafts, the most one person may keep; submit or delete some first", n).Because(ReasonQuota)
-	}
-	return nil
-}
-
-// checkUploadQuota runs in the transaction that stores a file of size bytes.
-func checkUploadQuota(ctx context.Context, q store.Querier, owner string, size int64) error {
-	if err := lockOwner(ctx, q, owner); err != nil {
-		return err
-	}
-	var held int64
-	if err := q.QueryRow(ctx, `SELECT coalesce(sum(size), 0) FROM files WHERE owner = $1 AND submission_id IS NULL`, owner).Scan(&held); err != nil {
-		return fmt.Errorf("sum uploads: %w", err)
-	}
-	if held+size > MaxUnattachedBytesPerUser {
-		return problem.Conflictf("you have %d MiB of files not yet in a submission; the most is %d MiB: submit them, or wait a day for unused ones to be removed",
-			held>>20, MaxUnattachedBytesPerUser>>20).Because(ReasonQuota)
-	}
-	return nil
-}
-
 // Retention is how long the sweep keeps what nobody finished.
 type Retention struct {
 	Drafts          time.Duration // since the draft was last saved
@@ -78,17 +46,13 @@ type Swept struct{ Drafts, Files, IdempotencyKeys int64 }
 func (s *Service) Sweep(ctx context.Context, r Retention) (Swept, error) {
 	var out Swept
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE updated_at < now() - make_interval(secs => $1)`, r.Drafts.Seconds())
-		if err != nil {
-			return fmt.Errorf("sweep drafts: %w", err)
+		var err error
+		if out.Drafts, err = sweepDrafts(ctx, tx, r.Drafts); err != nil {
+			return err
 		}
-		out.Drafts = tag.RowsAffected()
-		tag, err = tx.Exec(ctx, `DELETE FROM files f WHERE f.submission_id IS NULL AND f.created_at < now() - make_interval(secs => $1)
-			AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.owner = f.owner AND strpos(d.data::text, f.id::text) > 0)`, r.UnattachedFiles.Seconds())
-		if err != nil {
-			return fmt.Errorf("sweep files: %w", err)
+		if out.Files, err = sweepFiles(ctx, tx, r.UnattachedFiles); err != nil {
+			return err
 		}
-		out.Files = tag.RowsAffected()
 		out.IdempotencyKeys, err = store.SweepIdempotencyKeys(ctx, tx, r.IdempotencyKeys)
 		return err
 	})

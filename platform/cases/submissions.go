@@ -146,15 +146,8 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return err
 		}
 		if req.draftID != "" {
-			tag, err := tx.Exec(ctx, `DELETE FROM drafts WHERE id = $1`, req.draftID)
-			if err != nil {
-				return fmt.Errorf("remove submitted draft: %w", err)
-			}
-			if tag.RowsAffected() == 0 {
-				// Two submits of one draft at once (a double click with no
-				// Idempotency-Key): the first to delete it makes the case.
-				return problem.Conflictf("draft %s was submitted by another request; it makes one submission (send an Idempotency-Key to get its answer on a retry)",
-					req.draftID).Because(ReasonSubmitted)
+			if err := removeSubmittedDraft(ctx, tx, req.draftID); err != nil {
+				return err
 			}
 		}
 		if err := audit.Record(ctx, tx, who.Entry("submission.create", "submission:"+sub.ID, audit.OK,
@@ -340,4 +333,22 @@ var errReplayed = errors.New("replayed")
 
 func (i *idempotent) record(ctx context.Context, tx pgx.Tx, status int, response any) error {
 	return i.Record(ctx, tx, status, response)
+}
+
+// caseSubmissions reads a case's submissions, oldest first.
+func caseSubmissions(ctx context.Context, q store.Querier, caseID int64) ([]Submission, error) {
+	rows, err := q.Query(ctx, `SELECT `+submissionColumns+` FROM submissions s WHERE case_id = $1 ORDER BY submitted_at, id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanSubmission)
+}
+
+// readsASubmissionIn reports whether the caller may read a submission of
+// the case, without reading them.
+func readsASubmissionIn(ctx context.Context, q store.Querier, p *auth.Principal, caseID int64) (bool, error) {
+	var readable bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM submissions WHERE case_id = $1 AND `+auth.ReadableSQL("submitted_by", 2)+`)`,
+		append([]any{caseID}, auth.ReadableArgs(p)...)...).Scan(&readable)
+	return readable, err
 }
