@@ -179,7 +179,7 @@ func (s *Service) update(ctx context.Context, t Task, updateID string, action en
 	for tries := 0; ; tries++ {
 		_, err := engine.ActOnTask(ctx, s.temporal, t.Instance, updateID, action)
 		var no *engine.TaskActionError
-		if err == nil || !errors.As(err, &no) || no.Code != "gone" || tries == 10 || !s.stillOpen(ctx, t.ID) {
+		if err == nil || !errors.As(err, &no) || no.Code != "gone" || tries == 10 || !taskOpen(ctx, s.pool, t.ID) {
 			return err
 		}
 		select {
@@ -188,11 +188,4 @@ func (s *Service) update(ctx context.Context, t Task, updateID string, action en
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// stillOpen says whether the task's row is open.
-func (s *Service) stillOpen(ctx context.Context, id string) bool {
-	var open bool
-	err := s.pool.QueryRow(ctx, `SELECT status = 'open' FROM tasks WHERE id = $1`, id).Scan(&open)
-	return err == nil && open
 }

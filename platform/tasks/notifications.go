@@ -9,6 +9,7 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/store"
+	"cop/workflows/engine"
 )
 
 // Notification is an in-app notification as its reader sees it.
@@ -67,6 +68,21 @@ func (s *Service) MarkRead(ctx context.Context, p *auth.Principal, id string) er
 		if !mine {
 			return ErrNotFound
 		}
+	}
+	return nil
+}
+
+// insertNotification stores a notification an instance sent;
+// store.ErrAlreadyApplied when it is there already.
+func insertNotification(ctx context.Context, tx pgx.Tx, n engine.Notification) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.Instance, n.CaseKey, store.TextArray(n.To), n.Title, n.Body, n.Link, n.At)
+	if err != nil {
+		return fmt.Errorf("store notification %s: %w", n.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyApplied
 	}
 	return nil
 }

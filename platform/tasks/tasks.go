@@ -3,7 +3,9 @@
 // officers take on them through the instance's Update, and the in-app
 // notifications instances send. It owns the tasks, notifications and
 // notification_reads tables; the instances' activities write them through
-// Inbox.
+// Inbox. Each table's statements are in its file: tasks.go (tasks) and
+// notifications.go (notifications, notification_reads); inbox.go and
+// actions.go call them.
 package tasks
 
 import (
@@ -24,6 +26,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/problem"
 	"cop/platform/store"
+	"cop/workflows"
 	"cop/workflows/engine"
 )
 
@@ -200,4 +203,88 @@ func (s *Service) InstanceTasks(ctx context.Context, instances []string) ([]case
 		out = []cases.TaskInfo{}
 	}
 	return out, err
+}
+
+// CloseOpen withdraws the tasks an ended instance left open (a cancelled
+// instance, a fork whose other branch won), in the transaction that
+// records its end.
+func CloseOpen(ctx context.Context, tx pgx.Tx, instance string, at time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'cancelled', updated_at = $2 WHERE instance_id = $1 AND status = 'open'`, instance, at); err != nil {
+		return fmt.Errorf("close the tasks of instance %s: %w", instance, err)
+	}
+	return nil
+}
+
+// insertTask stores a task an instance asked for; store.ErrAlreadyApplied
+// when it is there already (the activity was retried).
+func insertTask(ctx context.Context, tx pgx.Tx, t engine.TaskRequest, input any) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
+			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) ON CONFLICT (id) DO NOTHING`,
+		t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, store.TextArray(t.CandidateGroups), t.Assignee,
+		t.Priority, t.Reason, t.Due, input, t.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("store task %s: %w", t.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyApplied
+	}
+	return nil
+}
+
+// changeTask writes a change the instance accepted; store.ErrAlreadyApplied
+// when the row has it already.
+func changeTask(ctx context.Context, tx pgx.Tx, c engine.TaskChange, data any) error {
+	// Every change bumps the revision and names the action that made it.
+	// The row follows the instance, whose Update already decided; the
+	// claim and completion guards only keep a row that somehow lagged from
+	// being overwritten by a claim it never saw.
+	const bump = `revision = revision + 1, last_action = $3, updated_at = $2`
+	var query string
+	args := []any{c.ID, c.At, c.Action}
+	switch c.Kind {
+	case engine.TaskClaimed:
+		query, args = `UPDATE tasks SET claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open' AND claimed_by IN ('', $4)`, append(args, c.Assignee)
+	case engine.TaskReleased:
+		query = `UPDATE tasks SET claimed_by = '', ` + bump + ` WHERE id = $1 AND status = 'open'`
+	case engine.TaskReassigned:
+		query, args = `UPDATE tasks SET assignee = $4, claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+	case engine.TaskWithdrawn:
+		query = `UPDATE tasks SET status = 'cancelled', ` + bump + ` WHERE id = $1 AND status = 'open'`
+	case engine.TaskEscalated:
+		query, args = `UPDATE tasks SET priority = $4, escalated = true, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Priority)
+	case engine.TaskDone:
+		query, args = `UPDATE tasks SET status = 'completed', data = $4, completed_by = $5, completed_at = $2, `+bump+`
+			WHERE id = $1 AND status = 'open' AND claimed_by = $5`, append(args, data, c.By)
+	default:
+		return engine.ActivityFault(workflows.NewError(workflows.ErrRuntime, "Unknown task change", "unknown task change %q", c.Kind))
+	}
+	tag, err := tx.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("record task %s %s: %w", c.ID, c.Kind, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyApplied
+	}
+	return nil
+}
+
+// readTask reads one task as the API shows it, whoever may see it.
+func readTask(ctx context.Context, q store.Querier, id string) (Task, error) {
+	rows, err := q.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
+	if err != nil {
+		return Task{}, fmt.Errorf("read task %s: %w", id, err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanTask(time.Now()))
+	if err != nil {
+		return Task{}, fmt.Errorf("read task %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// taskOpen says whether the task's row is open.
+func taskOpen(ctx context.Context, q store.Querier, id string) bool {
+	var open bool
+	err := q.QueryRow(ctx, `SELECT status = 'open' FROM tasks WHERE id = $1`, id).Scan(&open)
+	return err == nil && open
 }
