@@ -5,7 +5,8 @@
 // instances are decided in the submission's transaction and started by the
 // outbox (starts.go). Store is the interpreter's engine.Platform: the
 // instance's end, trace and emitted events here, the inbox through the
-// tasks package.
+// tasks package. Every statement on the instances table is in this file;
+// store.go holds those on instance_trace and emitted_events.
 package instances
 
 import (
@@ -631,4 +632,55 @@ func (s *Service) CaseInstances(ctx context.Context, p *auth.Principal, caseID i
 		out = []cases.InstanceInfo{}
 	}
 	return out, err
+}
+
+// insertStarting writes an instance a submission decided to start, with
+// the start Temporal will be asked for once the submission commits.
+func insertStarting(ctx context.Context, tx pgx.Tx, in Instance, caseID int64, submission string, pending []byte) error {
+	_, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams,
+			request_hash, started_at, status, submission_id, pending_start)
+		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11, 'starting', $12, $13)`,
+		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.BusinessKey, in.StartedBy, in.readAccess, in.teams,
+		in.requestHash, in.StartedAt, submission, string(pending))
+	if err != nil {
+		return fmt.Errorf("record instance %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// pendingStart reads the start of an instance still starting; pending is
+// nil when it is not (started already, ended or cancelled).
+func pendingStart(ctx context.Context, q store.Querier, id string) (namespace, name string, pending json.RawMessage, err error) {
+	err = q.QueryRow(ctx, `SELECT namespace, name, pending_start FROM instances WHERE id = $1 AND status = 'starting'`, id).
+		Scan(&namespace, &name, &pending)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil, nil
+	}
+	if err != nil {
+		return "", "", nil, fmt.Errorf("read instance %s: %w", id, err)
+	}
+	return namespace, name, pending, nil
+}
+
+// markRunning marks a starting instance running; false when it was not
+// starting.
+func markRunning(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE instances SET status = 'running', pending_start = NULL WHERE id = $1 AND status = 'starting'`, id)
+	return tag.RowsAffected() > 0, err
+}
+
+// writeEndRow writes how an instance ended; store.ErrAlreadyApplied when it
+// had ended already. 'starting' too: an instance may end before its starter
+// marks it running.
+func writeEndRow(ctx context.Context, tx pgx.Tx, e engine.InstanceEnd, output, rerr any) error {
+	tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5, pending_start = NULL
+		WHERE id = $1 AND status IN ('starting', 'running')`,
+		e.Instance, e.Status, output, rerr, e.At)
+	if err != nil {
+		return fmt.Errorf("record the end of instance %s: %w", e.Instance, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyApplied
+	}
+	return nil
 }

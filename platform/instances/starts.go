@@ -120,13 +120,8 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 	if err != nil {
 		return fmt.Errorf("encode the start of %s: %w", in.ID, err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams,
-			request_hash, started_at, status, submission_id, pending_start)
-		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11, 'starting', $12, $13)`,
-		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.BusinessKey, in.StartedBy, in.readAccess, in.teams,
-		in.requestHash, in.StartedAt, submission, string(pending))
-	if err != nil {
-		return fmt.Errorf("record instance %s: %w", in.ID, err)
+	if err := insertStarting(ctx, tx, in, caseID, submission, pending); err != nil {
+		return err
 	}
 	if err := audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, map[string]any{
 		"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": false,
@@ -154,15 +149,9 @@ func (s *Service) startReserved(ctx context.Context, e events.Event) error {
 	if err := json.Unmarshal(e.Data, &in); err != nil || in.ID == "" {
 		return fmt.Errorf("event %s names no instance: %v", e.ID, err)
 	}
-	var namespace, name string
-	var pending json.RawMessage
-	err := s.pool.QueryRow(ctx, `SELECT namespace, name, pending_start FROM instances WHERE id = $1 AND status = 'starting'`, in.ID).
-		Scan(&namespace, &name, &pending)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // started already (or ended, or cancelled)
-	}
-	if err != nil {
-		return fmt.Errorf("read instance %s: %w", in.ID, err)
+	namespace, name, pending, err := pendingStart(ctx, s.pool, in.ID)
+	if err != nil || pending == nil {
+		return err // nil: started already (or ended, or cancelled)
 	}
 	return s.startOne(ctx, in.ID, namespace, name, pending)
 }
@@ -185,8 +174,8 @@ func (s *Service) startOne(ctx context.Context, id, namespace, name string, pend
 // once however many deliveries, retries and reads find it started.
 func markStarted(ctx context.Context, pool *pgxpool.Pool, id string) error {
 	err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE instances SET status = 'running', pending_start = NULL WHERE id = $1 AND status = 'starting'`, id)
-		if err != nil || tag.RowsAffected() == 0 {
+		marked, err := markRunning(ctx, tx, id)
+		if err != nil || !marked {
 			return err // marked already
 		}
 		return publishInstance(ctx, tx, id, events.InstanceStarted)

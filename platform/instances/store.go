@@ -210,15 +210,8 @@ func writeEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) err
 		}
 	}
 	return store.Once(ctx, pool, func(tx pgx.Tx) error {
-		// 'starting' too: an instance may end before its starter marks it running.
-		tag, err := tx.Exec(ctx, `UPDATE instances SET status = $2, output = $3, error = $4, ended_at = $5, pending_start = NULL
-			WHERE id = $1 AND status IN ('starting', 'running')`,
-			e.Instance, e.Status, output, rerr, e.At)
-		if err != nil {
-			return fmt.Errorf("record the end of instance %s: %w", e.Instance, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return store.ErrAlreadyApplied
+		if err := writeEndRow(ctx, tx, e, output, rerr); err != nil {
+			return err
 		}
 		if err := tasks.CloseOpen(ctx, tx, e.Instance, e.At); err != nil {
 			return err
