@@ -285,3 +285,12 @@ func jsonPrincipal(p *Principal) []byte {
 	b, _ := json.Marshal(p)
 	return b
 }
+
+// sweepLogins deletes sign-ins abandoned at the provider.
+func (a *Authenticator) sweepLogins(ctx context.Context) error {
+	_, err := a.pool.Exec(ctx, `DELETE FROM oidc_logins WHERE created_at < now() - make_interval(secs => $1)`, loginTTL.Seconds())
+	if err != nil {
+		return fmt.Errorf("sweep sign-ins: %w", err)
+	}
+	return nil
+}

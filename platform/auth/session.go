@@ -108,9 +108,5 @@ func (a *Authenticator) Sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sweep sessions: %w", err)
 	}
-	_, err = a.pool.Exec(ctx, `DELETE FROM oidc_logins WHERE created_at < now() - make_interval(secs => $1)`, loginTTL.Seconds())
-	if err != nil {
-		return fmt.Errorf("sweep sign-ins: %w", err)
-	}
-	return nil
+	return a.sweepLogins(ctx)
 }
