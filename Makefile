@@ -32,7 +32,7 @@ node:
 	if [ "$$(id -u)" != 0 ]; then echo "make: Node.js and npm are not installed: install Node.js 20 or newer (Debian: sudo apt-get install nodejs npm)"; exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends nodejs npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends nodejs npm; }
 
-# chromium: the browser journeys (ui/e2e, run by platform/web's TestBrowser*)
+# chromium: the browser journeys (ui/e2e, run by platform/web/pages' TestBrowser*)
 # drive Debian's Chromium at /usr/bin/chromium; install it once here (as root).
 chromium:
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
