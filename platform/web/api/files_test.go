@@ -1,29 +1,10 @@
 package api_test
 
 import (
-	"bytes"
-	"fmt"
-	"mime/multipart"
-	"net/textproto"
 	"testing"
 
 	"cop/platform/web/webtest"
 )
-
-// multipartFile is a file upload body for form field pointer of form.
-func multipartFile(form, field, filename, contentType string, content []byte) (string, string) {
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	_ = w.WriteField("form", form)
-	_ = w.WriteField("field", field)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
-	h.Set("Content-Type", contentType)
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write(content)
-	_ = w.Close()
-	return b.String(), w.FormDataContentType()
-}
 
 func TestFileScenarios(t *testing.T) {
 	e := webtest.New(t)
@@ -35,9 +16,9 @@ func TestFileScenarios(t *testing.T) {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
 	id := webtest.JSONString(t, body, "id")
-	good, goodType := multipartFile("seizure", "/photo", "e.pdf", "application/pdf", webtest.PDF)
-	png, pngType := multipartFile("seizure", "/photo", "e.png", "image/png", []byte("\x89PNG\r\n\x1a\n0000"))
-	noField, noFieldType := multipartFile("seizure", "/nope", "e.pdf", "application/pdf", webtest.PDF)
+	good, goodType := webtest.MultipartFile(map[string]string{"form": "seizure", "field": "/photo"}, "e.pdf", "application/pdf", webtest.PDF)
+	png, pngType := webtest.MultipartFile(map[string]string{"form": "seizure", "field": "/photo"}, "e.png", "image/png", []byte("\x89PNG\r\n\x1a\n0000"))
+	noField, noFieldType := webtest.MultipartFile(map[string]string{"form": "seizure", "field": "/nope"}, "e.pdf", "application/pdf", webtest.PDF)
 	e.Scenarios(t, []webtest.Scenario{
 		{Name: "an officer uploads a file", As: "officer", Method: "POST", Path: "/api/v1/files", Body: good, Header: []string{"Content-Type", goodType},
 			Status: 201, Want: []string{`"contentType":"application/pdf"`}},

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"slices"
+	"strings"
 )
 
 // Send sends a JSON body (a string is sent as it is) and returns the response.
@@ -94,10 +97,17 @@ type Submission struct {
 // Upload posts a file for a form field as multipart/form-data.
 func (e *Env) Upload(token string, fields map[string]string, filename, contentType string, content []byte) (*http.Response, string) {
 	e.T.Helper()
+	body, bodyType := MultipartFile(fields, filename, contentType, content)
+	return e.Do(nil, "POST", "/api/v1/files", token, strings.NewReader(body), "Content-Type", bodyType)
+}
+
+// MultipartFile is an upload's body (fields, and the file as "file") and
+// its Content-Type.
+func MultipartFile(fields map[string]string, filename, contentType string, content []byte) (string, string) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
-	for k, v := range fields {
-		_ = w.WriteField(k, v)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		_ = w.WriteField(k, fields[k])
 	}
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
@@ -105,7 +115,7 @@ func (e *Env) Upload(token string, fields map[string]string, filename, contentTy
 	part, _ := w.CreatePart(h)
 	_, _ = part.Write(content)
 	_ = w.Close()
-	return e.Do(nil, "POST", "/api/v1/files", token, &b, "Content-Type", w.FormDataContentType())
+	return b.String(), w.FormDataContentType()
 }
 
 // PDF is the smallest file that passes as a PDF.

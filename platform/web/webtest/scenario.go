@@ -23,9 +23,9 @@ type Scenario struct {
 	Body   any // JSON-encoded, unless a string (sent as it is)
 	Header []string
 	Status int
-	// want are strings the answer must contain.
+	// Want are strings the answer must contain.
 	Want []string
-	// pointers are the JSON pointers a problem's errors must name, in order.
+	// Pointers are the JSON pointers a problem's errors must name, in order.
 	Pointers []string
 }
 
@@ -35,7 +35,7 @@ func (e *Env) Scenarios(t *testing.T, rows []Scenario) {
 	tokens := map[string]string{}
 	for _, r := range rows {
 		if _, ok := tokens[r.As]; !ok && r.As != "" {
-			tokens[r.As] = e.Token(r.As) // in the parent: token() fails the test itself
+			tokens[r.As] = e.Token(r.As) // in the parent: Token fails the test itself
 		}
 	}
 	for _, r := range rows {
