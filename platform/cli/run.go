@@ -57,6 +57,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defs := definitions.New(pool)
 	cs := cases.New(pool, defs)
 	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
+	insts.Log = log
 	inbox := tasks.New(pool, defs, tc)
 	cs.Instances, cs.Tasks = insts, inbox // a case's timeline, asked of its owners
 	cs.Starts = insts                     // a start form's workflows are decided in its submission's transaction

@@ -59,6 +59,11 @@ type New struct {
 	// that take drafts, never an outside system.
 	Draft bool
 	Data  any
+	// After holds the deliveries back for this long after the commit: the
+	// outbox is then the fallback for work the request first does itself
+	// (a start the request makes at once, which a killed process leaves
+	// to the outbox).
+	After time.Duration
 }
 
 // Event is a delivered event, as CloudEvents 1.0 in JSON structured mode.
@@ -95,18 +100,20 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 			INSERT INTO events (id, type, subject, draft, data) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO NOTHING RETURNING id
 		), d AS (
-			INSERT INTO event_deliveries (event_id, subscriber)
-			SELECT e.id, s.name FROM e, event_subscribers s
+			INSERT INTO event_deliveries (event_id, subscriber, due_at)
+			SELECT e.id, s.name, now() + make_interval(secs => $6) FROM e, event_subscribers s
 			WHERE (s.drafts OR NOT $4) AND EXISTS (SELECT 1 FROM unnest(s.types) t
 				WHERE t = $2 OR (right(t, 1) = '*' AND starts_with($2, left(t, -1))))
 		)
-		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data)).Scan(&n)
+		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data), e.After.Seconds()).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("publish %s: %w", e.Type, err)
 	}
-	if tx, inTx := q.(pgx.Tx); inTx {
+	switch tx, inTx := q.(pgx.Tx); {
+	case e.After > 0: // nothing is due yet; the dispatchers' poll finds it
+	case inTx:
 		store.OnCommit(tx, wakeDispatchers) // delivered once it exists
-	} else {
+	default:
 		wakeDispatchers()
 	}
 	return n == 1, nil

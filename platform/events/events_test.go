@@ -157,6 +157,26 @@ func TestPublishWithAnIDIsOnce(t *testing.T) {
 	}
 }
 
+// An event published with After is held back that long: the fallback for
+// work the request first tries itself is not delivered under its feet.
+func TestAnEventPublishedWithAfterWaitsThatLong(t *testing.T) {
+	pool := testenv.Pool(t)
+	got := newReceived()
+	start(t, dispatcher(pool, events.Subscriber{Name: "later", Types: []string{events.InstanceStarting},
+		Handle: func(_ context.Context, e events.Event) error { got.add(e); return nil }}))
+	published := time.Now()
+	id := publish(t, pool, events.New{Type: events.InstanceStarting, Data: map[string]any{"id": "i1"}, After: time.Second})
+	now := publish(t, pool, events.New{Type: events.InstanceStarting, Data: map[string]any{"id": "i2"}})
+	waitFor(t, "the event due now", func() bool { return got.count(now) == 1 })
+	if got.count(id) != 0 {
+		t.Fatal("the held-back event was delivered at once")
+	}
+	waitFor(t, "the held-back event", func() bool { return got.count(id) == 1 })
+	if waited := time.Since(published); waited < time.Second {
+		t.Errorf("delivered after %v, before its second was up", waited)
+	}
+}
+
 // Two replicas' dispatchers share one subscriber's work: events published
 // by many writers whose transactions commit out of order (a later event id
 // committing first) are each delivered exactly once, none skipped.

@@ -10,12 +10,14 @@
 package instances
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/events"
 	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
@@ -46,6 +49,19 @@ type Service struct {
 	cases     *cases.Service
 	temporal  client.Client
 	taskQueue string
+	// Log takes what the service copes with on its own (a start left to
+	// the outbox); nil is slog's default.
+	Log *slog.Logger
+	// StartFallback is how long the outbox leaves a direct start to the
+	// request that made it before starting it itself (zero: 30 s).
+	StartFallback time.Duration
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // New returns the service.
@@ -236,20 +252,29 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 	}
 	start.CaseKey = key
 	in := Instance{ID: id, Workflow: WorkflowRef{l.def.Namespace, l.def.Name, l.def.Version}, Draft: l.draft, BusinessKey: key,
-		Status: engine.StatusRunning, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
+		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: time.Now().UTC(),
 		readAccess: store.TextArray(workflows.AccessOf(l.w).Read), teams: store.TextArray(p.Teams), requestHash: hash}
+	pending, err := json.Marshal(start)
+	if err != nil {
+		return StartResult{}, fmt.Errorf("encode the start of %s: %w", in.ID, err)
+	}
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams, request_hash, started_at, status)
-			VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, $12, 'starting') ON CONFLICT (id) DO NOTHING`,
-			in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, key, in.StartedBy, in.readAccess, in.teams, hash, in.StartedAt)
+		inserted, err := insertStarting(ctx, tx, in, caseID, "", pending)
 		if err != nil {
-			return fmt.Errorf("record instance: %w", err)
+			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !inserted {
 			return errReplayed // a concurrent retry with the same key won
 		}
 		detail := map[string]any{"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": in.Draft, "case": key}
-		return audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, detail))
+		if err := audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, detail)); err != nil {
+			return err
+		}
+		// The request starts it at once, below; the outbox is the fallback
+		// should this process die first, or Temporal be out of reach.
+		_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
+			Subject: key, Draft: in.Draft, Data: in, After: cmp.Or(s.StartFallback, 30*time.Second)})
+		return err
 	})
 	if errors.Is(err, errReplayed) {
 		r, _, err := s.replay(ctx, p, id, hash)
@@ -258,19 +283,17 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if err != nil {
 		return StartResult{}, err
 	}
-	_, err = engine.StartInstance(ctx, s.temporal, engine.StartOptions{ID: in.ID, TaskQueue: s.taskQueue, Start: start,
-		Namespace: in.Workflow.Namespace, Name: in.Workflow.Name})
-	if err != nil {
-		// Nothing runs, so nothing may claim to: take the row back.
-		_, _ = s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM instances WHERE id = $1`, in.ID)
-		_ = audit.Record(context.WithoutCancel(ctx), s.pool, who.Entry("instance.start", "instance:"+in.ID, audit.Failed, map[string]any{"error": err.Error()}))
-		return StartResult{}, fmt.Errorf("start instance on Temporal: %w", err)
+	// A Temporal out of reach would hold the request until the client
+	// gives up: a few seconds, then the outbox takes over.
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.startOne(sctx, in.ID, in.Workflow.Namespace, in.Workflow.Name, start); err != nil {
+		// Acknowledged all the same: it is stored, and the outbox starts it
+		// when Temporal can be reached (it reads "starting" until then).
+		s.log().Warn("instance left to the outbox to start", "instance", in.ID, "err", err)
+		return StartResult{Instance: in}, nil
 	}
-	// The row was written 'starting': Temporal has it now. Should this
-	// fail, the next read of the instance finds it on Temporal and marks it.
-	if err := markStarted(ctx, s.pool, in.ID); err != nil {
-		return StartResult{}, err
-	}
+	in.Status = engine.StatusRunning
 	return StartResult{Instance: in}, nil
 }
 
@@ -634,18 +657,21 @@ func (s *Service) CaseInstances(ctx context.Context, p *auth.Principal, caseID i
 	return out, err
 }
 
-// insertStarting writes an instance a submission decided to start, with
-// the start Temporal will be asked for once the submission commits.
-func insertStarting(ctx context.Context, tx pgx.Tx, in Instance, caseID int64, submission string, pending []byte) error {
-	_, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams,
+// insertStarting writes an instance decided but not yet on Temporal, with
+// the start Temporal will be asked for (a submission's start, or a direct
+// start the request makes at once). false: an instance with its id is
+// there already (a retry with the same key won the race).
+func insertStarting(ctx context.Context, tx pgx.Tx, in Instance, caseID int64, submission string, pending []byte) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO instances (id, namespace, name, version, draft, case_id, case_key, started_by, read_access, teams,
 			request_hash, started_at, status, submission_id, pending_start)
-		VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11, 'starting', $12, $13)`,
-		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, caseID, in.BusinessKey, in.StartedBy, in.readAccess, in.teams,
+		VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10, $11, $12, 'starting', NULLIF($13, '')::uuid, $14)
+		ON CONFLICT (id) DO NOTHING`,
+		in.ID, in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version, in.Draft, caseID, in.BusinessKey, in.StartedBy, in.readAccess, in.teams,
 		in.requestHash, in.StartedAt, submission, string(pending))
 	if err != nil {
-		return fmt.Errorf("record instance %s: %w", in.ID, err)
+		return false, fmt.Errorf("record instance %s: %w", in.ID, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // pendingStart reads the start of an instance still starting; pending is

@@ -1,6 +1,7 @@
 package instances
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -120,8 +121,8 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 	if err != nil {
 		return fmt.Errorf("encode the start of %s: %w", in.ID, err)
 	}
-	if err := insertStarting(ctx, tx, in, caseID, submission, pending); err != nil {
-		return err
+	if inserted, err := insertStarting(ctx, tx, in, caseID, submission, pending); err != nil || !inserted {
+		return cmp.Or(err, fmt.Errorf("instance %s is recorded already", in.ID))
 	}
 	if err := audit.Record(ctx, tx, who.Entry("instance.start", "instance:"+in.ID, audit.OK, map[string]any{
 		"workflow": describe(in.Workflow.Namespace, in.Workflow.Name, in.Workflow.Version), "draft": false,
@@ -139,7 +140,7 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 // instance Temporal already has (a delivery repeated after a crash)
 // counts as started, and one no longer starting is left alone.
 func (s *Service) StartSubscriber() events.Subscriber {
-	return events.Subscriber{Name: "workflow-starts", Types: []string{events.InstanceStarting}, Handle: s.startReserved}
+	return events.Subscriber{Name: "workflow-starts", Types: []string{events.InstanceStarting}, Drafts: true, Handle: s.startReserved}
 }
 
 func (s *Service) startReserved(ctx context.Context, e events.Event) error {
@@ -153,15 +154,15 @@ func (s *Service) startReserved(ctx context.Context, e events.Event) error {
 	if err != nil || pending == nil {
 		return err // nil: started already (or ended, or cancelled)
 	}
-	return s.startOne(ctx, in.ID, namespace, name, pending)
+	var start engine.Start
+	if err := json.Unmarshal(pending, &start); err != nil {
+		return fmt.Errorf("decode the start of %s: %w", in.ID, err)
+	}
+	return s.startOne(ctx, in.ID, namespace, name, start)
 }
 
 // startOne asks Temporal to run a reserved instance and marks it running.
-func (s *Service) startOne(ctx context.Context, id, namespace, name string, pending json.RawMessage) error {
-	var start engine.Start
-	if err := json.Unmarshal(pending, &start); err != nil {
-		return fmt.Errorf("decode the start of %s: %w", id, err)
-	}
+func (s *Service) startOne(ctx context.Context, id, namespace, name string, start engine.Start) error {
 	_, err := engine.StartInstance(ctx, s.temporal, engine.StartOptions{ID: id, TaskQueue: s.taskQueue, Start: start, Namespace: namespace, Name: name})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &already) {

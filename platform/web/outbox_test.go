@@ -89,8 +89,10 @@ func (p *switchProxy) up() {
 
 // A start form submitted while Temporal is down is still acknowledged with
 // its instance, which reads as "starting" (and cannot be cancelled yet);
-// when Temporal is back the outbox starts it, once, and it runs.
-func TestAStartFormSubmittedWhileTemporalIsDownStartsWhenItIsBack(t *testing.T) {
+// when Temporal is back the outbox starts it, once, and it runs. A direct
+// start made meanwhile is acknowledged the same way, and its retry with
+// the same Idempotency-Key answers the same instance.
+func TestStartsMadeWhileTemporalIsDownRunWhenItIsBack(t *testing.T) {
 	server := temporalenv.Server(t)
 	proxy := newSwitchProxy(t, server.GetFrontendHostPort())
 	proxied, err := client.NewLazyClient(client.Options{HostPort: proxy.addr(), Namespace: server.GetDefaultNamespace()})
@@ -118,6 +120,7 @@ do:
 		t.Fatalf("publish: %d %s", resp.StatusCode, body)
 	}
 
+	e.Srv.Deps().Instances.StartFallback = 500 * time.Millisecond
 	proxy.down()
 	var sub struct {
 		ID, BusinessKey string
@@ -153,16 +156,35 @@ do:
 	if again.ID != sub.ID || len(again.Instances) != 1 || again.Instances[0] != id {
 		t.Errorf("the retried submission is %+v, not %s with %s", again, sub.ID, id)
 	}
+	direct := func() webtest.InstanceBody {
+		t.Helper()
+		var in webtest.InstanceBody
+		resp, body := e.Send("POST", "/api/v1/workflows/border-force/arrival-follow-up/instances", author,
+			map[string]any{"input": map[string]any{"submission": map[string]any{"data": map[string]any{"port": "GBSOU"}}}}, "Idempotency-Key", "outage-2")
+		if resp.StatusCode != 201 || json.Unmarshal([]byte(body), &in) != nil {
+			t.Fatalf("direct start: %d %s", resp.StatusCode, body)
+		}
+		return in
+	}
+	first := direct()
+	if first.Status != "starting" {
+		t.Fatalf("a direct start while Temporal is down: %+v", first)
+	}
+	if retried := direct(); retried.ID != first.ID || retried.Status != "starting" {
+		t.Errorf("the retried direct start is %+v, not %s", retried, first.ID)
+	}
 	time.Sleep(2 * time.Second) // the subscriber tries, and fails, meanwhile
 
 	proxy.up()
-	done := e.WaitInstance(officer, id, func(i webtest.InstanceBody) bool { return i.Status == "completed" || i.Status == "faulted" })
-	if done.Status != "completed" || done.Output["port"] != "GBDVR" {
-		t.Fatalf("instance after Temporal came back: %+v", done)
-	}
-	var started int
-	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type = 'cop.instance.started' AND data->>'id' = $1`, id).Scan(&started); err != nil || started != 1 {
-		t.Errorf("cop.instance.started announced %d times (%v)", started, err)
+	for _, c := range []struct{ id, port, reader string }{{id, "GBDVR", officer}, {first.ID, "GBSOU", author}} {
+		done := e.WaitInstance(c.reader, c.id, func(i webtest.InstanceBody) bool { return i.Status == "completed" || i.Status == "faulted" })
+		if done.Status != "completed" || done.Output["port"] != c.port {
+			t.Fatalf("instance %s after Temporal came back: %+v", c.id, done)
+		}
+		var started int
+		if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type = 'cop.instance.started' AND data->>'id' = $1`, c.id).Scan(&started); err != nil || started != 1 {
+			t.Errorf("cop.instance.started of %s announced %d times (%v)", c.id, started, err)
+		}
 	}
 }
 

@@ -92,6 +92,7 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Instances == nil {
 		d.Instances = instances.New(d.Pool, d.Definitions, d.Cases, d.Temporal, d.TaskQueue)
+		d.Instances.Log = d.Log
 	}
 	if d.Directory == nil {
 		d.Directory = directory.New(d.Pool)
