@@ -10,23 +10,29 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+	"testing"
 )
 
 // Send sends a JSON body (a string is sent as it is) and returns the response.
 func (e *Env) Send(method, path, token string, body any, header ...string) (*http.Response, string) {
 	e.T.Helper()
-	var raw []byte
+	return e.Do(nil, method, path, token, bytes.NewReader(bodyOf(e.T, body)), header...)
+}
+
+// bodyOf is a request body: a string as it is, anything else as JSON.
+func bodyOf(t testing.TB, body any) []byte {
+	t.Helper()
 	switch b := body.(type) {
 	case nil:
+		return nil
 	case string:
-		raw = []byte(b)
-	default:
-		var err error
-		if raw, err = json.Marshal(b); err != nil {
-			e.T.Fatal(err)
-		}
+		return []byte(b)
 	}
-	return e.Do(nil, method, path, token, bytes.NewReader(raw), header...)
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 // Must sends and fails unless the status is want, decoding the body into out.

@@ -67,18 +67,7 @@ func (e *Env) Scenarios(t *testing.T, rows []Scenario) {
 // call sends one row's request.
 func (e *Env) call(t *testing.T, r Scenario, token string) (int, string) {
 	t.Helper()
-	var raw []byte
-	switch b := r.Body.(type) {
-	case nil:
-	case string:
-		raw = []byte(b)
-	default:
-		var err error
-		if raw, err = json.Marshal(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req, err := http.NewRequest(r.Method, e.Base+r.Path, bytes.NewReader(raw))
+	req, err := http.NewRequest(r.Method, e.Base+r.Path, bytes.NewReader(bodyOf(t, r.Body)))
 	if err != nil {
 		t.Fatal(err)
 	}
