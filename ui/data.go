@@ -188,8 +188,18 @@ type ConfirmationData struct {
 type CaseData struct {
 	BusinessKey string
 	Opened      time.Time
+	// Submissions are the answers the reader may see, newest first.
+	Submissions []CaseSubmission
 	Events      []CaseEvent
 	Message     string // what just happened ("You have completed the task")
+}
+
+// CaseSubmission is one submission's answers on its case's page.
+type CaseSubmission struct {
+	Title    string // the form's
+	Who      string
+	At       time.Time
+	Sections []AnswerSection
 }
 
 // CaseEvent is one line of a case's timeline.

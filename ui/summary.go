@@ -31,49 +31,112 @@ func ErrorList(fields []forms.Field, errs []forms.FieldError) []any {
 // answer (chosen options' follow-up questions included) with a change link
 // made by change(pointer).
 func SummaryRows(fs []forms.Field, change func(pointer string) string) []any {
-	var rows []any
-	addRows(&rows, fs, "", change, map[string]bool{})
-	return rows
+	w := rowWriter{change: change, seen: map[string]bool{}}
+	w.add(fs, "")
+	return w.rows
 }
 
-func addRows(rows *[]any, fs []forms.Field, prefix string, change func(string) string, seen map[string]bool) {
+// AnswerBlock is a run of a submission's answers, or one entry of a
+// repeating group in a card of its own (Card is its title).
+type AnswerBlock struct {
+	Card string
+	Rows []any
+}
+
+// AnswerSection is one page of a submission's answers.
+type AnswerSection struct {
+	Title  string
+	Blocks []AnswerBlock
+}
+
+// SubmittedAnswers lays a stored submission's pages out as Check your
+// answers does, without change links: each entry of a repeating group as
+// a card, and each file as a link to fileHref(id).
+func SubmittedAnswers(pages []forms.Page, fileHref func(id string) string) []AnswerSection {
+	out := make([]AnswerSection, 0, len(pages))
+	for _, page := range pages {
+		w := rowWriter{file: fileHref, seen: map[string]bool{}, cards: true}
+		w.add(page.Fields, "")
+		out = append(out, AnswerSection{Title: page.Title, Blocks: w.done()})
+	}
+	return out
+}
+
+// rowWriter writes summary rows. With cards, each repeating entry's rows
+// go in a block of their own.
+type rowWriter struct {
+	change func(pointer string) string
+	file   func(id string) string
+	seen   map[string]bool
+	cards  bool
+	rows   []any
+	blocks []AnswerBlock
+}
+
+func (w *rowWriter) add(fs []forms.Field, prefix string) {
 	for i := range fs {
 		f := &fs[i]
-		if seen[f.Pointer] {
+		if w.seen[f.Pointer] {
 			continue // a question two chosen options both reveal
 		}
-		seen[f.Pointer] = true
+		w.seen[f.Pointer] = true
 		label := prefix + f.Label
 		switch f.Kind {
 		case forms.KindGroup:
-			addRows(rows, f.Fields, label+": ", change, seen)
+			w.add(f.Fields, label+": ")
 			continue
 		case forms.KindRepeating:
 			if len(f.Items) == 0 {
-				*rows = append(*rows, row(label, "None", f, change))
+				w.rows = append(w.rows, w.row(label, f))
 			}
 			for _, item := range f.Items {
-				addRows(rows, item.Fields, f.ItemLabel+" "+strconv.Itoa(item.Index+1)+": ", change, seen)
+				entry := f.ItemLabel + " " + strconv.Itoa(item.Index+1)
+				if w.cards && prefix == "" {
+					w.flush()
+					w.add(item.Fields, "")
+					w.blocks = append(w.blocks, AnswerBlock{Card: entry, Rows: w.rows})
+					w.rows = nil
+					continue
+				}
+				w.add(item.Fields, entry+": ")
 			}
 			continue
 		}
-		*rows = append(*rows, row(label, Answer(*f), f, change))
+		w.rows = append(w.rows, w.row(label, f))
 		for _, opt := range f.Options {
 			if opt.Selected {
-				addRows(rows, opt.Reveals, prefix, change, seen)
+				w.add(opt.Reveals, prefix)
 			}
 		}
 	}
 }
 
-func row(label, value string, f *forms.Field, change func(string) string) map[string]any {
-	r := map[string]any{
-		"key":   map[string]any{"text": label},
-		"value": map[string]any{"html": string(multiline(value))},
+// flush ends the run of rows before a card.
+func (w *rowWriter) flush() {
+	if len(w.rows) > 0 {
+		w.blocks = append(w.blocks, AnswerBlock{Rows: w.rows})
+		w.rows = nil
 	}
-	if change != nil {
+}
+
+func (w *rowWriter) done() []AnswerBlock {
+	w.flush()
+	return w.blocks
+}
+
+func (w *rowWriter) row(label string, f *forms.Field) map[string]any {
+	value := map[string]any{"html": string(multiline(Answer(*f)))}
+	if f.Kind == forms.KindRepeating {
+		value = map[string]any{"text": "None"}
+	}
+	if id, ok := f.Value.(string); ok && id != "" && f.Kind == forms.KindFile && w.file != nil {
+		value = map[string]any{"html": `<a class="govuk-link" href="` + template.HTMLEscapeString(w.file(id)) + `">Download the file` +
+			`<span class="govuk-visually-hidden"> for ` + template.HTMLEscapeString(strings.ToLower(label)) + `</span></a>`}
+	}
+	r := map[string]any{"key": map[string]any{"text": label}, "value": value}
+	if w.change != nil {
 		r["actions"] = map[string]any{"items": []any{map[string]any{
-			"href": change(f.Pointer), "text": "Change", "visuallyHiddenText": strings.ToLower(label)}}}
+			"href": w.change(f.Pointer), "text": "Change", "visuallyHiddenText": strings.ToLower(label)}}}
 	}
 	return r
 }

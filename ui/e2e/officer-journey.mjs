@@ -210,12 +210,18 @@ async function journey({ label, js, options, shots, registration }) {
   });
   await a11y('confirmation');
 
-  await s('"View case" shows its timeline', async () => {
+  await s('"View case" shows the answers and the timeline', async () => {
     await press(page, main.getByRole('link', { name: `View case ${key}` }));
     expectPath(page, `/cases/${key}`);
     await expectHeading(page, key);
+    if (!(await main.getByRole('heading', { name: 'Person 1' }).count())) throw new Error('the answers lack the card of "Person 1"');
+    if (!(await main.getByText('Submitted by Olu Officer').count())) throw new Error('the answers do not say who submitted them');
+    const photo = main.getByRole('link', { name: 'Download the file for photo of the vehicle' });
+    if (!(await photo.count())) throw new Error('the answers lack a link to the photo');
+    const got = await page.request.get(new URL(await photo.getAttribute('href'), page.url()).href);
+    if (got.status() !== 200 || got.headers()['content-type'] !== 'image/png') throw new Error(`the photo's link answers ${got.status()} ${got.headers()['content-type']}`);
     const timeline = main.getByRole('table', { name: 'What happened on this case, oldest first' });
-    for (const what of ['Submitted Vehicle check', 'Workflow border-force/vehicle-check started']) {
+    for (const what of ['Submitted Vehicle check', 'Workflow Review a vehicle check started']) {
       if (!(await timeline.getByRole('cell', { name: what }).count())) throw new Error(`the timeline lacks "${what}"`);
     }
     await shot('07-case');

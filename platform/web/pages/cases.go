@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/web/route"
 	"cop/ui"
+	"cop/workflows"
 )
 
 // bindCasePages: a case's page and marking a notification read. Signed
@@ -28,6 +31,9 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 		return pg.pageError(c, err)
 	}
 	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt, Message: doneMessages[c.Query("done")]}
+	if d.Submissions, err = pg.caseSubmissions(c, p, k.Submissions); err != nil {
+		return pg.pageError(c, err)
+	}
 	for _, sub := range k.Submissions {
 		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + pg.formTitle(c, sub.Form, sub.FormVersion),
 			Who: sub.SubmittedBy})
@@ -39,28 +45,59 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 		d.Events = append(d.Events, taskEvents(t)...)
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
-	if err := pg.nameThePeople(c, d.Events); err != nil {
+	if err := pg.nameThePeople(c, &d); err != nil {
 		return err
 	}
 	return pg.Render(c, fiber.StatusOK, "case", d)
 }
 
-// nameThePeople shows each person in the timeline by the name the user
+// caseSubmissions lays out the answers of each submission the reader may
+// see, newest first, as Check your answers lays them out.
+func (pg *Pages) caseSubmissions(c *fiber.Ctx, p *auth.Principal, infos []cases.SubmissionInfo) ([]ui.CaseSubmission, error) {
+	out := make([]ui.CaseSubmission, 0, len(infos))
+	for i := len(infos) - 1; i >= 0; i-- {
+		sub, err := pg.Cases.Submission(c.UserContext(), p, infos[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+		if err != nil {
+			return nil, err
+		}
+		var data map[string]any
+		if err := json.Unmarshal(sub.Data, &data); err != nil {
+			return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
+		}
+		out = append(out, ui.CaseSubmission{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt,
+			Sections: ui.SubmittedAnswers(f.Pages(data, nil), func(id string) string { return "/api/v1/files/" + id })})
+	}
+	return out, nil
+}
+
+// nameThePeople shows each person on the case page by the name the user
 // directory has for them; someone it does not know keeps their subject.
-func (pg *Pages) nameThePeople(c *fiber.Ctx, events []ui.CaseEvent) error {
+func (pg *Pages) nameThePeople(c *fiber.Ctx, d *ui.CaseData) error {
 	var subjects []string
-	for _, e := range events {
+	for _, e := range d.Events {
 		if e.Who != "COP" {
 			subjects = append(subjects, e.Who)
 		}
+	}
+	for _, s := range d.Submissions {
+		subjects = append(subjects, s.Who)
 	}
 	names, err := pg.Directory.Names(c.UserContext(), subjects)
 	if err != nil {
 		return err
 	}
-	for i, e := range events {
+	for i, e := range d.Events {
 		if n, ok := names[e.Who]; ok {
-			events[i].Who = n
+			d.Events[i].Who = n
+		}
+	}
+	for i, s := range d.Submissions {
+		if n, ok := names[s.Who]; ok {
+			d.Submissions[i].Who = n
 		}
 	}
 	return nil
@@ -74,11 +111,22 @@ func (pg *Pages) formTitle(c *fiber.Ctx, name, version string) string {
 	return name
 }
 
+// workflowTitle is a workflow version's title (document.title), or its
+// namespace and name when it has none or cannot be read.
+func (pg *Pages) workflowTitle(c *fiber.Ctx, namespace, name, version string) string {
+	if d, err := pg.Definitions.Workflow(c.UserContext(), namespace, name, version); err == nil {
+		if w, err := workflows.Decode(d.Content); err == nil && w.Document.Title != "" {
+			return w.Document.Title
+		}
+	}
+	return namespace + "/" + name
+}
+
 // instanceEvents are a workflow's start, its finished steps and its end.
 // The steps come from the instance's trace; when it cannot be read (the
 // worker is away), the start and end still show.
 func (pg *Pages) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.InstanceInfo) []ui.CaseEvent {
-	name := in.Namespace + "/" + in.Name
+	name := pg.workflowTitle(c, in.Namespace, in.Name, in.Version)
 	out := []ui.CaseEvent{{At: in.StartedAt, What: "Workflow " + name + " started", Who: in.StartedBy}}
 	if full, err := pg.Instances.Get(c.UserContext(), p, in.ID); err == nil {
 		for _, step := range full.Trace {

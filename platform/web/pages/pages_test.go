@@ -243,8 +243,18 @@ func TestFormJourneyPageByPage(t *testing.T) {
 		t.Errorf("the case has %d submissions after a double submit", len(kase.Submissions))
 	}
 	casePage := e.Get(b, "/cases/"+key)
-	if casePage.Status != 200 || !strings.Contains(casePage.Body, "Submitted Vehicle check") || !strings.Contains(casePage.Body, "Workflow border-force/vehicle-check started") {
+	if casePage.Status != 200 || !strings.Contains(casePage.Body, "Submitted Vehicle check") || !strings.Contains(casePage.Body, "Workflow Review a vehicle check started") {
 		t.Errorf("case page: %d\n%s", casePage.Status, casePage.Body)
+	}
+	// The case page shows the answers as Check your answers did: labels,
+	// option titles, follow-up answers, each person in a card of their own.
+	squeezed := strings.Join(strings.Fields(casePage.Body), " ")
+	for _, want := range []string{"Submitted by Olu Officer", "Registration number", "Type of vehicle </dt> <dd class=\"govuk-summary-list__value\"> Car </dd>",
+		"Goods<br>People", "Two boxes of cigarettes", `govuk-summary-card__title"> Person 1 </h5>`, "Ann Driver", "Role </dt> <dd class=\"govuk-summary-list__value\"> Driver </dd>",
+		"Calm &amp; cooperative"} {
+		if !strings.Contains(squeezed, want) {
+			t.Errorf("the case page lacks %s:\n%s", want, casePage.Body)
+		}
 	}
 	// People are shown by name, from the user directory.
 	if !strings.Contains(casePage.Body, "Olu Officer") || strings.Contains(casePage.Body, ">dev-officer<") {
