@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Definition is a form as its author uploads it.
@@ -67,6 +68,23 @@ type UI struct {
 	// without array indices: "/vessel/name", "/crew/name" for the name of
 	// every crew member.
 	Fields map[string]UIField `json:"fields,omitempty"`
+	// Confirmation is what the confirmation page says under "What happens
+	// next": plain text, paragraphs split by a blank line.
+	Confirmation string `json:"confirmation,omitempty"`
+}
+
+// MaxConfirmation is the longest ui.confirmation, in characters.
+const MaxConfirmation = 2000
+
+// ConfirmationParagraphs are ui.confirmation's paragraphs.
+func (u UI) ConfirmationParagraphs() []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(u.Confirmation, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // UIPage is one page of a journey.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // pageIDRE is what a page id may be: it appears in page addresses.
@@ -26,6 +27,9 @@ func validateUI(root *Node, ui *UI) Problems {
 	p = append(p, checkPages(l, ui.Pages)...)
 	p = append(p, checkOrder(l, ui.Order)...)
 	p = append(p, checkFieldHints(root, ui.Fields)...)
+	if n := utf8.RuneCountInString(ui.Confirmation); n > MaxConfirmation {
+		p = append(p, Problem{"/ui/confirmation", fmt.Sprintf("the confirmation text is %d characters; at most %d are shown", n, MaxConfirmation)})
+	}
 	if len(p) == 0 {
 		return nil
 	}

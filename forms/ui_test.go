@@ -2,6 +2,7 @@ package forms
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,9 @@ func TestValidateUI(t *testing.T) {
 			"/purpose": {Widget: "select"}, "/onBoard": {Widget: "radios"}, "/documents": {Widget: "checkboxes"},
 			"/count": {Widget: "number"}, "/tags": {Label: "Tags", ItemLabel: "Tag"},
 		}}, nil},
+		{"a confirmation of the most characters", &UI{Confirmation: strings.Repeat("é", MaxConfirmation)}, nil},
+		{"a confirmation too long to show", &UI{Confirmation: strings.Repeat("x", MaxConfirmation+1)},
+			Problems{{"/ui/confirmation", "the confirmation text is 2001 characters; at most 2000 are shown"}}},
 		{"empty page id", &UI{Pages: []UIPage{{ID: "", Fields: []string{"name", "count", "purpose", "onBoard", "tags", "documents", "crew", "agent"}}}},
 			Problems{{"/ui/pages/0/id", "page 1 has no id; give it one of lower-case letters, digits and '-'"}}},
 		{"page id with capitals", func() *UI { p := allPages(); p[1].ID = "People"; return &UI{Pages: p} }(),
@@ -130,4 +134,15 @@ func problemLines(p Problems) string {
 		s += "  " + x.Pointer + ": " + x.Message + "\n"
 	}
 	return s
+}
+
+// ui.confirmation is plain text whose blank lines split paragraphs.
+func TestConfirmationParagraphs(t *testing.T) {
+	got := UI{Confirmation: "A supervisor checks it today.\r\n\r\n\n  If it is held, you will be told.  \n\n"}.ConfirmationParagraphs()
+	if len(got) != 2 || got[0] != "A supervisor checks it today." || got[1] != "If it is held, you will be told." {
+		t.Errorf("paragraphs %q", got)
+	}
+	if got := (UI{}).ConfirmationParagraphs(); got != nil {
+		t.Errorf("no text gave %q", got)
+	}
 }

@@ -181,7 +181,9 @@ type SavedData struct {
 // ConfirmationData is the page after a submission.
 type ConfirmationData struct {
 	FormTitle, BusinessKey string
-	Started                int // workflows the submission started
+	Started                int      // workflows the submission started
+	Next                   []string // the form's own "What happens next", by paragraph
+	Sections               []AnswerSection
 }
 
 // CaseData is a case's timeline.

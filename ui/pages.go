@@ -76,6 +76,7 @@ func New() *Pages {
 		"taskCard":    taskCard,
 		"noticeBody":  noticeBody,
 		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
+		"inc":         func(n int) int { return n + 1 },
 	}
 	for _, name := range pageNames {
 		t := parseComponents(template.New(name)).Funcs(funcs)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/forms"
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/web/route"
@@ -64,14 +65,23 @@ func (pg *Pages) caseSubmissions(c *fiber.Ctx, p *auth.Principal, infos []cases.
 		if err != nil {
 			return nil, err
 		}
-		var data map[string]any
-		if err := json.Unmarshal(sub.Data, &data); err != nil {
-			return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
+		sections, err := submittedAnswers(f, sub)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, ui.CaseSubmission{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt,
-			Sections: ui.SubmittedAnswers(f.Pages(data, nil), func(id string) string { return "/api/v1/files/" + id })})
+		out = append(out, ui.CaseSubmission{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: sections})
 	}
 	return out, nil
+}
+
+// submittedAnswers lays a submission's answers out page by page, its files
+// linked for download.
+func submittedAnswers(f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, error) {
+	var data map[string]any
+	if err := json.Unmarshal(sub.Data, &data); err != nil {
+		return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
+	}
+	return ui.SubmittedAnswers(f.Pages(data, nil), func(id string) string { return "/api/v1/files/" + id }), nil
 }
 
 // nameThePeople shows each person on the case page by the name the user

@@ -455,14 +455,15 @@ func (pg *Pages) confirmation(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	title := sub.Form
+	d := ui.ConfirmationData{FormTitle: sub.Form, BusinessKey: sub.BusinessKey}
 	if f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
-		title = f.Def.Title
+		d.FormTitle, d.Next = f.Def.Title, f.Def.UI.ConfirmationParagraphs()
+		if d.Sections, err = submittedAnswers(f, sub); err != nil {
+			return pg.pageError(c, err)
+		}
 	}
-	c2, err := pg.Cases.Case(c.UserContext(), route.Principal(c), sub.BusinessKey)
-	started := 0
-	if err == nil {
-		started = len(c2.Instances)
+	if k, err := pg.Cases.Case(c.UserContext(), route.Principal(c), sub.BusinessKey); err == nil {
+		d.Started = len(k.Instances)
 	}
-	return pg.Render(c, fiber.StatusOK, "confirmation", ui.ConfirmationData{FormTitle: title, BusinessKey: sub.BusinessKey, Started: started})
+	return pg.Render(c, fiber.StatusOK, "confirmation", d)
 }

@@ -233,6 +233,14 @@ func TestFormJourneyPageByPage(t *testing.T) {
 	if done.Status != 200 || !strings.HasPrefix(done.Path, "/submissions/") || key == "" || !strings.Contains(done.Body, "govuk-panel--confirmation") {
 		t.Fatalf("confirmation: %d %s\n%s", done.Status, done.Path, done.Body)
 	}
+	// It shows the answers just sent, and the form's own "What happens next".
+	for _, want := range []string{"Your answers", "Ann Driver", "Calm &amp; cooperative",
+		"<p class=\"govuk-body\">A supervisor decides within the hour whether the vehicle can be released.</p>",
+		"<p class=\"govuk-body\">You will be told in COP when they have.</p>"} {
+		if !strings.Contains(done.Body, want) {
+			t.Errorf("the confirmation lacks %s:\n%s", want, done.Body)
+		}
+	}
 	again := e.Post(b, "/drafts/"+draft+"/submit", url.Values{"csrf": {token}})
 	if again.Path != done.Path {
 		t.Errorf("a second submit went to %s, not the first result %s", again.Path, done.Path)
