@@ -118,6 +118,11 @@ type TaskData struct {
 	Fields    []forms.Field
 	Errors    []forms.FieldError
 	Message   string // what just happened ("You claimed this task")
+	// Decision is a completed task's answers, with its form's labels.
+	Decision []AnswerSection
+	// Case is what was submitted on the task's case that the caller may
+	// read, newest first.
+	Case []CaseSubmission
 }
 
 // AssigneeItems are the reassign list's options, "choose" first.

@@ -81,33 +81,41 @@ func submittedAnswers(f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, 
 	if err := json.Unmarshal(sub.Data, &data); err != nil {
 		return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
 	}
-	return ui.SubmittedAnswers(f.Pages(data, nil), func(id string) string { return "/api/v1/files/" + id }), nil
+	return ui.SubmittedAnswers(f.Pages(data, nil), fileHref), nil
 }
+
+// fileHref is where a submitted file is downloaded.
+func fileHref(id string) string { return "/api/v1/files/" + id }
 
 // nameThePeople shows each person on the case page by the name the user
 // directory has for them; someone it does not know keeps their subject.
 func (pg *Pages) nameThePeople(c *fiber.Ctx, d *ui.CaseData) error {
-	var subjects []string
-	for _, e := range d.Events {
-		if e.Who != "COP" {
-			subjects = append(subjects, e.Who)
+	var who []*string
+	for i := range d.Events {
+		if d.Events[i].Who != "COP" {
+			who = append(who, &d.Events[i].Who)
 		}
 	}
-	for _, s := range d.Submissions {
-		subjects = append(subjects, s.Who)
+	for i := range d.Submissions {
+		who = append(who, &d.Submissions[i].Who)
+	}
+	return pg.name(c, who)
+}
+
+// name replaces each subject with the person's name from the user
+// directory; someone it does not know keeps their subject.
+func (pg *Pages) name(c *fiber.Ctx, who []*string) error {
+	subjects := make([]string, len(who))
+	for i, w := range who {
+		subjects[i] = *w
 	}
 	names, err := pg.Directory.Names(c.UserContext(), subjects)
 	if err != nil {
 		return err
 	}
-	for i, e := range d.Events {
-		if n, ok := names[e.Who]; ok {
-			d.Events[i].Who = n
-		}
-	}
-	for i, s := range d.Submissions {
-		if n, ok := names[s.Who]; ok {
-			d.Submissions[i].Who = n
+	for _, w := range who {
+		if n, ok := names[*w]; ok {
+			*w = n
 		}
 	}
 	return nil

@@ -403,6 +403,16 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	if claimed.Status != 200 || !strings.Contains(claimed.Body, "You have claimed this task") || !strings.Contains(claimed.Body, `name="/release"`) {
 		t.Fatalf("claim: %d %s", claimed.Status, claimed.Path)
 	}
+	// The supervisor decides beside what was submitted on the case.
+	squeezed := strings.Join(strings.Fields(claimed.Body), " ")
+	for _, want := range []string{"What was submitted on the case", "Submitted by Olu Officer", "Registration number </dt> <dd class=\"govuk-summary-list__value\"> AB12 CDE </dd>"} {
+		if !strings.Contains(squeezed, want) {
+			t.Errorf("the task page lacks %s:\n%s", want, claimed.Body)
+		}
+	}
+	if strings.Index(squeezed, "What was submitted on the case") > strings.Index(squeezed, "Your decision") {
+		t.Error("the case's answers come after the decision form")
+	}
 	invalid := e.Post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"false"}})
 	if invalid.Status != 422 || !strings.Contains(invalid.Body, "#f-reason") {
 		t.Fatalf("a refusal without a reason: %d %v", invalid.Status, errorSummary(invalid.Body))
@@ -419,6 +429,11 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	}
 	if again := e.Post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.Path != "/tasks/"+id {
 		t.Errorf("a second complete: %d %s", again.Status, again.Path)
+	}
+	// A completed task shows its decision with its form's labels, escaped.
+	if r := strings.Join(strings.Fields(e.Get(sup, "/tasks/"+id).Body), " "); !strings.Contains(r, "The decision") ||
+		!strings.Contains(r, "&lt;b&gt;Forged&lt;/b&gt; papers") || strings.Contains(r, `name="/release"`) {
+		t.Errorf("the completed task's page:\n%s", r)
 	}
 	// A supervisor reassigns a second check's task: not to the officer,
 	// who is outside its candidate groups, but to the admin, who then

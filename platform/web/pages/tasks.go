@@ -2,6 +2,7 @@ package pages
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"cop/forms"
 	"cop/forms/journey"
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/platform/tasks"
@@ -136,11 +138,11 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 			return err
 		}
 	}
+	f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+	if err != nil {
+		return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
+	}
 	if d.CanWork {
-		f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
-		if err != nil {
-			return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
-		}
 		if data == nil {
 			data = t.Data
 		}
@@ -148,7 +150,39 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 			d.Fields = append(d.Fields, withoutFiles(page.Fields)...)
 		}
 	}
+	if t.Status == engine.TaskCompleted && t.Data != nil {
+		// The decision as it was made, with its form's labels.
+		d.Decision = ui.SubmittedAnswers(f.Pages(t.Data, nil), fileHref)
+	}
+	if d.Case, err = pg.taskCase(c, p, t.BusinessKey); err != nil {
+		return err
+	}
 	return pg.Render(c, status, "task", d)
+}
+
+// taskCase is what was submitted on the task's case that the caller may
+// read, newest first, for deciding beside it; none when they may read
+// nothing there.
+func (pg *Pages) taskCase(c *fiber.Ctx, p *auth.Principal, key string) ([]ui.CaseSubmission, error) {
+	if key == "" {
+		return nil, nil
+	}
+	k, err := pg.Cases.Case(c.UserContext(), p, key)
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	subs, err := pg.caseSubmissions(c, p, k.Submissions)
+	if err != nil {
+		return nil, err
+	}
+	who := make([]*string, len(subs))
+	for i := range subs {
+		who[i] = &subs[i].Who
+	}
+	return subs, pg.name(c, who)
 }
 
 // doneMessages confirm an action on the task page after its redirect.
