@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -247,6 +248,9 @@ func (c *compilation) prepare(url, in, at string, raw json.RawMessage) string {
 	c.docs[url] = doc // before walking, so a term that refers back to itself is not walked twice
 	w := &walker{c: c, in: in, at: at}
 	c.docs[url] = w.schema(doc, "", 0, true)
+	for _, p := range requiredProblems(doc, "", nil) {
+		c.problems = append(c.problems, Problem{at + p.Pointer, p.Message})
+	}
 	return url
 }
 
@@ -299,6 +303,7 @@ func (w *walker) schema(v any, ptr string, depth int, root bool) any {
 	w.checkPatterns(out, ptr)
 	w.checkFormat(out, ptr)
 	w.expandRefData(out, ptr)
+	w.checkKeywords(out, ptr)
 	for _, k := range schemaKeywords {
 		if sub, ok := out[k]; ok {
 			out[k] = w.schema(sub, ptr+"/"+k, depth+1, false)
@@ -644,7 +649,7 @@ func decodeStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return Problems{jsonProblem(err)}
+		return Problems{jsonProblem(raw, err)}
 	}
 	if dec.More() {
 		return Problems{{"", "the body must hold one JSON object, with nothing after it"}}
@@ -652,13 +657,15 @@ func decodeStrict(raw []byte, v any) error {
 	return nil
 }
 
-// jsonProblem describes a decoding error as a person would need it.
-func jsonProblem(err error) Problem {
+// jsonProblem describes a decoding error of raw as a person would need
+// it: where in their file (line and column), not at which byte.
+func jsonProblem(raw []byte, err error) Problem {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return Problem{"", fmt.Sprintf("the body is not valid JSON: %s (at byte %d)", syntax.Error(), syntax.Offset)}
+		line, col := lineAndColumn(raw, syntax.Offset-1) // the offending byte is the last one read
+		return Problem{"", fmt.Sprintf("the body is not valid JSON: %s (line %d, column %d)", syntax.Error(), line, col)}
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return Problem{"", "the body must be a JSON object, not " + typ.Value}
@@ -674,6 +681,16 @@ func jsonProblem(err error) Problem {
 		return Problem{"", "the body is not valid JSON: it ends too soon"}
 	}
 	return Problem{"", "the body is not valid JSON: " + err.Error()}
+}
+
+// lineAndColumn is where the byte after offset bytes of raw stands, both
+// counted from 1 (a column counts characters, not bytes).
+func lineAndColumn(raw []byte, offset int64) (int, int) {
+	offset = min(max(offset, 0), int64(len(raw)))
+	before := raw[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCount(before[lineStart:]) + 1
 }
 
 func describeGoType(t string) string {
