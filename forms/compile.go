@@ -152,11 +152,24 @@ func locateUnknownField(raw []byte, err error) error {
 
 var casePrefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
 
-// CompileForm checks a form definition and compiles its validator, resolving
-// and pinning the terms and reference data it names. The error is Problems
-// when the definition is refused.
+// CompileForm checks an uploaded form definition and compiles its
+// validator, resolving and pinning the terms and reference data it names.
+// The error is Problems when the definition is refused.
 func CompileForm(d Definition, r Resolver) (*Form, error) {
+	return compileForm(d, r, true)
+}
+
+// CompileStoredForm compiles a version stored earlier. The checks added
+// to uploads since (unknown keywords, impossible required names, messages
+// for absent keywords: see keywords.go) are not applied, so a version an
+// older COP accepted keeps working.
+func CompileStoredForm(d Definition, r Resolver) (*Form, error) {
+	return compileForm(d, r, false)
+}
+
+func compileForm(d Definition, r Resolver, upload bool) (*Form, error) {
 	c := newCompilation(r)
+	c.upload = upload
 	root := c.prepare(formURL(d.Name, d.Version), "", "/schema", d.Schema)
 	if len(c.problems) > 0 {
 		return nil, c.sortedProblems()
@@ -179,6 +192,7 @@ func CompileForm(d Definition, r Resolver) (*Form, error) {
 // CompileTerm checks a data term and the terms it refers to.
 func CompileTerm(t TermDefinition, r Resolver) (*CompiledTerm, error) {
 	c := newCompilation(r)
+	c.upload = true
 	root := c.prepare(termURL(t.Name, t.Version), "", "/schema", t.Schema)
 	if len(c.problems) > 0 {
 		return nil, c.sortedProblems()
@@ -201,6 +215,10 @@ type compilation struct {
 	terms    map[string]termDoc // refKey(in, "term:NAME[@VERSION]") → resolved
 	refdata  map[string]RefData // refKey(in, "NAME[@VERSION]") → resolved
 	problems Problems
+	// upload: the document is being uploaded, so it gets the checks that
+	// only the upload's own document gets (keywords.go), not the stored
+	// terms it refers to.
+	upload bool
 }
 
 type termDoc struct {
@@ -246,10 +264,12 @@ func (c *compilation) prepare(url, in, at string, raw json.RawMessage) string {
 		return url
 	}
 	c.docs[url] = doc // before walking, so a term that refers back to itself is not walked twice
-	w := &walker{c: c, in: in, at: at}
+	w := &walker{c: c, in: in, at: at, lint: c.upload && in == ""}
 	c.docs[url] = w.schema(doc, "", 0, true)
-	for _, p := range requiredProblems(doc, "", nil) {
-		c.problems = append(c.problems, Problem{at + p.Pointer, p.Message})
+	if w.lint {
+		for _, p := range requiredProblems(doc, "", nil) {
+			c.problems = append(c.problems, Problem{at + p.Pointer, p.Message})
+		}
 	}
 	return url
 }
@@ -261,6 +281,7 @@ type walker struct {
 	in    string // the document's context: "" or "term:NAME@VERSION"
 	at    string // where the document sits in the upload
 	nodes int
+	lint  bool // the upload's own document: keywords.go's checks too
 }
 
 func (w *walker) problem(ptr, format string, args ...any) {
@@ -303,7 +324,9 @@ func (w *walker) schema(v any, ptr string, depth int, root bool) any {
 	w.checkPatterns(out, ptr)
 	w.checkFormat(out, ptr)
 	w.expandRefData(out, ptr)
-	w.checkKeywords(out, ptr)
+	if w.lint {
+		w.checkKeywords(out, ptr)
+	}
 	for _, k := range schemaKeywords {
 		if sub, ok := out[k]; ok {
 			out[k] = w.schema(sub, ptr+"/"+k, depth+1, false)

@@ -89,3 +89,22 @@ func TestMisspeltGuessesTheNearestKeyword(t *testing.T) {
 		t.Errorf("enm: %q", misspelt("enm"))
 	}
 }
+
+// The upload checks are the upload's: a version stored by an older COP
+// (with a keyword it let through) still compiles, and a stored term is not
+// held to them when a new form refers to it.
+func TestUploadChecksDoNotBreakWhatIsStored(t *testing.T) {
+	old := form(`{"type": "object", "properties": {"port": {"type": "string", "label": "Port", "maxLenght": 5}}}`)
+	if _, err := CompileForm(old, testRegistry); err == nil {
+		t.Fatal("the upload was not refused")
+	}
+	if _, err := CompileStoredForm(old, testRegistry); err != nil {
+		t.Fatalf("the stored version no longer compiles: %v", err)
+	}
+	lib := NewLibrary()
+	lib.AddTerm(TermDefinition{Name: "legacy", Version: "1.0.0", Title: "Legacy",
+		Schema: []byte(`{"type": "string", "label": "Legacy", "maxLenght": 5}`)})
+	if _, err := CompileForm(form(`{"type": "object", "properties": {"x": {"$ref": "term:legacy"}}}`), lib); err != nil {
+		t.Errorf("a new form is refused for its stored term's keywords: %v", err)
+	}
+}

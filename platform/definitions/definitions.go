@@ -292,7 +292,7 @@ func (s *Service) compileStored(ctx context.Context, d registry.Definition) (*fo
 	if err != nil {
 		return nil, err
 	}
-	f, err := forms.CompileForm(def, &pinnedResolver{ctx: ctx, q: s.pool, pins: pins})
+	f, err := forms.CompileStoredForm(def, &pinnedResolver{ctx: ctx, q: s.pool, pins: pins})
 	if err != nil {
 		return nil, fmt.Errorf("compile stored form %s@%s: %w", d.Name, d.Version, err)
 	}

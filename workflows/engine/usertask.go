@@ -426,7 +426,7 @@ func compilePinned(p PinnedForm) (*forms.Form, error) {
 			lib.AddRefData(d)
 		}
 	}
-	f, err := forms.CompileForm(def, lib)
+	f, err := forms.CompileStoredForm(def, lib)
 	if err != nil {
 		return nil, err
 	}
