@@ -14,6 +14,7 @@ import (
 	"cop/platform/web/route"
 	"cop/ui"
 	"cop/workflows"
+	"cop/workflows/engine"
 )
 
 // bindCasePages: a case's page and marking a notification read. Signed
@@ -43,7 +44,7 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 		d.Events = append(d.Events, pg.instanceEvents(c, p, in)...)
 	}
 	for _, t := range k.Tasks {
-		d.Events = append(d.Events, taskEvents(t)...)
+		d.Events = append(d.Events, taskEvents(t, pg.mayOpenTask(c, p, t))...)
 	}
 	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].At.Before(d.Events[j].At) })
 	if err := pg.nameThePeople(c, &d); err != nil {
@@ -160,9 +161,23 @@ func (pg *Pages) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.Instan
 	return out
 }
 
-// taskEvents are a task's creation and completion.
-func taskEvents(t cases.TaskInfo) []ui.CaseEvent {
-	out := []ui.CaseEvent{{At: t.CreatedAt, What: "Task " + t.Title + " created", Who: "COP", Href: "/tasks/" + t.ID, Link: "Open task"}}
+// mayOpenTask: the task is still open and the reader may open its page,
+// so the timeline links to it (a link to "Page not found" helps nobody).
+func (pg *Pages) mayOpenTask(c *fiber.Ctx, p *auth.Principal, t cases.TaskInfo) bool {
+	if t.Status != string(engine.TaskOpen) {
+		return false
+	}
+	_, err := pg.Tasks.Task(c.UserContext(), p, t.ID)
+	return err == nil
+}
+
+// taskEvents are a task's creation and completion; link: the creation
+// links to the task's page.
+func taskEvents(t cases.TaskInfo, link bool) []ui.CaseEvent {
+	out := []ui.CaseEvent{{At: t.CreatedAt, What: "Task " + t.Title + " created", Who: "COP"}}
+	if link {
+		out[0].Href, out[0].Link = "/tasks/"+t.ID, "Open task"
+	}
 	if t.CompletedAt != nil {
 		who := t.CompletedBy
 		if who == "" {

@@ -388,6 +388,14 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 		t.Error("the filters lost the task or the chosen status")
 	}
 
+	// The case's timeline links to the open task only for those who may
+	// open it: not for the officer, who is not a candidate.
+	if r := e.Get(sup, "/cases/"+key); !strings.Contains(r.Body, `href="/tasks/`+id+`"`) {
+		t.Error("the supervisor's case page does not link to the open task")
+	}
+	if r := e.Get(officer, "/cases/"+key); !strings.Contains(r.Body, "Decide on vehicle AB12 CDE created") || strings.Contains(r.Body, "Open task") {
+		t.Errorf("the officer's case page links to a task they cannot open:\n%s", r.Body)
+	}
 	// The officer is not a candidate: the task is not there for them.
 	if r := e.Get(officer, "/tasks/"+id); r.Status != 404 {
 		t.Errorf("another team's task: %d", r.Status)
@@ -426,6 +434,9 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 	}
 	if !strings.Contains(done.Body, "You have completed the task.") {
 		t.Error("the case page does not confirm the task was completed")
+	}
+	if strings.Contains(done.Body, `href="/tasks/`+id+`"`) {
+		t.Error("the case page still links to the task it completed")
 	}
 	if again := e.Post(sup, "/tasks/"+id+"/complete", url.Values{"csrf": {token}, "/release": {"true"}}); again.Path != "/tasks/"+id {
 		t.Errorf("a second complete: %d %s", again.Status, again.Path)
