@@ -33,6 +33,8 @@ type Heading struct {
 	Name, Version, Title, Description string
 	// Start is access.start: who may submit it (empty: anyone signed in).
 	Start []string
+	// Startable is ui.startable: false when it is filled in only inside tasks.
+	Startable bool
 }
 
 // ReadHeading reads a stored definition's heading.
@@ -40,11 +42,13 @@ func ReadHeading(raw []byte) (Heading, error) {
 	var d struct {
 		Name, Version, Title, Description string
 		Access                            struct{ Start []string }
+		UI                                *UI
 	}
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return Heading{}, fmt.Errorf("read the heading of a form: %w", err)
 	}
-	return Heading{Name: d.Name, Version: d.Version, Title: d.Title, Description: d.Description, Start: d.Access.Start}, nil
+	return Heading{Name: d.Name, Version: d.Version, Title: d.Title, Description: d.Description, Start: d.Access.Start,
+		Startable: d.UI.IsStartable()}, nil
 }
 
 // Access says who may submit a form (start) and who may read what was
@@ -71,13 +75,23 @@ type UI struct {
 	// Confirmation is what the confirmation page says under "What happens
 	// next": plain text, paragraphs split by a blank line.
 	Confirmation string `json:"confirmation,omitempty"`
+	// Startable false: the form is filled in only inside tasks, so it is
+	// not offered under Start something new and cannot be started there.
+	Startable *bool `json:"startable,omitempty"`
 }
+
+// IsStartable says whether officers may start the form on its own (the
+// default) rather than only inside tasks.
+func (u *UI) IsStartable() bool { return u == nil || u.Startable == nil || *u.Startable }
 
 // MaxConfirmation is the longest ui.confirmation, in characters.
 const MaxConfirmation = 2000
 
-// ConfirmationParagraphs are ui.confirmation's paragraphs.
-func (u UI) ConfirmationParagraphs() []string {
+// ConfirmationParagraphs are ui.confirmation's paragraphs (none without ui).
+func (u *UI) ConfirmationParagraphs() []string {
+	if u == nil {
+		return nil
+	}
 	var out []string
 	for _, p := range strings.Split(strings.ReplaceAll(u.Confirmation, "\r\n", "\n"), "\n\n") {
 		if p = strings.TrimSpace(p); p != "" {

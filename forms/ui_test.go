@@ -138,11 +138,15 @@ func problemLines(p Problems) string {
 
 // ui.confirmation is plain text whose blank lines split paragraphs.
 func TestConfirmationParagraphs(t *testing.T) {
-	got := UI{Confirmation: "A supervisor checks it today.\r\n\r\n\n  If it is held, you will be told.  \n\n"}.ConfirmationParagraphs()
+	got := (&UI{Confirmation: "A supervisor checks it today.\r\n\r\n\n  If it is held, you will be told.  \n\n"}).ConfirmationParagraphs()
 	if len(got) != 2 || got[0] != "A supervisor checks it today." || got[1] != "If it is held, you will be told." {
 		t.Errorf("paragraphs %q", got)
 	}
-	if got := (UI{}).ConfirmationParagraphs(); got != nil {
+	if got := (&UI{}).ConfirmationParagraphs(); got != nil {
 		t.Errorf("no text gave %q", got)
+	}
+	var none *UI
+	if got := none.ConfirmationParagraphs(); got != nil || !none.IsStartable() {
+		t.Errorf("a form without ui: %q, startable %v", got, none.IsStartable())
 	}
 }

@@ -57,6 +57,7 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 		return err
 	}
 	titles := map[string]string{}
+	listed := map[string]int{} // form name → its index in d.Forms
 	for _, def := range defs {
 		// The heading is all a list needs: compiling every form on every
 		// view would cost a compile per form whenever the cache missed.
@@ -65,7 +66,8 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 			return fmt.Errorf("form %s@%s: %w", def.Name, def.Version, err)
 		}
 		titles[def.Name] = h.Title
-		if len(h.Start) == 0 || p.Matches(h.Start) {
+		if h.Startable && (len(h.Start) == 0 || p.Matches(h.Start)) {
+			listed[def.Name] = len(d.Forms)
 			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})
 		}
 	}
@@ -74,8 +76,18 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 		return err
 	}
 	for _, w := range wfs {
-		if item, ok := startableWorkflow(p.Matches, w.Content, titles); ok {
+		item, startForm, ok := startableWorkflow(p.Matches, w.Content)
+		switch {
+		case !ok:
+		case startForm == "":
 			d.Workflows = append(d.Workflows, item)
+		default:
+			// Started by submitting its form: said beside the form, not
+			// listed a second time.
+			if i, isListed := listed[startForm]; isListed {
+				f := &d.Forms[i]
+				f.Description = strings.TrimSpace(f.Description + " Submitting it starts " + item.Title + ".")
+			}
 		}
 	}
 	drafts, _, err := pg.Cases.Drafts(ctx, p, 50, "")
@@ -92,30 +104,27 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 	return pg.Render(c, fiber.StatusOK, "start", d)
 }
 
-// startableWorkflow lists a workflow the caller may start from a page: one
-// that starts when its start form is submitted links to that form.
-// Workflows without a start form take JSON input and are started through
-// the API, so they are listed without a link.
-func startableWorkflow(matches func([]string) bool, content []byte, formTitles map[string]string) (ui.StartItem, bool) {
+// startableWorkflow is a workflow the caller may start, and its start
+// form if it has one. Workflows without a start form take JSON input and
+// are started through the API, so they are listed without a link.
+func startableWorkflow(matches func([]string) bool, content []byte) (ui.StartItem, string, bool) {
 	w, _, err := workflows.Parse(content)
 	if err != nil {
-		return ui.StartItem{}, false
+		return ui.StartItem{}, "", false
 	}
 	access, startForm := workflows.AccessOf(w), workflows.Refs(w).StartForm
 	if len(access.Start) > 0 && !matches(access.Start) {
-		return ui.StartItem{}, false
+		return ui.StartItem{}, "", false
 	}
 	item := ui.StartItem{Title: w.Document.Title, Description: w.Document.Summary}
 	if item.Title == "" {
 		item.Title = w.Document.Namespace + "/" + w.Document.Name
 	}
-	if startForm != "" {
-		item.Href = "/forms/" + url.PathEscape(startForm)
-		item.Description = strings.TrimSpace(item.Description + " Starts when you submit " + formTitles[startForm] + ".")
-	} else {
+	if startForm == "" {
 		item.Description = strings.TrimSpace(item.Description + " Started by other systems through the API.")
 	}
-	return item, true
+	name, _, _ := strings.Cut(startForm, "@")
+	return item, name, true
 }
 
 // formStart is a form's start page.
@@ -140,6 +149,9 @@ func (pg *Pages) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
 	}
 	if start := f.Def.Access.Start; len(start) > 0 && !route.Principal(c).Matches(start) {
 		return nil, cases.MayNotStart(name, start)
+	}
+	if !f.Def.UI.IsStartable() {
+		return nil, problem.Forbiddenf("form %s is filled in inside a task, not started on its own; find it in your team's work", name)
 	}
 	return f, nil
 }

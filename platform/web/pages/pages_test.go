@@ -824,3 +824,41 @@ func TestStartPageOffersWhatYouMayStart(t *testing.T) {
 		}
 	}
 }
+
+// Start something new offers what an officer starts on their own: not a
+// form filled in only inside tasks (which cannot be started from its page
+// either), and a workflow once, beside the form that starts it. A form
+// with no ui at all goes from start to confirmation.
+func TestStartSomethingNewOffersWhatCanBeStarted(t *testing.T) {
+	e := webtest.New(t)
+	publishPageFixtures(e)
+	author := e.Token("author")
+	e.Must(201, "POST", "/api/v1/forms", author, `{"name": "note", "version": "1.0.0", "title": "Note",
+		"schema": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "title": "What to note"}}}}`, nil)
+	e.Must(201, "POST", "/api/v1/forms", author, `{"name": "task-note", "version": "1.0.0", "title": "Task note",
+		"schema": {"type": "object", "properties": {"text": {"type": "string"}}}, "ui": {"startable": false}}`, nil)
+	b := e.Browser()
+	e.SignIn(b, "officer").Body.Close()
+
+	start := e.Get(b, "/start")
+	if !strings.Contains(start.Body, `href="/forms/note"`) || strings.Contains(start.Body, `href="/forms/task-note"`) {
+		t.Errorf("the start page offers the wrong forms:\n%s", start.Body)
+	}
+	if n := strings.Count(start.Body, "Review a vehicle check"); n != 1 || !strings.Contains(start.Body, "Submitting it starts Review a vehicle check.") {
+		t.Errorf("the vehicle check's workflow is named %d times, or not beside its form:\n%s", n, start.Body)
+	}
+	if r := e.Get(b, "/forms/task-note"); r.Status != 403 || !strings.Contains(r.Body, "is filled in inside a task") {
+		t.Errorf("a task-only form's start page: %d\n%s", r.Status, r.Body)
+	}
+
+	page := e.Post(b, "/forms/note/start", url.Values{"csrf": {webtest.CSRF(t, start.Body)}})
+	token := webtest.CSRF(t, page.Body)
+	check := e.Post(b, page.Path, url.Values{"csrf": {token}, "action": {"continue"}, "/text": {"Seal broken"}})
+	if !strings.HasSuffix(check.Path, "/check") {
+		t.Fatalf("after the only page: %d %s", check.Status, check.Path)
+	}
+	done := e.Post(b, "/drafts/"+draftOf(check.Path)+"/submit", url.Values{"csrf": {token}})
+	if done.Status != 200 || !strings.Contains(done.Body, "Your answers are stored in the case.") || !strings.Contains(done.Body, "Seal broken") {
+		t.Errorf("the confirmation of a form without ui: %d\n%s", done.Status, done.Body)
+	}
+}
