@@ -70,6 +70,38 @@ type Field struct {
 	Accept    string // file: the accepted media type
 	MaxBytes  int64  // file: the schema's maxFileSize, 0 when absent
 	Width     string // the GOV.UK width class suffix from ui
+	// Messages are the author's errorMessage: by keyword, or under "" one
+	// sentence for every keyword.
+	Messages map[string]string
+}
+
+// Say is the author's message for a failed keyword, else fallback: what
+// a page says when it cannot read an answer, in the words the API uses.
+func (f Field) Say(keyword, fallback string) string {
+	if m, ok := f.Messages[keyword]; ok {
+		return m
+	}
+	if m, ok := f.Messages[""]; ok {
+		return m
+	}
+	return fallback
+}
+
+// authorMessages reads a schema's errorMessage.
+func authorMessages(raw map[string]any) map[string]string {
+	switch m := raw["errorMessage"].(type) {
+	case string:
+		return map[string]string{"": m}
+	case map[string]any:
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				out[k] = s
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // RenderedOption is one choice; Reveals are the conditional questions
@@ -190,6 +222,7 @@ func (r *renderer) field(name string, n *Node, ptr, key string, h UIField, requi
 		MinItems:  -1,
 		MaxItems:  -1,
 		MaxLength: -1,
+		Messages:  authorMessages(n.Raw),
 	}
 	if f.Hint == "" {
 		f.Hint = n.Description

@@ -550,3 +550,21 @@ func TestRenderPages(t *testing.T) {
 		}
 	})
 }
+
+// A field carries its author's errorMessage, so a page that cannot read an
+// answer says what the API would.
+func TestFieldsCarryTheAuthorsMessages(t *testing.T) {
+	f := compile(t, `{"type": "object", "properties": {
+		"count": {"type": "integer", "title": "Count", "errorMessage": {"type": "Enter a whole number"}},
+		"note": {"type": "string", "errorMessage": "Enter a short note"}}}`)
+	fields := f.Pages(map[string]any{}, nil)[0].Fields
+	if got := FindField(fields, "/count").Say("type", "default"); got != "Enter a whole number" {
+		t.Errorf("count says %q", got)
+	}
+	if got := FindField(fields, "/note").Say("maxLength", "default"); got != "Enter a short note" {
+		t.Errorf("note says %q", got)
+	}
+	if got := FindField(fields, "/count").Say("minimum", "default"); got != "default" {
+		t.Errorf("a keyword without a message says %q", got)
+	}
+}

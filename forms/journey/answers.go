@@ -88,11 +88,15 @@ func (r *reader) value(f *forms.Field) (any, string) {
 		}
 		plain := strings.ReplaceAll(s, ",", "")
 		if !decimal.MatchString(plain) {
-			return s, f.Label + " must be a number"
+			return s, f.Say("type", f.Label+" must be a number")
 		}
 		return json.Number(plain), "" // exact, however many digits
 	case forms.KindDate:
-		return readDate(f, r.post)
+		v, problem := readDate(f, r.post)
+		if strings.HasSuffix(problem, "must be a real date") {
+			problem = f.Say("format", problem) // what the API says of a date that is not one
+		}
+		return v, problem
 	case forms.KindRadios, forms.KindSelect, forms.KindYesNo:
 		s := r.post.Get(f.Pointer)
 		if s == "" {

@@ -90,3 +90,31 @@ func TestGrowEntriesReadsEveryPostedEntry(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// An answer the page cannot read is refused in the author's words, as the
+// API refuses it (errorMessage for type, and format for dates), and in
+// GOV.UK's own where the author wrote none for that keyword.
+func TestUnreadableAnswersAreSaidInTheAuthorsWords(t *testing.T) {
+	fields := []forms.Field{
+		{Kind: forms.KindNumber, Pointer: "/count", Label: "Count", Messages: map[string]string{"type": "Enter the number of people, like 3"}},
+		{Kind: forms.KindDate, Pointer: "/on", Label: "Date", Messages: map[string]string{"format": "Enter the date of the check, like 27 3 2026"}},
+		{Kind: forms.KindDate, Pointer: "/by", Label: "Deadline", Messages: map[string]string{"": "Enter a deadline"}},
+		{Kind: forms.KindNumber, Pointer: "/weight", Label: "Weight", Messages: map[string]string{"minimum": "Too light"}},
+	}
+	problems, _ := ReadAnswers(fields, Posted{"/count": {"three"}, "/on-day": {"31"}, "/on-month": {"2"}, "/on-year": {"2026"},
+		"/by-day": {"1"}, "/by-year": {"2026"}, "/weight": {"heavy"}}, map[string]any{})
+	want := []string{"/count: Enter the number of people, like 3", "/on: Enter the date of the check, like 27 3 2026",
+		"/by: Deadline must include a month", "/weight: Weight must be a number"}
+	var said []string
+	for _, p := range problems {
+		said = append(said, p.Pointer+": "+p.Message)
+	}
+	if len(said) != len(want) {
+		t.Fatalf("problems %q, want %q", said, want)
+	}
+	for i := range want {
+		if said[i] != want[i] {
+			t.Errorf("problem %d: %q, want %q", i, said[i], want[i])
+		}
+	}
+}
