@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,8 +283,8 @@ func TestValidationSpeaksToPeopleAtEachField(t *testing.T) {
 		{"inside a repeating group", `{"arrivalDate": "2026-11-20", "port": "GBDVR", "hasVessel": false,
 			"crew": [{"name": "Ann"}, {}, {"name": 3}, {"name": "Bo"}]}`, []FieldError{
 			{"/crew", "Crew must have no more than 3 entries"},
-			{"/crew/1/name", "Enter full name"},
-			{"/crew/2/name", "Full name must be text"},
+			{"/crew/1/name", "Crew 2: enter full name"},
+			{"/crew/2/name", "Crew 3: full name must be text"},
 		}},
 	}
 	for _, tc := range cases {
@@ -436,5 +437,32 @@ func TestReadHeading(t *testing.T) {
 	}
 	if _, err := ReadHeading([]byte(`{"title": 1}`)); err == nil {
 		t.Error("a title that is not a string was read")
+	}
+}
+
+// An error inside an entry names the entry, by the group's item label, in
+// the author's words after it; an error about the list itself does not.
+func TestAnErrorInsideAnEntryNamesTheEntry(t *testing.T) {
+	def := form(`{"type": "object", "properties": {"people": {"type": "array", "title": "People in the vehicle", "maxItems": 2,
+		"items": {"type": "object", "required": ["role"], "properties": {"name": {"type": "string"},
+			"role": {"enum": ["driver", "passenger"], "errorMessage": {"required": "Select their role"}},
+			"bags": {"type": "array", "items": {"type": "object", "properties": {"weight": {"type": "number", "title": "Weight"}}}}}}}}}`)
+	def.UI = &UI{Fields: map[string]UIField{"/people": {ItemLabel: "Person"}}}
+	f, err := CompileForm(def, testRegistry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.Validate(map[string]any{"people": []any{
+		map[string]any{"role": "driver"},
+		map[string]any{"name": "Bo", "bags": []any{map[string]any{"weight": "heavy"}}},
+		map[string]any{"role": "driver"},
+	}}, time.Now())
+	want := []FieldError{
+		{"/people", "People in the vehicle must have no more than 2 entries"},
+		{"/people/1/role", "Person 2: select their role"},
+		{"/people/1/bags/0/weight", "Bag 1: weight must be a number"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }

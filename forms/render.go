@@ -73,6 +73,9 @@ type Field struct {
 	// Messages are the author's errorMessage: by keyword, or under "" one
 	// sentence for every keyword.
 	Messages map[string]string
+	// PageHeading: the page asks only this question, so its label is the
+	// page's heading (GOV.UK's one question per page).
+	PageHeading bool
 }
 
 // Say is the author's message for a failed keyword, else fallback: what
@@ -246,18 +249,24 @@ func (r *renderer) field(name string, n *Node, ptr, key string, h UIField, requi
 	return f
 }
 
+// itemLabel is what one entry of a repeating group labelled label is
+// called: the ui hint, else its items' title, else the label made singular.
+func itemLabel(h UIField, items *Node, label string) string {
+	switch {
+	case h.ItemLabel != "":
+		return h.ItemLabel
+	case items != nil && items.Title != "":
+		return items.Title
+	}
+	return singular(label)
+}
+
 // repeating fills in a repeating group: an Item per existing entry and a
 // Template for the next.
 func (r *renderer) repeating(f *Field, n *Node, key string, h UIField) {
 	items := n.items()
 	f.MinItems, f.MaxItems = n.MinItems, n.MaxItems
-	f.ItemLabel = h.ItemLabel
-	if f.ItemLabel == "" && items != nil {
-		f.ItemLabel = items.Title
-	}
-	if f.ItemLabel == "" {
-		f.ItemLabel = singular(f.Label)
-	}
+	f.ItemLabel = itemLabel(h, items, f.Label)
 	entries, _ := f.Value.([]any)
 	for i := range entries {
 		f.Items = append(f.Items, Item{Index: i, Fields: r.entry(f.Name, items, f.Pointer+"/"+strconv.Itoa(i), key, f.ItemLabel)})

@@ -43,7 +43,51 @@ func (f *Form) Validate(data any, now time.Time) []FieldError {
 		}
 	}
 	errs = append(errs, f.checkRefDataOn(data, now)...)
+	for i := range errs {
+		errs[i].Message = f.inEntry(errs[i].Pointer, errs[i].Message)
+	}
 	return f.order(errs)
+}
+
+// inEntry names the entry of a repeating group an error is inside, as
+// "Person 2: select their role", so an officer knows which of several
+// alike questions to look at. The innermost entry is named; an error about
+// a whole entry of a list of answers (the list names itself) is left.
+func (f *Form) inEntry(pointer, message string) string {
+	tokens, ok := SplitPointer(pointer)
+	if !ok {
+		return message
+	}
+	cur := f.Tree
+	var key []string
+	entry := ""
+	for i, tok := range tokens {
+		if p := cur.property(tok); p != nil {
+			cur, key = p, append(key, tok)
+			continue
+		}
+		items := cur.items()
+		if !isIndexToken(tok) || items == nil {
+			return message
+		}
+		if i < len(tokens)-1 { // a question inside the entry, not the entry itself
+			n, _ := strconv.Atoi(tok)
+			label := fieldLabel(uiHints(f.Def.UI, joinPointer(key)), cur, lastOf(key))
+			entry = itemLabel(uiHints(f.Def.UI, joinPointer(key)), items, label) + " " + strconv.Itoa(n+1)
+		}
+		cur = items
+	}
+	if entry == "" || strings.HasPrefix(message, entry+": ") {
+		return message
+	}
+	return entry + ": " + lowerFirst(message)
+}
+
+func lastOf(key []string) string {
+	if len(key) == 0 {
+		return ""
+	}
+	return key[len(key)-1]
 }
 
 // ValidatePage checks only the fields one page shows (with those its

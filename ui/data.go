@@ -156,13 +156,18 @@ type FormStartData struct {
 // FormPageData is one page of a form journey.
 type FormPageData struct {
 	FormTitle string
-	Title     string
-	Caption   string // "Page 2 of 4" or "More about your answers"
-	Action    string // where the page posts
-	Back      string // the previous page
-	Fields    []forms.Field
-	Errors    []forms.FieldError
+	// Title is the page's heading, unless its one question is (Fields[0]
+	// is then drawn as the heading).
+	Title   string
+	Caption string // "Page 2 of 4" or "More about your answers"
+	Action  string // where the page posts
+	Back    string // the previous page
+	Fields  []forms.Field
+	Errors  []forms.FieldError
 }
+
+// QuestionIsHeading: the page asks one question, which is its heading.
+func (d FormPageData) QuestionIsHeading() bool { return len(d.Fields) == 1 && d.Fields[0].PageHeading }
 
 // CheckData is "Check your answers".
 type CheckData struct {

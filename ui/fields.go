@@ -113,6 +113,9 @@ func common(f *forms.Field) map[string]any {
 		"name":  f.Pointer,
 		"label": map[string]any{"text": labelText(f), "classes": "govuk-label--s"},
 	}
+	if f.PageHeading {
+		o["label"] = map[string]any{"text": labelText(f), "classes": "govuk-label--l", "isPageHeading": true}
+	}
 	if f.Hint != "" {
 		o["hint"] = map[string]any{"text": f.Hint}
 	}
@@ -133,6 +136,9 @@ func labelText(f *forms.Field) string {
 
 // legend is a fieldset legend for a question with several controls.
 func legend(f *forms.Field) map[string]any {
+	if f.PageHeading {
+		return map[string]any{"legend": map[string]any{"text": labelText(f), "classes": "govuk-fieldset__legend--l", "isPageHeading": true}}
+	}
 	return map[string]any{"legend": map[string]any{"text": labelText(f), "classes": "govuk-fieldset__legend--s"}}
 }
 
@@ -300,10 +306,11 @@ func (d drawer) group(f *forms.Field) (template.HTML, error) {
 		}
 		inner = msg + inner
 	}
-	h, err := d.run("govukFieldset", map[string]any{
-		"legend": map[string]any{"text": f.Label, "classes": "govuk-fieldset__legend--m"},
-		"html":   string(inner),
-	})
+	lg := map[string]any{"text": f.Label, "classes": "govuk-fieldset__legend--m"}
+	if f.PageHeading {
+		lg = map[string]any{"text": f.Label, "classes": "govuk-fieldset__legend--l", "isPageHeading": true}
+	}
+	h, err := d.run("govukFieldset", map[string]any{"legend": lg, "html": string(inner)})
 	if err != nil || f.Error == "" {
 		return h, err
 	}
@@ -315,7 +322,11 @@ func (d drawer) group(f *forms.Field) (template.HTML, error) {
 func (d drawer) repeating(f *forms.Field) (template.HTML, error) {
 	var b strings.Builder
 	b.WriteString(`<div class="govuk-form-group` + errorClass(f.Error) + `" id="` + FieldID(f.Pointer) + `">`)
-	b.WriteString(`<h2 class="govuk-heading-m">` + template.HTMLEscapeString(f.Label) + `</h2>`)
+	if f.PageHeading {
+		b.WriteString(`<h1 class="govuk-heading-l">` + template.HTMLEscapeString(f.Label) + `</h1>`)
+	} else {
+		b.WriteString(`<h2 class="govuk-heading-m">` + template.HTMLEscapeString(f.Label) + `</h2>`)
+	}
 	if f.Hint != "" {
 		b.WriteString(`<div class="govuk-hint">` + template.HTMLEscapeString(f.Hint) + `</div>`)
 	}
@@ -333,8 +344,11 @@ func (d drawer) repeating(f *forms.Field) (template.HTML, error) {
 			return "", err
 		}
 		name := f.ItemLabel + " " + strconv.Itoa(item.Index+1)
-		remove := `<button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" name="action" value="remove ` +
-			template.HTMLEscapeString(f.Pointer+"/"+strconv.Itoa(item.Index)) + `">Remove<span class="govuk-visually-hidden"> ` + template.HTMLEscapeString(name) + `</span></button>`
+		remove := ""
+		if len(entries) > f.MinItems { // minItems -1 (none): any may go
+			remove = `<button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" name="action" value="remove ` +
+				template.HTMLEscapeString(f.Pointer+"/"+strconv.Itoa(item.Index)) + `">Remove<span class="govuk-visually-hidden"> ` + template.HTMLEscapeString(name) + `</span></button>`
+		}
 		h, err := d.run("govukFieldset", map[string]any{
 			"legend": map[string]any{"text": name, "classes": "govuk-fieldset__legend--s"},
 			"html":   string(inner) + remove,

@@ -266,6 +266,11 @@ func (pg *Pages) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, 
 		d.Back = pageURL(j.draft.ID, page.ID)
 		d.Title = "More about your answers: " + page.Title
 	}
+	if len(d.Fields) == 1 && !followUp {
+		// One question per page: it is the heading. A follow-up page keeps
+		// "More about your answers", which says why it is asked.
+		d.Fields[0].PageHeading = true
+	}
 	d.Action += pageQuery(c, followUp && c.Query("js") == "1")
 	return pg.Render(c, status, "form-page", d)
 }

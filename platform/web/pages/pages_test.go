@@ -135,7 +135,7 @@ func TestFormJourneyPageByPage(t *testing.T) {
 	if got := errorSummary(bad.Body); strings.Join(got, "|") != strings.Join(wantErrs, "|") {
 		t.Errorf("error summary %q, want %q", got, wantErrs)
 	}
-	for _, want := range []string{`<title>Error: The vehicle – COP</title>`, `<p id="f-occupantCount-error" class="govuk-error-message">`,
+	for _, want := range []string{`<title>Error: The vehicle – Vehicle check – COP</title>`, `<p id="f-occupantCount-error" class="govuk-error-message">`,
 		`value="two"`, `value="31"`, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; AB12 CDE`} {
 		if !strings.Contains(bad.Body, want) {
 			t.Errorf("the page with errors lacks %s", want)
@@ -853,6 +853,12 @@ func TestStartSomethingNewOffersWhatCanBeStarted(t *testing.T) {
 
 	page := e.Post(b, "/forms/note/start", url.Values{"csrf": {webtest.CSRF(t, start.Body)}})
 	token := webtest.CSRF(t, page.Body)
+	// Its one question is the page's heading, and the title is not doubled.
+	squeezed := strings.Join(strings.Fields(page.Body), " ")
+	if !strings.Contains(squeezed, `<h1 class="govuk-label-wrapper"><label class="govuk-label govuk-label--l" for="f-text">`) ||
+		strings.Contains(squeezed, `<h1 class="govuk-heading-l">`) || !strings.Contains(page.Body, "<title>Note – COP</title>") {
+		t.Errorf("a one-question page:\n%s", page.Body)
+	}
 	check := e.Post(b, page.Path, url.Values{"csrf": {token}, "action": {"continue"}, "/text": {"Seal broken"}})
 	if !strings.HasSuffix(check.Path, "/check") {
 		t.Fatalf("after the only page: %d %s", check.Status, check.Path)
