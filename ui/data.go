@@ -280,3 +280,17 @@ func (d CaseData) Rows() []any {
 	}
 	return rows
 }
+
+// NotificationsData is the notifications page: newest first, a page at a
+// time.
+type NotificationsData struct {
+	Items []NotificationItem
+	Next  string // the next (older) page's link, "" at the end
+}
+
+// NotificationItem is one notification on its page.
+type NotificationItem struct {
+	Notice
+	At   time.Time
+	Read bool
+}

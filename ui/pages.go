@@ -35,8 +35,12 @@ type Frame struct {
 	// SessionEnds is when the browser session ends unless used again; the
 	// page warns before then.
 	SessionEnds time.Time
-	// Notices are the signed-in user's unread notifications.
+	// Notices are the signed-in user's newest unread notifications, shown
+	// as banners on the task list and case pages (not in a form).
 	Notices []Notice
+	// Unread counts the signed-in user's unread notifications, for the
+	// service navigation.
+	Unread int
 	// Return is this page's own path, where "mark as read" comes back to.
 	Return string
 }
@@ -58,11 +62,12 @@ type ErrorData struct {
 var navigation = []struct{ Href, Text string }{
 	{"/", "Your team's work"},
 	{"/start", "Start something new"},
+	{"/notifications", "Notifications"},
 }
 
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
-	"confirmation", "case", "error", "signed-out"}
+	"confirmation", "case", "notifications", "error", "signed-out"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
@@ -77,6 +82,7 @@ func New() *Pages {
 		"noticeBody":  noticeBody,
 		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
 		"inc":         func(n int) int { return n + 1 },
+		"safeLink":    safeLink,
 	}
 	for _, name := range pageNames {
 		t := parseComponents(template.New(name)).Funcs(funcs)
@@ -112,7 +118,11 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	}
 	var items []any
 	for _, n := range navigation {
-		items = append(items, map[string]any{"href": n.Href, "text": n.Text, "current": n.Href == f.Nav})
+		text := n.Text
+		if n.Href == "/notifications" && f.Unread > 0 {
+			text = fmt.Sprintf("%s (%d unread)", text, f.Unread)
+		}
+		items = append(items, map[string]any{"href": n.Href, "text": text, "current": n.Href == f.Nav})
 	}
 	opts["navigation"] = items
 	var end bytes.Buffer

@@ -86,3 +86,15 @@ func insertNotification(ctx context.Context, tx pgx.Tx, n engine.Notification) e
 	}
 	return nil
 }
+
+// UnreadCount is how many notifications for the caller they have not read.
+func (s *Service) UnreadCount(ctx context.Context, p *auth.Principal) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications n WHERE n.recipients && $2::text[]
+		AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id AND r.reader = $1)`,
+		p.Subject, p.Entries()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unread notifications: %w", err)
+	}
+	return n, nil
+}

@@ -3,6 +3,7 @@ package pages
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -21,6 +22,7 @@ import (
 // in; the visibility rule decides what each shows.
 func (pg *Pages) bindCasePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, pg.casePage)
+	r.Add(fiber.MethodGet, "/notifications", auth.SignedIn, pg.notificationsPage)
 	r.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, pg.readNotice, route.TakesPageForm)
 }
 
@@ -186,6 +188,31 @@ func taskEvents(t cases.TaskInfo, link bool) []ui.CaseEvent {
 		out = append(out, ui.CaseEvent{At: *t.CompletedAt, What: "Task " + t.Title + " " + t.Status, Who: who})
 	}
 	return out
+}
+
+// notificationsPer is how many notifications a page of them shows.
+const notificationsPer = 20
+
+// notificationsPage lists the caller's notifications, newest first, read
+// and unread, a page at a time.
+func (pg *Pages) notificationsPage(c *fiber.Ctx) error {
+	list, next, err := pg.Tasks.Notifications(c.UserContext(), route.Principal(c), false, notificationsPer, c.Query("cursor"))
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	d := ui.NotificationsData{}
+	for _, n := range list {
+		link := n.Link
+		if link == "" && n.BusinessKey != "" {
+			link = "/cases/" + n.BusinessKey
+		}
+		d.Items = append(d.Items, ui.NotificationItem{Notice: ui.Notice{ID: n.ID, Title: n.Title, Body: n.Body, Link: link},
+			At: n.CreatedAt, Read: n.Read})
+	}
+	if next != "" {
+		d.Next = "/notifications?cursor=" + url.QueryEscape(next)
+	}
+	return pg.Render(c, fiber.StatusOK, "notifications", d)
 }
 
 // readNotice marks a notification read from the banner and returns to the

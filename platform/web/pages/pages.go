@@ -58,7 +58,10 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 		if !sess.IdleUntil.IsZero() && (f.SessionEnds.IsZero() || sess.IdleUntil.Before(f.SessionEnds)) {
 			f.SessionEnds = sess.IdleUntil
 		}
-		f.Notices = pg.notices(c)
+		if bannerPage(c.Path()) {
+			f.Notices = pg.notices(c)
+		}
+		f.Unread = pg.unread(c)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
@@ -74,6 +77,23 @@ func navFor(path string) string {
 		return "/start"
 	}
 	return path
+}
+
+// bannerPage: the page shows unread notifications as banners. The task
+// list and case pages do; a form, a task being decided or an error page
+// is not interrupted.
+func bannerPage(path string) bool {
+	return path == "/" || strings.HasPrefix(path, "/cases/")
+}
+
+// unread counts the caller's unread notifications for the navigation; a
+// failure is logged and shows no count.
+func (pg *Pages) unread(c *fiber.Ctx) int {
+	n, err := pg.Tasks.UnreadCount(c.UserContext(), route.Principal(c))
+	if err != nil {
+		pg.Log.Warn("cannot count unread notifications for the page", "request_id", route.RequestID(c), "err", err)
+	}
+	return n
 }
 
 // notices are the caller's newest unread notifications; a failure to read

@@ -476,10 +476,26 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 			if !strings.Contains(home.Body, "The vehicle is held: &lt;b&gt;Forged&lt;/b&gt; papers") {
 				t.Errorf("notification body not escaped:\n%s", home.Body)
 			}
+			// The navigation counts it; the banner is not shown in the middle
+			// of a form; the notifications page lists it, unread.
+			if !strings.Contains(home.Body, "Notifications (1 unread)") {
+				t.Error("the navigation does not count the unread notification")
+			}
+			if r := e.Get(officer, "/forms/vehicle-check"); strings.Contains(r.Body, "Vehicle check decided") {
+				t.Error("the banner interrupts a form")
+			}
+			list := strings.Join(strings.Fields(e.Get(officer, "/notifications").Body), " ")
+			if !strings.Contains(list, "Vehicle check decided") || !strings.Contains(list, ">Unread</strong>") || !strings.Contains(list, "Go to the case") {
+				t.Errorf("the notifications page:\n%s", list)
+			}
 			nid := regexp.MustCompile(`action="/notifications/([^/]+)/read"`).FindStringSubmatch(home.Body)[1]
-			read := e.Post(officer, "/notifications/"+nid+"/read", url.Values{"csrf": {webtest.CSRF(t, home.Body)}, "return": {"/start"}})
-			if read.Path != "/start" || strings.Contains(read.Body, "Vehicle check decided") {
-				t.Errorf("mark as read: %s", read.Path)
+			read := e.Post(officer, "/notifications/"+nid+"/read", url.Values{"csrf": {webtest.CSRF(t, home.Body)}, "return": {"/notifications"}})
+			squeezed := strings.Join(strings.Fields(read.Body), " ")
+			if read.Path != "/notifications" || !strings.Contains(squeezed, ">Read</strong>") || strings.Contains(squeezed, "unread)") {
+				t.Errorf("mark as read: %s\n%s", read.Path, squeezed)
+			}
+			if r := e.Get(officer, "/"); strings.Contains(r.Body, "Vehicle check decided") {
+				t.Error("a notification read is still in the banner")
 			}
 			break
 		}
