@@ -6,13 +6,29 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/web/route"
 )
 
 // bindCases: signed in; a case shows what the caller may read in it (404
 // when nothing).
 func (a *API) bindCases(r *route.Router) {
+	r.Add(fiber.MethodGet, "/api/v1/cases", auth.SignedIn, a.listCases)
 	r.Add(fiber.MethodGet, "/api/v1/cases/:businessKey", auth.SignedIn, a.getCase)
+}
+
+// listCases handles GET /api/v1/cases: the cases the caller may read,
+// newest first (?key=, ?form=, ?from=, ?to=, ?mine=true).
+func (a *API) listCases(c *fiber.Ctx) error {
+	f, err := listFilter(c)
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	items, next, err := a.Cases.Cases(c.UserContext(), route.Principal(c), f)
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	return c.JSON(route.List[cases.CaseSummary]{Items: items, Next: next})
 }
 
 // getCase handles GET /api/v1/cases/{businessKey}.

@@ -7,6 +7,7 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/problem"
 	"cop/platform/web/route"
 )
 
@@ -14,7 +15,48 @@ import (
 // submit (403) and the visibility rule who may read (404).
 func (a *API) bindSubmissions(r *route.Router) {
 	r.Add(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, a.submit, route.TakesJSON)
+	r.Add(fiber.MethodGet, "/api/v1/submissions", auth.SignedIn, a.listSubmissions)
 	r.Add(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, a.getSubmission)
+}
+
+// listSubmissions handles GET /api/v1/submissions: what the caller may
+// read, newest first (?form=, ?from=, ?to=, ?mine=true).
+func (a *API) listSubmissions(c *fiber.Ctx) error {
+	f, err := listFilter(c)
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	items, next, err := a.Cases.Submissions(c.UserContext(), route.Principal(c), f)
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	return c.JSON(route.List[cases.Submission]{Items: items, Next: next})
+}
+
+// listFilter reads the list filters cases and submissions share; each
+// bad one is a 400 naming it.
+func listFilter(c *fiber.Ctx) (cases.Filter, error) {
+	f := cases.Filter{Key: c.Query("key"), Form: c.Query("form"), Cursor: c.Query("cursor")}
+	limit, ferr := route.QueryLimit(c)
+	if ferr != nil {
+		return f, problem.Malformedf([]problem.Field{*ferr}, "%s", ferr.Message)
+	}
+	f.Limit = limit
+	switch c.Query("mine") {
+	case "", "false":
+	case "true":
+		f.Mine = true
+	default:
+		return f, problem.Malformedf([]problem.Field{{Pointer: "/mine", Message: "must be true or false"}}, "mine must be true or false, not %q", c.Query("mine"))
+	}
+	var err error
+	if f.From, err = cases.ParseFilterDate("from", c.Query("from")); err != nil {
+		return f, err
+	}
+	if f.To, err = cases.ParseFilterDate("to", c.Query("to")); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 // submit handles POST /api/v1/forms/{name}/submissions: the body is the

@@ -28,5 +28,12 @@ func TestSubmissionScenarios(t *testing.T) {
 		{Name: "a reader the form names (access.read)", As: "supervisor", Method: "GET", Path: "/api/v1/submissions/" + sub.ID, Status: 200},
 		{Name: "another officer is told it is not there", As: "officer-dover", Method: "GET", Path: "/api/v1/submissions/" + sub.ID, Status: 404},
 		{Name: "an id that is not one", As: "admin", Method: "GET", Path: "/api/v1/submissions/not-a-uuid", Status: 404},
+		{Name: "the submitter lists theirs, with the answers", As: "officer", Method: "GET", Path: "/api/v1/submissions?form=arrival-report&from=2000-01-01&limit=1",
+			Status: 200, Want: []string{`"form":"arrival-report"`, `"GBDVR"`, `"next":"`}},
+		{Name: "a reader the form names lists them too", As: "supervisor", Method: "GET", Path: "/api/v1/submissions?form=arrival-report", Status: 200,
+			Want: []string{sub.ID}},
+		{Name: "another officer lists none", As: "officer-dover", Method: "GET", Path: "/api/v1/submissions", Status: 200, Want: []string{`"items":[]`}},
+		{Name: "a bound that is no date", As: "officer", Method: "GET", Path: "/api/v1/submissions?to=soon", Status: 400, Pointers: []string{"/to"}},
+		{Name: "a limit out of range", As: "officer", Method: "GET", Path: "/api/v1/submissions?limit=0", Status: 400, Pointers: []string{"/limit"}},
 	})
 }

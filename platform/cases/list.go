@@ -1,0 +1,123 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"cop/platform/auth"
+	"cop/platform/problem"
+	"cop/platform/store"
+)
+
+// Filter narrows the lists of cases and submissions.
+type Filter struct {
+	Key  string // a part of the business key, any case
+	Form string // a form's name: cases with a submission of it, or its submissions
+	// From and To bound when the case was opened (or the submission made):
+	// From inclusive, To exclusive; zero is unbounded.
+	From, To time.Time
+	// Mine: only cases the caller submitted to, or their own submissions.
+	Mine   bool
+	Limit  int
+	Cursor string
+}
+
+// ParseFilterDate reads a from/to bound: a date (the start of that day,
+// UTC) or an RFC 3339 time; "" is none. The error names the parameter.
+func ParseFilterDate(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, problem.Malformedf([]problem.Field{{Pointer: "/" + name, Message: "not a date or time"}},
+		"%s must be a date (2026-11-21) or a time (2026-11-21T09:00:00Z), not %q", name, v)
+}
+
+// CaseSummary is a case in a list: what tells it from the others.
+type CaseSummary struct {
+	BusinessKey string    `json:"businessKey"`
+	CreatedBy   string    `json:"createdBy"`
+	CreatedAt   time.Time `json:"createdAt"`
+	// Forms are the forms submitted on it that the caller may read.
+	Forms []string `json:"forms"`
+}
+
+// Cases lists the cases the caller may read (a submission in them they
+// may read: theirs, their definition's readers', their team's for a
+// supervisor), newest first.
+func (s *Service) Cases(ctx context.Context, p *auth.Principal, f Filter) ([]CaseSummary, string, error) {
+	afterAt, afterKey, err := store.NewestFirstAfter(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	from, to := bounds(f)
+	readable := `s.case_id = c.id AND ` + auth.ReadableSQL("s.submitted_by", 1) + ` AND ($6 = '' OR s.form_name = $6) AND (NOT $7 OR s.submitted_by = $1)`
+	rows, err := s.pool.Query(ctx, `SELECT c.business_key, c.created_by, c.created_at,
+			ARRAY(SELECT DISTINCT s.form_name FROM submissions s WHERE `+readable+` ORDER BY 1)
+		FROM cases c
+		WHERE EXISTS (SELECT 1 FROM submissions s WHERE `+readable+`)
+		  AND ($8 = '' OR strpos(lower(c.business_key), lower($8)) > 0)
+		  AND c.created_at >= $9 AND c.created_at < $10
+		  AND (c.created_at, c.business_key) < ($11::timestamptz, $12)
+		ORDER BY c.created_at DESC, c.business_key DESC LIMIT $13`,
+		append(auth.ReadableArgs(p), f.Form, f.Mine, strings.TrimSpace(f.Key), from, to, afterAt, afterKey, f.Limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
+		var c CaseSummary
+		err := row.Scan(&c.BusinessKey, &c.CreatedBy, &c.CreatedAt, &c.Forms)
+		c.CreatedAt = c.CreatedAt.UTC()
+		return c, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	list, next := store.Page(list, f.Limit, func(c CaseSummary) []string { return store.NewestFirstKey(c.CreatedAt, c.BusinessKey) })
+	return list, next, nil
+}
+
+// Submissions lists the submissions the caller may read, newest first.
+func (s *Service) Submissions(ctx context.Context, p *auth.Principal, f Filter) ([]Submission, string, error) {
+	afterAt, afterID, err := store.NewestFirstAfter(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	from, to := bounds(f)
+	rows, err := s.pool.Query(ctx, `SELECT `+submissionColumns+` FROM submissions s
+		WHERE `+auth.ReadableSQL("s.submitted_by", 1)+` AND ($6 = '' OR s.form_name = $6) AND (NOT $7 OR s.submitted_by = $1)
+		  AND s.submitted_at >= $8 AND s.submitted_at < $9
+		  AND (s.submitted_at, s.id::text) < ($10::timestamptz, $11)
+		ORDER BY s.submitted_at DESC, s.id::text DESC LIMIT $12`,
+		append(auth.ReadableArgs(p), f.Form, f.Mine, from, to, afterAt, afterID, f.Limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list submissions: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, scanSubmission)
+	if err != nil {
+		return nil, "", fmt.Errorf("list submissions: %w", err)
+	}
+	list, next := store.Page(list, f.Limit, func(s Submission) []string { return store.NewestFirstKey(s.SubmittedAt, s.ID) })
+	return list, next, nil
+}
+
+// bounds are the filter's dates, unbounded where zero.
+func bounds(f Filter) (time.Time, time.Time) {
+	from, to := f.From, f.To
+	if from.IsZero() {
+		from = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if to.IsZero() {
+		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return from, to
+}
