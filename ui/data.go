@@ -2,6 +2,7 @@ package ui
 
 import (
 	"html/template"
+	"strings"
 	"time"
 
 	"cop/forms"
@@ -293,4 +294,46 @@ type NotificationItem struct {
 	Notice
 	At   time.Time
 	Read bool
+}
+
+// CaseListData is the Cases page: the cases the reader may read, newest
+// first, with its search.
+type CaseListData struct {
+	Key        string   // the business key searched for
+	Mine       bool     // only cases the reader submitted to
+	Forms      []Choice // the form filter
+	Cases      []CaseListItem
+	Next       string // the next (older) page's URL, "" on the last
+	First      string // the first page's URL when not on it
+	Supervisor bool   // the list holds their teams' cases
+	Searched   bool   // a filter is applied
+}
+
+// CaseListItem is one case in the list.
+type CaseListItem struct {
+	BusinessKey string
+	Opened      time.Time
+	Forms       []string // titles
+}
+
+// FormItems are the form filter's options.
+func (d CaseListData) FormItems() []any { return choiceItems("All forms", d.Forms) }
+
+// Pagination links the list's first and next pages.
+func (d CaseListData) Pagination() map[string]any {
+	return TaskListData{Next: d.Next, First: d.First}.Pagination()
+}
+
+// Rows are the cases as table rows.
+func (d CaseListData) Rows() []any {
+	rows := make([]any, 0, len(d.Cases))
+	for _, c := range d.Cases {
+		key := template.HTMLEscapeString(c.BusinessKey)
+		rows = append(rows, []any{
+			map[string]any{"html": `<a class="govuk-link" href="/cases/` + key + `">` + key + `</a>`},
+			map[string]any{"text": strings.Join(c.Forms, ", ")},
+			map[string]any{"text": when(c.Opened)},
+		})
+	}
+	return rows
 }

@@ -62,12 +62,13 @@ type ErrorData struct {
 var navigation = []struct{ Href, Text string }{
 	{"/", "Your team's work"},
 	{"/start", "Start something new"},
+	{"/cases", "Cases"},
 	{"/notifications", "Notifications"},
 }
 
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
-	"confirmation", "case", "notifications", "error", "signed-out"}
+	"confirmation", "case", "cases", "notifications", "error", "signed-out"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
@@ -83,6 +84,7 @@ func New() *Pages {
 		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
 		"inc":         func(n int) int { return n + 1 },
 		"safeLink":    safeLink,
+		"list":        func(items ...any) []any { return items },
 	}
 	for _, name := range pageNames {
 		t := parseComponents(template.New(name)).Funcs(funcs)

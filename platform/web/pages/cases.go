@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -21,9 +22,59 @@ import (
 // bindCasePages: a case's page and marking a notification read. Signed
 // in; the visibility rule decides what each shows.
 func (pg *Pages) bindCasePages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/cases", auth.SignedIn, pg.caseList)
 	r.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, pg.casePage)
 	r.Add(fiber.MethodGet, "/notifications", auth.SignedIn, pg.notificationsPage)
 	r.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, pg.readNotice, route.TakesPageForm)
+}
+
+// casesPer is how many cases a page of the list shows.
+const casesPer = 25
+
+// caseList is the Cases page: what the reader may read, newest first,
+// searched by key, form and "only mine".
+func (pg *Pages) caseList(c *fiber.Ctx) error {
+	ctx, p := c.UserContext(), route.Principal(c)
+	f := cases.Filter{Key: strings.TrimSpace(c.Query("key")), Form: c.Query("form"), Mine: c.Query("mine") == "true",
+		Limit: casesPer, Cursor: c.Query("cursor")}
+	list, next, err := pg.Cases.Cases(ctx, p, f)
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	forms, err := pg.formChoices(c, f.Form)
+	if err != nil {
+		return err
+	}
+	titles := map[string]string{}
+	for _, ch := range forms {
+		titles[ch.Value] = ch.Text
+	}
+	d := ui.CaseListData{Key: f.Key, Mine: f.Mine, Forms: forms, Supervisor: p.HasRole(auth.RoleSupervisor),
+		Searched: f.Key != "" || f.Form != "" || f.Mine}
+	for _, k := range list {
+		item := ui.CaseListItem{BusinessKey: k.BusinessKey, Opened: k.CreatedAt}
+		for _, name := range k.Forms {
+			item.Forms = append(item.Forms, cmp.Or(titles[name], name))
+		}
+		d.Cases = append(d.Cases, item)
+	}
+	query := url.Values{}
+	for k, v := range map[string]string{"key": f.Key, "form": f.Form} {
+		if v != "" {
+			query.Set(k, v)
+		}
+	}
+	if f.Mine {
+		query.Set("mine", "true")
+	}
+	if f.Cursor != "" {
+		d.First = "/cases?" + query.Encode()
+	}
+	if next != "" {
+		query.Set("cursor", next)
+		d.Next = "/cases?" + query.Encode()
+	}
+	return pg.Render(c, fiber.StatusOK, "cases", d)
 }
 
 // casePage is a case's timeline: its submissions, the workflows they

@@ -75,6 +75,8 @@ func navFor(path string) string {
 		return "/"
 	case path == "/start" || strings.HasPrefix(path, "/forms") || strings.HasPrefix(path, "/drafts"):
 		return "/start"
+	case strings.HasPrefix(path, "/cases"):
+		return "/cases"
 	}
 	return path
 }

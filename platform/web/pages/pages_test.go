@@ -388,6 +388,23 @@ func TestTaskPagesClaimCompleteAndGuardTasks(t *testing.T) {
 		t.Error("the filters lost the task or the chosen status")
 	}
 
+	// The officer finds the case again under Cases; the supervisor of
+	// their team sees it there too, and a search narrows the list.
+	for who, b := range map[string]*http.Client{"officer": officer, "supervisor": sup} {
+		r := e.Get(b, "/cases")
+		if r.Status != 200 || !strings.Contains(r.Body, `href="/cases/`+key+`"`) || !strings.Contains(r.Body, "Vehicle check") {
+			t.Errorf("%s's Cases page lacks %s:\n%s", who, key, r.Body)
+		}
+	}
+	if r := e.Get(sup, "/cases?mine=true"); strings.Contains(r.Body, `href="/cases/`+key+`"`) || !strings.Contains(r.Body, "No cases match your search.") {
+		t.Errorf("the supervisor's own cases include the officer's:\n%s", r.Body)
+	}
+	if r := e.Get(officer, "/cases?key="+strings.ToLower(key[len(key)-5:])+"&form=vehicle-check"); !strings.Contains(r.Body, `href="/cases/`+key+`"`) {
+		t.Errorf("a search by part of the key lost the case:\n%s", r.Body)
+	}
+	if r := e.Get(officer, "/cases?cursor=nonsense"); r.Status != 400 || !strings.Contains(r.Body, "This list cannot be shown") {
+		t.Errorf("a cursor COP did not make: %d", r.Status)
+	}
 	// The case's timeline links to the open task only for those who may
 	// open it: not for the officer, who is not a candidate.
 	if r := e.Get(sup, "/cases/"+key); !strings.Contains(r.Body, `href="/tasks/`+id+`"`) {
