@@ -228,6 +228,23 @@ async function journey({ label, js, options, shots, registration }) {
   });
   await a11y('case page');
 
+  await s('"Cases" in the service navigation finds the case again', async () => {
+    await navigate(page, 'Cases');
+    expectPath(page, '/cases');
+    await expectHeading(page, 'Cases');
+    await main.getByLabel('Case reference').fill(key);
+    await press(page, main.getByRole('button', { name: 'Search' }));
+    if (!(await main.getByRole('link', { name: key, exact: true }).count())) throw new Error(`the search for ${key} does not find it`);
+  });
+  await a11y('case list');
+
+  await s('"Notifications" in the service navigation', async () => {
+    await navigate(page, /^Notifications/);
+    expectPath(page, '/notifications');
+    await expectHeading(page, 'Notifications');
+  });
+  await a11y('notifications page');
+
   await s('sign out from the header', async () => {
     await press(page, page.locator('header').getByRole('button', { name: 'Sign out' }));
     expectPath(page, '/signed-out');
