@@ -134,6 +134,7 @@ type StartData struct {
 	Forms     []StartItem
 	Workflows []StartItem
 	Drafts    []DraftItem
+	Message   string // what just happened ("The saved form was deleted")
 }
 
 // StartItem is a form or workflow the caller may start.
@@ -143,8 +144,11 @@ type StartItem struct {
 
 // DraftItem is a saved, unsubmitted form.
 type DraftItem struct {
-	Href, Title string
-	Saved       time.Time
+	ID, Href, Title string
+	Saved           time.Time
+	// Summary is its first answers, to tell it from other drafts of the
+	// same form ("Registration number: AB12 CDE").
+	Summary string
 }
 
 // FormStartData is a form's start page.

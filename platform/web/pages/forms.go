@@ -39,6 +39,7 @@ func (pg *Pages) bindFormPages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, pg.checkAnswers)
 	r.Add(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, pg.submitDraftPage, route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, pg.savedPage)
+	r.Add(fiber.MethodPost, "/drafts/:id/delete", auth.SignedIn, pg.deleteDraftPage, route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/submissions/:id", auth.SignedIn, pg.confirmation)
 }
 
@@ -99,9 +100,46 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 		if title == "" {
 			title = dr.Form
 		}
-		d.Drafts = append(d.Drafts, ui.DraftItem{Href: "/drafts/" + dr.ID, Title: title, Saved: dr.UpdatedAt})
+		d.Drafts = append(d.Drafts, ui.DraftItem{ID: dr.ID, Href: "/drafts/" + dr.ID, Title: title, Saved: dr.UpdatedAt,
+			Summary: pg.draftSummary(c, dr)})
+	}
+	if c.Query("done") == "deleted" {
+		d.Message = "The saved form was deleted."
 	}
 	return pg.Render(c, fiber.StatusOK, "start", d)
+}
+
+// draftSummary is a draft's first two answers, in words, to tell it from
+// other drafts of its form; "" when it has none or its form cannot be read.
+func (pg *Pages) draftSummary(c *fiber.Ctx, dr cases.Draft) string {
+	f, _, err := pg.Definitions.Form(c.UserContext(), dr.Form, dr.FormVersion)
+	if err != nil {
+		return ""
+	}
+	var data map[string]any
+	if json.Unmarshal(dr.Data, &data) != nil || len(data) == 0 {
+		return ""
+	}
+	var said []string
+	for _, page := range f.Pages(data, nil) {
+		forms.WalkFields(page.Fields, func(fd *forms.Field) {
+			if len(said) < 2 && fd.Kind != forms.KindGroup && fd.Kind != forms.KindRepeating && fd.Value != nil && fd.Value != "" {
+				said = append(said, fd.Label+": "+strings.ReplaceAll(ui.Answer(*fd), "\n", ", "))
+			}
+		})
+	}
+	return strings.Join(said, "; ")
+}
+
+// deleteDraftPage deletes a saved form from Start something new.
+func (pg *Pages) deleteDraftPage(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	if err := pg.Cases.DeleteDraft(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id")); err != nil {
+		return pg.pageError(c, err)
+	}
+	return c.Redirect("/start?done=deleted", fiber.StatusSeeOther)
 }
 
 // startableWorkflow is a workflow the caller may start, and its start

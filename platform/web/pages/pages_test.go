@@ -884,6 +884,24 @@ func TestStartSomethingNewOffersWhatCanBeStarted(t *testing.T) {
 		t.Errorf("a task-only form's start page: %d\n%s", r.Status, r.Body)
 	}
 
+	// A saved form is told from others by its first answers, and can be
+	// deleted; another officer cannot delete it.
+	saved := e.Post(b, "/forms/note/start", url.Values{"csrf": {webtest.CSRF(t, start.Body)}})
+	e.Post(b, saved.Path, url.Values{"csrf": {webtest.CSRF(t, saved.Body)}, "action": {"save"}, "/text": {"Tyre slashed"}})
+	start = e.Get(b, "/start")
+	if !strings.Contains(start.Body, "What to note: Tyre slashed") {
+		t.Errorf("the saved form does not show its answers:\n%s", start.Body)
+	}
+	other := e.Browser()
+	e.SignIn(other, "officer-dover").Body.Close()
+	if r := e.Post(other, "/drafts/"+draftOf(saved.Path)+"/delete", url.Values{"csrf": {webtest.CSRF(t, e.Get(other, "/start").Body)}}); r.Status != 404 {
+		t.Errorf("another officer deleting the draft: %d", r.Status)
+	}
+	deleted := e.Post(b, "/drafts/"+draftOf(saved.Path)+"/delete", url.Values{"csrf": {webtest.CSRF(t, start.Body)}})
+	if deleted.Path != "/start?done=deleted" || !strings.Contains(deleted.Body, "The saved form was deleted.") || strings.Contains(deleted.Body, "Tyre slashed") {
+		t.Errorf("delete: %s\n%s", deleted.Path, deleted.Body)
+	}
+
 	page := e.Post(b, "/forms/note/start", url.Values{"csrf": {webtest.CSRF(t, start.Body)}})
 	token := webtest.CSRF(t, page.Body)
 	// Its one question is the page's heading, and the title is not doubled.
