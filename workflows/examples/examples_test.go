@@ -122,7 +122,7 @@ const seizureData = `{"goodsDescription": "12 kg of herbal cannabis in two holda
 
 // The input a submission of seizure-record starts the workflow with.
 func seizureInput(t *testing.T) any {
-	return decode(t, `{"submission": {"id": "3f6d2a9e-5b1c-4c4e-9d51-0c8f6f1b2a77", "form": "seizure-record", "formVersion": "1.0.0",
+	return decode(t, `{"submission": {"id": "3f6d2a9e-5b1c-4c4e-9d51-0c8f6f1b2a77", "form": "seizure-record", "formVersion": "1.1.0",
 		"businessKey": "SEIZ-20261121-1", "data": `+seizureData+`, "submittedBy": "officer-7", "submittedAt": "2026-11-21T09:11:41Z"}}`)
 }
 
