@@ -139,7 +139,7 @@ type StartData struct {
 
 // StartItem is a form or workflow the caller may start.
 type StartItem struct {
-	Href, Title, Description string
+	Name, Href, Title, Description string
 }
 
 // DraftItem is a saved, unsubmitted form.
@@ -207,6 +207,8 @@ type CaseData struct {
 	Opened      time.Time
 	// Submissions are the answers the reader may see, newest first.
 	Submissions []CaseSubmission
+	// AddForms are the forms the reader may start on this case.
+	AddForms []StartItem
 	Events      []CaseEvent
 	Message     string // what just happened ("You have completed the task")
 }

@@ -89,6 +89,14 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 	if d.Submissions, err = pg.caseSubmissions(c, p, k.Submissions); err != nil {
 		return pg.pageError(c, err)
 	}
+	add, _, err := pg.startableForms(c)
+	if err != nil {
+		return err
+	}
+	for _, f := range add {
+		f.Href += "?case=" + url.QueryEscape(k.BusinessKey)
+		d.AddForms = append(d.AddForms, f)
+	}
 	for _, sub := range k.Submissions {
 		d.Events = append(d.Events, ui.CaseEvent{At: sub.SubmittedAt, What: "Submitted " + pg.formTitle(c, sub.Form, sub.FormVersion),
 			Who: sub.SubmittedBy})

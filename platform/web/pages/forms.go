@@ -53,24 +53,14 @@ func (pg *Pages) bindFormPages(r *route.Router) {
 func (pg *Pages) startPage(c *fiber.Ctx) error {
 	ctx, p := c.UserContext(), route.Principal(c)
 	var d ui.StartData
-	defs, _, err := pg.Definitions.List(ctx, definitions.KindForm, 200, "")
+	startable, titles, err := pg.startableForms(c)
 	if err != nil {
 		return err
 	}
-	titles := map[string]string{}
+	d.Forms = startable
 	listed := map[string]int{} // form name → its index in d.Forms
-	for _, def := range defs {
-		// The heading is all a list needs: compiling every form on every
-		// view would cost a compile per form whenever the cache missed.
-		h, err := forms.ReadHeading(def.Content)
-		if err != nil {
-			return fmt.Errorf("form %s@%s: %w", def.Name, def.Version, err)
-		}
-		titles[def.Name] = h.Title
-		if h.Startable && (len(h.Start) == 0 || p.Matches(h.Start)) {
-			listed[def.Name] = len(d.Forms)
-			d.Forms = append(d.Forms, ui.StartItem{Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})
-		}
+	for i, f := range startable {
+		listed[f.Name] = i
 	}
 	wfs, _, err := pg.Definitions.Workflows(ctx, "", 200, "")
 	if err != nil {
@@ -107,6 +97,31 @@ func (pg *Pages) startPage(c *fiber.Ctx) error {
 		d.Message = "The saved form was deleted."
 	}
 	return pg.Render(c, fiber.StatusOK, "start", d)
+}
+
+// startableForms are the forms the caller may start on their own, by
+// title, with every form's title by name.
+func (pg *Pages) startableForms(c *fiber.Ctx) ([]ui.StartItem, map[string]string, error) {
+	defs, _, err := pg.Definitions.List(c.UserContext(), definitions.KindForm, 200, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	p := route.Principal(c)
+	titles := map[string]string{}
+	var out []ui.StartItem
+	for _, def := range defs {
+		// The heading is all a list needs: compiling every form on every
+		// view would cost a compile per form whenever the cache missed.
+		h, err := forms.ReadHeading(def.Content)
+		if err != nil {
+			return nil, nil, fmt.Errorf("form %s@%s: %w", def.Name, def.Version, err)
+		}
+		titles[def.Name] = h.Title
+		if h.Startable && (len(h.Start) == 0 || p.Matches(h.Start)) {
+			out = append(out, ui.StartItem{Name: def.Name, Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})
+		}
+	}
+	return out, titles, nil
 }
 
 // draftSummary is a draft's first two answers, in words, to tell it from

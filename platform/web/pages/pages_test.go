@@ -264,6 +264,13 @@ func TestFormJourneyPageByPage(t *testing.T) {
 			t.Errorf("the case page lacks %s:\n%s", want, casePage.Body)
 		}
 	}
+	// The case offers the forms the officer may start on it, and only those.
+	if !strings.Contains(casePage.Body, `href="/forms/vehicle-check?case=`+key+`"`) || strings.Contains(casePage.Body, `href="/forms/vehicle-decision?case=`) {
+		t.Errorf("the forms offered on the case:\n%s", casePage.Body)
+	}
+	if r := e.Get(b, "/forms/vehicle-check?case="+key); !strings.Contains(r.Body, "Your answers will be added to case "+key) {
+		t.Errorf("a form started from the case does not say it joins it:\n%s", r.Body)
+	}
 	// People are shown by name, from the user directory.
 	if !strings.Contains(casePage.Body, "Olu Officer") || strings.Contains(casePage.Body, ">dev-officer<") {
 		t.Errorf("the timeline does not name the officer:\n%s", casePage.Body)
