@@ -209,8 +209,8 @@ type CaseData struct {
 	Submissions []CaseSubmission
 	// AddForms are the forms the reader may start on this case.
 	AddForms []StartItem
-	Events      []CaseEvent
-	Message     string // what just happened ("You have completed the task")
+	Events   []CaseEvent
+	Message  string // what just happened ("You have completed the task")
 }
 
 // CaseSubmission is one submission's answers on its case's page.
