@@ -9,6 +9,7 @@ package journey
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,8 +117,9 @@ func (j *Journey) Decide(i int, p Post, problems []forms.FieldError, now time.Ti
 	action, target, _ := strings.Cut(p.Values.Get("action"), " ")
 	switch action {
 	case "add":
-		AddEntry(j.Data, target, EntriesAreObjects(forms.FindField(shown, target)))
-		return Step{Kind: Redraw, SaveAt: page.ID, Anchor: target}, nil
+		group := forms.FindField(shown, target)
+		AddEntry(j.Data, target, EntriesAreObjects(group))
+		return Step{Kind: Redraw, SaveAt: page.ID, Anchor: newEntryAnchor(group, target, j.Data)}, nil
 	case "remove":
 		RemoveEntry(j.Data, target)
 		return Step{Kind: Redraw, SaveAt: page.ID, Anchor: listOf(target)}, nil
@@ -235,4 +237,25 @@ func MergeErrors(problems, errs []forms.FieldError) []forms.FieldError {
 		}
 	}
 	return out
+}
+
+// newEntryAnchor is where the page opens after "Add another": the new
+// entry's first question, else the group. The group's template names its
+// questions at the index the page was drawn with; the entry added is the
+// last of data's list, which a post may have grown since.
+func newEntryAnchor(group *forms.Field, target string, data map[string]any) string {
+	list, _ := forms.ValueAt(data, target).([]any)
+	if group == nil || len(group.Template) == 0 || len(list) == 0 {
+		return target
+	}
+	first := group.Template[0]
+	for first.Kind == forms.KindGroup && len(first.Fields) > 0 {
+		first = first.Fields[0]
+	}
+	_, rest, _ := strings.Cut(strings.TrimPrefix(first.Pointer, target+"/"), "/")
+	anchor := target + "/" + strconv.Itoa(len(list)-1)
+	if rest != "" {
+		anchor += "/" + rest
+	}
+	return anchor
 }

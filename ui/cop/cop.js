@@ -18,3 +18,9 @@ if (!Number.isNaN(ends) && warning) {
   if (wait <= 0) show()
   else if (wait < 2 ** 31 - 1) setTimeout(show, wait)
 }
+
+// After "Add another" the page opens at the new entry's first question
+// (the link's fragment): put the cursor there, as a script-free page
+// leaves it to the officer to tab to.
+const opened = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)))
+if (opened && opened.matches('input, select, textarea')) opened.focus()

@@ -166,6 +166,10 @@ async function journey({ label, js, options, shots, registration }) {
     await press(page, main.getByRole('button', { name: 'Add another person' }));
     expectPath(page, pagePath('people'));
     if ((await person(1).getByLabel('Full name').inputValue()) !== 'Ann Driver') throw new Error('Person 1 was lost when adding another');
+    if (js) {
+      const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+      if (focused !== 'f-occupants-1-fullName') throw new Error(`after "Add another" the focus is on ${JSON.stringify(focused)}, not the new person's name`);
+    }
     await person(2).getByLabel('Full name').fill('Bo Passenger');
     await person(2).getByLabel('Passenger').check();
     await main.getByLabel('Photo of the vehicle').setInputFiles({ name: 'vehicle.png', mimeType: 'image/png', buffer: png });
