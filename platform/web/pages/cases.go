@@ -67,13 +67,7 @@ func (pg *Pages) caseList(c *fiber.Ctx) error {
 	if f.Mine {
 		query.Set("mine", "true")
 	}
-	if f.Cursor != "" {
-		d.First = "/cases?" + query.Encode()
-	}
-	if next != "" {
-		query.Set("cursor", next)
-		d.Next = "/cases?" + query.Encode()
-	}
+	d.First, d.Next = pageLinks("/cases", query, f.Cursor, next)
 	return pg.Render(c, fiber.StatusOK, "cases", d)
 }
 

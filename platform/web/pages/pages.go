@@ -10,6 +10,8 @@ package pages
 import (
 	"errors"
 	"log/slog"
+	"maps"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -66,6 +68,21 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return pg.UI.Render(c, name, f, data)
+}
+
+// pageLinks are a paged list's links, keeping its filters (query): to the
+// first page when not on it (cursor), and to the next when there is one.
+func pageLinks(path string, query url.Values, cursor, next string) (string, string) {
+	var first, later string
+	if cursor != "" {
+		first = path + "?" + query.Encode()
+	}
+	if next != "" {
+		q := maps.Clone(query)
+		q.Set("cursor", next)
+		later = path + "?" + q.Encode()
+	}
+	return first, later
 }
 
 // navFor is the service navigation item a page belongs to.

@@ -69,13 +69,7 @@ func (pg *Pages) taskList(c *fiber.Ctx) error {
 	if filter.Form != "" {
 		query.Set("form", filter.Form)
 	}
-	if filter.Cursor != "" {
-		d.First = "/?" + query.Encode()
-	}
-	if next != "" {
-		query.Set("cursor", next)
-		d.Next = "/?" + query.Encode()
-	}
+	d.First, d.Next = pageLinks("/", query, filter.Cursor, next)
 	return pg.Render(c, fiber.StatusOK, "tasks", d)
 }
 
