@@ -528,7 +528,8 @@ var groupEntry = regexp.MustCompile(`^(team|role):[A-Za-z0-9_.-]+$`)
 var recipientEntry = regexp.MustCompile(`^(user|team|role):[^\s]+$`)
 
 func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
-	c.knownArgs(with, ptr, "form", "title", "candidateGroups", "assignee", "priority", "reason", "due", "escalation")
+	c.knownArgs(with, ptr, "form", "title", "candidateGroups", "assignee", "priority", "reason", "due", "escalation", "show")
+	c.taskShow(with["show"], ptr+"/show")
 	if f, _ := with["form"].(string); f == "" {
 		c.add(ptr+"/form", "userTask needs the form the officer fills in: form: NAME or NAME@VERSION")
 	}
@@ -564,6 +565,31 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		}
 		c.recipients(esc["to"], ptr+"/escalation/to", false, scope)
 		c.priority(esc["priority"], ptr+"/escalation/priority", scope)
+	}
+}
+
+// taskShow checks what a task's page shows beside its form: "case" (every
+// submission on the case the reader may read: the default), "submission"
+// (the one that started the instance), or a list of JSON pointers (only
+// those answers of it).
+func (c *checker) taskShow(v any, ptr string) {
+	switch show := v.(type) {
+	case nil:
+	case string:
+		if show != "case" && show != "submission" {
+			c.add(ptr, "show is case, submission, or a list of JSON pointers into the submission's answers, not %q", show)
+		}
+	case []any:
+		if len(show) == 0 {
+			c.add(ptr, "show lists at least one JSON pointer, like /port")
+		}
+		for i, x := range show {
+			if p, ok := x.(string); !ok || !strings.HasPrefix(p, "/") {
+				c.add(fmt.Sprintf("%s/%d", ptr, i), "%v is not a JSON pointer into the submission's answers, like /port", x)
+			}
+		}
+	default:
+		c.add(ptr, "show is case, submission, or a list of JSON pointers into the submission's answers")
 	}
 }
 

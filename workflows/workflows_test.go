@@ -135,6 +135,8 @@ func TestParseRefusals(t *testing.T) {
 		{"document: {dsl: '2.0.0', namespace: a, name: b, version: '1.0.0'}\ndo:\n  - a: {set: {x: 1}}\n", "/document/dsl", "COP runs DSL 1.0.x"},
 		{`{"id": "greeting", "specVersion": "0.8", "states": []}`, "/specVersion", "pre-1.0 definition"},
 		{head + "do:\n  - a: {call: userTask, with: {form: f, priority: 9, candidateGroups: [officers]}}\n", "/do/0/a/with/candidateGroups/0", "is not team:NAME or role:NAME"},
+		{head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: everything}}\n", "/do/0/a/with/show", `not "everything"`},
+		{head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: [/port, port]}}\n", "/do/0/a/with/show/1", "is not a JSON pointer"},
 		{head + "do:\n  - a: {call: http, with: {method: get, endpoint: {uri: http://x.example, authentication: {digest: {username: u, password: p}}}}}\n", "/do/0/a/with/endpoint/authentication/digest", "digest authentication is not supported"},
 		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}}}}, foreach: {do: []}}\n", "/do/0/a/foreach", "listen.foreach is not supported"},
 		{head + "do:\n  - a: {for: {in: .xs}, do: [{b: {set: {x: '${ $item + $nope }'}}}]}\n", "/do/0/a/do/0/b/set/x", "variable not defined: $nope"},
@@ -199,6 +201,8 @@ func TestParseRefusals(t *testing.T) {
 		head + "do:\n  - a: {listen: {to: {any: []}}}\n",
 		head + "use: {functions: {f: {set: {x: '${ $arguments.y }'}}}}\ndo:\n  - a: {call: f, with: {y: 1}}\n",
 		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: ['${ \"team:\" + .team }']}}\n",
+		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: submission}}\n",
+		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: [/port, /goods/0]}}\n",
 		head + "timeout: {after: '${ $workflow.input.limit }'}\ndo:\n  - a: {set: {x: 1}}\n",
 	} {
 		if _, _, err := Parse([]byte(ok)); err != nil {

@@ -100,6 +100,8 @@ type Instance struct {
 	StartedBy   string                  `json:"startedBy"`
 	StartedAt   time.Time               `json:"startedAt"`
 	EndedAt     *time.Time              `json:"endedAt,omitempty"`
+	// Submission is the submission of a start form that started it.
+	Submission string `json:"submission,omitempty"`
 
 	readAccess, teams []string
 	requestHash       []byte
@@ -409,13 +411,13 @@ func describe(namespace, name, version string) string {
 }
 
 const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, i.case_key, i.status, i.output, i.error,
-	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash`
+	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash, coalesce(i.submission_id::text, '')`
 
 func scanInstance(row pgx.CollectableRow) (Instance, error) {
 	var in Instance
 	var output, rerr []byte
 	err := row.Scan(&in.ID, &in.Workflow.Namespace, &in.Workflow.Name, &in.Workflow.Version, &in.Draft, &in.BusinessKey, &in.Status,
-		&output, &rerr, &in.StartedBy, &in.StartedAt, &in.EndedAt, &in.readAccess, &in.teams, &in.requestHash)
+		&output, &rerr, &in.StartedBy, &in.StartedAt, &in.EndedAt, &in.readAccess, &in.teams, &in.requestHash, &in.Submission)
 	if err != nil {
 		return in, err
 	}

@@ -69,13 +69,15 @@ type Task struct {
 	CompletedBy     string     `json:"completedBy,omitempty"`
 	CreatedAt       time.Time  `json:"createdAt"`
 	CompletedAt     *time.Time `json:"completedAt,omitempty"`
+	// Show is what the task's page shows beside its form (engine.TaskRequest.Show).
+	Show []string `json:"show,omitempty"`
 
 	revision   int    // changes made to the row so far
 	lastAction string // the Update id of the action that made the latest
 }
 
 const taskColumns = `id, instance_id, case_key, form_name, form_version, title, candidate_groups, assignee, claimed_by, priority,
-	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action`
+	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action, coalesce(show, '{}')`
 
 func scanTask(now time.Time) pgx.RowToFunc[Task] {
 	return func(row pgx.CollectableRow) (Task, error) {
@@ -83,7 +85,7 @@ func scanTask(now time.Time) pgx.RowToFunc[Task] {
 		var input, data []byte
 		err := row.Scan(&t.ID, &t.Instance, &t.BusinessKey, &t.Form, &t.FormVersion, &t.Title, &t.CandidateGroups, &t.Assignee,
 			&t.ClaimedBy, &t.Priority, &t.Reason, &t.Escalated, &t.Due, &t.Status, &input, &data, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt,
-			&t.revision, &t.lastAction)
+			&t.revision, &t.lastAction, &t.Show)
 		if err != nil {
 			return t, err
 		}
@@ -218,11 +220,15 @@ func CloseOpen(ctx context.Context, tx pgx.Tx, instance string, at time.Time) er
 // insertTask stores a task an instance asked for; store.ErrAlreadyApplied
 // when it is there already (the activity was retried).
 func insertTask(ctx context.Context, tx pgx.Tx, t engine.TaskRequest, input any) error {
+	var show []string // NULL: the default
+	if len(t.Show) > 0 {
+		show = t.Show
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
-			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) ON CONFLICT (id) DO NOTHING`,
+			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at, show)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) ON CONFLICT (id) DO NOTHING`,
 		t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, store.TextArray(t.CandidateGroups), t.Assignee,
-		t.Priority, t.Reason, t.Due, input, t.CreatedAt)
+		t.Priority, t.Reason, t.Due, input, t.CreatedAt, show)
 	if err != nil {
 		return fmt.Errorf("store task %s: %w", t.ID, err)
 	}

@@ -54,6 +54,10 @@ type TaskRequest struct {
 	Due             *time.Time `json:"due,omitempty"`
 	Input           any        `json:"input,omitempty"`
 	CreatedAt       time.Time  `json:"createdAt"`
+	// Show is what the task's page shows beside the form: nil, the case's
+	// submissions; ["submission"], the one that started the instance; JSON
+	// pointers, only those answers of it (the userTask's show).
+	Show []string `json:"show,omitempty"`
 }
 
 // TaskChange records what happened to a task: claimed, released,

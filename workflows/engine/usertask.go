@@ -268,6 +268,7 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	req.Assignee, _ = a["assignee"].(string)
 	req.Reason, _ = a["reason"].(string)
+	req.Show = taskShow(a["show"])
 	if req.CandidateGroups, err = entries(a["candidateGroups"], workflows.IsGroupEntry, "Invalid candidate group",
 		"candidate groups are team:NAME or role:NAME", ptr+"/with/candidateGroups"); err != nil {
 		return nil, err
@@ -432,4 +433,23 @@ func compilePinned(p PinnedForm) (*forms.Form, error) {
 	}
 	pinnedForms.Add(key, f)
 	return f, nil
+}
+
+// taskShow is a checked userTask show as TaskRequest.Show.
+func taskShow(v any) []string {
+	switch show := v.(type) {
+	case string:
+		if show == "submission" {
+			return []string{"submission"}
+		}
+	case []any:
+		out := make([]string, 0, len(show))
+		for _, x := range show {
+			if p, ok := x.(string); ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return nil
 }

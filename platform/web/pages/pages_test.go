@@ -926,3 +926,39 @@ func TestStartSomethingNewOffersWhatCanBeStarted(t *testing.T) {
 		t.Errorf("the confirmation of a form without ui: %d\n%s", done.Status, done.Body)
 	}
 }
+
+// A userTask's show decides what its page shows beside the form: here
+// only the start form's answer at /where, not the rest of the submission.
+func TestATasksShowPicksTheAnswersBesideTheForm(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	publishPageFixtures(e)
+	author := e.Token("author")
+	e.Must(201, "POST", "/api/v1/forms", author, `{"name": "sighting", "version": "1.0.0", "title": "Sighting",
+		"access": {"read": ["role:supervisor"]},
+		"schema": {"type": "object", "required": ["where", "secret"], "properties": {
+			"where": {"type": "string", "title": "Where it was seen"}, "secret": {"type": "string", "title": "Informant"}}}}`, nil)
+	if resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: border-force, name: sighting-review, version: '1.0.0',
+  metadata: {startForm: sighting}}
+do:
+  - review:
+      call: userTask
+      with: {form: vehicle-decision, title: Review a sighting, candidateGroups: [role:supervisor], show: [/where]}
+`); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	e.Must(201, "POST", "/api/v1/forms/sighting/submissions", e.Token("officer"), map[string]any{"where": "Dover east dock", "secret": "Agent Blue"}, nil)
+	sup := e.Browser()
+	e.SignIn(sup, "supervisor").Body.Close()
+	list := waitForTaskOnPage(e, sup, "Review a sighting")
+	id := regexp.MustCompile(`href="/tasks/([0-9a-f-]{36})"`).FindStringSubmatch(list.Body)[1]
+	page := e.Get(sup, "/tasks/"+id).Body
+	start := strings.Index(page, "What was submitted on the case")
+	if start < 0 {
+		t.Fatalf("the task page shows no submission:\n%s", page)
+	}
+	section := page[start:]
+	section = section[:strings.Index(section, "View the case")]
+	if !strings.Contains(section, "Where it was seen") || !strings.Contains(section, "Dover east dock") || strings.Contains(section, "Informant") {
+		t.Errorf("the submission beside the form is not just /where:\n%s", section)
+	}
+}

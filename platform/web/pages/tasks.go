@@ -15,6 +15,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/instances"
 	"cop/platform/problem"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
@@ -148,10 +149,77 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 		// The decision as it was made, with its form's labels.
 		d.Decision = ui.SubmittedAnswers(f.Pages(t.Data, nil), fileHref)
 	}
-	if d.Case, err = pg.taskCase(c, p, t.BusinessKey); err != nil {
+	if len(t.Show) > 0 {
+		d.Case, err = pg.taskSubmission(c, p, t)
+	} else {
+		d.Case, err = pg.taskCase(c, p, t.BusinessKey)
+	}
+	if err != nil {
 		return err
 	}
 	return pg.Render(c, status, "task", d)
+}
+
+// taskSubmission is the submission that started the task's instance, as
+// the userTask's show names it: all of it, or only the answers at its JSON
+// pointers; none when there is no such submission or the caller may not
+// read it.
+func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) ([]ui.CaseSubmission, error) {
+	in, err := pg.Instances.Get(c.UserContext(), p, t.Instance)
+	if errors.Is(err, instances.ErrNotFound) || err == nil && in.Submission == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sub, err := pg.Cases.Submission(c.UserContext(), p, in.Submission)
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+	if err != nil {
+		return nil, err
+	}
+	var data map[string]any
+	if err := json.Unmarshal(sub.Data, &data); err != nil {
+		return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
+	}
+	pages := f.Pages(data, nil)
+	if !slices.Equal(t.Show, []string{"submission"}) {
+		pages = onlyAt(pages, t.Show)
+	}
+	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswers(pages, fileHref)}}
+	return subs, pg.name(c, []*string{&subs[0].Who})
+}
+
+// onlyAt keeps the questions at (or inside) the pointers, and the pages
+// and groups that hold them.
+func onlyAt(pages []forms.Page, pointers []string) []forms.Page {
+	var keep func([]forms.Field) []forms.Field
+	keep = func(fs []forms.Field) []forms.Field {
+		var out []forms.Field
+		for _, f := range fs {
+			switch {
+			case slices.ContainsFunc(pointers, func(p string) bool { return f.Pointer == p || strings.HasPrefix(f.Pointer, p+"/") }):
+				out = append(out, f)
+			case f.Kind == forms.KindGroup:
+				if f.Fields = keep(f.Fields); len(f.Fields) > 0 {
+					out = append(out, f)
+				}
+			}
+		}
+		return out
+	}
+	var out []forms.Page
+	for _, page := range pages {
+		if page.Fields = keep(page.Fields); len(page.Fields) > 0 {
+			out = append(out, page)
+		}
+	}
+	return out
 }
 
 // taskCase is what was submitted on the task's case that the caller may
