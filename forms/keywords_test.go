@@ -108,3 +108,21 @@ func TestUploadChecksDoNotBreakWhatIsStored(t *testing.T) {
 		t.Errorf("a new form is refused for its stored term's keywords: %v", err)
 	}
 }
+
+// A question only an if/then declares, where the if is not in the shape
+// that reveals a question, is said to be so, not merely "on no page".
+func TestAnIfThatRevealsNothingIsSaidAsSuch(t *testing.T) {
+	d := form(`{"type": "object", "properties": {"count": {"type": "integer", "title": "Count"}},
+		"if": {"properties": {"count": {"minimum": 3}}}, "then": {"properties": {"why": {"type": "string"}}, "required": ["why"]}}`)
+	d.UI = &UI{Pages: []UIPage{{ID: "a", Title: "A", Fields: []string{"count"}}}}
+	_, err := CompileForm(d, testRegistry)
+	var p Problems
+	if !errors.As(err, &p) || len(p) != 1 || p[0].Pointer != "/ui/pages" ||
+		!strings.Contains(p[0].Message, `"why" is declared only by an if/then/else whose if is not in the shape that reveals a question`) {
+		t.Errorf("problems %v", err)
+	}
+	d.UI.Pages[0].Fields = append(d.UI.Pages[0].Fields, "why")
+	if _, err := CompileForm(d, testRegistry); err != nil {
+		t.Errorf("listed on a page it is asked as an ordinary question, but: %v", err)
+	}
+}

@@ -445,6 +445,9 @@ type objectLayout struct {
 	// revealedBy maps a revealed property to the question that reveals it
 	// first.
 	revealedBy map[string]string
+	// unshaped are the properties only an if/then/else declares whose if
+	// is not in the shape that reveals a question: asked as ordinary ones.
+	unshaped map[string]bool
 }
 
 // question is a conditional question: an if/then/else whose if tests one
@@ -476,7 +479,7 @@ type condition struct{ ifs, then, otherwise *Node }
 // layoutObject lays out the object n, whose ui key is key.
 func layoutObject(n *Node, ui *UI, key string) *objectLayout {
 	l := &objectLayout{schemas: map[string]*Node{}, required: map[string]bool{},
-		questions: map[string][]*question{}, revealedBy: map[string]string{}}
+		questions: map[string][]*question{}, revealedBy: map[string]string{}, unshaped: map[string]bool{}}
 	var declared []string
 	declare := func(p Property) {
 		if _, ok := l.schemas[p.Name]; !ok {
@@ -508,8 +511,12 @@ func layoutObject(n *Node, ui *UI, key string) *objectLayout {
 			questions = append(questions, q)
 			continue
 		}
-		extra = append(extra, branchProperties(c.then)...)
-		extra = append(extra, branchProperties(c.otherwise)...)
+		for _, p := range slices.Concat(branchProperties(c.then), branchProperties(c.otherwise)) {
+			if _, declaredHere := l.schemas[p.Name]; !declaredHere {
+				l.unshaped[p.Name] = true
+			}
+			extra = append(extra, p)
+		}
 	}
 	for _, d := range n.DependentSchemas {
 		extra = append(extra, branchProperties(d.Schema)...)

@@ -81,9 +81,16 @@ func checkPages(l *objectLayout, pages []UIPage) Problems {
 	// Revealed properties are placed with their question, so only the
 	// ordinary ones need a page of their own.
 	for _, prop := range l.ordinary {
-		if _, ok := placed[prop]; !ok {
-			p = append(p, Problem{"/ui/pages", fmt.Sprintf("property %q is on no page; add it to a page", prop)})
+		if _, ok := placed[prop]; ok {
+			continue
 		}
+		if l.unshaped[prop] {
+			p = append(p, Problem{"/ui/pages", fmt.Sprintf("property %q is declared only by an if/then/else whose if is not in the shape that reveals a question "+
+				`(one choice's answer: {"properties": {"NAME": {"const": VALUE}}, "required": ["NAME"]}, or an enum of values), so it is not asked after that question; `+
+				"reshape the if, or list %q on a page", prop, prop)})
+			continue
+		}
+		p = append(p, Problem{"/ui/pages", fmt.Sprintf("property %q is on no page; add it to a page", prop)})
 	}
 	return p
 }
