@@ -133,11 +133,20 @@ func (pg *Pages) caseSubmissions(c *fiber.Ctx, p *auth.Principal, infos []cases.
 // submittedAnswers lays a submission's answers out page by page, its files
 // linked for download.
 func submittedAnswers(f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, error) {
+	pages, err := submittedPages(f, sub)
+	if err != nil {
+		return nil, err
+	}
+	return ui.SubmittedAnswers(pages, fileHref), nil
+}
+
+// submittedPages are a submission's answers in its form's pages.
+func submittedPages(f *forms.Form, sub cases.Submission) ([]forms.Page, error) {
 	var data map[string]any
 	if err := json.Unmarshal(sub.Data, &data); err != nil {
 		return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
 	}
-	return ui.SubmittedAnswers(f.Pages(data, nil), fileHref), nil
+	return f.Pages(data, nil), nil
 }
 
 // fileHref is where a submitted file is downloaded.

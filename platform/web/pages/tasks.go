@@ -183,11 +183,10 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if err != nil {
 		return nil, err
 	}
-	var data map[string]any
-	if err := json.Unmarshal(sub.Data, &data); err != nil {
-		return nil, fmt.Errorf("read submission %s: %w", sub.ID, err)
+	pages, err := submittedPages(f, sub)
+	if err != nil {
+		return nil, err
 	}
-	pages := f.Pages(data, nil)
 	if !slices.Equal(t.Show, []string{"submission"}) {
 		pages = onlyAt(pages, t.Show)
 	}
