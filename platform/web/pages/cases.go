@@ -19,8 +19,9 @@ import (
 	"cop/workflows/engine"
 )
 
-// bindCasePages: a case's page and marking a notification read. Signed
-// in; the visibility rule decides what each shows.
+// bindCasePages: the case list, a case's page, the notifications page and
+// marking a notification read. Signed in; the visibility rule decides what
+// each shows.
 func (pg *Pages) bindCasePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/cases", auth.SignedIn, pg.caseList)
 	r.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, pg.casePage)
@@ -41,15 +42,15 @@ func (pg *Pages) caseList(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	forms, err := pg.formChoices(c, f.Form)
+	choices, err := pg.formChoices(c, f.Form)
 	if err != nil {
 		return err
 	}
 	titles := map[string]string{}
-	for _, ch := range forms {
+	for _, ch := range choices {
 		titles[ch.Value] = ch.Text
 	}
-	d := ui.CaseListData{Key: f.Key, Mine: f.Mine, Forms: forms, Supervisor: p.HasRole(auth.RoleSupervisor),
+	d := ui.CaseListData{Key: f.Key, Mine: f.Mine, Forms: choices, Supervisor: p.HasRole(auth.RoleSupervisor),
 		Searched: f.Key != "" || f.Form != "" || f.Mine}
 	for _, k := range list {
 		item := ui.CaseListItem{BusinessKey: k.BusinessKey, Opened: k.CreatedAt}
