@@ -103,7 +103,13 @@ type Case struct {
 	Submissions []SubmissionInfo `json:"submissions"`
 	Instances   []InstanceInfo   `json:"instances"`
 	Tasks       []TaskInfo       `json:"tasks"`
+
+	answered []Submission // Submissions with their answers, as read
 }
+
+// Answered are the case's submissions the caller may read, with their
+// answers, oldest first: what the pages lay out, read with the case.
+func (c Case) Answered() []Submission { return c.answered }
 
 // InstanceInfo is a workflow instance in a case's timeline.
 type InstanceInfo struct {
@@ -161,6 +167,7 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, key string) (Case
 	for _, sub := range subs {
 		if canRead(p, sub) {
 			c.Submissions = append(c.Submissions, sub.Info())
+			c.answered = append(c.answered, sub)
 		}
 	}
 	if c.Instances, c.Tasks, err = s.timeline(ctx, p, id); err != nil {

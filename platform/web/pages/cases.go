@@ -81,7 +81,7 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 		return pg.pageError(c, err)
 	}
 	d := ui.CaseData{BusinessKey: k.BusinessKey, Opened: k.CreatedAt, Message: doneMessages[c.Query("done")]}
-	if d.Submissions, err = pg.caseSubmissions(c, p, k.Submissions); err != nil {
+	if d.Submissions, err = pg.caseSubmissions(c, k); err != nil {
 		return pg.pageError(c, err)
 	}
 	add, _, err := pg.startableForms(c)
@@ -111,13 +111,11 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 
 // caseSubmissions lays out the answers of each submission the reader may
 // see, newest first, as Check your answers lays them out.
-func (pg *Pages) caseSubmissions(c *fiber.Ctx, p *auth.Principal, infos []cases.SubmissionInfo) ([]ui.CaseSubmission, error) {
-	out := make([]ui.CaseSubmission, 0, len(infos))
-	for i := len(infos) - 1; i >= 0; i-- {
-		sub, err := pg.Cases.Submission(c.UserContext(), p, infos[i].ID)
-		if err != nil {
-			return nil, err
-		}
+func (pg *Pages) caseSubmissions(c *fiber.Ctx, k cases.Case) ([]ui.CaseSubmission, error) {
+	subs := k.Answered()
+	out := make([]ui.CaseSubmission, 0, len(subs))
+	for i := len(subs) - 1; i >= 0; i-- {
+		sub := subs[i]
 		f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
 		if err != nil {
 			return nil, err
@@ -265,12 +263,7 @@ func (pg *Pages) notificationsPage(c *fiber.Ctx) error {
 	}
 	d := ui.NotificationsData{}
 	for _, n := range list {
-		link := n.Link
-		if link == "" && n.BusinessKey != "" {
-			link = "/cases/" + n.BusinessKey
-		}
-		d.Items = append(d.Items, ui.NotificationItem{Notice: ui.Notice{ID: n.ID, Title: n.Title, Body: n.Body, Link: link},
-			At: n.CreatedAt, Read: n.Read})
+		d.Items = append(d.Items, ui.NotificationItem{Notice: noticeOf(n), At: n.CreatedAt, Read: n.Read})
 	}
 	if next != "" {
 		d.Next = "/notifications?cursor=" + url.QueryEscape(next)

@@ -125,13 +125,18 @@ func (pg *Pages) notices(c *fiber.Ctx) []ui.Notice {
 	}
 	out := make([]ui.Notice, 0, len(list))
 	for _, n := range list {
-		link := n.Link
-		if link == "" && n.BusinessKey != "" {
-			link = "/cases/" + n.BusinessKey
-		}
-		out = append(out, ui.Notice{ID: n.ID, Title: n.Title, Body: n.Body, Link: link})
+		out = append(out, noticeOf(n))
 	}
 	return out
+}
+
+// noticeOf is a notification as the pages show it: its link, else its case.
+func noticeOf(n tasks.Notification) ui.Notice {
+	link := n.Link
+	if link == "" && n.BusinessKey != "" {
+		link = "/cases/" + n.BusinessKey
+	}
+	return ui.Notice{ID: n.ID, Title: n.Title, Body: n.Body, Link: link}
 }
 
 // checkCSRF refuses a page form post that does not carry the session's

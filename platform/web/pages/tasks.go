@@ -235,7 +235,7 @@ func (pg *Pages) taskCase(c *fiber.Ctx, p *auth.Principal, key string) ([]ui.Cas
 	if err != nil {
 		return nil, err
 	}
-	subs, err := pg.caseSubmissions(c, p, k.Submissions)
+	subs, err := pg.caseSubmissions(c, k)
 	if err != nil {
 		return nil, err
 	}
