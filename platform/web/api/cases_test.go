@@ -26,6 +26,7 @@ func TestCaseScenarios(t *testing.T) {
 		{Name: "another officer lists nothing", As: "officer-dover", Method: "GET", Path: "/api/v1/cases", Status: 200, Want: []string{`"items":[]`}},
 		{Name: "a date that is not one", As: "officer", Method: "GET", Path: "/api/v1/cases?from=21/11/2026", Status: 400, Pointers: []string{"/from"}},
 		{Name: "mine that is not true or false", As: "officer", Method: "GET", Path: "/api/v1/cases?mine=yes", Status: 400, Pointers: []string{"/mine"}},
+		{Name: "a filter the list does not have", As: "officer", Method: "GET", Path: "/api/v1/cases?status=open", Status: 400, Pointers: []string{"/status"}},
 		{Name: "a cursor COP did not make", As: "officer", Method: "GET", Path: "/api/v1/cases?cursor=nonsense", Status: 400},
 		{Name: "nobody signed in lists nothing", Method: "GET", Path: "/api/v1/cases", Status: 401},
 	})

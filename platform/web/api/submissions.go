@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,7 +24,7 @@ func (a *API) bindSubmissions(r *route.Router) {
 // listSubmissions handles GET /api/v1/submissions: what the caller may
 // read, newest first (?form=, ?from=, ?to=, ?mine=true).
 func (a *API) listSubmissions(c *fiber.Ctx) error {
-	f, err := listFilter(c)
+	f, err := listFilter(c, "form", "from", "to", "mine", "limit", "cursor")
 	if err != nil {
 		return route.Fail(c, err)
 	}
@@ -34,8 +36,15 @@ func (a *API) listSubmissions(c *fiber.Ctx) error {
 }
 
 // listFilter reads the list filters cases and submissions share; each
-// bad one is a 400 naming it.
-func listFilter(c *fiber.Ctx) (cases.Filter, error) {
+// bad one is a 400 naming it, and so is a parameter the list does not take
+// (a status, say), rather than a list that silently ignores it.
+func listFilter(c *fiber.Ctx, takes ...string) (cases.Filter, error) {
+	for name := range c.Queries() {
+		if !slices.Contains(takes, name) {
+			return cases.Filter{}, problem.Malformedf([]problem.Field{{Pointer: "/" + name, Message: "not a filter of this list"}},
+				"this list does not filter by %s; it takes %s", name, strings.Join(takes, ", "))
+		}
+	}
 	f := cases.Filter{Key: c.Query("key"), Form: c.Query("form"), Cursor: c.Query("cursor")}
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {

@@ -34,6 +34,7 @@ func TestSubmissionScenarios(t *testing.T) {
 			Want: []string{sub.ID}},
 		{Name: "another officer lists none", As: "officer-dover", Method: "GET", Path: "/api/v1/submissions", Status: 200, Want: []string{`"items":[]`}},
 		{Name: "a bound that is no date", As: "officer", Method: "GET", Path: "/api/v1/submissions?to=soon", Status: 400, Pointers: []string{"/to"}},
+		{Name: "a case key, which only the case list takes", As: "officer", Method: "GET", Path: "/api/v1/submissions?key=ARR", Status: 400, Pointers: []string{"/key"}},
 		{Name: "a limit out of range", As: "officer", Method: "GET", Path: "/api/v1/submissions?limit=0", Status: 400, Pointers: []string{"/limit"}},
 	})
 }
