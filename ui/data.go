@@ -122,8 +122,13 @@ type TaskData struct {
 	// Decision is a completed task's answers, with its form's labels.
 	Decision []AnswerSection
 	// Case is what was submitted on the task's case that the caller may
-	// read, newest first.
+	// read, newest first; for an amend task, the answers to correct.
 	Case []CaseSubmission
+	// Amending: the task returns a submission to its submitter to correct
+	// (no decision form, claim or reassignment); AmendAction, for the
+	// submitter while it is open, is where "Correct your answers" posts.
+	Amending    bool
+	AmendAction string
 }
 
 // AssigneeItems are the reassign list's options, "choose" first.
@@ -177,9 +182,11 @@ func (d FormPageData) QuestionIsHeading() bool { return len(d.Fields) == 1 && d.
 // CheckData is "Check your answers".
 type CheckData struct {
 	FormTitle, Action, Back string
-	Sections                []CheckSection
-	Errors                  []forms.FieldError
-	ErrorLinks              []any
+	// Amending: the answers correct a submission a workflow returned.
+	Amending   bool
+	Sections   []CheckSection
+	Errors     []forms.FieldError
+	ErrorLinks []any
 }
 
 // CheckSection is one page's answers.
@@ -199,6 +206,8 @@ type ConfirmationData struct {
 	Started                int      // workflows the submission started
 	Next                   []string // the form's own "What happens next", by paragraph
 	Sections               []AnswerSection
+	// Corrected: the answers correct an earlier submission.
+	Corrected bool
 }
 
 // CaseData is a case's timeline.
@@ -211,6 +220,25 @@ type CaseData struct {
 	AddForms []StartItem
 	Events   []CaseEvent
 	Message  string // what just happened ("You have completed the task")
+	// Corrections are the reader's submissions a workflow has returned to
+	// them to correct, waiting for them.
+	Corrections []Correction
+}
+
+// Correction is a return for correction waiting for the reader.
+type Correction struct {
+	Form, Reason, Href string
+}
+
+// HTML is the correction's banner body: what was returned, why, and the
+// way to correct it.
+func (c Correction) HTML() template.HTML {
+	h := `<p class="govuk-notification-banner__heading">Your ` + template.HTMLEscapeString(c.Form) + ` was returned to you to correct</p>`
+	if c.Reason != "" {
+		h += `<p class="govuk-body">` + template.HTMLEscapeString(c.Reason) + `</p>`
+	}
+	return template.HTML(h + `<p class="govuk-body"><a class="govuk-notification-banner__link" href="` +
+		template.HTMLEscapeString(c.Href) + `">Correct your answers</a></p>`)
 }
 
 // CaseSubmission is one submission's answers on its case's page.
@@ -219,6 +247,10 @@ type CaseSubmission struct {
 	Who      string
 	At       time.Time
 	Sections []AnswerSection
+	// Corrects and CorrectedAt: the submission is a correction of
+	// another; a later one corrects it (when).
+	Corrects    bool
+	CorrectedAt *time.Time
 }
 
 // CaseEvent is one line of a case's timeline.

@@ -528,9 +528,11 @@ var groupEntry = regexp.MustCompile(`^(team|role):[A-Za-z0-9_.-]+$`)
 var recipientEntry = regexp.MustCompile(`^(user|team|role):[^\s]+$`)
 
 func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
-	c.knownArgs(with, ptr, "form", "title", "candidateGroups", "assignee", "priority", "reason", "due", "escalation", "show")
+	c.knownArgs(with, ptr, "form", "title", "candidateGroups", "assignee", "priority", "reason", "due", "escalation", "show", "amend")
 	c.taskShow(with["show"], ptr+"/show")
-	if f, _ := with["form"].(string); f == "" {
+	if _, amend := with["amend"]; amend {
+		c.amendTask(with, ptr)
+	} else if f, _ := with["form"].(string); f == "" {
 		c.add(ptr+"/form", "userTask needs the form the officer fills in: form: NAME or NAME@VERSION")
 	}
 	c.exprs(with["title"], ptr+"/title", scope)
@@ -544,7 +546,7 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		}
 		c.entries(list, ptr+"/candidateGroups", groupEntry, "team:NAME or role:NAME", scope)
 	}
-	if _, hasAssignee := with["assignee"]; !hasGroups && !hasAssignee {
+	if _, hasAssignee := with["assignee"]; !hasGroups && !hasAssignee && with["amend"] == nil {
 		c.add(ptr, "userTask needs candidateGroups or an assignee, or nobody could see the task")
 	}
 	c.priority(with["priority"], ptr+"/priority", scope)
@@ -565,6 +567,24 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		}
 		c.recipients(esc["to"], ptr+"/escalation/to", false, scope)
 		c.priority(esc["priority"], ptr+"/escalation/priority", scope)
+	}
+}
+
+// amendTask checks a userTask that returns the submission that started
+// the instance to whoever submitted it, to correct: its form is that
+// submission's form and version and its assignee the submitter, so the
+// task names neither.
+func (c *checker) amendTask(with map[string]any, ptr string) {
+	if with["amend"] != "submission" {
+		c.add(ptr+"/amend", "amend takes one value, submission (the answers that started this instance), not %v", with["amend"])
+	}
+	for _, k := range []string{"form", "assignee", "candidateGroups"} {
+		if _, ok := with[k]; ok {
+			c.add(ptr+"/"+k, "an amend task has no %s: its form is the submission's own, and it goes to whoever submitted it", k)
+		}
+	}
+	if sf, _ := c.w.Document.Metadata["startForm"].(string); sf == "" {
+		c.add(ptr+"/amend", "amend: submission needs a submission to amend: name the form that starts this workflow in document.metadata.startForm")
 	}
 }
 

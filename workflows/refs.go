@@ -15,6 +15,10 @@ type References struct {
 	StartForm string
 	Workflows []SubWorkflow
 	At        map[string]string
+	// Amends says a userTask returns the starting submission to be
+	// corrected (amend: submission): the instance pins that submission's
+	// form version too.
+	Amends bool
 }
 
 // Refs walks the definition for its registry references.
@@ -29,6 +33,7 @@ func Refs(w *Workflow) References {
 					refs.At["form:"+f] = ptr + "/with/form"
 					refs.Forms = append(refs.Forms, f)
 				}
+				refs.Amends = refs.Amends || t.With["amend"] != nil
 			}
 		case KindRun:
 			if s := t.Run.Workflow; s != nil {

@@ -117,6 +117,7 @@ func TestErrorFilterMatchesBothSpellings(t *testing.T) {
 
 func TestParseRefusals(t *testing.T) {
 	head := "document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0'}\n"
+	sf := "document: {dsl: '1.0.0', namespace: a, name: b, version: '1.0.0', metadata: {startForm: f}}\n"
 	cases := []struct{ doc, pointer, want string }{
 		{"{{", "", "not valid YAML or JSON"},
 		{"", "", "empty"},
@@ -158,6 +159,12 @@ func TestParseRefusals(t *testing.T) {
 		{head + "do:\n  - a: {set: {x: '${ $secrets.token }'}}\n", "/do/0/a/set/x", "$secrets is not allowed"},
 		{head + "do:\n  - a: {set: {x: '${ $authorization.parameter }'}}\n", "/do/0/a/set/x", "$authorization is not allowed"},
 		{head + "do:\n  - a: {try: [{b: {set: {x: 1}}}], catch: {retry: {backoff: {constant: {}}}}}\n", "/do/0/a/catch/retry", "no delay and no attempt limit"},
+		// Returned for correction (issue 15): the task's form and assignee are the submission's.
+		{head + "do:\n  - a: {call: userTask, with: {amend: submission}}\n", "/do/0/a/with/amend", "name the form that starts this workflow in document.metadata.startForm"},
+		{sf + "do:\n  - a: {call: userTask, with: {amend: case}}\n", "/do/0/a/with/amend", "amend takes one value, submission"},
+		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, form: f}}\n", "/do/0/a/with/form", "an amend task has no form"},
+		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, candidateGroups: [role:x]}}\n", "/do/0/a/with/candidateGroups", "goes to whoever submitted it"},
+		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, assignee: someone}}\n", "/do/0/a/with/assignee", "an amend task has no assignee"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse([]byte(c.doc))
@@ -204,6 +211,7 @@ func TestParseRefusals(t *testing.T) {
 		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: submission}}\n",
 		head + "do:\n  - a: {call: userTask, with: {form: f, candidateGroups: [role:x], show: [/port, /goods/0]}}\n",
 		head + "timeout: {after: '${ $workflow.input.limit }'}\ndo:\n  - a: {set: {x: 1}}\n",
+		sf + "do:\n  - a: {call: userTask, with: {amend: submission, title: Correct it, reason: '${ .why }', priority: 2, due: P2D}}\n",
 	} {
 		if _, _, err := Parse([]byte(ok)); err != nil {
 			t.Errorf("%q is refused: %v", ok, err)

@@ -40,6 +40,9 @@ type Service struct {
 	// Starts, when set, decides which workflows a new submission starts
 	// (not a replay), written in the submission's transaction.
 	Starts Starter
+	// Amending, when set, applies a draft of corrected answers (one begun
+	// from an amend task) when it is submitted.
+	Amending Amending
 	// Instances and Tasks, when set, are the owners of the rest of a
 	// case's timeline: its workflow instances and their user tasks.
 	Instances InstanceTimeline
@@ -144,6 +147,7 @@ type SubmissionInfo struct {
 	FormVersion string    `json:"formVersion"`
 	SubmittedBy string    `json:"submittedBy"`
 	SubmittedAt time.Time `json:"submittedAt"`
+	Corrects    string    `json:"corrects,omitempty"`
 }
 
 // Case returns a case with the submissions the caller may read; a case

@@ -25,8 +25,11 @@ type Draft struct {
 	Case        string          `json:"case,omitempty"`
 	Data        json.RawMessage `json:"data"`
 	Page        string          `json:"page,omitempty"` // the last page saved, to resume from
-	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
+	// Amends is the submission these answers will correct, for a draft
+	// begun from an amend task; submitting it amends that submission.
+	Amends    string    `json:"amends,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // DraftRequest starts or saves a draft.
@@ -98,11 +101,11 @@ func (s *Service) SaveDraft(ctx context.Context, p *auth.Principal, who audit.Wh
 }
 
 const draftColumns = `d.id::text, d.form_name, d.form_version, COALESCE((SELECT business_key FROM cases c WHERE c.id = d.case_id), ''),
-	d.data, d.page, d.created_at, d.updated_at`
+	d.data, d.page, d.created_at, d.updated_at, coalesce(d.amends::text, '')`
 
 func scanDraft(row pgx.CollectableRow) (Draft, error) {
 	var d Draft
-	err := row.Scan(&d.ID, &d.Form, &d.FormVersion, &d.Case, &d.Data, &d.Page, &d.CreatedAt, &d.UpdatedAt)
+	err := row.Scan(&d.ID, &d.Form, &d.FormVersion, &d.Case, &d.Data, &d.Page, &d.CreatedAt, &d.UpdatedAt, &d.Amends)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, err
 }
@@ -183,6 +186,25 @@ func (s *Service) SubmitDraft(ctx context.Context, p *auth.Principal, who audit.
 	d, err := s.Draft(ctx, p, id)
 	if err != nil {
 		return SubmitResult{}, err
+	}
+	if d.Amends != "" {
+		if s.Amending == nil {
+			return SubmitResult{}, problem.Conflictf("draft %s corrects submission %s, and corrections cannot be taken here", id, d.Amends)
+		}
+		sub, err := s.Amending.Amend(ctx, p, who, d.Amends, d.Data, idempotencyKey)
+		if err == nil && idem != nil {
+			// The draft is gone with the amendment: a retry finds this.
+			err = s.inTx(ctx, func(tx pgx.Tx) error {
+				if _, taken, err := idem.claim(ctx, tx); taken || err != nil {
+					return err
+				}
+				return idem.record(ctx, tx, 201, sub)
+			})
+			if errors.Is(err, errReplayed) {
+				err = nil
+			}
+		}
+		return SubmitResult{Submission: sub}, err
 	}
 	return s.Submit(ctx, p, who, SubmitRequest{Form: d.Form, Version: d.FormVersion, Case: d.Case, Data: d.Data,
 		IdempotencyKey: idempotencyKey, draftID: d.ID})

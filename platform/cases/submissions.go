@@ -37,6 +37,9 @@ type Submission struct {
 	// StartErrors says why a workflow the submission should have started
 	// did not start (the submission itself is stored).
 	StartErrors []string `json:"startErrors,omitempty"`
+	// Corrects is the submission these answers correct, when a workflow
+	// returned it to its submitter (an amendment).
+	Corrects string `json:"corrects,omitempty"`
 
 	readAccess []string
 	teams      []string
@@ -44,15 +47,16 @@ type Submission struct {
 
 // Info is the submission without its data.
 func (s Submission) Info() SubmissionInfo {
-	return SubmissionInfo{ID: s.ID, Form: s.Form, FormVersion: s.FormVersion, SubmittedBy: s.SubmittedBy, SubmittedAt: s.SubmittedAt}
+	return SubmissionInfo{ID: s.ID, Form: s.Form, FormVersion: s.FormVersion, SubmittedBy: s.SubmittedBy, SubmittedAt: s.SubmittedAt, Corrects: s.Corrects}
 }
 
 const submissionColumns = `s.id::text, s.form_name, s.form_version,
-	(SELECT business_key FROM cases c WHERE c.id = s.case_id), s.data, s.submitted_by, s.submitted_at, s.read_access, s.teams`
+	(SELECT business_key FROM cases c WHERE c.id = s.case_id), s.data, s.submitted_by, s.submitted_at, s.read_access, s.teams,
+	coalesce(s.corrects::text, '')`
 
 func scanSubmission(row pgx.CollectableRow) (Submission, error) {
 	var s Submission
-	err := row.Scan(&s.ID, &s.Form, &s.FormVersion, &s.BusinessKey, &s.Data, &s.SubmittedBy, &s.SubmittedAt, &s.readAccess, &s.teams)
+	err := row.Scan(&s.ID, &s.Form, &s.FormVersion, &s.BusinessKey, &s.Data, &s.SubmittedBy, &s.SubmittedAt, &s.readAccess, &s.teams, &s.Corrects)
 	s.SubmittedAt = s.SubmittedAt.UTC()
 	return s, err
 }

@@ -61,6 +61,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	inbox := tasks.New(pool, defs, tc)
 	cs.Instances, cs.Tasks = insts, inbox // a case's timeline, asked of its owners
 	cs.Starts = insts                     // a start form's workflows are decided in its submission's transaction
+	inbox.Cases, cs.Amending = cs, inbox  // corrections a workflow asks for are tasks that store submissions
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err

@@ -106,8 +106,17 @@ func (s *Service) prepareStart(ctx context.Context, p *auth.Principal, def regis
 		return Instance{}, engine.Start{}, err
 	}
 	start := engine.Start{Definition: def.Content, Input: decoded, StartedBy: p.Subject, CaseKey: sub.BusinessKey, Tracked: true}
-	if err := engine.Pin(w, &resolver{ctx: ctx, defs: s.defs}, &start); err != nil {
+	res := &resolver{ctx: ctx, defs: s.defs}
+	if err := engine.Pin(w, res, &start); err != nil {
 		return Instance{}, engine.Start{}, fmt.Errorf("cannot pin what it uses: %w", err)
+	}
+	if workflows.Refs(w).Amends {
+		// An amend task fills in the submission's own form version.
+		pf, err := res.Form(sub.Form, sub.FormVersion)
+		if err != nil {
+			return Instance{}, engine.Start{}, fmt.Errorf("cannot pin form %s@%s to amend: %w", sub.Form, sub.FormVersion, err)
+		}
+		start.Forms[engine.AmendFormKey(sub.Form, sub.FormVersion)] = pf
 	}
 	in := Instance{ID: id, Workflow: WorkflowRef{def.Namespace, def.Name, def.Version}, BusinessKey: sub.BusinessKey,
 		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: p.Subject, StartedAt: sub.SubmittedAt,

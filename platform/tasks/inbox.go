@@ -2,11 +2,14 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/platform/audit"
+	"cop/platform/cases"
 	"cop/platform/events"
 	"cop/platform/store"
 	"cop/workflows/engine"
@@ -48,6 +51,11 @@ func (in *Inbox) Change(ctx context.Context, c engine.TaskChange) error {
 	return store.Once(ctx, in.Pool, func(tx pgx.Tx) error {
 		if err := changeTask(ctx, tx, c, data); err != nil {
 			return err
+		}
+		if c.Kind == engine.TaskDone {
+			if err := recordAmendment(ctx, tx, c); err != nil {
+				return err
+			}
 		}
 		actor := c.By
 		if actor == "" {
@@ -99,4 +107,19 @@ func (in *Inbox) Notify(ctx context.Context, n engine.Notification) error {
 			Subject: n.CaseKey, Draft: engine.IsDraft(n.Instance), Data: data})
 		return err
 	})
+}
+
+// recordAmendment stores the answers of a completed amend task as the
+// submission that corrects the one it amends, in the completion's
+// transaction, so it is written exactly when the task completes.
+func recordAmendment(ctx context.Context, tx pgx.Tx, c engine.TaskChange) error {
+	t, err := readTask(ctx, tx, c.ID)
+	if err != nil || t.Amends == "" {
+		return err
+	}
+	data, err := json.Marshal(c.Data)
+	if err != nil {
+		return fmt.Errorf("encode the amendment of task %s: %w", c.ID, err)
+	}
+	return cases.RecordAmendment(ctx, tx, cases.Amendment{ID: engine.AmendmentID(c.ID), Corrects: t.Amends, Data: data, By: c.By, At: c.At})
 }

@@ -37,6 +37,9 @@ type Service struct {
 	temporal client.Client
 	// Directory, when set, is who a task may be reassigned to.
 	Directory *directory.Service
+	// Cases, when set, reads and checks the submissions amend tasks
+	// correct (Amend).
+	Cases *cases.Service
 }
 
 // New returns the service.
@@ -71,13 +74,17 @@ type Task struct {
 	CompletedAt     *time.Time `json:"completedAt,omitempty"`
 	// Show is what the task's page shows beside its form (engine.TaskRequest.Show).
 	Show []string `json:"show,omitempty"`
+	// Amends is the submission this task returns to its submitter to
+	// correct (userTask amend: submission); completing it stores the
+	// corrected answers as a new submission on the case.
+	Amends string `json:"amends,omitempty"`
 
 	revision   int    // changes made to the row so far
 	lastAction string // the Update id of the action that made the latest
 }
 
 const taskColumns = `id, instance_id, case_key, form_name, form_version, title, candidate_groups, assignee, claimed_by, priority,
-	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action, coalesce(show, '{}')`
+	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action, coalesce(show, '{}'), coalesce(amends::text, '')`
 
 func scanTask(now time.Time) pgx.RowToFunc[Task] {
 	return func(row pgx.CollectableRow) (Task, error) {
@@ -85,7 +92,7 @@ func scanTask(now time.Time) pgx.RowToFunc[Task] {
 		var input, data []byte
 		err := row.Scan(&t.ID, &t.Instance, &t.BusinessKey, &t.Form, &t.FormVersion, &t.Title, &t.CandidateGroups, &t.Assignee,
 			&t.ClaimedBy, &t.Priority, &t.Reason, &t.Escalated, &t.Due, &t.Status, &input, &data, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt,
-			&t.revision, &t.lastAction, &t.Show)
+			&t.revision, &t.lastAction, &t.Show, &t.Amends)
 		if err != nil {
 			return t, err
 		}
@@ -224,11 +231,20 @@ func insertTask(ctx context.Context, tx pgx.Tx, t engine.TaskRequest, input any)
 	if len(t.Show) > 0 {
 		show = t.Show
 	}
+	var amends *string // NULL: an ordinary task
+	if t.Amends != "" {
+		// A second return for correction amends the latest correction.
+		latest, err := cases.LatestCorrection(ctx, tx, t.Amends)
+		if err != nil {
+			return err
+		}
+		amends = &latest
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
-			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at, show)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) ON CONFLICT (id) DO NOTHING`,
+			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at, show, amends)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
 		t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, store.TextArray(t.CandidateGroups), t.Assignee,
-		t.Priority, t.Reason, t.Due, input, t.CreatedAt, show)
+		t.Priority, t.Reason, t.Due, input, t.CreatedAt, show, amends)
 	if err != nil {
 		return fmt.Errorf("store task %s: %w", t.ID, err)
 	}

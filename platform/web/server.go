@@ -109,6 +109,12 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Starts == nil {
 		d.Cases.Starts = d.Instances
 	}
+	if d.Tasks.Cases == nil {
+		d.Tasks.Cases = d.Cases
+	}
+	if d.Cases.Amending == nil {
+		d.Cases.Amending = d.Tasks
+	}
 	s := &Server{deps: d, log: d.Log, metrics: newMetrics()}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())

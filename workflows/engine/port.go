@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -58,7 +59,26 @@ type TaskRequest struct {
 	// submissions; ["submission"], the one that started the instance; JSON
 	// pointers, only those answers of it (the userTask's show).
 	Show []string `json:"show,omitempty"`
+	// Amends, on a task that returns the submission that started the
+	// instance to its submitter (userTask amend: submission), is that
+	// submission's id. Its form is the submission's form version, pinned
+	// as AmendFormKey; completing it stores the answers as a new
+	// submission, AmendmentID(ID), that corrects it.
+	Amends string `json:"amends,omitempty"`
 }
+
+// AmendFormKey is where Start.Forms pins the form of the submission an
+// amend task corrects.
+func AmendFormKey(form, version string) string { return "amend:" + form + "@" + version }
+
+// AmendmentID is the id of the submission an amend task's completion
+// stores: derived from the task, so the instance knows it and a retried
+// write stores it once.
+func AmendmentID(taskID string) string {
+	return uuid.NewSHA1(amendmentSpace, []byte(taskID)).String()
+}
+
+var amendmentSpace = uuid.MustParse("8a3c1f0e-6a0b-4d0e-9a59-0c0d0e0f1a2b")
 
 // TaskChange records what happened to a task: claimed, released,
 // reassigned, escalated, completed, cancelled.

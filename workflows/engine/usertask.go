@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -234,7 +235,11 @@ func (in *taskInbox) handle(ctx workflow.Context, a TaskAction) (string, error) 
 		t.claimedBy, t.req.Assignee = a.To, a.To
 	case Complete:
 		delete(in.open, a.TaskID)
-		t.done.Set(map[string]any{"data": a.Data, "submittedBy": a.Caller.Sub, "submittedAt": change.At.UTC().Format(time.RFC3339)}, nil)
+		out := map[string]any{"data": a.Data, "submittedBy": a.Caller.Sub, "submittedAt": change.At.UTC().Format(time.RFC3339)}
+		if t.req.Amends != "" {
+			out["submission"] = AmendmentID(t.req.ID)
+		}
+		t.done.Set(out, nil)
 	}
 	return string(change.Kind), nil
 }
@@ -248,6 +253,13 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	a, _ := args.(map[string]any)
 	formKey, _ := a["form"].(string)
+	var amended startSubmission
+	if a["amend"] == "submission" {
+		if amended, err = r.startSubmission(); err != nil {
+			return nil, err
+		}
+		formKey = AmendFormKey(amended.Form, amended.FormVersion)
+	}
 	pinned, ok := r.start.Forms[formKey]
 	if !ok {
 		return nil, workflows.NewError(workflows.ErrConfiguration, "Form not pinned", "form %s was not pinned when this instance started", formKey)
@@ -265,8 +277,14 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	req.Title, _ = a["title"].(string)
 	if req.Title == "" {
 		req.Title = pinned.Name
+		if amended.ID != "" {
+			req.Title = "Correct your answers"
+		}
 	}
 	req.Assignee, _ = a["assignee"].(string)
+	if amended.ID != "" {
+		req.Amends, req.Assignee = amended.ID, amended.SubmittedBy
+	}
 	req.Reason, _ = a["reason"].(string)
 	req.Show = taskShow(a["show"])
 	if req.CandidateGroups, err = entries(a["candidateGroups"], workflows.IsGroupEntry, "Invalid candidate group",
@@ -433,6 +451,28 @@ func compilePinned(p PinnedForm) (*forms.Form, error) {
 	}
 	pinnedForms.Add(key, f)
 	return f, nil
+}
+
+// startSubmission is the submission that started the instance, as
+// PlanStarts put it in the input ({"submission": {...}}).
+type startSubmission struct {
+	ID          string `json:"id"`
+	Form        string `json:"form"`
+	FormVersion string `json:"formVersion"`
+	SubmittedBy string `json:"submittedBy"`
+}
+
+func (r *run) startSubmission() (startSubmission, error) {
+	var sub startSubmission
+	in, _ := r.start.Input.(map[string]any)
+	if raw, err := json.Marshal(in["submission"]); err == nil {
+		_ = json.Unmarshal(raw, &sub)
+	}
+	if sub.ID == "" || sub.Form == "" || sub.SubmittedBy == "" {
+		return sub, workflows.NewError(workflows.ErrConfiguration, "Nothing to amend",
+			"amend: submission needs an instance started by its start form's submission; this one was started directly")
+	}
+	return sub, nil
 }
 
 // taskShow is a checked userTask show as TaskRequest.Show.

@@ -19,6 +19,23 @@ func (a *API) bindSubmissions(r *route.Router) {
 	r.Add(fiber.MethodPost, "/api/v1/forms/:name/submissions", auth.SignedIn, a.submit, route.TakesJSON)
 	r.Add(fiber.MethodGet, "/api/v1/submissions", auth.SignedIn, a.listSubmissions)
 	r.Add(fiber.MethodGet, "/api/v1/submissions/:id", auth.SignedIn, a.getSubmission)
+	r.Add(fiber.MethodPost, "/api/v1/submissions/:id/amend", auth.SignedIn, a.amend, route.TakesJSON)
+}
+
+// amend handles POST /api/v1/submissions/{id}/amend: the body is the
+// corrected answers, for a submission the caller made that a workflow
+// returned to them. 201 with the new submission (its corrects names this
+// one); 404 for someone else's; 409 when no workflow is waiting for it.
+func (a *API) amend(c *fiber.Ctx) error {
+	if err := route.RequireJSONBody(c); err != nil {
+		return err
+	}
+	sub, err := a.Tasks.Amend(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), c.Body(), c.Get("Idempotency-Key"))
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	c.Location("/api/v1/submissions/" + sub.ID)
+	return c.Status(fiber.StatusCreated).JSON(sub)
 }
 
 // listSubmissions handles GET /api/v1/submissions: what the caller may

@@ -3,6 +3,7 @@ package pages
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"cop/forms"
 	"cop/platform/auth"
 	"cop/platform/cases"
+	"cop/platform/problem"
+	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/ui"
 	"cop/workflows"
@@ -84,6 +87,9 @@ func (pg *Pages) casePage(c *fiber.Ctx) error {
 	if d.Submissions, err = pg.caseSubmissions(c, k); err != nil {
 		return pg.pageError(c, err)
 	}
+	if d.Corrections, err = pg.corrections(c, p, k); err != nil {
+		return err
+	}
 	add, _, err := pg.startableForms(c)
 	if err != nil {
 		return err
@@ -124,7 +130,44 @@ func (pg *Pages) caseSubmissions(c *fiber.Ctx, k cases.Case) ([]ui.CaseSubmissio
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ui.CaseSubmission{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: sections})
+		cs := ui.CaseSubmission{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: sections, Corrects: sub.Corrects != ""}
+		if later := correctionOf(subs, sub.ID); later != nil {
+			cs.CorrectedAt = &later.SubmittedAt
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+// correctionOf is the submission that corrects id, if any.
+func correctionOf(subs []cases.Submission, id string) *cases.Submission {
+	for i := range subs {
+		if subs[i].Corrects == id {
+			return &subs[i]
+		}
+	}
+	return nil
+}
+
+// corrections are the reader's submissions on the case that a workflow
+// returned to them and that wait for their correction.
+func (pg *Pages) corrections(c *fiber.Ctx, p *auth.Principal, k cases.Case) ([]ui.Correction, error) {
+	var out []ui.Correction
+	subs := k.Answered()
+	for _, sub := range subs {
+		if sub.SubmittedBy != p.Subject || correctionOf(subs, sub.ID) != nil {
+			continue
+		}
+		t, err := pg.Tasks.AmendTask(c.UserContext(), p, sub.ID)
+		if refusal, ok := problem.As(err); ok && refusal.Reason == tasks.ReasonNotWaiting || errors.Is(err, tasks.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.Status == engine.TaskOpen {
+			out = append(out, ui.Correction{Form: pg.formTitle(c, sub.Form, sub.FormVersion), Reason: t.Reason, Href: "/tasks/" + t.ID})
+		}
 	}
 	return out, nil
 }

@@ -470,7 +470,7 @@ func (pg *Pages) checkAnswers(c *fiber.Ctx) error {
 
 func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []forms.FieldError) error {
 	d := ui.CheckData{FormTitle: j.Form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
-		Back: pageURL(j.draft.ID, j.Pages[len(j.Pages)-1].ID), Errors: errs}
+		Back: pageURL(j.draft.ID, j.Pages[len(j.Pages)-1].ID), Errors: errs, Amending: j.draft.Amends != ""}
 	for _, page := range j.Pages {
 		id := page.ID
 		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRows(page.Fields, func(ptr string) string {
@@ -525,7 +525,7 @@ func (pg *Pages) confirmation(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	d := ui.ConfirmationData{FormTitle: sub.Form, BusinessKey: sub.BusinessKey}
+	d := ui.ConfirmationData{FormTitle: sub.Form, BusinessKey: sub.BusinessKey, Corrected: sub.Corrects != ""}
 	if f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
 		d.FormTitle, d.Next = f.Def.Title, f.Def.UI.ConfirmationParagraphs()
 		if d.Sections, err = submittedAnswers(f, sub); err != nil {

@@ -33,6 +33,7 @@ func (pg *Pages) bindTaskPages(r *route.Router) {
 		r.Add(fiber.MethodPost, "/tasks/:id/"+string(action), auth.SignedIn, pg.taskAction(action), route.TakesPageForm)
 	}
 	r.Add(fiber.MethodPost, "/tasks/:id/complete", auth.SignedIn, pg.completeTask, route.TakesPageForm)
+	r.Add(fiber.MethodPost, "/tasks/:id/amend", auth.SignedIn, pg.beginAmend, route.TakesPageForm)
 }
 
 // TasksPerPage is how many tasks the list shows at once.
@@ -126,6 +127,9 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	}
 	d := ui.TaskData{Task: taskRow(p, t), Errors: errs, Message: doneMessages[message]}
 	d.Details = detailRows(t.Input)
+	if t.Amends != "" {
+		return pg.drawAmendTask(c, p, t, d)
+	}
 	d.CanWork = t.Status == engine.TaskOpen && t.ClaimedBy == p.Subject
 	d.CanAssign = t.Status == engine.TaskOpen && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
 	if d.CanAssign {
@@ -160,6 +164,64 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	return pg.Render(c, status, "task", d)
 }
 
+// drawAmendTask draws a task that returned a submission to its submitter:
+// the answers as they stand and, for the submitter while it waits,
+// "Correct your answers", which opens them at Check your answers. It has
+// no decision form, claim or reassignment: only the submitter corrects.
+func (pg *Pages) drawAmendTask(c *fiber.Ctx, p *auth.Principal, t tasks.Task, d ui.TaskData) error {
+	d.Amending = true
+	d.Task.CanClaim, d.Task.CanRelease = false, false
+	if t.Status == engine.TaskOpen && t.Assignee == p.Subject {
+		d.AmendAction = "/tasks/" + t.ID + "/amend"
+	}
+	sub, err := pg.Cases.Submission(c.UserContext(), p, t.Amends)
+	if errors.Is(err, cases.ErrNotFound) {
+		return pg.Render(c, fiber.StatusOK, "task", d)
+	}
+	if err != nil {
+		return err
+	}
+	f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+	if err != nil {
+		return err
+	}
+	sections, err := submittedAnswers(f, sub)
+	if err != nil {
+		return err
+	}
+	d.Case = []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: sections, Corrects: sub.Corrects != ""}}
+	if err := pg.name(c, []*string{&d.Case[0].Who}); err != nil {
+		return err
+	}
+	return pg.Render(c, fiber.StatusOK, "task", d)
+}
+
+// beginAmend opens the submitter's corrected answers at Check your
+// answers, started from the answers as they stand (or resumed, for a
+// second press); sending them corrects the submission.
+func (pg *Pages) beginAmend(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	p := route.Principal(c)
+	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	if t.Amends == "" || t.Status != engine.TaskOpen {
+		return c.Redirect("/tasks/"+t.ID, fiber.StatusSeeOther)
+	}
+	sub, err := pg.Cases.Amendable(c.UserContext(), p, t.Amends)
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	d, err := pg.Cases.AmendDraft(c.UserContext(), p, route.Who(c), sub, journey.CheckPage)
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	return c.Redirect(pageURL(d.ID, journey.CheckPage), fiber.StatusSeeOther)
+}
+
 // taskSubmission is the submission that started the task's instance, as
 // the userTask's show names it: all of it, or only the answers at its JSON
 // pointers; none when there is no such submission or the caller may not
@@ -172,7 +234,8 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if err != nil {
 		return nil, err
 	}
-	sub, err := pg.Cases.Submission(c.UserContext(), p, in.Submission)
+	// The answers as they stand: a correction replaces what it corrects.
+	sub, err := pg.Cases.Latest(c.UserContext(), p, in.Submission)
 	if errors.Is(err, cases.ErrNotFound) {
 		return nil, nil
 	}
@@ -190,7 +253,8 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if !slices.Equal(t.Show, []string{"submission"}) {
 		pages = onlyAt(pages, t.Show)
 	}
-	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswers(pages, fileHref)}}
+	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswers(pages, fileHref),
+		Corrects: sub.Corrects != ""}}
 	return subs, pg.name(c, []*string{&subs[0].Who})
 }
 

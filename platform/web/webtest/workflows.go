@@ -109,3 +109,46 @@ func (e *Env) WaitTask(token, instance string) TaskBody {
 func Event(typ string) string {
 	return fmt.Sprintf(`{"specversion": "1.0", "id": "ev-%d", "source": "/tests", "type": %q, "data": {"ok": true}}`, time.Now().UnixNano(), typ)
 }
+
+// ReviewForm is a supervisor's review of an arrival report: accept it, or
+// return it to the officer to correct, saying why.
+const ReviewForm = `{"name": "arrival-review", "version": "1.0.0", "title": "Review an arrival report",
+	"schema": {"type": "object", "additionalProperties": false, "required": ["outcome"],
+		"properties": {
+			"outcome": {"title": "Your decision", "oneOf": [{"const": "accept", "title": "Accept the report"},
+				{"const": "return", "title": "Return it to the officer to correct"}]},
+			"reason": {"type": "string", "title": "What needs correcting", "maxLength": 500}}}}`
+
+// ReturnWorkflow starts on an arrival report: a supervisor reviews it and
+// either accepts it or returns it to its submitter to correct
+// (amend: submission), then reviews the correction, as often as needed.
+// Its output is the outcome and the port of the answers it ended with.
+const ReturnWorkflow = `document: {dsl: '1.0.0', namespace: border-force, name: arrival-review, version: '1.0.0', title: Arrival review,
+  metadata: {startForm: arrival-report}}
+do:
+  - review:
+      call: userTask
+      with:
+        form: arrival-review
+        title: Review the arrival report
+        candidateGroups: [role:supervisor]
+        show: submission
+      export: {as: '${ $context + {decision: .data} }'}
+  - decide:
+      switch:
+        - accepted: {when: '${ $context.decision.outcome == "accept" }', then: accepted}
+        - returned: {then: correct}
+  - correct:
+      call: userTask
+      with:
+        amend: submission
+        title: Correct your arrival report
+        reason: ${ $context.decision.reason }
+      export: {as: '${ $context + {port: .data.port, corrected: .submission} }'}
+      then: review
+  - accepted:
+      set:
+        outcome: accepted
+        port: ${ $context.port // $workflow.input.submission.data.port }
+        corrected: ${ $context.corrected }
+`
