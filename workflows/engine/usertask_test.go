@@ -58,6 +58,23 @@ do:
 	}
 }
 
+// TestAmendWithoutASubmissionFaults: an instance started directly has
+// no submission to return for correction, and says so.
+func TestAmendWithoutASubmissionFaults(t *testing.T) {
+	t.Parallel()
+	li := startLocal(t, "amend", `document: {dsl: '1.0.0', namespace: test, name: amend, version: '1.0.0', metadata: {startForm: seizure-approval}}
+do:
+  - correct: {call: userTask, with: {amend: submission}}
+`, map[string]any{"port": "GBDVR"})
+	o := li.outcome()
+	if o.Status != StatusFaulted || o.Error == nil || o.Error.Title != "Nothing to amend" || o.Error.Instance != "/do/0/correct" {
+		t.Fatalf("outcome %+v %+v", o, o.Error)
+	}
+	if tasks := li.platform.tasks(); len(tasks) != 0 {
+		t.Fatalf("a task was created: %+v", tasks)
+	}
+}
+
 // localInstance runs a definition on its own task queue with a local
 // platform (no auto-completion), as an integration test drives it.
 type localInstance struct {
