@@ -338,7 +338,8 @@ type NotificationItem struct {
 // first, with its search.
 type CaseListData struct {
 	Key        string   // the business key searched for
-	Mine       bool     // only cases the reader submitted to
+	Mine       bool     // only cases the reader submitted to or worked on
+	Status     string   // open, closed, or "" for both
 	Forms      []Choice // the form filter
 	Cases      []CaseListItem
 	Next       string // the next (older) page's URL, "" on the last
@@ -352,6 +353,13 @@ type CaseListItem struct {
 	BusinessKey string
 	Opened      time.Time
 	Forms       []string // titles
+	Open        bool     // a workflow in it is still going
+}
+
+// StatusItems are the case status filter's options.
+func (d CaseListData) StatusItems() []any {
+	return choiceItems("", []Choice{{Value: "", Text: "Open and closed", Selected: d.Status == ""},
+		{Value: "open", Text: "Open", Selected: d.Status == "open"}, {Value: "closed", Text: "Closed", Selected: d.Status == "closed"}})
 }
 
 // FormItems are the form filter's options.
@@ -370,8 +378,16 @@ func (d CaseListData) Rows() []any {
 		rows = append(rows, []any{
 			map[string]any{"html": `<a class="govuk-link" href="/cases/` + key + `">` + key + `</a>`},
 			map[string]any{"text": strings.Join(c.Forms, ", ")},
+			map[string]any{"html": caseStatusTag(c.Open)},
 			map[string]any{"text": when(c.Opened)},
 		})
 	}
 	return rows
+}
+
+func caseStatusTag(open bool) string {
+	if open {
+		return `<strong class="govuk-tag govuk-tag--blue">Open</strong>`
+	}
+	return `<strong class="govuk-tag govuk-tag--grey">Closed</strong>`
 }

@@ -53,12 +53,20 @@ type Service struct {
 // workflow instances in it the caller may read, oldest first.
 type InstanceTimeline interface {
 	CaseInstances(ctx context.Context, p *auth.Principal, caseID int64) ([]InstanceInfo, error)
+	// OpenCaseSQL is an SQL condition, true when the case whose business
+	// key is the column key has a workflow instance still going: the
+	// case list's status. The instances service writes it, over its table.
+	OpenCaseSQL(key string) string
 }
 
 // TaskTimeline is the tasks service's part of a case: the user tasks of
 // its instances, oldest first.
 type TaskTimeline interface {
 	InstanceTasks(ctx context.Context, instances []string) ([]TaskInfo, error)
+	// WorkedCaseSQL is an SQL condition, true when the subject (an SQL
+	// parameter) claimed or completed a task on the case whose business
+	// key is the column key: "your cases" are those you worked on too.
+	WorkedCaseSQL(key, subject string) string
 }
 
 // Starter plans the workflow instances a submission starts (the

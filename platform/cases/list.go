@@ -20,8 +20,12 @@ type Filter struct {
 	// From and To bound when the case was opened (or the submission made):
 	// From inclusive, To exclusive; zero is unbounded.
 	From, To time.Time
-	// Mine: only cases the caller submitted to, or their own submissions.
-	Mine   bool
+	// Mine: only cases the caller submitted to or worked a task on, or
+	// their own submissions.
+	Mine bool
+	// Status, for cases: open (a workflow in it is still going), closed,
+	// or "" for both.
+	Status string
 	Limit  int
 	Cursor string
 }
@@ -49,7 +53,16 @@ type CaseSummary struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	// Forms are the forms submitted on it that the caller may read.
 	Forms []string `json:"forms"`
+	// Status is open while a workflow in the case is still going, closed
+	// otherwise.
+	Status string `json:"status"`
 }
+
+// Case statuses, as the case list shows and filters them.
+const (
+	CaseOpen   = "open"
+	CaseClosed = "closed"
+)
 
 // Cases lists the cases the caller may read (a submission in them they
 // may read: theirs, their definition's readers', their team's for a
@@ -59,24 +72,41 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, f Filter) ([]Cas
 	if err != nil {
 		return nil, "", err
 	}
+	if f.Status != "" && f.Status != CaseOpen && f.Status != CaseClosed {
+		const msg = "status must be open or closed"
+		return nil, "", problem.Malformedf(problem.At("/status", msg), "%s, not %q", msg, f.Status)
+	}
 	from, to := bounds(f)
-	readable := `s.case_id = c.id AND ` + auth.ReadableSQL("s.submitted_by", 1) + ` AND ($6 = '' OR s.form_name = $6) AND (NOT $7 OR s.submitted_by = $1)`
+	open, worked := "false", "false"
+	if s.Instances != nil {
+		open = s.Instances.OpenCaseSQL("c.business_key")
+	}
+	if s.Tasks != nil {
+		worked = s.Tasks.WorkedCaseSQL("c.business_key", "$1")
+	}
+	readable := `s.case_id = c.id AND ` + auth.ReadableSQL("s.submitted_by", 1) + ` AND ($6 = '' OR s.form_name = $6)`
 	rows, err := s.pool.Query(ctx, `SELECT c.business_key, c.created_by, c.created_at,
-			ARRAY(SELECT DISTINCT s.form_name FROM submissions s WHERE `+readable+` ORDER BY 1)
+			ARRAY(SELECT DISTINCT s.form_name FROM submissions s WHERE `+readable+` ORDER BY 1), `+open+`
 		FROM cases c
 		WHERE EXISTS (SELECT 1 FROM submissions s WHERE `+readable+`)
+		  AND (NOT $7 OR EXISTS (SELECT 1 FROM submissions s WHERE s.case_id = c.id AND s.submitted_by = $1) OR `+worked+`)
 		  AND ($8 = '' OR strpos(lower(c.business_key), lower($8)) > 0)
 		  AND c.created_at >= $9 AND c.created_at < $10
 		  AND (c.created_at, c.business_key) < ($11::timestamptz, $12)
+		  AND ($14 = '' OR ($14 = 'open') = `+open+`)
 		ORDER BY c.created_at DESC, c.business_key DESC LIMIT $13`,
-		append(auth.ReadableArgs(p), f.Form, f.Mine, strings.TrimSpace(f.Key), from, to, afterAt, afterKey, f.Limit+1)...)
+		append(auth.ReadableArgs(p), f.Form, f.Mine, strings.TrimSpace(f.Key), from, to, afterAt, afterKey, f.Limit+1, f.Status)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
 		var c CaseSummary
-		err := row.Scan(&c.BusinessKey, &c.CreatedBy, &c.CreatedAt, &c.Forms)
-		c.CreatedAt = c.CreatedAt.UTC()
+		var open bool
+		err := row.Scan(&c.BusinessKey, &c.CreatedBy, &c.CreatedAt, &c.Forms, &open)
+		c.CreatedAt, c.Status = c.CreatedAt.UTC(), CaseClosed
+		if open {
+			c.Status = CaseOpen
+		}
 		return c, err
 	})
 	if err != nil {

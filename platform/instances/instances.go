@@ -712,3 +712,9 @@ func writeEndRow(ctx context.Context, tx pgx.Tx, e engine.InstanceEnd, output, r
 	}
 	return nil
 }
+
+// OpenCaseSQL: the case has an instance starting or running
+// (cases.InstanceTimeline).
+func (s *Service) OpenCaseSQL(key string) string {
+	return `EXISTS (SELECT 1 FROM instances i WHERE i.case_key = ` + key + ` AND i.status IN ('starting', 'running'))`
+}

@@ -214,6 +214,12 @@ func (s *Service) InstanceTasks(ctx context.Context, instances []string) ([]case
 	return out, err
 }
 
+// WorkedCaseSQL: the subject claims, or completed, a task on the case
+// (cases.TaskTimeline).
+func (s *Service) WorkedCaseSQL(key, subject string) string {
+	return `EXISTS (SELECT 1 FROM tasks t WHERE t.case_key = ` + key + ` AND (t.claimed_by = ` + subject + ` OR t.completed_by = ` + subject + `))`
+}
+
 // CloseOpen withdraws the tasks an ended instance left open (a cancelled
 // instance, a fork whose other branch won), in the transaction that
 // records its end.

@@ -20,7 +20,7 @@ func (a *API) bindCases(r *route.Router) {
 // listCases handles GET /api/v1/cases: the cases the caller may read,
 // newest first (?key=, ?form=, ?from=, ?to=, ?mine=true).
 func (a *API) listCases(c *fiber.Ctx) error {
-	f, err := listFilter(c, "key", "form", "from", "to", "mine", "limit", "cursor")
+	f, err := listFilter(c, "key", "form", "status", "from", "to", "mine", "limit", "cursor")
 	if err != nil {
 		return route.Fail(c, err)
 	}

@@ -62,7 +62,7 @@ func listFilter(c *fiber.Ctx, takes ...string) (cases.Filter, error) {
 				"this list does not filter by %s; it takes %s", name, strings.Join(takes, ", "))
 		}
 	}
-	f := cases.Filter{Key: c.Query("key"), Form: c.Query("form"), Cursor: c.Query("cursor")}
+	f := cases.Filter{Key: c.Query("key"), Form: c.Query("form"), Status: c.Query("status"), Cursor: c.Query("cursor")}
 	limit, ferr := route.QueryLimit(c)
 	if ferr != nil {
 		return f, problem.Malformedf([]problem.Field{*ferr}, "%s", ferr.Message)

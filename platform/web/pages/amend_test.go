@@ -34,6 +34,14 @@ func TestReturnedForCorrectionOnPages(t *testing.T) {
 
 	b := e.Browser()
 	e.SignIn(b, "officer").Body.Close()
+	// "Your cases" finds it among the open ones.
+	list := e.Get(b, "/cases?status=open&mine=true")
+	if !strings.Contains(list.Body, `href="/cases/`+sub.BusinessKey+`"`) || !strings.Contains(list.Body, "govuk-tag--blue\">Open") {
+		t.Fatalf("the open cases do not list %s as open:\n%s", sub.BusinessKey, list.Body)
+	}
+	if closed := e.Get(b, "/cases?status=closed"); strings.Contains(closed.Body, sub.BusinessKey) {
+		t.Errorf("the closed cases list the open case %s", sub.BusinessKey)
+	}
 	casePage := e.Get(b, "/cases/"+sub.BusinessKey)
 	for _, want := range []string{"Returned for correction", "Your Arrival report was returned to you to correct",
 		"The port is wrong: it was Southampton", `href="/tasks/` + task.ID + `">Correct your answers`} {
@@ -88,7 +96,7 @@ func TestReturnedForCorrectionOnPages(t *testing.T) {
 	// The supervisor reviews again, seeing the corrected answers.
 	sup := e.Browser()
 	e.SignIn(sup, "supervisor").Body.Close()
-	list := waitForTaskOnPage(e, sup, "Review the arrival report")
+	list = waitForTaskOnPage(e, sup, "Review the arrival report")
 	ids := regexp.MustCompile(`href="/tasks/([0-9a-f-]{36})"`).FindAllStringSubmatch(list.Body, -1)
 	var second string
 	for _, m := range ids {

@@ -40,7 +40,7 @@ const casesPer = 25
 func (pg *Pages) caseList(c *fiber.Ctx) error {
 	ctx, p := c.UserContext(), route.Principal(c)
 	f := cases.Filter{Key: strings.TrimSpace(c.Query("key")), Form: c.Query("form"), Mine: c.Query("mine") == "true",
-		Limit: casesPer, Cursor: c.Query("cursor")}
+		Status: c.Query("status"), Limit: casesPer, Cursor: c.Query("cursor")}
 	list, next, err := pg.Cases.Cases(ctx, p, f)
 	if err != nil {
 		return pg.pageError(c, err)
@@ -53,17 +53,17 @@ func (pg *Pages) caseList(c *fiber.Ctx) error {
 	for _, ch := range choices {
 		titles[ch.Value] = ch.Text
 	}
-	d := ui.CaseListData{Key: f.Key, Mine: f.Mine, Forms: choices, Supervisor: p.HasRole(auth.RoleSupervisor),
-		Searched: f.Key != "" || f.Form != "" || f.Mine}
+	d := ui.CaseListData{Key: f.Key, Mine: f.Mine, Status: f.Status, Forms: choices, Supervisor: p.HasRole(auth.RoleSupervisor),
+		Searched: f.Key != "" || f.Form != "" || f.Mine || f.Status != ""}
 	for _, k := range list {
-		item := ui.CaseListItem{BusinessKey: k.BusinessKey, Opened: k.CreatedAt}
+		item := ui.CaseListItem{BusinessKey: k.BusinessKey, Opened: k.CreatedAt, Open: k.Status == cases.CaseOpen}
 		for _, name := range k.Forms {
 			item.Forms = append(item.Forms, cmp.Or(titles[name], name))
 		}
 		d.Cases = append(d.Cases, item)
 	}
 	query := url.Values{}
-	for k, v := range map[string]string{"key": f.Key, "form": f.Form} {
+	for k, v := range map[string]string{"key": f.Key, "form": f.Form, "status": f.Status} {
 		if v != "" {
 			query.Set(k, v)
 		}
