@@ -603,8 +603,11 @@ func (c *compilation) schemaProblems(err error) Problems {
 		for _, leaf := range leaves(ve) {
 			p = append(p, Problem{"/schema" + leaf.InstanceLocation, "not valid JSON Schema 2020-12: " + leaf.Message})
 		}
+		// One mistake per keyword: the meta-schema's other alternatives
+		// for it ("expected array" beside "must be one of …" for a misspelt
+		// type) are follow-ons that would only confuse.
 		sort.SliceStable(p, func(i, j int) bool { return p[i].Pointer < p[j].Pointer })
-		return slices.CompactFunc(p, func(a, b Problem) bool { return a == b })
+		return slices.CompactFunc(p, func(a, b Problem) bool { return a.Pointer == b.Pointer })
 	}
 	var loop jsonschema.InfiniteLoopError
 	if errors.As(err, &loop) {

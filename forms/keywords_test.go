@@ -79,6 +79,16 @@ func TestJSONMistakesAreGivenByLineAndColumn(t *testing.T) {
 	}
 }
 
+// A mistake is one problem, not one per alternative the meta-schema
+// tried: a misspelt type is "must be one of …", without "expected array".
+func TestAMistakeIsOneProblem(t *testing.T) {
+	_, err := CompileForm(form(`{"type": "object", "properties": {"a": {"type": "strin", "title": "A"}}}`), testRegistry)
+	var p Problems
+	if !errors.As(err, &p) || len(p) != 1 || p[0].Pointer != "/schema/properties/a/type" || !strings.Contains(p[0].Message, `must be one of "array"`) {
+		t.Fatalf("problems %v", err)
+	}
+}
+
 func TestMisspeltGuessesTheNearestKeyword(t *testing.T) {
 	for typo, want := range map[string]string{"minLenght": "minLength", "requried": "required", "Title": "title", "label": "title", "zzzzzzzz": ""} {
 		if got := misspelt(typo); got != want && !(want == "" && got == "") {

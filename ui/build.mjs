@@ -12,5 +12,9 @@ for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
   cpSync(`${from}/${file}`, `${to}/${file}`)
 }
 cpSync(`${from}/assets`, to, { recursive: true })
-const { version } = JSON.parse(readFileSync('node_modules/govuk-frontend/package.json', 'utf8'))
-writeFileSync(`${to}/VERSION`, `govuk-frontend ${version}\n`)
+// GOV.UK's accessible autocomplete, for long selects (cop.js enhances them).
+for (const file of ['accessible-autocomplete.min.js', 'accessible-autocomplete.min.css']) {
+  cpSync(`node_modules/accessible-autocomplete/dist/${file}`, `${to}/${file}`)
+}
+const version = (pkg) => JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, 'utf8')).version
+writeFileSync(`${to}/VERSION`, `govuk-frontend ${version('govuk-frontend')}\naccessible-autocomplete ${version('accessible-autocomplete')}\n`)

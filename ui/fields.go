@@ -266,8 +266,22 @@ func (d drawer) selectOptions(f *forms.Field) map[string]any {
 		items = append(items, map[string]any{"value": journey.OptionValue(opt.Value), "text": opt.Label, "selected": opt.Selected})
 	}
 	o["items"] = items
+	if len(f.Options) > AutocompleteOver {
+		// cop.js makes it GOV.UK's accessible autocomplete; without
+		// JavaScript it stays a select.
+		attrs, _ := o["attributes"].(map[string]any)
+		if attrs == nil {
+			attrs = map[string]any{}
+		}
+		attrs["data-cop-autocomplete"] = "on"
+		o["attributes"] = attrs
+	}
 	return o
 }
+
+// AutocompleteOver is how many options a select holds before typing to
+// find one beats scrolling (GOV.UK's accessible autocomplete).
+const AutocompleteOver = 30
 
 // file is the upload control; a file already uploaded is named above it
 // and kept unless another is chosen (no hidden field carries its id).

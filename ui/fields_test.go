@@ -57,3 +57,22 @@ func TestTheOneQuestionOfAPageIsItsHeading(t *testing.T) {
 		}
 	}
 }
+
+// A select of more than AutocompleteOver options is marked for GOV.UK's
+// accessible autocomplete (cop.js); a shorter one is a plain select.
+func TestLongSelectsGetTheAutocomplete(t *testing.T) {
+	options := func(n int) []forms.RenderedOption {
+		var out []forms.RenderedOption
+		for i := range n {
+			out = append(out, forms.RenderedOption{Value: "c" + strings.Repeat("x", i), Label: "Country " + strings.Repeat("x", i)})
+		}
+		return out
+	}
+	long := draw(t, forms.Field{Kind: forms.KindSelect, Pointer: "/country", Label: "Country", Options: options(AutocompleteOver + 1)})
+	if !strings.Contains(long, `<select class="govuk-select" id="f-country" name="/country" data-cop-autocomplete="on">`) {
+		t.Errorf("a long select is not marked for the autocomplete:\n%s", long)
+	}
+	if short := draw(t, forms.Field{Kind: forms.KindSelect, Pointer: "/country", Label: "Country", Options: options(AutocompleteOver)}); strings.Contains(short, "data-cop-autocomplete") {
+		t.Errorf("a select of %d options is marked for the autocomplete", AutocompleteOver)
+	}
+}

@@ -24,3 +24,23 @@ if (!Number.isNaN(ends) && warning) {
 // leaves it to the officer to tab to.
 const opened = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)))
 if (opened && opened.matches('input, select, textarea')) opened.focus()
+
+// A long list (over 30 options, like countries) becomes GOV.UK's
+// accessible autocomplete: type to find the option. The select stays in
+// the page, hidden, and is what is posted; clearing the text clears it.
+if (window.accessibleAutocomplete) {
+  for (const select of document.querySelectorAll('select[data-cop-autocomplete]')) {
+    const id = select.id
+    window.accessibleAutocomplete.enhanceSelectElement({
+      selectElement: select,
+      defaultValue: '',
+      showAllValues: true,
+      onConfirm: (text) => {
+        const chosen = [...select.options].find((o) => o.textContent === text)
+        const typed = document.getElementById(id)
+        if (chosen) select.value = chosen.value
+        else if (!typed || typed.value.trim() === '') select.value = ''
+      }
+    })
+  }
+}

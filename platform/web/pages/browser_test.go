@@ -52,6 +52,31 @@ func TestBrowserSupervisorApproval(t *testing.T) {
 	runJourney(t, e, "supervisor-approval", "COP_CASE="+key, "COP_REGISTRATION=AB12 CDE")
 }
 
+// TestBrowserCorrectionJourney: an officer fills in a crossing report (a
+// long country list as an autocomplete, a reveal, a repeating group); a
+// supervisor returns it for correction; the officer finds the case under
+// their open cases, corrects the country through Check your answers and
+// sends it; the case shows both submissions.
+func TestBrowserCorrectionJourney(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, webtest.WithWorker)
+	author := e.Token("author")
+	raw, err := os.ReadFile("testdata/crossing-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Must(201, "POST", "/api/v1/forms", author, string(raw), nil)
+	e.Must(201, "POST", "/api/v1/forms", author, webtest.ReviewForm, nil)
+	yaml, err := os.ReadFile("testdata/crossing-review.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.PublishYAML(author, string(yaml)); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	runJourney(t, e, "correction-journey")
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute
