@@ -200,11 +200,7 @@ func (pg *Pages) drawAmendTask(c *fiber.Ctx, p *auth.Principal, t tasks.Task, d 
 // answers, started from the answers as they stand (or resumed, for a
 // second press); sending them corrects the submission.
 func (pg *Pages) beginAmend(c *fiber.Ctx) error {
-	if err := pg.checkCSRF(c); err != nil {
-		return pg.pageError(c, err)
-	}
-	p := route.Principal(c)
-	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	p, t, err := pg.postedTask(c)
 	if err != nil {
 		return pg.pageError(c, err)
 	}
@@ -400,11 +396,7 @@ func (pg *Pages) taskAction(action engine.TaskVerb) fiber.Handler {
 // is checked by the service and again by the workflow's Update; errors
 // come back to the same page.
 func (pg *Pages) completeTask(c *fiber.Ctx) error {
-	if err := pg.checkCSRF(c); err != nil {
-		return pg.pageError(c, err)
-	}
-	p := route.Principal(c)
-	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	p, t, err := pg.postedTask(c)
 	if err != nil {
 		return pg.pageError(c, err)
 	}
@@ -458,6 +450,17 @@ func (pg *Pages) completeTask(c *fiber.Ctx) error {
 		return c.Redirect("/cases/"+t.BusinessKey+"?done=task", fiber.StatusSeeOther)
 	}
 	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// postedTask is the task a page post acts on, once its CSRF token is
+// checked, with who is posting.
+func (pg *Pages) postedTask(c *fiber.Ctx) (*auth.Principal, tasks.Task, error) {
+	if err := pg.checkCSRF(c); err != nil {
+		return nil, tasks.Task{}, err
+	}
+	p := route.Principal(c)
+	t, err := pg.Tasks.Task(c.UserContext(), p, c.Params("id"))
+	return p, t, err
 }
 
 // postedValues reads a page form post, urlencoded or multipart.
