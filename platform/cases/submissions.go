@@ -113,8 +113,12 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return SubmitResult{}, fmt.Errorf("case %s: %w", req.Case, err)
 		}
 	}
+	readers := f.Def.Access.Read
+	if latest, _, err := s.defs.Form(ctx, def.Name, ""); err == nil {
+		readers = latest.Def.Access.Read // answers to an older version (a draft's) are read as the form is now
+	}
 	sub := Submission{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Data: compactJSON(req.Data),
-		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(f.Def.Access.Read), teams: nonNil(p.Teams),
+		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(readers), teams: nonNil(p.Teams),
 		BusinessKey: req.Case}
 	if existingCase == 0 {
 		if sub.BusinessKey, err = s.nextBusinessKey(ctx, CasePrefix(f.Def), now); err != nil {

@@ -72,7 +72,9 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defer stopBG()
 	// Every replica delivers events; the outbox shares the work out.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: eventSource(cfg), Log: log.With("component", "events")}
-	subscribe(dispatcher, insts)
+	for _, s := range Subscribers(cs, insts) {
+		dispatcher.Register(s)
+	}
 	if err := dispatcher.Start(bg); err != nil {
 		return err
 	}
@@ -161,10 +163,14 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	return nil
 }
 
-// subscribe registers every in-process event subscriber: a new one is a
-// line here.
-func subscribe(d *events.Dispatcher, insts *instances.Service) {
-	d.Register(insts.StartSubscriber()) // a start form's submission starts its workflows
+// Subscribers are every in-process event subscriber, as cop serve (and
+// the tests' server) registers them: a new one is a line here.
+func Subscribers(cs *cases.Service, insts *instances.Service) []events.Subscriber {
+	return []events.Subscriber{
+		insts.StartSubscriber(),  // a start form's submission starts its workflows
+		cs.AccessSubscriber(),    // a form's submissions follow its latest version's readers
+		insts.AccessSubscriber(), // and a workflow's instances its
+	}
 }
 
 // eventSource names this installation in the events it announces.

@@ -718,3 +718,39 @@ func writeEndRow(ctx context.Context, tx pgx.Tx, e engine.InstanceEnd, output, r
 func (s *Service) OpenCaseSQL(key string) string {
 	return `EXISTS (SELECT 1 FROM instances i WHERE i.case_key = ` + key + ` AND i.status IN ('starting', 'running'))`
 }
+
+// AccessSubscriber keeps who may read a workflow's instances in step with
+// the workflow: when a version is published or retired, every instance of
+// it takes the access.read of its latest active version. When every
+// version is retired, the instances keep the last readers.
+func (s *Service) AccessSubscriber() events.Subscriber {
+	return events.Subscriber{Name: "instance-access", Types: []string{events.DefinitionPublished, events.DefinitionRetired},
+		Handle: s.followWorkflowAccess}
+}
+
+func (s *Service) followWorkflowAccess(ctx context.Context, e events.Event) error {
+	var d registry.Definition
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return fmt.Errorf("event %s: read the definition: %w", e.ID, err)
+	}
+	if d.Kind != definitions.KindWorkflow {
+		return nil
+	}
+	latest, err := s.defs.Workflow(ctx, d.Namespace, d.Name, "latest")
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the latest active version of workflow %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	w, err := workflows.Decode(latest.Content)
+	if err != nil {
+		return fmt.Errorf("decode workflow %s/%s@%s: %w", d.Namespace, d.Name, latest.Version, err)
+	}
+	readers := store.TextArray(workflows.AccessOf(w).Read)
+	if _, err := s.pool.Exec(ctx, `UPDATE instances SET read_access = $3 WHERE namespace = $1 AND name = $2 AND read_access <> $3`,
+		d.Namespace, d.Name, readers); err != nil {
+		return fmt.Errorf("give the instances of workflow %s/%s the readers of its latest version: %w", d.Namespace, d.Name, err)
+	}
+	return nil
+}

@@ -127,7 +127,19 @@ func (a *API) listInstances(c *fiber.Ctx) error {
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	return c.JSON(route.List[instances.Instance]{Items: items, Next: next})
+	listed := make([]listedInstance, len(items))
+	for i, in := range items {
+		listed[i].Instance = in
+	}
+	return c.JSON(route.List[listedInstance]{Items: listed, Next: next})
+}
+
+// listedInstance is an instance in a list: without its trace, which a list
+// does not read (an empty one would say it ran nothing); GET the instance
+// for it.
+type listedInstance struct {
+	instances.Instance
+	Trace *struct{} `json:"trace,omitempty"` // shadows Instance.Trace: always left out
 }
 
 // cancelInstance handles POST /api/v1/instances/{id}/cancel: 202, the

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"cop/platform/web/webtest"
@@ -43,4 +44,12 @@ func TestInstanceScenarios(t *testing.T) {
 		{Name: "its starter cancels it", As: "integrator", Method: "POST", Path: "/api/v1/instances/" + cancelled + "/cancel", Status: 202},
 		{Name: "an officer who cannot see it may not", As: "officer", Method: "POST", Path: "/api/v1/instances/" + waiting + "/cancel", Status: 404},
 	})
+	// A list leaves each instance's trace out (it does not read it: an
+	// empty one would say the instance ran nothing); the instance has it.
+	if list := e.Must(200, "GET", "/api/v1/instances?name=seizure-approval", integrator, nil, nil); strings.Contains(list, `"trace"`) {
+		t.Errorf("the list shows a trace: %s", list)
+	}
+	if one := e.Must(200, "GET", "/api/v1/instances/"+waiting, integrator, nil, nil); !strings.Contains(one, `"trace":[`) {
+		t.Errorf("the instance has no trace: %s", one)
+	}
 }

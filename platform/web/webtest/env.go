@@ -26,6 +26,7 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/cli"
 	"cop/platform/config"
 	"cop/platform/devstack"
 	"cop/platform/events"
@@ -110,10 +111,10 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As cop does: the outbox's dispatcher starts a start form's workflows.
+	// As cop does: the outbox's dispatcher runs cop's subscribers (a start
+	// form's workflows, readers following definitions) and the test's.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: base, Log: logger, Poll: 200 * time.Millisecond}
-	dispatcher.Register(srv.Deps().Instances.StartSubscriber())
-	for _, s := range o.Subs {
+	for _, s := range append(cli.Subscribers(srv.Deps().Cases, srv.Deps().Instances), o.Subs...) {
 		dispatcher.Register(s)
 	}
 	dctx, stopDispatcher := context.WithCancel(context.Background())
