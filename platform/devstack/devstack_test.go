@@ -207,3 +207,18 @@ func (nopLogger) Debug(string, ...any) {}
 func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}
 func (nopLogger) Error(string, ...any) {}
+
+// FreePort stays out of the kernel's ephemeral range, which outgoing
+// connections draw from between the pick and the bind.
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	low := ephemeralLow()
+	for range 20 {
+		p := port(t)
+		if p < 10000 || p >= low {
+			t.Fatalf("port %d is outside 10000..%d", p, low-1)
+		}
+		if !portFree(p) {
+			t.Fatalf("port %d is not free", p)
+		}
+	}
+}

@@ -3,10 +3,12 @@ package devstack
 import (
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/server/common/cluster"
@@ -205,12 +207,37 @@ func portFree(p int) bool {
 	return true
 }
 
-// FreePort asks the kernel for an unused loopback port.
+// FreePort finds an unused loopback port for a server to bind a moment
+// later. It picks below the kernel's ephemeral range: a port the kernel
+// hands out (":0") is also what it gives the next outgoing connection,
+// and an embedded Temporal whose port a connection took meanwhile dies
+// (its services panic on a nil listener). Only when no port below the
+// range is free does it fall back to asking the kernel.
 func FreePort() (int, error) {
+	low := ephemeralLow()
+	for range 200 {
+		p := 10000 + mrand.IntN(low-10000)
+		if portFree(p) {
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux
+// says it in ip_local_port_range; 32768 is its default elsewhere).
+func ephemeralLow() int {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if low, err := strconv.Atoi(f[0]); err == nil && low > 11000 {
+				return low
+			}
+		}
+	}
+	return 32768
 }
