@@ -583,6 +583,9 @@ func (c *checker) amendTask(with map[string]any, ptr string) {
 			c.add(ptr+"/"+k, "an amend task has no %s: its form is the submission's own, and it goes to whoever submitted it", k)
 		}
 	}
+	if _, ok := with["show"]; ok {
+		c.add(ptr+"/show", "an amend task has no show: its page shows the answers to correct, all of them")
+	}
 	if sf, _ := c.w.Document.Metadata["startForm"].(string); sf == "" {
 		c.add(ptr+"/amend", "amend: submission needs a submission to amend: name the form that starts this workflow in document.metadata.startForm")
 	}

@@ -165,6 +165,7 @@ func TestParseRefusals(t *testing.T) {
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, form: f}}\n", "/do/0/a/with/form", "an amend task has no form"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, candidateGroups: [role:x]}}\n", "/do/0/a/with/candidateGroups", "goes to whoever submitted it"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, assignee: someone}}\n", "/do/0/a/with/assignee", "an amend task has no assignee"},
+		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, show: [/port]}}\n", "/do/0/a/with/show", "an amend task has no show"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse([]byte(c.doc))
