@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"cop/platform/auth"
 	"cop/platform/definitions"
 	"cop/platform/events"
 	"cop/platform/registry"
@@ -41,4 +42,24 @@ func (s *Service) followFormAccess(ctx context.Context, e events.Event) error {
 		return fmt.Errorf("give the submissions of form %s the readers of its latest version: %w", d.Name, err)
 	}
 	return nil
+}
+
+// MayReadSubmission reports whether p may read a submission (false for
+// one that does not exist): for outside systems deciding whom to tell.
+func (s *Service) MayReadSubmission(ctx context.Context, p *auth.Principal, id string) (bool, error) {
+	_, err := s.Submission(ctx, p, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// MayReadCase reports whether p may see a case: read one of its
+// submissions or instances.
+func (s *Service) MayReadCase(ctx context.Context, p *auth.Principal, key string) (bool, error) {
+	_, err := s.caseID(ctx, p, key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -186,7 +186,8 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.OIDC.Audience = devstack.DevAPIAudience
 	cfg.LoadExamples = true
 	cfg.CallAllowlist = config.DevCallAllowlist
-	cfg.OpsListenAddr = "" // one port on a developer's machine: /metrics beside the pages
+	cfg.PlainHTTPWebhooks = true // receivers on this machine, such as a test's
+	cfg.OpsListenAddr = ""       // one port on a developer's machine: /metrics beside the pages
 	if err := config.DevLimits(&cfg, os.Getenv); err != nil {
 		return err
 	}

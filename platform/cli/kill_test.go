@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cop/platform/devstack"
+	"cop/platform/web/webtest"
 )
 
 // cop dev killed with SIGKILL under a load of a start form's submissions,
@@ -159,4 +160,77 @@ func caseHasOpenTask(t *testing.T, base, token, businessKey, instance string) bo
 		}
 	}
 	return false
+}
+
+// A webhook delivery pending on its retry schedule when cop is killed
+// with SIGKILL is sent after the restart, with the same webhook-id, and
+// delivered once.
+func TestWebhookPendingWhenKilledIsSentAfterRestart(t *testing.T) {
+	env, _, ports := devEnv(t)
+	env = append(env, "COP_WEBHOOK_RETRY_SCHEDULE=2s,2s,2s")
+	issuer := fmt.Sprintf("http://localhost:%d", ports["COP_DEV_OIDC_PORT"])
+	r := startDev(t, env, ports["PORT"])
+	r.waitReady(t, 2*time.Minute)
+	token := func(role string) string {
+		t.Helper()
+		tok, err := devstack.Token(t.Context(), issuer, r.base+"/auth/callback", role, devstack.DevPassword)
+		if err != nil {
+			t.Fatalf("token for %s: %v", role, err)
+		}
+		return tok.AccessToken
+	}
+	rcv := webtest.StartReceiver(t)
+	integrator := token("integrator")
+	code, body := post(t, r.base+"/api/v1/webhooks", integrator, `{"url": "`+rcv.URL+`", "types": ["cop.submission.created"]}`)
+	var hook struct{ ID, Secret string }
+	if err := json.Unmarshal([]byte(body), &hook); code != 201 || err != nil {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	rcv.Expect([]string{hook.Secret}, 2, 500, "")
+	form := `{"name": "kill-hook", "version": "1.0.0", "title": "Kill hook", "casePrefix": "HOOK",
+		"access": {"start": ["role:integrator"]},
+		"schema": {"type": "object", "properties": {"n": {"type": "integer", "title": "N"}}}}`
+	if code, body := post(t, r.base+"/api/v1/forms", token("author"), form); code != 201 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	if code, body := post(t, r.base+"/api/v1/forms/kill-hook/submissions", integrator, `{"n": 1}`); code != 201 {
+		t.Fatalf("submit: %d %s", code, body)
+	}
+	first := rcv.WaitFor("the first attempt", func(rs []webtest.Received) bool { return len(rs) == 1 })
+	// Killed once the attempt is recorded, so the delivery waits on its
+	// schedule rather than on a lapsed claim.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, body := get(t, r.base+"/api/v1/webhooks/"+hook.ID+"/deliveries", integrator)
+		var list struct{ Items []struct{ Attempts []any } }
+		if json.Unmarshal([]byte(body), &list) == nil && len(list.Items) == 1 && len(list.Items[0].Attempts) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first attempt was never recorded: %s", body)
+		}
+	}
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.cmd.Wait()
+	r = startDev(t, env, ports["PORT"])
+	r.waitReady(t, 2*time.Minute)
+	got := rcv.WaitFor("the delivery after the restart", func(rs []webtest.Received) bool {
+		return len(rs) > 0 && rs[len(rs)-1].Answered == 204
+	})
+	time.Sleep(time.Second)
+	got = rcv.Received()
+	delivered := 0
+	for _, rc := range got {
+		if rc.ID != first[0].ID || len(rc.VerifiedBy) != 1 {
+			t.Errorf("attempt %+v: want webhook-id %s, verified", rc, first[0].ID)
+		}
+		if rc.Answered == 204 {
+			delivered++
+		}
+	}
+	if len(got) != 3 || delivered != 1 {
+		t.Errorf("received %+v, want two failures and one delivery", got)
+	}
+	r.stop(t)
 }

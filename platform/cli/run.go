@@ -23,12 +23,14 @@ import (
 	"cop/platform/cases"
 	"cop/platform/config"
 	"cop/platform/definitions"
+	"cop/platform/directory"
 	"cop/platform/events"
 	"cop/platform/instances"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/tasks"
 	"cop/platform/web"
+	"cop/platform/webhooks"
 	"cop/workflows"
 	"cop/workflows/engine"
 	wfexamples "cop/workflows/examples"
@@ -62,6 +64,11 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	cs.Instances, cs.Tasks = insts, inbox // a case's timeline, asked of its owners
 	cs.Starts = insts                     // a start form's workflows are decided in its submission's transaction
 	inbox.Cases, cs.Amending = cs, inbox  // corrections a workflow asks for are tasks that store submissions
+	dir := directory.New(pool)
+	inbox.Directory = dir
+	hooks := web.NewWebhooks(pool, dir, cs, insts, defs, webhooks.Config{Source: eventSource(cfg),
+		Allow: engine.ParseAllowlist(cfg.CallAllowlist), RequireHTTPS: !cfg.PlainHTTPWebhooks, Schedule: cfg.WebhookSchedule,
+		Log: log.With("component", "webhooks")})
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -72,13 +79,17 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defer stopBG()
 	// Every replica delivers events; the outbox shares the work out.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: eventSource(cfg), Log: log.With("component", "events")}
-	for _, s := range Subscribers(cs, insts) {
+	for _, s := range Subscribers(cs, insts, hooks) {
 		dispatcher.Register(s)
 	}
 	if err := dispatcher.Start(bg); err != nil {
 		return err
 	}
 	defer func() { stopBG(); dispatcher.Wait() }()
+	// Every replica sends webhooks; deliveries are claimed one replica at a time.
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(bg) }()
+	defer func() { stopBG(); <-hooksDone }()
 	// Every replica runs a sealer; an advisory lock lets one work at a time.
 	go every(bg, 500*time.Millisecond, "audit sealer", log, func(ctx context.Context) error {
 		_, err := audit.Seal(ctx, pool)
@@ -97,7 +108,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
-			Instances: insts, Tasks: inbox, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Instances: insts, Tasks: inbox, Directory: dir, Webhooks: hooks, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
 			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
 			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err
@@ -165,11 +176,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 
 // Subscribers are every in-process event subscriber, as cop serve (and
 // the tests' server) registers them: a new one is a line here.
-func Subscribers(cs *cases.Service, insts *instances.Service) []events.Subscriber {
+func Subscribers(cs *cases.Service, insts *instances.Service, hooks *webhooks.Service) []events.Subscriber {
 	return []events.Subscriber{
 		insts.StartSubscriber(),  // a start form's submission starts its workflows
 		cs.AccessSubscriber(),    // a form's submissions follow its latest version's readers
 		insts.AccessSubscriber(), // and a workflow's instances its
+		hooks.Subscriber(),       // integrators' webhook subscriptions get their deliveries
 	}
 }
 

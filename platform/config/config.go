@@ -52,6 +52,13 @@ type Config struct {
 	// EventSource is the CloudEvents source of the events this
 	// installation announces (COP_EVENT_SOURCE, default PUBLIC_URL).
 	EventSource string
+	// WebhookSchedule is the wait before each retry of a webhook delivery
+	// (COP_WEBHOOK_RETRY_SCHEDULE, comma-separated durations; empty: the
+	// Standard Webhooks schedule); after the last, a delivery is dead.
+	WebhookSchedule []time.Duration
+	// PlainHTTPWebhooks lets webhook receivers be plain http without an
+	// http:// allow-list entry naming them (cop dev; serve requires https).
+	PlainHTTPWebhooks bool
 }
 
 // Retention bounds what the platform keeps that nobody finished: drafts
@@ -228,10 +235,34 @@ func DevLimits(c *Config, getenv Getenv) error {
 	return r.err
 }
 
-// limits reads the rate limits, for cop serve and cop dev alike.
+// schedule reads comma-separated positive durations, at most 20.
+func (r *reader) schedule(key string) []time.Duration {
+	v := r.opt(key)
+	if v == "" {
+		return nil
+	}
+	var out []time.Duration
+	for _, part := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 || d > 7*24*time.Hour {
+			r.fail("%s must be comma-separated durations from 1s to 168h, such as 5s,5m,30m,2h, got %q", key, part)
+			return nil
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		r.fail("%s has %d retries; at most 20", key, len(out))
+		return nil
+	}
+	return out
+}
+
+// limits reads the rate limits and the webhook retry schedule, for cop
+// serve and cop dev alike.
 func (r *reader) limits(c *Config) {
 	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
 	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
+	c.WebhookSchedule = r.schedule("COP_WEBHOOK_RETRY_SCHEDULE")
 }
 
 // reader keeps the first error so FromEnv reads top to bottom.
@@ -361,6 +392,13 @@ func (r *reader) allowlist(key string) string {
 	v := r.opt(key)
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
+		if rest, ok := strings.CutPrefix(strings.ToLower(e), "http://"); ok {
+			e = strings.TrimSuffix(rest, "/") // a host also reachable over plain http
+			if e == "" || e == "*" || strings.Contains(e, "/") {
+				r.fail("%s: an http:// entry names one host (http://host or http://host:port), got %q", key, "http://"+rest)
+				break
+			}
+		}
 		if e == "" || e == "*" {
 			continue
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,9 +80,12 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_SESSION_IDLE_TIMEOUT": "24h"}, "COP_SESSION_ABSOLUTE_TIMEOUT (12h0m0s) must not be shorter"},
 		{map[string]string{"COP_LOG_FORMAT": "xml"}, "COP_LOG_FORMAT must be one of json, text"},
 		{map[string]string{"COP_COMPONENTS": "web,cron"}, "COP_COMPONENTS must list web and/or worker"},
-		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, http://evil.example/"}, `COP_CALL_ALLOWLIST: "http://evil.example/" is not a CIDR prefix`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, http://evil.example/hooks"}, `COP_CALL_ALLOWLIST: an http:// entry names one host (http://host or http://host:port), got "http://evil.example/hooks"`},
+		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, ftp://evil.example"}, `COP_CALL_ALLOWLIST: "ftp://evil.example" is not a CIDR prefix`},
 		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org, evil@example"}, `COP_CALL_ALLOWLIST must be comma-separated entries of *, host, host:port, an IP address or a CIDR prefix, got "evil@example"`},
 		{map[string]string{"COP_CALL_ALLOWLIST": "10.0.0.0/33"}, "is not a CIDR prefix"},
+		{map[string]string{"COP_WEBHOOK_RETRY_SCHEDULE": "5s, soon"}, `COP_WEBHOOK_RETRY_SCHEDULE must be comma-separated durations from 1s to 168h, such as 5s,5m,30m,2h, got " soon"`},
+		{map[string]string{"COP_WEBHOOK_RETRY_SCHEDULE": "5s,0s"}, `COP_WEBHOOK_RETRY_SCHEDULE must be comma-separated durations`},
 		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org:99999"}, "COP_CALL_ALLOWLIST must be comma-separated"},
 	}
 	for _, tc := range cases {
@@ -123,8 +127,21 @@ func TestCallAllowlistIsEmptyUnlessSet(t *testing.T) {
 		t.Fatalf("default allow-list %q (%v), want empty: serve refuses outbound calls until told", c.CallAllowlist, err)
 	}
 	env := validEnv()
-	env["COP_CALL_ALLOWLIST"] = "api.example.org, casework.internal:8443, 10.20.0.0/16, ::1, [fd00::1]"
+	env["COP_CALL_ALLOWLIST"] = "api.example.org, casework.internal:8443, 10.20.0.0/16, ::1, [fd00::1], http://receiver.internal:8080"
 	if c, err = FromEnv(MapEnv(env)); err != nil || c.CallAllowlist != env["COP_CALL_ALLOWLIST"] {
 		t.Fatalf("got %q, %v", c.CallAllowlist, err)
+	}
+}
+
+func TestWebhookScheduleIsReadInOrder(t *testing.T) {
+	c, err := FromEnv(MapEnv(validEnv()))
+	if err != nil || c.WebhookSchedule != nil {
+		t.Fatalf("default schedule %v (%v), want none: the Standard Webhooks one applies", c.WebhookSchedule, err)
+	}
+	env := validEnv()
+	env["COP_WEBHOOK_RETRY_SCHEDULE"] = "1s, 2s,1m"
+	c, err = FromEnv(MapEnv(env))
+	if err != nil || !slices.Equal(c.WebhookSchedule, []time.Duration{time.Second, 2 * time.Second, time.Minute}) {
+		t.Fatalf("got %v, %v", c.WebhookSchedule, err)
 	}
 }

@@ -2,8 +2,10 @@ package definitions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -192,4 +194,28 @@ func (s *Service) WorkflowRefProblems(ctx context.Context, w *workflows.Workflow
 // Pinned reads a version a definition pins (its content, exactly).
 func (s *Service) Pinned(ctx context.Context, p forms.Pin) (registry.Definition, error) {
 	return registry.Get(ctx, s.pool, registry.Ref{Kind: p.Kind, Namespace: registry.GlobalNamespace, Name: p.Name, Version: p.Resolved})
+}
+
+// EmittedEventTypes are the event types any stored workflow version's emit
+// tasks name (retired ones too: their running instances still emit), each
+// once: the types a webhook subscription may name exactly.
+func (s *Service) EmittedEventTypes(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT content FROM definitions WHERE kind = $1`, KindWorkflow)
+	if err != nil {
+		return nil, fmt.Errorf("read workflows' event types: %w", err)
+	}
+	contents, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read workflows' event types: %w", err)
+	}
+	var types []string
+	for _, c := range contents {
+		var w workflows.Workflow
+		if err := json.Unmarshal(c, &w); err != nil {
+			continue // stored before a model change; it cannot be run either
+		}
+		types = append(types, w.EmittedTypes()...)
+	}
+	slices.Sort(types)
+	return slices.Compact(types), nil
 }

@@ -181,14 +181,14 @@ func (d *Dispatcher) claim(ctx context.Context, subscriber string) ([]claimed, e
 			WHERE subscriber = $1 AND delivered_at IS NULL AND due_at <= now()
 			ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) c, events e
 		WHERE d.subscriber = $1 AND d.event_id = c.event_id AND e.id = d.event_id
-		RETURNING e.id::text, e.type, e.subject, e.draft, e.data, e.time, e.seq, d.attempts`,
+		RETURNING e.id::text, e.type, e.subject, e.draft, e.data, e.time, e.instance, e.seq, d.attempts`,
 		subscriber, d.Batch, d.Lease.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries for %s: %w", subscriber, err)
 	}
 	batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimed, error) {
 		c := claimed{Event: Event{SpecVersion: specVersion, Source: d.Source, DataContentType: contentTypeJSON}}
-		err := row.Scan(&c.ID, &c.Type, &c.Subject, &c.Draft, &c.Data, &c.Time, &c.seq, &c.attempts)
+		err := row.Scan(&c.ID, &c.Type, &c.Subject, &c.Draft, &c.Data, &c.Time, &c.Instance, &c.seq, &c.attempts)
 		c.Time = c.Time.UTC()
 		return c, err
 	})

@@ -47,6 +47,11 @@ const (
 	maxTypeLength       = 200
 )
 
+// Types are COP's own event types, as docs/events.md lists them.
+var Types = []string{SubmissionCreated, CaseOpened, InstanceStarting, InstanceStarted, InstanceCompleted, InstanceFaulted,
+	InstanceCancelled, TaskCreated, TaskClaimed, TaskCompleted, TaskEscalated, NotificationCreated, DefinitionPublished,
+	DefinitionRetired}
+
 // New is an event a service announces.
 type New struct {
 	// ID, when set, makes a retried write announce the event once (an
@@ -55,6 +60,9 @@ type New struct {
 	ID      string
 	Type    string
 	Subject string
+	// Instance is the workflow instance the event is from, if any: who
+	// may read it decides who outside COP may receive the event.
+	Instance string
 	// Draft marks an event of a draft run: it reaches only subscribers
 	// that take drafts, never an outside system.
 	Draft bool
@@ -77,6 +85,9 @@ type Event struct {
 	DataContentType string          `json:"datacontenttype"`
 	Data            json.RawMessage `json:"data"`
 	Draft           bool            `json:"copdraft,omitempty"`
+	// Instance is New.Instance, kept for subscribers deciding who may see
+	// the event; it is not part of the CloudEvent.
+	Instance string `json:"-"`
 }
 
 // Publish writes e to the outbox through q, which should be the
@@ -97,7 +108,7 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 	}
 	var n int
 	err = q.QueryRow(ctx, `WITH e AS (
-			INSERT INTO events (id, type, subject, draft, data) VALUES ($1, $2, $3, $4, $5)
+			INSERT INTO events (id, type, subject, draft, data, instance) VALUES ($1, $2, $3, $4, $5, $7)
 			ON CONFLICT (id) DO NOTHING RETURNING id
 		), d AS (
 			INSERT INTO event_deliveries (event_id, subscriber, due_at)
@@ -105,7 +116,7 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 			WHERE (s.drafts OR NOT $4) AND EXISTS (SELECT 1 FROM unnest(s.types) t
 				WHERE t = $2 OR (right(t, 1) = '*' AND starts_with($2, left(t, -1))))
 		)
-		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data), e.After.Seconds()).Scan(&n)
+		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data), e.After.Seconds(), e.Instance).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("publish %s: %w", e.Type, err)
 	}
@@ -142,3 +153,16 @@ func IDFor(parts ...string) string {
 
 // idSpace namespaces derived event ids.
 var idSpace = uuid.MustParse("6f1f0c1e-9a55-4a8e-9d84-6b0b9d2f7c3a")
+
+// Stored reads one event from the outbox as it is delivered, source
+// included.
+func Stored(ctx context.Context, q store.Querier, source, id string) (Event, error) {
+	e := Event{SpecVersion: specVersion, Source: source, DataContentType: contentTypeJSON}
+	err := q.QueryRow(ctx, `SELECT id::text, type, subject, draft, data, time, instance FROM events WHERE id = $1`, id).
+		Scan(&e.ID, &e.Type, &e.Subject, &e.Draft, &e.Data, &e.Time, &e.Instance)
+	if err != nil {
+		return Event{}, fmt.Errorf("read event %s: %w", id, err)
+	}
+	e.Time = e.Time.UTC()
+	return e, nil
+}

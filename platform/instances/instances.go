@@ -275,7 +275,7 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 		// The request starts it at once, below; the outbox is the fallback
 		// should this process die first, or Temporal be out of reach.
 		_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
-			Subject: key, Draft: in.Draft, Data: in, After: cmp.Or(s.StartFallback, 30*time.Second)})
+			Subject: key, Instance: in.ID, Draft: in.Draft, Data: in, After: cmp.Or(s.StartFallback, 30*time.Second)})
 		return err
 	})
 	if errors.Is(err, errReplayed) {
@@ -753,4 +753,14 @@ func (s *Service) followWorkflowAccess(ctx context.Context, e events.Event) erro
 		return fmt.Errorf("give the instances of workflow %s/%s the readers of its latest version: %w", d.Namespace, d.Name, err)
 	}
 	return nil
+}
+
+// MayRead reports whether p may read an instance (false for one that does
+// not exist): for outside systems deciding whom to tell.
+func (s *Service) MayRead(ctx context.Context, p *auth.Principal, id string) (bool, error) {
+	_, err := s.visible(ctx, p, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

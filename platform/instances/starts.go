@@ -140,7 +140,7 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 	}
 	// The outbox hands it to the workflow-starts subscriber.
 	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
-		Subject: in.BusinessKey, Data: in})
+		Subject: in.BusinessKey, Instance: in.ID, Data: in})
 	return err
 }
 
@@ -203,6 +203,6 @@ func publishInstance(ctx context.Context, q store.Querier, id, eventType string)
 	if err != nil {
 		return err
 	}
-	_, err = events.Publish(ctx, q, events.New{ID: events.IDFor(id, eventType), Type: eventType, Subject: in.BusinessKey, Draft: in.Draft, Data: in})
+	_, err = events.Publish(ctx, q, events.New{ID: events.IDFor(id, eventType), Type: eventType, Subject: in.BusinessKey, Instance: id, Draft: in.Draft, Data: in})
 	return err
 }

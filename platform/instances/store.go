@@ -85,7 +85,7 @@ func publishEmitted(ctx context.Context, tx pgx.Tx, e engine.EmitRequest, id str
 		subject = e.CaseKey
 	}
 	_, err := events.Publish(ctx, tx, events.New{ID: events.IDFor(e.Instance, "emit", id), Type: eventType, Subject: subject,
-		Draft: engine.IsDraft(e.Instance), Data: e.Event["data"]})
+		Instance: e.Instance, Draft: engine.IsDraft(e.Instance), Data: e.Event["data"]})
 	return err
 }
 

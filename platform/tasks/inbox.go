@@ -90,7 +90,7 @@ func publishTask(ctx context.Context, tx pgx.Tx, id, eventType, which string) er
 		return err
 	}
 	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(id, eventType, which), Type: eventType, Subject: t.BusinessKey,
-		Draft: engine.IsDraft(t.Instance), Data: t})
+		Instance: t.Instance, Draft: engine.IsDraft(t.Instance), Data: t})
 	return err
 }
 
@@ -104,7 +104,7 @@ func (in *Inbox) Notify(ctx context.Context, n engine.Notification) error {
 		data := map[string]any{"id": n.ID, "instance": n.Instance, "businessKey": n.CaseKey, "to": store.TextArray(n.To), "title": n.Title,
 			"body": n.Body, "link": n.Link, "createdAt": n.At.UTC()}
 		_, err := events.Publish(ctx, tx, events.New{ID: events.IDFor(n.ID, events.NotificationCreated), Type: events.NotificationCreated,
-			Subject: n.CaseKey, Draft: engine.IsDraft(n.Instance), Data: data})
+			Subject: n.CaseKey, Instance: n.Instance, Draft: engine.IsDraft(n.Instance), Data: data})
 		return err
 	})
 }

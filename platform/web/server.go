@@ -31,6 +31,7 @@ import (
 	"cop/platform/web/api"
 	"cop/platform/web/pages"
 	"cop/platform/web/route"
+	"cop/platform/webhooks"
 	"cop/ui"
 )
 
@@ -55,6 +56,10 @@ type Deps struct {
 	Tasks *tasks.Service
 	// Directory defaults to a directory over Pool.
 	Directory *directory.Service
+	// Webhooks defaults to a service over the others, sending as
+	// WebhookConfig says (by default to nowhere: an empty allow-list).
+	Webhooks      *webhooks.Service
+	WebhookConfig webhooks.Config
 	// Limits are the per-caller request budgets (zero: unlimited).
 	Limits Limits
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -115,6 +120,12 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Amending == nil {
 		d.Cases.Amending = d.Tasks
 	}
+	if d.Webhooks == nil {
+		if d.WebhookConfig.Source == "" {
+			d.WebhookConfig.Source = d.PublicURL.String()
+		}
+		d.Webhooks = NewWebhooks(d.Pool, d.Directory, d.Cases, d.Instances, d.Definitions, d.WebhookConfig)
+	}
 	s := &Server{deps: d, log: d.Log, metrics: newMetrics()}
 	s.cookies = newCookiePolicy(d.PublicURL)
 	s.formAction = origin(d.Auth.Issuer())
@@ -166,7 +177,15 @@ func (s *Server) routes() {
 	s.bindSignIn()
 	s.pages.Bind(s.router)
 	(&api.API{Pool: s.deps.Pool, Definitions: s.deps.Definitions, Cases: s.deps.Cases,
-		Instances: s.deps.Instances, Tasks: s.deps.Tasks}).Bind(s.router)
+		Instances: s.deps.Instances, Tasks: s.deps.Tasks, Webhooks: s.deps.Webhooks}).Bind(s.router)
+}
+
+// NewWebhooks is the webhooks service asking the cases and instances
+// services who may read what an event is about.
+func NewWebhooks(pool *pgxpool.Pool, dir *directory.Service, cs *cases.Service, insts *instances.Service, defs *definitions.Service,
+	cfg webhooks.Config) *webhooks.Service {
+	return webhooks.New(pool, dir, webhooks.Access{Submission: cs.MayReadSubmission, Instance: insts.MayRead, Case: cs.MayReadCase},
+		defs.EmittedEventTypes, cfg)
 }
 
 // marshalJSON is encoding/json without HTML escaping, so problem details

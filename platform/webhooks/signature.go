@@ -1,6 +1,9 @@
-// Package webhooks will deliver the outbox's events to integrators' URLs,
-// signed as the Standard Webhooks specification 1.0 says (issue 16). So
-// far it holds the signing: the secrets and the webhook-signature header.
+// Package webhooks delivers the outbox's events to integrators' URLs,
+// signed as the Standard Webhooks specification 1.0 says: subscriptions
+// (subscriptions.go), one delivery per subscription and event made by an
+// outbox subscriber and sent, retried and recorded by a sender every
+// replica runs (service.go, sender.go, deliveries.go), each attempt signed
+// and classified (signature.go, deliver.go).
 package webhooks
 
 import (

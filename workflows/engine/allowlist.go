@@ -15,7 +15,9 @@ import (
 //   - "host" or "host:port": that host on that port (a bare host means the
 //     scheme's default port), at whatever address it resolves to;
 //   - an IP address or CIDR prefix ("127.0.0.0/8", "::1"): addresses in
-//     it, on any port, whichever host name led there.
+//     it, on any port, whichever host name led there;
+//   - "http://host[:port]": that host, also over plain http where https is
+//     otherwise required (webhook receivers under cop serve).
 //
 // Hosts are matched on the URL; addresses when the connection is dialled,
 // after DNS, so a public name that resolves to 169.254.169.254 or to the
@@ -23,14 +25,24 @@ import (
 type Allowlist struct {
 	any      bool
 	hosts    map[string]bool // "host:port"
+	plain    map[string]bool // "host:port" an http:// entry names
 	prefixes []netip.Prefix
 }
 
 // ParseAllowlist reads the comma-separated form; config has checked it.
 func ParseAllowlist(s string) Allowlist {
-	l := Allowlist{hosts: map[string]bool{}}
+	l := Allowlist{hosts: map[string]bool{}, plain: map[string]bool{}}
 	for _, e := range strings.Split(s, ",") {
 		e = strings.ToLower(strings.TrimSpace(e))
+		if rest, ok := strings.CutPrefix(e, "http://"); ok {
+			host := strings.TrimSuffix(rest, "/")
+			if _, _, err := net.SplitHostPort(host); err != nil {
+				host = net.JoinHostPort(strings.Trim(host, "[]"), "80")
+			}
+			l.hosts[host], l.plain[host] = true, true
+			continue
+		}
+		e = strings.TrimSuffix(strings.TrimPrefix(e, "https://"), "/")
 		switch {
 		case e == "":
 		case e == "*":
@@ -77,6 +89,30 @@ func (l Allowlist) Allows(u *url.URL) bool {
 	}
 	// A name may resolve into a listed prefix; the dial decides.
 	return len(l.prefixes) > 0
+}
+
+// PlainHTTP reports whether an http:// entry names u's host and port, so
+// u may be plain http where https is otherwise required.
+func (l Allowlist) PlainHTTP(u *url.URL) bool {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return u.Scheme == "http" && l.plain[net.JoinHostPort(strings.ToLower(u.Hostname()), port)]
+}
+
+// AdmitsAddress reports whether a connection to a may be made: it is in a
+// listed prefix, or public under "*". (A URL naming an address literally
+// can be refused before anything is dialled.)
+func (l Allowlist) AdmitsAddress(a netip.Addr) bool {
+	a = a.Unmap()
+	return l.inPrefix(a) || (l.any && public(a))
+}
+
+// Dial is the dialer an HTTP transport uses to reach only what the list
+// admits, checked after DNS.
+func (l Allowlist) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return l.dial(ctx, network, addr)
 }
 
 // names reports whether an entry names u's host itself ("*" names none):

@@ -47,6 +47,29 @@ func TestAllowlistMatchesHostsOnTheirPorts(t *testing.T) {
 	}
 }
 
+// An http:// entry names its host (on its port) and lets it be reached
+// over plain http where https is otherwise required; other entries do not.
+func TestPlainHTTPOnlyWhereAnEntrySaysSo(t *testing.T) {
+	l := ParseAllowlist("https://api.example.org, http://receiver.internal:8080, http://legacy.internal, 10.0.0.0/8")
+	for raw, want := range map[string][2]bool{ // allowed, plain http
+		"https://api.example.org/x":          {true, false},
+		"http://api.example.org/x":           {true, false},
+		"http://receiver.internal:8080/hook": {true, true},
+		"https://receiver.internal:8080/h":   {true, false},
+		"http://receiver.internal/hook":      {true, false}, // port 80: the prefix entry lets the dial decide
+		"http://legacy.internal/hook":        {true, true},
+		"http://10.1.2.3/hook":               {true, false},
+	} {
+		u, _ := url.Parse(raw)
+		if got := [2]bool{l.Allows(u), l.PlainHTTP(u)}; got != want {
+			t.Errorf("%s: allowed, plain = %v, want %v", raw, got, want)
+		}
+	}
+	if ParseAllowlist("http://receiver.internal:8080").Allows(&url.URL{Scheme: "http", Host: "receiver.internal:9090"}) {
+		t.Error("an http:// entry admitted another port")
+	}
+}
+
 func TestPublicAddresses(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"93.184.215.14": true, "2606:4700::1111": true,

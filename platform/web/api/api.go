@@ -13,6 +13,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
+	"cop/platform/webhooks"
 )
 
 // API holds the services the handlers call.
@@ -24,6 +25,7 @@ type API struct {
 	Cases       *cases.Service
 	Instances   *instances.Service
 	Tasks       *tasks.Service
+	Webhooks    *webhooks.Service
 }
 
 // Bind registers every API route.
@@ -39,4 +41,5 @@ func (a *API) Bind(r *route.Router) {
 	a.bindInstances(r)
 	a.bindTasks(r)
 	a.bindNotifications(r)
+	a.bindWebhooks(r)
 }

@@ -35,6 +35,7 @@ import (
 	"cop/platform/testenv/temporalenv"
 	"cop/platform/web"
 	"cop/platform/web/route"
+	"cop/platform/webhooks"
 	"cop/workflows/engine"
 )
 
@@ -103,7 +104,11 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	if o.Log != nil {
 		logger = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
-	deps := web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue}
+	deps := web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue,
+		// As cop dev: receivers on this machine over http; retries in
+		// fractions of a second.
+		WebhookConfig: webhooks.Config{Allow: engine.ParseAllowlist(config.DevCallAllowlist), Log: logger, Poll: 100 * time.Millisecond,
+			Schedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}}}
 	if o.Deps != nil {
 		o.Deps(&deps)
 	}
@@ -114,14 +119,17 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	// As cop does: the outbox's dispatcher runs cop's subscribers (a start
 	// form's workflows, readers following definitions) and the test's.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: base, Log: logger, Poll: 200 * time.Millisecond}
-	for _, s := range append(cli.Subscribers(srv.Deps().Cases, srv.Deps().Instances), o.Subs...) {
+	hooks := srv.Deps().Webhooks
+	for _, s := range append(cli.Subscribers(srv.Deps().Cases, srv.Deps().Instances, hooks), o.Subs...) {
 		dispatcher.Register(s)
 	}
 	dctx, stopDispatcher := context.WithCancel(context.Background())
 	if err := dispatcher.Start(dctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopDispatcher(); dispatcher.Wait() })
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(dctx) }()
+	t.Cleanup(func() { stopDispatcher(); dispatcher.Wait(); <-hooksDone })
 	if o.Worker {
 		w := worker.New(tc, queue, worker.Options{})
 		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist(config.DevCallAllowlist),
