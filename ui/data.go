@@ -332,6 +332,8 @@ type NotificationItem struct {
 	Notice
 	At   time.Time
 	Read bool
+	// Undelivered says why it could not be emailed to the reader.
+	Undelivered string
 }
 
 // CaseListData is the Cases page: the cases the reader may read, newest

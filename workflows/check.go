@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -635,12 +636,41 @@ func (c *checker) priority(v any, ptr string, scope []string) {
 }
 
 func (c *checker) notify(with map[string]any, ptr string, scope []string) {
-	c.knownArgs(with, ptr, "to", "title", "body", "link")
+	c.knownArgs(with, ptr, "to", "title", "body", "link", "channels")
 	c.recipients(with["to"], ptr+"/to", true, scope)
 	if t, ok := with["title"].(string); !ok || t == "" {
 		c.add(ptr+"/title", "notify needs a title")
 	}
+	c.channels(with["channels"], ptr+"/channels")
 	c.exprs(with, ptr, scope)
+}
+
+// Channels are the ways notify reaches people: in COP's pages (the
+// default) and by email to each recipient's address in the directory.
+var Channels = []string{"inapp", "email"}
+
+// channels checks notify's channels: a list, written out, of distinct
+// entries of Channels.
+func (c *checker) channels(v any, ptr string) {
+	if v == nil {
+		return
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		c.add(ptr, "channels is a list of one or both of inapp and email, written out (not an expression)")
+		return
+	}
+	seen := map[string]bool{}
+	for i, x := range list {
+		s, _ := x.(string)
+		switch {
+		case !slices.Contains(Channels, s):
+			c.add(fmt.Sprintf("%s/%d", ptr, i), "%v is not a channel: use inapp or email", x)
+		case seen[s]:
+			c.add(fmt.Sprintf("%s/%d", ptr, i), "%s is listed twice", s)
+		}
+		seen[s] = true
+	}
 }
 
 func (c *checker) recipients(v any, ptr string, required bool, scope []string) {

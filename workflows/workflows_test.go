@@ -162,6 +162,10 @@ func TestParseRefusals(t *testing.T) {
 		// Returned for correction (issue 15): the task's form and assignee are the submission's.
 		{head + "do:\n  - a: {call: userTask, with: {amend: submission}}\n", "/do/0/a/with/amend", "name the form that starts this workflow in document.metadata.startForm"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: case}}\n", "/do/0/a/with/amend", "amend takes one value, submission"},
+		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: [inapp, sms]}}\n", "/do/0/a/with/channels/1", "sms is not a channel: use inapp or email"},
+		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: [email, email]}}\n", "/do/0/a/with/channels/1", "email is listed twice"},
+		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: '${ .how }'}}\n", "/do/0/a/with/channels", "channels is a list of one or both of inapp and email"},
+		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: []}}\n", "/do/0/a/with/channels", "channels is a list"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, form: f}}\n", "/do/0/a/with/form", "an amend task has no form"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, candidateGroups: [role:x]}}\n", "/do/0/a/with/candidateGroups", "goes to whoever submitted it"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: submission, assignee: someone}}\n", "/do/0/a/with/assignee", "an amend task has no assignee"},

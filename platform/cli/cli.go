@@ -17,6 +17,8 @@ Usage:
                              OpenID provider, the web server and worker (Ctrl-C stops all)
   cop dev token --role ROLE  print an access token for the demo user of ROLE
                              (officer, supervisor, author, integrator, admin) from a running cop dev
+  cop dev mail [--show N]    list the email cop dev's mail server kept (.data/mail), newest first;
+                             --show N prints the Nth in full
   cop serve                  production: web server and worker from the environment
                              (DATABASE_URL, TEMPORAL_ADDRESS, OIDC_*, PUBLIC_URL; see docs/configuration.md)
   cop forms push FILE        upload a form definition to COP (--server URL, --token TOKEN;
@@ -65,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "dev":
 		if len(args) > 1 && args[1] == "token" {
 			return devToken(args[2:], stdout)
+		}
+		if len(args) > 1 && args[1] == "mail" {
+			return devMail(args[2:], stdout)
 		}
 		return dev(args[1:], stderr)
 	case "serve":

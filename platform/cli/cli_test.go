@@ -82,7 +82,7 @@ func devEnv(t *testing.T) (env []string, data string, ports map[string]int) {
 	_ = os.Chmod(d, 0o755)
 	t.Cleanup(func() { os.RemoveAll(d) })
 	ports = map[string]int{}
-	for _, k := range []string{"PORT", "TEMPORAL_PORT", "COP_DEV_OIDC_PORT", "COP_DEV_PG_PORT"} {
+	for _, k := range []string{"PORT", "TEMPORAL_PORT", "COP_DEV_OIDC_PORT", "COP_DEV_PG_PORT", "COP_DEV_SMTP_PORT"} {
 		ports[k] = freePort(t)
 		env = append(env, fmt.Sprintf("%s=%d", k, ports[k]))
 	}
@@ -273,6 +273,36 @@ func TestDevEndToEnd(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 201 {
 		t.Fatalf("submit: %v %v", resp, err)
+	}
+
+	// A notify by email reaches cop dev's own mail server; cop dev mail
+	// lists it.
+	if out, err := r.cop(t, "dev", "mail"); err != nil || !strings.Contains(out, "no mail yet") {
+		t.Errorf("cop dev mail before any: %v %s", err, out)
+	}
+	mailFile := filepath.Join(t.TempDir(), "mailer.yaml")
+	_ = os.WriteFile(mailFile, []byte(`document: {dsl: '1.0.0', namespace: e2e, name: mailer, version: '1.0.0'}
+do:
+  - tell: {call: notify, with: {to: [user:dev-officer], title: Landing recorded, body: Thank you., channels: [inapp, email]}}
+`), 0o644)
+	if out, err := r.cop(t, "workflows", "push", mailFile); err != nil {
+		t.Fatalf("cop workflows push: %v %s", err, out)
+	}
+	if code, body := post(t, r.base+"/api/v1/workflows/e2e/mailer/instances", strings.TrimSpace(officer), `{"input": {}}`); code != 201 {
+		t.Fatalf("start the mailer: %d %s", code, body)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out, err := r.cop(t, "dev", "mail")
+		if err == nil && strings.Contains(out, "officer@cop.localhost") && strings.Contains(out, "Landing recorded") &&
+			strings.Contains(out, filepath.Join(data, "mail")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cop dev mail never listed the email: %v %s", err, out)
+		}
+	}
+	if out, err := r.cop(t, "dev", "mail", "--show", "1"); err != nil || !strings.Contains(out, "Subject: Landing recorded") || !strings.Contains(out, "Thank you.") {
+		t.Errorf("cop dev mail --show 1: %v %s", err, out)
 	}
 
 	if code, body := get(t, r.base+"/api/v1/workflows/border-force/seizure-approval", token); code != 200 || !strings.Contains(body, `"startForm":"seizure-record"`) {

@@ -53,15 +53,16 @@ func readDevState(dataDir string) (devState, error) {
 
 // devPorts are the fixed ports `cop dev` needs, each overridable.
 type devPorts struct {
-	web, temporal, oidc, postgres int
+	web, temporal, oidc, postgres, smtp int
 }
 
 func readDevPorts() (devPorts, error) {
-	p := devPorts{web: 8080, temporal: 7233, oidc: 8081, postgres: 55432}
+	p := devPorts{web: 8080, temporal: 7233, oidc: 8081, postgres: 55432, smtp: 1025}
 	for _, v := range []struct {
 		env string
 		dst *int
-	}{{"PORT", &p.web}, {"TEMPORAL_PORT", &p.temporal}, {"COP_DEV_OIDC_PORT", &p.oidc}, {"COP_DEV_PG_PORT", &p.postgres}} {
+	}{{"PORT", &p.web}, {"TEMPORAL_PORT", &p.temporal}, {"COP_DEV_OIDC_PORT", &p.oidc}, {"COP_DEV_PG_PORT", &p.postgres},
+		{"COP_DEV_SMTP_PORT", &p.smtp}} {
 		if s := os.Getenv(v.env); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 65535 {
@@ -120,7 +121,8 @@ func dev(args []string, stderr io.Writer) error {
 	for _, p := range []struct {
 		port      int
 		what, env string
-	}{{ports.temporal, "Temporal frontend", "TEMPORAL_PORT"}, {ports.postgres, "PostgreSQL", "COP_DEV_PG_PORT"}} {
+	}{{ports.temporal, "Temporal frontend", "TEMPORAL_PORT"}, {ports.postgres, "PostgreSQL", "COP_DEV_PG_PORT"},
+		{ports.smtp, "development mail server", "COP_DEV_SMTP_PORT"}} {
 		ln, err := listenPort(p.port, p.what, p.env)
 		if err != nil {
 			return err
@@ -160,6 +162,15 @@ func dev(args []string, stderr io.Writer) error {
 	}()
 	log.Info("Temporal ready", "frontend", tmp.HostPort, "namespace", "default", "db", filepath.Join(data, "temporal.db"), "log", filepath.Join(data, "temporal.log"))
 
+	// Email goes to a real SMTP server here, which keeps each message
+	// in the data folder for `cop dev mail`.
+	catcher, err := devstack.StartMailCatcher(net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.smtp)), filepath.Join(data, "mail"), nil)
+	if err != nil {
+		return err
+	}
+	defer catcher.Close()
+	log.Info("mail server ready", "addr", catcher.Addr, "mail", catcher.Dir)
+
 	publicURL := &url.URL{Scheme: "http", Host: "localhost:" + strconv.Itoa(ports.web)}
 	op, err := devstack.StartOIDC(devstack.OIDCOptions{
 		Listener:       oidcLn,
@@ -188,6 +199,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.CallAllowlist = config.DevCallAllowlist
 	cfg.PlainHTTPWebhooks = true // receivers on this machine, such as a test's
 	cfg.OpsListenAddr = ""       // one port on a developer's machine: /metrics beside the pages
+	cfg.Mail = config.Mail{SMTPURL: "smtp://" + catcher.Addr + "?tls=none", From: "COP (development) <cop@localhost>"}
 	if err := config.DevLimits(&cfg, os.Getenv); err != nil {
 		return err
 	}
@@ -267,5 +279,38 @@ func devToken(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, tok.AccessToken)
+	return nil
+}
+
+// devMail lists the messages the development mail server kept, newest
+// first; with --show N, prints the Nth in full.
+func devMail(args []string, stdout io.Writer) error {
+	fs := newFlags("dev mail")
+	dataDir := fs.String("data", defaultDataDir(), "the data folder of cop dev")
+	show := fs.Int("show", 0, "print the Nth message (1: the newest) in full")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := filepath.Join(*dataDir, "mail")
+	mails, err := devstack.CaughtMails(dir)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	if *show > 0 {
+		if *show > len(mails) {
+			return fmt.Errorf("there are %d messages in %s", len(mails), dir)
+		}
+		m := mails[*show-1]
+		fmt.Fprintf(stdout, "From: %s\nTo: %s\nSubject: %s\nDate: %s\nFile: %s\n\n%s", m.Header.Get("From"), m.To, m.Subject,
+			m.Header.Get("Date"), m.Path, m.Body)
+		return nil
+	}
+	if len(mails) == 0 {
+		fmt.Fprintf(stdout, "no mail yet in %s\n", dir)
+		return nil
+	}
+	for i, m := range mails {
+		fmt.Fprintf(stdout, "%3d  %s  %-40s  %s\n     %s\n", i+1, m.Received.Local().Format("2006-01-02 15:04:05"), m.To, m.Subject, m.Path)
+	}
 	return nil
 }

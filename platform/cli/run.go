@@ -26,6 +26,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/events"
 	"cop/platform/instances"
+	"cop/platform/mail"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/tasks"
@@ -69,6 +70,15 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	hooks := web.NewWebhooks(pool, dir, cs, insts, defs, webhooks.Config{Source: eventSource(cfg),
 		Allow: engine.ParseAllowlist(cfg.CallAllowlist), RequireHTTPS: !cfg.PlainHTTPWebhooks, Schedule: cfg.WebhookSchedule,
 		Log: log.With("component", "webhooks")})
+	sender, err := mailSender(cfg.Mail)
+	if err != nil {
+		return err
+	}
+	if sender == nil {
+		log.Warn("no mail sender: notifications sent by email will fail, visibly (set COP_SMTP_URL or COP_NOTIFY_API_KEY)")
+	}
+	mailer := mail.New(pool, dir, mail.Config{Sender: sender, PublicURL: cfg.PublicURL.String(), Attempts: cfg.Mail.Attempts,
+		Undelivered: inbox.RecordUndelivered, Log: log.With("component", "mail")})
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -79,7 +89,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defer stopBG()
 	// Every replica delivers events; the outbox shares the work out.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: eventSource(cfg), Log: log.With("component", "events")}
-	for _, s := range Subscribers(cs, insts, hooks) {
+	for _, s := range Subscribers(cs, insts, hooks, mailer) {
 		dispatcher.Register(s)
 	}
 	if err := dispatcher.Start(bg); err != nil {
@@ -176,13 +186,25 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 
 // Subscribers are every in-process event subscriber, as cop serve (and
 // the tests' server) registers them: a new one is a line here.
-func Subscribers(cs *cases.Service, insts *instances.Service, hooks *webhooks.Service) []events.Subscriber {
+func Subscribers(cs *cases.Service, insts *instances.Service, hooks *webhooks.Service, mailer *mail.Service) []events.Subscriber {
 	return []events.Subscriber{
 		insts.StartSubscriber(),  // a start form's submission starts its workflows
 		cs.AccessSubscriber(),    // a form's submissions follow its latest version's readers
 		insts.AccessSubscriber(), // and a workflow's instances its
 		hooks.Subscriber(),       // integrators' webhook subscriptions get their deliveries
+		mailer.Subscriber(),      // notifications sent by email
 	}
+}
+
+// mailSender is the configured way email goes, or nil for none.
+func mailSender(c config.Mail) (mail.Sender, error) {
+	switch {
+	case c.SMTPURL != "":
+		return mail.ParseSMTP(c.SMTPURL, c.From)
+	case c.NotifyAPIKey != "":
+		return mail.NewNotify(c.NotifyAPIKey, c.NotifyTemplateID, c.NotifyBaseURL)
+	}
+	return nil, nil
 }
 
 // eventSource names this installation in the events it announces.

@@ -56,9 +56,23 @@ type Config struct {
 	// (COP_WEBHOOK_RETRY_SCHEDULE, comma-separated durations; empty: the
 	// Standard Webhooks schedule); after the last, a delivery is dead.
 	WebhookSchedule []time.Duration
+	// Mail is how notify's email channel sends.
+	Mail Mail
 	// PlainHTTPWebhooks lets webhook receivers be plain http without an
 	// http:// allow-list entry naming them (cop dev; serve requires https).
 	PlainHTTPWebhooks bool
+}
+
+// Mail is how email is sent: through an SMTP server or GOV.UK Notify (one
+// of the two; neither: email notifications fail, visibly).
+type Mail struct {
+	SMTPURL          string // COP_SMTP_URL
+	From             string // COP_MAIL_FROM
+	NotifyAPIKey     string // COP_NOTIFY_API_KEY
+	NotifyTemplateID string // COP_NOTIFY_TEMPLATE_ID
+	NotifyBaseURL    string // COP_NOTIFY_BASE_URL (a test's fake)
+	// Attempts is COP_MAIL_ATTEMPTS: tries of one email before it fails.
+	Attempts int
 }
 
 // Retention bounds what the platform keeps that nobody finished: drafts
@@ -203,6 +217,17 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
+	c.Mail.SMTPURL, c.Mail.From = r.opt("COP_SMTP_URL"), r.opt("COP_MAIL_FROM")
+	c.Mail.NotifyAPIKey, c.Mail.NotifyTemplateID = r.opt("COP_NOTIFY_API_KEY"), r.opt("COP_NOTIFY_TEMPLATE_ID")
+	c.Mail.NotifyBaseURL = r.absURL("COP_NOTIFY_BASE_URL", false)
+	switch {
+	case c.Mail.SMTPURL != "" && c.Mail.NotifyAPIKey != "":
+		r.fail("set COP_SMTP_URL or COP_NOTIFY_API_KEY, not both: email goes one way")
+	case c.Mail.SMTPURL != "" && c.Mail.From == "":
+		r.fail("COP_MAIL_FROM is required with COP_SMTP_URL: the address COP sends from")
+	case c.Mail.NotifyAPIKey != "" && c.Mail.NotifyTemplateID == "":
+		r.fail("COP_NOTIFY_TEMPLATE_ID is required with COP_NOTIFY_API_KEY: the email template with ((subject)) and ((body))")
+	}
 	r.limits(&c)
 	c.TrustedProxies = r.prefixes("COP_TRUSTED_PROXIES")
 	c.Retention.Drafts = r.duration("COP_DRAFT_RETENTION", c.Retention.Drafts)
@@ -263,6 +288,7 @@ func (r *reader) limits(c *Config) {
 	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
 	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
 	c.WebhookSchedule = r.schedule("COP_WEBHOOK_RETRY_SCHEDULE")
+	c.Mail.Attempts = r.count("COP_MAIL_ATTEMPTS", c.Mail.Attempts)
 }
 
 // reader keeps the first error so FromEnv reads top to bottom.

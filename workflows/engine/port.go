@@ -98,13 +98,17 @@ type TaskChange struct {
 
 // Notification is an in-app message (call: notify).
 type Notification struct {
-	ID       string    `json:"id"`
-	Instance string    `json:"instance"`
-	CaseKey  string    `json:"caseKey,omitempty"`
-	To       []string  `json:"to"`
-	Title    string    `json:"title"`
-	Body     string    `json:"body,omitempty"`
-	Link     string    `json:"link,omitempty"`
+	ID       string   `json:"id"`
+	Instance string   `json:"instance"`
+	CaseKey  string   `json:"caseKey,omitempty"`
+	To       []string `json:"to"`
+	Title    string   `json:"title"`
+	Body     string   `json:"body,omitempty"`
+	Link     string   `json:"link,omitempty"`
+	// Channels are how it reaches its recipients (workflows.Channels);
+	// none means inapp (an escalation, or a notification sent before
+	// there were channels).
+	Channels []string  `json:"channels,omitempty"`
 	At       time.Time `json:"at"`
 }
 
@@ -210,6 +214,13 @@ func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in a
 	n.Title, _ = a["title"].(string)
 	n.Body, _ = a["body"].(string)
 	n.Link, _ = a["link"].(string)
+	n.Channels = []string{"inapp"}
+	if list, ok := with["channels"].([]any); ok { // written out; the check refused anything else
+		n.Channels = n.Channels[:0]
+		for _, c := range list {
+			n.Channels = append(n.Channels, fmt.Sprint(c))
+		}
+	}
 	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&n.ID)
 	if err := r.activity(ctx, activityNotify, nil, n, nil); err != nil {
 		return nil, err

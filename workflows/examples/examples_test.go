@@ -249,8 +249,16 @@ func TestSeizureApproved(t *testing.T) {
 	for _, e := range out.Trace {
 		names = append(names, e.Name)
 	}
-	if strings.Join(names, ",") != "recordSeizure,findPort,lookUpPort,approveSeizure,decide,seizureApproved,tellOfficer,recordOutcome" {
+	if strings.Join(names, ",") != "recordSeizure,findPort,lookUpPort,approveSeizure,decide,seizureApproved,tellOfficer,recordOutcome,announceOutcome" {
 		t.Errorf("trace %v", names)
+	}
+	// The outcome is announced for other systems (the analytics team's webhook).
+	if len(p.Events) != 1 || p.Events[0]["type"] != "gov.uk.border.seizure.decided" {
+		t.Fatalf("events %+v", p.Events)
+	}
+	if d, _ := p.Events[0]["data"].(map[string]any); d["outcome"] != "approved" || d["businessKey"] != "SEIZ-20261121-1" || d["port"] != "GBDVR" ||
+		d["decidedBy"] != "local-author" {
+		t.Errorf("announced %v", p.Events[0])
 	}
 }
 
@@ -266,6 +274,9 @@ func TestSeizureRefused(t *testing.T) {
 	o, _ := out.Output.(map[string]any)
 	if o["outcome"] != "refused" || o["comments"] != "The goods are a lawful import" {
 		t.Errorf("output %v", out.Output)
+	}
+	if d, _ := p.Events[0]["data"].(map[string]any); len(p.Events) != 1 || d["outcome"] != "refused" {
+		t.Errorf("announced %v", p.Events)
 	}
 	sent := p.Sent()
 	if len(sent) != 1 || sent[0].Title != "Seizure refused" || strings.Join(sent[0].To, ",") != "role:officer" ||

@@ -306,7 +306,7 @@ func (pg *Pages) notificationsPage(c *fiber.Ctx) error {
 	}
 	d := ui.NotificationsData{}
 	for _, n := range list {
-		d.Items = append(d.Items, ui.NotificationItem{Notice: noticeOf(n), At: n.CreatedAt, Read: n.Read})
+		d.Items = append(d.Items, ui.NotificationItem{Notice: noticeOf(n), At: n.CreatedAt, Read: n.Read, Undelivered: n.Undelivered})
 	}
 	if next != "" {
 		d.Next = "/notifications?cursor=" + url.QueryEscape(next)

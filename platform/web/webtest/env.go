@@ -31,6 +31,7 @@ import (
 	"cop/platform/devstack"
 	"cop/platform/events"
 	"cop/platform/instances"
+	"cop/platform/mail"
 	"cop/platform/testenv"
 	"cop/platform/testenv/temporalenv"
 	"cop/platform/web"
@@ -57,7 +58,12 @@ type Option struct {
 	Log      io.Writer
 	Deps     func(*web.Deps)
 	Subs     []events.Subscriber
+	// Mail sends notify's emails (none: each fails, visibly).
+	Mail mail.Sender
 }
+
+// WithMail sends the env's email through s.
+func WithMail(s mail.Sender) func(*Option) { return func(o *Option) { o.Mail = s } }
 
 // WithSubscriber registers s with the env's event dispatcher.
 func WithSubscriber(s events.Subscriber) func(*Option) {
@@ -120,7 +126,10 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	// form's workflows, readers following definitions) and the test's.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: base, Log: logger, Poll: 200 * time.Millisecond}
 	hooks := srv.Deps().Webhooks
-	for _, s := range append(cli.Subscribers(srv.Deps().Cases, srv.Deps().Instances, hooks), o.Subs...) {
+	// Two attempts, a second apart with the outbox's backoff.
+	mailer := mail.New(pool, srv.Deps().Directory, mail.Config{Sender: o.Mail, PublicURL: base, Attempts: 2,
+		Undelivered: srv.Deps().Tasks.RecordUndelivered, Log: logger})
+	for _, s := range append(cli.Subscribers(srv.Deps().Cases, srv.Deps().Instances, hooks, mailer), o.Subs...) {
 		dispatcher.Register(s)
 	}
 	dctx, stopDispatcher := context.WithCancel(context.Background())
