@@ -242,7 +242,7 @@ func TestSeizureApproved(t *testing.T) {
 	}
 	sent := p.Sent()
 	if len(sent) != 1 || sent[0].Title != "Seizure approved" || strings.Join(sent[0].To, ",") != "user:officer-7" ||
-		sent[0].Link != "/cases/SEIZ-20261121-1" || sent[0].CaseKey != "SEIZ-20261121-1" {
+		sent[0].Link != "/cases/SEIZ-20261121-1" || sent[0].CaseKey != "SEIZ-20261121-1" || strings.Join(sent[0].Channels, ",") != "inapp,email" {
 		t.Errorf("notifications %+v", sent)
 	}
 	var names []string
