@@ -28,6 +28,10 @@ type Subscriber struct {
 	// Drafts: it also takes the events of draft runs (no outside system
 	// should).
 	Drafts bool
+	// Dynamic: the types it takes change while COP runs, and it keeps them
+	// in the outbox itself (SetTypes, in the transaction that changes
+	// them), so an event no one wants makes no delivery; Types is unused.
+	Dynamic bool
 	Handle func(ctx context.Context, e Event) error
 }
 
@@ -58,7 +62,7 @@ type Dispatcher struct {
 
 // Register adds a subscriber; call it before Start.
 func (d *Dispatcher) Register(s Subscriber) {
-	if s.Name == "" || len(s.Types) == 0 || s.Handle == nil {
+	if s.Name == "" || (len(s.Types) == 0 && !s.Dynamic) || s.Handle == nil {
 		panic(fmt.Sprintf("events: subscriber %q needs a name, types and a handler", s.Name))
 	}
 	d.subs = append(d.subs, s)
@@ -70,9 +74,15 @@ func (d *Dispatcher) Register(s Subscriber) {
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.defaults()
 	for _, s := range d.subs {
-		if _, err := d.Pool.Exec(ctx, `INSERT INTO event_subscribers (name, types, drafts) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET types = EXCLUDED.types, drafts = EXCLUDED.drafts, registered_at = now()`,
-			s.Name, s.Types, s.Drafts); err != nil {
+		register := `INSERT INTO event_subscribers (name, types, drafts) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET types = EXCLUDED.types, drafts = EXCLUDED.drafts, registered_at = now()`
+		types := s.Types
+		if s.Dynamic { // its types are its own to keep
+			register = `INSERT INTO event_subscribers (name, types, drafts) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO UPDATE SET drafts = EXCLUDED.drafts, registered_at = now()`
+			types = []string{}
+		}
+		if _, err := d.Pool.Exec(ctx, register, s.Name, types, s.Drafts); err != nil {
 			return fmt.Errorf("register event subscriber %s: %w", s.Name, err)
 		}
 	}

@@ -166,3 +166,18 @@ func Stored(ctx context.Context, q store.Querier, source, id string) (Event, err
 	e.Time = e.Time.UTC()
 	return e, nil
 }
+
+// SetTypes sets the types a Dynamic subscriber takes, through q (the
+// transaction that changes what it wants): events published after it
+// commits make deliveries for those types, and no others.
+func SetTypes(ctx context.Context, q store.Querier, subscriber string, types []string) error {
+	if types == nil {
+		types = []string{}
+	}
+	_, err := q.Exec(ctx, `INSERT INTO event_subscribers (name, types) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET types = EXCLUDED.types`, subscriber, types)
+	if err != nil {
+		return fmt.Errorf("set the event types %s takes: %w", subscriber, err)
+	}
+	return nil
+}

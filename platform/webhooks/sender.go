@@ -34,6 +34,17 @@ type claimedDelivery struct {
 // Run sends due deliveries until ctx ends, up to Senders at once; every
 // replica runs one, and each delivery is claimed by one at a time.
 func (s *Service) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := s.SyncTypes(ctx)
+		if err == nil {
+			break
+		}
+		s.cfg.Log.Error("webhooks cannot set the event types they take; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(s.cfg.Poll):
+		}
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	busy := make(chan struct{}, s.cfg.Senders)
@@ -161,10 +172,12 @@ func (s *Service) settle(ctx context.Context, d claimedDelivery, a Attempt) erro
 			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead', settled_at = now()`+mine, d.id, d.attempt); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET enabled = false, updated_at = now(),
+			if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET enabled = false, updated_at = now(),
 				disabled_reason = 'the receiver answered 410 Gone at ' || to_char($2::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-				WHERE id = $1`, d.subscription, a.At)
-			return err
+				WHERE id = $1`, d.subscription, a.At); err != nil {
+				return err
+			}
+			return syncTypes(ctx, tx)
 		}
 		wait, ok := s.retryWait(d.attempt)
 		if !ok {

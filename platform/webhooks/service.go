@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/platform/auth"
 	"cop/platform/directory"
 	"cop/platform/events"
+	"cop/platform/store"
 	"cop/workflows/engine"
 )
 
@@ -109,11 +111,36 @@ func (s *Service) Wake() {
 	}
 }
 
+// subscriberName names the outbox subscriber.
+const subscriberName = "webhooks"
+
 // Subscriber is the outbox subscriber that turns each event into one
 // delivery per enabled subscription taking its type; draft runs' events
-// never reach it.
+// never reach it. It takes only the types some enabled subscription
+// takes (syncTypes), so with none the outbox writes nothing for it.
 func (s *Service) Subscriber() events.Subscriber {
-	return events.Subscriber{Name: "webhooks", Types: []string{"*"}, Handle: s.fanOut}
+	return events.Subscriber{Name: subscriberName, Dynamic: true, Handle: s.fanOut}
+}
+
+// syncTypes sets the outbox subscriber's types to those of the enabled
+// subscriptions, in the transaction that changes one. A lock orders the
+// changes, so each computes the union from what the one before committed.
+func syncTypes(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('webhook-types', 0))`); err != nil {
+		return fmt.Errorf("lock the webhooks' event types: %w", err)
+	}
+	var types []string
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT t ORDER BY t), '{}') FROM webhook_subscriptions, unnest(types) t
+		WHERE enabled`).Scan(&types); err != nil {
+		return fmt.Errorf("read the webhooks' event types: %w", err)
+	}
+	return events.SetTypes(ctx, tx, subscriberName, types)
+}
+
+// SyncTypes sets the outbox subscriber's types from the subscriptions,
+// as each replica starts (its dispatcher registers it with none).
+func (s *Service) SyncTypes(ctx context.Context) error {
+	return store.Once(ctx, s.pool, func(tx pgx.Tx) error { return syncTypes(ctx, tx) })
 }
 
 // fanOut makes the event's deliveries (once each, however often the

@@ -127,6 +127,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if sub, err = pgx.CollectExactlyOneRow(rows, scanSubscription); err != nil {
 			return err
 		}
+		if err := syncTypes(ctx, tx); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, who.Entry("webhook.create", "webhook:"+id, audit.OK,
 			map[string]any{"url": spec.URL, "types": spec.Types}))
 	})
@@ -333,6 +336,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if sub, err = pgx.CollectExactlyOneRow(rows, scanSubscription); err != nil {
 			return err
 		}
+		if err := syncTypes(ctx, tx); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, who.Entry("webhook.update", "webhook:"+id, audit.OK,
 			map[string]any{"url": spec.URL, "types": spec.Types, "enabled": enabled}))
 	})
@@ -353,6 +359,9 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, who audit.Who, 
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM webhook_subscriptions WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := syncTypes(ctx, tx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, who.Entry("webhook.delete", "webhook:"+id, audit.OK, map[string]any{"url": sub.URL}))

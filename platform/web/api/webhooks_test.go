@@ -323,3 +323,44 @@ func TestWebhookRetriesEndDeadAndReplay(t *testing.T) {
 		t.Errorf("after enabling: %+v; the event raised while disabled must not be sent", got[7:])
 	}
 }
+
+// The outbox writes a webhook delivery only for an event some enabled
+// subscription takes: with none, webhooks cost a submission nothing.
+func TestWebhooksTakeOnlySubscribedTypes(t *testing.T) {
+	e := webtest.New(t)
+	author, integrator := e.Token("author"), e.Token("integrator")
+	made := func() int {
+		t.Helper()
+		var n int
+		if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM event_deliveries WHERE subscriber = 'webhooks'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	form := func(version string) {
+		e.Must(201, "POST", "/api/v1/forms", author, `{"name": "plain", "version": "`+version+`", "title": "Plain", "schema": {"type": "object"}}`, nil)
+	}
+	form("1.0.0")
+	if n := made(); n != 0 {
+		t.Fatalf("%d webhook deliveries with no subscription", n)
+	}
+	var hook webhookBody
+	e.Must(201, "POST", "/api/v1/webhooks", integrator, map[string]any{"url": "http://127.0.0.1:9/x", "types": []string{"cop.definition.*"}}, &hook)
+	form("1.1.0") // cop.definition.published: taken
+	e.Must(201, "POST", "/api/v1/forms/plain/submissions", e.Token("officer"), map[string]any{}, nil) // not taken
+	if n := made(); n != 1 {
+		t.Fatalf("%d webhook deliveries, want 1 (the definition's event)", n)
+	}
+	e.Must(200, "PATCH", "/api/v1/webhooks/"+hook.ID, integrator, map[string]any{"enabled": false}, nil)
+	form("1.2.0")
+	if n := made(); n != 1 {
+		t.Fatalf("%d webhook deliveries after disabling, want still 1", n)
+	}
+	e.Must(200, "PATCH", "/api/v1/webhooks/"+hook.ID, integrator, map[string]any{"enabled": true}, nil)
+	form("1.3.0")
+	e.Must(204, "DELETE", "/api/v1/webhooks/"+hook.ID, integrator, nil, nil)
+	form("1.4.0")
+	if n := made(); n != 2 {
+		t.Fatalf("%d webhook deliveries, want 2 (one while enabled again, none after the delete)", n)
+	}
+}
