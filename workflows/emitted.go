@@ -30,6 +30,11 @@ func (w *Workflow) EmittedTypes() []string {
 		}
 	}
 	walk(w.Do)
+	if w.Use != nil {
+		for _, f := range w.Use.Functions {
+			walk(TaskList{{Task: f}})
+		}
+	}
 	slices.Sort(types)
 	return slices.Compact(types)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -68,7 +69,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	dir := directory.New(pool)
 	inbox.Directory = dir
 	hooks := web.NewWebhooks(pool, dir, cs, insts, defs, webhooks.Config{Source: eventSource(cfg),
-		Allow: engine.ParseAllowlist(cfg.CallAllowlist), RequireHTTPS: !cfg.PlainHTTPWebhooks, Schedule: cfg.WebhookSchedule,
+		Allow: engine.ParseAllowlist(cmp.Or(cfg.WebhookAllowlist, cfg.CallAllowlist)), RequireHTTPS: !cfg.PlainHTTPWebhooks, Schedule: cfg.WebhookSchedule,
 		Log: log.With("component", "webhooks")})
 	sender, err := mailSender(cfg.Mail)
 	if err != nil {

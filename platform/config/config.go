@@ -40,6 +40,10 @@ type Config struct {
 	// Empty refuses every call, the safe default for serve; cop dev sets
 	// DevCallAllowlist.
 	CallAllowlist string
+	// WebhookAllowlist is COP_WEBHOOK_ALLOWLIST: where webhook receivers
+	// may be, when it should be narrower than CallAllowlist (empty: the
+	// same list).
+	WebhookAllowlist string
 	// RateLimit and RateLimitAnonymous are requests a minute per signed-in
 	// caller and per client address without a sign-in (0: unlimited).
 	RateLimit          int
@@ -217,6 +221,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
+	c.WebhookAllowlist = r.allowlist("COP_WEBHOOK_ALLOWLIST")
 	c.Mail.SMTPURL, c.Mail.From = r.opt("COP_SMTP_URL"), r.opt("COP_MAIL_FROM")
 	c.Mail.NotifyAPIKey, c.Mail.NotifyTemplateID = r.opt("COP_NOTIFY_API_KEY"), r.opt("COP_NOTIFY_TEMPLATE_ID")
 	c.Mail.NotifyBaseURL = r.absURL("COP_NOTIFY_BASE_URL", false)
@@ -288,7 +293,9 @@ func (r *reader) limits(c *Config) {
 	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
 	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
 	c.WebhookSchedule = r.schedule("COP_WEBHOOK_RETRY_SCHEDULE")
-	c.Mail.Attempts = r.count("COP_MAIL_ATTEMPTS", c.Mail.Attempts)
+	if c.Mail.Attempts = r.count("COP_MAIL_ATTEMPTS", c.Mail.Attempts); r.opt("COP_MAIL_ATTEMPTS") != "" && c.Mail.Attempts < 1 {
+		r.fail("COP_MAIL_ATTEMPTS must be 1 or more: how many times one email is tried")
+	}
 }
 
 // reader keeps the first error so FromEnv reads top to bottom.

@@ -32,7 +32,7 @@ type Subscriber struct {
 	// in the outbox itself (SetTypes, in the transaction that changes
 	// them), so an event no one wants makes no delivery; Types is unused.
 	Dynamic bool
-	Handle func(ctx context.Context, e Event) error
+	Handle  func(ctx context.Context, e Event) error
 }
 
 // Dispatcher delivers the outbox's events to the subscribers registered

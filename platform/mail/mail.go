@@ -105,11 +105,12 @@ type notification struct {
 
 // errRetry has the outbox hand the notification over again later, for
 // the emails still pending.
-var errRetry = errors.New("some emails are to be tried again")
+var errRetry = errors.New("some emails are still to be sent")
 
 // handle makes the notification's emails (once each) and sends those not
-// yet sent; an email that fails is retried with the outbox's backoff until
-// its attempts run out.
+// yet sent, one at a time; while any is still pending (to be tried again,
+// or held by a replica that died) the outbox hands the notification over
+// again with its backoff.
 func (s *Service) handle(ctx context.Context, e events.Event) error {
 	var n notification
 	if err := json.Unmarshal(e.Data, &n); err != nil {
@@ -121,20 +122,28 @@ func (s *Service) handle(ctx context.Context, e events.Event) error {
 	if err := s.addRecipients(ctx, n); err != nil {
 		return err
 	}
-	pending, err := s.claim(ctx, n.ID)
-	if err != nil {
-		return err
-	}
-	retry := false
-	for _, d := range pending {
-		if !s.send(ctx, n, d) {
-			retry = true
+	tried := []string{}
+	for ctx.Err() == nil {
+		d, ok, err := s.claimOne(ctx, n.ID, tried)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		tried = append(tried, d.recipient)
+		if err := s.send(ctx, n, d); err != nil {
+			return err
 		}
 	}
-	if retry {
+	var pending int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM mail_deliveries WHERE notification_id = $1 AND status = 'pending'`, n.ID).
+		Scan(&pending); err != nil {
+		return fmt.Errorf("count the emails of notification %s: %w", n.ID, err)
+	}
+	if pending > 0 {
 		return errRetry
 	}
-	// Another replica may hold some: they are its to finish.
 	return nil
 }
 
@@ -197,86 +206,91 @@ type delivery struct {
 	name                          string
 }
 
-// claim takes the notification's pending emails no other replica holds,
-// counting an attempt on each.
-func (s *Service) claim(ctx context.Context, notification string) ([]delivery, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE mail_deliveries m SET attempts = m.attempts + 1,
-			claimed_until = now() + make_interval(secs => $2)
+// claimOne takes one of the notification's pending emails that no other
+// replica holds and this round has not tried, counting an attempt.
+func (s *Service) claimOne(ctx context.Context, notification string, tried []string) (delivery, bool, error) {
+	var d delivery
+	err := s.pool.QueryRow(ctx, `UPDATE mail_deliveries m SET attempts = m.attempts + 1,
+			claimed_until = now() + make_interval(secs => $3)
 		FROM (SELECT recipient FROM mail_deliveries WHERE notification_id = $1 AND status = 'pending'
-			AND (claimed_until IS NULL OR claimed_until < now()) FOR UPDATE SKIP LOCKED) c
+			AND (claimed_until IS NULL OR claimed_until < now()) AND recipient <> ALL($2::text[])
+			ORDER BY recipient LIMIT 1 FOR UPDATE SKIP LOCKED) c
 		WHERE m.notification_id = $1 AND m.recipient = c.recipient
-		RETURNING m.recipient, m.address, m.message_id, m.attempts`, notification, claimFor.Seconds())
+		RETURNING m.recipient, m.address, m.message_id, m.attempts`, notification, tried, claimFor.Seconds()).
+		Scan(&d.recipient, &d.address, &d.messageID, &d.attempt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return delivery{}, false, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("claim the emails of notification %s: %w", notification, err)
+		return delivery{}, false, fmt.Errorf("claim an email of notification %s: %w", notification, err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (delivery, error) {
-		var d delivery
-		err := row.Scan(&d.recipient, &d.address, &d.messageID, &d.attempt)
-		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim the emails of notification %s: %w", notification, err)
-	}
-	if len(list) > 0 {
-		names, err := s.dir.Names(ctx, recipients(list))
-		if err != nil {
-			return nil, err
-		}
-		for i := range list {
-			list[i].name = names[list[i].recipient]
-		}
-	}
-	return list, nil
+	return d, true, nil
 }
 
-func recipients(list []delivery) []string {
-	out := make([]string, len(list))
-	for i, d := range list {
-		out[i] = d.recipient
-	}
-	return out
-}
-
-// send tries one email and records what happened; false: try it again.
-func (s *Service) send(ctx context.Context, n notification, d delivery) bool {
+// send tries one email and records what happened. An error is the
+// platform's own (the directory, the database): the email is released,
+// its attempt not counted, for the outbox's next try.
+func (s *Service) send(ctx context.Context, n notification, d delivery) error {
 	log := s.cfg.Log.With("notification", n.ID, "recipient", d.recipient, "attempt", d.attempt)
+	// What is recorded is recorded even as the handler's time runs out.
+	record := func(sql string, args ...any) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, err := s.pool.Exec(rctx, sql, append([]any{n.ID, d.recipient}, args...)...)
+		return err
+	}
+	release := func(cause error) error {
+		if err := record(`UPDATE mail_deliveries SET claimed_until = NULL, attempts = attempts - 1
+			WHERE notification_id = $1 AND recipient = $2`); err != nil {
+			log.Error("release an email", "err", err)
+		}
+		return fmt.Errorf("email notification %s to %s: %w", n.ID, d.recipient, cause)
+	}
+	if u, err := s.dir.User(ctx, d.recipient); err == nil {
+		d.name = u.Name
+	} else if !errors.Is(err, directory.ErrUnknown) {
+		return release(err)
+	}
 	var err error
 	if s.cfg.Sender == nil {
 		err = &PermanentError{errors.New("COP has no mail sender configured (COP_SMTP_URL or COP_NOTIFY_API_KEY)")}
 	} else {
-		sctx, cancel := context.WithTimeout(ctx, claimFor-10*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, claimFor-15*time.Second)
 		err = s.cfg.Sender.Send(sctx, s.message(n, d))
 		cancel()
 	}
 	if err == nil {
-		if _, err := s.pool.Exec(ctx, `UPDATE mail_deliveries SET status = 'sent', sent_at = now(), claimed_until = NULL, last_error = ''
-			WHERE notification_id = $1 AND recipient = $2`, n.ID, d.recipient); err != nil {
-			log.Error("record an email sent; it may be sent again", "err", err)
-			return false
+		if err := record(`UPDATE mail_deliveries SET status = 'sent', sent_at = now(), claimed_until = NULL, last_error = ''
+			WHERE notification_id = $1 AND recipient = $2`); err != nil {
+			return fmt.Errorf("record an email sent (it may be sent again): %w", err)
 		}
-		return true
+		return nil
 	}
 	reason := err.Error()
 	var permanent *PermanentError
 	if !errors.As(err, &permanent) && d.attempt < s.cfg.Attempts {
 		log.Warn("email not sent; trying again", "sender", s.senderName(), "err", err)
-		if _, err := s.pool.Exec(ctx, `UPDATE mail_deliveries SET claimed_until = NULL, last_error = $3
-			WHERE notification_id = $1 AND recipient = $2`, n.ID, d.recipient, reason); err != nil {
-			log.Error("record an email's failure", "err", err)
+		if err := record(`UPDATE mail_deliveries SET claimed_until = NULL, last_error = $3
+			WHERE notification_id = $1 AND recipient = $2`, reason); err != nil {
+			return fmt.Errorf("record an email's failure: %w", err)
 		}
-		return false
+		return nil
 	}
 	log.Error("email failed", "sender", s.senderName(), "err", err)
-	if _, err := s.pool.Exec(ctx, `UPDATE mail_deliveries SET status = 'failed', claimed_until = NULL, last_error = $3
-		WHERE notification_id = $1 AND recipient = $2`, n.ID, d.recipient, reason); err != nil {
-		log.Error("record an email failed", "err", err)
-		return false
+	// On the notification first: should that fail, the email is still
+	// pending, and is tried (and reported) again.
+	shown := reason
+	if permanent == nil {
+		shown = fmt.Sprintf("not sent after %d attempts: %s", d.attempt, reason)
 	}
-	if err := s.report(ctx, n.ID, d.recipient, fmt.Sprintf("not sent after %d attempts: %s", d.attempt, reason)); err != nil {
-		log.Error("report an email failed on its notification", "err", err)
-		return false
+	if err := s.report(context.WithoutCancel(ctx), n.ID, d.recipient, shown); err != nil {
+		return release(err)
 	}
-	return true
+	if err := record(`UPDATE mail_deliveries SET status = 'failed', claimed_until = NULL, last_error = $3
+		WHERE notification_id = $1 AND recipient = $2`, reason); err != nil {
+		return fmt.Errorf("record an email failed: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) senderName() string {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"cop/workflows/engine"
 )
 
 // Timeout is how long a receiver has to answer one attempt.
@@ -97,6 +99,11 @@ func Send(ctx context.Context, c *http.Client, m Message, now time.Time) Attempt
 
 // describe words a failed request for the deliveries list.
 func describe(err error) string {
+	var refused *engine.AddressRefused
+	if errors.As(err, &refused) {
+		// Which address a name resolves to is not the integrator's to learn.
+		return "the receiver's host resolves to an address the outbound allow-list does not admit"
+	}
 	var timeout interface{ Timeout() bool }
 	if errors.As(err, &timeout) && timeout.Timeout() {
 		return fmt.Sprintf("no answer within %s", Timeout)

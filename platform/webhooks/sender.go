@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,10 @@ const maxRetryAfter = 24 * time.Hour
 type claimedDelivery struct {
 	id, subscription, event string
 	attempt                 int
+	// claim is the due time the claim set: only this claim may settle
+	// the delivery (a replay, or a claim after this one's lease, sets
+	// another).
+	claim time.Time
 }
 
 // Run sends due deliveries until ctx ends, up to Senders at once; every
@@ -87,13 +93,13 @@ func (s *Service) claim(ctx context.Context, n int) ([]claimedDelivery, error) {
 			WHERE d.status = 'pending' AND d.due_at <= now() AND s.enabled
 			ORDER BY d.due_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED) c
 		WHERE d.id = c.id
-		RETURNING d.id::text, d.subscription_id::text, d.event_id::text, d.attempts`, n, lease.Seconds())
+		RETURNING d.id::text, d.subscription_id::text, d.event_id::text, d.attempts, d.due_at`, n, lease.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimedDelivery, error) {
 		var d claimedDelivery
-		err := row.Scan(&d.id, &d.subscription, &d.event, &d.attempt)
+		err := row.Scan(&d.id, &d.subscription, &d.event, &d.attempt, &d.claim)
 		return d, err
 	})
 }
@@ -104,10 +110,23 @@ type target struct {
 	secrets    []string
 }
 
+// retryOwnFailure is how soon a delivery is tried again after COP itself
+// failed to make the attempt (its database, say): not counted as one.
+const retryOwnFailure = 5 * time.Second
+
 // send makes one attempt at a delivery and records it. A delivery whose
 // owner may no longer read what the event is about is withheld, unsent.
 func (s *Service) send(ctx context.Context, d claimedDelivery) {
 	log := s.cfg.Log.With("delivery", d.id, "subscription", d.subscription, "event", d.event, "attempt", d.attempt)
+	// COP's own failure: the claim is handed back, uncounted.
+	giveBack := func(what string, err error) {
+		log.Error(what+"; the delivery is tried again shortly", "err", err)
+		if _, err := s.pool.Exec(context.WithoutCancel(ctx), `UPDATE webhook_deliveries SET attempts = attempts - 1,
+			due_at = now() + make_interval(secs => $3) WHERE id = $1 AND status = 'pending' AND due_at = $2`,
+			d.id, d.claim, retryOwnFailure.Seconds()); err != nil {
+			log.Error("hand the delivery back; it is tried again after its lease", "err", err)
+		}
+	}
 	var t target
 	err := s.pool.QueryRow(ctx, `SELECT url, owner, `+liveSecretsClause+` FROM webhook_subscriptions WHERE id = $1`, d.subscription).
 		Scan(&t.url, &t.owner, &t.secrets)
@@ -115,32 +134,38 @@ func (s *Service) send(ctx context.Context, d claimedDelivery) {
 		return // deleted meanwhile, with its deliveries
 	}
 	if err != nil {
-		log.Error("read the webhook subscription; the delivery is retried after its lease", "err", err)
+		giveBack("read the webhook subscription", err)
 		return
 	}
 	e, err := events.Stored(ctx, s.pool, s.cfg.Source, d.event)
 	if err != nil {
-		log.Error("read the event; the delivery is retried after its lease", "err", err)
+		giveBack("read the event", err)
 		return
 	}
 	may, err := s.mayReceive(ctx, t.owner, e)
 	if err != nil {
-		log.Error("check the owner may read the event; the delivery is retried after its lease", "err", err)
+		giveBack("check the owner may read the event", err)
 		return
 	}
 	if !may {
 		if _, err := s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'withheld', settled_at = now()
-			WHERE id = $1 AND status = 'pending'`, d.id); err != nil {
+			WHERE id = $1 AND status = 'pending' AND due_at = $2`, d.id, d.claim); err != nil {
 			log.Error("withhold the delivery", "err", err)
 		}
 		return
 	}
 	body, err := json.Marshal(e)
 	if err != nil {
-		log.Error("encode the event", "err", err)
+		giveBack("encode the event", err)
 		return
 	}
-	a := Send(ctx, s.cfg.Client, Message{URL: t.url, ID: e.ID, Body: body, Secrets: t.secrets}, time.Now())
+	var a Attempt
+	if msg := s.checkURL(t.url); msg != "" {
+		// The allow-list changed since the subscription was made.
+		a = Attempt{At: time.Now().UTC(), Outcome: Disable, Error: "not sent: " + msg}
+	} else {
+		a = Send(ctx, s.cfg.Client, Message{URL: t.url, ID: e.ID, Body: body, Secrets: t.secrets}, time.Now())
+	}
 	if ctx.Err() != nil {
 		return // shutting down: the lease lapses and the delivery is sent again
 	}
@@ -149,7 +174,7 @@ func (s *Service) send(ctx context.Context, d claimedDelivery) {
 		return
 	}
 	if a.Outcome != Delivered {
-		log.Warn("webhook attempt failed", "url", t.url, "status", a.Status, "error", a.Error, "outcome", a.Outcome)
+		log.Warn("webhook attempt failed", "url", redactURL(t.url), "status", a.Status, "error", a.Error, "outcome", a.Outcome)
 	}
 }
 
@@ -161,32 +186,35 @@ func (s *Service) settle(ctx context.Context, d claimedDelivery, a Attempt) erro
 			strings.ToValidUTF8(a.Excerpt, "?"), strings.ToValidUTF8(a.Error, "?"), string(a.Outcome)); err != nil {
 			return err
 		}
-		// A replay made while this attempt was on its way began a new
-		// round: it is left to that round.
-		const mine = ` WHERE id = $1 AND status = 'pending' AND attempts = $2`
+		// Only this claim settles the delivery: a replay made while the
+		// attempt was on its way began a new round, left to that round.
+		const mine = ` WHERE id = $1 AND status = 'pending' AND due_at = $2`
 		switch a.Outcome {
 		case Delivered:
-			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', settled_at = now()`+mine, d.id, d.attempt)
+			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', settled_at = now()`+mine, d.id, d.claim)
 			return err
 		case Disable:
-			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead', settled_at = now()`+mine, d.id, d.attempt); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead', settled_at = now()`+mine, d.id, d.claim); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET enabled = false, updated_at = now(),
-				disabled_reason = 'the receiver answered 410 Gone at ' || to_char($2::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-				WHERE id = $1`, d.subscription, a.At); err != nil {
+			reason := a.Error // COP may no longer send there
+			if a.Status == http.StatusGone {
+				reason = "the receiver answered 410 Gone at " + a.At.Format(time.RFC3339)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET enabled = false, updated_at = now(), disabled_reason = $2
+				WHERE id = $1`, d.subscription, reason); err != nil {
 				return err
 			}
 			return syncTypes(ctx, tx)
 		}
 		wait, ok := s.retryWait(d.attempt)
 		if !ok {
-			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead', settled_at = now()`+mine, d.id, d.attempt)
+			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead', settled_at = now()`+mine, d.id, d.claim)
 			return err
 		}
 		wait = max(wait, min(a.RetryAfter, maxRetryAfter))
 		_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET due_at = now() + make_interval(secs => $3)`+mine,
-			d.id, d.attempt, wait.Seconds())
+			d.id, d.claim, wait.Seconds())
 		return err
 	})
 }
@@ -223,4 +251,15 @@ func (s *Service) mayReceive(ctx context.Context, owner string, e events.Event) 
 		return true, nil
 	}
 	return false, nil // about nothing COP can check: sent to nobody
+}
+
+// redactURL is a receiver's URL for the logs: without its query, which
+// may carry the receiver's own token.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable)"
+	}
+	u.RawQuery, u.User = "", nil
+	return u.String()
 }

@@ -173,13 +173,13 @@ func (s *Service) checkURL(raw string) string {
 		return "url must not have a fragment (#…): it is never sent"
 	}
 	if a, err := netip.ParseAddr(u.Hostname()); err == nil && !s.cfg.Allow.AdmitsAddress(a) {
-		return fmt.Sprintf("%s is not a public address, and the outbound allow-list (COP_CALL_ALLOWLIST) does not name it", u.Hostname())
+		return fmt.Sprintf("%s is not a public address, and the outbound allow-list (COP_WEBHOOK_ALLOWLIST, else COP_CALL_ALLOWLIST) does not name it", u.Hostname())
 	}
 	if !s.cfg.Allow.Allows(u) {
-		return fmt.Sprintf("%s is not on the outbound allow-list (COP_CALL_ALLOWLIST): an operator must add the host before COP may send to it", u.Host)
+		return fmt.Sprintf("%s is not on the outbound allow-list (COP_WEBHOOK_ALLOWLIST, else COP_CALL_ALLOWLIST): an operator must add the host before COP may send to it", u.Host)
 	}
 	if u.Scheme == "http" && s.cfg.RequireHTTPS && !s.cfg.Allow.PlainHTTP(u) {
-		return fmt.Sprintf("url must use https; plain http is allowed only to a host COP_CALL_ALLOWLIST names as http://%s", u.Host)
+		return fmt.Sprintf("url must use https; plain http is allowed only to a host the outbound allow-list names as http://%s", u.Host)
 	}
 	return ""
 }
@@ -377,7 +377,7 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, who audit.Who, 
 // change over without dropping a delivery.
 func (s *Service) Rotate(ctx context.Context, p *auth.Principal, who audit.Who, id string, grace time.Duration) (Subscription, error) {
 	if grace < 0 || grace > maxGrace {
-		return Subscription{}, problem.Invalidf(problem.At("/graceSeconds", fmt.Sprintf("graceSeconds must be 0 to %d (7 days)", int(maxGrace.Seconds()))),
+		return Subscription{}, problem.Invalidf(problem.At("/graceSeconds", fmt.Sprintf("graceSeconds must be 1 to %d (7 days)", int(maxGrace.Seconds()))),
 			"the grace period is out of range")
 	}
 	if grace == 0 {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -69,6 +70,22 @@ func (a *API) updateWebhook(c *fiber.Ctx) error {
 	var ch webhooks.Change
 	if err := route.JSONBody(c, &ch); err != nil {
 		return err
+	}
+	// Each field sent changes something: null is not a value, and an empty
+	// change is a mistake.
+	var sent map[string]json.RawMessage
+	_ = json.Unmarshal(c.Body(), &sent)
+	if len(sent) == 0 {
+		return route.Fail(c, problem.Invalidf(problem.At("", "send one or more of url, types, description and enabled"), "the change changes nothing"))
+	}
+	var nulls []problem.Field
+	for _, k := range []string{"url", "types", "description", "enabled"} {
+		if v, ok := sent[k]; ok && string(v) == "null" {
+			nulls = append(nulls, problem.Field{Pointer: "/" + k, Message: k + " must not be null: leave it out to keep it"})
+		}
+	}
+	if len(nulls) > 0 {
+		return route.Fail(c, problem.Invalidf(nulls, "the change has null fields"))
 	}
 	sub, err := a.Webhooks.Update(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), ch)
 	if err != nil {

@@ -77,6 +77,9 @@ func TestWebhookScenarios(t *testing.T) {
 			Body: map[string]any{"url": "https://hooks.example.org/x", "types": []string{"*"}, "secret": "whsec_mine"}, Status: 400, Pointers: []string{"/secret"}},
 		{Name: "a change is checked at its field", As: "integrator", Method: "PATCH", Path: hook,
 			Body: map[string]any{"types": []string{"cop.nope"}}, Status: 422, Pointers: []string{"/types/0"}},
+		{Name: "a change of nothing", As: "integrator", Method: "PATCH", Path: hook, Body: map[string]any{}, Status: 422, Pointers: []string{""}},
+		{Name: "a null is not a change", As: "integrator", Method: "PATCH", Path: hook, Body: `{"enabled": null, "types": null}`, Status: 422,
+			Pointers: []string{"/types", "/enabled"}},
 		{Name: "a description changes alone", As: "integrator", Method: "PATCH", Path: hook,
 			Body: map[string]any{"description": "Outcomes for analytics"}, Status: 200, Want: []string{`"description":"Outcomes for analytics"`, `"url":"http://127.0.0.1:9/cop-events"`}},
 		{Name: "a grace period beyond a week", As: "integrator", Method: "POST", Path: hook + "/rotate-secret",
@@ -346,7 +349,7 @@ func TestWebhooksTakeOnlySubscribedTypes(t *testing.T) {
 	}
 	var hook webhookBody
 	e.Must(201, "POST", "/api/v1/webhooks", integrator, map[string]any{"url": "http://127.0.0.1:9/x", "types": []string{"cop.definition.*"}}, &hook)
-	form("1.1.0") // cop.definition.published: taken
+	form("1.1.0")                                                                                     // cop.definition.published: taken
 	e.Must(201, "POST", "/api/v1/forms/plain/submissions", e.Token("officer"), map[string]any{}, nil) // not taken
 	if n := made(); n != 1 {
 		t.Fatalf("%d webhook deliveries, want 1 (the definition's event)", n)
