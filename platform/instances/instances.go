@@ -764,3 +764,28 @@ func (s *Service) MayRead(ctx context.Context, p *auth.Principal, id string) (bo
 	}
 	return err == nil, err
 }
+
+// MaxWait is the longest a caller may wait for an instance to end (run
+// and wait): longer holds a connection and a replica's attention for a
+// workflow that should be started and read back instead.
+const MaxWait = 60 * time.Second
+
+// Wait waits up to d for an instance the caller may read to end, and
+// returns it as Get does: ended, or still running when d ran out.
+func (s *Service) Wait(ctx context.Context, p *auth.Principal, id string, d time.Duration) (Instance, error) {
+	in, err := s.visible(ctx, p, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	if in.Status == engine.StatusRunning {
+		wctx, cancel := context.WithTimeout(ctx, d)
+		// The run's own result is read back through Get below; Get here
+		// only waits for the workflow to close.
+		_ = s.temporal.GetWorkflow(wctx, id, "").Get(wctx, nil)
+		cancel()
+		if ctx.Err() != nil {
+			return Instance{}, ctx.Err()
+		}
+	}
+	return s.Get(ctx, p, id)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -11,6 +12,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/problem"
 	"cop/platform/web/route"
+	"cop/workflows/engine"
 )
 
 // bindInstances: anyone signed in starts what access.start allows; authors
@@ -18,6 +20,7 @@ import (
 // cancelling also needs the starter, a supervisor or an admin (403).
 func (a *API) bindInstances(r *route.Router) {
 	r.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/instances", auth.SignedIn, a.startInstance, route.TakesJSON)
+	r.Add(fiber.MethodPost, "/api/v1/workflows/:namespace/:name/run", auth.SignedIn, a.runInstance, route.TakesJSON)
 	r.Add(fiber.MethodPost, "/api/v1/instances", authors, a.startDraftInstance, route.TakesJSON)
 	r.Add(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, a.listInstances)
 	r.Add(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, a.getInstance)
@@ -49,6 +52,74 @@ func (a *API) startInstance(c *fiber.Ctx) error {
 		return route.Fail(c, err)
 	}
 	return a.started(c, res)
+}
+
+// defaultWait is how long run-and-wait waits without ?wait=.
+const defaultWait = 10 * time.Second
+
+// runInstance handles POST /api/v1/workflows/{ns}/{name}/run?wait=30s: it
+// starts an instance as startInstance does and waits for it to end: 200
+// with its output when it ends in time, the workflow's error as a problem
+// when it faults, 202 with where to read it when it is still running.
+func (a *API) runInstance(c *fiber.Ctx) error {
+	wait := defaultWait
+	if v := c.Query("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > instances.MaxWait {
+			return route.WriteProblem(c, fiber.StatusBadRequest, fmt.Sprintf("wait must be a duration from 1ms to %s, such as 30s", instances.MaxWait),
+				problem.Field{Pointer: "/wait", Message: fmt.Sprintf("wait is at most %s: start a longer workflow with POST …/instances and read it back", instances.MaxWait)})
+		}
+		wait = d
+	}
+	var body StartBody
+	if err := route.JSONBody(c, &body); err != nil {
+		return err
+	}
+	version := body.Version
+	if v := c.Query("version"); v != "" {
+		version = v
+	}
+	p := route.Principal(c)
+	res, err := a.Instances.Start(c.UserContext(), p, route.Who(c), instances.StartRequest{
+		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
+		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	if res.Replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	where := "/api/v1/instances/" + res.ID
+	in, err := a.Instances.Wait(c.UserContext(), p, res.ID, wait)
+	if err != nil {
+		return route.Fail(c, fmt.Errorf("instance %s: %w", res.ID, err))
+	}
+	c.Set(fiber.HeaderContentLocation, where)
+	switch in.Status {
+	case engine.StatusCompleted:
+		return c.Status(fiber.StatusOK).JSON(in.Output)
+	case engine.StatusFaulted:
+		return workflowProblem(c, in)
+	case engine.StatusCancelled:
+		return route.WriteProblem(c, fiber.StatusConflict, fmt.Sprintf("instance %s was cancelled", in.ID))
+	}
+	c.Location(where)
+	return c.Status(fiber.StatusAccepted).JSON(in)
+}
+
+// workflowProblem answers a faulted instance's error as a problem: its
+// type, status (when it is an error status), title and detail.
+func workflowProblem(c *fiber.Ctx, in instances.Instance) error {
+	e := in.Error
+	if e == nil {
+		return route.WriteProblem(c, fiber.StatusInternalServerError, fmt.Sprintf("instance %s faulted", in.ID))
+	}
+	status := e.Status
+	if status < 400 || status > 599 {
+		status = fiber.StatusInternalServerError
+	}
+	return c.Status(status).JSON(route.Problem{Type: e.Type, Title: e.Title, Status: status, Detail: e.Detail,
+		Instance: "/api/v1/instances/" + in.ID, RequestID: route.RequestID(c)}, route.ProblemJSON)
 }
 
 func (a *API) started(c *fiber.Ctx, res instances.StartResult) error {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -52,4 +53,54 @@ func TestInstanceScenarios(t *testing.T) {
 	if one := e.Must(200, "GET", "/api/v1/instances/"+waiting, integrator, nil, nil); !strings.Contains(one, `"trace":[`) {
 		t.Errorf("the instance has no trace: %s", one)
 	}
+}
+
+// A short workflow serves as an API: run-and-wait answers its output, its
+// error as a problem, or where to read it back when it takes longer.
+func TestRunAndWait(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author := e.Token("author")
+	for _, y := range []string{
+		`document: {dsl: '1.0.0', namespace: kit, name: add, version: '1.0.0'}
+input: {schema: {format: json, document: {type: object, required: [a, b], properties: {a: {type: integer}, b: {type: integer}}}}}
+do:
+  - sum: {set: {sum: '${ .a + .b }'}}
+`,
+		`document: {dsl: '1.0.0', namespace: kit, name: missing, version: '1.0.0'}
+do:
+  - fail: {raise: {error: {type: https://example.com/not-found, status: 404, title: No such target, detail: target T-1 is not known}}}
+`,
+		`document: {dsl: '1.0.0', namespace: kit, name: slow, version: '1.0.0'}
+do:
+  - pause: {wait: PT30S}
+`} {
+		if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	officer := e.Token("officer")
+	resp, body := e.Send("POST", "/api/v1/workflows/kit/add/run?wait=30s", officer, map[string]any{"input": map[string]any{"a": 2, "b": 3}})
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"sum":5}` || !strings.HasPrefix(resp.Header.Get("Content-Location"), "/api/v1/instances/") {
+		t.Fatalf("run add: %d %s (%v)", resp.StatusCode, body, resp.Header)
+	}
+	resp, body = e.Send("POST", "/api/v1/workflows/kit/missing/run", officer, map[string]any{})
+	if p := webtest.ProblemOf(t, resp, body, 404); p.Type != "https://example.com/not-found" || p.Title != "No such target" ||
+		p.Detail != "target T-1 is not known" || !strings.HasPrefix(p.Instance, "/api/v1/instances/") {
+		t.Errorf("the workflow's error: %+v", p)
+	}
+	resp, body = e.Send("POST", "/api/v1/workflows/kit/slow/run?wait=300ms", officer, map[string]any{})
+	var in webtest.InstanceBody
+	_ = json.Unmarshal([]byte(body), &in)
+	if resp.StatusCode != 202 || in.Status != "running" || resp.Header.Get("Location") != "/api/v1/instances/"+in.ID {
+		t.Errorf("still running: %d %s", resp.StatusCode, body)
+	}
+	e.Scenarios(t, []webtest.Scenario{
+		{Name: "a wait beyond the limit", As: "officer", Method: "POST", Path: "/api/v1/workflows/kit/add/run?wait=2m", Body: map[string]any{}, Status: 400,
+			Pointers: []string{"/wait"}, Want: []string{"at most 1m0s"}},
+		{Name: "a wait that is not a duration", As: "officer", Method: "POST", Path: "/api/v1/workflows/kit/add/run?wait=soon", Body: map[string]any{}, Status: 400,
+			Pointers: []string{"/wait"}},
+		{Name: "input that does not fit", As: "officer", Method: "POST", Path: "/api/v1/workflows/kit/add/run", Body: map[string]any{"input": map[string]any{"a": "two"}}, Status: 422},
+		{Name: "no such workflow", As: "officer", Method: "POST", Path: "/api/v1/workflows/kit/nothing/run", Body: map[string]any{}, Status: 404},
+		{Name: "nobody signed in", Method: "POST", Path: "/api/v1/workflows/kit/add/run", Body: map[string]any{}, Status: 401},
+	})
 }
