@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 
+	"cop/platform/web/route"
+
 	"github.com/gofiber/fiber/v2"
 	"sigs.k8s.io/yaml"
 )
@@ -22,8 +24,20 @@ func openAPIJSON() ([]byte, error) {
 	return b, nil
 }
 
+// openAPI serves the generic document to anonymous callers and, to a
+// signed-in caller, the document with their own operations
+// (openapi_caller.go); it differs by caller, so no shared cache keeps it.
 func (s *Server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	c.Set("Cache-Control", "public, max-age=300")
-	return c.Send(s.openapi)
+	c.Set("Cache-Control", "private, no-cache")
+	c.Set(fiber.HeaderVary, "Authorization, Cookie")
+	p := route.Principal(c)
+	if p == nil {
+		return c.Send(s.openapi)
+	}
+	doc, err := s.callerOpenAPI(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.Send(doc)
 }

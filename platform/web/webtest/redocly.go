@@ -20,7 +20,7 @@ func Root() string {
 // an implementation that is not COP's, under the repository's
 // redocly.yaml; it returns what the linter printed and whether it found
 // no error.
-func Redocly(t testing.TB, doc []byte) (string, bool) {
+func Redocly(t testing.TB, doc []byte, args ...string) (string, bool) {
 	t.Helper()
 	root := Root()
 	bin := filepath.Join(root, "ui", "node_modules", ".bin", "redocly")
@@ -33,7 +33,8 @@ func Redocly(t testing.TB, doc []byte) (string, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "lint", file, "--config", filepath.Join(root, "redocly.yaml"), "--format", "stylish", "--max-problems", "200")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"lint", file, "--config", filepath.Join(root, "redocly.yaml"), "--format", "stylish",
+		"--max-problems", "200"}, args...)...)
 	cmd.Dir = root
 	// No telemetry or update check: only the package registries are reachable.
 	cmd.Env = append(os.Environ(), "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true", "NO_COLOR=1")
