@@ -26,6 +26,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/directory"
 	"cop/platform/events"
+	"cop/platform/inbound"
 	"cop/platform/instances"
 	"cop/platform/mail"
 	"cop/platform/registry"
@@ -80,6 +81,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	}
 	mailer := mail.New(pool, dir, mail.Config{Sender: sender, PublicURL: cfg.PublicURL.String(), Attempts: cfg.Mail.Attempts,
 		Undelivered: inbox.RecordUndelivered, Log: log.With("component", "mail")})
+	eventsIn := inbound.New(pool, cfg.EventRetention)
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -109,8 +111,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	go every(bg, 5*time.Minute, "session sweep", log, authn.Sweep)
 	go every(bg, 15*time.Minute, "retention sweep", log, func(ctx context.Context) error {
 		n, err := cs.Sweep(ctx, cases.Retention(cfg.Retention))
-		if n != (cases.Swept{}) {
-			log.Info("retention sweep", "drafts", n.Drafts, "files", n.Files, "idempotency_keys", n.IdempotencyKeys)
+		if err != nil {
+			return err
+		}
+		expired, err := eventsIn.Sweep(ctx)
+		if n != (cases.Swept{}) || expired > 0 {
+			log.Info("retention sweep", "drafts", n.Drafts, "files", n.Files, "idempotency_keys", n.IdempotencyKeys, "inbound_events", expired)
 		}
 		return err
 	})
@@ -119,7 +125,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
-			Instances: insts, Tasks: inbox, Directory: dir, Webhooks: hooks, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Instances: insts, Tasks: inbox, Directory: dir, Webhooks: hooks, Inbound: eventsIn, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
 			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
 			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err

@@ -56,6 +56,9 @@ type Config struct {
 	// EventSource is the CloudEvents source of the events this
 	// installation announces (COP_EVENT_SOURCE, default PUBLIC_URL).
 	EventSource string
+	// EventRetention is COP_EVENT_RETENTION: how long an event another
+	// system sends is kept for a listen that starts later.
+	EventRetention time.Duration
 	// WebhookSchedule is the wait before each retry of a webhook delivery
 	// (COP_WEBHOOK_RETRY_SCHEDULE, comma-separated durations; empty: the
 	// Standard Webhooks schedule); after the last, a delivery is dead.
@@ -222,6 +225,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.LoadExamples = r.boolean("COP_LOAD_EXAMPLES", false)
 	c.CallAllowlist = r.allowlist("COP_CALL_ALLOWLIST")
 	c.WebhookAllowlist = r.allowlist("COP_WEBHOOK_ALLOWLIST")
+	c.EventRetention = r.duration("COP_EVENT_RETENTION", 24*time.Hour)
 	c.Mail.SMTPURL, c.Mail.From = r.opt("COP_SMTP_URL"), r.opt("COP_MAIL_FROM")
 	c.Mail.NotifyAPIKey, c.Mail.NotifyTemplateID = r.opt("COP_NOTIFY_API_KEY"), r.opt("COP_NOTIFY_TEMPLATE_ID")
 	c.Mail.NotifyBaseURL = r.absURL("COP_NOTIFY_BASE_URL", false)

@@ -87,6 +87,7 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_WEBHOOK_RETRY_SCHEDULE": "5s, soon"}, `COP_WEBHOOK_RETRY_SCHEDULE must be comma-separated durations from 1s to 168h, such as 5s,5m,30m,2h, got " soon"`},
 		{map[string]string{"COP_WEBHOOK_RETRY_SCHEDULE": "5s,0s"}, `COP_WEBHOOK_RETRY_SCHEDULE must be comma-separated durations`},
 		{map[string]string{"COP_MAIL_ATTEMPTS": "0"}, `COP_MAIL_ATTEMPTS must be 1 or more`},
+		{map[string]string{"COP_EVENT_RETENTION": "a day"}, `COP_EVENT_RETENTION must be a positive duration`},
 		{map[string]string{"COP_WEBHOOK_ALLOWLIST": "hooks.example.org, evil@example"}, `COP_WEBHOOK_ALLOWLIST must be comma-separated entries`},
 		{map[string]string{"COP_SMTP_URL": "smtp://mail.example.gov.uk"}, `COP_MAIL_FROM is required with COP_SMTP_URL`},
 		{map[string]string{"COP_SMTP_URL": "smtp://m", "COP_MAIL_FROM": "a@b", "COP_NOTIFY_API_KEY": "k"}, `set COP_SMTP_URL or COP_NOTIFY_API_KEY, not both`},

@@ -26,6 +26,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/directory"
+	"cop/platform/inbound"
 	"cop/platform/instances"
 	"cop/platform/tasks"
 	"cop/platform/web/api"
@@ -60,6 +61,8 @@ type Deps struct {
 	// WebhookConfig says (by default to nowhere: an empty allow-list).
 	Webhooks      *webhooks.Service
 	WebhookConfig webhooks.Config
+	// Inbound keeps the events other systems send (default: kept a day).
+	Inbound *inbound.Service
 	// Limits are the per-caller request budgets (zero: unlimited).
 	Limits Limits
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -120,6 +123,9 @@ func New(d Deps) (*Server, error) {
 	if d.Cases.Amending == nil {
 		d.Cases.Amending = d.Tasks
 	}
+	if d.Inbound == nil {
+		d.Inbound = inbound.New(d.Pool, 0)
+	}
 	if d.Webhooks == nil {
 		if d.WebhookConfig.Source == "" {
 			d.WebhookConfig.Source = d.PublicURL.String()
@@ -177,7 +183,8 @@ func (s *Server) routes() {
 	s.bindSignIn()
 	s.pages.Bind(s.router)
 	(&api.API{Pool: s.deps.Pool, Definitions: s.deps.Definitions, Cases: s.deps.Cases,
-		Instances: s.deps.Instances, Tasks: s.deps.Tasks, Webhooks: s.deps.Webhooks}).Bind(s.router)
+		Instances: s.deps.Instances, Tasks: s.deps.Tasks, Webhooks: s.deps.Webhooks,
+		Inbound: s.deps.Inbound}).Bind(s.router)
 }
 
 // NewWebhooks is the webhooks service asking the cases and instances

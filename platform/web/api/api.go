@@ -10,6 +10,7 @@ import (
 
 	"cop/platform/cases"
 	"cop/platform/definitions"
+	"cop/platform/inbound"
 	"cop/platform/instances"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
@@ -26,6 +27,7 @@ type API struct {
 	Instances   *instances.Service
 	Tasks       *tasks.Service
 	Webhooks    *webhooks.Service
+	Inbound     *inbound.Service
 }
 
 // Bind registers every API route.
@@ -42,4 +44,5 @@ func (a *API) Bind(r *route.Router) {
 	a.bindTasks(r)
 	a.bindNotifications(r)
 	a.bindWebhooks(r)
+	a.bindEvents(r)
 }

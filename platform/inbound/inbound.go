@@ -1,0 +1,101 @@
+package inbound
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/store"
+)
+
+// DefaultRetention is how long an event is kept for a listen that starts
+// later (COP_EVENT_RETENTION).
+const DefaultRetention = 24 * time.Hour
+
+// Service keeps the events other systems send.
+type Service struct {
+	pool      *pgxpool.Pool
+	retention time.Duration
+}
+
+// New returns the service; retention 0 is DefaultRetention.
+func New(pool *pgxpool.Pool, retention time.Duration) *Service {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	return &Service{pool: pool, retention: retention}
+}
+
+// Received is what one request did: events kept, events the sender had
+// sent before (the same source and id), and events handed to waiting
+// instances.
+type Received struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Delivered  int `json:"delivered"`
+}
+
+// Receive keeps the events, each once per (sender, source, id), all of
+// them or none, and audits the request. One sender cannot pre-empt
+// another's event: the sender is part of the key.
+func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who, events []event.Event) (Received, error) {
+	var r Received
+	err := store.Once(ctx, s.pool, func(tx pgx.Tx) error {
+		r = Received{}
+		ids := make([]string, 0, len(events))
+		for _, e := range events {
+			ext, _ := json.Marshal(e.Extensions())
+			data := e.Data()
+			if len(data) == 0 {
+				data = []byte("null")
+			}
+			var t *time.Time
+			if !e.Time().IsZero() {
+				tt := e.Time().UTC()
+				t = &tt
+			}
+			tag, err := tx.Exec(ctx, `INSERT INTO inbound_events (sender, source, id, type, subject, time, datacontenttype, data, extensions, expires_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+				ON CONFLICT (sender, source, id) DO NOTHING`,
+				p.Subject, e.Source(), e.ID(), e.Type(), e.Subject(), t, e.DataContentType(), string(data), string(ext), s.retention.Seconds())
+			if err != nil {
+				return fmt.Errorf("keep event %s from %s: %w", e.ID(), e.Source(), err)
+			}
+			if tag.RowsAffected() == 1 {
+				r.Accepted++
+				ids = append(ids, e.Source()+" "+e.ID())
+			} else {
+				r.Duplicates++
+			}
+		}
+		return audit.Record(ctx, tx, who.Entry("event.receive", "events", audit.OK,
+			map[string]any{"accepted": r.Accepted, "duplicates": r.Duplicates, "events": first(ids, 20)}))
+	})
+	if err != nil {
+		return Received{}, err
+	}
+	return r, nil
+}
+
+func first(list []string, n int) []string {
+	if len(list) > n {
+		return list[:n]
+	}
+	return list
+}
+
+// Sweep deletes the events kept past their retention.
+func (s *Service) Sweep(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM inbound_events WHERE expires_at < now()`)
+	if err != nil {
+		return 0, fmt.Errorf("sweep inbound events: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
