@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -9,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/itchyny/gojq"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -374,9 +377,7 @@ func (c *checker) listen(l *Listen, ptr string, scope []string) {
 		default:
 			p += fmt.Sprintf("/any/%d", i)
 		}
-		if len(f.Correlate) > 0 {
-			c.unsupported(p+"/correlate", "correlate", "events are sent to one instance by its id, so they need no correlation")
-		}
+		c.correlate(f.Correlate, p+"/correlate", scope)
 		c.exprs(f.With, p+"/with", scope)
 	}
 	if len(to.Until) > 0 {
@@ -876,4 +877,63 @@ func (c *checker) emitType(v any, ptr string) {
 	if ReservedEventType(eventType) {
 		c.add(ptr, "event type %q begins with %q, which only COP's own events may: name your events after your service (gov.uk.border.seizure.recorded)", eventType, ReservedEventPrefix)
 	}
+}
+
+// Correlation is one entry of a listen filter's correlate: from reads a
+// value off the event; expect is what it must be (a constant, or an
+// expression on the task's input), or, left out, the first value an event
+// of this listen gives. The DSL's schema makes both strings.
+type Correlation struct {
+	From   string `json:"from"`
+	Expect any    `json:"expect,omitempty"`
+}
+
+// correlate checks a filter's correlate entries, each at its pointer.
+func (c *checker) correlate(entries map[string]json.RawMessage, ptr string, scope []string) {
+	for _, name := range sortedKeys(entries) {
+		p := ptr + "/" + EscapeToken(name)
+		var k Correlation
+		if err := decodeStrictJSON(entries[name], &k); err != nil {
+			c.add(p, "a correlation is {from, expect}: %v", err)
+			continue
+		}
+		if strings.TrimSpace(k.From) == "" {
+			c.add(p+"/from", "from is required: an expression reading the value off the event, such as ${ .data.targetRef }")
+		} else if _, err := CompileExpr(k.From); err != nil {
+			c.add(p+"/from", "%v", err)
+		} else if v := ReadsVariables(k.From); v != "" {
+			c.add(p+"/from", "from reads the event (.), and an event has no %s: put what the workflow knows in expect", v)
+		}
+		// The DSL's schema has refused an expect that is not a string.
+		if e, ok := k.Expect.(string); ok && IsExpression(e) {
+			c.expr(e, p+"/expect", scope)
+		}
+	}
+}
+
+// ReadsVariables names the first variable ($context, $input…) an
+// expression reads, or "".
+func ReadsVariables(src string) string {
+	q, err := gojq.Parse(ExpressionBody(src))
+	if err != nil {
+		return ""
+	}
+	found := ""
+	walkQueries(q, func(q *gojq.Query) {
+		if found == "" && q.Term != nil && q.Term.Type == gojq.TermTypeFunc && q.Term.Func != nil && strings.HasPrefix(q.Term.Func.Name, "$") &&
+			q.Term.Func.Name != "$__loc__" {
+			found = q.Term.Func.Name
+		}
+	})
+	return found
+}
+
+// decodeStrictJSON decodes one JSON object, refusing a key v has no field for.
+func decodeStrictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }

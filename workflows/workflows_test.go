@@ -162,6 +162,11 @@ func TestParseRefusals(t *testing.T) {
 		// Returned for correction (issue 15): the task's form and assignee are the submission's.
 		{head + "do:\n  - a: {call: userTask, with: {amend: submission}}\n", "/do/0/a/with/amend", "name the form that starts this workflow in document.metadata.startForm"},
 		{sf + "do:\n  - a: {call: userTask, with: {amend: case}}\n", "/do/0/a/with/amend", "amend takes one value, submission"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}, correlate: {k: {expect: x}}}}}}\n", "/do/0/a/listen/to/one/correlate/k", "required field 'from' is missing"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}, correlate: {k: {from: '${ $context.ref }'}}}}}}\n", "/do/0/a/listen/to/one/correlate/k/from", "an event has no $context"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}, correlate: {k: {from: '${ .data.ref }', expect: {a: 1}}}}}}}\n", "/do/0/a/listen/to/one/correlate/k/expect", "expected string, but got object"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}, correlate: {k: {from: '${ .data.ref }', exact: true}}}}}}\n", "/do/0/a/listen/to/one/correlate/k", "a correlation is {from, expect}"},
+		{head + "do:\n  - a: {listen: {to: {one: {with: {type: t}, correlate: {k: {from: '${ .data.ref | }'}}}}}}\n", "/do/0/a/listen/to/one/correlate/k/from", "unexpected"},
 		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: [inapp, sms]}}\n", "/do/0/a/with/channels/1", "sms is not a channel: use inapp or email"},
 		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: [email, email]}}\n", "/do/0/a/with/channels/1", "email is listed twice"},
 		{head + "do:\n  - a: {call: notify, with: {to: [role:officer], title: T, channels: '${ .how }'}}\n", "/do/0/a/with/channels", "channels is a list of one or both of inapp and email"},

@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -556,6 +557,18 @@ func (r *run) emit(ctx workflow.Context, t *workflows.Task, ptr string, in any, 
 type eventFilter struct {
 	attrs map[string]any
 	data  string
+	// correlate are the filter's correlations (workflows.Correlation),
+	// their expected values evaluated when the listen began.
+	correlate []correlation
+}
+
+// correlation is one value an event must carry: from, read off the event,
+// equal to expect; with no expect, equal to what the first event this
+// listen took gave.
+type correlation struct {
+	name, from string
+	expect     any
+	known      bool
 }
 
 // listen waits for events delivered to the instance (SignalEvent) that
@@ -578,7 +591,11 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 			return nil, err
 		}
 		m, _ := v.(map[string]any)
-		filters = append(filters, eventFilter{attrs: m, data: data})
+		cs, err := r.correlations(f.Correlate, in, vars, ptr+"/listen/to")
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, eventFilter{attrs: m, data: data, correlate: cs})
 	}
 	var until string
 	if len(to.Until) > 0 {
@@ -590,8 +607,9 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 	}
 	var consumed []any
 	pending := filters
+	seen := map[string]any{} // correlations' first values, for this listen alone
 	for {
-		ev, idx, err := r.takeEvent(ctx, pending, to.Any != nil && len(to.Any) == 0, vars, ptr+"/listen/to")
+		ev, idx, err := r.takeEvent(ctx, pending, to.Any != nil && len(to.Any) == 0, seen, vars, ptr+"/listen/to")
 		if err != nil {
 			return nil, err
 		}
@@ -666,7 +684,7 @@ func (r *run) drainEvents(ctx workflow.Context) {
 
 // takeEvent removes and returns the first buffered event matching one of
 // filters, with the filter's index.
-func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bool, vars workflows.Vars, ptr string) (map[string]any, int, error) {
+func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bool, seen map[string]any, vars workflows.Vars, ptr string) (map[string]any, int, error) {
 	r.drainEvents(ctx)
 	r.pruneEvents(ctx) // what expired while the instance did other things
 	for i, b := range r.events {
@@ -680,7 +698,15 @@ func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bo
 			if err != nil {
 				return nil, 0, err
 			}
+			if !ok {
+				continue
+			}
+			first, ok, err := r.correlates(ev, f.correlate, seen, vars, ptr)
+			if err != nil {
+				return nil, 0, err
+			}
 			if ok {
+				maps.Copy(seen, first)
 				r.events = append(r.events[:i:i], r.events[i+1:]...)
 				return ev, fi, nil
 			}
@@ -927,4 +953,69 @@ func validateData(s *workflows.Schema, v any, ptr, what string) error {
 		return e
 	}
 	return nil
+}
+
+// correlations evaluates a filter's correlations' expected values on the
+// task's input, as the listen begins.
+func (r *run) correlations(raw map[string]json.RawMessage, in any, vars workflows.Vars, ptr string) ([]correlation, error) {
+	var out []correlation
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		var k workflows.Correlation
+		_ = json.Unmarshal(raw[name], &k) // the check refused anything else
+		c := correlation{name: name, from: k.From}
+		if !workflows.IsExpression(c.from) {
+			c.from = "${ " + c.from + " }"
+		}
+		if k.Expect != nil {
+			v, err := r.eval(k.Expect, in, vars, ptr+"/correlate/"+workflows.EscapeToken(name)+"/expect", false)
+			if err != nil {
+				return nil, err
+			}
+			c.expect, c.known = normalJSON(v), true
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// correlates reports whether an event carries each correlation's value,
+// and the values it sets for correlations this listen has not seen yet.
+// An event the from expression cannot read does not correlate.
+func (r *run) correlates(ev map[string]any, cs []correlation, seen map[string]any, vars workflows.Vars, ptr string) (map[string]any, bool, error) {
+	first := map[string]any{}
+	for _, c := range cs {
+		v, err := r.eval(c.from, ev, vars, ptr+"/correlate/"+workflows.EscapeToken(c.name)+"/from", false)
+		var runaway *errRunaway
+		if errors.As(err, &runaway) {
+			return nil, false, err
+		}
+		if err != nil || v == nil {
+			return nil, false, nil
+		}
+		v = normalJSON(v)
+		want, known := c.expect, c.known
+		if !known {
+			want, known = seen[c.name]
+		}
+		if !known {
+			first[c.name] = v
+			continue
+		}
+		if !reflect.DeepEqual(v, want) {
+			return nil, false, nil
+		}
+	}
+	return first, true, nil
+}
+
+// normalJSON makes a value comparable whichever way it was decoded
+// (integers and floats, json.Number): as JSON would round-trip it.
+func normalJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
 }

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"cop/platform/web/webtest"
 )
@@ -103,4 +105,89 @@ do:
 		{Name: "no such workflow", As: "officer", Method: "POST", Path: "/api/v1/workflows/kit/nothing/run", Body: map[string]any{}, Status: 404},
 		{Name: "nobody signed in", Method: "POST", Path: "/api/v1/workflows/kit/add/run", Body: map[string]any{}, Status: 401},
 	})
+}
+
+// A listen that correlates takes only events carrying the value it
+// expects (from the workflow's data) or, without expect, the value the
+// first event it took carried; others wait in the buffer.
+func TestListenCorrelates(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author, officer := e.Token("author"), e.Token("officer")
+	for _, y := range []string{`document: {dsl: '1.0.0', namespace: kit, name: outcome-wait, version: '1.0.0'}
+input: {schema: {format: json, document: {type: object, required: [target], properties: {target: {type: string}}}}}
+do:
+  - wait:
+      listen:
+        to:
+          one:
+            with: {type: gov.uk.border.target.outcome}
+            correlate:
+              target: {from: '${ .data.targetRef }', expect: '${ .target }'}
+`, `document: {dsl: '1.0.0', namespace: kit, name: pair, version: '1.0.0'}
+do:
+  - both:
+      listen:
+        to:
+          all:
+            - {with: {type: seized}, correlate: {case: {from: .data.caseRef}}}
+            - {with: {type: searched}, correlate: {case: {from: .data.caseRef}}}
+`} {
+		if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	send := func(id, typ, data string) {
+		t.Helper()
+		e.Must(202, "POST", "/api/v1/instances/"+id+"/events", officer,
+			`{"specversion": "1.0", "id": "`+typ+strconv.FormatInt(time.Now().UnixNano(), 10)+`", "source": "/analytics", "type": "`+typ+`", "data": `+data+`}`, nil)
+	}
+	type ended struct {
+		Status string
+		Output any
+	}
+	read := func(id string) ended {
+		t.Helper()
+		var in ended
+		e.Must(200, "GET", "/api/v1/instances/"+id, officer, nil, &in)
+		return in
+	}
+	still := func(id string) {
+		t.Helper()
+		time.Sleep(500 * time.Millisecond)
+		if in := read(id); in.Status != "running" {
+			t.Fatalf("instance %s: %s %v, want still waiting", id, in.Status, in.Output)
+		}
+	}
+	waitEnd := func(id string) ended {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if in := read(id); in.Status != "running" {
+				return in
+			}
+		}
+		t.Fatalf("instance %s never ended", id)
+		return ended{}
+	}
+
+	var in webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/workflows/kit/outcome-wait/instances", officer, map[string]any{"input": map[string]any{"target": "TGT-1"}}, &in)
+	e.WaitInstance(officer, in.ID, func(i webtest.InstanceBody) bool { return i.Status == "running" })
+	send(in.ID, "gov.uk.border.target.outcome", `{"targetRef": "TGT-2", "outcome": "no trace"}`)
+	still(in.ID)
+	send(in.ID, "gov.uk.border.target.outcome", `{"targetRef": "TGT-1", "outcome": "seized"}`)
+	done := waitEnd(in.ID)
+	if out, _ := json.Marshal(done.Output); done.Status != "completed" || !strings.Contains(string(out), `"targetRef":"TGT-1"`) || strings.Contains(string(out), "TGT-2") {
+		t.Errorf("correlated by expect: %s %s", done.Status, out)
+	}
+
+	e.Must(201, "POST", "/api/v1/workflows/kit/pair/instances", officer, map[string]any{"input": map[string]any{}}, &in)
+	e.WaitInstance(officer, in.ID, func(i webtest.InstanceBody) bool { return i.Status == "running" })
+	send(in.ID, "seized", `{"caseRef": "X"}`)
+	send(in.ID, "searched", `{"caseRef": "Y"}`)
+	still(in.ID)
+	send(in.ID, "searched", `{"caseRef": "X"}`)
+	done = waitEnd(in.ID)
+	if out, _ := json.Marshal(done.Output); done.Status != "completed" || strings.Count(string(out), `"caseRef":"X"`) != 2 || strings.Contains(string(out), `"Y"`) {
+		t.Errorf("correlated by the first value: %s %s", done.Status, out)
+	}
 }
