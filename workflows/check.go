@@ -911,8 +911,9 @@ func (c *checker) correlate(entries map[string]json.RawMessage, ptr string, scop
 	}
 }
 
-// ReadsVariables names the first variable ($context, $input…) an
-// expression reads, or "".
+// ReadsVariables names the first of the workflow's variables ($context,
+// $input…) an expression reads, or "" (its own, bound with as, are its
+// business).
 func ReadsVariables(src string) string {
 	q, err := gojq.Parse(ExpressionBody(src))
 	if err != nil {
@@ -920,8 +921,7 @@ func ReadsVariables(src string) string {
 	}
 	found := ""
 	walkQueries(q, func(q *gojq.Query) {
-		if found == "" && q.Term != nil && q.Term.Type == gojq.TermTypeFunc && q.Term.Func != nil && strings.HasPrefix(q.Term.Func.Name, "$") &&
-			q.Term.Func.Name != "$__loc__" {
+		if found == "" && q.Term != nil && q.Term.Type == gojq.TermTypeFunc && q.Term.Func != nil && slices.Contains(baseVariables, q.Term.Func.Name) {
 			found = q.Term.Func.Name
 		}
 	})

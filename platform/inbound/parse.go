@@ -97,6 +97,17 @@ func check(e event.Event, prefix string) []problem.Field {
 	} else if err != nil {
 		fields = append(fields, problem.Field{Pointer: prefix, Message: err.Error()})
 	}
+	if v := e.SpecVersion(); v != "1.0" && v != "" {
+		fields = append(fields, problem.Field{Pointer: prefix + "/specversion", Message: fmt.Sprintf("specversion %s: COP takes CloudEvents 1.0", v)})
+	}
+	for _, a := range [][2]string{{"id", e.ID()}, {"source", e.Source()}, {"type", e.Type()}, {"subject", e.Subject()}} {
+		if strings.ContainsRune(a[1], 0) {
+			fields = append(fields, problem.Field{Pointer: prefix + "/" + a[0], Message: a[0] + " holds a NUL character"})
+		}
+	}
+	if strings.Contains(string(e.Data()), `\u0000`) {
+		fields = append(fields, problem.Field{Pointer: prefix + "/data", Message: `data holds a NUL character (\u0000), which COP cannot keep`})
+	}
 	if isJSON(e.DataContentType()) && len(e.Data()) > 0 && !json.Valid(e.Data()) {
 		fields = append(fields, problem.Field{Pointer: prefix + "/data", Message: fmt.Sprintf("data is not JSON, though datacontenttype is %s", e.DataContentType())})
 	}

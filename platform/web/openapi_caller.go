@@ -36,8 +36,31 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 	doc["tags"] = append(doc["tags"].([]any),
 		map[string]any{"name": "Your forms", "description": "The forms you may submit to, each with its own answers schema."},
 		map[string]any{"name": "Your workflows", "description": "The workflows you may start, each with its own input schema."})
+	// Two names can make one method name (arrival-report, arrival_report),
+	// or a generic one's (a form named form): the later gets a number.
+	used := map[string]bool{}
+	for _, item := range paths {
+		for _, op := range item.(map[string]any) {
+			if m, ok := op.(map[string]any); ok {
+				if id, ok := m["operationId"].(string); ok {
+					used[id] = true
+				}
+			}
+		}
+	}
+	unique := func(op map[string]any) map[string]any {
+		for _, method := range op {
+			m := method.(map[string]any)
+			id := m["operationId"].(string)
+			for n := 2; used[id]; n++ {
+				id = fmt.Sprintf("%s%d", m["operationId"], n)
+			}
+			used[id], m["operationId"] = true, id
+		}
+		return op
+	}
 	n := 0
-	if err := s.eachActive(ctx, definitions.KindForm, func(d registry.Definition) error {
+	if err := s.eachActive(ctx, definitions.KindForm, &n, func(d registry.Definition) error {
 		if n >= maxOwnOperations {
 			return nil
 		}
@@ -52,13 +75,13 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 		for name, schema := range b.Schemas {
 			schemas[name] = schema
 		}
-		paths["/api/v1/forms/"+d.Name+"/submissions"] = formOperation(d, f.Def.Title, b.Root)
+		paths["/api/v1/forms/"+d.Name+"/submissions"] = unique(formOperation(d, f.Def.Title, b.Root))
 		n++
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.eachActive(ctx, definitions.KindWorkflow, func(d registry.Definition) error {
+	if err := s.eachActive(ctx, definitions.KindWorkflow, &n, func(d registry.Definition) error {
 		if n >= maxOwnOperations {
 			return nil
 		}
@@ -84,8 +107,8 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 		if title == "" {
 			title = d.Namespace + "/" + d.Name
 		}
-		paths[base+"/instances"] = workflowOperation(d, title, name, false)
-		paths[base+"/run"] = workflowOperation(d, title, name, true)
+		paths[base+"/instances"] = unique(workflowOperation(d, title, name, false))
+		paths[base+"/run"] = unique(workflowOperation(d, title, name, true))
 		n++
 		return nil
 	}); err != nil {
@@ -95,8 +118,8 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 }
 
 // eachActive calls fn with the latest active version of each definition
-// of a kind.
-func (s *Server) eachActive(ctx context.Context, kind string, fn func(registry.Definition) error) error {
+// of a kind, until *n reaches the cap.
+func (s *Server) eachActive(ctx context.Context, kind string, n *int, fn func(registry.Definition) error) error {
 	cursor := ""
 	for {
 		var list []registry.Definition
@@ -114,7 +137,7 @@ func (s *Server) eachActive(ctx context.Context, kind string, fn func(registry.D
 				return err
 			}
 		}
-		if cursor == "" {
+		if cursor == "" || *n >= maxOwnOperations {
 			return nil
 		}
 	}

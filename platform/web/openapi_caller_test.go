@@ -83,6 +83,14 @@ do:
 		t.Error("the anonymous document names registered forms")
 	}
 
+	// A form whose method name is taken (the generic submitForm) gets a number.
+	e.Must(201, "POST", "/api/v1/forms", author, `{"name": "form", "version": "1.0.0", "title": "Form", "schema": {"type": "object"}}`, nil)
+	if doc, _ = callerDoc(t, e, officer); operation(doc, "/api/v1/forms/form/submissions")["operationId"] != "submitForm2" ||
+		operation(doc, "/api/v1/forms/{name}/submissions")["operationId"] != "submitForm" {
+		t.Errorf("method names: %v, %v", operation(doc, "/api/v1/forms/form/submissions")["operationId"],
+			operation(doc, "/api/v1/forms/{name}/submissions")["operationId"])
+	}
+
 	// Published a moment ago: there; retired: gone. No restart.
 	e.Must(201, "POST", "/api/v1/forms", author, `{"name": "landing-note", "version": "1.0.0", "title": "Landing note", "schema": {"type": "object"}}`, nil)
 	if doc, _ = callerDoc(t, e, officer); operation(doc, "/api/v1/forms/landing-note/submissions") == nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -607,7 +608,16 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 	}
 	var consumed []any
 	pending := filters
-	seen := map[string]any{} // correlations' first values, for this listen alone
+	// Correlations' values for this listen alone: what expect says from the
+	// start, else what the first event taken carried.
+	seen := map[string]any{}
+	for _, f := range filters {
+		for _, c := range f.correlate {
+			if _, ok := seen[c.name]; c.known && !ok {
+				seen[c.name] = c.expect
+			}
+		}
+	}
 	for {
 		ev, idx, err := r.takeEvent(ctx, pending, to.Any != nil && len(to.Any) == 0, seen, vars, ptr+"/listen/to")
 		if err != nil {
@@ -993,16 +1003,15 @@ func (r *run) correlates(ev map[string]any, cs []correlation, seen map[string]an
 			return nil, false, nil
 		}
 		v = normalJSON(v)
-		want, known := c.expect, c.known
+		want, known := seen[c.name]
 		if !known {
-			want, known = seen[c.name]
+			want, known = c.expect, c.known
 		}
-		if !known {
-			first[c.name] = v
-			continue
-		}
-		if !reflect.DeepEqual(v, want) {
+		if known && !reflect.DeepEqual(v, want) {
 			return nil, false, nil
+		}
+		if _, ok := seen[c.name]; !ok {
+			first[c.name] = v // the value the rest of this listen must carry
 		}
 	}
 	return first, true, nil
@@ -1015,7 +1024,9 @@ func normalJSON(v any) any {
 	if err != nil {
 		return v
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // exact: 2^53 + 1 is not 2^53
 	var out any
-	_ = json.Unmarshal(b, &out)
+	_ = dec.Decode(&out)
 	return out
 }

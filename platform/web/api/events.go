@@ -14,10 +14,11 @@ import (
 // takesEvents are the modes POST /api/v1/events reads.
 var takesEvents = []string{inbound.Structured, inbound.Batch, inbound.BinaryJSON}
 
-// bindEvents: anyone signed in may send events; which waiting instances
-// they reach is for each definition's access.events.
+// bindEvents: other systems send events, as integrators (admins too);
+// which waiting instances they reach is for each definition's
+// access.events.
 func (a *API) bindEvents(r *route.Router) {
-	r.Add(fiber.MethodPost, "/api/v1/events", auth.SignedIn, a.receiveEvents, takesEvents)
+	r.Add(fiber.MethodPost, "/api/v1/events", auth.AnyRole(auth.RoleIntegrator, auth.RoleAdmin), a.receiveEvents, takesEvents)
 }
 
 // receiveEvents handles POST /api/v1/events: CloudEvents in structured,

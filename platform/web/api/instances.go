@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,6 +13,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/problem"
 	"cop/platform/web/route"
+	"cop/workflows"
 	"cop/workflows/engine"
 )
 
@@ -108,17 +110,29 @@ func (a *API) runInstance(c *fiber.Ctx) error {
 }
 
 // workflowProblem answers a faulted instance's error as a problem: its
-// type, status (when it is an error status), title and detail.
+// type, title and detail, and its status when it is an error status. An
+// error about another service the workflow called (communication,
+// authentication, authorization, timeout) is a gateway's 502 or 504: its
+// own status is the other service's, not this request's.
 func workflowProblem(c *fiber.Ctx, in instances.Instance) error {
 	e := in.Error
 	if e == nil {
 		return route.WriteProblem(c, fiber.StatusInternalServerError, fmt.Sprintf("instance %s faulted", in.ID))
 	}
-	status := e.Status
+	status, detail := e.Status, e.Detail
+	switch strings.TrimPrefix(e.Type, workflows.ErrorTypePrefix) {
+	case workflows.ErrTimeout:
+		status = fiber.StatusGatewayTimeout
+	case workflows.ErrCommunication, workflows.ErrAuthentication, workflows.ErrAuthorization:
+		status = fiber.StatusBadGateway
+	}
+	if status != e.Status && e.Status != 0 {
+		detail = strings.TrimSpace(fmt.Sprintf("%s (the workflow's error had status %d)", detail, e.Status))
+	}
 	if status < 400 || status > 599 {
 		status = fiber.StatusInternalServerError
 	}
-	return c.Status(status).JSON(route.Problem{Type: e.Type, Title: e.Title, Status: status, Detail: e.Detail,
+	return c.Status(status).JSON(route.Problem{Type: e.Type, Title: e.Title, Status: status, Detail: detail,
 		Instance: "/api/v1/instances/" + in.ID, RequestID: route.RequestID(c)}, route.ProblemJSON)
 }
 

@@ -72,6 +72,10 @@ do:
 do:
   - fail: {raise: {error: {type: https://example.com/not-found, status: 404, title: No such target, detail: target T-1 is not known}}}
 `,
+		`document: {dsl: '1.0.0', namespace: kit, name: upstream, version: '1.0.0'}
+do:
+  - fail: {raise: {error: {type: https://serverlessworkflow.io/spec/1.0.0/errors/authentication, status: 401, title: The casework system refused COP}}}
+`,
 		`document: {dsl: '1.0.0', namespace: kit, name: slow, version: '1.0.0'}
 do:
   - pause: {wait: PT30S}
@@ -89,6 +93,11 @@ do:
 	if p := webtest.ProblemOf(t, resp, body, 404); p.Type != "https://example.com/not-found" || p.Title != "No such target" ||
 		p.Detail != "target T-1 is not known" || !strings.HasPrefix(p.Instance, "/api/v1/instances/") {
 		t.Errorf("the workflow's error: %+v", p)
+	}
+	// Another service's refusal is not the caller's: 502, not 401.
+	resp, body = e.Send("POST", "/api/v1/workflows/kit/upstream/run", officer, map[string]any{})
+	if p := webtest.ProblemOf(t, resp, body, 502); p.Title != "The casework system refused COP" || !strings.Contains(p.Detail, "had status 401") {
+		t.Errorf("another service's refusal: %+v", p)
 	}
 	resp, body = e.Send("POST", "/api/v1/workflows/kit/slow/run?wait=300ms", officer, map[string]any{})
 	var in webtest.InstanceBody
@@ -123,6 +132,14 @@ do:
             with: {type: gov.uk.border.target.outcome}
             correlate:
               target: {from: '${ .data.targetRef }', expect: '${ .target }'}
+`, `document: {dsl: '1.0.0', namespace: kit, name: pinned, version: '1.0.0'}
+do:
+  - both:
+      listen:
+        to:
+          all:
+            - {with: {type: seized}, correlate: {case: {from: .data.caseRef, expect: X}}}
+            - {with: {type: searched}, correlate: {case: {from: .data.caseRef}}}
 `, `document: {dsl: '1.0.0', namespace: kit, name: pair, version: '1.0.0'}
 do:
   - both:
@@ -189,5 +206,16 @@ do:
 	done = waitEnd(in.ID)
 	if out, _ := json.Marshal(done.Output); done.Status != "completed" || strings.Count(string(out), `"caseRef":"X"`) != 2 || strings.Contains(string(out), `"Y"`) {
 		t.Errorf("correlated by the first value: %s %s", done.Status, out)
+	}
+
+	// An expect pins the value for the filters sharing its name too.
+	e.Must(201, "POST", "/api/v1/workflows/kit/pinned/instances", officer, map[string]any{"input": map[string]any{}}, &in)
+	e.WaitInstance(officer, in.ID, func(i webtest.InstanceBody) bool { return i.Status == "running" })
+	send(in.ID, "searched", `{"caseRef": "Y"}`)
+	send(in.ID, "seized", `{"caseRef": "X"}`)
+	still(in.ID)
+	send(in.ID, "searched", `{"caseRef": "X"}`)
+	if done = waitEnd(in.ID); done.Status != "completed" {
+		t.Errorf("pinned by expect: %+v", done)
 	}
 }
