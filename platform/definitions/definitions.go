@@ -283,6 +283,21 @@ func (s *Service) Form(ctx context.Context, name, version string) (*forms.Form, 
 	return f, d, nil
 }
 
+// Compiled is the compiled form of a stored version already read (a
+// list's item): from the cache, without reading the version again.
+func (s *Service) Compiled(ctx context.Context, d registry.Definition) (*forms.Form, error) {
+	key := d.Name + "@" + d.Version
+	if f := s.cache.get(key); f != nil {
+		return f, nil
+	}
+	f, err := s.compileStored(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(key, f)
+	return f, nil
+}
+
 func (s *Service) compileStored(ctx context.Context, d registry.Definition) (*forms.Form, error) {
 	def, err := forms.ParseForm(d.Content)
 	if err != nil {

@@ -64,7 +64,7 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 		if n >= maxOwnOperations {
 			return nil
 		}
-		f, _, err := s.deps.Definitions.Form(ctx, d.Name, d.Version)
+		f, err := s.deps.Definitions.Compiled(ctx, d) // cached: no read per form
 		if err != nil {
 			return nil // a version that no longer compiles is not offered
 		}
