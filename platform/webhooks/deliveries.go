@@ -61,24 +61,16 @@ func (s *Service) Deliveries(ctx context.Context, p *auth.Principal, id, status 
 	if status != "" && !slices.Contains([]string{StatusPending, StatusDelivered, StatusDead}, status) {
 		return nil, "", problem.Malformedf(problem.At("/status", "status must be pending, delivered or dead"), "status %q is not a delivery status", status)
 	}
-	after, err := store.DecodeCursor(cursor, 2)
+	afterAt, afterID, err := store.NewestFirstAfter(cursor)
 	if err != nil {
 		return nil, "", err
-	}
-	var afterAt *time.Time
-	if after[0] != "" {
-		t, err := time.Parse(time.RFC3339Nano, after[0])
-		if err != nil {
-			return nil, "", store.ErrBadCursor
-		}
-		afterAt = &t
 	}
 	rows, err := s.pool.Query(ctx, `SELECT d.id::text, d.event_id::text, e.type, e.subject, d.status,
 			CASE WHEN d.status = 'pending' THEN d.due_at END, d.created_at, d.settled_at
 		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.subscription_id = $1 AND d.status <> 'withheld' AND ($2 = '' OR d.status = $2)
-			AND ($3::timestamptz IS NULL OR (d.created_at, d.id::text) < ($3, $4))
-		ORDER BY d.created_at DESC, d.id::text DESC LIMIT $5`, id, status, afterAt, after[1], limit+1)
+			AND (d.created_at, d.id::text) < ($3::timestamptz, $4)
+		ORDER BY d.created_at DESC, d.id::text DESC LIMIT $5`, id, status, afterAt, afterID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries of %s: %w", id, err)
 	}
@@ -93,7 +85,7 @@ func (s *Service) Deliveries(ctx context.Context, p *auth.Principal, id, status 
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries of %s: %w", id, err)
 	}
-	list, next := store.Page(list, limit, func(d Delivery) []string { return []string{d.CreatedAt.Format(time.RFC3339Nano), d.ID} })
+	list, next := store.Page(list, limit, func(d Delivery) []string { return store.NewestFirstKey(d.CreatedAt, d.ID) })
 	if err := s.attachAttempts(ctx, list); err != nil {
 		return nil, "", fmt.Errorf("list deliveries of %s: %w", id, err)
 	}

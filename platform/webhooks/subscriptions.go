@@ -241,21 +241,13 @@ func prefixOf(t string) string {
 // List returns the subscriptions the caller manages (an admin: all), newest
 // first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, limit int, cursor string) ([]Subscription, string, error) {
-	after, err := store.DecodeCursor(cursor, 2)
+	afterAt, afterID, err := store.NewestFirstAfter(cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	var afterAt *time.Time
-	if after[0] != "" {
-		t, err := time.Parse(time.RFC3339Nano, after[0])
-		if err != nil {
-			return nil, "", store.ErrBadCursor
-		}
-		afterAt = &t
-	}
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionCols+` FROM webhook_subscriptions
-		WHERE ($1 OR owner = $2) AND ($3::timestamptz IS NULL OR (created_at, id::text) < ($3, $4))
-		ORDER BY created_at DESC, id::text DESC LIMIT $5`, p.HasRole(auth.RoleAdmin), p.Subject, afterAt, after[1], limit+1)
+		WHERE ($1 OR owner = $2) AND (created_at, id::text) < ($3::timestamptz, $4)
+		ORDER BY created_at DESC, id::text DESC LIMIT $5`, p.HasRole(auth.RoleAdmin), p.Subject, afterAt, afterID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhook subscriptions: %w", err)
 	}
@@ -263,7 +255,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, limit int, cursor
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhook subscriptions: %w", err)
 	}
-	subs, next := store.Page(subs, limit, func(s Subscription) []string { return []string{s.CreatedAt.Format(time.RFC3339Nano), s.ID} })
+	subs, next := store.Page(subs, limit, func(s Subscription) []string { return store.NewestFirstKey(s.CreatedAt, s.ID) })
 	return subs, next, nil
 }
 

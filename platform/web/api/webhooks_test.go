@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +89,23 @@ func TestWebhookScenarios(t *testing.T) {
 		{Name: "a delivery that does not exist", As: "integrator", Method: "POST", Path: hook + "/deliveries/4b1c0f0e-0000-4000-8000-000000000000/replay", Status: 404},
 		{Name: "another's deliveries", As: "integrator", Method: "GET", Path: "/api/v1/webhooks/" + admins.ID + "/deliveries", Status: 404},
 	})
+
+	// An admin's list, a page at a time, newest first.
+	var page struct {
+		Items []webhookBody
+		Next  string
+	}
+	e.Must(200, "GET", "/api/v1/webhooks?limit=1", e.Token("admin"), nil, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != admins.ID || page.Next == "" {
+		t.Fatalf("first page %+v", page)
+	}
+	next := page.Next
+	page.Items, page.Next = nil, "" // a last page has no next
+	e.Must(200, "GET", "/api/v1/webhooks?limit=1&cursor="+url.QueryEscape(next), e.Token("admin"), nil, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != mine.ID || page.Next != "" {
+		t.Fatalf("second page %+v", page)
+	}
+	e.Must(400, "GET", "/api/v1/webhooks?cursor=forged", e.Token("admin"), nil, nil)
 
 	var rotated webhookBody
 	e.Must(200, "POST", hook+"/rotate-secret", e.Token("integrator"), map[string]any{"graceSeconds": 60}, &rotated)
