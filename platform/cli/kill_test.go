@@ -21,17 +21,9 @@ import (
 func TestKilledUnderLoadKeepsEveryAcknowledgedSubmission(t *testing.T) {
 	env, _, ports := devEnv(t)
 	env = append(env, "COP_RATE_LIMIT=0") // a load test: no budget per caller
-	issuer := fmt.Sprintf("http://localhost:%d", ports["COP_DEV_OIDC_PORT"])
 	r := startDev(t, env, ports["PORT"])
 	r.waitReady(t, 2*time.Minute)
-	token := func(role string) string {
-		t.Helper()
-		tok, err := devstack.Token(t.Context(), issuer, r.base+"/auth/callback", role, devstack.DevPassword)
-		if err != nil {
-			t.Fatalf("token for %s: %v", role, err)
-		}
-		return tok.AccessToken
-	}
+	token := func(role string) string { return r.token(t, ports, role) }
 	form := `{"name": "kill-nine", "version": "1.0.0", "title": "Kill nine", "casePrefix": "KILL",
 		"schema": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "title": "N"}}}}`
 	author := token("author")
@@ -169,17 +161,9 @@ func caseHasOpenTask(t *testing.T, base, token, businessKey, instance string) bo
 func TestWebhookPendingWhenKilledIsSentAfterRestart(t *testing.T) {
 	env, _, ports := devEnv(t)
 	env = append(env, "COP_WEBHOOK_RETRY_SCHEDULE=2s,2s,2s")
-	issuer := fmt.Sprintf("http://localhost:%d", ports["COP_DEV_OIDC_PORT"])
 	r := startDev(t, env, ports["PORT"])
 	r.waitReady(t, 2*time.Minute)
-	token := func(role string) string {
-		t.Helper()
-		tok, err := devstack.Token(t.Context(), issuer, r.base+"/auth/callback", role, devstack.DevPassword)
-		if err != nil {
-			t.Fatalf("token for %s: %v", role, err)
-		}
-		return tok.AccessToken
-	}
+	token := func(role string) string { return r.token(t, ports, role) }
 	rcv := webtest.StartReceiver(t)
 	integrator, author := token("integrator"), token("author")
 	code, body := post(t, r.base+"/api/v1/webhooks", integrator, `{"url": "`+rcv.URL+`", "types": ["cop.submission.created", "cop.instance.completed"]}`)
@@ -255,4 +239,16 @@ func TestWebhookPendingWhenKilledIsSentAfterRestart(t *testing.T) {
 		}
 	}
 	r.stop(t)
+}
+
+// token gets an access token for a demo user from the run's provider
+// through the real code grant.
+func (r *devRun) token(t *testing.T, ports map[string]int, role string) string {
+	t.Helper()
+	issuer := fmt.Sprintf("http://localhost:%d", ports["COP_DEV_OIDC_PORT"])
+	tok, err := devstack.Token(t.Context(), issuer, r.base+"/auth/callback", role, devstack.DevPassword)
+	if err != nil {
+		t.Fatalf("token for %s: %v", role, err)
+	}
+	return tok.AccessToken
 }

@@ -179,6 +179,7 @@ func (s *Service) addRecipients(ctx context.Context, n notification) error {
 		}
 		users = append(users, members...)
 	}
+	var subjects, addresses, ids []string
 	for _, u := range users {
 		if u.Email == "" {
 			if err := s.report(ctx, n.ID, u.Subject, "the user directory has no email address for you"); err != nil {
@@ -186,10 +187,14 @@ func (s *Service) addRecipients(ctx context.Context, n notification) error {
 			}
 			continue
 		}
-		if _, err := s.pool.Exec(ctx, `INSERT INTO mail_deliveries (notification_id, recipient, address, message_id)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, n.ID, u.Subject, u.Email, messageID(n.ID, u.Subject)); err != nil {
-			return fmt.Errorf("record the email of notification %s to %s: %w", n.ID, u.Subject, err)
-		}
+		subjects, addresses, ids = append(subjects, u.Subject), append(addresses, u.Email), append(ids, messageID(n.ID, u.Subject))
+	}
+	// One statement for a team of any size; a recipient named twice (as a
+	// user and in a role), or written by an earlier try, is kept once.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO mail_deliveries (notification_id, recipient, address, message_id)
+		SELECT $1, r, a, m FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, a, m)
+		ON CONFLICT DO NOTHING`, n.ID, subjects, addresses, ids); err != nil {
+		return fmt.Errorf("record the emails of notification %s: %w", n.ID, err)
 	}
 	return nil
 }

@@ -119,19 +119,10 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if n >= maxSubscriptions {
 			return problem.Conflictf("you have %d webhook subscriptions, the most one caller may have: delete one you no longer need, or widen one's types", n)
 		}
-		rows, err := tx.Query(ctx, `INSERT INTO webhook_subscriptions (id, owner, url, types, description, secret)
+		sub, err = write(ctx, tx, who.Entry("webhook.create", "webhook:"+id, audit.OK, map[string]any{"url": spec.URL, "types": spec.Types}),
+			`INSERT INTO webhook_subscriptions (id, owner, url, types, description, secret)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+subscriptionCols, id, p.Subject, spec.URL, spec.Types, spec.Description, secret)
-		if err != nil {
-			return err
-		}
-		if sub, err = pgx.CollectExactlyOneRow(rows, scanSubscription); err != nil {
-			return err
-		}
-		if err := syncTypes(ctx, tx); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, who.Entry("webhook.create", "webhook:"+id, audit.OK,
-			map[string]any{"url": spec.URL, "types": spec.Types}))
+		return err
 	})
 	if err != nil {
 		return Subscription{}, fmt.Errorf("create webhook subscription: %w", err)
@@ -319,20 +310,12 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if len(fields) > 0 {
 			return problem.Invalidf(fields, "the webhook subscription change is not valid")
 		}
-		rows, err := tx.Query(ctx, `UPDATE webhook_subscriptions SET url = $2, types = $3, description = $4, enabled = $5,
+		sub, err = write(ctx, tx, who.Entry("webhook.update", "webhook:"+id, audit.OK,
+			map[string]any{"url": spec.URL, "types": spec.Types, "enabled": enabled}),
+			`UPDATE webhook_subscriptions SET url = $2, types = $3, description = $4, enabled = $5,
 			disabled_reason = CASE WHEN $5 THEN '' ELSE CASE WHEN enabled THEN 'disabled by ' || $6 ELSE disabled_reason END END,
 			updated_at = now() WHERE id = $1 RETURNING `+subscriptionCols, id, spec.URL, spec.Types, spec.Description, enabled, who.Actor)
-		if err != nil {
-			return err
-		}
-		if sub, err = pgx.CollectExactlyOneRow(rows, scanSubscription); err != nil {
-			return err
-		}
-		if err := syncTypes(ctx, tx); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, who.Entry("webhook.update", "webhook:"+id, audit.OK,
-			map[string]any{"url": spec.URL, "types": spec.Types, "enabled": enabled}))
+		return err
 	})
 	if err != nil {
 		return Subscription{}, fmt.Errorf("webhook subscription %s: %w", id, err)
@@ -384,21 +367,32 @@ func (s *Service) Rotate(ctx context.Context, p *auth.Principal, who audit.Who, 
 		if _, err := s.managed(ctx, tx, p, id, "FOR UPDATE"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `UPDATE webhook_subscriptions SET previous_secret = secret, secret = $2,
+		sub, err = write(ctx, tx, who.Entry("webhook.rotate-secret", "webhook:"+id, audit.OK, map[string]any{"graceSeconds": int(grace.Seconds())}),
+			`UPDATE webhook_subscriptions SET previous_secret = secret, secret = $2,
 			previous_until = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1 RETURNING `+subscriptionCols,
 			id, secret, grace.Seconds())
-		if err != nil {
-			return err
-		}
-		if sub, err = pgx.CollectExactlyOneRow(rows, scanSubscription); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, who.Entry("webhook.rotate-secret", "webhook:"+id, audit.OK,
-			map[string]any{"graceSeconds": int(grace.Seconds())}))
+		return err
 	})
 	if err != nil {
 		return Subscription{}, fmt.Errorf("webhook subscription %s: %w", id, err)
 	}
 	sub.Secret = secret
 	return sub, nil
+}
+
+// write runs one statement that returns a subscription, keeps the outbox
+// subscriber's types in step, and audits the change, in tx.
+func write(ctx context.Context, tx pgx.Tx, entry audit.Entry, sql string, args ...any) (Subscription, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return Subscription{}, err
+	}
+	sub, err := pgx.CollectExactlyOneRow(rows, scanSubscription)
+	if err != nil {
+		return Subscription{}, err
+	}
+	if err := syncTypes(ctx, tx); err != nil {
+		return Subscription{}, err
+	}
+	return sub, audit.Record(ctx, tx, entry)
 }

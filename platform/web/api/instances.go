@@ -39,21 +39,30 @@ type StartBody struct {
 
 // startInstance handles POST /api/v1/workflows/{ns}/{name}/instances.
 func (a *API) startInstance(c *fiber.Ctx) error {
+	req, err := startRequest(c)
+	if err != nil {
+		return err
+	}
+	res, err := a.Instances.Start(c.UserContext(), route.Principal(c), route.Who(c), req)
+	if err != nil {
+		return route.Fail(c, err)
+	}
+	return a.started(c, res)
+}
+
+// startRequest reads a start: the body, ?version= over the body's, and
+// the Idempotency-Key.
+func startRequest(c *fiber.Ctx) (instances.StartRequest, error) {
 	var body StartBody
 	if err := route.JSONBody(c, &body); err != nil {
-		return err
+		return instances.StartRequest{}, err
 	}
 	version := body.Version
 	if v := c.Query("version"); v != "" {
 		version = v
 	}
-	res, err := a.Instances.Start(c.UserContext(), route.Principal(c), route.Who(c), instances.StartRequest{
-		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
-		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
-	if err != nil {
-		return route.Fail(c, err)
-	}
-	return a.started(c, res)
+	return instances.StartRequest{Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
+		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")}, nil
 }
 
 // defaultWait is how long run-and-wait waits without ?wait=.
@@ -73,18 +82,12 @@ func (a *API) runInstance(c *fiber.Ctx) error {
 		}
 		wait = d
 	}
-	var body StartBody
-	if err := route.JSONBody(c, &body); err != nil {
+	req, err := startRequest(c)
+	if err != nil {
 		return err
 	}
-	version := body.Version
-	if v := c.Query("version"); v != "" {
-		version = v
-	}
 	p := route.Principal(c)
-	res, err := a.Instances.Start(c.UserContext(), p, route.Who(c), instances.StartRequest{
-		Namespace: c.Params("namespace"), Name: c.Params("name"), Version: version,
-		Input: body.Input, BusinessKey: body.BusinessKey, IdempotencyKey: c.Get("Idempotency-Key")})
+	res, err := a.Instances.Start(c.UserContext(), p, route.Who(c), req)
 	if err != nil {
 		return route.Fail(c, err)
 	}

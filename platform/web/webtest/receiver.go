@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -39,8 +38,7 @@ type Received struct {
 // StartReceiver runs a receiver until the test ends.
 func StartReceiver(t testing.TB) *Receiver {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	root := Root()
 	if _, err := os.Stat(filepath.Join(root, "ui", "node_modules", "standardwebhooks")); err != nil {
 		t.Fatal("webhook tests need ui/node_modules/standardwebhooks: run `make test` (it installs ui's packages)")
 	}
