@@ -6,17 +6,20 @@ import (
 	"strings"
 )
 
-// Access is who may start a workflow and who may read its instances,
-// written in document.metadata.access as on forms: role:NAME or team:NAME.
+// Access is who may start a workflow, who may read its instances and
+// which senders' events may drive them (POST /api/v1/events), written in
+// document.metadata.access as on forms: role:NAME or team:NAME. Admins
+// are on every list.
 type Access struct {
-	Start []string
-	Read  []string
+	Start  []string
+	Read   []string
+	Events []string
 }
 
 // AccessOf reads document.metadata.access; Check has refused bad shapes.
 func AccessOf(w *Workflow) Access {
 	m, _ := w.Document.Metadata["access"].(map[string]any)
-	return Access{Start: stringList(m["start"]), Read: stringList(m["read"])}
+	return Access{Start: stringList(m["start"]), Read: stringList(m["read"]), Events: stringList(m["events"])}
 }
 
 // CasePrefixOf is document.metadata.casePrefix, or "" to derive one.
@@ -56,13 +59,13 @@ func (c *checker) metadata(md map[string]any) {
 	}
 	m, isMap := a.(map[string]any)
 	if !isMap {
-		c.add("/document/metadata/access", "access must be an object with start and read lists")
+		c.add("/document/metadata/access", "access must be an object with start, read and events lists")
 		return
 	}
 	for _, k := range sortedKeys(m) {
 		ptr := "/document/metadata/access/" + EscapeToken(k)
-		if k != "start" && k != "read" {
-			c.add(ptr, "unknown field %q: access has start and read", k)
+		if k != "start" && k != "read" && k != "events" {
+			c.add(ptr, "unknown field %q: access has start, read and events", k)
 			continue
 		}
 		list, isList := m[k].([]any)

@@ -62,7 +62,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defs := definitions.New(pool)
 	cs := cases.New(pool, defs)
 	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
-	insts.Log = log
+	insts.Log, insts.Namespace = log, cfg.Temporal.Namespace
 	inbox := tasks.New(pool, defs, tc)
 	cs.Instances, cs.Tasks = insts, inbox // a case's timeline, asked of its owners
 	cs.Starts = insts                     // a start form's workflows are decided in its submission's transaction
@@ -82,6 +82,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	mailer := mail.New(pool, dir, mail.Config{Sender: sender, PublicURL: cfg.PublicURL.String(), Attempts: cfg.Mail.Attempts,
 		Undelivered: inbox.RecordUndelivered, Log: log.With("component", "mail")})
 	eventsIn := inbound.New(pool, cfg.EventRetention)
+	eventsIn.Instances, eventsIn.Log = insts, log.With("component", "events-in")
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err
@@ -103,6 +104,10 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	hooksDone := make(chan struct{})
 	go func() { defer close(hooksDone); hooks.Run(bg) }()
 	defer func() { stopBG(); <-hooksDone }()
+	// Every replica signals routed events; each route is claimed by one.
+	routerDone := make(chan struct{})
+	go func() { defer close(routerDone); eventsIn.Run(bg) }()
+	defer func() { stopBG(); <-routerDone }()
 	// Every replica runs a sealer; an advisory lock lets one work at a time.
 	go every(bg, 500*time.Millisecond, "audit sealer", log, func(ctx context.Context) error {
 		_, err := audit.Seal(ctx, pool)
@@ -156,7 +161,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		acts := &engine.Activities{
 			Client:   &http.Client{Timeout: 5 * time.Minute},
 			Allow:    engine.ParseAllowlist(cfg.CallAllowlist),
-			Platform: &instances.Store{Pool: pool, Defs: defs},
+			Platform: &instances.Store{Pool: pool, Defs: defs, Listens: eventsIn},
 		}
 		acts.Register(w)
 		go startWorker(bg, w, cfg.Temporal, log)

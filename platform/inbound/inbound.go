@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -19,10 +20,29 @@ import (
 // later (COP_EVENT_RETENTION).
 const DefaultRetention = 24 * time.Hour
 
-// Service keeps the events other systems send.
+// Service keeps the events other systems send and routes them to the
+// instances waiting for them.
 type Service struct {
 	pool      *pgxpool.Pool
 	retention time.Duration
+	wakeCh    chan struct{}
+	// Instances signals routed events to instances; nil leaves routes
+	// unsignalled (set it before Run).
+	Instances Instances
+	Log       *slog.Logger
+	// Poll is how often the router looks for routes to signal that it was
+	// not woken for (another replica's, or due again); default 1s.
+	Poll time.Duration
+}
+
+// Instances is what the router needs of the instances service.
+type Instances interface {
+	// SignalEvent hands an event to a running instance, once per
+	// request id.
+	SignalEvent(ctx context.Context, instance, requestID string, event map[string]any) error
+	// Starting reports whether an instance is recorded but not yet
+	// running in Temporal (a signal to it is then retried, not dropped).
+	Starting(ctx context.Context, instance string) (bool, error)
 }
 
 // New returns the service; retention 0 is DefaultRetention.
@@ -30,7 +50,7 @@ func New(pool *pgxpool.Pool, retention time.Duration) *Service {
 	if retention <= 0 {
 		retention = DefaultRetention
 	}
-	return &Service{pool: pool, retention: retention}
+	return &Service{pool: pool, retention: retention, wakeCh: make(chan struct{}, 1)}
 }
 
 // Received is what one request did: events kept, events the sender had
@@ -43,12 +63,14 @@ type Received struct {
 }
 
 // Receive keeps the events, each once per (sender, source, id), all of
-// them or none, and audits the request. One sender cannot pre-empt
-// another's event: the sender is part of the key.
+// them or none, and audits the request; then routes each new one to the
+// listens waiting for it. One sender cannot pre-empt another's event: the
+// sender is part of the key.
 func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who, events []event.Event) (Received, error) {
 	var r Received
+	var fresh []key
 	err := store.Once(ctx, s.pool, func(tx pgx.Tx) error {
-		r = Received{}
+		r, fresh = Received{}, nil
 		ids := make([]string, 0, len(events))
 		for _, e := range events {
 			ext, _ := json.Marshal(e.Extensions())
@@ -61,16 +83,17 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 				tt := e.Time().UTC()
 				t = &tt
 			}
-			tag, err := tx.Exec(ctx, `INSERT INTO inbound_events (sender, source, id, type, subject, time, datacontenttype, data, extensions, expires_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+			tag, err := tx.Exec(ctx, `INSERT INTO inbound_events (sender, source, id, type, subject, time, datacontenttype, data, extensions, expires_at, sender_access)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10), $11)
 				ON CONFLICT (sender, source, id) DO NOTHING`,
-				p.Subject, e.Source(), e.ID(), e.Type(), e.Subject(), t, e.DataContentType(), string(data), string(ext), s.retention.Seconds())
+				p.Subject, e.Source(), e.ID(), e.Type(), e.Subject(), t, e.DataContentType(), string(data), string(ext), s.retention.Seconds(), p.Entries())
 			if err != nil {
 				return fmt.Errorf("keep event %s from %s: %w", e.ID(), e.Source(), err)
 			}
 			if tag.RowsAffected() == 1 {
 				r.Accepted++
 				ids = append(ids, e.Source()+" "+e.ID())
+				fresh = append(fresh, key{p.Subject, e.Source(), e.ID()})
 			} else {
 				r.Duplicates++
 			}
@@ -81,7 +104,19 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 	if err != nil {
 		return Received{}, err
 	}
+	// Kept and acknowledged: should routing fail here, the router routes
+	// what is left unrouted.
+	if r.Delivered, err = s.route(ctx, fresh); err != nil {
+		s.log().Warn("events kept, routing left to the router", "err", err)
+	}
 	return r, nil
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 func first(list []string, n int) []string {

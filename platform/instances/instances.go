@@ -55,6 +55,9 @@ type Service struct {
 	// StartFallback is how long the outbox leaves a direct start to the
 	// request that made it before starting it itself (zero: 30 s).
 	StartFallback time.Duration
+	// Namespace is the Temporal namespace instances run in (default
+	// "default"), for the calls the SDK's client makes without it.
+	Namespace string
 }
 
 func (s *Service) log() *slog.Logger {
@@ -624,6 +627,22 @@ func (s *Service) Event(ctx context.Context, p *auth.Principal, who audit.Who, i
 	}
 	return audit.Record(ctx, s.pool, who.Entry("instance.event", "instance:"+id, audit.OK,
 		map[string]any{"type": event["type"], "source": event["source"], "id": event["id"]}))
+}
+
+// SignalEvent hands an event routed by COP's event router to a running
+// instance, once per request id.
+func (s *Service) SignalEvent(ctx context.Context, instance, requestID string, event map[string]any) error {
+	return engine.SendEventOnce(ctx, s.temporal, cmp.Or(s.Namespace, "default"), instance, requestID, event)
+}
+
+// Starting reports whether an instance is recorded but not yet started in
+// Temporal (the outbox starts it).
+func (s *Service) Starting(ctx context.Context, instance string) (bool, error) {
+	in, err := s.row(ctx, instance)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && in.Status == StatusStarting, err
 }
 
 // decodeCloudEvent reads the event an instance is sent.

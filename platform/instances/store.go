@@ -15,6 +15,7 @@ import (
 	"cop/platform/audit"
 	"cop/platform/definitions"
 	"cop/platform/events"
+	"cop/platform/inbound"
 	"cop/platform/registry"
 	"cop/platform/store"
 	"cop/platform/tasks"
@@ -28,6 +29,16 @@ import (
 type Store struct {
 	Pool *pgxpool.Pool
 	Defs *definitions.Service
+	// Listens routes the events sent to COP to waiting instances (nil:
+	// events reach instances only through their own endpoint).
+	Listens Listens
+}
+
+// Listens is the inbound service's record of waiting listens.
+type Listens interface {
+	Register(ctx context.Context, l inbound.Listen) ([]map[string]any, error)
+	EndListen(ctx context.Context, instance, activation string) error
+	EndInstance(ctx context.Context, instance string) error
 }
 
 // inbox is the tasks service's writer of the inbox.
@@ -127,7 +138,60 @@ func (s *Store) InstanceEnded(ctx context.Context, e engine.InstanceEnd) error {
 	if err := s.RecordTrace(ctx, engine.TraceRecord{Instance: e.Instance, Entries: e.Trace}); err != nil {
 		return err
 	}
+	if s.Listens != nil {
+		if err := s.Listens.EndInstance(ctx, e.Instance); err != nil {
+			return err
+		}
+	}
 	return permanent("the end of the instance", recordEnd(ctx, s.Pool, e))
+}
+
+// ListenStarted records an instance's wait in a listen with the senders
+// its workflow lets drive it (access.events of its latest active version,
+// as readers follow it), and returns the kept events it takes. A draft
+// run takes no events from outside: it is fed through its own endpoint.
+func (s *Store) ListenStarted(ctx context.Context, l engine.ListenRequest) ([]map[string]any, error) {
+	if s.Listens == nil {
+		return nil, nil
+	}
+	in, err := readRow(ctx, s.Pool, l.Instance)
+	if errors.Is(err, ErrNotFound) || in.Draft {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	drivers, err := s.eventSenders(ctx, in.Workflow)
+	if err != nil {
+		return nil, err
+	}
+	return s.Listens.Register(ctx, inbound.Listen{Instance: l.Instance, Activation: l.Activation, Position: l.Position,
+		Waiting: l.Waiting, Drivers: drivers})
+}
+
+// eventSenders is a workflow's access.events: its latest active
+// version's, or, with every version retired, the version ref's.
+func (s *Store) eventSenders(ctx context.Context, ref WorkflowRef) ([]string, error) {
+	def, err := s.Defs.Workflow(ctx, ref.Namespace, ref.Name, "latest")
+	if errors.Is(err, registry.ErrNotFound) {
+		def, err = s.Defs.Workflow(ctx, ref.Namespace, ref.Name, ref.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read workflow %s: %w", describe(ref.Namespace, ref.Name, ref.Version), err)
+	}
+	w, err := workflows.Decode(def.Content)
+	if err != nil {
+		return nil, fmt.Errorf("decode workflow %s: %w", describe(def.Namespace, def.Name, def.Version), err)
+	}
+	return workflows.AccessOf(w).Events, nil
+}
+
+// ListenEnded forgets a listen's wait.
+func (s *Store) ListenEnded(ctx context.Context, l engine.ListenEnd) error {
+	if s.Listens == nil {
+		return nil
+	}
+	return s.Listens.EndListen(ctx, l.Instance, l.Activation)
 }
 
 // permanent turns a write PostgreSQL can never accept (SQLSTATE class 22,

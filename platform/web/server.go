@@ -53,6 +53,8 @@ type Deps struct {
 	// (default "cop"); it also starts startForm workflows on submission.
 	Instances *instances.Service
 	TaskQueue string
+	// Namespace is the Temporal namespace instances run in (default "default").
+	Namespace string
 	// Tasks defaults to the inbox over Pool, Definitions and Temporal.
 	Tasks *tasks.Service
 	// Directory defaults to a directory over Pool.
@@ -100,7 +102,7 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Instances == nil {
 		d.Instances = instances.New(d.Pool, d.Definitions, d.Cases, d.Temporal, d.TaskQueue)
-		d.Instances.Log = d.Log
+		d.Instances.Log, d.Instances.Namespace = d.Log, d.Namespace
 	}
 	if d.Directory == nil {
 		d.Directory = directory.New(d.Pool)
@@ -125,6 +127,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Inbound == nil {
 		d.Inbound = inbound.New(d.Pool, 0)
+	}
+	if d.Inbound.Instances == nil {
+		d.Inbound.Instances = d.Instances // routed events are signalled to instances
 	}
 	if d.Webhooks == nil {
 		if d.WebhookConfig.Source == "" {

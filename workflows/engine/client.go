@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"cop/workflows"
@@ -121,6 +124,26 @@ func TerminationReason(ctx context.Context, c client.Client, instance string) st
 // SendEvent delivers a CloudEvent to a running instance.
 func SendEvent(ctx context.Context, c client.Client, instance string, event map[string]any) error {
 	return c.SignalWorkflow(ctx, instance, "", SignalEvent, event)
+}
+
+// SendEventOnce delivers a CloudEvent to a running instance once per
+// requestID: Temporal drops a signal whose request id the run has already
+// had, so a sender that retries after a crash (signalled, then died
+// before noting it) does not hand the instance the event twice.
+func SendEventOnce(ctx context.Context, c client.Client, namespace, instance, requestID string, event map[string]any) error {
+	input, err := converter.GetDefaultDataConverter().ToPayloads(event)
+	if err != nil {
+		return fmt.Errorf("encode event for %s: %w", instance, err)
+	}
+	_, err = c.WorkflowService().SignalWorkflowExecution(ctx, &workflowservice.SignalWorkflowExecutionRequest{
+		Namespace:         namespace,
+		WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: instance},
+		SignalName:        SignalEvent,
+		Input:             input,
+		Identity:          "cop-event-router",
+		RequestId:         requestID,
+	})
+	return err
 }
 
 // ActOnTask sends a task action through the instance's Update; a refused

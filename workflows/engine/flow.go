@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -606,8 +604,6 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 	if read == "raw" && r.listenVersion(ctx) < 1 {
 		read = "data" // as instances that ran before changeListenData read it
 	}
-	var consumed []any
-	pending := filters
 	// Correlations' values for this listen alone: what expect says from the
 	// start, else what the first event taken carried.
 	seen := map[string]any{}
@@ -618,6 +614,20 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 			}
 		}
 	}
+	act, err := r.beginWait(ctx, ptr, to, filters, until, seen)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.awaitEvents(ctx, to, filters, until, read, seen, vars, ptr)
+	r.endWait(ctx, act)
+	return out, err
+}
+
+// awaitEvents takes buffered and arriving events until the listen's
+// strategy is satisfied.
+func (r *run) awaitEvents(ctx workflow.Context, to workflows.EventConsumption, filters []eventFilter, until, read string, seen map[string]any, vars workflows.Vars, ptr string) (any, error) {
+	var consumed []any
+	pending := filters
 	for {
 		ev, idx, err := r.takeEvent(ctx, pending, to.Any != nil && len(to.Any) == 0, seen, vars, ptr+"/listen/to")
 		if err != nil {
@@ -647,6 +657,57 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 		default:
 			return consumed, nil
 		}
+	}
+}
+
+// beginWait tells the platform that a tracked instance waits in this
+// listen, so that events sent to COP find it, and buffers the events kept
+// for it that it takes. It returns the wait's activation ("" when the
+// instance is not tracked, or began before the change).
+func (r *run) beginWait(ctx workflow.Context, ptr string, to workflows.EventConsumption, filters []eventFilter, until string, seen map[string]any) (string, error) {
+	if !r.start.Tracked || workflow.GetVersion(ctx, changeListenRoute, workflow.DefaultVersion, 1) < 1 {
+		return "", nil
+	}
+	r.waits++
+	act := workflow.GetInfo(ctx).WorkflowExecution.RunID + ptr + "#" + strconv.Itoa(r.waits)
+	w := workflows.Waiting{Mode: workflows.WaitOne, Seen: seen}
+	switch {
+	case to.All != nil:
+		w.Mode = workflows.WaitAll
+	case to.Any != nil && until != "":
+		w.Mode = workflows.WaitUntil
+	}
+	for _, f := range filters {
+		wf := workflows.WaitingFilter{With: f.attrs, Data: f.data}
+		for _, c := range f.correlate {
+			wf.Correlate = append(wf.Correlate, workflows.WaitingCorrelation{Name: c.name, From: c.from, Expect: c.expect, Known: c.known})
+		}
+		w.Filters = append(w.Filters, wf)
+	}
+	var kept []map[string]any
+	req := ListenRequest{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Activation: act, Position: ptr, Waiting: w}
+	if err := r.activity(ctx, activityListenStarted, nil, req, &kept); err != nil {
+		return "", err
+	}
+	for _, ev := range kept {
+		r.bufferEvent(ctx, ev)
+	}
+	return act, nil
+}
+
+// endWait tells the platform the listen no longer waits, however it
+// ended (a cancelled listen too). A failure is logged: the instance's
+// end forgets its waits as well.
+func (r *run) endWait(ctx workflow.Context, act string) {
+	if act == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	end := ListenEnd{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Activation: act}
+	if err := r.activity(ctx, activityListenEnded, nil, end, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("could not end a listen's wait", "activation", act, "err", err)
 	}
 }
 
@@ -730,7 +791,7 @@ func (r *run) takeEvent(ctx workflow.Context, filters []eventFilter, anyEvent bo
 // (a field of the wrong type) does not match it; running out of the work
 // budget still faults.
 func (r *run) eventMatches(ev map[string]any, f eventFilter, vars workflows.Vars, ptr string) (bool, error) {
-	if !eventMatches(ev, f.attrs) {
+	if !workflows.EventMatches(ev, f.attrs) {
 		return false, nil
 	}
 	if f.data == "" {
@@ -742,64 +803,6 @@ func (r *run) eventMatches(ev map[string]any, f eventFilter, vars workflows.Vars
 		return false, err
 	}
 	return err == nil && truthy(ok), nil
-}
-
-// filterRegexps holds compiled event filter patterns (nil: not a regular
-// expression), bounded like every cache a definition can fill.
-var filterRegexps = mustLRU[string, *regexp.Regexp](1024)
-
-// eventMatches compares each filter attribute with the event's: equal
-// values match, and a string filter also matches as a regular expression
-// over the whole attribute; a data filter matches when every field it
-// names is equal.
-func eventMatches(ev, filter map[string]any) bool {
-	for k, want := range filter {
-		got := ev[k]
-		if k == "data" {
-			if !subset(want, got) {
-				return false
-			}
-			continue
-		}
-		if reflect.DeepEqual(want, got) {
-			continue
-		}
-		ws, ok1 := want.(string)
-		gs, ok2 := got.(string)
-		if !ok1 || !ok2 || !fullMatch(ws, gs) {
-			return false
-		}
-	}
-	return true
-}
-
-func fullMatch(pattern, s string) bool {
-	c, ok := filterRegexps.Get(pattern)
-	if !ok {
-		var err error
-		if c, err = regexp.Compile("^(?:" + pattern + ")$"); err != nil {
-			c = nil
-		}
-		filterRegexps.Add(pattern, c)
-	}
-	return c != nil && c.MatchString(s)
-}
-
-func subset(want, got any) bool {
-	wm, ok := want.(map[string]any)
-	if !ok {
-		return reflect.DeepEqual(want, got)
-	}
-	gm, ok := got.(map[string]any)
-	if !ok {
-		return false
-	}
-	for k, v := range wm {
-		if !subset(v, gm[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 // readEvent reads a consumed event as listen.read says: its data (the
@@ -981,7 +984,7 @@ func (r *run) correlations(raw map[string]json.RawMessage, in any, vars workflow
 			if err != nil {
 				return nil, err
 			}
-			c.expect, c.known = normalJSON(v), true
+			c.expect, c.known = workflows.NormalJSON(v), true
 		}
 		out = append(out, c)
 	}
@@ -1002,7 +1005,7 @@ func (r *run) correlates(ev map[string]any, cs []correlation, seen map[string]an
 		if err != nil || v == nil {
 			return nil, false, nil
 		}
-		v = normalJSON(v)
+		v = workflows.NormalJSON(v)
 		want, known := seen[c.name]
 		if !known {
 			want, known = c.expect, c.known
@@ -1015,18 +1018,4 @@ func (r *run) correlates(ev map[string]any, cs []correlation, seen map[string]an
 		}
 	}
 	return first, true, nil
-}
-
-// normalJSON makes a value comparable whichever way it was decoded
-// (integers and floats, json.Number): as JSON would round-trip it.
-func normalJSON(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // exact: 2^53 + 1 is not 2^53
-	var out any
-	_ = dec.Decode(&out)
-	return out
 }

@@ -239,6 +239,10 @@ const (
 	// changeEventBuffer: buffered events past MaxBufferedEvents,
 	// MaxBufferedBytes or BufferedEventTTL are dropped.
 	changeEventBuffer = "cop.event-buffer"
+	// changeListenRoute: a tracked instance tells the platform when it
+	// begins and ends waiting in a listen, so events sent to COP are
+	// routed to it (COP's own correlation).
+	changeListenRoute = "cop.listen-route"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
@@ -291,6 +295,7 @@ type run struct {
 	// deadline is when the workflow's timeout fires, once known.
 	deadline *time.Time
 	children int // children started, numbering their ids
+	waits    int // listens begun in this run, naming their activations
 	// frames are what is left of the path a resumed run re-enters.
 	frames []Frame
 	// visits counts the calls made at each position, for their

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"testing"
+
+	"cop/workflows"
 )
 
 // A definition can write any number of distinct event filter patterns;
@@ -10,14 +12,14 @@ import (
 // recently used, and still matches correctly after evicting.
 func TestCachesStayBounded(t *testing.T) {
 	for i := range 3000 {
-		if !fullMatch(fmt.Sprintf("case-%d-.*", i), fmt.Sprintf("case-%d-x", i)) {
+		if !workflows.FullMatch(fmt.Sprintf("case-%d-.*", i), fmt.Sprintf("case-%d-x", i)) {
 			t.Fatalf("pattern %d did not match", i)
 		}
 	}
-	if n := filterRegexps.Len(); n > 1024 {
+	if n := workflows.CachedPatterns(); n > 1024 {
 		t.Errorf("%d patterns kept, want at most 1024", n)
 	}
-	if !fullMatch("case-0-.*", "case-0-y") || fullMatch("case-0-.*", "other") {
+	if !workflows.FullMatch("case-0-.*", "case-0-y") || workflows.FullMatch("case-0-.*", "other") {
 		t.Error("an evicted pattern matches wrongly once compiled again")
 	}
 }

@@ -186,3 +186,12 @@ func (p *LocalPlatform) logf(format string, args ...any) {
 		p.Log(format, args...)
 	}
 }
+
+// ListenStarted keeps nothing: a local run's events come through
+// SendEvent alone.
+func (p *LocalPlatform) ListenStarted(context.Context, ListenRequest) ([]map[string]any, error) {
+	return nil, nil
+}
+
+// ListenEnded has nothing to forget.
+func (p *LocalPlatform) ListenEnded(context.Context, ListenEnd) error { return nil }

@@ -26,6 +26,26 @@ type Platform interface {
 	InstanceEnded(ctx context.Context, e InstanceEnd) error
 	// RecordTrace stores trace entries an instance hands over (trace.go).
 	RecordTrace(ctx context.Context, t TraceRecord) error
+	// ListenStarted records that an instance waits in a listen, so events
+	// sent to COP find it, and returns the events kept for it (sent
+	// before it began to wait) that it takes. ListenEnded forgets it.
+	ListenStarted(ctx context.Context, l ListenRequest) ([]map[string]any, error)
+	ListenEnded(ctx context.Context, l ListenEnd) error
+}
+
+// ListenRequest is an instance beginning to wait in a listen task.
+// Activation names this wait: one per time the task runs.
+type ListenRequest struct {
+	Instance   string `json:"instance"`
+	Activation string `json:"activation"`
+	Position   string `json:"position"`
+	workflows.Waiting
+}
+
+// ListenEnd is the end of a listen's wait, however it ended.
+type ListenEnd struct {
+	Instance   string `json:"instance"`
+	Activation string `json:"activation"`
 }
 
 // InstanceEnd is how a tracked instance ended.
@@ -126,6 +146,8 @@ const (
 	activityNotify        = "cop.notify"
 	activityLookup        = "cop.lookup"
 	activityInstanceEnded = "cop.instance.ended"
+	activityListenStarted = "cop.listen.started"
+	activityListenEnded   = "cop.listen.ended"
 
 	// UpdateTask is the Temporal Update through which officers act on a
 	// task: claim, release, complete, reassign.
@@ -139,6 +161,34 @@ func (a *Activities) registerPlatform(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.Lookup, activity.RegisterOptions{Name: activityLookup})
 	r.RegisterActivityWithOptions(a.InstanceEnded, activity.RegisterOptions{Name: activityInstanceEnded})
 	r.RegisterActivityWithOptions(a.RecordTrace, activity.RegisterOptions{Name: activityTrace})
+	r.RegisterActivityWithOptions(a.ListenStarted, activity.RegisterOptions{Name: activityListenStarted})
+	r.RegisterActivityWithOptions(a.ListenEnded, activity.RegisterOptions{Name: activityListenEnded})
+}
+
+// ListenStarted records a listen's wait and returns the kept events it
+// takes.
+func (a *Activities) ListenStarted(ctx context.Context, l ListenRequest) ([]map[string]any, error) {
+	p, err := a.platform()
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.ListenStarted(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResult("the events kept for a listen", out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListenEnded forgets a listen's wait.
+func (a *Activities) ListenEnded(ctx context.Context, l ListenEnd) error {
+	p, err := a.platform()
+	if err != nil {
+		return err
+	}
+	return p.ListenEnded(ctx, l)
 }
 
 func (a *Activities) platform() (Platform, error) {

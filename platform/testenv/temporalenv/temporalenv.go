@@ -28,6 +28,11 @@ func Client(t testing.TB) client.Client {
 	return Server(t).GetDefaultClient()
 }
 
+// Namespace is the namespace Client's client works in.
+func Namespace(t testing.TB) string {
+	return Server(t).GetDefaultNamespace()
+}
+
 // Stop stops the server if one was started; call it after m.Run().
 func Stop() {
 	if server != nil {

@@ -3,9 +3,11 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cop/platform/web/webtest"
 )
@@ -96,3 +98,165 @@ func TestTheSameEventAtOnceIsKeptOnce(t *testing.T) {
 		t.Errorf("accepted %d, duplicates %d; want 1 and 4", accepted, duplicates)
 	}
 }
+
+// Events sent to COP find the instances waiting for them by correlation,
+// as an analytics system would send them: by target reference, not by
+// instance id; one sent before its instance listens waits for it.
+func TestEventsFindWaitingInstances(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author, officer, integrator, admin := e.Token("author"), e.Token("officer"), e.Token("integrator"), e.Token("admin")
+	const listen = `
+input: {schema: {format: json, document: {type: object, required: [target], properties: {target: {type: string}}}}}
+do:
+  - outcome:
+      listen:
+        to:
+          one:
+            with: {type: gov.uk.border.target.outcome}
+            correlate:
+              target: {from: .data.targetRef, expect: '${ .target }'}
+`
+	for _, y := range []string{
+		`document: {dsl: '1.0.0', namespace: kit, name: target-outcome, version: '1.0.0', metadata: {access: {start: [role:officer], read: [role:officer], events: [team:analytics]}}}` + listen,
+		`document: {dsl: '1.0.0', namespace: kit, name: closed-outcome, version: '1.0.0', metadata: {access: {start: [role:officer], read: [role:officer]}}}` + listen,
+	} {
+		if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	n := 0
+	send := func(token, target string, binary bool) inboundResult {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("outcome-%d", n)
+		var resp *http.Response
+		var body string
+		if binary {
+			resp, body = e.Do(nil, "POST", "/api/v1/events", token, strings.NewReader(`{"targetRef": "`+target+`", "outcome": "seized"}`),
+				"Content-Type", "application/json", "ce-specversion", "1.0", "ce-id", id, "ce-source", "/analytics", "ce-type", "gov.uk.border.target.outcome")
+		} else {
+			resp, body = e.Do(nil, "POST", "/api/v1/events", token, strings.NewReader(`{"specversion": "1.0", "id": "`+id+`", "source": "/analytics",
+				"type": "gov.uk.border.target.outcome", "data": {"targetRef": "`+target+`", "outcome": "no trace"}}`), "Content-Type", "application/cloudevents+json")
+		}
+		var r inboundResult
+		if resp.StatusCode != 202 || json.Unmarshal([]byte(body), &r) != nil {
+			t.Fatalf("send: %d %s", resp.StatusCode, body)
+		}
+		return r
+	}
+	start := func(name, target string) string {
+		t.Helper()
+		var in webtest.InstanceBody
+		e.Must(201, "POST", "/api/v1/workflows/kit/"+name+"/instances", officer, map[string]any{"input": map[string]any{"target": target}}, &in)
+		return in.ID
+	}
+	listening := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var got int
+			if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens WHERE NOT done`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d listens waiting, want %d", got, want)
+			}
+		}
+	}
+	type instance struct {
+		Status string
+		Output any
+	}
+	read := func(id string) instance {
+		t.Helper()
+		var in instance
+		e.Must(200, "GET", "/api/v1/instances/"+id, officer, nil, &in)
+		return in
+	}
+	completed := func(id, outcome string) {
+		t.Helper()
+		in := read(id)
+		for deadline := time.Now().Add(30 * time.Second); (in.Status == "running" || in.Status == "starting") && time.Now().Before(deadline); in = read(id) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if out, _ := json.Marshal(in.Output); in.Status != "completed" || !strings.Contains(string(out), outcome) {
+			t.Errorf("instance %s: %s %s, want completed with %s", id, in.Status, out, outcome)
+		}
+	}
+	stillWaiting := func(ids ...string) {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond)
+		for _, id := range ids {
+			if in := read(id); in.Status != "running" {
+				t.Errorf("instance %s is %s, want still waiting", id, in.Status)
+			}
+		}
+	}
+
+	// Sent before its instance listens: kept, then taken when it does.
+	if r := send(integrator, "TGT-D", false); r.Accepted != 1 || r.Delivered != 0 {
+		t.Errorf("an event no one waits for: %+v", r)
+	}
+	a, b, c, d := start("target-outcome", "TGT-A"), start("target-outcome", "TGT-B"), start("target-outcome", "TGT-B"), start("target-outcome", "TGT-D")
+	completed(d, `"targetRef":"TGT-D"`)
+	listening(3)
+	// Binary mode, to the one instance waiting for TGT-A.
+	if r := send(integrator, "TGT-A", true); r.Delivered != 1 {
+		t.Errorf("an event for one waiting instance: %+v", r)
+	}
+	completed(a, `"targetRef":"TGT-A"`)
+	// Nobody waits for TGT-Z: kept, delivered to no one.
+	if r := send(integrator, "TGT-Z", false); r.Delivered != 0 {
+		t.Errorf("an event for no one: %+v", r)
+	}
+	stillWaiting(b, c)
+	// Every waiting instance whose correlation matches gets it.
+	if r := send(integrator, "TGT-B", false); r.Delivered != 2 {
+		t.Errorf("an event two instances wait for: %+v", r)
+	}
+	completed(b, `"targetRef":"TGT-B"`)
+	completed(c, `"targetRef":"TGT-B"`)
+
+	// A workflow without access.events is driven by admins alone.
+	closed := start("closed-outcome", "TGT-E")
+	listening(1)
+	if r := send(integrator, "TGT-E", false); r.Delivered != 0 {
+		t.Errorf("a sender the workflow does not name reached it: %+v", r)
+	}
+	stillWaiting(closed)
+	if r := send(admin, "TGT-E", false); r.Delivered != 1 {
+		t.Errorf("an admin's event: %+v", r)
+	}
+	completed(closed, `"targetRef":"TGT-E"`)
+
+	// One listen activation takes one event; the second waits for the
+	// next listen, and is not offered again once taken.
+	f := start("target-outcome", "TGT-F")
+	listening(1)
+	if r1, r2 := send(integrator, "TGT-F", false), send(integrator, "TGT-F", true); r1.Delivered != 1 || r2.Delivered != 0 {
+		t.Errorf("two events for one listen: %+v then %+v", r1, r2)
+	}
+	completed(f, `"outcome":"no trace"`)
+	g := start("target-outcome", "TGT-F")
+	completed(g, `"outcome":"seized"`)
+	h := start("target-outcome", "TGT-F")
+	listening(1)
+	stillWaiting(h)
+
+	// A request that died after keeping its event, before routing it: the
+	// router routes it.
+	if _, err := e.Pool.Exec(context.Background(), `INSERT INTO inbound_events (sender, source, id, type, data, expires_at, sender_access, received_at)
+		VALUES ('dev-integrator', '/analytics', 'orphan', 'gov.uk.border.target.outcome', '{"targetRef": "TGT-F", "outcome": "orphaned"}',
+			now() + interval '1 hour', '{role:integrator,team:analytics}', now() - interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	completed(h, `"outcome":"orphaned"`)
+	var left int
+	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d listens left after every instance ended (%v)", left, err)
+	}
+}
+
+type inboundResult struct{ Accepted, Duplicates, Delivered int }

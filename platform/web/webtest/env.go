@@ -101,16 +101,16 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	cfg := config.Defaults()
 	cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OIDC.Audience = op.Issuer, devstack.DevClientID, devstack.DevClientSecret, devstack.DevAPIAudience
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, public, pool)
-	tc := o.Temporal
+	tc, namespace := o.Temporal, "default"
 	if tc == nil {
-		tc = temporalenv.Client(t)
+		tc, namespace = temporalenv.Client(t), temporalenv.Namespace(t)
 	}
 	queue := "web-test-" + uuid.NewString()
 	logger := testenv.Log()
 	if o.Log != nil {
 		logger = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
-	deps := web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue,
+	deps := web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: public, Log: logger, TaskQueue: queue, Namespace: namespace,
 		// As cop dev: receivers on this machine over http; retries in
 		// fractions of a second.
 		WebhookConfig: webhooks.Config{Allow: engine.ParseAllowlist(config.DevCallAllowlist), Log: logger, Poll: 100 * time.Millisecond,
@@ -136,13 +136,18 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 	if err := dispatcher.Start(dctx); err != nil {
 		t.Fatal(err)
 	}
-	hooksDone := make(chan struct{})
+	hooksDone, routerDone := make(chan struct{}), make(chan struct{})
 	go func() { defer close(hooksDone); hooks.Run(dctx) }()
-	t.Cleanup(func() { stopDispatcher(); dispatcher.Wait(); <-hooksDone })
+	eventsIn := srv.Deps().Inbound
+	if eventsIn.Poll == 0 {
+		eventsIn.Poll, eventsIn.Log = 100*time.Millisecond, logger
+	}
+	go func() { defer close(routerDone); eventsIn.Run(dctx) }()
+	t.Cleanup(func() { stopDispatcher(); dispatcher.Wait(); <-hooksDone; <-routerDone })
 	if o.Worker {
 		w := worker.New(tc, queue, worker.Options{})
 		(&engine.Activities{Client: http.DefaultClient, Allow: engine.ParseAllowlist(config.DevCallAllowlist),
-			Platform: &instances.Store{Pool: pool, Defs: srv.Deps().Definitions}}).Register(w)
+			Platform: &instances.Store{Pool: pool, Defs: srv.Deps().Definitions, Listens: srv.Deps().Inbound}}).Register(w)
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}
