@@ -61,7 +61,7 @@ func (c *checker) unsupported(ptr, what, hint string) {
 func (c *checker) workflowLevel() {
 	w := c.w
 	if len(w.Schedule) > 0 {
-		c.unsupported("/schedule", "schedule", "start instances through the API or a start form")
+		c.schedule(w.Schedule)
 	}
 	if e := w.Evaluate; e != nil {
 		if e.Language != "" && e.Language != "jq" {
@@ -877,6 +877,101 @@ func (c *checker) emitType(v any, ptr string) {
 	if ReservedEventType(eventType) {
 		c.add(ptr, "event type %q begins with %q, which only COP's own events may: name your events after your service (gov.uk.border.seizure.recorded)", eventType, ReservedEventPrefix)
 	}
+}
+
+// Schedule is a workflow's schedule: COP starts instances on events
+// (on), one per event or per correlation.
+type Schedule struct {
+	On *EventConsumption `json:"on,omitempty"`
+}
+
+// ScheduleOf reads a workflow's schedule; Check has refused what COP does
+// not run.
+func ScheduleOf(w *Workflow) Schedule {
+	var s Schedule
+	if len(w.Schedule) > 0 {
+		_ = json.Unmarshal(w.Schedule, &s)
+	}
+	return s
+}
+
+// schedule checks schedule: on one event, started per event or per
+// correlation; time schedules are COP's to refuse (no scheduler runs
+// them).
+func (c *checker) schedule(raw json.RawMessage) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		c.add("/schedule", "schedule must be an object")
+		return
+	}
+	for _, k := range sortedKeys(m) {
+		if k != "on" {
+			c.unsupported("/schedule/"+EscapeToken(k), "schedule."+k, "start instances through the API, a start form or an event (schedule.on)")
+		}
+	}
+	s := ScheduleOf(c.w)
+	if s.On == nil {
+		return
+	}
+	to, ptr := s.On, "/schedule/on"
+	switch {
+	case to.All != nil:
+		c.unsupported(ptr+"/all", "schedule.on.all", "start on one event (one), and listen for the others inside the workflow")
+	case to.Any != nil:
+		c.unsupported(ptr+"/any", "schedule.on.any", "start on one event (one), and listen for the others inside the workflow")
+	case len(to.Until) > 0:
+		c.unsupported(ptr+"/until", "schedule.on.until", "")
+	case to.One == nil:
+		c.add(ptr, "on needs one: the event filter that starts an instance")
+	default:
+		c.startFilter(to.One, ptr+"/one")
+	}
+}
+
+// startFilter checks the filter that starts instances: what it compares
+// is written as constants (there is no workflow data yet), data may be a
+// predicate on the event's data, and each correlation reads the event.
+func (c *checker) startFilter(f *EventFilter, ptr string) {
+	for _, k := range sortedKeys(f.With) {
+		v := f.With[k]
+		if s, ok := v.(string); ok && k == "data" && IsExpression(s) {
+			c.expr(s, ptr+"/with/data", nil)
+			continue
+		}
+		if hasExpression(v) {
+			c.add(ptr+"/with/"+EscapeToken(k), "an instance started by an event has no data yet to evaluate %s against: write it as a constant (data may be an expression: a predicate on the event's data)", k)
+		}
+	}
+	c.correlate(f.Correlate, ptr+"/correlate", nil)
+	for _, name := range sortedKeys(f.Correlate) {
+		var k Correlation
+		if json.Unmarshal(f.Correlate[name], &k) == nil {
+			if e, ok := k.Expect.(string); ok && IsExpression(e) {
+				c.add(ptr+"/correlate/"+EscapeToken(name)+"/expect", "an instance started by an event has no data yet to expect a value from: leave expect out (each value starts its own instance) or write a constant")
+			}
+		}
+	}
+}
+
+// hasExpression reports whether v holds a ${ } expression anywhere.
+func hasExpression(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return IsExpression(v)
+	case map[string]any:
+		for _, x := range v {
+			if hasExpression(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasExpression(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Correlation is one entry of a listen filter's correlate: from reads a

@@ -232,6 +232,18 @@ func (s *Service) OpenCase(ctx context.Context, prefix, by string) (int64, strin
 	return id, key, err
 }
 
+// OpenCaseIn opens a case in tx: the transaction that keeps an event
+// opens the case of the instance the event starts.
+func (s *Service) OpenCaseIn(ctx context.Context, tx pgx.Tx, prefix, by string) (int64, string, error) {
+	now := s.now()
+	key, err := s.nextBusinessKey(ctx, prefix, now)
+	if err != nil {
+		return 0, "", err
+	}
+	id, err := createCase(ctx, tx, key, by, now)
+	return id, key, err
+}
+
 // JoinCase finds a case the caller may see, for an instance joining it.
 func (s *Service) JoinCase(ctx context.Context, p *auth.Principal, key string) (int64, error) {
 	return s.caseID(ctx, p, key)

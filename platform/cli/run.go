@@ -82,7 +82,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	mailer := mail.New(pool, dir, mail.Config{Sender: sender, PublicURL: cfg.PublicURL.String(), Attempts: cfg.Mail.Attempts,
 		Undelivered: inbox.RecordUndelivered, Log: log.With("component", "mail")})
 	eventsIn := inbound.New(pool, cfg.EventRetention)
-	eventsIn.Instances, eventsIn.Log = insts, log.With("component", "events-in")
+	eventsIn.Instances, eventsIn.Starters, eventsIn.Log = insts, insts, log.With("component", "events-in")
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err

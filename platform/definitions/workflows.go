@@ -184,6 +184,12 @@ func (s *Service) StartingWorkflows(ctx context.Context, form, version string) (
 	return registry.LatestWith(ctx, s.pool, KindWorkflow, []string{"document", "metadata", "startForm"}, form, form+"@"+version)
 }
 
+// EventStartedWorkflows are the latest active version of each workflow
+// that events start (schedule.on).
+func (s *Service) EventStartedWorkflows(ctx context.Context) ([]registry.Definition, error) {
+	return registry.LatestHaving(ctx, s.pool, KindWorkflow, []string{"schedule", "on"})
+}
+
 // WorkflowRefProblems checks a workflow's forms and sub-workflows against
 // the registry as it is (for draft runs, which are not stored).
 func (s *Service) WorkflowRefProblems(ctx context.Context, w *workflows.Workflow) workflows.Problems {

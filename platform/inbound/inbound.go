@@ -30,6 +30,9 @@ type Service struct {
 	// unsignalled (set it before Run).
 	Instances Instances
 	Log       *slog.Logger
+	// Starters start the instances of workflows that events start
+	// (schedule.on); nil starts none.
+	Starters Starters
 	// Poll is how often the router looks for routes to signal that it was
 	// not woken for (another replica's, or due again); default 1s.
 	Poll time.Duration
@@ -43,6 +46,29 @@ type Instances interface {
 	// Starting reports whether an instance is recorded but not yet
 	// running in Temporal (a signal to it is then retried, not dropped).
 	Starting(ctx context.Context, instance string) (bool, error)
+}
+
+// Starters start instances on events.
+type Starters interface {
+	// StartOnEvent starts, in tx, the instances the event starts, or
+	// names the running instances it reaches instead (an earlier event
+	// with the same correlation values started them).
+	StartOnEvent(ctx context.Context, tx pgx.Tx, e StartEvent) (Started, error)
+}
+
+// StartEvent is a kept event offered to the workflows events start.
+type StartEvent struct {
+	Sender, Source, ID string
+	// Access are the sender's access entries (role:, team:, user:).
+	Access    []string
+	Event     map[string]any
+	RequestID string
+}
+
+// Started is what an event started: new instances, running ones it
+// reaches, and the workflows that could not start on it, each with why.
+type Started struct {
+	Started, Reached, Refused []string
 }
 
 // New returns the service; retention 0 is DefaultRetention.
@@ -60,6 +86,11 @@ type Received struct {
 	Accepted   int `json:"accepted"`
 	Duplicates int `json:"duplicates"`
 	Delivered  int `json:"delivered"`
+	// Started are the instances the events started (schedule.on).
+	Started []string `json:"started"`
+	// Refused names each workflow an event would have started but could
+	// not, and why.
+	Refused []string `json:"refused,omitempty"`
 }
 
 // Receive keeps the events, each once per (sender, source, id), all of
@@ -106,10 +137,19 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 	}
 	// Kept and acknowledged: should routing fail here, the router routes
 	// what is left unrouted.
-	if r.Delivered, err = s.route(ctx, fresh); err != nil {
+	routed, err := s.route(ctx, fresh, who.RequestID)
+	r.Delivered, r.Started, r.Refused = routed.delivered, nonNil(routed.started), routed.refused
+	if err != nil {
 		s.log().Warn("events kept, routing left to the router", "err", err)
 	}
 	return r, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func (s *Service) log() *slog.Logger {

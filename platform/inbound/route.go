@@ -309,37 +309,49 @@ func (s *Service) EndInstance(ctx context.Context, instance string) error {
 	return nil
 }
 
+// routed is what routing some events did.
+type routed struct {
+	delivered         int
+	started, refused []string
+}
+
 // route matches newly kept events, in the order they came, with the
-// listens waiting now; each match is a route the router signals. It
-// returns how many routes it made.
-func (s *Service) route(ctx context.Context, keys []key) (int, error) {
-	delivered := 0
+// listens waiting now and the workflows events start; each match is a
+// route the router signals, or an instance started with the event as its
+// input.
+func (s *Service) route(ctx context.Context, keys []key, requestID string) (routed, error) {
+	var all routed
 	for _, k := range keys {
+		var one routed
 		err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-			n, err := s.routeOne(ctx, tx, k)
-			delivered += n
+			var err error
+			one, err = s.routeOne(ctx, tx, k, requestID)
 			return err
 		})
 		if err != nil {
-			return delivered, err
+			return all, err
 		}
+		all.delivered += one.delivered
+		all.started = append(all.started, one.started...)
+		all.refused = append(all.refused, one.refused...)
 	}
-	if delivered > 0 {
+	if all.delivered > 0 {
 		s.wake()
 	}
-	return delivered, nil
+	return all, nil
 }
 
-// routeOne routes one event to every waiting listen that takes it.
-func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key) (int, error) {
+// routeOne routes one event to every waiting listen that takes it, and
+// to the workflows it starts.
+func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key, requestID string) (routed, error) {
 	rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM inbound_events e
 		WHERE sender = $1 AND source = $2 AND id = $3 AND routed_at IS NULL FOR UPDATE`, k.sender, k.source, k.id)
 	if err != nil {
-		return 0, fmt.Errorf("read event %s: %w", k.id, err)
+		return routed{}, fmt.Errorf("read event %s: %w", k.id, err)
 	}
 	list, err := pgx.CollectRows(rows, scanKept)
 	if err != nil || len(list) == 0 {
-		return 0, err // routed already, or swept
+		return routed{}, err // routed already, or swept
 	}
 	ev := list[0]
 	type candidate struct {
@@ -350,7 +362,7 @@ func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key) (int, error) {
 	rows, err = tx.Query(ctx, `SELECT instance, activation, waiting, taken, drivers FROM listens
 		WHERE NOT done AND types && ARRAY[$1, '*'] ORDER BY created_at, instance, activation FOR UPDATE`, ev.event["type"])
 	if err != nil {
-		return 0, fmt.Errorf("find listens for event %s: %w", k.id, err)
+		return routed{}, fmt.Errorf("find listens for event %s: %w", k.id, err)
 	}
 	for rows.Next() {
 		var c candidate
@@ -359,20 +371,20 @@ func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key) (int, error) {
 		c.st = &waitState{}
 		if err := rows.Scan(&c.instance, &c.activation, &raw, &c.st.taken, &drivers); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("read a listen for event %s: %w", k.id, err)
+			return routed{}, fmt.Errorf("read a listen for event %s: %w", k.id, err)
 		}
 		if !mayDrive(ev.access, drivers) {
 			continue
 		}
 		if err := json.Unmarshal(raw, &c.st.w); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("read the listen of %s: %w", c.instance, err)
+			return routed{}, fmt.Errorf("read the listen of %s: %w", c.instance, err)
 		}
 		cands = append(cands, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("find listens for event %s: %w", k.id, err)
+		return routed{}, fmt.Errorf("find listens for event %s: %w", k.id, err)
 	}
 	exprs := &workflows.Exprs{}
 	n := 0
@@ -382,19 +394,56 @@ func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key) (int, error) {
 		}
 		inserted, err := insertRoute(ctx, tx, k, c.instance, c.activation, "arrival", false)
 		if err != nil {
-			return n, err
+			return routed{}, err
 		}
 		if !inserted {
 			continue
 		}
 		n++
 		if err := saveListen(ctx, tx, c.instance, c.activation, c.st); err != nil {
-			return n, err
+			return routed{}, err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET routed_at = now(), consumed = consumed OR $4
-		WHERE sender = $1 AND source = $2 AND id = $3`, k.sender, k.source, k.id, n > 0); err != nil {
-		return n, fmt.Errorf("mark event %s routed: %w", k.id, err)
+	res, err := s.startOn(ctx, tx, ev, requestID)
+	if err != nil {
+		return routed{}, err
 	}
-	return n, nil
+	res.delivered += n
+	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET routed_at = now(), consumed = consumed OR $4
+		WHERE sender = $1 AND source = $2 AND id = $3`, k.sender, k.source, k.id, res.delivered > 0); err != nil {
+		return routed{}, fmt.Errorf("mark event %s routed: %w", k.id, err)
+	}
+	return res, nil
+}
+
+// startOn offers the event to the workflows events start: an instance it
+// starts has it as input; one it reaches is signalled it.
+func (s *Service) startOn(ctx context.Context, tx pgx.Tx, ev kept, requestID string) (routed, error) {
+	var res routed
+	if s.Starters == nil {
+		return res, nil
+	}
+	st, err := s.Starters.StartOnEvent(ctx, tx, StartEvent{Sender: ev.sender, Source: ev.source, ID: ev.id, Access: ev.access,
+		Event: ev.event, RequestID: requestID})
+	if err != nil {
+		return res, err
+	}
+	res.refused = st.Refused
+	for _, instance := range st.Started {
+		if _, err := insertRoute(ctx, tx, ev.key, instance, "", "start", true); err != nil {
+			return res, err
+		}
+		res.started = append(res.started, instance)
+		res.delivered++
+	}
+	for _, instance := range st.Reached {
+		inserted, err := insertRoute(ctx, tx, ev.key, instance, "", "start", false)
+		if err != nil {
+			return res, err
+		}
+		if inserted {
+			res.delivered++
+		}
+	}
+	return res, nil
 }

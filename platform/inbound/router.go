@@ -71,7 +71,7 @@ func (s *Service) routeLeftovers(ctx context.Context) error {
 	if err != nil || len(keys) == 0 {
 		return err
 	}
-	_, err = s.route(ctx, keys)
+	_, err = s.route(ctx, keys, "")
 	return err
 }
 

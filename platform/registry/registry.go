@@ -291,6 +291,22 @@ func LatestWith(ctx context.Context, q store.Querier, kind string, path []string
 	return collect(rows)
 }
 
+// LatestHaving returns the latest active version of each definition of
+// kind whose content has a value at path.
+func LatestHaving(ctx context.Context, q store.Querier, kind string, path []string) ([]Definition, error) {
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM (
+			SELECT DISTINCT ON (namespace, name) * FROM definitions
+			WHERE kind = $1 AND status = 'active'
+			ORDER BY namespace, name, version_key COLLATE "C" DESC
+		) latest
+		WHERE content #> $2 IS NOT NULL
+		ORDER BY namespace, name`, kind, path)
+	if err != nil {
+		return nil, fmt.Errorf("find %s definitions with %v: %w", kind, path, err)
+	}
+	return collect(rows)
+}
+
 const columns = `id, kind, namespace, name, version, content, checksum, status, uploaded_by, uploaded_at, retired_by, retired_at`
 
 func scan(row pgx.Row) (Definition, error) {

@@ -131,6 +131,9 @@ func New(d Deps) (*Server, error) {
 	if d.Inbound.Instances == nil {
 		d.Inbound.Instances = d.Instances // routed events are signalled to instances
 	}
+	if d.Inbound.Starters == nil {
+		d.Inbound.Starters = d.Instances // and start those schedule.on names
+	}
 	if d.Webhooks == nil {
 		if d.WebhookConfig.Source == "" {
 			d.WebhookConfig.Source = d.PublicURL.String()

@@ -55,3 +55,16 @@ CREATE TABLE inbound_routes (
 );
 CREATE INDEX inbound_routes_pending ON inbound_routes (created_at) WHERE signalled_at IS NULL;
 CREATE INDEX inbound_routes_activation ON inbound_routes (instance, activation);
+
+-- The instances events started (schedule.on), by the correlation values
+-- that started them: a later event with the same values reaches the
+-- running instance instead of starting another (owned by the instances
+-- service).
+CREATE TABLE event_starts (
+    instance   text        PRIMARY KEY REFERENCES instances (id),
+    namespace  text        NOT NULL,
+    name       text        NOT NULL,
+    key        text        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX event_starts_key ON event_starts (namespace, name, key);

@@ -260,3 +260,141 @@ do:
 }
 
 type inboundResult struct{ Accepted, Duplicates, Delivered int }
+
+// An event starts an instance of a workflow whose schedule.on takes it;
+// a later event with the same correlation values reaches that instance
+// instead of starting another, even when two arrive at once.
+func TestEventsStartInstances(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author, integrator, admin := e.Token("author"), e.Token("integrator"), e.Token("admin")
+	const y = `document: {dsl: '1.0.0', namespace: kit, name: target-case, version: '1.0.0', metadata: {casePrefix: TGT, access: {read: [role:integrator], events: [team:analytics]}}}
+schedule:
+  on:
+    one:
+      with: {type: gov.uk.border.target.raised}
+      correlate:
+        target: {from: .data.targetRef}
+do:
+  - more:
+      listen:
+        to:
+          one:
+            with: {type: gov.uk.border.target.raised}
+            correlate:
+              target: {from: .data.targetRef, expect: '${ .event.data.targetRef }'}
+`
+	if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	n := 0
+	event := func(target, subject string) *http.Request {
+		n++
+		ev := map[string]any{"specversion": "1.0", "id": fmt.Sprintf("raised-%d", n), "source": "/analytics", "type": "gov.uk.border.target.raised",
+			"data": map[string]any{"targetRef": target, "n": n}}
+		if subject != "" {
+			ev["subject"] = subject
+		}
+		return e.Request("POST", "/api/v1/events", integrator, ev, "Content-Type", "application/cloudevents+json")
+	}
+	type result struct {
+		Delivered int
+		Started   []string
+	}
+	send := func(r *http.Request) result {
+		t.Helper()
+		got := e.Race(r)[0]
+		var res result
+		if got.Status != 202 || json.Unmarshal([]byte(got.Body), &res) != nil {
+			t.Fatalf("send: %d %s", got.Status, got.Body)
+		}
+		return res
+	}
+	type instance struct {
+		Status, BusinessKey string
+		Input, Output       any
+	}
+	read := func(id string) instance {
+		var in instance
+		e.Must(200, "GET", "/api/v1/instances/"+id, integrator, nil, &in)
+		return in
+	}
+	count := func() int {
+		var n int
+		if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM instances WHERE name = 'target-case'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	first := send(event("TGT-1", ""))
+	if len(first.Started) != 1 || first.Delivered != 1 {
+		t.Fatalf("the first event for TGT-1: %+v, want one instance started", first)
+	}
+	id := first.Started[0]
+	if second := send(event("TGT-1", "")); len(second.Started) != 0 || second.Delivered != 1 {
+		t.Errorf("the second event for TGT-1: %+v, want it delivered to the running instance", second)
+	}
+	var in instance
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if in = read(id); in.Status == "completed" || in.Status == "faulted" {
+			break
+		}
+	}
+	out, _ := json.Marshal(in.Output)
+	if in.Status != "completed" || !strings.Contains(string(out), `"n":2`) || !strings.HasPrefix(in.BusinessKey, "TGT-") {
+		t.Errorf("the instance TGT-1 started: %s %s in case %q, want completed with the second event", in.Status, out, in.BusinessKey)
+	}
+	// Its case ended with it; the next event for TGT-1 starts afresh, in
+	// the case its subject names.
+	if third := send(event("TGT-1", in.BusinessKey)); len(third.Started) != 1 {
+		t.Errorf("an event for an ended correlation: %+v, want a new instance", third)
+	} else if again := read(third.Started[0]); again.BusinessKey != in.BusinessKey {
+		t.Errorf("the event named case %s; the instance is in %q", in.BusinessKey, again.BusinessKey)
+	}
+	// Two events for one new target at once: one instance, and the other
+	// event reaches it.
+	before := count()
+	var started, delivered int
+	for _, r := range e.Race(event("TGT-2", ""), event("TGT-2", "")) {
+		var res result
+		if r.Status != 202 || json.Unmarshal([]byte(r.Body), &res) != nil {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		started += len(res.Started)
+		delivered += res.Delivered
+	}
+	if started != 1 || delivered != 2 || count() != before+1 {
+		t.Errorf("two events for TGT-2 at once: %d started, %d delivered, %d new instances; want 1, 2, 1", started, delivered, count()-before)
+	}
+	// A sender the workflow does not name starts nothing; an admin does.
+	// An event the workflow's input schema refuses starts nothing, and
+	// the answer says why.
+	for _, y := range []string{
+		`document: {dsl: '1.0.0', namespace: kit, name: closed-start, version: '1.0.0'}
+schedule: {on: {one: {with: {type: gov.uk.border.target.closed}}}}
+do: [{a: {set: {ok: true}}}]`,
+		`document: {dsl: '1.0.0', namespace: kit, name: strict-start, version: '1.0.0', metadata: {access: {events: [team:analytics]}}}
+input: {schema: {format: json, document: {type: object, properties: {event: {type: object, properties: {data: {type: object, required: [reason]}}}}}}}
+schedule: {on: {one: {with: {type: gov.uk.border.target.flagged}}}}
+do: [{a: {set: {ok: true}}}]`,
+	} {
+		if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	closed := func(token, id string) *http.Request {
+		return e.Request("POST", "/api/v1/events", token, map[string]any{"specversion": "1.0", "id": id, "source": "/analytics",
+			"type": "gov.uk.border.target.closed", "data": map[string]any{"targetRef": "TGT-4"}}, "Content-Type", "application/cloudevents+json")
+	}
+	if r := send(closed(integrator, "closed-1")); len(r.Started) != 0 || r.Delivered != 0 {
+		t.Errorf("a sender the workflow does not name: %+v", r)
+	}
+	if r := send(closed(admin, "closed-2")); len(r.Started) != 1 {
+		t.Errorf("an admin's event: %+v", r)
+	}
+	got := e.Race(e.Request("POST", "/api/v1/events", integrator, map[string]any{"specversion": "1.0", "id": "flagged-1", "source": "/analytics",
+		"type": "gov.uk.border.target.flagged", "data": map[string]any{"targetRef": "TGT-5"}}, "Content-Type", "application/cloudevents+json"))[0]
+	if got.Status != 202 || !strings.Contains(got.Body, `"started":[]`) || !strings.Contains(got.Body, "kit/strict-start@1.0.0") || !strings.Contains(got.Body, "reason") {
+		t.Errorf("an event the input schema refuses: %d %s", got.Status, got.Body)
+	}
+}
