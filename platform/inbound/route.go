@@ -311,7 +311,7 @@ func (s *Service) EndInstance(ctx context.Context, instance string) error {
 
 // routed is what routing some events did.
 type routed struct {
-	delivered         int
+	delivered        int
 	started, refused []string
 }
 
