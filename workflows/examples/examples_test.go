@@ -430,3 +430,25 @@ func indent(s string) string {
 	}
 	return strings.Join(lines, "")
 }
+
+// The workflows docs/integrations.md shows (events in) are ones COP takes.
+func TestTheIntegrationExamplesValidate(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/integrations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range strings.Split(string(doc), "```yaml\n")[1:] {
+		b = b[:strings.Index(b, "```")]
+		if !strings.HasPrefix(b, "document:") {
+			continue
+		}
+		n++
+		if _, _, err := workflows.Parse([]byte(b)); err != nil {
+			t.Errorf("a workflow in integrations.md does not validate: %v\n%s", err, b)
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d workflows in integrations.md, want the waiting one and the one events start", n)
+	}
+}
