@@ -136,25 +136,28 @@ type WaitingCorrelation struct {
 
 // Takes reports whether filter f takes the event ev, given the
 // correlation values seen so far, and the values ev fixes for the names
-// not seen yet. A data predicate or correlation that reads the workflow's
-// variables cannot be decided outside the instance: it is taken to
-// match, and the instance decides. An expression that fails on the event
-// does not match it.
-func (f WaitingFilter) Takes(exprs *Exprs, ev map[string]any, seen map[string]any) (map[string]any, bool) {
+// not seen yet. An expression that fails on the event does not match it.
+// A data predicate that reads the workflow's variables cannot be decided
+// outside the instance: the event may match (ok), but not surely (sure is
+// false), and the instance decides.
+func (f WaitingFilter) Takes(m *EventMatcher, seen map[string]any) (first map[string]any, ok, sure bool) {
+	ev := m.ev
 	if !EventMatches(ev, f.With) {
-		return nil, false
+		return nil, false, false
 	}
-	if f.Data != "" && ReadsVariables(f.Data) == "" {
-		ok, err := exprs.Run(f.Data, ev["data"], nil)
-		if err != nil || !truthy(ok) {
-			return nil, false
+	sure = true
+	if f.Data != "" {
+		if ReadsVariables(f.Data) != "" {
+			sure = false
+		} else if v, err := m.run(f.Data, true); err != nil || !truthy(v) {
+			return nil, false, false
 		}
 	}
-	first := map[string]any{}
+	first = map[string]any{}
 	for _, c := range f.Correlate {
-		v, err := exprs.Run(c.From, ev, nil)
+		v, err := m.run(c.From, false)
 		if err != nil || v == nil {
-			return nil, false
+			return nil, false, false
 		}
 		v = NormalJSON(v)
 		want, known := seen[c.Name]
@@ -162,13 +165,49 @@ func (f WaitingFilter) Takes(exprs *Exprs, ev map[string]any, seen map[string]an
 			want, known = c.Expect, c.Known
 		}
 		if known && !reflect.DeepEqual(v, NormalJSON(want)) {
-			return nil, false
+			return nil, false, false
 		}
 		if _, ok := seen[c.Name]; !ok {
 			first[c.Name] = v
 		}
 	}
-	return first, true
+	return first, true, sure
+}
+
+// EventMatcher offers one event to many filters, working out each
+// expression on it once: many instances waiting by the same correlation
+// (a target reference) cost one evaluation.
+type EventMatcher struct {
+	ev    map[string]any
+	exprs Exprs
+	memo  map[string]evaluated
+}
+
+type evaluated struct {
+	v   any
+	err error
+}
+
+// NewEventMatcher returns a matcher for ev.
+func NewEventMatcher(ev map[string]any) *EventMatcher {
+	return &EventMatcher{ev: ev, memo: map[string]evaluated{}}
+}
+
+// run evaluates src on the event, or on its data.
+func (m *EventMatcher) run(src string, onData bool) (any, error) {
+	k := "e\x00" + src
+	input := any(m.ev)
+	if onData {
+		k, input = "d\x00"+src, m.ev["data"]
+	}
+	if r, ok := m.memo[k]; ok {
+		return r.v, r.err
+	}
+	v, err := m.exprs.Run(src, input, nil)
+	if len(m.memo) < 1024 {
+		m.memo[k] = evaluated{v, err}
+	}
+	return v, err
 }
 
 func truthy(v any) bool { return v != nil && v != false }

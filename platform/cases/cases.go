@@ -234,12 +234,17 @@ func (s *Service) OpenCase(ctx context.Context, prefix, by string) (int64, strin
 
 // OpenCaseIn opens a case in tx: the transaction that keeps an event
 // opens the case of the instance the event starts.
+// The case is numbered in tx too, so tx holds only its own connection.
 func (s *Service) OpenCaseIn(ctx context.Context, tx pgx.Tx, prefix, by string) (int64, string, error) {
 	now := s.now()
-	key, err := s.nextBusinessKey(ctx, prefix, now)
-	if err != nil {
-		return 0, "", err
+	day := now.UTC()
+	var n int64
+	if err := tx.QueryRow(ctx, `INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1)
+		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last`,
+		prefix, day.Format(time.DateOnly)).Scan(&n); err != nil {
+		return 0, "", fmt.Errorf("number a case for %s: %w", prefix, err)
 	}
+	key := fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n)
 	id, err := createCase(ctx, tx, key, by, now)
 	return id, key, err
 }

@@ -50,10 +50,16 @@ type Instances interface {
 
 // Starters start instances on events.
 type Starters interface {
-	// StartOnEvent starts, in tx, the instances the event starts, or
-	// names the running instances it reaches instead (an earlier event
-	// with the same correlation values started them).
-	StartOnEvent(ctx context.Context, tx pgx.Tx, e StartEvent) (Started, error)
+	// PlanEventStarts reads what starting instances on the event needs (the
+	// workflows it starts, pinned); nil when it starts none.
+	PlanEventStarts(ctx context.Context, e StartEvent) (StartPlan, error)
+}
+
+// A StartPlan starts, in the event's routing transaction, the instances
+// the event starts, or names the running instances it reaches instead (an
+// earlier event with the same correlation values started them).
+type StartPlan interface {
+	Apply(ctx context.Context, tx pgx.Tx) (Started, error)
 }
 
 // StartEvent is a kept event offered to the workflows events start.

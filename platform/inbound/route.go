@@ -64,40 +64,51 @@ type waitState struct {
 	done  bool
 }
 
-// offer gives the listen an event: whether it takes it (and then its new
-// state), as the listen itself would: the first filter that matches, each
-// filter once for all, one event for one and any without until.
-func (st *waitState) offer(exprs *workflows.Exprs, ev map[string]any) bool {
+// offer gives the listen an event, as the listen itself would take it:
+// the first filter that matches, each filter once for all, one event for
+// one and any without until. It returns whether the listen takes it, its
+// state after, and whether the taking is sure. An until listen's taking
+// is never sure (only the instance knows when its condition holds), nor is
+// one that hangs on a condition only the instance can decide: such an
+// event is handed over without being consumed, and the state is kept as
+// it was for the latter.
+func (st waitState) offer(m *workflows.EventMatcher) (next waitState, take, sure bool) {
 	if st.done {
-		return false
+		return st, false, false
 	}
-	if st.w.Seen == nil {
-		st.w.Seen = map[string]any{}
+	next = waitState{w: st.w, taken: slices.Clone(st.taken)}
+	next.w.Seen = maps.Clone(st.w.Seen)
+	if next.w.Seen == nil {
+		next.w.Seen = map[string]any{}
 	}
+	until := st.w.Mode == workflows.WaitUntil
 	if len(st.w.Filters) == 0 { // any: [], any event
-		st.done = st.w.Mode != workflows.WaitUntil
-		return true
+		next.done = !until
+		return next, true, !until
 	}
 	for i, f := range st.w.Filters {
 		if st.w.Mode == workflows.WaitAll && slices.Contains(st.taken, int32(i)) {
 			continue
 		}
-		first, ok := f.Takes(exprs, ev, st.w.Seen)
+		first, ok, decided := f.Takes(m, st.w.Seen)
 		if !ok {
 			continue
 		}
-		maps.Copy(st.w.Seen, first)
+		if !decided {
+			return st, true, false
+		}
+		maps.Copy(next.w.Seen, first)
 		switch st.w.Mode {
 		case workflows.WaitAll:
-			st.taken = append(st.taken, int32(i))
-			st.done = len(st.taken) == len(st.w.Filters)
+			next.taken = append(next.taken, int32(i))
+			next.done = len(next.taken) == len(st.w.Filters)
 		case workflows.WaitUntil:
 		default:
-			st.done = true
+			next.done = true
 		}
-		return true
+		return next, true, !until
 	}
-	return false
+	return st, false, false
 }
 
 // eventColumns are what a kept event is read back from.
@@ -158,119 +169,126 @@ func mayDrive(senderAccess, drivers []string) bool {
 	return false
 }
 
-// Register records that an instance waits in a listen, and hands it the
-// kept events it takes (sent before it began to wait, that no listen has
-// taken, from senders its workflow allows), oldest first; each is then
-// consumed. A retried registration returns the same events.
-func (s *Service) Register(ctx context.Context, l Listen) ([]map[string]any, error) {
+// Register records that an instance waits in a listen, and routes to it
+// the kept events it takes (sent before it began to wait, that no listen
+// has taken, from senders its workflow allows), oldest first, for the
+// router to signal; those it surely takes are consumed.
+func (s *Service) Register(ctx context.Context, l Listen) error {
 	waiting, err := json.Marshal(l.Waiting)
 	if err != nil {
-		return nil, fmt.Errorf("encode the listen of %s: %w", l.Instance, err)
+		return fmt.Errorf("encode the listen of %s: %w", l.Instance, err)
 	}
 	// Committed before the kept events are read, so an event that arrives
 	// meanwhile finds the listen if this does not find the event.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO listens (instance, activation, position, types, waiting, drivers)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		l.Instance, l.Activation, l.Position, typesOf(l.Waiting), waiting, store.TextArray(l.Drivers)); err != nil {
-		return nil, fmt.Errorf("record the listen of %s at %s: %w", l.Instance, l.Position, err)
+		return fmt.Errorf("record the listen of %s at %s: %w", l.Instance, l.Position, err)
 	}
-	var out []map[string]any
+	routed := 0
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		st, types, drivers, err := lockListen(ctx, tx, l.Instance, l.Activation)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // it ended already
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.takeKept(ctx, tx, l, st, types, drivers); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM inbound_routes r
-			JOIN inbound_events e USING (sender, source, id)
-			WHERE r.instance = $1 AND r.activation = $2 AND r.via = 'listen' ORDER BY e.received_at, e.source, e.id`, l.Instance, l.Activation)
-		if err != nil {
-			return fmt.Errorf("read the events kept for %s: %w", l.Instance, err)
-		}
-		list, err := pgx.CollectRows(rows, scanKept)
-		if err != nil {
-			return err
-		}
-		out = make([]map[string]any, len(list))
-		for i, k := range list {
-			out[i] = k.event
-		}
-		return nil
+		var err error
+		routed, err = s.takeKept(ctx, tx, l)
+		return err
 	})
-	return out, err
+	if routed > 0 {
+		s.wake()
+	}
+	return err
 }
 
-// maxKeptOffered bounds the kept events one registration looks at.
-const maxKeptOffered = 500
+// Limits on the kept events one listen is handed as it begins: what an
+// instance keeps for its listens.
+const (
+	maxKeptEvents = 100
+	maxKeptBytes  = 256 << 10
+	// maxKeptOffered bounds the kept events one registration looks at.
+	maxKeptOffered = 500
+)
 
-// takeKept offers the listen the kept events it may take.
-func (s *Service) takeKept(ctx context.Context, tx pgx.Tx, l Listen, st *waitState, types, drivers []string) error {
-	if st.done {
-		return nil
-	}
-	// Locked events are being routed as they arrive: that routing sees
-	// this listen.
+// takeKept routes the kept events the listen takes to its instance.
+// Events are locked before the listen, as routing an arriving event locks
+// them, and waited for: an event being routed as it arrives is offered
+// here once that routing has committed, if it did not take it.
+func (s *Service) takeKept(ctx context.Context, tx pgx.Tx, l Listen) (int, error) {
+	types := typesOf(l.Waiting)
 	rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM inbound_events e
 		WHERE NOT e.consumed AND e.expires_at > now() AND (e.type = ANY($1) OR $2)
-		ORDER BY e.received_at, e.source, e.id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+		ORDER BY e.received_at, e.source, e.id LIMIT $3 FOR UPDATE`,
 		types, slices.Contains(types, anyType), maxKeptOffered)
 	if err != nil {
-		return fmt.Errorf("find events kept for %s: %w", l.Instance, err)
+		return 0, fmt.Errorf("find events kept for %s: %w", l.Instance, err)
 	}
 	list, err := pgx.CollectRows(rows, scanKept)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	exprs := &workflows.Exprs{}
-	changed := false
+	st, drivers, err := lockListen(ctx, tx, l.Instance, l.Activation)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil // it ended already
+	}
+	if err != nil {
+		return 0, err
+	}
+	routed, size, changed := 0, 0, false
 	for _, k := range list {
-		if st.done {
+		if st.done || routed == maxKeptEvents || size > maxKeptBytes {
 			break
 		}
-		if !mayDrive(k.access, drivers) || !st.offer(exprs, k.event) {
+		if !mayDrive(k.access, drivers) {
 			continue
 		}
-		inserted, err := insertRoute(ctx, tx, k.key, l.Instance, l.Activation, "listen", true)
+		next, take, sure := st.offer(workflows.NewEventMatcher(k.event))
+		if !take {
+			continue
+		}
+		inserted, err := insertRoute(ctx, tx, k.key, l.Instance, l.Activation, "listen")
 		if err != nil {
-			return err
+			return routed, err
 		}
 		if !inserted {
 			continue // the instance has it already
 		}
-		changed = true
-		if _, err := tx.Exec(ctx, `UPDATE inbound_events SET consumed = true WHERE sender = $1 AND source = $2 AND id = $3`,
-			k.sender, k.source, k.id); err != nil {
-			return fmt.Errorf("consume event %s: %w", k.id, err)
+		st, changed = next, true
+		routed++
+		size += workflows.ApproxSize(k.event, maxKeptBytes)
+		if sure {
+			if err := consume(ctx, tx, k.key); err != nil {
+				return routed, err
+			}
 		}
 	}
 	if !changed {
-		return nil
+		return routed, nil
 	}
-	return saveListen(ctx, tx, l.Instance, l.Activation, st)
+	return routed, saveListen(ctx, tx, l.Instance, l.Activation, st)
+}
+
+func consume(ctx context.Context, tx pgx.Tx, k key) error {
+	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET consumed = true WHERE sender = $1 AND source = $2 AND id = $3`,
+		k.sender, k.source, k.id); err != nil {
+		return fmt.Errorf("consume event %s: %w", k.id, err)
+	}
+	return nil
 }
 
 // lockListen reads a waiting listen's state, locked for this transaction.
-func lockListen(ctx context.Context, tx pgx.Tx, instance, activation string) (*waitState, []string, []string, error) {
+func lockListen(ctx context.Context, tx pgx.Tx, instance, activation string) (waitState, []string, error) {
 	var st waitState
 	var raw []byte
-	var types, drivers []string
-	err := tx.QueryRow(ctx, `SELECT waiting, taken, done, types, drivers FROM listens WHERE instance = $1 AND activation = $2 FOR UPDATE`,
-		instance, activation).Scan(&raw, &st.taken, &st.done, &types, &drivers)
+	var drivers []string
+	err := tx.QueryRow(ctx, `SELECT waiting, taken, done, drivers FROM listens WHERE instance = $1 AND activation = $2 FOR UPDATE`,
+		instance, activation).Scan(&raw, &st.taken, &st.done, &drivers)
 	if err != nil {
-		return nil, nil, nil, err
+		return st, nil, err
 	}
 	if err := json.Unmarshal(raw, &st.w); err != nil {
-		return nil, nil, nil, fmt.Errorf("read the listen of %s: %w", instance, err)
+		return st, nil, fmt.Errorf("read the listen of %s: %w", instance, err)
 	}
-	return &st, types, drivers, nil
+	return st, drivers, nil
 }
 
-func saveListen(ctx context.Context, tx pgx.Tx, instance, activation string, st *waitState) error {
+func saveListen(ctx context.Context, tx pgx.Tx, instance, activation string, st waitState) error {
 	raw, err := json.Marshal(st.w)
 	if err != nil {
 		return fmt.Errorf("encode the listen of %s: %w", instance, err)
@@ -282,8 +300,15 @@ func saveListen(ctx context.Context, tx pgx.Tx, instance, activation string, st 
 	return nil
 }
 
-// insertRoute gives an event to an instance, once per instance.
-func insertRoute(ctx context.Context, tx pgx.Tx, k key, instance, activation, via string, signalled bool) (bool, error) {
+// insertRoute gives an event to an instance, once per instance, for the
+// router to signal.
+func insertRoute(ctx context.Context, tx pgx.Tx, k key, instance, activation, via string) (bool, error) {
+	return insertRouteAs(ctx, tx, k, instance, activation, via, false)
+}
+
+// insertRouteAs is insertRoute; a route already signalled is one whose
+// event the instance has another way (its input).
+func insertRouteAs(ctx context.Context, tx pgx.Tx, k key, instance, activation, via string, signalled bool) (bool, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO inbound_routes (sender, source, id, instance, activation, via, signalled_at)
 		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) ON CONFLICT DO NOTHING`,
 		k.sender, k.source, k.id, instance, activation, via, signalled)
@@ -318,18 +343,16 @@ type routed struct {
 // route matches newly kept events, in the order they came, with the
 // listens waiting now and the workflows events start; each match is a
 // route the router signals, or an instance started with the event as its
-// input.
+// input. An event that cannot be routed is left to the router, and the
+// others are routed all the same.
 func (s *Service) route(ctx context.Context, keys []key, requestID string) (routed, error) {
 	var all routed
+	var errs []error
 	for _, k := range keys {
-		var one routed
-		err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-			var err error
-			one, err = s.routeOne(ctx, tx, k, requestID)
-			return err
-		})
+		one, err := s.routeOne(ctx, k, requestID)
 		if err != nil {
-			return all, err
+			errs = append(errs, fmt.Errorf("route event %s from %s: %w", k.id, k.source, err))
+			continue
 		}
 		all.delivered += one.delivered
 		all.started = append(all.started, one.started...)
@@ -338,14 +361,15 @@ func (s *Service) route(ctx context.Context, keys []key, requestID string) (rout
 	if all.delivered > 0 {
 		s.wake()
 	}
-	return all, nil
+	return all, errors.Join(errs...)
 }
 
 // routeOne routes one event to every waiting listen that takes it, and
-// to the workflows it starts.
-func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key, requestID string) (routed, error) {
-	rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM inbound_events e
-		WHERE sender = $1 AND source = $2 AND id = $3 AND routed_at IS NULL FOR UPDATE`, k.sender, k.source, k.id)
+// to the workflows it starts. What starting needs to read is read first,
+// outside the transaction, which then holds one connection.
+func (s *Service) routeOne(ctx context.Context, k key, requestID string) (routed, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM inbound_events e
+		WHERE sender = $1 AND source = $2 AND id = $3 AND routed_at IS NULL`, k.sender, k.source, k.id)
 	if err != nil {
 		return routed{}, fmt.Errorf("read event %s: %w", k.id, err)
 	}
@@ -354,24 +378,53 @@ func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key, requestID stri
 		return routed{}, err // routed already, or swept
 	}
 	ev := list[0]
+	var plan StartPlan
+	if s.Starters != nil {
+		if plan, err = s.Starters.PlanEventStarts(ctx, StartEvent{Sender: ev.sender, Source: ev.source, ID: ev.id, Access: ev.access,
+			Event: ev.event, RequestID: requestID}); err != nil {
+			return routed{}, err
+		}
+	}
+	var res routed
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		res, err = s.routeIn(ctx, tx, ev, plan)
+		return err
+	})
+	return res, err
+}
+
+// routeIn routes the event in tx: locked first (before any listen, as a
+// listen that begins locks them), then offered to the waiting listens in
+// the order they began, then to the workflows it starts.
+func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPlan) (routed, error) {
+	var locked bool
+	if err := tx.QueryRow(ctx, `SELECT true FROM inbound_events WHERE sender = $1 AND source = $2 AND id = $3 AND routed_at IS NULL FOR UPDATE`,
+		ev.sender, ev.source, ev.id).Scan(&locked); errors.Is(err, pgx.ErrNoRows) {
+		return routed{}, nil // another replica routed it meanwhile
+	} else if err != nil {
+		return routed{}, fmt.Errorf("lock event %s: %w", ev.id, err)
+	}
 	type candidate struct {
 		instance, activation string
-		st                   *waitState
+		st                   waitState
+	}
+	// Read without locks; only the listens that take the event are locked
+	// and offered it again, as they are now.
+	rows, err := tx.Query(ctx, `SELECT instance, activation, waiting, taken, drivers FROM listens
+		WHERE NOT done AND types && ARRAY[$1, '*'] ORDER BY created_at, instance, activation`, ev.event["type"])
+	if err != nil {
+		return routed{}, fmt.Errorf("find listens for event %s: %w", ev.id, err)
 	}
 	var cands []candidate
-	rows, err = tx.Query(ctx, `SELECT instance, activation, waiting, taken, drivers FROM listens
-		WHERE NOT done AND types && ARRAY[$1, '*'] ORDER BY created_at, instance, activation FOR UPDATE`, ev.event["type"])
-	if err != nil {
-		return routed{}, fmt.Errorf("find listens for event %s: %w", k.id, err)
-	}
+	m := workflows.NewEventMatcher(ev.event)
 	for rows.Next() {
 		var c candidate
 		var raw []byte
 		var drivers []string
-		c.st = &waitState{}
 		if err := rows.Scan(&c.instance, &c.activation, &raw, &c.st.taken, &drivers); err != nil {
 			rows.Close()
-			return routed{}, fmt.Errorf("read a listen for event %s: %w", k.id, err)
+			return routed{}, fmt.Errorf("read a listen for event %s: %w", ev.id, err)
 		}
 		if !mayDrive(ev.access, drivers) {
 			continue
@@ -380,70 +433,69 @@ func (s *Service) routeOne(ctx context.Context, tx pgx.Tx, k key, requestID stri
 			rows.Close()
 			return routed{}, fmt.Errorf("read the listen of %s: %w", c.instance, err)
 		}
-		cands = append(cands, c)
+		if _, take, _ := c.st.offer(m); take {
+			cands = append(cands, c)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return routed{}, fmt.Errorf("find listens for event %s: %w", k.id, err)
+		return routed{}, fmt.Errorf("find listens for event %s: %w", ev.id, err)
 	}
-	exprs := &workflows.Exprs{}
-	n := 0
+	var res routed
+	consumed := false
 	for _, c := range cands {
-		if !c.st.offer(exprs, ev.event) {
-			continue
+		st, _, err := lockListen(ctx, tx, c.instance, c.activation)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // it ended meanwhile
 		}
-		inserted, err := insertRoute(ctx, tx, k, c.instance, c.activation, "arrival", false)
+		if err != nil {
+			return routed{}, err
+		}
+		next, take, sure := st.offer(m)
+		if !take {
+			continue // another event filled it meanwhile
+		}
+		inserted, err := insertRoute(ctx, tx, ev.key, c.instance, c.activation, "arrival")
 		if err != nil {
 			return routed{}, err
 		}
 		if !inserted {
 			continue
 		}
-		n++
-		if err := saveListen(ctx, tx, c.instance, c.activation, c.st); err != nil {
+		res.delivered++
+		consumed = consumed || sure
+		if err := saveListen(ctx, tx, c.instance, c.activation, next); err != nil {
 			return routed{}, err
 		}
 	}
-	res, err := s.startOn(ctx, tx, ev, requestID)
-	if err != nil {
-		return routed{}, err
-	}
-	res.delivered += n
-	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET routed_at = now(), consumed = consumed OR $4
-		WHERE sender = $1 AND source = $2 AND id = $3`, k.sender, k.source, k.id, res.delivered > 0); err != nil {
-		return routed{}, fmt.Errorf("mark event %s routed: %w", k.id, err)
-	}
-	return res, nil
-}
-
-// startOn offers the event to the workflows events start: an instance it
-// starts has it as input; one it reaches is signalled it.
-func (s *Service) startOn(ctx context.Context, tx pgx.Tx, ev kept, requestID string) (routed, error) {
-	var res routed
-	if s.Starters == nil {
-		return res, nil
-	}
-	st, err := s.Starters.StartOnEvent(ctx, tx, StartEvent{Sender: ev.sender, Source: ev.source, ID: ev.id, Access: ev.access,
-		Event: ev.event, RequestID: requestID})
-	if err != nil {
-		return res, err
-	}
-	res.refused = st.Refused
-	for _, instance := range st.Started {
-		if _, err := insertRoute(ctx, tx, ev.key, instance, "", "start", true); err != nil {
-			return res, err
-		}
-		res.started = append(res.started, instance)
-		res.delivered++
-	}
-	for _, instance := range st.Reached {
-		inserted, err := insertRoute(ctx, tx, ev.key, instance, "", "start", false)
+	if plan != nil {
+		st, err := plan.Apply(ctx, tx)
 		if err != nil {
-			return res, err
+			return routed{}, err
 		}
-		if inserted {
+		res.refused = st.Refused
+		for _, instance := range st.Started {
+			if _, err := insertRouteAs(ctx, tx, ev.key, instance, "", "start", true); err != nil {
+				return routed{}, err
+			}
+			res.started = append(res.started, instance)
 			res.delivered++
+			consumed = true
 		}
+		for _, instance := range st.Reached {
+			inserted, err := insertRoute(ctx, tx, ev.key, instance, "", "start")
+			if err != nil {
+				return routed{}, err
+			}
+			if inserted {
+				res.delivered++
+			}
+			consumed = true
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET routed_at = now(), consumed = consumed OR $4
+		WHERE sender = $1 AND source = $2 AND id = $3`, ev.sender, ev.source, ev.id, consumed); err != nil {
+		return routed{}, fmt.Errorf("mark event %s routed: %w", ev.id, err)
 	}
 	return res, nil
 }

@@ -175,6 +175,11 @@ func (s *Service) settle(ctx context.Context, k key, instance string, attempts i
 // took it.
 func (s *Service) forgetGone(ctx context.Context, k key, instance string) error {
 	return store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The event first, then listens, as routing locks them.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM inbound_events WHERE sender = $1 AND source = $2 AND id = $3 FOR UPDATE`,
+			k.sender, k.source, k.id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM inbound_routes WHERE sender = $1 AND source = $2 AND id = $3 AND instance = $4`,
 			k.sender, k.source, k.id, instance); err != nil {
 			return err

@@ -25,19 +25,17 @@ import (
 	"cop/workflows/engine"
 )
 
-// StartOnEvent starts, in tx (the one that routes the event), an instance
-// of each active workflow whose schedule.on takes the event and whose
-// access.events admits its sender (admins always); or, when an instance
-// an earlier event started with the same correlation values still runs,
-// reaches that one instead. A workflow the event cannot start (its input
-// schema refuses the event) is named in refused, not started.
-func (s *Service) StartOnEvent(ctx context.Context, tx pgx.Tx, e inbound.StartEvent) (inbound.Started, error) {
-	var res inbound.Started
+// PlanEventStarts reads what starting instances on an event needs: each
+// active workflow whose schedule.on takes the event and whose
+// access.events admits its sender (admins always), pinned, with the key
+// one instance runs per. Nil when the event starts nothing.
+func (s *Service) PlanEventStarts(ctx context.Context, e inbound.StartEvent) (inbound.StartPlan, error) {
 	defs, err := s.defs.EventStartedWorkflows(ctx)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	exprs := &workflows.Exprs{}
+	plan := &eventPlan{s: s, e: e}
+	m := workflows.NewEventMatcher(e.Event)
 	for _, def := range defs {
 		w, err := workflows.Decode(def.Content)
 		if err != nil {
@@ -46,15 +44,58 @@ func (s *Service) StartOnEvent(ctx context.Context, tx pgx.Tx, e inbound.StartEv
 		if !senderMay(e.Access, workflows.AccessOf(w).Events) {
 			continue
 		}
-		values, ok := startFilter(w).Takes(exprs, e.Event, nil)
-		if !ok {
-			continue
+		values, ok, sure := startFilter(w).Takes(m, nil)
+		if !ok || !sure {
+			continue // the check refused conditions on workflow data here
 		}
 		key, err := startKey(values, e)
 		if err != nil {
-			return res, err
+			return nil, err
 		}
-		running, err := s.startedFor(ctx, tx, def, key)
+		p, err := s.prepareEventStart(ctx, def, w, key, e)
+		var refused *startRefused
+		if errors.As(err, &refused) {
+			plan.refused = append(plan.refused, refused.Error())
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		plan.starts = append(plan.starts, p)
+	}
+	if len(plan.starts) == 0 && len(plan.refused) == 0 {
+		return nil, nil
+	}
+	return plan, nil
+}
+
+// eventPlan is what an event starts, read before its transaction.
+type eventPlan struct {
+	s       *Service
+	e       inbound.StartEvent
+	starts  []eventStart
+	refused []string
+}
+
+// eventStart is one workflow's instance for an event, ready to write.
+type eventStart struct {
+	def   registry.Definition
+	w     *workflows.Workflow
+	key   string
+	in    Instance
+	start engine.Start
+	// caseID and the instance's BusinessKey: the case the event's subject
+	// names; 0 opens a new one with prefix.
+	caseID int64
+	prefix string
+}
+
+// Apply starts, in tx, each planned instance, or reaches the one an
+// earlier event with the same key started that has not ended.
+func (p *eventPlan) Apply(ctx context.Context, tx pgx.Tx) (inbound.Started, error) {
+	res := inbound.Started{Refused: p.refused}
+	for _, st := range p.starts {
+		running, err := startedFor(ctx, tx, st.def, st.key)
 		if err != nil {
 			return res, err
 		}
@@ -62,16 +103,10 @@ func (s *Service) StartOnEvent(ctx context.Context, tx pgx.Tx, e inbound.StartEv
 			res.Reached = append(res.Reached, running)
 			continue
 		}
-		id, err := s.startForEvent(ctx, tx, def, w, key, e)
-		var refused *startRefused
-		if errors.As(err, &refused) {
-			res.Refused = append(res.Refused, refused.Error())
-			continue
-		}
-		if err != nil {
+		if err := p.s.startForEvent(ctx, tx, st, p.e); err != nil {
 			return res, err
 		}
-		res.Started = append(res.Started, id)
+		res.Started = append(res.Started, st.in.ID)
 	}
 	return res, nil
 }
@@ -136,7 +171,7 @@ func senderMay(access, events []string) bool {
 // startedFor finds the instance an earlier event started for the same
 // key that has not ended, holding the key for this transaction so two
 // events for one key at once start one instance.
-func (s *Service) startedFor(ctx context.Context, tx pgx.Tx, def registry.Definition, key string) (string, error) {
+func startedFor(ctx context.Context, tx pgx.Tx, def registry.Definition, key string) (string, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 17))`, def.Namespace+"/"+def.Name+"\n"+key); err != nil {
 		return "", fmt.Errorf("hold the start of %s/%s: %w", def.Namespace, def.Name, err)
 	}
@@ -157,55 +192,59 @@ type startRefused struct{ msg string }
 
 func (e *startRefused) Error() string { return e.msg }
 
-// startForEvent records a new instance started by the event, as
-// 'starting' (the outbox starts it), with {"event": the CloudEvent} as
-// its input, in the case the event's subject names when the sender may
-// see it, else a new one.
-func (s *Service) startForEvent(ctx context.Context, tx pgx.Tx, def registry.Definition, w *workflows.Workflow, key string, e inbound.StartEvent) (string, error) {
+// prepareEventStart is the instance an event starts: {"event": the
+// CloudEvent} as its input (refused when the input schema refuses it),
+// pinned, in the case the event's subject names when the sender may see
+// it, else a new one.
+func (s *Service) prepareEventStart(ctx context.Context, def registry.Definition, w *workflows.Workflow, key string, e inbound.StartEvent) (eventStart, error) {
 	name := describe(def.Namespace, def.Name, def.Version)
 	input := map[string]any{"event": e.Event}
 	if err := checkInput(w, input); err != nil {
-		return "", &startRefused{fmt.Sprintf("%s: the event is not the input it takes: %s", name, fieldsOf(err))}
+		return eventStart{}, &startRefused{fmt.Sprintf("%s: the event is not the input it takes: %s", name, fieldsOf(err))}
 	}
 	sender := senderPrincipal(e)
 	start := engine.Start{Definition: def.Content, Input: input, StartedBy: e.Sender, Tracked: true}
 	if err := engine.Pin(w, &resolver{ctx: ctx, defs: s.defs}, &start); err != nil {
-		return "", &startRefused{fmt.Sprintf("%s: cannot pin what it uses: %v", name, err)}
+		return eventStart{}, &startRefused{fmt.Sprintf("%s: cannot pin what it uses: %v", name, err)}
 	}
-	caseID, caseKey, err := s.eventCase(ctx, tx, sender, def, w, e)
-	if err != nil {
-		return "", err
-	}
-	start.CaseKey = caseKey
-	sum := sha256.Sum256([]byte(def.Namespace + "/" + def.Name + "\n" + key + "\n" + e.Sender + "\n" + e.Source + "\n" + e.ID))
-	in := Instance{ID: "ev-" + hex.EncodeToString(sum[:16]), Workflow: WorkflowRef{def.Namespace, def.Name, def.Version}, BusinessKey: caseKey,
-		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: e.Sender, StartedAt: time.Now().UTC(),
-		readAccess: store.TextArray(workflows.AccessOf(w).Read), teams: store.TextArray(sender.Teams)}
-	who := audit.Who{Actor: e.Sender, RequestID: e.RequestID}
-	if err := reserve(ctx, tx, who, in, start, "", caseID); err != nil {
-		return "", err
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO event_starts (instance, namespace, name, key) VALUES ($1, $2, $3, $4)`,
-		in.ID, def.Namespace, def.Name, key); err != nil {
-		return "", fmt.Errorf("record what started %s: %w", in.ID, err)
-	}
-	return in.ID, nil
-}
-
-// eventCase is the case an instance an event starts joins: the one the
-// event's subject names, if the sender may see it; else a new one.
-func (s *Service) eventCase(ctx context.Context, tx pgx.Tx, sender *auth.Principal, def registry.Definition, w *workflows.Workflow, e inbound.StartEvent) (int64, string, error) {
+	st := eventStart{def: def, w: w, key: key, start: start,
+		prefix: cases.CasePrefix(forms.Definition{Name: def.Name, CasePrefix: workflows.CasePrefixOf(w)})}
 	if subject, _ := e.Event["subject"].(string); subject != "" {
 		id, err := s.cases.JoinCase(ctx, sender, subject)
-		if err == nil {
-			return id, subject, nil
-		}
-		if !errors.Is(err, cases.ErrNotFound) {
-			return 0, "", err
+		switch {
+		case err == nil:
+			st.caseID, st.in.BusinessKey = id, subject
+		case !errors.Is(err, cases.ErrNotFound):
+			return eventStart{}, err
 		}
 	}
-	prefix := cases.CasePrefix(forms.Definition{Name: def.Name, CasePrefix: workflows.CasePrefixOf(w)})
-	return s.cases.OpenCaseIn(ctx, tx, prefix, e.Sender)
+	sum := sha256.Sum256([]byte(def.Namespace + "/" + def.Name + "\n" + key + "\n" + e.Sender + "\n" + e.Source + "\n" + e.ID))
+	st.in = Instance{ID: "ev-" + hex.EncodeToString(sum[:16]), Workflow: WorkflowRef{def.Namespace, def.Name, def.Version}, BusinessKey: st.in.BusinessKey,
+		Status: StatusStarting, Trace: []engine.TraceEntry{}, StartedBy: e.Sender, StartedAt: time.Now().UTC(),
+		readAccess: store.TextArray(workflows.AccessOf(w).Read), teams: store.TextArray(sender.Teams)}
+	return st, nil
+}
+
+// startForEvent records, in tx, a new instance an event starts, as
+// 'starting' (the outbox starts it), opening its case if it joins none.
+func (s *Service) startForEvent(ctx context.Context, tx pgx.Tx, st eventStart, e inbound.StartEvent) error {
+	if st.caseID == 0 {
+		id, key, err := s.cases.OpenCaseIn(ctx, tx, st.prefix, e.Sender)
+		if err != nil {
+			return err
+		}
+		st.caseID, st.in.BusinessKey = id, key
+	}
+	st.start.CaseKey = st.in.BusinessKey
+	who := audit.Who{Actor: e.Sender, RequestID: e.RequestID}
+	if err := reserve(ctx, tx, who, st.in, st.start, "", st.caseID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO event_starts (instance, namespace, name, key) VALUES ($1, $2, $3, $4)`,
+		st.in.ID, st.def.Namespace, st.def.Name, st.key); err != nil {
+		return fmt.Errorf("record what started %s: %w", st.in.ID, err)
+	}
+	return nil
 }
 
 // fieldsOf says what a refused input has wrong, each at its pointer.

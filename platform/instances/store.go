@@ -36,7 +36,7 @@ type Store struct {
 
 // Listens is the inbound service's record of waiting listens.
 type Listens interface {
-	Register(ctx context.Context, l inbound.Listen) ([]map[string]any, error)
+	Register(ctx context.Context, l inbound.Listen) error
 	EndListen(ctx context.Context, instance, activation string) error
 	EndInstance(ctx context.Context, instance string) error
 }
@@ -148,22 +148,22 @@ func (s *Store) InstanceEnded(ctx context.Context, e engine.InstanceEnd) error {
 
 // ListenStarted records an instance's wait in a listen with the senders
 // its workflow lets drive it (access.events of its latest active version,
-// as readers follow it), and returns the kept events it takes. A draft
+// as readers follow it); the kept events it takes are sent it. A draft
 // run takes no events from outside: it is fed through its own endpoint.
-func (s *Store) ListenStarted(ctx context.Context, l engine.ListenRequest) ([]map[string]any, error) {
+func (s *Store) ListenStarted(ctx context.Context, l engine.ListenRequest) error {
 	if s.Listens == nil {
-		return nil, nil
+		return nil
 	}
 	in, err := readRow(ctx, s.Pool, l.Instance)
 	if errors.Is(err, ErrNotFound) || in.Draft {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	drivers, err := s.eventSenders(ctx, in.Workflow)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	return s.Listens.Register(ctx, inbound.Listen{Instance: l.Instance, Activation: l.Activation, Position: l.Position,
 		Waiting: l.Waiting, Drivers: drivers})

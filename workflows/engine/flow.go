@@ -616,6 +616,7 @@ func (r *run) listen(ctx workflow.Context, l *workflows.Listen, ptr string, in a
 	}
 	act, err := r.beginWait(ctx, ptr, to, filters, until, seen)
 	if err != nil {
+		r.endWait(ctx, act) // the wait may be recorded though the listen was cancelled
 		return nil, err
 	}
 	out, err := r.awaitEvents(ctx, to, filters, until, read, seen, vars, ptr)
@@ -661,9 +662,9 @@ func (r *run) awaitEvents(ctx workflow.Context, to workflows.EventConsumption, f
 }
 
 // beginWait tells the platform that a tracked instance waits in this
-// listen, so that events sent to COP find it, and buffers the events kept
-// for it that it takes. It returns the wait's activation ("" when the
-// instance is not tracked, or began before the change).
+// listen, so that events sent to COP find it (and those kept for it are
+// sent it). It returns the wait's activation ("" when the instance is not
+// tracked, or began before the change), even when telling failed.
 func (r *run) beginWait(ctx workflow.Context, ptr string, to workflows.EventConsumption, filters []eventFilter, until string, seen map[string]any) (string, error) {
 	if !r.start.Tracked || workflow.GetVersion(ctx, changeListenRoute, workflow.DefaultVersion, 1) < 1 {
 		return "", nil
@@ -684,15 +685,8 @@ func (r *run) beginWait(ctx workflow.Context, ptr string, to workflows.EventCons
 		}
 		w.Filters = append(w.Filters, wf)
 	}
-	var kept []map[string]any
 	req := ListenRequest{Instance: workflow.GetInfo(ctx).WorkflowExecution.ID, Activation: act, Position: ptr, Waiting: w}
-	if err := r.activity(ctx, activityListenStarted, nil, req, &kept); err != nil {
-		return "", err
-	}
-	for _, ev := range kept {
-		r.bufferEvent(ctx, ev)
-	}
-	return act, nil
+	return act, r.activity(ctx, activityListenStarted, nil, req, nil)
 }
 
 // endWait tells the platform the listen no longer waits, however it

@@ -189,9 +189,7 @@ func (p *LocalPlatform) logf(format string, args ...any) {
 
 // ListenStarted keeps nothing: a local run's events come through
 // SendEvent alone.
-func (p *LocalPlatform) ListenStarted(context.Context, ListenRequest) ([]map[string]any, error) {
-	return nil, nil
-}
+func (p *LocalPlatform) ListenStarted(context.Context, ListenRequest) error { return nil }
 
 // ListenEnded has nothing to forget.
 func (p *LocalPlatform) ListenEnded(context.Context, ListenEnd) error { return nil }

@@ -27,9 +27,9 @@ type Platform interface {
 	// RecordTrace stores trace entries an instance hands over (trace.go).
 	RecordTrace(ctx context.Context, t TraceRecord) error
 	// ListenStarted records that an instance waits in a listen, so events
-	// sent to COP find it, and returns the events kept for it (sent
+	// sent to COP find it, and sends it the events kept for it (sent
 	// before it began to wait) that it takes. ListenEnded forgets it.
-	ListenStarted(ctx context.Context, l ListenRequest) ([]map[string]any, error)
+	ListenStarted(ctx context.Context, l ListenRequest) error
 	ListenEnded(ctx context.Context, l ListenEnd) error
 }
 
@@ -165,21 +165,13 @@ func (a *Activities) registerPlatform(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.ListenEnded, activity.RegisterOptions{Name: activityListenEnded})
 }
 
-// ListenStarted records a listen's wait and returns the kept events it
-// takes.
-func (a *Activities) ListenStarted(ctx context.Context, l ListenRequest) ([]map[string]any, error) {
+// ListenStarted records a listen's wait.
+func (a *Activities) ListenStarted(ctx context.Context, l ListenRequest) error {
 	p, err := a.platform()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out, err := p.ListenStarted(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkResult("the events kept for a listen", out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return p.ListenStarted(ctx, l)
 }
 
 // ListenEnded forgets a listen's wait.

@@ -41,9 +41,10 @@ CREATE TABLE inbound_routes (
     id           text        NOT NULL,
     instance     text        NOT NULL,
     activation   text        NOT NULL DEFAULT '',
-    -- arrival: matched a waiting listen when it came, signalled by the
-    -- router; listen: handed to a listen as it began; start: to an
-    -- instance a schedule.on started or keeps for its correlation
+    -- arrival: matched a waiting listen when it came; listen: kept, and
+    -- taken by a listen as it began; start: the instance a schedule.on
+    -- started with it (signalled already: it is the input) or reached.
+    -- The router signals each route once.
     via          text        NOT NULL CHECK (via IN ('arrival', 'listen', 'start')),
     signalled_at timestamptz,
     lease_until  timestamptz,

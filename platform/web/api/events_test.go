@@ -253,6 +253,25 @@ do:
 		t.Fatal(err)
 	}
 	completed(h, `"outcome":"orphaned"`)
+	// Events sent while their instances begin to listen, all at once:
+	// each reaches its instance, whichever comes first.
+	var ids []string
+	var reqs []*http.Request
+	for i := range 8 {
+		target := fmt.Sprintf("TGT-R%d", i)
+		ids = append(ids, start("target-outcome", target))
+		reqs = append(reqs, e.Request("POST", "/api/v1/events", integrator, map[string]any{"specversion": "1.0", "id": "race-" + target,
+			"source": "/analytics", "type": "gov.uk.border.target.outcome", "data": map[string]any{"targetRef": target, "outcome": "raced"}},
+			"Content-Type", "application/cloudevents+json"))
+	}
+	for _, r := range e.Race(reqs...) {
+		if r.Status != 202 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	}
+	for _, id := range ids {
+		completed(id, `"outcome":"raced"`)
+	}
 	var left int
 	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d listens left after every instance ended (%v)", left, err)
@@ -396,5 +415,118 @@ do: [{a: {set: {ok: true}}}]`,
 		"type": "gov.uk.border.target.flagged", "data": map[string]any{"targetRef": "TGT-5"}}, "Content-Type", "application/cloudevents+json"))[0]
 	if got.Status != 202 || !strings.Contains(got.Body, `"started":[]`) || !strings.Contains(got.Body, "kit/strict-start@1.0.0") || !strings.Contains(got.Body, "reason") {
 		t.Errorf("an event the input schema refuses: %d %s", got.Status, got.Body)
+	}
+}
+
+// What only the instance can decide (a condition on its data, an until)
+// is handed to every listen it may concern and consumed by none of them:
+// the instance decides, and no other listen goes without.
+func TestEventsUndecidedOutsideTheInstance(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author, officer, integrator := e.Token("author"), e.Token("officer"), e.Token("integrator")
+	const access = `metadata: {access: {start: [role:officer], read: [role:officer], events: [team:analytics]}}`
+	for _, y := range []string{
+		`document: {dsl: '1.0.0', namespace: kit, name: over, version: '1.0.0', ` + access + `}
+do:
+  - reading:
+      listen:
+        to:
+          one:
+            with: {type: gov.uk.border.reading, data: '${ .value > $input.threshold }'}`,
+		`document: {dsl: '1.0.0', namespace: kit, name: ticks, version: '1.0.0', ` + access + `}
+do:
+  - two:
+      listen:
+        to:
+          any: [{with: {type: gov.uk.border.tick}}]
+          until: '${ length >= 2 }'`,
+		`document: {dsl: '1.0.0', namespace: kit, name: tick, version: '1.0.0', ` + access + `}
+do:
+  - one:
+      listen:
+        to:
+          one: {with: {type: gov.uk.border.tick}}`,
+	} {
+		if resp, body := e.PublishYAML(author, y); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	n := 0
+	send := func(typ string, data map[string]any) inboundResult {
+		t.Helper()
+		n++
+		got := e.Race(e.Request("POST", "/api/v1/events", integrator, map[string]any{"specversion": "1.0", "id": fmt.Sprintf("u-%d", n),
+			"source": "/sensors", "type": typ, "data": data}, "Content-Type", "application/cloudevents+json"))[0]
+		var r inboundResult
+		if got.Status != 202 || json.Unmarshal([]byte(got.Body), &r) != nil {
+			t.Fatalf("send: %d %s", got.Status, got.Body)
+		}
+		return r
+	}
+	start := func(name string, input map[string]any) string {
+		t.Helper()
+		var in webtest.InstanceBody
+		e.Must(201, "POST", "/api/v1/workflows/kit/"+name+"/instances", officer, map[string]any{"input": input}, &in)
+		return in.ID
+	}
+	type instance struct {
+		Status string
+		Output any
+	}
+	end := func(id string) instance {
+		t.Helper()
+		var in instance
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			e.Must(200, "GET", "/api/v1/instances/"+id, officer, nil, &in)
+			if in.Status != "running" && in.Status != "starting" {
+				return in
+			}
+		}
+		t.Fatalf("instance %s: still %s", id, in.Status)
+		return in
+	}
+	waiting := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var got int
+			if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d listens, want %d", got, want)
+			}
+		}
+	}
+
+	// The oldest listen's condition refuses the reading; the other's takes it.
+	high := start("over", map[string]any{"threshold": 100})
+	low := start("over", map[string]any{"threshold": 10})
+	waiting(2)
+	if r := send("gov.uk.border.reading", map[string]any{"value": 50}); r.Delivered != 2 {
+		t.Errorf("a reading only the instances can judge: %+v, want it handed to both", r)
+	}
+	if in := end(low); in.Status != "completed" {
+		t.Errorf("the low threshold: %+v", in)
+	}
+	if r := send("gov.uk.border.reading", map[string]any{"value": 150}); r.Delivered != 1 {
+		t.Errorf("the second reading: %+v, want it handed to the listen still waiting", r)
+	}
+	if in, _ := json.Marshal(end(high)); !strings.Contains(string(in), `"value":150`) {
+		t.Errorf("the high threshold: %s", in)
+	}
+
+	// Two ticks kept: the until listen is handed both and consumes
+	// neither, so a one listen that starts later still takes one.
+	send("gov.uk.border.tick", map[string]any{"n": 1})
+	send("gov.uk.border.tick", map[string]any{"n": 2})
+	waiting(0)
+	if in := end(start("ticks", map[string]any{})); in.Status != "completed" {
+		t.Errorf("until two ticks: %+v", in)
+	}
+	if in, _ := json.Marshal(end(start("tick", map[string]any{}))); !strings.Contains(string(in), `"n":1`) {
+		t.Errorf("a one listen after the until: %s", in)
 	}
 }
