@@ -193,6 +193,9 @@ func NewEventMatcher(ev map[string]any) *EventMatcher {
 	return &EventMatcher{ev: ev, memo: map[string]evaluated{}}
 }
 
+// Read evaluates an expression on the event (a correlation's from).
+func (m *EventMatcher) Read(src string) (any, error) { return m.run(src, false) }
+
 // run evaluates src on the event, or on its data.
 func (m *EventMatcher) run(src string, onData bool) (any, error) {
 	k := "e\x00" + src

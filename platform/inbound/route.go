@@ -57,6 +57,38 @@ func typesOf(w workflows.Waiting) []string {
 	return out
 }
 
+// corrKeys are what finds a listen by the values it expects: each filter's
+// correlation froms, and from + US + expected value. Nil keys when a filter
+// has no correlation, or one whose value is not known yet: such a listen
+// is looked at for every event of its types.
+func corrKeys(w workflows.Waiting) (froms, keys []string) {
+	if len(w.Filters) == 0 {
+		return []string{}, nil
+	}
+	for _, f := range w.Filters {
+		if len(f.Correlate) == 0 {
+			return []string{}, nil
+		}
+		for _, c := range f.Correlate {
+			if !c.Known {
+				return []string{}, nil
+			}
+			keys = append(keys, corrKey(c.From, c.Expect))
+			if !slices.Contains(froms, c.From) {
+				froms = append(froms, c.From)
+			}
+		}
+	}
+	return froms, keys
+}
+
+// corrKey is from with a value, as the listen expects it or an event
+// carries it.
+func corrKey(from string, v any) string {
+	b, _ := json.Marshal(workflows.NormalJSON(v))
+	return from + "\x1f" + string(b)
+}
+
 // waitState is a listen's progress while events are offered to it.
 type waitState struct {
 	w     workflows.Waiting
@@ -180,9 +212,10 @@ func (s *Service) Register(ctx context.Context, l Listen) error {
 	}
 	// Committed before the kept events are read, so an event that arrives
 	// meanwhile finds the listen if this does not find the event.
-	if _, err := s.pool.Exec(ctx, `INSERT INTO listens (instance, activation, position, types, waiting, drivers)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		l.Instance, l.Activation, l.Position, typesOf(l.Waiting), waiting, store.TextArray(l.Drivers)); err != nil {
+	froms, keys := corrKeys(l.Waiting)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO listens (instance, activation, position, types, waiting, drivers, corr_froms, corr_keys)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		l.Instance, l.Activation, l.Position, typesOf(l.Waiting), waiting, store.TextArray(l.Drivers), froms, keys); err != nil {
 		return fmt.Errorf("record the listen of %s at %s: %w", l.Instance, l.Position, err)
 	}
 	routed := 0
@@ -409,15 +442,20 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 		instance, activation string
 		st                   waitState
 	}
+	m := workflows.NewEventMatcher(ev.event)
+	keys, err := eventKeys(ctx, tx, ev, m)
+	if err != nil {
+		return routed{}, err
+	}
 	// Read without locks; only the listens that take the event are locked
 	// and offered it again, as they are now.
 	rows, err := tx.Query(ctx, `SELECT instance, activation, waiting, taken, drivers FROM listens
-		WHERE NOT done AND types && ARRAY[$1, '*'] ORDER BY created_at, instance, activation`, ev.event["type"])
+		WHERE NOT done AND types && ARRAY[$1, '*'] AND (corr_keys IS NULL OR corr_keys && $2)
+		ORDER BY created_at, instance, activation`, ev.event["type"], keys)
 	if err != nil {
 		return routed{}, fmt.Errorf("find listens for event %s: %w", ev.id, err)
 	}
 	var cands []candidate
-	m := workflows.NewEventMatcher(ev.event)
 	for rows.Next() {
 		var c candidate
 		var raw []byte
@@ -498,4 +536,25 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 		return routed{}, fmt.Errorf("mark event %s routed: %w", ev.id, err)
 	}
 	return res, nil
+}
+
+// eventKeys are the correlation keys the event carries for the listens
+// its type may reach: each from they read, worked out on the event.
+func eventKeys(ctx context.Context, tx pgx.Tx, ev kept, m *workflows.EventMatcher) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT f FROM listens, unnest(corr_froms) f
+		WHERE NOT done AND types && ARRAY[$1, '*'] AND corr_keys IS NOT NULL`, ev.event["type"])
+	if err != nil {
+		return nil, fmt.Errorf("find what listens correlate event %s by: %w", ev.id, err)
+	}
+	froms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find what listens correlate event %s by: %w", ev.id, err)
+	}
+	keys := []string{}
+	for _, from := range froms {
+		if v, err := m.Read(from); err == nil && v != nil {
+			keys = append(keys, corrKey(from, v))
+		}
+	}
+	return keys, nil
 }

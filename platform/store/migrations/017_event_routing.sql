@@ -25,6 +25,12 @@ CREATE TABLE listens (
     -- match
     types       text[]      NOT NULL,
     waiting     jsonb       NOT NULL, -- workflows.Waiting
+    -- for finding the listens an event may match by its correlation
+    -- values: each from (an expression on the event) of a listen whose
+    -- correlations all expect a known value, and from + US + the value as
+    -- JSON; null keys: a listen that must be looked at for every event
+    corr_froms  text[]      NOT NULL DEFAULT '{}',
+    corr_keys   text[],
     -- filters taken so far (mode all), and whether it takes no more
     taken       int[]       NOT NULL DEFAULT '{}',
     done        boolean     NOT NULL DEFAULT false,
@@ -34,6 +40,7 @@ CREATE TABLE listens (
     PRIMARY KEY (instance, activation)
 );
 CREATE INDEX listens_types ON listens USING gin (types) WHERE NOT done;
+CREATE INDEX listens_corr ON listens USING gin (corr_keys) WHERE NOT done;
 
 CREATE TABLE inbound_routes (
     sender       text        NOT NULL,
