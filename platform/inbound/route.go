@@ -187,9 +187,10 @@ func scanKept(row pgx.CollectableRow) (kept, error) {
 	return k, nil
 }
 
-// mayDrive: the sender (its access entries) may drive a listen whose
-// workflow allows drivers.
-func mayDrive(senderAccess, drivers []string) bool {
+// MayDrive reports whether a sender (its access entries: role:, team:,
+// user:) may drive a workflow whose access.events is drivers: admins
+// always may.
+func MayDrive(senderAccess, drivers []string) bool {
 	if slices.Contains(senderAccess, "role:"+auth.RoleAdmin) {
 		return true
 	}
@@ -268,7 +269,7 @@ func (s *Service) takeKept(ctx context.Context, tx pgx.Tx, l Listen) (int, error
 		if st.done || routed == maxKeptEvents || size > maxKeptBytes {
 			break
 		}
-		if !mayDrive(k.access, drivers) {
+		if !MayDrive(k.access, drivers) {
 			continue
 		}
 		next, take, sure := st.offer(workflows.NewEventMatcher(k.event))
@@ -464,7 +465,7 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 			rows.Close()
 			return routed{}, fmt.Errorf("read a listen for event %s: %w", ev.id, err)
 		}
-		if !mayDrive(ev.access, drivers) {
+		if !MayDrive(ev.access, drivers) {
 			continue
 		}
 		if err := json.Unmarshal(raw, &c.st.w); err != nil {

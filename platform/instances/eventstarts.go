@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func (s *Service) PlanEventStarts(ctx context.Context, e inbound.StartEvent) (in
 		if err != nil {
 			continue // stored before a model change; it cannot be run either
 		}
-		if !senderMay(e.Access, workflows.AccessOf(w).Events) {
+		if !inbound.MayDrive(e.Access, workflows.AccessOf(w).Events) {
 			continue
 		}
 		values, ok, sure := startFilter(w).Takes(m, nil)
@@ -124,13 +125,7 @@ func startFilter(w *workflows.Workflow) workflows.WaitingFilter {
 		}
 		f.Data = d
 	}
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range one.Correlate {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(one.Correlate)) {
 		var c workflows.Correlation
 		_ = json.Unmarshal(one.Correlate[name], &c) // the check refused anything else
 		from := c.From
@@ -153,19 +148,6 @@ func startKey(values map[string]any, e inbound.StartEvent) (string, error) {
 		return "", fmt.Errorf("encode correlation values: %w", err)
 	}
 	return "values:" + string(b), nil
-}
-
-// senderMay: the sender's access entries meet the workflow's events list.
-func senderMay(access, events []string) bool {
-	if slices.Contains(access, "role:"+auth.RoleAdmin) {
-		return true
-	}
-	for _, e := range events {
-		if slices.Contains(access, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // startedFor finds the instance an earlier event started for the same
