@@ -205,7 +205,15 @@ func TestWebhookPendingWhenKilledIsSentAfterRestart(t *testing.T) {
 	_ = r.cmd.Wait()
 	r = startDev(t, env, ports["PORT"])
 	r.waitReady(t, 2*time.Minute)
-	rcv.WaitFor("both events delivered after the restart", func(rs []webtest.Received) bool {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("cop's log after the restart:\n%s", r.stderr.String())
+		}
+	})
+	// The kill may land on an activity in flight (the instance's end):
+	// Temporal hands it out again only once its 30 s start-to-close
+	// timeout has passed.
+	rcv.WaitForWithin("both events delivered after the restart", 90*time.Second, func(rs []webtest.Received) bool {
 		n := 0
 		for _, rc := range rs {
 			if rc.Answered == 204 {

@@ -98,7 +98,13 @@ func (r *Receiver) Received() []Received {
 // WaitFor waits up to 30 s until cond holds of what was received.
 func (r *Receiver) WaitFor(what string, cond func([]Received) bool) []Received {
 	r.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return r.WaitForWithin(what, 30*time.Second, cond)
+}
+
+// WaitForWithin is WaitFor with its own deadline.
+func (r *Receiver) WaitForWithin(what string, d time.Duration, cond func([]Received) bool) []Received {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		got := r.Received()
 		if cond(got) {
