@@ -83,6 +83,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		Undelivered: inbox.RecordUndelivered, Log: log.With("component", "mail")})
 	eventsIn := inbound.New(pool, cfg.EventRetention)
 	eventsIn.Instances, eventsIn.Starters, eventsIn.Log = insts, insts, log.With("component", "events-in")
+	insts.Senders = eventsIn // listens follow their workflow's senders
 	if cfg.LoadExamples {
 		if err := loadExamples(ctx, defs, log); err != nil {
 			return err

@@ -360,6 +360,16 @@ func (s *Service) EndListen(ctx context.Context, instance, activation string) er
 	return nil
 }
 
+// SetDrivers gives the waits of these instances a new list of who may
+// drive them (their workflow's latest version's access.events).
+func (s *Service) SetDrivers(ctx context.Context, instances, drivers []string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE listens SET drivers = $2 WHERE instance = ANY($1) AND drivers <> $2`,
+		instances, store.TextArray(drivers)); err != nil {
+		return fmt.Errorf("give %d instances' listens their workflow's senders: %w", len(instances), err)
+	}
+	return nil
+}
+
 // EndInstance forgets every wait of an instance that ended.
 func (s *Service) EndInstance(ctx context.Context, instance string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM listens WHERE instance = $1`, instance); err != nil {

@@ -58,6 +58,11 @@ type Service struct {
 	// Namespace is the Temporal namespace instances run in (default
 	// "default"), for the calls the SDK's client makes without it.
 	Namespace string
+	// Senders, when set, gives running instances' listens the senders of
+	// their workflow's latest version (access.events).
+	Senders interface {
+		SetDrivers(ctx context.Context, instances, drivers []string) error
+	}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -740,7 +745,8 @@ func (s *Service) OpenCaseSQL(key string) string {
 
 // AccessSubscriber keeps who may read a workflow's instances in step with
 // the workflow: when a version is published or retired, every instance of
-// it takes the access.read of its latest active version. When every
+// it takes the access.read of its latest active version, and each running
+// one's listens its access.events. When every
 // version is retired, the instances keep the last readers.
 func (s *Service) AccessSubscriber() events.Subscriber {
 	return events.Subscriber{Name: "instance-access", Types: []string{events.DefinitionPublished, events.DefinitionRetired},
@@ -766,12 +772,24 @@ func (s *Service) followWorkflowAccess(ctx context.Context, e events.Event) erro
 	if err != nil {
 		return fmt.Errorf("decode workflow %s/%s@%s: %w", d.Namespace, d.Name, latest.Version, err)
 	}
-	readers := store.TextArray(workflows.AccessOf(w).Read)
+	access := workflows.AccessOf(w)
+	readers := store.TextArray(access.Read)
 	if _, err := s.pool.Exec(ctx, `UPDATE instances SET read_access = $3 WHERE namespace = $1 AND name = $2 AND read_access <> $3`,
 		d.Namespace, d.Name, readers); err != nil {
 		return fmt.Errorf("give the instances of workflow %s/%s the readers of its latest version: %w", d.Namespace, d.Name, err)
 	}
-	return nil
+	if s.Senders == nil {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id FROM instances WHERE namespace = $1 AND name = $2 AND status = 'running'`, d.Namespace, d.Name)
+	if err != nil {
+		return fmt.Errorf("find the running instances of workflow %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	running, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(running) == 0 {
+		return err
+	}
+	return s.Senders.SetDrivers(ctx, running, access.Events)
 }
 
 // MayRead reports whether p may read an instance (false for one that does

@@ -134,6 +134,9 @@ func New(d Deps) (*Server, error) {
 	if d.Inbound.Starters == nil {
 		d.Inbound.Starters = d.Instances // and start those schedule.on names
 	}
+	if d.Instances.Senders == nil {
+		d.Instances.Senders = d.Inbound // listens follow their workflow's senders
+	}
 	if d.Webhooks == nil {
 		if d.WebhookConfig.Source == "" {
 			d.WebhookConfig.Source = d.PublicURL.String()

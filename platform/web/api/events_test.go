@@ -231,6 +231,33 @@ do:
 	}
 	completed(closed, `"targetRef":"TGT-E"`)
 
+	// A new version naming the sender lets it reach the instances
+	// already waiting.
+	closed = start("closed-outcome", "TGT-E2")
+	listening(1)
+	if r := send(integrator, "TGT-E2", false); r.Delivered != 0 {
+		t.Errorf("a sender the workflow does not name reached it: %+v", r)
+	}
+	if resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: kit, name: closed-outcome, version: '1.0.1', metadata: {access: {start: [role:officer], read: [role:officer], events: [team:analytics]}}}`+listen); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var drivers []string
+		if err := e.Pool.QueryRow(context.Background(), `SELECT drivers FROM listens WHERE instance = $1`, closed).Scan(&drivers); err != nil {
+			t.Fatal(err)
+		}
+		if len(drivers) == 1 && drivers[0] == "team:analytics" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the waiting listen never took the new version's senders: %v", drivers)
+		}
+	}
+	if r := send(integrator, "TGT-E2", true); r.Delivered != 1 {
+		t.Errorf("the sender the new version names: %+v", r)
+	}
+	completed(closed, `"targetRef":"TGT-E2"`)
+
 	// One listen activation takes one event; the second waits for the
 	// next listen, and is not offered again once taken.
 	f := start("target-outcome", "TGT-F")
