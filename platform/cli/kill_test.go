@@ -260,3 +260,98 @@ func (r *devRun) token(t *testing.T, ports map[string]int, role string) string {
 	}
 	return tok.AccessToken
 }
+
+// Outcome events sent while cop dev is killed with SIGKILL and started
+// again: every event it acknowledged, and every one sent again after the
+// restart, reaches the instance waiting for its target reference, once.
+func TestEventsKilledMidStreamReachTheirInstances(t *testing.T) {
+	env, _, ports := devEnv(t)
+	r := startDev(t, env, ports["PORT"])
+	r.waitReady(t, 2*time.Minute)
+	author, officer, integrator := r.token(t, ports, "author"), r.token(t, ports, "officer"), r.token(t, ports, "integrator")
+	workflow := `{"document": {"dsl": "1.0.0", "namespace": "e2e", "name": "kill-outcome", "version": "1.0.0",
+		"metadata": {"access": {"start": ["role:officer"], "read": ["role:officer"], "events": ["team:analytics"]}}},
+		"input": {"schema": {"format": "json", "document": {"type": "object", "required": ["target"]}}},
+		"do": [{"outcome": {"listen": {"to": {"one": {"with": {"type": "gov.uk.border.target.outcome"},
+			"correlate": {"target": {"from": ".data.targetRef", "expect": "${ .target }"}}}}}, "output": {"as": ".[0]"}}}]}`
+	if code, body := post(t, r.base+"/api/v1/workflows", author, workflow); code != 201 {
+		t.Fatalf("publish the workflow: %d %s", code, body)
+	}
+	const n = 12
+	ids := make([]string, n)
+	for i := range n {
+		code, body := post(t, r.base+"/api/v1/workflows/e2e/kill-outcome/instances", officer, fmt.Sprintf(`{"input": {"target": "TGT-K%d"}}`, i))
+		var in struct{ ID string }
+		if code != 201 || json.Unmarshal([]byte(body), &in) != nil {
+			t.Fatalf("start: %d %s", code, body)
+		}
+		ids[i] = in.ID
+	}
+	send := func(base, token string, i int) int {
+		body := fmt.Sprintf(`{"specversion": "1.0", "id": "kill-%d", "source": "/analytics", "type": "gov.uk.border.target.outcome",
+			"data": {"targetRef": "TGT-K%d", "outcome": "outcome %d"}}`, i, i, i)
+		req, _ := http.NewRequest("POST", base+"/api/v1/events", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0 // killed mid-request: not acknowledged
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	acked := map[int]bool{}
+	for i := range n / 2 {
+		if code := send(r.base, integrator, i); code == 202 {
+			acked[i] = true
+		}
+	}
+	// Killed as the next one is sent.
+	done := make(chan int)
+	go func() { done <- send(r.base, integrator, n/2) }()
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.cmd.Wait()
+	if <-done == 202 {
+		acked[n/2] = true
+	}
+	if len(acked) < n/2 {
+		t.Fatalf("only %d events acknowledged before the kill", len(acked))
+	}
+	r = startDev(t, env, ports["PORT"])
+	r.waitReady(t, 2*time.Minute)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("cop's log after the restart:\n%s", r.stderr.String())
+		}
+	})
+	integrator, officer = r.token(t, ports, "integrator"), r.token(t, ports, "officer")
+	for i := range n {
+		if !acked[i] {
+			if code := send(r.base, integrator, i); code != 202 {
+				t.Fatalf("event %d after the restart: %d", i, code)
+			}
+		}
+	}
+	// A lost signal would wait out an activity's timeout: allow for it.
+	for i, id := range ids {
+		var in struct {
+			Status string
+			Output map[string]any
+		}
+		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			_, body := get(t, r.base+"/api/v1/instances/"+id, officer)
+			if json.Unmarshal([]byte(body), &in) == nil && in.Status != "running" && in.Status != "starting" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d never took its outcome: %s", i, body)
+			}
+		}
+		if in.Status != "completed" || in.Output["targetRef"] != fmt.Sprintf("TGT-K%d", i) || in.Output["outcome"] != fmt.Sprintf("outcome %d", i) {
+			t.Errorf("instance %d: %s %v", i, in.Status, in.Output)
+		}
+	}
+	t.Logf("%d of %d events acknowledged before the kill reached their instances after it", len(acked), n)
+}
