@@ -86,8 +86,8 @@ func New(pool *pgxpool.Pool, retention time.Duration) *Service {
 }
 
 // Received is what one request did: events kept, events the sender had
-// sent before (the same source and id), and events handed to waiting
-// instances.
+// sent before (the same source and id), and deliveries (each instance an
+// event reached, or started with it, counts once).
 type Received struct {
 	Accepted   int `json:"accepted"`
 	Duplicates int `json:"duplicates"`
