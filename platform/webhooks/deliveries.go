@@ -160,8 +160,11 @@ func (s *Service) Replay(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if err != nil {
 		return Delivery{}, fmt.Errorf("delivery %s of webhook subscription %s: %w", deliveryID, id, err)
 	}
+	// Read back before the sender is woken, so the answer shows what the
+	// replay did (pending, due now) rather than, at times, its outcome.
+	d, err := s.delivery(ctx, id, deliveryID)
 	s.Wake()
-	return s.delivery(ctx, id, deliveryID)
+	return d, err
 }
 
 // delivery reads one delivery with its attempts.
