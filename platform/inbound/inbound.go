@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,12 +14,18 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/problem"
 	"cop/platform/store"
 )
 
 // DefaultRetention is how long an event is kept for a listen that starts
 // later (COP_EVENT_RETENTION).
 const DefaultRetention = 24 * time.Hour
+
+// DefaultMaxWaiting is how many events one sender may have kept that no
+// listen has taken yet: a sender that keeps sending what nothing waits for
+// is refused before it fills the database.
+const DefaultMaxWaiting = 10000
 
 // Service keeps the events other systems send and routes them to the
 // instances waiting for them.
@@ -36,6 +43,9 @@ type Service struct {
 	// Poll is how often the router looks for routes to signal that it was
 	// not woken for (another replica's, or due again); default 1s.
 	Poll time.Duration
+	// MaxWaiting bounds each sender's kept events that nothing has taken
+	// (default DefaultMaxWaiting).
+	MaxWaiting int
 }
 
 // Instances is what the router needs of the instances service.
@@ -108,6 +118,9 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 	var fresh []key
 	err := store.Once(ctx, s.pool, func(tx pgx.Tx) error {
 		r, fresh = Received{}, nil
+		if err := s.withinQuota(ctx, tx, p.Subject, len(events)); err != nil {
+			return err
+		}
 		ids := make([]string, 0, len(events))
 		for _, e := range events {
 			ext, _ := json.Marshal(e.Extensions())
@@ -150,6 +163,28 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 	}
 	return r, nil
 }
+
+// withinQuota refuses a request that could take its sender past
+// MaxWaiting events kept and not taken, holding the sender's quota until
+// the request's transaction ends.
+func (s *Service) withinQuota(ctx context.Context, tx pgx.Tx, sender string, adding int) error {
+	limit := cmp.Or(s.MaxWaiting, DefaultMaxWaiting)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('cop-events-quota:' || $1, 0))`, sender); err != nil {
+		return fmt.Errorf("lock the events quota of %s: %w", sender, err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM inbound_events
+		WHERE sender = $1 AND NOT consumed AND expires_at > now() LIMIT $2) w`, sender, limit).Scan(&n); err != nil {
+		return fmt.Errorf("count the events %s keeps waiting: %w", sender, err)
+	}
+	if n+adding > limit {
+		return problem.Conflictf("you have %d events kept that no instance has taken, and may have at most %d: they are kept for COP_EVENT_RETENTION, or until a listen takes them; send again once some are taken or expired", n, limit).Because(QuotaReason)
+	}
+	return nil
+}
+
+// QuotaReason names a refusal over a sender's quota of waiting events.
+const QuotaReason = "quota"
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -2,6 +2,8 @@ package inbound_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/inbound"
+	"cop/platform/problem"
 	"cop/platform/testenv"
 )
 
@@ -50,5 +53,44 @@ func TestEventsAreKeptForTheirRetention(t *testing.T) {
 	}
 	if len(left) != 1 || left[0] != "new" {
 		t.Errorf("kept %v, want [new]", left)
+	}
+}
+
+// A sender may keep so many events that nothing has taken; a request
+// that would pass that is refused whole, and room comes back as events
+// are taken or expire.
+func TestASendersWaitingEventsAreBounded(t *testing.T) {
+	pool := testenv.Pool(t)
+	ctx := context.Background()
+	svc := inbound.New(pool, time.Hour)
+	svc.MaxWaiting = 3
+	ev := func(id string) event.Event {
+		e := event.New()
+		e.SetID(id)
+		e.SetSource("/analytics")
+		e.SetType("gov.uk.border.target.raised")
+		return e
+	}
+	p := &auth.Principal{Subject: "analytics"}
+	who := audit.Who{Actor: "analytics"}
+	if r, err := svc.Receive(ctx, p, who, []event.Event{ev("a"), ev("b")}); err != nil || r.Accepted != 2 {
+		t.Fatalf("two events: %+v %v", r, err)
+	}
+	var pe *problem.Error
+	if _, err := svc.Receive(ctx, p, who, []event.Event{ev("c"), ev("d")}); !errors.As(err, &pe) || pe.Kind != problem.Conflict || !strings.Contains(err.Error(), "at most 3") {
+		t.Fatalf("a batch past the quota: %v", err)
+	}
+	var kept int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM inbound_events WHERE id IN ('c', 'd')`).Scan(&kept); err != nil || kept != 0 {
+		t.Errorf("the refused batch kept %d events (%v)", kept, err)
+	}
+	if _, err := svc.Receive(ctx, &auth.Principal{Subject: "casework"}, who, []event.Event{ev("c"), ev("d")}); err != nil {
+		t.Errorf("another sender has its own quota: %v", err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE inbound_events SET consumed = true WHERE sender = 'analytics' AND id = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := svc.Receive(ctx, p, who, []event.Event{ev("c"), ev("d")}); err != nil || r.Accepted != 2 {
+		t.Errorf("room again once one was taken: %+v %v", r, err)
 	}
 }
