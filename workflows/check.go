@@ -983,6 +983,15 @@ type Correlation struct {
 	Expect any    `json:"expect,omitempty"`
 }
 
+// FromExpr is From as an expression: from may be written with or
+// without ${ }.
+func (c Correlation) FromExpr() string {
+	if IsExpression(c.From) {
+		return c.From
+	}
+	return "${ " + c.From + " }"
+}
+
 // correlate checks a filter's correlate entries, each at its pointer.
 func (c *checker) correlate(entries map[string]json.RawMessage, ptr string, scope []string) {
 	for _, name := range sortedKeys(entries) {

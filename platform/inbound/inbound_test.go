@@ -18,18 +18,20 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// ev is a target event from the analytics system, with this id.
+func ev(id string) event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetSource("/analytics")
+	e.SetType("gov.uk.border.target.raised")
+	return e
+}
+
 // An event is kept for its retention and no longer: the sweep deletes it
 // once it has expired, and leaves a fresh one.
 func TestEventsAreKeptForTheirRetention(t *testing.T) {
 	pool := testenv.Pool(t)
 	ctx := context.Background()
-	ev := func(id string) event.Event {
-		e := event.New()
-		e.SetID(id)
-		e.SetSource("/analytics")
-		e.SetType("gov.uk.border.target.raised")
-		return e
-	}
 	p := &auth.Principal{Subject: "analytics"}
 	who := audit.Who{Actor: "analytics", RequestID: "test"}
 	short := inbound.New(pool, time.Millisecond)
@@ -64,13 +66,6 @@ func TestASendersWaitingEventsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	svc := inbound.New(pool, time.Hour)
 	svc.MaxWaiting = 3
-	ev := func(id string) event.Event {
-		e := event.New()
-		e.SetID(id)
-		e.SetSource("/analytics")
-		e.SetType("gov.uk.border.target.raised")
-		return e
-	}
 	p := &auth.Principal{Subject: "analytics"}
 	who := audit.Who{Actor: "analytics"}
 	if r, err := svc.Receive(ctx, p, who, []event.Event{ev("a"), ev("b")}); err != nil || r.Accepted != 2 {

@@ -117,22 +117,13 @@ func startFilter(w *workflows.Workflow) workflows.WaitingFilter {
 	one := workflows.ScheduleOf(w).On.One
 	f := workflows.WaitingFilter{With: one.With}
 	if d, ok := one.With["data"].(string); ok && workflows.IsExpression(d) {
-		f.With = map[string]any{}
-		for k, v := range one.With {
-			if k != "data" {
-				f.With[k] = v
-			}
-		}
-		f.Data = d
+		f.With, f.Data = maps.Clone(one.With), d
+		delete(f.With, "data")
 	}
 	for _, name := range slices.Sorted(maps.Keys(one.Correlate)) {
 		var c workflows.Correlation
 		_ = json.Unmarshal(one.Correlate[name], &c) // the check refused anything else
-		from := c.From
-		if !workflows.IsExpression(from) {
-			from = "${ " + from + " }"
-		}
-		f.Correlate = append(f.Correlate, workflows.WaitingCorrelation{Name: name, From: from, Expect: c.Expect, Known: c.Expect != nil})
+		f.Correlate = append(f.Correlate, workflows.WaitingCorrelation{Name: name, From: c.FromExpr(), Expect: c.Expect, Known: c.Expect != nil})
 	}
 	return f
 }

@@ -969,10 +969,7 @@ func (r *run) correlations(raw map[string]json.RawMessage, in any, vars workflow
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		var k workflows.Correlation
 		_ = json.Unmarshal(raw[name], &k) // the check refused anything else
-		c := correlation{name: name, from: k.From}
-		if !workflows.IsExpression(c.from) {
-			c.from = "${ " + c.from + " }"
-		}
+		c := correlation{name: name, from: k.FromExpr()}
 		if k.Expect != nil {
 			v, err := r.eval(k.Expect, in, vars, ptr+"/correlate/"+workflows.EscapeToken(name)+"/expect", false)
 			if err != nil {

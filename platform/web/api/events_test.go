@@ -150,21 +150,7 @@ do:
 		e.Must(201, "POST", "/api/v1/workflows/kit/"+name+"/instances", officer, map[string]any{"input": map[string]any{"target": target}}, &in)
 		return in.ID
 	}
-	listening := func(want int) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			var got int
-			if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens WHERE NOT done`).Scan(&got); err != nil {
-				t.Fatal(err)
-			}
-			if got == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d listens waiting, want %d", got, want)
-			}
-		}
-	}
+	listening := func(want int) { t.Helper(); waitListens(t, e, "NOT done", want) }
 	type instance struct {
 		Status string
 		Output any
@@ -306,6 +292,23 @@ do:
 }
 
 type inboundResult struct{ Accepted, Duplicates, Delivered int }
+
+// waitListens waits until want recorded listens meet the condition where.
+func waitListens(t *testing.T, e *webtest.Env, where string, want int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var got int
+		if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens WHERE `+where).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listens (%s), want %d", got, where, want)
+		}
+	}
+}
 
 // An event starts an instance of a workflow whose schedule.on takes it;
 // a later event with the same correlation values reaches that instance
@@ -512,21 +515,7 @@ do:
 		t.Fatalf("instance %s: still %s", id, in.Status)
 		return in
 	}
-	waiting := func(want int) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			var got int
-			if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM listens`).Scan(&got); err != nil {
-				t.Fatal(err)
-			}
-			if got == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d listens, want %d", got, want)
-			}
-		}
-	}
+	waiting := func(want int) { t.Helper(); waitListens(t, e, "true", want) }
 
 	// The oldest listen's condition refuses the reading; the other's takes it.
 	high := start("over", map[string]any{"threshold": 100})
