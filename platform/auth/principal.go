@@ -18,6 +18,8 @@ const (
 	RoleAuthor     = "author"
 	RoleIntegrator = "integrator"
 	RoleAdmin      = "admin"
+	// RoleManager reads reports (those whose access.read names it).
+	RoleManager = "manager"
 )
 
 // Principal is who is calling, as the OpenID provider asserted it.

@@ -43,8 +43,10 @@ type Amendment struct {
 // the corrected submission stay with it).
 func RecordAmendment(ctx context.Context, tx pgx.Tx, a Amendment) error {
 	var sub Submission
-	row, err := tx.Query(ctx, `INSERT INTO submissions AS s (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at, corrects)
-		SELECT $1, case_id, form_name, form_version, $3, $4, read_access, teams, $5, id FROM submissions WHERE id = $2
+	// The correction keeps the date the answers were first given (reports
+	// date it there), and the corrected row is superseded.
+	row, err := tx.Query(ctx, `INSERT INTO submissions AS s (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at, corrects, first_submitted_at)
+		SELECT $1, case_id, form_name, form_version, $3, $4, read_access, teams, $5, id, COALESCE(first_submitted_at, submitted_at) FROM submissions WHERE id = $2
 		ON CONFLICT (id) DO NOTHING
 		RETURNING `+submissionColumns, a.ID, a.Corrects, string(a.Data), a.By, a.At)
 	if err != nil {
@@ -56,6 +58,9 @@ func RecordAmendment(ctx context.Context, tx pgx.Tx, a Amendment) error {
 	}
 	if err != nil {
 		return fmt.Errorf("store the amendment of submission %s: %w", a.Corrects, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE submissions SET superseded = true WHERE id = $1`, a.Corrects); err != nil {
+		return fmt.Errorf("supersede submission %s: %w", a.Corrects, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE files SET submission_id = $1
 		WHERE id = ANY($2::uuid[]) AND submission_id IS NULL AND owner = $3 AND form_name = $4`,

@@ -283,6 +283,13 @@ func (s *Service) Form(ctx context.Context, name, version string) (*forms.Form, 
 	return f, d, nil
 }
 
+// CompileUnstored compiles a form that is not stored (a report's
+// parameters) against the registry as it is: the latest active terms and
+// reference data it names.
+func (s *Service) CompileUnstored(ctx context.Context, def forms.Definition) (*forms.Form, error) {
+	return forms.CompileForm(def, &uploadResolver{ctx: ctx, q: s.pool})
+}
+
 // Compiled is the compiled form of a stored version already read (a
 // list's item): from the cache, without reading the version again.
 func (s *Service) Compiled(ctx context.Context, d registry.Definition) (*forms.Form, error) {

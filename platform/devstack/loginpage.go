@@ -44,7 +44,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
           <input type="hidden" name="id" value="{{.ID}}">
           <div class="govuk-form-group{{if .Error}} govuk-form-group--error{{end}}">
             <label class="govuk-label" for="username">Username</label>
-            <div class="govuk-hint" id="username-hint">A demo user: officer, officer-dover, supervisor, author, integrator or admin</div>
+            <div class="govuk-hint" id="username-hint">A demo user: officer, officer-dover, supervisor, author, integrator, manager or admin</div>
             <input class="govuk-input govuk-!-width-one-half" id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" spellcheck="false" aria-describedby="username-hint">
           </div>
           <div class="govuk-form-group{{if .Error}} govuk-form-group--error{{end}}">

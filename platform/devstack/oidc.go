@@ -48,6 +48,7 @@ var DemoUsers = []DemoUser{
 	{Username: "supervisor", Name: "Sam Supervisor", Roles: []string{"supervisor"}, Teams: []string{"heathrow-t5"}},
 	{Username: "author", Name: "Ada Author", Roles: []string{"author"}, Teams: []string{"workflow-authors"}},
 	{Username: "integrator", Name: "Ian Integrator", Roles: []string{"integrator"}, Teams: []string{"analytics"}},
+	{Username: "manager", Name: "Mo Manager", Roles: []string{"manager"}, Teams: []string{"border-force-south"}},
 	{Username: "admin", Name: "Ari Admin", Roles: []string{"admin"}, Teams: []string{"platform"}},
 }
 

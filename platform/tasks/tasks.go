@@ -124,6 +124,16 @@ func taskVisibleArgs(p *auth.Principal) []any {
 	return []any{p.Subject, p.Entries(), p.HasRole(auth.RoleAdmin)}
 }
 
+// VisibleSQL is who sees a task (taskVisibleSQL) over the task columns of
+// alias, its arguments (VisibleArgs) from $n: the rule reports list tasks by.
+func VisibleSQL(alias string, n int) string {
+	return fmt.Sprintf(`($%[4]d OR %[1]s.assignee = $%[2]d OR %[1]s.claimed_by = $%[2]d OR %[1]s.candidate_groups && $%[3]d::text[])`,
+		alias, n, n+1, n+2)
+}
+
+// VisibleArgs are VisibleSQL's arguments for p.
+func VisibleArgs(p *auth.Principal) []any { return taskVisibleArgs(p) }
+
 // TaskFilter narrows the task list.
 type TaskFilter struct {
 	Status string // open (default), completed, cancelled, or all
@@ -272,11 +282,11 @@ func changeTask(ctx context.Context, tx pgx.Tx, c engine.TaskChange, data any) e
 	args := []any{c.ID, c.At, c.Action}
 	switch c.Kind {
 	case engine.TaskClaimed:
-		query, args = `UPDATE tasks SET claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open' AND claimed_by IN ('', $4)`, append(args, c.Assignee)
+		query, args = `UPDATE tasks SET claimed_by = $4, claimed_at = COALESCE(claimed_at, $2), `+bump+` WHERE id = $1 AND status = 'open' AND claimed_by IN ('', $4)`, append(args, c.Assignee)
 	case engine.TaskReleased:
 		query = `UPDATE tasks SET claimed_by = '', ` + bump + ` WHERE id = $1 AND status = 'open'`
 	case engine.TaskReassigned:
-		query, args = `UPDATE tasks SET assignee = $4, claimed_by = $4, `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
+		query, args = `UPDATE tasks SET assignee = $4, claimed_by = $4, claimed_at = COALESCE(claimed_at, $2), `+bump+` WHERE id = $1 AND status = 'open'`, append(args, c.Assignee)
 	case engine.TaskWithdrawn:
 		query = `UPDATE tasks SET status = 'cancelled', ` + bump + ` WHERE id = $1 AND status = 'open'`
 	case engine.TaskEscalated:

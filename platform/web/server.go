@@ -28,6 +28,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/inbound"
 	"cop/platform/instances"
+	"cop/platform/reports"
 	"cop/platform/tasks"
 	"cop/platform/web/api"
 	"cop/platform/web/pages"
@@ -65,6 +66,8 @@ type Deps struct {
 	WebhookConfig webhooks.Config
 	// Inbound keeps the events other systems send (default: kept a day).
 	Inbound *inbound.Service
+	// Reports defaults to a service over Pool and Definitions.
+	Reports *reports.Service
 	// Limits are the per-caller request budgets (zero: unlimited).
 	Limits Limits
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -137,6 +140,9 @@ func New(d Deps) (*Server, error) {
 	if d.Instances.Senders == nil {
 		d.Instances.Senders = d.Inbound // listens follow their workflow's senders
 	}
+	if d.Reports == nil {
+		d.Reports = reports.New(d.Pool, d.Definitions)
+	}
 	if d.Webhooks == nil {
 		if d.WebhookConfig.Source == "" {
 			d.WebhookConfig.Source = d.PublicURL.String()
@@ -195,7 +201,7 @@ func (s *Server) routes() {
 	s.pages.Bind(s.router)
 	(&api.API{Pool: s.deps.Pool, Definitions: s.deps.Definitions, Cases: s.deps.Cases,
 		Instances: s.deps.Instances, Tasks: s.deps.Tasks, Webhooks: s.deps.Webhooks,
-		Inbound: s.deps.Inbound}).Bind(s.router)
+		Inbound: s.deps.Inbound, Reports: s.deps.Reports}).Bind(s.router)
 }
 
 // NewWebhooks is the webhooks service asking the cases and instances

@@ -12,6 +12,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/inbound"
 	"cop/platform/instances"
+	"cop/platform/reports"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/platform/webhooks"
@@ -28,6 +29,7 @@ type API struct {
 	Tasks       *tasks.Service
 	Webhooks    *webhooks.Service
 	Inbound     *inbound.Service
+	Reports     *reports.Service
 }
 
 // Bind registers every API route.
@@ -45,4 +47,5 @@ func (a *API) Bind(r *route.Router) {
 	a.bindNotifications(r)
 	a.bindWebhooks(r)
 	a.bindEvents(r)
+	a.bindReports(r)
 }

@@ -101,7 +101,6 @@ func (a *API) publishDefinition(k definitionKind) fiber.Handler {
 		if pub.Created {
 			status = fiber.StatusCreated
 			c.Location(fmt.Sprintf("/api/v1/%s/%s/versions/%s", pathOf(k.kind), pub.Definition.Name, pub.Definition.Version))
-		} else if !dryRun {
 		}
 		v := versionOf(pub.Definition, true, pub.Pins)
 		if dryRun {

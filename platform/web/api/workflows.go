@@ -81,8 +81,6 @@ func (a *API) publishWorkflow(c *fiber.Ctx) error {
 		d := pub.Definition
 		c.Location(fmt.Sprintf("/api/v1/workflows/%s/%s/versions/%s", d.Namespace, d.Name, d.Version))
 	}
-	if !dryRun {
-	}
 	v := workflowVersionOf(pub.Definition, true)
 	if dryRun {
 		v.Status = "draft"

@@ -1,0 +1,247 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"cop/forms"
+)
+
+// Field types. A timestamp is grouped by a bucket; a duration is measured
+// (seconds), never grouped.
+const (
+	TypeString    = "string"
+	TypeInteger   = "integer"
+	TypeNumber    = "number"
+	TypeBoolean   = "boolean"
+	TypeDate      = "date"
+	TypeTimestamp = "timestamp"
+	TypeDuration  = "duration"
+	// Bucketed dates as the result's columns carry them.
+	TypeWeek  = "week"
+	TypeMonth = "month"
+)
+
+// Field is one thing a report can filter, group, measure or show: a
+// column of the source's view, or an answer by JSON pointer.
+type Field struct {
+	Name    string
+	Type    string
+	Label   string
+	Multi   bool           // an array: a row counts once in each of its values (team)
+	Options []forms.Option // coded values and their labels
+	// expr is the field's SQL over the view row r; answers bind their
+	// pointer as an argument.
+	expr func(b *builder) string
+}
+
+func isNumeric(t string) bool { return t == TypeInteger || t == TypeNumber }
+func isDated(t string) bool   { return t == TypeDate || t == TypeTimestamp }
+
+// column is a field that is a plain column of the view.
+func column(name, typ, label, sql string) Field {
+	return Field{Name: name, Type: typ, Label: label, expr: func(*builder) string { return sql }}
+}
+
+var statusOptions = map[string][]forms.Option{
+	SourceTasks: {{Value: "open", Label: "Open"}, {Value: "completed", Label: "Completed"}, {Value: "cancelled", Label: "Cancelled"}},
+	SourceInstances: {{Value: "running", Label: "Running"}, {Value: "completed", Label: "Completed"},
+		{Value: "faulted", Label: "Faulted"}, {Value: "cancelled", Label: "Cancelled"}},
+}
+
+// builtins are each source's own fields, over its view.
+func builtins(kind string) []Field {
+	team := Field{Name: "team", Type: TypeString, Label: "Team", Multi: true, expr: func(*builder) string { return "r.teams" }}
+	switch kind {
+	case SourceSubmissions:
+		return []Field{
+			column("id", TypeString, "Submission", "r.id::text"),
+			column("case", TypeString, "Case", "r.case_key"),
+			column("formVersion", TypeString, "Form version", "r.form_version"),
+			column("submittedBy", TypeString, "Submitted by", "r.submitted_by"),
+			column("submitted", TypeTimestamp, "Submitted", "r.submitted_at"),
+			team,
+		}
+	case SourceTasks:
+		status := column("status", TypeString, "Status", "r.status")
+		status.Options = statusOptions[SourceTasks]
+		return []Field{
+			column("id", TypeString, "Task", "r.id"),
+			column("case", TypeString, "Case", "NULLIF(r.case_key, '')"),
+			column("title", TypeString, "Task", "r.title"),
+			column("form", TypeString, "Form", "r.form_name"),
+			status,
+			column("priority", TypeInteger, "Priority", "r.priority"),
+			column("assignee", TypeString, "Assigned to", "NULLIF(r.assignee, '')"),
+			column("claimedBy", TypeString, "Claimed by", "NULLIF(r.claimed_by, '')"),
+			column("completedBy", TypeString, "Completed by", "NULLIF(r.completed_by, '')"),
+			column("created", TypeTimestamp, "Created", "r.created_at"),
+			column("claimed", TypeTimestamp, "Claimed", "r.claimed_at"),
+			column("completed", TypeTimestamp, "Completed", "r.completed_at"),
+			column("due", TypeTimestamp, "Due", "r.due"),
+			column("overdue", TypeBoolean, "Overdue", "(r.status = 'open' AND r.due < now())"),
+			column("version", TypeString, "Workflow version", "r.workflow_version"),
+			column("definition", TypeString, "Workflow", "r.namespace || '/' || r.workflow || '@' || r.workflow_version"),
+			column("timeToClaim", TypeDuration, "Time to claim", "extract(epoch FROM r.claimed_at - r.created_at)"),
+			column("timeToComplete", TypeDuration, "Time to complete", "extract(epoch FROM r.completed_at - r.created_at)"),
+			team,
+		}
+	case SourceInstances:
+		status := column("status", TypeString, "Status", "r.status")
+		status.Options = statusOptions[SourceInstances]
+		return []Field{
+			column("id", TypeString, "Instance", "r.id"),
+			column("case", TypeString, "Case", "NULLIF(r.case_key, '')"),
+			status,
+			column("startedBy", TypeString, "Started by", "r.started_by"),
+			column("started", TypeTimestamp, "Started", "r.started_at"),
+			column("ended", TypeTimestamp, "Ended", "r.ended_at"),
+			column("version", TypeString, "Workflow version", "r.version"),
+			column("definition", TypeString, "Workflow", "r.namespace || '/' || r.name || '@' || r.version"),
+			column("duration", TypeDuration, "Duration", "extract(epoch FROM r.ended_at - r.started_at)"),
+			team,
+		}
+	case SourceCases:
+		return []Field{
+			column("case", TypeString, "Case", "r.case_key"),
+			column("prefix", TypeString, "Case prefix", "split_part(r.case_key, '-', 1)"),
+			column("createdBy", TypeString, "Opened by", "r.created_by"),
+			column("created", TypeTimestamp, "Opened", "r.created_at"),
+		}
+	}
+	return nil
+}
+
+// Catalogue is what one report's source offers: its own fields, and for a
+// form's submissions, the answers of the form's latest version.
+type Catalogue struct {
+	Kind   string
+	fields map[string]Field
+	form   *forms.Form
+}
+
+// NewCatalogue is the catalogue of a source; form is the compiled latest
+// version of a submissions report's form (nil otherwise).
+func NewCatalogue(kind string, form *forms.Form) *Catalogue {
+	c := &Catalogue{Kind: kind, fields: map[string]Field{}, form: form}
+	for _, f := range builtins(kind) {
+		c.fields[f.Name] = f
+	}
+	return c
+}
+
+// Names lists the source's own fields, for messages.
+func (c *Catalogue) Names() string {
+	var names []string
+	for n := range c.fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	s := strings.Join(names, ", ")
+	if c.form != nil {
+		s += ", or an answer by JSON pointer (/port)"
+	}
+	return s
+}
+
+// Lookup finds a field by name, or an answer by pointer; the error says
+// why a name is not a field.
+func (c *Catalogue) Lookup(name string) (Field, error) {
+	if !strings.HasPrefix(name, "/") {
+		f, ok := c.fields[name]
+		if !ok {
+			return Field{}, fmt.Errorf("%q is not a field of %s (known: %s)", name, c.Kind, c.Names())
+		}
+		return f, nil
+	}
+	if c.form == nil {
+		return Field{}, fmt.Errorf("%q is an answer's pointer, and only a submissions report has answers", name)
+	}
+	return c.answer(name)
+}
+
+// answer is the field of the answer at pointer in the form's latest
+// version: its type from the schema, its label as the form shows it, and
+// the labels of coded values (options, reference data).
+func (c *Catalogue) answer(pointer string) (Field, error) {
+	tokens, ok := forms.SplitPointer(pointer)
+	if !ok || len(tokens) == 0 {
+		return Field{}, fmt.Errorf("%q is not a JSON pointer to an answer", pointer)
+	}
+	node := c.form.Tree.Lookup(pointer)
+	if node == nil {
+		return Field{}, fmt.Errorf("form %s@%s has no answer at %s", c.form.Def.Name, c.form.Def.Version, pointer)
+	}
+	typ := answerType(node)
+	if typ == "" {
+		return Field{}, fmt.Errorf("the answer at %s of form %s is a list or a group of answers; a report reads single answers (point inside it)",
+			pointer, c.form.Def.Name)
+	}
+	f := Field{Name: pointer, Type: typ, Label: forms.FieldLabel(c.form.Tree, c.form.Def.UI, pointer), Options: node.Options}
+	f.expr = func(b *builder) string { return answerSQL(typ, b.arg(tokens)) }
+	return f, nil
+}
+
+// answerType is the report type of a schema node; "" for lists and objects.
+func answerType(n *forms.Node) string {
+	types := n.Types
+	if len(types) == 0 && len(n.Options) > 0 {
+		switch n.Options[0].Value.(type) {
+		case string:
+			types = []string{"string"}
+		case float64:
+			types = []string{"number"}
+		case bool:
+			types = []string{"boolean"}
+		}
+	}
+	var t string
+	for _, x := range types {
+		if x == "null" {
+			continue
+		}
+		if t != "" && !(isNumeric(t) && isNumeric(x)) {
+			return "" // mixed types: not something to aggregate
+		}
+		if t == "" || x == "number" {
+			t = x
+		}
+	}
+	switch t {
+	case "string":
+		if n.Format == "date" {
+			return TypeDate
+		}
+		if n.Format == "date-time" {
+			return TypeTimestamp
+		}
+		return TypeString
+	case "integer", "number", "boolean":
+		return t
+	case "":
+		if len(types) == 0 {
+			return TypeString
+		}
+	}
+	return ""
+}
+
+// answerSQL reads an answer from the row's data by its pointer's tokens
+// (ptr, a text[] argument). A value of another type (an older version's
+// answer) reads as null, so one odd row never fails a report.
+func answerSQL(typ, ptr string) string {
+	v := "r.data #> " + ptr + "::text[]"
+	t := "r.data #>> " + ptr + "::text[]"
+	switch typ {
+	case TypeInteger, TypeNumber:
+		return fmt.Sprintf("(CASE WHEN jsonb_typeof(%s) = 'number' THEN (%s)::numeric END)", v, v)
+	case TypeBoolean:
+		return fmt.Sprintf("(CASE WHEN jsonb_typeof(%s) = 'boolean' THEN (%s)::boolean END)", v, v)
+	case TypeDate:
+		return fmt.Sprintf(`(CASE WHEN %s ~ '^\d{4}-\d{2}-\d{2}$' THEN (%s)::date END)`, t, t)
+	case TypeTimestamp:
+		return fmt.Sprintf(`(CASE WHEN %s ~ '^\d{4}-\d{2}-\d{2}T' THEN (%s)::timestamptz END)`, t, t)
+	}
+	return "(" + t + ")"
+}

@@ -1,0 +1,468 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/definitions"
+	"cop/platform/problem"
+	"cop/platform/registry"
+	"cop/workflows"
+)
+
+// Defaults for running a report.
+const (
+	DefaultTimeout = 10 * time.Second
+	DefaultMaxRows = 10000
+)
+
+// Reserved are the result's own query parameters.
+var Reserved = reservedParams
+
+// Service publishes report definitions and runs them.
+type Service struct {
+	pool     *pgxpool.Pool
+	defs     *definitions.Service
+	registry registry.Service
+	// Timeout bounds each report's query; MaxRows its rows.
+	Timeout time.Duration
+	MaxRows int
+	params  *lru.Cache[string, *forms.Form]
+}
+
+// New returns the service over a pool, reading sources' definitions from defs.
+func New(pool *pgxpool.Pool, defs *definitions.Service) *Service {
+	cache, _ := lru.New[string, *forms.Form](256)
+	return &Service{pool: pool, defs: defs, registry: registry.Service{Pool: pool},
+		Timeout: DefaultTimeout, MaxRows: DefaultMaxRows, params: cache}
+}
+
+// Published is the result of an upload.
+type Published struct {
+	Definition registry.Definition
+	Created    bool
+}
+
+func invalid(ps forms.Problems) error {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Pointer < ps[j].Pointer })
+	return problem.Invalidf(ps, "the report is not valid: %s", ps.Error())
+}
+
+// Publish checks a report definition (YAML or JSON) against the registry
+// as it is (its source, the fields and answers it names, who it grants)
+// and stores it as JSON. With dryRun nothing is stored.
+func (s *Service) Publish(ctx context.Context, who audit.Who, raw []byte, dryRun bool) (Published, error) {
+	r, err := Parse(raw)
+	if err != nil {
+		var ps forms.Problems
+		if errors.As(err, &ps) {
+			return Published{}, invalid(ps)
+		}
+		return Published{}, err
+	}
+	js, err := JSON(raw)
+	if err != nil {
+		return Published{}, invalid(forms.Problems{{Pointer: "", Message: err.Error()}})
+	}
+	ref := registry.Ref{Kind: Kind, Namespace: registry.GlobalNamespace, Name: r.Name, Version: r.Version}
+	if err := registry.CheckRef(ref); err != nil {
+		return Published{}, err
+	}
+	check := func(pgx.Tx) error {
+		_, ps, err := s.prepare(ctx, r, true)
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			return invalid(ps)
+		}
+		return nil
+	}
+	draft := registry.Definition{Kind: Kind, Namespace: ref.Namespace, Name: r.Name, Version: r.Version, Content: js}
+	if dryRun {
+		return Published{Definition: draft}, check(nil)
+	}
+	def, created, err := s.registry.PublishWith(ctx, who, ref, js, check, nil)
+	if err != nil {
+		return Published{}, err
+	}
+	return Published{Definition: def, Created: created}, nil
+}
+
+// prepared is a report ready to run: its plan and its parameters' form.
+type prepared struct {
+	report  *Report
+	plan    *Plan
+	params  *forms.Form
+	readers []string // the source's
+}
+
+// prepare resolves a report against the registry: its source's fields,
+// who may read the source, and its parameters' form. Problems are the
+// author's (at their pointers); an error is anything else. upload checks
+// what only an upload must: that the report grants no one its source does
+// not, and that each default is valid.
+func (s *Service) prepare(ctx context.Context, r *Report, upload bool) (*prepared, forms.Problems, error) {
+	cat, readers, ps, err := s.source(ctx, r.Source)
+	if err != nil || len(ps) > 0 {
+		return nil, ps, err
+	}
+	plan, ps := Check(r, cat)
+	if upload {
+		ps = append(ps, grantProblems(r, readers)...)
+	}
+	pf, fps, err := s.paramsForm(ctx, r, upload)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps = append(ps, fps...)
+	if upload && pf != nil {
+		ps = append(ps, CheckDefaults(r, pf, time.Now())...)
+	}
+	if len(ps) > 0 {
+		return nil, ps, nil
+	}
+	return &prepared{report: r, plan: plan, params: pf, readers: readers}, nil, nil
+}
+
+// source is the catalogue of a report's source and who reads it: the
+// latest active version of its form or workflow.
+func (s *Service) source(ctx context.Context, src Source) (*Catalogue, []string, forms.Problems, error) {
+	if src.Form != "" {
+		f, _, err := s.defs.Form(ctx, src.Form, "")
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, nil, forms.Problems{{Pointer: "/source/form", Message: fmt.Sprintf("form %q has no active version", src.Form)}}, nil
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("load form %q: %w", src.Form, err)
+		}
+		readers := f.Def.Access.Read
+		if src.Kind == SourceCases {
+			f = nil // a cases report reads cases, not answers
+		}
+		return NewCatalogue(src.Kind, f), readers, nil, nil
+	}
+	ns, name, _ := strings.Cut(src.Workflow, "/")
+	d, err := s.defs.Workflow(ctx, ns, name, "")
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, nil, forms.Problems{{Pointer: "/source/workflow", Message: fmt.Sprintf("workflow %q has no active version", src.Workflow)}}, nil
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load workflow %q: %w", src.Workflow, err)
+	}
+	w, _, err := workflows.Parse(d.Content)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse workflow %s@%s: %w", src.Workflow, d.Version, err)
+	}
+	return NewCatalogue(src.Kind, nil), workflows.AccessOf(w).Read, nil, nil
+}
+
+// grantProblems refuses a reader the source does not already have: a
+// report shows what its form's or workflow's readers may read, to no one
+// else (admins read everything).
+func grantProblems(r *Report, readers []string) forms.Problems {
+	var ps forms.Problems
+	what := "form " + r.Source.Form
+	if r.Source.Form == "" {
+		what = "workflow " + r.Source.Workflow
+	}
+	for i, e := range r.Read {
+		if e == "role:"+auth.RoleAdmin || contains(readers, e) {
+			continue
+		}
+		have := "none but admins"
+		if len(readers) > 0 {
+			have = strings.Join(readers, ", ")
+		}
+		ps = append(ps, forms.Problem{Pointer: fmt.Sprintf("/access/read/%d", i),
+			Message: fmt.Sprintf("%s does not read %s (its readers: %s); a report may grant only those who already read its source", e, what, have)})
+	}
+	return ps
+}
+
+// granted are the entries of read the source's readers still have.
+func granted(read, readers []string) []string {
+	var out []string
+	for _, e := range read {
+		if contains(readers, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// paramsForm compiles the parameters' form against the latest reference
+// data, cached per report version once compiled for a run.
+func (s *Service) paramsForm(ctx context.Context, r *Report, upload bool) (*forms.Form, forms.Problems, error) {
+	key := r.Name + "@" + r.Version
+	if !upload {
+		if f, ok := s.params.Get(key); ok {
+			return f, nil, nil
+		}
+	}
+	def, err := ParamsForm(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := s.defs.CompileUnstored(ctx, def)
+	if err != nil {
+		var ps forms.Problems
+		if errors.As(err, &ps) {
+			return nil, paramProblems(r, ps), nil
+		}
+		return nil, nil, fmt.Errorf("compile the parameters of report %s: %w", key, err)
+	}
+	if !upload {
+		s.params.Add(key, f)
+	}
+	return f, nil, nil
+}
+
+// MayRead says whether p reads a report: its access.read, or an admin.
+func MayRead(p *auth.Principal, r *Report) bool {
+	return p.HasRole(auth.RoleAdmin) || p.Matches(r.Read)
+}
+
+// MayManage says whether p sees every report's definition: authors and admins.
+func MayManage(p *auth.Principal) bool {
+	return p.HasRole(auth.RoleAuthor) || p.HasRole(auth.RoleAdmin)
+}
+
+// Get returns a version (version "" = latest active) that p may read or
+// manage; a report p may not read is not found, so its existence does not
+// leak.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, name, version string) (registry.Definition, *Report, error) {
+	var d registry.Definition
+	var err error
+	if version == "" {
+		d, err = registry.Latest(ctx, s.pool, Kind, registry.GlobalNamespace, name)
+	} else {
+		d, err = registry.Get(ctx, s.pool, registry.Ref{Kind: Kind, Namespace: registry.GlobalNamespace, Name: name, Version: version})
+	}
+	if errors.Is(err, registry.ErrNotFound) {
+		return registry.Definition{}, nil, notFound(name, version)
+	}
+	if err != nil {
+		return registry.Definition{}, nil, err
+	}
+	r, err := Parse(d.Content)
+	if err != nil {
+		return registry.Definition{}, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
+	}
+	if !MayRead(p, r) && !MayManage(p) {
+		return registry.Definition{}, nil, notFound(name, version)
+	}
+	return d, r, nil
+}
+
+func notFound(name, version string) error {
+	if version != "" {
+		return problem.NotFoundf("no report %q version %s", name, version)
+	}
+	return problem.NotFoundf("no report %q (or no active version of it)", name)
+}
+
+// Readable lists the latest active version of each report p may read
+// (every one for authors and admins), by name.
+func (s *Service) Readable(ctx context.Context, p *auth.Principal) ([]registry.Definition, []*Report, error) {
+	var defs []registry.Definition
+	var reports []*Report
+	cursor := ""
+	for {
+		page, next, err := registry.List(ctx, s.pool, Kind, registry.ListOptions{Namespace: registry.GlobalNamespace, Limit: 500, Cursor: cursor})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list reports: %w", err)
+		}
+		for _, d := range page {
+			r, err := Parse(d.Content)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
+			}
+			if MayRead(p, r) || MayManage(p) {
+				defs, reports = append(defs, d), append(reports, r)
+			}
+		}
+		if next == "" {
+			return defs, reports, nil
+		}
+		cursor = next
+	}
+}
+
+// Versions lists every version of a report p may see, highest first.
+func (s *Service) Versions(ctx context.Context, p *auth.Principal, name string) ([]registry.Definition, error) {
+	if _, _, err := s.latestOrAny(ctx, p, name); err != nil {
+		return nil, err
+	}
+	return registry.Versions(ctx, s.pool, Kind, registry.GlobalNamespace, name)
+}
+
+// latestOrAny checks p may see a report by its highest version, active or not.
+func (s *Service) latestOrAny(ctx context.Context, p *auth.Principal, name string) (registry.Definition, *Report, error) {
+	all, err := registry.Versions(ctx, s.pool, Kind, registry.GlobalNamespace, name)
+	if err != nil {
+		return registry.Definition{}, nil, err
+	}
+	if len(all) == 0 {
+		return registry.Definition{}, nil, problem.NotFoundf("no report %q", name)
+	}
+	r, err := Parse(all[0].Content)
+	if err != nil {
+		return registry.Definition{}, nil, err
+	}
+	if !MayRead(p, r) && !MayManage(p) {
+		return registry.Definition{}, nil, problem.NotFoundf("no report %q", name)
+	}
+	return all[0], r, nil
+}
+
+// Retire retires a version.
+func (s *Service) Retire(ctx context.Context, who audit.Who, name, version string) (registry.Definition, error) {
+	d, err := s.registry.Retire(ctx, who, registry.Ref{Kind: Kind, Namespace: registry.GlobalNamespace, Name: name, Version: version})
+	if errors.Is(err, registry.ErrNotFound) {
+		return d, notFound(name, version)
+	}
+	return d, err
+}
+
+// Prepared is a report ready to run for one reader.
+type Prepared struct {
+	Definition registry.Definition
+	Report     *Report
+	Params     *forms.Form
+	plan       *Plan
+}
+
+// Prepare loads a version p may read (version "" = latest active) with its
+// parameters' form, for a page to ask for them.
+func (s *Service) Prepare(ctx context.Context, p *auth.Principal, name, version string) (*Prepared, error) {
+	d, r, err := s.Get(ctx, p, name, version)
+	if err != nil {
+		return nil, err
+	}
+	pr, ps, err := s.prepare(ctx, r, false)
+	if err != nil {
+		return nil, err
+	}
+	// A grant counts while the source still grants it: a form's author
+	// who withdraws a reader withdraws them from its reports too.
+	if len(ps) == 0 && !p.HasRole(auth.RoleAdmin) && !p.Matches(granted(r.Read, pr.readers)) {
+		return nil, notFound(name, version)
+	}
+	if len(ps) > 0 {
+		// The registry changed under the report (its form retired, an
+		// answer gone from the latest version).
+		return nil, problem.Conflictf("report %s@%s cannot run as the registry stands: %s", d.Name, d.Version, ps.Error())
+	}
+	return &Prepared{Definition: d, Report: r, Params: pr.params, plan: pr.plan}, nil
+}
+
+// Run answers a prepared report for the parameters in q: 422 with each
+// wrong parameter at its pointer (/name); the query runs read-only, within
+// Timeout, and is refused whole past MaxRows.
+func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q url.Values) (*Result, error) {
+	values, ps := Values(pr.Report, pr.Params, q, Reserved, time.Now())
+	if len(ps) > 0 {
+		return nil, problem.Invalidf(ps, "the parameters are not valid: %s", ps.Error())
+	}
+	res := &Result{
+		Report: Heading{Name: pr.Definition.Name, Version: pr.Definition.Version, Title: pr.Report.Title,
+			Description: pr.Report.Description, Chart: pr.Report.Chart},
+		Params: values, Columns: pr.plan.Columns, Rows: []Row{}, SuppressBelow: pr.Report.SuppressBelow,
+	}
+	query := pr.plan.Build(values, p, s.MaxRows)
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.Timeout.Milliseconds())); err != nil {
+			return err
+		}
+		// The snapshot is taken by this statement: everything committed
+		// before it began is in the answer.
+		if err := tx.QueryRow(ctx, "SELECT statement_timestamp()").Scan(&res.AsOf); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, query.SQL, query.Args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if len(res.Rows) == s.MaxRows {
+				return errTooManyRows
+			}
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			res.Rows = append(res.Rows, s.row(pr, res, vals))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.runError(pr, err)
+	}
+	res.AsOf = res.AsOf.UTC()
+	return res, nil
+}
+
+var errTooManyRows = errors.New("too many rows")
+
+func (s *Service) runError(pr *Prepared, err error) error {
+	var pg *pgconn.PgError
+	switch {
+	case errors.Is(err, errTooManyRows):
+		return (&problem.Error{Kind: problem.Invalid, Detail: fmt.Sprintf(
+			"report %s has more than %d rows for these parameters; narrow the parameters (a shorter date range, one port)", pr.Definition.Name, s.MaxRows)}).Because("rows")
+	case errors.As(err, &pg) && pg.Code == "57014":
+		return (&problem.Error{Kind: problem.Unavailable, Detail: fmt.Sprintf(
+			"report %s took longer than %s for these parameters; narrow the parameters (a shorter date range, one port)", pr.Definition.Name, s.Timeout)}).Because("timeout")
+	}
+	return fmt.Errorf("run report %s@%s: %w", pr.Definition.Name, pr.Definition.Version, err)
+}
+
+// row turns one result row into cells; a group smaller than suppressBelow
+// keeps its dimensions and loses its measures.
+func (s *Service) row(pr *Prepared, res *Result, vals []any) Row {
+	n := len(res.Columns)
+	row := Row{Cells: make([]any, n), columns: res.Columns, below: res.SuppressBelow}
+	for i := 0; i < n; i++ {
+		row.Cells[i] = cell(vals[i])
+	}
+	if pr.Report.Grouped() && res.SuppressBelow > 0 {
+		if size, _ := vals[n].(int64); size < int64(res.SuppressBelow) {
+			row.Suppressed = true
+			for i, c := range res.Columns {
+				if c.Measure {
+					row.Cells[i] = nil
+				}
+			}
+		}
+	}
+	return row
+}
+
+func cell(v any) any {
+	switch x := v.(type) {
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case time.Time:
+		return x.UTC()
+	}
+	return v
+}
