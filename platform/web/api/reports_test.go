@@ -223,7 +223,7 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 			Status: 422, Pointers: []string{"/access/read/0", "/access/read/2", "/filters/0/value", "/filters/1/op", "/filters/2/value",
 				"/groupBy/0", "/groupBy/1", "/groupBy/2", "/measures/0/field", "/measures/1/field", "/params/0"}},
 		{Name: "a source that is not there", As: "author", Method: "POST", Path: "/api/v1/reports",
-			Body: strings.Replace(strings.Replace(byCategory, `"form": "seizure-log"`, `"form": "nope"`, 1), "seizures-by-category", "elsewhere", 1),
+			Body:   strings.Replace(strings.Replace(byCategory, `"form": "seizure-log"`, `"form": "nope"`, 1), "seizures-by-category", "elsewhere", 1),
 			Status: 422, Pointers: []string{"/source/form"}},
 		{Name: "nothing of it was stored", As: "author", Method: "GET", Path: "/api/v1/reports/careless", Status: 404},
 	})
