@@ -142,9 +142,12 @@ func (pl *Plan) visibleSQL(b *builder, p *auth.Principal) string {
 	case SourceInstances:
 		return readable("r.started_by")
 	case SourceTasks:
+		// A task is seen by those it is offered to, and by those who read
+		// its instance.
 		n := len(b.args) + 1
 		b.args = append(b.args, tasks.VisibleArgs(p)...)
-		return tasks.VisibleSQL("r", n)
+		return "(" + tasks.VisibleSQL("r", n) +
+			" OR EXISTS (SELECT 1 FROM report_instances i WHERE i.id = r.instance_id AND " + readable("i.started_by") + "))"
 	}
 	// A case is seen by those who see something in it.
 	s := "(EXISTS (SELECT 1 FROM report_submissions s WHERE s.case_id = r.id AND " + readable("s.submitted_by") + ")"
@@ -221,17 +224,17 @@ func compare(b *builder, field Field, op string, v any) string {
 	}
 	if field.Type == TypeTimestamp {
 		if s, ok := v.(string); ok && len(s) == len("2006-01-02") {
-			start := fmt.Sprintf("(%s::date::timestamp AT TIME ZONE '%s')", b.arg(s), Zone)
-			next := fmt.Sprintf("((%s::date + 1)::timestamp AT TIME ZONE '%s')", b.arg(s), Zone)
+			start := func() string { return fmt.Sprintf("(%s::date::timestamp AT TIME ZONE '%s')", b.arg(s), Zone) }
+			next := func() string { return fmt.Sprintf("((%s::date + 1)::timestamp AT TIME ZONE '%s')", b.arg(s), Zone) }
 			switch op {
 			case "<":
-				return e + " < " + start
+				return e + " < " + start()
 			case "<=":
-				return e + " < " + next
+				return e + " < " + next()
 			case ">":
-				return e + " >= " + next
+				return e + " >= " + next()
 			case ">=":
-				return e + " >= " + start
+				return e + " >= " + start()
 			}
 		}
 		return fmt.Sprintf("%s %s %s::timestamptz", e, op, b.arg(fmt.Sprint(v)))

@@ -21,6 +21,34 @@ type Result struct {
 	SuppressBelow int `json:"suppressBelow,omitempty"`
 }
 
+// NewResult is a plan's result from its query's rows (a grouped report's
+// carry the group's size last): a group smaller than suppressBelow keeps
+// its dimensions and loses its measures.
+func NewResult(pl *Plan, raw [][]any) *Result {
+	r := pl.Report
+	res := &Result{Report: Heading{Name: r.Name, Version: r.Version, Title: r.Title, Description: r.Description, Chart: r.Chart},
+		Params: map[string]any{}, Columns: pl.Columns, Rows: make([]Row, 0, len(raw)), SuppressBelow: r.SuppressBelow}
+	n := len(res.Columns)
+	for _, vals := range raw {
+		row := Row{Cells: make([]any, n), columns: res.Columns, below: res.SuppressBelow}
+		for i := 0; i < n; i++ {
+			row.Cells[i] = cell(vals[i])
+		}
+		if r.Grouped() && res.SuppressBelow > 0 && len(vals) > n {
+			if size, _ := vals[n].(int64); size < int64(res.SuppressBelow) {
+				row.Suppressed = true
+				for i, c := range res.Columns {
+					if c.Measure {
+						row.Cells[i] = nil
+					}
+				}
+			}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res
+}
+
 // Heading names the version a result came from.
 type Heading struct {
 	Name        string `json:"name"`

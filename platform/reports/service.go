@@ -378,19 +378,16 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 	if len(ps) > 0 {
 		return nil, problem.Invalidf(ps, "the parameters are not valid: %s", ps.Error())
 	}
-	res := &Result{
-		Report: Heading{Name: pr.Definition.Name, Version: pr.Definition.Version, Title: pr.Report.Title,
-			Description: pr.Report.Description, Chart: pr.Report.Chart},
-		Params: values, Columns: pr.plan.Columns, Rows: []Row{}, SuppressBelow: pr.Report.SuppressBelow,
-	}
 	query := pr.plan.Build(values, p, s.MaxRows)
+	var asOf time.Time
+	var raw [][]any
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.Timeout.Milliseconds())); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", max(1, s.Timeout.Milliseconds()))); err != nil {
 			return err
 		}
 		// The snapshot is taken by this statement: everything committed
 		// before it began is in the answer.
-		if err := tx.QueryRow(ctx, "SELECT statement_timestamp()").Scan(&res.AsOf); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT statement_timestamp()").Scan(&asOf); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, query.SQL, query.Args...)
@@ -399,21 +396,23 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 		}
 		defer rows.Close()
 		for rows.Next() {
-			if len(res.Rows) == s.MaxRows {
+			if len(raw) == s.MaxRows {
 				return errTooManyRows
 			}
 			vals, err := rows.Values()
 			if err != nil {
 				return err
 			}
-			res.Rows = append(res.Rows, s.row(pr, res, vals))
+			raw = append(raw, vals)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, s.runError(pr, err)
 	}
-	res.AsOf = res.AsOf.UTC()
+	res := NewResult(pr.plan, raw)
+	res.Report.Version = pr.Definition.Version
+	res.AsOf, res.Params = asOf.UTC(), values
 	return res, nil
 }
 
@@ -430,27 +429,6 @@ func (s *Service) runError(pr *Prepared, err error) error {
 			"report %s took longer than %s for these parameters; narrow the parameters (a shorter date range, one port)", pr.Definition.Name, s.Timeout)}).Because("timeout")
 	}
 	return fmt.Errorf("run report %s@%s: %w", pr.Definition.Name, pr.Definition.Version, err)
-}
-
-// row turns one result row into cells; a group smaller than suppressBelow
-// keeps its dimensions and loses its measures.
-func (s *Service) row(pr *Prepared, res *Result, vals []any) Row {
-	n := len(res.Columns)
-	row := Row{Cells: make([]any, n), columns: res.Columns, below: res.SuppressBelow}
-	for i := 0; i < n; i++ {
-		row.Cells[i] = cell(vals[i])
-	}
-	if pr.Report.Grouped() && res.SuppressBelow > 0 {
-		if size, _ := vals[n].(int64); size < int64(res.SuppressBelow) {
-			row.Suppressed = true
-			for i, c := range res.Columns {
-				if c.Measure {
-					row.Cells[i] = nil
-				}
-			}
-		}
-	}
-	return row
 }
 
 func cell(v any) any {
