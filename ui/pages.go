@@ -43,6 +43,8 @@ type Frame struct {
 	Unread int
 	// Return is this page's own path, where "mark as read" comes back to.
 	Return string
+	// Reports: the signed-in user may read a report (the navigation links them).
+	Reports bool
 }
 
 // Notice is one in-app notification in the banner.
@@ -64,11 +66,12 @@ var navigation = []struct{ Href, Text string }{
 	{"/start", "Start something new"},
 	{"/cases", "Cases"},
 	{"/notifications", "Notifications"},
+	{"/reports", "Reports"},
 }
 
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
-	"confirmation", "case", "cases", "notifications", "error", "signed-out"}
+	"confirmation", "case", "cases", "notifications", "error", "signed-out", "reports", "report"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
@@ -120,6 +123,9 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	}
 	var items []any
 	for _, n := range navigation {
+		if n.Href == "/reports" && !f.Reports {
+			continue // only for those who may read one
+		}
 		text := n.Text
 		if n.Href == "/notifications" && f.Unread > 0 {
 			text = fmt.Sprintf("%s (%d unread)", text, f.Unread)
@@ -142,6 +148,9 @@ var london = func() *time.Location {
 	}
 	return time.UTC
 }()
+
+// When is when for Go code: a time as GOV.UK's style guide writes it.
+func When(t any) string { return when(t) }
 
 // when shows a time as GOV.UK's style guide writes it: "21 November 2026 at 2:05pm".
 func when(t any) string {

@@ -16,7 +16,7 @@ Usage:
   cop dev                    run everything locally: PostgreSQL, Temporal, a development
                              OpenID provider, the web server and worker (Ctrl-C stops all)
   cop dev token --role ROLE  print an access token for the demo user of ROLE
-                             (officer, supervisor, author, integrator, admin) from a running cop dev
+                             (officer, supervisor, author, integrator, manager, admin) from a running cop dev
   cop dev mail [--show N]    list the email cop dev's mail server kept (.data/mail), newest first;
                              --show N prints the Nth in full
   cop serve                  production: web server and worker from the environment
@@ -37,6 +37,11 @@ Usage:
                              print its output and task trace (--input JSON, --json,
                              --event FILE of CloudEvent lines, --task-data JSON, --with FILE);
                              exit 1 when it faults
+  cop reports push FILE      upload a report definition (YAML or JSON) to COP (--server, --token
+                             as for forms)
+  cop reports validate FILE  check a report offline: its shape, and the fields and answers it
+                             names against its form in the example pack or --with FILE; with
+                             --server URL, check it against that COP (who it may grant too)
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `
@@ -78,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return definitionCmd(args[0], args[1:], stdout)
 	case "workflows":
 		return workflowsCmd(args[1:], stdout, stderr)
+	case "reports":
+		return reportsCmd(args[1:], stdout)
 	case "audit":
 		if len(args) > 1 && args[1] == "verify" {
 			return auditVerify(args[2:], stdout)

@@ -308,6 +308,33 @@ do:
 	if code, body := get(t, r.base+"/api/v1/workflows/border-force/seizure-approval", token); code != 200 || !strings.Contains(body, `"startForm":"seizure-record"`) {
 		t.Errorf("example workflow: %d %s", code, body)
 	}
+	// The example reports are loaded and a manager runs them; an author
+	// pushes a report over the landing form, and an admin runs it.
+	manager, _ := r.cop(t, "dev", "token", "--role", "manager")
+	for _, name := range []string{"seizures-by-port-month", "seizure-value-by-category", "approval-time-by-team", "overdue-approvals"} {
+		if code, body := get(t, r.base+"/api/v1/reports/"+name+"/result", strings.TrimSpace(manager)); code != 200 || !strings.Contains(body, `"asOf"`) {
+			t.Errorf("example report %s: %d %s", name, code, body)
+		}
+	}
+	reportFile := filepath.Join(t.TempDir(), "landings.yaml")
+	_ = os.WriteFile(reportFile, []byte("name: landings-by-port\nversion: 1.0.0\ntitle: Landings by port\n"+
+		"source: {kind: submissions, form: landing}\ngroupBy: [/port]\nmeasures: [{op: count}]\naccess: {read: [role:admin]}\n"), 0o644)
+	if out, err := r.cop(t, "reports", "validate", reportFile, "--server", r.base); err != nil || !strings.Contains(out, "report landings-by-port 1.0.0: valid (checked by") {
+		t.Errorf("cop reports validate --server: %v %s", err, out)
+	}
+	if out, err := r.cop(t, "reports", "push", reportFile); err != nil || !strings.Contains(out, "report landings-by-port 1.0.0: created") {
+		t.Errorf("cop reports push: %v %s", err, out)
+	}
+	admin, _ := r.cop(t, "dev", "token", "--role", "admin")
+	if code, body := get(t, r.base+"/api/v1/reports/landings-by-port/result?format=csv", strings.TrimSpace(admin)); code != 200 || body != "Port,Count\nDover,1\n" {
+		t.Errorf("the pushed report: %d %q", code, body)
+	}
+	_ = os.WriteFile(reportFile, []byte("name: landings-by-port\nversion: 1.0.1\ntitle: Landings by port\n"+
+		"source: {kind: submissions, form: landing}\ngroupBy: [/port]\nmeasures: [{op: count}]\naccess: {read: [role:manager]}\n"), 0o644)
+	if out, err := r.cop(t, "reports", "push", reportFile); err == nil || !strings.Contains(out, "/access/read/0: role:manager does not read form landing") {
+		t.Errorf("cop reports push of a grant the form does not make: %v %s", err, out)
+	}
+
 	// An author pushes a workflow; an instance of it waits for an event
 	// across the restart below.
 	wfFile := filepath.Join(t.TempDir(), "survivor.yaml")
@@ -453,6 +480,39 @@ func TestFormsValidateOffline(t *testing.T) {
 	}
 	if out, err := exec.Command(copBinary(t), "forms", "validate").CombinedOutput(); exitCode(err) != 2 {
 		t.Errorf("no file: %v\n%s", err, out)
+	}
+}
+
+// cop reports validate checks a report offline against the example pack's
+// forms (or --with files) and names each problem's place.
+func TestReportsValidateOffline(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		_ = os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	good := write("good.yaml", "name: by-category\nversion: 1.0.0\ntitle: By category\nsource: {kind: submissions, form: seizure-record}\n"+
+		"groupBy: [/category]\nmeasures: [{op: sum, field: /estimatedValue}]\naccess: {read: [role:manager]}\n")
+	out, err := exec.Command(copBinary(t), "reports", "validate", good).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "good.yaml: valid") {
+		t.Errorf("valid report: %v\n%s", err, out)
+	}
+	bad := write("bad.yaml", "name: by-category\nversion: 1.0.0\ntitle: By category\nsource: {kind: submissions, form: seizure-record}\n"+
+		"groupBy: [/colour]\nmeasures: [{op: sum, field: /goodsDescription}]\naccess: {read: [role:manager]}\n")
+	out, err = exec.Command(copBinary(t), "reports", "validate", bad).CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "/groupBy/0: form seizure-record@1.2.0 has no answer at /colour") ||
+		!strings.Contains(string(out), "/measures/0/field: sum adds numbers") {
+		t.Errorf("bad report: %v\n%s", err, out)
+	}
+	form := write("landing.json", `{"name": "landing", "version": "1.0.0", "title": "Landing", "schema": {"type": "object", "properties": {"crew": {"type": "integer"}}}}`)
+	other := write("other.yaml", "name: crews\nversion: 1.0.0\ntitle: Crews\nsource: {kind: submissions, form: landing}\n"+
+		"groupBy: []\nmeasures: [{op: avg, field: /crew}]\naccess: {read: [role:manager]}\n")
+	if out, err := exec.Command(copBinary(t), "reports", "validate", other, "--with", form).CombinedOutput(); err != nil {
+		t.Errorf("a report of a form given with --with: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(copBinary(t), "reports", "validate", other).CombinedOutput(); exitCode(err) != 1 || !strings.Contains(string(out), "give its file with --with") {
+		t.Errorf("a form that is nowhere: %v\n%s", err, out)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -30,6 +31,8 @@ import (
 	"cop/platform/instances"
 	"cop/platform/mail"
 	"cop/platform/registry"
+	"cop/platform/reports"
+	repexamples "cop/platform/reports/examples"
 	"cop/platform/store"
 	"cop/platform/tasks"
 	"cop/platform/web"
@@ -84,8 +87,10 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	eventsIn := inbound.New(pool, cfg.EventRetention)
 	eventsIn.Instances, eventsIn.Starters, eventsIn.Log = insts, insts, log.With("component", "events-in")
 	insts.Senders = eventsIn // listens follow their workflow's senders
+	reps := reports.New(pool, defs)
+	reps.Timeout, reps.MaxRows = cfg.ReportTimeout, cfg.ReportMaxRows
 	if cfg.LoadExamples {
-		if err := loadExamples(ctx, defs, log); err != nil {
+		if err := loadExamples(ctx, pool, defs, reps, log); err != nil {
 			return err
 		}
 	}
@@ -131,7 +136,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	var srv *web.Server
 	if cfg.RunWeb {
 		if srv, err = web.New(web.Deps{Pool: pool, Auth: authn, Temporal: tc, PublicURL: cfg.PublicURL, Log: log, Definitions: defs, Cases: cs,
-			Instances: insts, Tasks: inbox, Directory: dir, Webhooks: hooks, Inbound: eventsIn, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
+			Instances: insts, Tasks: inbox, Directory: dir, Webhooks: hooks, Inbound: eventsIn, Reports: reps, TaskQueue: cfg.Temporal.TaskQueue, OpsListener: cfg.OpsListenAddr != "",
 			Limits:         web.Limits{PerCaller: cfg.RateLimit, Anonymous: cfg.RateLimitAnonymous},
 			TrustedProxies: cfg.TrustedProxies}); err != nil {
 			return err
@@ -231,7 +236,7 @@ func eventSource(cfg config.Config) string {
 // loadExamples registers each example the registry does not hold yet, so a
 // fresh cop dev has countries, ports, terms, forms and a workflow to try.
 // Re-publishing an unchanged example is a no-op.
-func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logger) error {
+func loadExamples(ctx context.Context, pool *pgxpool.Pool, defs *definitions.Service, reps *reports.Service, log *slog.Logger) error {
 	kinds := map[string]string{"refdata": definitions.KindRefData, "terms": definitions.KindTerm, "forms": definitions.KindForm}
 	who := audit.Who{Actor: "cop-examples", RequestID: "startup"}
 	added := 0
@@ -268,6 +273,26 @@ func loadExamples(ctx context.Context, defs *definitions.Service, log *slog.Logg
 		pub, err := defs.PublishWorkflow(ctx, &auth.Principal{Subject: who.Actor}, who, f.Content, false)
 		if err != nil {
 			return fmt.Errorf("load example workflow %s: %w", f.Name, err)
+		}
+		if pub.Created {
+			added++
+		}
+	}
+	// Reports last: they read the forms and workflows above.
+	for _, f := range repexamples.All() {
+		r, err := reports.Parse(f.Content)
+		if err != nil {
+			return fmt.Errorf("example report %s: %w", f.Name, err)
+		}
+		ref := registry.Ref{Kind: reports.Kind, Namespace: registry.GlobalNamespace, Name: r.Name, Version: r.Version}
+		if _, err := registry.Get(ctx, pool, ref); err == nil {
+			continue
+		} else if !errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("example report %s: %w", f.Name, err)
+		}
+		pub, err := reps.Publish(ctx, who, f.Content, false)
+		if err != nil {
+			return fmt.Errorf("load example report %s: %w", f.Name, err)
 		}
 		if pub.Created {
 			added++

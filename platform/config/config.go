@@ -59,6 +59,10 @@ type Config struct {
 	// EventRetention is COP_EVENT_RETENTION: how long an event another
 	// system sends is kept for a listen that starts later.
 	EventRetention time.Duration
+	// ReportTimeout (COP_REPORT_TIMEOUT) bounds a report's query, and
+	// ReportMaxRows (COP_REPORT_MAX_ROWS) its rows.
+	ReportTimeout time.Duration
+	ReportMaxRows int
 	// WebhookSchedule is the wait before each retry of a webhook delivery
 	// (COP_WEBHOOK_RETRY_SCHEDULE, comma-separated durations; empty: the
 	// Standard Webhooks schedule); after the last, a delivery is dead.
@@ -139,6 +143,8 @@ func Defaults() Config {
 		OpsListenAddr:      ":9090", // cop dev clears it
 		RateLimit:          600,
 		RateLimitAnonymous: 300,
+		ReportTimeout:      10 * time.Second,
+		ReportMaxRows:      10000,
 		Retention:          Retention{Drafts: 30 * 24 * time.Hour, UnattachedFiles: 24 * time.Hour, IdempotencyKeys: 24 * time.Hour},
 		Temporal: Temporal{
 			Namespace: "default",
@@ -297,6 +303,10 @@ func (r *reader) limits(c *Config) {
 	c.RateLimit = r.count("COP_RATE_LIMIT", c.RateLimit)
 	c.RateLimitAnonymous = r.count("COP_RATE_LIMIT_ANONYMOUS", c.RateLimitAnonymous)
 	c.WebhookSchedule = r.schedule("COP_WEBHOOK_RETRY_SCHEDULE")
+	c.ReportTimeout = r.duration("COP_REPORT_TIMEOUT", c.ReportTimeout)
+	if c.ReportMaxRows = r.count("COP_REPORT_MAX_ROWS", c.ReportMaxRows); c.ReportMaxRows < 1 || c.ReportMaxRows > 1000000 {
+		r.fail("COP_REPORT_MAX_ROWS must be from 1 to 1000000: the most rows a report answers, got %d", c.ReportMaxRows)
+	}
 	if c.Mail.Attempts = r.count("COP_MAIL_ATTEMPTS", c.Mail.Attempts); r.opt("COP_MAIL_ATTEMPTS") != "" && c.Mail.Attempts < 1 {
 		r.fail("COP_MAIL_ATTEMPTS must be 1 or more: how many times one email is tried")
 	}

@@ -88,6 +88,8 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_WEBHOOK_RETRY_SCHEDULE": "5s,0s"}, `COP_WEBHOOK_RETRY_SCHEDULE must be comma-separated durations`},
 		{map[string]string{"COP_MAIL_ATTEMPTS": "0"}, `COP_MAIL_ATTEMPTS must be 1 or more`},
 		{map[string]string{"COP_EVENT_RETENTION": "a day"}, `COP_EVENT_RETENTION must be a positive duration`},
+		{map[string]string{"COP_REPORT_TIMEOUT": "0s"}, `COP_REPORT_TIMEOUT must be a positive duration`},
+		{map[string]string{"COP_REPORT_MAX_ROWS": "0"}, `COP_REPORT_MAX_ROWS must be from 1 to 1000000`},
 		{map[string]string{"COP_WEBHOOK_ALLOWLIST": "hooks.example.org, evil@example"}, `COP_WEBHOOK_ALLOWLIST must be comma-separated entries`},
 		{map[string]string{"COP_SMTP_URL": "smtp://mail.example.gov.uk"}, `COP_MAIL_FROM is required with COP_SMTP_URL`},
 		{map[string]string{"COP_SMTP_URL": "smtp://m", "COP_MAIL_FROM": "a@b", "COP_NOTIFY_API_KEY": "k"}, `set COP_SMTP_URL or COP_NOTIFY_API_KEY, not both`},

@@ -2,11 +2,13 @@ package reports
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -41,6 +43,7 @@ type Service struct {
 	Timeout time.Duration
 	MaxRows int
 	params  *lru.Cache[string, *forms.Form]
+	readers readersCache
 }
 
 // New returns the service over a pool, reading sources' definitions from defs.
@@ -443,4 +446,59 @@ func cell(v any) any {
 		return x.UTC()
 	}
 	return v
+}
+
+// AnyReadable says whether p may read at least one report (the navigation
+// links Reports for them). The reports' readers are read at most every
+// few seconds, not on every page.
+func (s *Service) AnyReadable(ctx context.Context, p *auth.Principal) (bool, error) {
+	readers, err := s.readers.get(ctx, func(ctx context.Context) ([][]string, error) {
+		defs, err := registry.LatestHaving(ctx, s.pool, Kind, []string{"access", "read"})
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]string, 0, len(defs))
+		for _, d := range defs {
+			var head struct {
+				Access struct{ Read []string } `json:"access"`
+			}
+			if err := json.Unmarshal(d.Content, &head); err != nil {
+				return nil, fmt.Errorf("read report %s@%s: %w", d.Name, d.Version, err)
+			}
+			out = append(out, head.Access.Read)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, read := range readers {
+		if p.HasRole(auth.RoleAdmin) || p.Matches(read) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// readersCache keeps the latest reports' readers for a few seconds.
+type readersCache struct {
+	mu      sync.Mutex
+	at      time.Time
+	readers [][]string
+}
+
+const readersTTL = 5 * time.Second
+
+func (c *readersCache) get(ctx context.Context, load func(context.Context) ([][]string, error)) ([][]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < readersTTL {
+		return c.readers, nil
+	}
+	r, err := load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.readers, c.at = r, time.Now()
+	return r, nil
 }

@@ -77,6 +77,16 @@ func TestBrowserCorrectionJourney(t *testing.T) {
 	runJourney(t, e, "correction-journey")
 }
 
+// TestBrowserManagerReports: a manager finds Reports in the navigation,
+// narrows a report (after an error summary), reads its chart and table and
+// downloads its CSV; and again without JavaScript.
+func TestBrowserManagerReports(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	publishReportFixtures(e)
+	runJourney(t, e, "manager-reports")
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute

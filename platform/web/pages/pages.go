@@ -22,6 +22,7 @@ import (
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/reports"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/ui"
@@ -36,6 +37,7 @@ type Pages struct {
 	Instances   *instances.Service
 	Tasks       *tasks.Service
 	Directory   *directory.Service
+	Reports     *reports.Service
 }
 
 // Bind registers every page route.
@@ -43,6 +45,7 @@ func (pg *Pages) Bind(r *route.Router) {
 	pg.bindTaskPages(r)
 	pg.bindFormPages(r)
 	pg.bindCasePages(r)
+	pg.bindReportPages(r)
 }
 
 // Render draws a server-side page in the layout: who is signed in, the
@@ -65,6 +68,7 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 		}
 		f.Unread = pg.unread(c)
 	}
+	f.Reports = pg.mayReadReports(c)
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return pg.UI.Render(c, name, f, data)
@@ -94,6 +98,8 @@ func navFor(path string) string {
 		return "/start"
 	case strings.HasPrefix(path, "/cases"):
 		return "/cases"
+	case strings.HasPrefix(path, "/reports"):
+		return "/reports"
 	}
 	return path
 }
@@ -113,6 +119,20 @@ func (pg *Pages) unread(c *fiber.Ctx) int {
 		pg.Log.Warn("cannot count unread notifications for the page", "request_id", route.RequestID(c), "err", err)
 	}
 	return n
+}
+
+// mayReadReports says whether the navigation links Reports; a failure
+// is logged and hides the link.
+func (pg *Pages) mayReadReports(c *fiber.Ctx) bool {
+	p := route.Principal(c)
+	if p == nil || pg.Reports == nil {
+		return false
+	}
+	ok, err := pg.Reports.AnyReadable(c.UserContext(), p)
+	if err != nil {
+		pg.Log.Warn("cannot tell whether the reader may read a report", "request_id", route.RequestID(c), "err", err)
+	}
+	return ok
 }
 
 // notices are the caller's newest unread notifications; a failure to read
