@@ -3,8 +3,10 @@
 # a ratio (how many times the baseline's time per operation).
 /^Benchmark/ {
 	name = $1; sub(/-[0-9]+$/, "", name)
-	split(name, parts, "/")
-	group = parts[1]; leg = parts[2]
+	# The last part names the leg; the parts before it, the group.
+	k = split(name, parts, "/")
+	leg = parts[k]; group = parts[1]
+	for (j = 2; j < k; j++) group = group "/" parts[j]
 	metric = $3; unit = $4
 	for (i = 5; i < NF; i++) if ($(i+1) == "ns/row") { metric = $i; unit = "ns/row" }
 	if (leg ~ /^baseline=/) { base[group] = metric; baseName[group] = substr(leg, 10); baseUnit[group] = unit }

@@ -34,6 +34,9 @@ type Field struct {
 	// expr is the field's SQL over the view row r; answers bind their
 	// pointer as an argument.
 	expr func(b *builder) string
+	// text is a date answer's SQL as the text it is stored as
+	// (YYYY-MM-DD), which days and months are read from without parsing.
+	text func(b *builder) string
 }
 
 func isNumeric(t string) bool { return t == TypeInteger || t == TypeNumber }
@@ -119,12 +122,14 @@ type Catalogue struct {
 	Kind   string
 	fields map[string]Field
 	form   *forms.Form
+	others []*forms.Form
 }
 
 // NewCatalogue is the catalogue of a source; form is the compiled latest
-// version of a submissions report's form (nil otherwise).
-func NewCatalogue(kind string, form *forms.Form) *Catalogue {
-	c := &Catalogue{Kind: kind, fields: map[string]Field{}, form: form}
+// version of a submissions report's form (nil otherwise), and others are
+// its other versions, whose answers must have the same types.
+func NewCatalogue(kind string, form *forms.Form, others ...*forms.Form) *Catalogue {
+	c := &Catalogue{Kind: kind, fields: map[string]Field{}, form: form, others: others}
 	for _, f := range builtins(kind) {
 		c.fields[f.Name] = f
 	}
@@ -178,8 +183,25 @@ func (c *Catalogue) answer(pointer string) (Field, error) {
 		return Field{}, fmt.Errorf("the answer at %s of form %s is a list or a group of answers; a report reads single answers (point inside it)",
 			pointer, c.form.Def.Name)
 	}
+	for _, o := range c.others {
+		n := o.Tree.Lookup(pointer)
+		if n == nil {
+			continue
+		}
+		ot := answerType(n)
+		if ot != typ && !(isNumeric(ot) && isNumeric(typ)) {
+			return Field{}, fmt.Errorf("the answer at %s is %s in version %s of form %s and %s in version %s; a report reads answers of one type",
+				pointer, article(ot), o.Def.Version, c.form.Def.Name, article(typ), c.form.Def.Version)
+		}
+		if isNumeric(ot) && ot != typ {
+			typ = TypeNumber // whole numbers in one version, decimals in another
+		}
+	}
 	f := Field{Name: pointer, Type: typ, Label: forms.FieldLabel(c.form.Tree, c.form.Def.UI, pointer), Options: node.Options}
-	f.expr = func(b *builder) string { return answerSQL(typ, b.arg(tokens)) }
+	f.expr = func(b *builder) string { return answerSQL(typ, answerText(b, tokens)) }
+	if typ == TypeDate {
+		f.text = func(b *builder) string { return answerText(b, tokens) }
+	}
 	return f, nil
 }
 
@@ -227,21 +249,28 @@ func answerType(n *forms.Node) string {
 	return ""
 }
 
-// answerSQL reads an answer from the row's data by its pointer's tokens
-// (ptr, a text[] argument). A value of another type (an older version's
-// answer) reads as null, so one odd row never fails a report.
-func answerSQL(typ, ptr string) string {
-	v := "r.data #> " + ptr + "::text[]"
-	t := "r.data #>> " + ptr + "::text[]"
+// answerText reads an answer as text: data->>'key' for a top-level
+// answer (what a hand-written query would write), else by its path.
+func answerText(b *builder, tokens []string) string {
+	if len(tokens) == 1 {
+		return "(r.data ->> " + b.arg(tokens[0]) + "::text)"
+	}
+	return "(r.data #>> " + b.arg(tokens) + "::text[])"
+}
+
+// answerSQL casts an answer's text to its type. The cast is safe: every
+// version of the form gives the answer this type (Catalogue.answer checks),
+// and each submission was validated against its version.
+func answerSQL(typ, text string) string {
 	switch typ {
 	case TypeInteger, TypeNumber:
-		return fmt.Sprintf("(CASE WHEN jsonb_typeof(%s) = 'number' THEN (%s)::numeric END)", v, v)
+		return text + "::numeric"
 	case TypeBoolean:
-		return fmt.Sprintf("(CASE WHEN jsonb_typeof(%s) = 'boolean' THEN (%s)::boolean END)", v, v)
+		return text + "::boolean"
 	case TypeDate:
-		return fmt.Sprintf(`(CASE WHEN %s ~ '^\d{4}-\d{2}-\d{2}$' THEN (%s)::date END)`, t, t)
+		return text + "::date"
 	case TypeTimestamp:
-		return fmt.Sprintf(`(CASE WHEN %s ~ '^\d{4}-\d{2}-\d{2}T' THEN (%s)::timestamptz END)`, t, t)
+		return text + "::timestamptz"
 	}
-	return "(" + t + ")"
+	return text
 }

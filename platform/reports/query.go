@@ -322,8 +322,16 @@ func asList(v any) []any {
 // dimensionSQL is a groupBy entry's value, and the join a field with
 // several values per row needs (each row counts once in each value).
 func dimensionSQL(b *builder, d planDim, i int) (string, string) {
-	e := d.field.expr(b)
 	join := ""
+	// A date answer is stored as YYYY-MM-DD: its day and month are read
+	// from the text, without parsing a date for every row.
+	if d.field.text != nil && !d.field.Multi && (d.Bucket == "month" || d.Bucket == "day" || d.Bucket == "") {
+		if d.Bucket == "month" {
+			return "left(" + d.field.text(b) + ", 7)", join
+		}
+		return d.field.text(b), join
+	}
+	e := d.field.expr(b)
 	if d.field.Multi {
 		alias := fmt.Sprintf("d%d", i)
 		join = fmt.Sprintf("LEFT JOIN LATERAL unnest(%s) AS %s(v) ON true", e, alias)

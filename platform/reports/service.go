@@ -154,9 +154,13 @@ func (s *Service) source(ctx context.Context, src Source) (*Catalogue, []string,
 		}
 		readers := f.Def.Access.Read
 		if src.Kind == SourceCases {
-			f = nil // a cases report reads cases, not answers
+			return NewCatalogue(src.Kind, nil), readers, nil, nil // a cases report reads cases, not answers
 		}
-		return NewCatalogue(src.Kind, f), readers, nil, nil
+		others, err := s.otherVersions(ctx, f)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return NewCatalogue(src.Kind, f, others...), readers, nil, nil
 	}
 	ns, name, _ := strings.Cut(src.Workflow, "/")
 	d, err := s.defs.Workflow(ctx, ns, name, "")
@@ -171,6 +175,27 @@ func (s *Service) source(ctx context.Context, src Source) (*Catalogue, []string,
 		return nil, nil, nil, fmt.Errorf("parse workflow %s@%s: %w", src.Workflow, d.Version, err)
 	}
 	return NewCatalogue(src.Kind, nil), workflows.AccessOf(w).Read, nil, nil
+}
+
+// otherVersions are the form's versions but latest, active or retired:
+// submissions to each are read by the report.
+func (s *Service) otherVersions(ctx context.Context, latest *forms.Form) ([]*forms.Form, error) {
+	all, err := s.defs.Versions(ctx, definitions.KindForm, latest.Def.Name)
+	if err != nil {
+		return nil, fmt.Errorf("list the versions of form %s: %w", latest.Def.Name, err)
+	}
+	var out []*forms.Form
+	for _, d := range all {
+		if d.Version == latest.Def.Version {
+			continue
+		}
+		f, err := s.defs.Compiled(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("compile form %s@%s: %w", d.Name, d.Version, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // grantProblems refuses a reader the source does not already have: a
@@ -385,7 +410,9 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 	var asOf time.Time
 	var raw [][]any
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", max(1, s.Timeout.Milliseconds()))); err != nil {
+		// Groups are counted in memory rather than sorted on disk: the
+		// planner cannot know how few groups an answer has.
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL work_mem = '64MB'", max(1, s.Timeout.Milliseconds()))); err != nil {
 			return err
 		}
 		// The snapshot is taken by this statement: everything committed
