@@ -153,3 +153,33 @@ func TestDurationReadsAsAPersonWouldSayIt(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAnswerReadsAsOneTypeInEveryVersion: a report reads the answers to
+// every version of its form, so an answer a version gives another type is
+// refused at its pointer; whole numbers and decimals mix.
+func TestAnAnswerReadsAsOneTypeInEveryVersion(t *testing.T) {
+	compile := func(version, props string) *forms.Form {
+		d, err := forms.ParseForm([]byte(`{"name": "f", "version": "` + version + `", "title": "F",
+			"schema": {"type": "object", "properties": {` + props + `}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := forms.CompileForm(d, forms.NewLibrary())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	latest := compile("2.0.0", `"when": {"type": "string", "format": "date"}, "count": {"type": "number"}`)
+	older := compile("1.0.0", `"when": {"type": "string"}, "count": {"type": "integer"}`)
+	cat := reports.NewCatalogue(reports.SourceSubmissions, latest, older)
+	r, err := reports.Parse([]byte(`{"name": "r", "version": "1.0.0", "title": "R", "source": {"kind": "submissions", "form": "f"},
+		"groupBy": [{"field": "/when", "bucket": "month"}], "measures": [{"op": "sum", "field": "/count"}], "access": {"read": ["role:manager"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ps := reports.Check(r, cat)
+	if len(ps) != 1 || ps[0].Pointer != "/groupBy/0/field" || !strings.Contains(ps[0].Message, "is text in version 1.0.0 of form f and a date in version 2.0.0") {
+		t.Errorf("problems %v", ps)
+	}
+}

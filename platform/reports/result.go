@@ -113,9 +113,17 @@ func (res *Result) Text(row Row, i int) string {
 		if c.Type == TypeDuration {
 			return Duration(x)
 		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		s := strconv.FormatFloat(x, 'f', -1, 64)
+		if l, ok := c.Labels[s]; ok {
+			return l
+		}
+		return s
 	case int64:
-		return strconv.FormatInt(x, 10)
+		s := strconv.FormatInt(x, 10)
+		if l, ok := c.Labels[s]; ok {
+			return l
+		}
+		return s
 	case bool:
 		if x {
 			return "Yes"
@@ -186,10 +194,14 @@ func (res *Result) csvCell(row Row, i int, c OutColumn) string {
 	switch x := row.Cells[i].(type) {
 	case nil:
 		return ""
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int64:
-		return strconv.FormatInt(x, 10)
+	case float64, int64:
+		if len(c.Labels) > 0 && !c.Measure {
+			return guard(res.Text(row, i)) // a coded value, by its label
+		}
+		if f, ok := x.(float64); ok {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		return strconv.FormatInt(x.(int64), 10)
 	case bool:
 		return strconv.FormatBool(x)
 	case time.Time:

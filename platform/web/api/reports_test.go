@@ -228,6 +228,25 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 		{Name: "nothing of it was stored", As: "author", Method: "GET", Path: "/api/v1/reports/careless", Status: 404},
 	})
 
+	// Two authors publish the same new report at once: one stores it, the
+	// other finds it stored.
+	var late map[string]any
+	_ = json.Unmarshal([]byte(strings.Replace(listed, "seizure-list", "raced-list", 1)), &late)
+	raced := e.Race(e.Request("POST", "/api/v1/reports", author, late), e.Request("POST", "/api/v1/reports", author, late))
+	if got := webtest.Statuses(raced); got != "Created,OK" {
+		t.Errorf("the same report published twice at once: %s", got)
+	}
+	// A retired version no longer answers; with none left active, the
+	// report is not found.
+	e.Must(200, "POST", "/api/v1/reports/raced-list/versions/1.0.0/retire", author, map[string]any{}, nil)
+	e.Scenarios(t, []webtest.Scenario{
+		{Name: "a retired report", As: "manager", Method: "GET", Path: "/api/v1/reports/raced-list/result", Status: 404,
+			Want: []string{"no active version"}},
+		{Name: "its retired version still reads", As: "manager", Method: "GET", Path: "/api/v1/reports/raced-list/versions/1.0.0", Status: 200,
+			Want: []string{`"status":"retired"`}},
+		{Name: "an officer may not retire", As: "officer", Method: "POST", Path: "/api/v1/reports/seizure-list/versions/1.0.0/retire", Body: map[string]any{}, Status: 403},
+	})
+
 	// The form's author withdraws the managers: the reports that granted
 	// them no longer answer them, and still answer the supervisors.
 	e.Must(201, "POST", "/api/v1/forms", author, seizureLog("1.2.0", `"role:supervisor"`), nil)
