@@ -411,8 +411,9 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 	var raw [][]any
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// Groups are counted in memory rather than sorted on disk: the
-		// planner cannot know how few groups an answer has.
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL work_mem = '64MB'", max(1, s.Timeout.Milliseconds()))); err != nil {
+		// planner cannot know how few groups an answer has. JIT compiling
+		// cost more than it saved at a million rows (docs/benchmarks.md).
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL work_mem = '64MB'; SET LOCAL jit = off", max(1, s.Timeout.Milliseconds()))); err != nil {
 			return err
 		}
 		// The snapshot is taken by this statement: everything committed
