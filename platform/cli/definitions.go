@@ -230,6 +230,17 @@ func validateOffline(collection, file string, content []byte, with []string, std
 			err = idErr
 		}
 	}
+	if err := reportProblems(stdout, file, err); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: valid\n", file)
+	printPins(stdout, pins)
+	return nil
+}
+
+// reportProblems prints each problem of an offline check at its pointer
+// and says the file is not valid; other errors pass through.
+func reportProblems(stdout io.Writer, file string, err error) error {
 	var problems forms.Problems
 	if errors.As(err, &problems) {
 		for _, p := range problems {
@@ -237,12 +248,7 @@ func validateOffline(collection, file string, content []byte, with []string, std
 		}
 		return fmt.Errorf("%s is not valid: %s", file, plural(len(problems), "problem"))
 	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: valid\n", file)
-	printPins(stdout, pins)
-	return nil
+	return err
 }
 
 // loadLibrary holds the example pack, then the --with files (which win).

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,14 +53,7 @@ func validateReportOffline(file string, content []byte, with []string, stdout io
 			}
 		}
 	}
-	var problems forms.Problems
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			fmt.Fprintf(stdout, "%s: %s: %s\n", file, orRoot(p.Pointer), p.Message)
-		}
-		return fmt.Errorf("%s is not valid: %s", file, plural(len(problems), "problem"))
-	}
-	if err != nil {
+	if err := reportProblems(stdout, file, err); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: valid (who it grants is checked by COP: validate --server URL)\n", file)

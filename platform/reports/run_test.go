@@ -73,6 +73,16 @@ func (e *env) exec(t *testing.T, sql string, args ...any) {
 	}
 }
 
+// newCase opens a case for submissions written straight into the table.
+func (e *env) newCase(t *testing.T) int64 {
+	t.Helper()
+	var id int64
+	if err := e.pool.QueryRow(e.ctx, `INSERT INTO cases (business_key, created_by) VALUES ('S-1', 'olu') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (e *env) publish(t *testing.T, def string) {
 	t.Helper()
 	if _, err := e.svc.Publish(e.ctx, who, []byte(def), false); err != nil {
@@ -183,10 +193,7 @@ func TestTaskTimesByTeam(t *testing.T) {
 // April, and a date range means whole days there.
 func TestMonthsBeginInLondon(t *testing.T) {
 	e := newEnv(t)
-	var caseID int64
-	if err := e.pool.QueryRow(e.ctx, `INSERT INTO cases (business_key, created_by) VALUES ('S-1', 'olu') RETURNING id`).Scan(&caseID); err != nil {
-		t.Fatal(err)
-	}
+	caseID := e.newCase(t)
 	for _, at := range []string{"2026-03-31T22:59:00Z", "2026-03-31T23:30:00Z", "2026-01-31T23:30:00Z"} {
 		e.exec(t, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
 			VALUES ($1, $2, 'seizure', '1.0.0', '{"category": "cash", "value": 1}', 'olu', '{role:manager}', '{}', $3)`, uuid.NewString(), caseID, at)
@@ -210,10 +217,7 @@ func TestMonthsBeginInLondon(t *testing.T) {
 // counted with its corrected answers, on the day they were first given.
 func TestACorrectionCountsOnceOnItsFirstDate(t *testing.T) {
 	e := newEnv(t)
-	var caseID int64
-	if err := e.pool.QueryRow(e.ctx, `INSERT INTO cases (business_key, created_by) VALUES ('S-1', 'olu') RETURNING id`).Scan(&caseID); err != nil {
-		t.Fatal(err)
-	}
+	caseID := e.newCase(t)
 	first := uuid.NewString()
 	e.exec(t, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
 		VALUES ($1, $2, 'seizure', '1.0.0', '{"category": "cash", "value": 100}', 'olu', '{role:manager}', '{}', '2026-01-10T12:00:00Z')`, first, caseID)
@@ -244,10 +248,7 @@ func TestACorrectionCountsOnceOnItsFirstDate(t *testing.T) {
 // statement timeout the whole answer is refused, saying to narrow it.
 func TestTooManyRowsOrTooLongIsAProblemNotAPart(t *testing.T) {
 	e := newEnv(t)
-	var caseID int64
-	if err := e.pool.QueryRow(e.ctx, `INSERT INTO cases (business_key, created_by) VALUES ('S-1', 'olu') RETURNING id`).Scan(&caseID); err != nil {
-		t.Fatal(err)
-	}
+	caseID := e.newCase(t)
 	e.exec(t, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
 		SELECT gen_random_uuid(), $1, 'seizure', '1.0.0', jsonb_build_object('category', CASE WHEN n % 2 = 0 THEN 'cash' ELSE 'drugs' END, 'value', n),
 			'olu', '{role:manager}', '{}', now() - n * interval '1 minute'
