@@ -203,7 +203,27 @@ func (c *checker) value(v any, field Field, at string, list bool) {
 	}
 	if err := literalFits(v, field.Type); err != nil {
 		c.fail(at, "%s", err)
+		return
 	}
+	if len(field.Options) > 0 && !hasOption(field.Options, v) {
+		var values []string
+		for _, o := range field.Options {
+			values = append(values, fmt.Sprint(o.Value))
+		}
+		if len(values) > 12 {
+			values = append(values[:12], "…")
+		}
+		c.fail(at, "%v is not one of the values of %s (%s)", v, field.Name, strings.Join(values, ", "))
+	}
+}
+
+func hasOption(opts []forms.Option, v any) bool {
+	for _, o := range opts {
+		if fmt.Sprint(o.Value) == fmt.Sprint(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // fits says whether a parameter of type param can be compared with a field.
@@ -397,9 +417,19 @@ func (c *checker) name(name, at string) {
 }
 
 func (c *checker) sort() {
-	for i, s := range c.plan.Report.Sort {
-		if _, ok := c.names[strings.TrimPrefix(s, "-")]; !ok {
-			c.fail(fmt.Sprintf("/sort/%d", i), "%q is not a column of this report (columns: %s)", strings.TrimPrefix(s, "-"), c.columnNames())
+	r := c.plan.Report
+	for i, s := range r.Sort {
+		name := strings.TrimPrefix(s, "-")
+		if _, ok := c.names[name]; !ok {
+			c.fail(fmt.Sprintf("/sort/%d", i), "%q is not a column of this report (columns: %s)", name, c.columnNames())
+			continue
+		}
+		// Ordered by a measure, the suppressed groups would still stand
+		// where their hidden figures put them.
+		for _, col := range c.plan.Columns {
+			if col.Name == name && col.Measure && r.SuppressBelow > 0 {
+				c.fail(fmt.Sprintf("/sort/%d", i), "a report with suppressBelow cannot be sorted by a measure (%s): the order would tell what it hides", name)
+			}
 		}
 	}
 }

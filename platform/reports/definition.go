@@ -371,6 +371,9 @@ func (p *parser) param(v any, at string) Param {
 	if len(pr.Options) > 0 && pr.Refdata != "" {
 		p.fail(at, "a parameter takes its choices from options or from refdata, not both")
 	}
+	if pr.Multiple && len(pr.Options) == 0 && pr.Refdata == "" {
+		p.fail(at+"/multiple", "a parameter with multiple values needs its choices (options or refdata), which the page offers as checkboxes")
+	}
 	if pr.Title == "" {
 		pr.Title = forms.Humanise(pr.Name)
 	}

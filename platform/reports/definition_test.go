@@ -38,6 +38,7 @@ func TestParseRefusesEachMistakeAtItsPointer(t *testing.T) {
 		{"between one value", `"groupBy"`, `"filters": [{"field": "priority", "op": "between", "value": 3}], "groupBy"`, "/filters/0/value", "two values"},
 		{"a filter without a value", `"groupBy"`, `"filters": [{"field": "priority", "op": "="}], "groupBy"`, "/filters/0", "value is required"},
 		{"not YAML or JSON", minimal, "{name: [", "", "not valid YAML"},
+		{"several values typed in", `"groupBy"`, `"params": [{"name": "who", "type": "string", "multiple": true}], "groupBy"`, "/params/0/multiple", "needs its choices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw := strings.Replace(minimal, tc.from, tc.to, 1)
@@ -89,6 +90,9 @@ func TestCheckRefusesWhatTheSourceCannotAnswer(t *testing.T) {
 		{"two columns of one name", `{"op": "count"}`, `{"op": "count"}, {"op": "count"}`, "/measures/1", "named \"count\""},
 		{"a stacked bar of one dimension", `"access"`, `"chart": "stacked bar", "access"`, "/chart", "two groupBy"},
 		{"groups without a measure", `"measures": [{"op": "count"}], `, ``, "/measures", "at least one measure"},
+		{"a coded value that is not one", `"groupBy"`, `"filters": [{"field": "status", "op": "=", "value": "closed"}], "groupBy"`, "/filters/0/value",
+			"closed is not one of the values of status (open, completed, cancelled)"},
+		{"sorted by a measure it suppresses", `"access"`, `"suppressBelow": 5, "sort": ["-count"], "access"`, "/sort/0", "would tell what it hides"},
 		{"suppression of a list", `"groupBy": ["status"], "measures": [{"op": "count"}]`, `"columns": ["title"], "suppressBelow": 3`, "/suppressBelow", "list report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

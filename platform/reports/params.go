@@ -113,8 +113,9 @@ func CheckDefaults(r *Report, f *forms.Form, now time.Time) forms.Problems {
 }
 
 // Values reads the parameters from a query string (a multiple one
-// repeated), falling back to defaults, and validates them with the
-// parameters' form. Problems are at /name. reserved are the query's own
+// repeated), falling back to defaults for those not in it (one given
+// empty is cleared: its filters do not apply), and validates them with
+// the parameters' form. Problems are at /name. reserved are the query's own
 // keys (format); any other unknown key is refused, not ignored.
 func Values(r *Report, f *forms.Form, q url.Values, reserved []string, now time.Time) (map[string]any, forms.Problems) {
 	var problems forms.Problems
@@ -136,8 +137,9 @@ func Values(r *Report, f *forms.Form, q url.Values, reserved []string, now time.
 	data := map[string]any{}
 	for _, p := range r.Params {
 		raw := nonEmpty(q[p.Name])
+		_, asked := q[p.Name]
 		switch {
-		case len(raw) == 0 && p.HasDflt:
+		case !asked && p.HasDflt:
 			data[p.Name] = p.Default
 		case len(raw) == 0:
 		case p.Multiple:

@@ -108,7 +108,7 @@ func (pl *Plan) columnIndex(name string) int {
 			return i
 		}
 	}
-	return 0
+	panic(fmt.Sprintf("report %s: sort by %q, which Check let through and no column has", pl.Report.Name, name))
 }
 
 // sourceWhere keeps the rows of the report's form or workflow.
@@ -198,6 +198,9 @@ func (pl *Plan) filterSQL(b *builder, f planFilter, values map[string]any) strin
 				if y, ok := resolve(it); ok {
 					items = append(items, y)
 				}
+			}
+			if len(items) == 0 && len(x) > 0 {
+				return "" // a list of parameters, none given: it does not apply
 			}
 		default:
 			items = asList(x)

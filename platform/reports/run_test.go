@@ -290,11 +290,13 @@ func TestEveryOperatorRunsWithOrWithoutItsParameters(t *testing.T) {
 			fmt.Sprintf("t%d", i), fmt.Sprintf("Task %d", i), p, t0.AddDate(0, 0, i), t0.AddDate(0, 0, i).Add(time.Duration(p)*time.Minute))
 	}
 	e.publish(t, `{"name": "every-op", "version": "1.0.0", "title": "Every operator", "source": {"kind": "tasks", "workflow": "bf/approve"},
-		"params": [{"name": "p", "type": "integer", "minimum": 1, "maximum": 5}, {"name": "ps", "type": "integer", "multiple": true},
+		"params": [{"name": "p", "type": "integer", "minimum": 1, "maximum": 5}, {"name": "ps", "type": "integer", "multiple": true, "options": [{"value": 1}, {"value": 3}, {"value": 5}]},
+			{"name": "one", "type": "integer"},
 			{"name": "from", "type": "date"}, {"name": "to", "type": "date"}, {"name": "title", "type": "string"},
-			{"name": "team", "type": "string"}, {"name": "teams", "type": "string", "multiple": true}, {"name": "secs", "type": "number"}],
+			{"name": "team", "type": "string"}, {"name": "teams", "type": "string", "multiple": true, "options": [{"value": "heathrow"}, {"value": "dover"}]}, {"name": "secs", "type": "number"}],
 		"filters": [
 			{"field": "priority", "op": ">=", "value": "$p"}, {"field": "priority", "op": "in", "value": "$ps"},
+			{"field": "priority", "op": "in", "value": ["$one"]},
 			{"field": "created", "op": "between", "value": ["$from", "$to"]}, {"field": "due", "op": ">", "value": "$from"},
 			{"field": "due", "op": "<", "value": "$to"}, {"field": "title", "op": "!=", "value": "$title"},
 			{"field": "team", "op": "=", "value": "$team"}, {"field": "team", "op": "in", "value": "$teams"},
@@ -305,8 +307,10 @@ func TestEveryOperatorRunsWithOrWithoutItsParameters(t *testing.T) {
 		"":                "t0\nt1\nt2",
 		"p=3":             "t1\nt2",
 		"ps=1&ps=5":       "t0\nt2",
-		"from=2026-05-02": "t2", // created from 2 May, due after it (from 3 May, London time)
-		"to=2026-05-02":   "t0", // created by 2 May, due before it
+		"one=3":           "t1",
+		"one=":            "t0\nt1\nt2", // given empty: cleared
+		"from=2026-05-02": "t2",         // created from 2 May, due after it (from 3 May, London time)
+		"to=2026-05-02":   "t0",         // created by 2 May, due before it
 		"title=Task 1":    "t0\nt2",
 		"team=heathrow&teams=heathrow&teams=dover": "t0\nt1\nt2",
 		"team=dover": "",

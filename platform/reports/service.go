@@ -42,16 +42,26 @@ type Service struct {
 	// Timeout bounds each report's query; MaxRows its rows.
 	Timeout time.Duration
 	MaxRows int
-	params  *lru.Cache[string, *forms.Form]
+	params  *lru.Cache[string, compiledParams]
 	readers readersCache
 }
 
 // New returns the service over a pool, reading sources' definitions from defs.
 func New(pool *pgxpool.Pool, defs *definitions.Service) *Service {
-	cache, _ := lru.New[string, *forms.Form](256)
+	cache, _ := lru.New[string, compiledParams](256)
 	return &Service{pool: pool, defs: defs, registry: registry.Service{Pool: pool},
 		Timeout: DefaultTimeout, MaxRows: DefaultMaxRows, params: cache}
 }
+
+// compiledParams is a report version's parameters' form, compiled against
+// the reference data of the moment: kept a minute, so new ports are offered
+// without a restart.
+type compiledParams struct {
+	form *forms.Form
+	at   time.Time
+}
+
+const paramsTTL = time.Minute
 
 // Published is the result of an upload.
 type Published struct {
@@ -237,8 +247,8 @@ func granted(read, readers []string) []string {
 func (s *Service) paramsForm(ctx context.Context, r *Report, upload bool) (*forms.Form, forms.Problems, error) {
 	key := r.Name + "@" + r.Version
 	if !upload {
-		if f, ok := s.params.Get(key); ok {
-			return f, nil, nil
+		if c, ok := s.params.Get(key); ok && time.Since(c.at) < paramsTTL {
+			return c.form, nil, nil
 		}
 	}
 	def, err := ParamsForm(r)
@@ -254,7 +264,7 @@ func (s *Service) paramsForm(ctx context.Context, r *Report, upload bool) (*form
 		return nil, nil, fmt.Errorf("compile the parameters of report %s: %w", key, err)
 	}
 	if !upload {
-		s.params.Add(key, f)
+		s.params.Add(key, compiledParams{form: f, at: time.Now()})
 	}
 	return f, nil, nil
 }
@@ -290,10 +300,49 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, name, version stri
 	if err != nil {
 		return registry.Definition{}, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
 	}
-	if !MayRead(p, r) && !MayManage(p) {
+	if !MayManage(p) && !s.reads(ctx, p, r) {
 		return registry.Definition{}, nil, notFound(name, version)
 	}
 	return d, r, nil
+}
+
+// reads says whether p reads a report now: named by its access.read, and
+// still a reader of its source (a form's author who withdraws a reader
+// withdraws them from its reports too); admins read every report.
+func (s *Service) reads(ctx context.Context, p *auth.Principal, r *Report) bool {
+	if p.HasRole(auth.RoleAdmin) {
+		return true
+	}
+	if !p.Matches(r.Read) {
+		return false
+	}
+	readers, err := s.sourceReaders(ctx, r.Source)
+	if err != nil {
+		return false // a source gone: nobody but authors and admins
+	}
+	return p.Matches(granted(r.Read, readers))
+}
+
+// sourceReaders are who reads a report's source now: its form's or its
+// workflow's latest active version's access.read.
+func (s *Service) sourceReaders(ctx context.Context, src Source) ([]string, error) {
+	if src.Form != "" {
+		f, _, err := s.defs.Form(ctx, src.Form, "")
+		if err != nil {
+			return nil, err
+		}
+		return f.Def.Access.Read, nil
+	}
+	ns, name, _ := strings.Cut(src.Workflow, "/")
+	d, err := s.defs.Workflow(ctx, ns, name, "")
+	if err != nil {
+		return nil, err
+	}
+	w, _, err := workflows.Parse(d.Content)
+	if err != nil {
+		return nil, err
+	}
+	return workflows.AccessOf(w).Read, nil
 }
 
 func notFound(name, version string) error {
@@ -319,7 +368,7 @@ func (s *Service) Readable(ctx context.Context, p *auth.Principal) ([]registry.D
 			if err != nil {
 				return nil, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
 			}
-			if MayRead(p, r) || MayManage(p) {
+			if MayManage(p) || s.reads(ctx, p, r) {
 				defs, reports = append(defs, d), append(reports, r)
 			}
 		}
@@ -351,7 +400,7 @@ func (s *Service) latestOrAny(ctx context.Context, p *auth.Principal, name strin
 	if err != nil {
 		return registry.Definition{}, nil, err
 	}
-	if !MayRead(p, r) && !MayManage(p) {
+	if !MayManage(p) && !s.reads(ctx, p, r) {
 		return registry.Definition{}, nil, problem.NotFoundf("no report %q", name)
 	}
 	return all[0], r, nil
@@ -381,18 +430,22 @@ func (s *Service) Prepare(ctx context.Context, p *auth.Principal, name, version 
 	if err != nil {
 		return nil, err
 	}
+	// Only those who run it: its readers (authors see every definition).
+	if !s.reads(ctx, p, r) {
+		return nil, notFound(name, version)
+	}
+	// A retired version answers only those who manage reports: retiring
+	// one, or narrowing who reads the next, stops it answering the rest.
+	if d.Status != registry.Active && !MayManage(p) {
+		return nil, notFound(name, version)
+	}
 	pr, ps, err := s.prepare(ctx, r, false)
 	if err != nil {
 		return nil, err
 	}
-	// A grant counts while the source still grants it: a form's author
-	// who withdraws a reader withdraws them from its reports too.
-	if len(ps) == 0 && !p.HasRole(auth.RoleAdmin) && !p.Matches(granted(r.Read, pr.readers)) {
-		return nil, notFound(name, version)
-	}
 	if len(ps) > 0 {
-		// The registry changed under the report (its form retired, an
-		// answer gone from the latest version).
+		// The registry changed under the report (an answer gone from the
+		// latest version of its form, a type changed).
 		return nil, problem.Conflictf("report %s@%s cannot run as the registry stands: %s", d.Name, d.Version, ps.Error())
 	}
 	return &Prepared{Definition: d, Report: r, Params: pr.params, plan: pr.plan}, nil
@@ -439,7 +492,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, s.runError(pr, err)
+		return nil, s.runError(ctx, pr, err)
 	}
 	res := NewResult(pr.plan, raw)
 	res.Report.Version = pr.Definition.Version
@@ -449,12 +502,14 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, pr *Prepared, q ur
 
 var errTooManyRows = errors.New("too many rows")
 
-func (s *Service) runError(pr *Prepared, err error) error {
+func (s *Service) runError(ctx context.Context, pr *Prepared, err error) error {
 	var pg *pgconn.PgError
 	switch {
 	case errors.Is(err, errTooManyRows):
 		return (&problem.Error{Kind: problem.Invalid, Detail: fmt.Sprintf(
 			"report %s has more than %d rows for these parameters; narrow the parameters (a shorter date range, one port)", pr.Definition.Name, s.MaxRows)}).Because("rows")
+	case ctx.Err() != nil:
+		return fmt.Errorf("run report %s@%s: %w", pr.Definition.Name, pr.Definition.Version, ctx.Err())
 	case errors.As(err, &pg) && pg.Code == "57014":
 		return (&problem.Error{Kind: problem.Unavailable, Detail: fmt.Sprintf(
 			"report %s took longer than %s for these parameters; narrow the parameters (a shorter date range, one port)", pr.Definition.Name, s.Timeout)}).Because("timeout")

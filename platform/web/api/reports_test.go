@@ -244,6 +244,8 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 			Want: []string{"no active version"}},
 		{Name: "its retired version still reads", As: "manager", Method: "GET", Path: "/api/v1/reports/raced-list/versions/1.0.0", Status: 200,
 			Want: []string{`"status":"retired"`}},
+		{Name: "nor does its retired version run for a reader", As: "manager", Method: "GET", Path: "/api/v1/reports/raced-list/result?version=1.0.0", Status: 404},
+		{Name: "it runs for an admin", As: "admin", Method: "GET", Path: "/api/v1/reports/raced-list/result?version=1.0.0", Status: 200},
 		{Name: "an officer may not retire", As: "officer", Method: "POST", Path: "/api/v1/reports/seizure-list/versions/1.0.0/retire", Body: map[string]any{}, Status: 403},
 	})
 
@@ -253,6 +255,8 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 	e.Scenarios(t, []webtest.Scenario{
 		{Name: "a grant the source has withdrawn", As: "manager", Method: "GET", Path: "/api/v1/reports/seizures-by-category/result", Status: 404},
 		{Name: "for a list too", As: "manager", Method: "GET", Path: "/api/v1/reports/seizure-list/result", Status: 404},
+		{Name: "nor its definition", As: "manager", Method: "GET", Path: "/api/v1/reports/seizure-list", Status: 404},
+		{Name: "nor in the list", As: "manager", Method: "GET", Path: "/api/v1/reports", Status: 200, Want: []string{`"items":[]`}},
 		{Name: "the supervisors still read theirs", As: "supervisor", Method: "GET", Path: "/api/v1/reports/seizures-by-category/result", Status: 200,
 			Want: []string{`"category":"drugs"`}},
 	})
