@@ -135,6 +135,10 @@ var (
 	identPattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
 )
 
+// limits bound each list a report has: enough for any report a person
+// reads, and a bound on the SQL one upload can make COP write.
+var limits = map[string]int{"params": 20, "filters": 50, "groupBy": 4, "measures": 20, "columns": 50, "sort": 10}
+
 // Parse reads a report definition (YAML or JSON) and checks its shape:
 // every key known, every value of the right type, every problem at its
 // pointer. What the definition names (fields, the source) is checked by
@@ -233,6 +237,12 @@ func (p *parser) report(doc any) *Report {
 		r.Source = p.source(src)
 	} else {
 		p.fail("", "source is required: {kind: submissions, form: NAME}, or tasks, instances or cases")
+	}
+	for key, most := range limits {
+		if l, ok := m[key].([]any); ok && len(l) > most {
+			p.fail("/"+key, "a report has at most %d %s; this one has %d", most, key, len(l))
+			delete(m, key)
+		}
 	}
 	for i, v := range p.list(m, "params", "") {
 		r.Params = append(r.Params, p.param(v, fmt.Sprintf("/params/%d", i)))

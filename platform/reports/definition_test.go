@@ -38,6 +38,7 @@ func TestParseRefusesEachMistakeAtItsPointer(t *testing.T) {
 		{"between one value", `"groupBy"`, `"filters": [{"field": "priority", "op": "between", "value": 3}], "groupBy"`, "/filters/0/value", "two values"},
 		{"a filter without a value", `"groupBy"`, `"filters": [{"field": "priority", "op": "="}], "groupBy"`, "/filters/0", "value is required"},
 		{"not YAML or JSON", minimal, "{name: [", "", "not valid YAML"},
+		{"too many groupings", `["status"]`, `["status", "team", "form", "version", "title"]`, "/groupBy", "at most 4 groupBy; this one has 5"},
 		{"several values typed in", `"groupBy"`, `"params": [{"name": "who", "type": "string", "multiple": true}], "groupBy"`, "/params/0/multiple", "needs its choices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -321,3 +321,60 @@ func TestEveryOperatorRunsWithOrWithoutItsParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestInstancesAndTheirCases: an instance's duration by status, and the
+// cases holding a workflow's instances, counted all, listed only to those
+// who see something in them (here, two of the instances are not the
+// managers' to read).
+func TestInstancesAndTheirCases(t *testing.T) {
+	e := newEnv(t)
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	for i, in := range []struct {
+		status      string
+		minutes     int
+		startedBy   string
+		readAccess  []string
+		caseCreated time.Time
+	}{
+		{"completed", 10, "olu", []string{"role:manager"}, t0},
+		{"completed", 30, "olu", []string{"role:manager"}, t0.AddDate(0, 1, 0)},
+		{"faulted", 5, "dee", []string{}, t0.AddDate(0, 1, 0)},
+		{"running", -1, "dee", []string{}, t0.AddDate(0, 1, 0)},
+	} {
+		var caseID int64
+		key := fmt.Sprintf("APP-2026050%d-1", i+1)
+		if err := e.pool.QueryRow(e.ctx, `INSERT INTO cases (business_key, created_by, created_at) VALUES ($1, $2, $3) RETURNING id`,
+			key, in.startedBy, in.caseCreated).Scan(&caseID); err != nil {
+			t.Fatal(err)
+		}
+		var ended *time.Time
+		if in.minutes >= 0 {
+			end := t0.Add(time.Duration(in.minutes) * time.Minute)
+			ended = &end
+		}
+		e.exec(t, `INSERT INTO instances (id, namespace, name, version, case_id, case_key, started_by, read_access, teams, status, started_at, ended_at)
+			VALUES ($1, 'bf', 'approve', '1.0.0', $2, $3, $4, $5, '{}', $6, $7, $8)`,
+			fmt.Sprintf("i%d", i), caseID, key, in.startedBy, in.readAccess, in.status, t0, ended)
+	}
+	e.publish(t, `{"name": "durations", "version": "1.0.0", "title": "Durations", "source": {"kind": "instances", "workflow": "bf/approve"},
+		"groupBy": ["status"], "measures": [{"op": "count"}, {"op": "median", "field": "duration"}, {"op": "max", "field": "ended"}],
+		"access": {"read": ["role:manager"]}}`)
+	res := e.mustRun(t, manager, "durations", "")
+	if got := lines(res); got != "Completed 2 20 min 2026-05-01T09:30:00Z\nFaulted 1 5 min 2026-05-01T09:05:00Z\nRunning 1  " {
+		t.Errorf("by status:\n%s", got)
+	}
+	e.publish(t, `{"name": "cases", "version": "1.0.0", "title": "Cases", "source": {"kind": "cases", "workflow": "bf/approve"},
+		"groupBy": [{"field": "created", "bucket": "month"}, "prefix"], "measures": [{"op": "count"}], "access": {"read": ["role:manager"]}}`)
+	if got := lines(e.mustRun(t, manager, "cases", "")); got != "2026-05 APP 1\n2026-06 APP 3" {
+		t.Errorf("cases by month:\n%s", got)
+	}
+	e.publish(t, `{"name": "case-list", "version": "1.0.0", "title": "Case list", "source": {"kind": "cases", "workflow": "bf/approve"},
+		"columns": ["case", "createdBy"], "access": {"read": ["role:manager"]}}`)
+	dee := &auth.Principal{Subject: "dee", Roles: []string{auth.RoleOfficer}}
+	if got := lines(e.mustRun(t, dee, "case-list", "")); got != "APP-20260503-1 dee\nAPP-20260504-1 dee" {
+		t.Errorf("the cases dee sees something in:\n%s", got)
+	}
+	if got := lines(e.mustRun(t, manager, "case-list", "")); got != "APP-20260501-1 olu\nAPP-20260502-1 olu" {
+		t.Errorf("the cases of the instances a manager reads:\n%s", got)
+	}
+}
