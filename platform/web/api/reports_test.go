@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cop/platform/web/webtest"
 )
@@ -86,6 +87,7 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 		e.Must(201, "POST", "/api/v1/forms/seizure-log/submissions", tokens[s.by],
 			map[string]any{"category": s.category, "value": s.value, "quantity": s.quantity, "seizedOn": s.seizedOn, "port": s.port}, nil)
 	}
+	lastSubmitted := time.Now()
 	for _, def := range []string{byCategory, listed} {
 		e.Must(201, "POST", "/api/v1/reports", author, def, nil)
 	}
@@ -117,8 +119,11 @@ func TestReportsAnswerKnownAggregates(t *testing.T) {
 			cols[2].Type != "number" || cols[4].Type != "date" {
 			t.Errorf("columns %+v", cols)
 		}
-		if res.AsOf == "" {
-			t.Error("no asOf")
+		// Everything committed before asOf is counted: the last seizure was
+		// committed before the request, and asOf is no later than its answer.
+		asOf, err := time.Parse(time.RFC3339Nano, res.AsOf)
+		if err != nil || asOf.Before(lastSubmitted) || asOf.After(time.Now()) {
+			t.Errorf("asOf %q (%v), the last submission committed at %s", res.AsOf, err, lastSubmitted)
 		}
 	})
 	t.Run("parameters narrow it: a date range and a multiple choice", func(t *testing.T) {
