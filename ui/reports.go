@@ -34,6 +34,8 @@ type ReportData struct {
 	Rows  [][]ReportCell
 	// Suppressed says small groups are hidden, and below what.
 	Suppressed int
+	// Shown of Total rows are on the page when there are too many for it.
+	Shown, Total int
 	CSV        string // the Download CSV link for these parameters
 }
 

@@ -23,6 +23,9 @@ func (pg *Pages) bindReportPages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/reports/:name", auth.SignedIn, pg.reportPage)
 }
 
+// pageRows is the most rows a report's page shows; the CSV has every one.
+const pageRows = 500
+
 // reportList lists the reports the reader may run.
 func (pg *Pages) reportList(c *fiber.Ctx) error {
 	p := route.Principal(c)
@@ -62,6 +65,10 @@ func (pg *Pages) reportPage(c *fiber.Ctx) error {
 	case err == nil:
 		d.Ran, d.AsOf, d.Suppressed = true, res.AsOf, res.SuppressBelow
 		d.Head, d.Rows = reportTable(res)
+		if len(d.Rows) > pageRows {
+			// A page of thousands of rows helps no one: the CSV has them.
+			d.Shown, d.Total, d.Rows = pageRows, len(d.Rows), d.Rows[:pageRows]
+		}
 		d.Chart = reportChart(pr.Report, res)
 		csv := url.Values{}
 		for k, v := range q {

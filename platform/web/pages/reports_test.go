@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"context"
 	"html"
 	"os"
 	"regexp"
@@ -127,6 +128,25 @@ func TestReportPages(t *testing.T) {
 		if page.Status != 200 || strings.Contains(page.Body, "<svg class=\"cop-chart\"") || strings.Count(page.Body, "<tr class=\"govuk-table__row\">") != 5 ||
 			!strings.Contains(text(page.Body), "2026-02-14 Tobacco Dover 10.5") {
 			t.Errorf("%d %s", page.Status, text(page.Body))
+		}
+	})
+	t.Run("a long list shows its first rows, and the CSV every one", func(t *testing.T) {
+		if _, err := e.Pool.Exec(context.Background(), `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams)
+			SELECT gen_random_uuid(), (SELECT min(id) FROM cases), 'seizure-log', '1.0.0',
+				jsonb_build_object('category', 'cash', 'value', n, 'seizedOn', '2025-12-01', 'port', 'GBDVR'),
+				'dev-officer', '{role:supervisor,role:manager}', '{heathrow-t5}'
+			FROM generate_series(1, 600) n`); err != nil {
+			t.Fatal(err)
+		}
+		defer e.Pool.Exec(context.Background(), `DELETE FROM submissions WHERE data->>'seizedOn' = '2025-12-01'`)
+		page := e.Get(manager, "/reports/seizure-list")
+		if page.Status != 200 || !strings.Contains(text(page.Body), "This page shows the first 500 of 604 rows; the CSV has every one.") ||
+			strings.Count(page.Body, `<tr class="govuk-table__row">`) != 501 {
+			t.Errorf("%d, %d rows: %s", page.Status, strings.Count(page.Body, `<tr class="govuk-table__row">`), text(page.Body)[:300])
+		}
+		resp, csv := e.Do(manager, "GET", "/api/v1/reports/seizure-list/result?format=csv", "", nil)
+		if resp.StatusCode != 200 || strings.Count(csv, "\n") != 605 {
+			t.Errorf("the CSV: %d, %d lines", resp.StatusCode, strings.Count(csv, "\n"))
 		}
 	})
 	t.Run("too many rows says to narrow the parameters", func(t *testing.T) {
