@@ -36,7 +36,7 @@ type ReportData struct {
 	Suppressed int
 	// Shown of Total rows are on the page when there are too many for it.
 	Shown, Total int
-	CSV        string // the Download CSV link for these parameters
+	CSV          string // the Download CSV link for these parameters
 }
 
 // ReportParam is one parameter's field.
