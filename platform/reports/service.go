@@ -117,10 +117,8 @@ func (s *Service) Publish(ctx context.Context, who audit.Who, raw []byte, dryRun
 
 // prepared is a report ready to run: its plan and its parameters' form.
 type prepared struct {
-	report  *Report
-	plan    *Plan
-	params  *forms.Form
-	readers []string // the source's
+	plan   *Plan
+	params *forms.Form
 }
 
 // prepare resolves a report against the registry: its source's fields,
@@ -148,7 +146,7 @@ func (s *Service) prepare(ctx context.Context, r *Report, upload bool) (*prepare
 	if len(ps) > 0 {
 		return nil, ps, nil
 	}
-	return &prepared{report: r, plan: plan, params: pf, readers: readers}, nil, nil
+	return &prepared{plan: plan, params: pf}, nil, nil
 }
 
 // source is the catalogue of a report's source and who reads it: the
