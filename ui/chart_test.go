@@ -56,3 +56,20 @@ func TestChartOfNothingIsStillAnImage(t *testing.T) {
 		t.Errorf("%s", svg)
 	}
 }
+
+// TestLineChartJoinsEachSeriesPoints: a line for each series, through a
+// point at each value it has.
+func TestLineChartJoinsEachSeriesPoints(t *testing.T) {
+	svg := string(ui.Chart{ID: "c", Kind: "line", Title: "T", XLabel: "Week", YLabel: "Seizures", Legend: true,
+		Categories: []string{"2026-W01", "2026-W02", "2026-W03"},
+		Series:     []ui.Series{{Name: "Dover", Values: []float64{1, 4, 2}}, {Name: "Hull", Values: []float64{2, math.NaN(), 3}}}}.SVG())
+	if n := strings.Count(svg, "<polyline "); n != 2 {
+		t.Errorf("%d lines, want 2", n)
+	}
+	if n := strings.Count(svg, "<circle "); n != 5 {
+		t.Errorf("%d points, want 5 (Hull has none in week 2)", n)
+	}
+	if !strings.Contains(svg, "Line chart of seizures by week, 3 values, for each of Dover, Hull.") {
+		t.Errorf("description:\n%s", svg)
+	}
+}

@@ -211,6 +211,13 @@ func TestMonthsBeginInLondon(t *testing.T) {
 	if got := lines(e.mustRun(t, manager, "monthly", "to=2026-03-31")); got != "2026-01 1\n2026-03 1" {
 		t.Errorf("up to 31 March: %q", got)
 	}
+	// ISO weeks: 1 April 2026 (London) is in week 14, 31 March and 1
+	// February (London) in weeks 14 and 5.
+	e.publish(t, `{"name": "weekly", "version": "1.0.0", "title": "Weekly", "source": {"kind": "submissions", "form": "seizure"},
+		"groupBy": [{"field": "submitted", "bucket": "isoWeek"}], "measures": [{"op": "count"}], "chart": "line", "access": {"read": ["role:manager"]}}`)
+	if got := lines(e.mustRun(t, manager, "weekly", "")); got != "2026-W05 1\n2026-W14 2" {
+		t.Errorf("weeks:\n%s", got)
+	}
 }
 
 // TestACorrectionCountsOnceOnItsFirstDate: a corrected submission is
