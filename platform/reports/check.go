@@ -392,7 +392,7 @@ func (c *checker) column(col Column) {
 	}
 	out := OutColumn{Name: col.Name, Label: col.Label, Type: field.Type, Labels: labels(field.Options)}
 	if field.Multi {
-		out.Type = TypeString // shown joined: "dover-east, heathrow-t5"
+		out.Type = TypeList // its values, read joined: "Cash, Controlled drugs"
 	}
 	if out.Name == "" {
 		out.Name = defaultName(field.Name)

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,6 +22,9 @@ const (
 	// Bucketed dates as the result's columns carry them.
 	TypeWeek  = "week"
 	TypeMonth = "month"
+	// TypeList is a list report's column of a field with several values
+	// (a team, checkboxes): an array in JSON.
+	TypeList = "list"
 )
 
 // Field is one thing a report can filter, group, measure or show: a
@@ -178,9 +182,9 @@ func (c *Catalogue) answer(pointer string) (Field, error) {
 	if node == nil {
 		return Field{}, fmt.Errorf("form %s@%s has no answer at %s", c.form.Def.Name, c.form.Def.Version, pointer)
 	}
-	typ := answerType(node)
+	typ, multi := answerKind(node)
 	if typ == "" {
-		return Field{}, fmt.Errorf("the answer at %s of form %s is a list or a group of answers; a report reads single answers (point inside it)",
+		return Field{}, fmt.Errorf("the answer at %s of form %s is a group of answers or a list of them; a report reads single answers, or lists of text such as checkboxes (point inside it)",
 			pointer, c.form.Def.Name)
 	}
 	for _, o := range c.others {
@@ -188,21 +192,47 @@ func (c *Catalogue) answer(pointer string) (Field, error) {
 		if n == nil {
 			continue
 		}
-		ot := answerType(n)
-		if ot != typ && !(isNumeric(ot) && isNumeric(typ)) {
+		ot, omulti := answerKind(n)
+		if omulti != multi || (ot != typ && !(isNumeric(ot) && isNumeric(typ))) {
 			return Field{}, fmt.Errorf("the answer at %s is %s in version %s of form %s and %s in version %s; a report reads answers of one type",
-				pointer, article(ot), o.Def.Version, c.form.Def.Name, article(typ), c.form.Def.Version)
+				pointer, kindWords(ot, omulti), o.Def.Version, c.form.Def.Name, kindWords(typ, multi), c.form.Def.Version)
 		}
 		if isNumeric(ot) && ot != typ {
 			typ = TypeNumber // whole numbers in one version, decimals in another
 		}
 	}
-	f := Field{Name: pointer, Type: typ, Label: forms.FieldLabel(c.form.Tree, c.form.Def.UI, pointer), Options: node.Options}
+	f := Field{Name: pointer, Type: typ, Label: forms.FieldLabel(c.form.Tree, c.form.Def.UI, pointer), Options: node.Options, Multi: multi}
+	if multi {
+		// Each chosen value, as text: a submission counts once in each.
+		f.expr = func(b *builder) string {
+			return "ARRAY(SELECT jsonb_array_elements_text(r.data #> " + b.arg(tokens) + "::text[]))"
+		}
+		return f, nil
+	}
 	f.expr = func(b *builder) string { return answerSQL(typ, answerText(b, tokens)) }
 	if typ == TypeDate {
 		f.text = func(b *builder) string { return answerText(b, tokens) }
 	}
 	return f, nil
+}
+
+// answerKind is an answer's type, and whether it is a list of text (such
+// as checkboxes); "" for groups of answers and lists of anything else.
+func answerKind(n *forms.Node) (string, bool) {
+	if t := answerType(n); t != "" {
+		return t, false
+	}
+	if slices.Contains(n.Types, "array") && n.Items != nil && answerType(n.Items) == TypeString {
+		return TypeString, true
+	}
+	return "", false
+}
+
+func kindWords(t string, multi bool) string {
+	if multi {
+		return "a list of text"
+	}
+	return article(t)
 }
 
 // answerType is the report type of a schema node; "" for lists and objects.

@@ -383,7 +383,7 @@ func measureSQL(b *builder, m planMeasure) string {
 func shownSQL(b *builder, c planColumn) string {
 	e := c.field.expr(b)
 	if c.field.Multi {
-		return fmt.Sprintf("array_to_string(%s, ', ')", e)
+		return e // text[]
 	}
 	return output(c.field.Type, e)
 }

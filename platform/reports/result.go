@@ -104,6 +104,15 @@ func (res *Result) Text(row Row, i int) string {
 		return ""
 	}
 	switch x := v.(type) {
+	case []string:
+		read := make([]string, len(x))
+		for i, s := range x {
+			read[i] = s
+			if l, ok := c.Labels[s]; ok {
+				read[i] = l
+			}
+		}
+		return strings.Join(read, ", ")
 	case string:
 		if l, ok := c.Labels[x]; ok {
 			return l

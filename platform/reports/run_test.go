@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -40,6 +41,11 @@ do:
       with: {form: approval, title: Approve, candidateGroups: [role:supervisor]}
 `
 
+const kitForm = `{"name": "kit", "version": "1.0.0", "title": "Kit found", "access": {"read": ["role:manager"]},
+	"schema": {"type": "object", "properties": {
+		"found": {"type": "array", "title": "What was found", "uniqueItems": true,
+			"items": {"type": "string", "oneOf": [{"const": "drugs", "title": "Controlled drugs"}, {"const": "cash", "title": "Cash"}, {"const": "tobacco", "title": "Tobacco"}]}}}}}`
+
 const seizureForm = `{"name": "seizure", "version": "1.0.0", "title": "Seizure", "access": {"read": ["role:manager"]},
 	"schema": {"type": "object", "properties": {
 		"category": {"type": "string", "title": "Category", "enum": ["drugs", "cash"]},
@@ -55,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	pool := testenv.Pool(t)
 	defs := definitions.New(pool)
 	e := &env{ctx: context.Background(), pool: pool, svc: reports.New(pool, defs)}
-	for _, f := range []string{approvalForm, seizureForm} {
+	for _, f := range []string{approvalForm, seizureForm, kitForm} {
 		if _, err := defs.PublishForm(e.ctx, who, []byte(f), false); err != nil {
 			t.Fatal(err)
 		}
@@ -383,5 +389,42 @@ func TestInstancesAndTheirCases(t *testing.T) {
 	}
 	if got := lines(e.mustRun(t, manager, "case-list", "")); got != "APP-20260501-1 olu\nAPP-20260502-1 olu" {
 		t.Errorf("the cases of the instances a manager reads:\n%s", got)
+	}
+}
+
+// TestAListOfChoicesCountsEachChoice: a checkboxes answer groups a
+// submission under each thing chosen (none under none), and filters by
+// any of them.
+func TestAListOfChoicesCountsEachChoice(t *testing.T) {
+	e := newEnv(t)
+	caseID := e.newCase(t)
+	for _, found := range []string{`["drugs", "cash"]`, `["cash"]`, `[]`} {
+		e.exec(t, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams)
+			VALUES ($1, $2, 'kit', '1.0.0', jsonb_build_object('found', $3::jsonb), 'olu', '{role:manager}', '{}')`, uuid.NewString(), caseID, found)
+	}
+	e.publish(t, `{"name": "kit", "version": "1.0.0", "title": "Kit", "source": {"kind": "submissions", "form": "kit"},
+		"params": [{"name": "found", "type": "string", "options": [{"value": "drugs"}, {"value": "cash"}]}],
+		"filters": [{"field": "/found", "op": "=", "value": "$found"}],
+		"groupBy": ["/found"], "measures": [{"op": "count"}], "access": {"read": ["role:manager"]}}`)
+	res := e.mustRun(t, manager, "kit", "")
+	if got := lines(res); got != "Cash 2\nControlled drugs 1\n 1" {
+		t.Errorf("by what was found:\n%s", got)
+	}
+	if got := lines(e.mustRun(t, manager, "kit", "found=drugs")); got != "Cash 1\nControlled drugs 1" {
+		t.Errorf("the submissions that found drugs, by what they found:\n%s", got)
+	}
+	e.publish(t, `{"name": "kit-list", "version": "1.0.0", "title": "Kit", "source": {"kind": "submissions", "form": "kit"},
+		"columns": ["/found"], "access": {"read": ["role:manager"]}}`)
+	list := e.mustRun(t, manager, "kit-list", "")
+	if got := lines(list); got != "\nCash\nControlled drugs, Cash" || list.Columns[0].Type != reports.TypeList {
+		t.Errorf("a list of what each found (%s):\n%s", list.Columns[0].Type, got)
+	}
+	if body, _ := json.Marshal(list.Rows[2]); string(body) != `{"found":["drugs","cash"]}` {
+		t.Errorf("as JSON: %s", body)
+	}
+	_, err := e.svc.Publish(e.ctx, who, []byte(`{"name": "kit-sum", "version": "1.0.0", "title": "Kit", "source": {"kind": "submissions", "form": "kit"},
+		"measures": [{"op": "countDistinct", "field": "/found"}], "access": {"read": ["role:manager"]}}`), false)
+	if p, ok := problem.As(err); !ok || len(p.Fields) != 1 || p.Fields[0].Pointer != "/measures/0/field" || !strings.Contains(p.Fields[0].Message, "group by it instead") {
+		t.Errorf("a measure of a list of choices: %v", err)
 	}
 }

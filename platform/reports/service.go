@@ -516,6 +516,14 @@ func (s *Service) runError(ctx context.Context, pr *Prepared, err error) error {
 
 func cell(v any) any {
 	switch x := v.(type) {
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, it := range x {
+			if it != nil {
+				out = append(out, fmt.Sprint(it))
+			}
+		}
+		return out
 	case int32:
 		return int64(x)
 	case int16:
