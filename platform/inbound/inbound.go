@@ -46,6 +46,9 @@ type Service struct {
 	// MaxWaiting bounds each sender's kept events that nothing has taken
 	// (default DefaultMaxWaiting).
 	MaxWaiting int
+	// afterKeep runs between keeping a request's events and routing them
+	// (tests have a listen begin there).
+	afterKeep func()
 }
 
 // Instances is what the router needs of the instances service.
@@ -153,6 +156,9 @@ func (s *Service) Receive(ctx context.Context, p *auth.Principal, who audit.Who,
 	})
 	if err != nil {
 		return Received{}, err
+	}
+	if s.afterKeep != nil {
+		s.afterKeep()
 	}
 	// Kept and acknowledged: should routing fail here, the router routes
 	// what is left unrouted.

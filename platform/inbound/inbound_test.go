@@ -14,6 +14,7 @@ import (
 	"cop/platform/inbound"
 	"cop/platform/problem"
 	"cop/platform/testenv"
+	"cop/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -87,5 +88,31 @@ func TestASendersWaitingEventsAreBounded(t *testing.T) {
 	}
 	if r, err := svc.Receive(ctx, p, who, []event.Event{ev("c"), ev("d")}); err != nil || r.Accepted != 2 {
 		t.Errorf("room again once one was taken: %+v %v", r, err)
+	}
+}
+
+// A listen that begins between an event being kept and being routed takes
+// it itself; the sender is still told the event reached that instance.
+func TestAnEventTakenAsItArrivesCountsAsDelivered(t *testing.T) {
+	pool := testenv.Pool(t)
+	ctx := context.Background()
+	p := &auth.Principal{Subject: "analytics", Roles: []string{"integrator"}}
+	who := audit.Who{Actor: "analytics", RequestID: "test"}
+	s := inbound.New(pool, 0)
+	inbound.AfterKeep(s, func() {
+		err := s.Register(ctx, inbound.Listen{Instance: "wf-1", Activation: "a1", Position: "/do/0/wait",
+			Waiting: workflows.Waiting{Mode: "one", Filters: []workflows.WaitingFilter{{With: map[string]any{"type": "gov.uk.border.target.raised"}}}},
+			Drivers: []string{"role:integrator"}})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	r, err := s.Receive(ctx, p, who, []event.Event{ev("raced")})
+	if err != nil || r.Accepted != 1 || r.Delivered != 1 {
+		t.Errorf("received %+v (%v), want it delivered to the listen that took it", r, err)
+	}
+	var via string
+	if err := pool.QueryRow(ctx, `SELECT via FROM inbound_routes WHERE id = 'raced' AND instance = 'wf-1'`).Scan(&via); err != nil || via != "listen" {
+		t.Errorf("the route: %q %v, want the listen's own", via, err)
 	}
 }

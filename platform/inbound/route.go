@@ -511,7 +511,6 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 		if !inserted {
 			continue
 		}
-		res.delivered++
 		consumed = consumed || sure
 		if err := saveListen(ctx, tx, c.instance, c.activation, next); err != nil {
 			return routed{}, err
@@ -528,19 +527,21 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 				return routed{}, err
 			}
 			res.started = append(res.started, instance)
-			res.delivered++
 			consumed = true
 		}
 		for _, instance := range st.Reached {
-			inserted, err := insertRoute(ctx, tx, ev.key, instance, "", "start")
-			if err != nil {
+			if _, err := insertRoute(ctx, tx, ev.key, instance, "", "start"); err != nil {
 				return routed{}, err
-			}
-			if inserted {
-				res.delivered++
 			}
 			consumed = true
 		}
+	}
+	// Delivered counts each instance the event reached: by a route written
+	// here, or by one a listen that began since the event was kept wrote
+	// before this transaction (it takes kept events itself).
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM inbound_routes WHERE sender = $1 AND source = $2 AND id = $3`,
+		ev.sender, ev.source, ev.id).Scan(&res.delivered); err != nil {
+		return routed{}, fmt.Errorf("count the routes of event %s: %w", ev.id, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE inbound_events SET routed_at = now(), consumed = consumed OR $4
 		WHERE sender = $1 AND source = $2 AND id = $3`, ev.sender, ev.source, ev.id, consumed); err != nil {
