@@ -234,7 +234,8 @@ func eventSource(cfg config.Config) string {
 }
 
 // loadExamples registers each example the registry does not hold yet, so a
-// fresh cop dev has countries, ports, terms, forms and a workflow to try.
+// fresh cop dev has countries, ports, terms, forms, a workflow and reports
+// to try.
 // Re-publishing an unchanged example is a no-op.
 func loadExamples(ctx context.Context, pool *pgxpool.Pool, defs *definitions.Service, reps *reports.Service, log *slog.Logger) error {
 	kinds := map[string]string{"refdata": definitions.KindRefData, "terms": definitions.KindTerm, "forms": definitions.KindForm}
