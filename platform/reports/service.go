@@ -169,19 +169,28 @@ func (s *Service) source(ctx context.Context, src Source) (*Catalogue, []string,
 		}
 		return NewCatalogue(src.Kind, f, others...), readers, nil, nil
 	}
-	ns, name, _ := strings.Cut(src.Workflow, "/")
-	d, err := s.defs.Workflow(ctx, ns, name, "")
+	readers, err := s.workflowReaders(ctx, src.Workflow)
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil, nil, forms.Problems{{Pointer: "/source/workflow", Message: fmt.Sprintf("workflow %q has no active version", src.Workflow)}}, nil
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load workflow %q: %w", src.Workflow, err)
+		return nil, nil, nil, err
+	}
+	return NewCatalogue(src.Kind, nil), readers, nil, nil
+}
+
+// workflowReaders is the access.read of a workflow's latest active version.
+func (s *Service) workflowReaders(ctx context.Context, ref string) ([]string, error) {
+	ns, name, _ := strings.Cut(ref, "/")
+	d, err := s.defs.Workflow(ctx, ns, name, "")
+	if err != nil {
+		return nil, fmt.Errorf("load workflow %q: %w", ref, err)
 	}
 	w, _, err := workflows.Parse(d.Content)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("parse workflow %s@%s: %w", src.Workflow, d.Version, err)
+		return nil, fmt.Errorf("parse workflow %s@%s: %w", ref, d.Version, err)
 	}
-	return NewCatalogue(src.Kind, nil), workflows.AccessOf(w).Read, nil, nil
+	return workflows.AccessOf(w).Read, nil
 }
 
 // otherVersions are the form's versions but latest, active or retired:
@@ -266,11 +275,6 @@ func (s *Service) paramsForm(ctx context.Context, r *Report, upload bool) (*form
 	return f, nil, nil
 }
 
-// MayRead says whether p reads a report: its access.read, or an admin.
-func MayRead(p *auth.Principal, r *Report) bool {
-	return p.HasRole(auth.RoleAdmin) || p.Matches(r.Read)
-}
-
 // MayManage says whether p sees every report's definition: authors and admins.
 func MayManage(p *auth.Principal) bool {
 	return p.HasRole(auth.RoleAuthor) || p.HasRole(auth.RoleAdmin)
@@ -297,16 +301,16 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, name, version stri
 	if err != nil {
 		return registry.Definition{}, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
 	}
-	if !MayManage(p) && !s.reads(ctx, p, r) {
+	if !MayManage(p) && !s.Reads(ctx, p, r) {
 		return registry.Definition{}, nil, notFound(name, version)
 	}
 	return d, r, nil
 }
 
-// reads says whether p reads a report now: named by its access.read, and
+// Reads says whether p reads (runs) a report now: named by its access.read, and
 // still a reader of its source (a form's author who withdraws a reader
 // withdraws them from its reports too); admins read every report.
-func (s *Service) reads(ctx context.Context, p *auth.Principal, r *Report) bool {
+func (s *Service) Reads(ctx context.Context, p *auth.Principal, r *Report) bool {
 	if p.HasRole(auth.RoleAdmin) {
 		return true
 	}
@@ -330,16 +334,7 @@ func (s *Service) sourceReaders(ctx context.Context, src Source) ([]string, erro
 		}
 		return f.Def.Access.Read, nil
 	}
-	ns, name, _ := strings.Cut(src.Workflow, "/")
-	d, err := s.defs.Workflow(ctx, ns, name, "")
-	if err != nil {
-		return nil, err
-	}
-	w, _, err := workflows.Parse(d.Content)
-	if err != nil {
-		return nil, err
-	}
-	return workflows.AccessOf(w).Read, nil
+	return s.workflowReaders(ctx, src.Workflow)
 }
 
 func notFound(name, version string) error {
@@ -349,9 +344,10 @@ func notFound(name, version string) error {
 	return problem.NotFoundf("no report %q (or no active version of it)", name)
 }
 
-// Readable lists the latest active version of each report p may read
-// (every one for authors and admins), by name.
-func (s *Service) Readable(ctx context.Context, p *auth.Principal) ([]registry.Definition, []*Report, error) {
+// Readable lists the latest active version of each report p may read, by
+// name; with manage, every one for authors and admins (who read every
+// definition, not only those they run).
+func (s *Service) Readable(ctx context.Context, p *auth.Principal, manage bool) ([]registry.Definition, []*Report, error) {
 	var defs []registry.Definition
 	var reports []*Report
 	cursor := ""
@@ -365,7 +361,7 @@ func (s *Service) Readable(ctx context.Context, p *auth.Principal) ([]registry.D
 			if err != nil {
 				return nil, nil, fmt.Errorf("parse stored report %s@%s: %w", d.Name, d.Version, err)
 			}
-			if MayManage(p) || s.reads(ctx, p, r) {
+			if (manage && MayManage(p)) || s.Reads(ctx, p, r) {
 				defs, reports = append(defs, d), append(reports, r)
 			}
 		}
@@ -397,7 +393,7 @@ func (s *Service) latestOrAny(ctx context.Context, p *auth.Principal, name strin
 	if err != nil {
 		return registry.Definition{}, nil, err
 	}
-	if !MayManage(p) && !s.reads(ctx, p, r) {
+	if !MayManage(p) && !s.Reads(ctx, p, r) {
 		return registry.Definition{}, nil, problem.NotFoundf("no report %q", name)
 	}
 	return all[0], r, nil
@@ -427,8 +423,9 @@ func (s *Service) Prepare(ctx context.Context, p *auth.Principal, name, version 
 	if err != nil {
 		return nil, err
 	}
-	// Only those who run it: its readers (authors see every definition).
-	if !s.reads(ctx, p, r) {
+	// Only its readers run it: Get let authors through to read any
+	// definition, so they are asked again.
+	if MayManage(p) && !s.Reads(ctx, p, r) {
 		return nil, notFound(name, version)
 	}
 	// A retired version answers only those who manage reports: retiring

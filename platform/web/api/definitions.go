@@ -53,6 +53,15 @@ type DefinitionVersion struct {
 	Pins       []forms.Pin     `json:"pins,omitempty"`
 }
 
+// listed are versions as a list shows them: without their content.
+func listed(defs []registry.Definition) []DefinitionVersion {
+	items := make([]DefinitionVersion, len(defs))
+	for i, d := range defs {
+		items[i] = versionOf(d, false, nil)
+	}
+	return items
+}
+
 func versionOf(d registry.Definition, withContent bool, pins []forms.Pin) DefinitionVersion {
 	var head struct{ Title string }
 	_ = json.Unmarshal(d.Content, &head)
@@ -148,11 +157,7 @@ func (a *API) listDefinitions(k definitionKind) fiber.Handler {
 		if err != nil {
 			return a.definitionError(c, k, err)
 		}
-		items := make([]DefinitionVersion, len(defs))
-		for i, d := range defs {
-			items[i] = versionOf(d, false, nil)
-		}
-		return c.JSON(route.List[DefinitionVersion]{Items: items, Next: next})
+		return c.JSON(route.List[DefinitionVersion]{Items: listed(defs), Next: next})
 	}
 }
 
@@ -178,11 +183,7 @@ func (a *API) listVersions(k definitionKind) fiber.Handler {
 		if len(defs) == 0 {
 			return route.WriteProblem(c, fiber.StatusNotFound, fmt.Sprintf("no %s %q", k.noun, c.Params("name")))
 		}
-		items := make([]DefinitionVersion, len(defs))
-		for i, d := range defs {
-			items[i] = versionOf(d, false, nil)
-		}
-		return c.JSON(route.List[DefinitionVersion]{Items: items})
+		return c.JSON(route.List[DefinitionVersion]{Items: listed(defs)})
 	}
 }
 

@@ -54,15 +54,11 @@ func (a *API) publishReport(c *fiber.Ctx) error {
 // listReports handles GET /api/v1/reports: the latest active version of
 // each report the caller may read (every one, for authors and admins).
 func (a *API) listReports(c *fiber.Ctx) error {
-	defs, _, err := a.Reports.Readable(c.UserContext(), route.Principal(c))
+	defs, _, err := a.Reports.Readable(c.UserContext(), route.Principal(c), true)
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	items := make([]DefinitionVersion, len(defs))
-	for i, d := range defs {
-		items[i] = versionOf(d, false, nil)
-	}
-	return c.JSON(route.List[DefinitionVersion]{Items: items})
+	return c.JSON(route.List[DefinitionVersion]{Items: listed(defs)})
 }
 
 // getReport handles GET /api/v1/reports/{name} (latest active) and
@@ -83,11 +79,7 @@ func (a *API) listReportVersions(c *fiber.Ctx) error {
 	if err != nil {
 		return route.Fail(c, err)
 	}
-	items := make([]DefinitionVersion, len(defs))
-	for i, d := range defs {
-		items[i] = versionOf(d, false, nil)
-	}
-	return c.JSON(route.List[DefinitionVersion]{Items: items})
+	return c.JSON(route.List[DefinitionVersion]{Items: listed(defs)})
 }
 
 // retireReport handles POST …/versions/{version}/retire.
