@@ -208,6 +208,13 @@ func TestWebhooksDeliverSignedOutcomes(t *testing.T) {
 		}
 	}
 
+	// The receiver answers before COP records the answer: wait for both
+	// records.
+	waitFor(t, "both deliveries recorded as delivered", func() bool {
+		var n int
+		_ = e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'`).Scan(&n)
+		return n == 2
+	})
 	// The two events about the instance the integrator may not read are
 	// withheld, and the deliveries list does not show them.
 	waitFor(t, "the private instance's deliveries withheld", func() bool {
