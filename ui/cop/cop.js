@@ -44,3 +44,25 @@ if (window.accessibleAutocomplete) {
     })
   }
 }
+
+// A radio's answer reveals its follow-up questions in place. GOV.UK
+// Frontend's Radios module would do this too, but it marks each radio
+// aria-expanded, which radios may not carry; so the radios name what they
+// reveal in data-cop-reveals, and choosing any radio of the group shows
+// the chosen one's questions and hides the others'.
+for (const group of document.querySelectorAll('.govuk-radios')) {
+  const radios = [...group.querySelectorAll('input[type="radio"]')]
+  if (!radios.some((r) => r.dataset.copReveals)) continue
+  const sync = () => {
+    for (const r of radios) {
+      const shown = r.dataset.copReveals && document.getElementById(r.dataset.copReveals)
+      if (!shown) continue
+      shown.classList.toggle('govuk-radios__conditional--hidden', !r.checked)
+    }
+  }
+  for (const r of radios) {
+    if (r.dataset.copReveals) r.setAttribute('aria-controls', r.dataset.copReveals)
+    r.addEventListener('change', sync)
+  }
+  sync()
+}

@@ -125,9 +125,7 @@ export async function checkA11y(page, label = page.url()) {
   } else {
     results = await axe(page);
   }
-  const v = results.violations
-    .map((r) => ({ ...r, nodes: r.nodes.filter((node) => !knownGovukIssue(r, node)) }))
-    .filter((r) => r.nodes.length > 0);
+  const v = results.violations;
   if (v.length === 0) return;
   const lines = [`axe: ${v.length} violation${v.length === 1 ? '' : 's'} on ${label} (${page.url()}):`];
   for (const r of v) {
@@ -190,20 +188,6 @@ export async function screenshot(page, name) {
 // axe reports only violations: collecting passes takes it longer.
 function axe(page) {
   return new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).withTags(axeTags).analyze();
-}
-
-// knownGovukIssue is the one finding that is GOV.UK Frontend's choice, not
-// a fault of COP's pages: its radios that reveal a question carry
-// aria-expanded, which ARIA 1.2 allows on checkboxes but not on radios.
-// GOV.UK keeps it because screen readers announce it; the Design System
-// lists it as a known issue (alphagov/govuk-frontend#979, #1280). Any other
-// attribute, element or rule still fails.
-function knownGovukIssue(rule, node) {
-  if (rule.id !== 'aria-allowed-attr') return false;
-  const radio = /^<input class="govuk-radios__input"[^>]* type="radio"[^>]* aria-controls="conditional-[^"]+"/;
-  if (!radio.test(node.html)) return false;
-  const checks = [...node.any, ...node.all, ...node.none];
-  return checks.length > 0 && checks.every((c) => c.id === 'aria-allowed-attr' && c.data.every((d) => /^aria-expanded="(true|false)"$/.test(d)));
 }
 
 // One scratch page serves every copy: the page's HTML stands in for its
