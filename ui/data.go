@@ -174,6 +174,8 @@ type FormPageData struct {
 	Back    string // the previous page
 	Fields  []forms.Field
 	Errors  []forms.FieldError
+	// Preview: an author is walking the form; nothing is stored or sent.
+	Preview bool
 }
 
 // QuestionIsHeading: the page asks one question, which is its heading.
@@ -184,6 +186,7 @@ type CheckData struct {
 	FormTitle, Action, Back string
 	// Amending: the answers correct a submission a workflow returned.
 	Amending   bool
+	Preview    bool // an author's preview: nothing is submitted
 	Sections   []CheckSection
 	Errors     []forms.FieldError
 	ErrorLinks []any

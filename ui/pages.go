@@ -45,6 +45,9 @@ type Frame struct {
 	Return string
 	// Reports: the signed-in user may read a report (the navigation links them).
 	Reports bool
+	// Author: the signed-in user may author definitions (the navigation
+	// links the authoring pages).
+	Author bool
 }
 
 // Notice is one in-app notification in the banner.
@@ -67,27 +70,32 @@ var navigation = []struct{ Href, Text string }{
 	{"/cases", "Cases"},
 	{"/notifications", "Notifications"},
 	{"/reports", "Reports"},
+	{"/author", "Authoring"},
 }
 
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
-	"confirmation", "case", "cases", "notifications", "error", "signed-out", "reports", "report"}
+	"confirmation", "case", "cases", "notifications", "error", "signed-out", "reports", "report",
+	"author", "author-upload", "author-staged", "author-versions", "author-version", "author-diff", "preview-done"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
 	p.components = parseComponents(template.New("components"))
 	funcs := template.FuncMap{
-		"fields":      p.Fields,
-		"errorList":   ErrorList,
-		"when":        when,
-		"whenISO":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"taskCard":    taskCard,
-		"noticeBody":  noticeBody,
-		"sessionEnds": func(t time.Time) string { return t.In(london).Format("3:04pm") },
-		"inc":         func(n int) int { return n + 1 },
-		"safeLink":    safeLink,
-		"list":        func(items ...any) []any { return items },
+		"fields":          p.Fields,
+		"errorList":       ErrorList,
+		"when":            when,
+		"whenISO":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"taskCard":        taskCard,
+		"noticeBody":      noticeBody,
+		"sessionEnds":     func(t time.Time) string { return t.In(london).Format("3:04pm") },
+		"inc":             func(n int) int { return n + 1 },
+		"safeLink":        safeLink,
+		"list":            func(items ...any) []any { return items },
+		"authorErrors":    authorErrors,
+		"authorTextError": authorTextError,
+		"versionItems":    versionItems,
 	}
 	for _, name := range pageNames {
 		t := parseComponents(template.New(name)).Funcs(funcs)
@@ -123,8 +131,8 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	}
 	var items []any
 	for _, n := range navigation {
-		if n.Href == "/reports" && !f.Reports {
-			continue // only for those who may read one
+		if n.Href == "/reports" && !f.Reports || n.Href == "/author" && !f.Author {
+			continue // only for those who may read one, or author
 		}
 		text := n.Text
 		if n.Href == "/notifications" && f.Unread > 0 {

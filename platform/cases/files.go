@@ -91,6 +91,18 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 
 // checkFile returns the file's content type, or what is wrong with it in
 // the GOV.UK Design System's words.
+// CheckFile is what Upload checks of a file, without storing it (an
+// author's preview): the refusal in the officer's words, "" when it
+// would be taken.
+func CheckFile(f *forms.Form, req UploadRequest) string {
+	rule, ok := f.FileRule(req.Field)
+	if !ok {
+		return "This question does not take a file"
+	}
+	_, refused := checkFile(rule, req)
+	return refused
+}
+
 func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
 	if len(req.Content) == 0 {
 		return "", "The selected file is empty"

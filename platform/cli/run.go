@@ -126,8 +126,13 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 			return err
 		}
 		expired, err := eventsIn.Sweep(ctx)
-		if n != (cases.Swept{}) || expired > 0 {
-			log.Info("retention sweep", "drafts", n.Drafts, "files", n.Files, "idempotency_keys", n.IdempotencyKeys, "inbound_events", expired)
+		if err != nil {
+			return err
+		}
+		uploads, err := defs.SweepUploads(ctx)
+		if n != (cases.Swept{}) || expired > 0 || uploads > 0 {
+			log.Info("retention sweep", "drafts", n.Drafts, "files", n.Files, "idempotency_keys", n.IdempotencyKeys, "inbound_events", expired,
+				"authoring_uploads", uploads)
 		}
 		return err
 	})

@@ -238,6 +238,12 @@ func (s *Service) Retire(ctx context.Context, who audit.Who, kind, name, version
 	})
 }
 
+// UsedBy names the active definitions that pin a term or reference data
+// version ("form:arrival-report@1.0.0"), which keep it from retiring.
+func (s *Service) UsedBy(ctx context.Context, kind, name, version string) ([]string, error) {
+	return activeUsers(ctx, s.pool, kind, name, version)
+}
+
 // activeUsers names the active definitions pinning a version.
 func activeUsers(ctx context.Context, q store.Querier, kind, name, version string) ([]string, error) {
 	rows, err := q.Query(ctx, `SELECT DISTINCT definition_id FROM definition_pins

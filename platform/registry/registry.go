@@ -347,3 +347,22 @@ func decodeCursor(cursor string) (string, string, error) {
 	}
 	return parts[0], parts[1], nil
 }
+
+// Catalogue is the latest version of each name of a kind: the highest
+// active one, else the highest (a name whose versions are all retired is
+// still listed, as retired), whose name or title holds search; ordered by namespace and
+// name, at most limit of them. It is what an author's list shows.
+func Catalogue(ctx context.Context, q store.Querier, kind, search string, limit int) ([]Definition, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(search) + "%"
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM (
+			SELECT DISTINCT ON (namespace, name) * FROM definitions
+			WHERE kind = $1
+			ORDER BY namespace, name, status = 'active' DESC, version_key COLLATE "C" DESC
+		) latest
+		WHERE $2 = '' OR name ILIKE $3 OR namespace ILIKE $3 OR content->>'title' ILIKE $3 OR content#>>'{document,title}' ILIKE $3
+		ORDER BY namespace, name LIMIT $4`, kind, search, like, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list %s definitions matching %q: %w", kind, search, err)
+	}
+	return collect(rows)
+}

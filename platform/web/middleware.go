@@ -175,6 +175,11 @@ func (s *Server) authorize(rule auth.Rule) fiber.Handler {
 			}
 			return route.WriteProblem(c, fiber.StatusUnauthorized, reason)
 		case fiber.StatusForbidden:
+			if route.IsPage(c) && route.WantsHTML(c) {
+				// A page for other roles is, to this user, no page at all.
+				return s.pages.Render(c, fiber.StatusNotFound, "error", ui.ErrorData{Title: "Page not found",
+					Detail: "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address."})
+			}
 			return route.WriteProblem(c, fiber.StatusForbidden, fmt.Sprintf("this needs one of the roles %s; you have %s",
 				strings.Join(rule.Roles, ", "), describeRoles(p.Roles)))
 		}

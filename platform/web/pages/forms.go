@@ -32,10 +32,10 @@ func (pg *Pages) bindFormPages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/forms/:name", auth.SignedIn, pg.formStart)
 	r.Add(fiber.MethodPost, "/forms/:name/start", auth.SignedIn, pg.beginForm, route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/drafts/:id", auth.SignedIn, pg.resumeDraft)
-	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, pg.formPage(false))
-	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, pg.savePage(false), route.TakesPageForm)
-	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.formPage(true))
-	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.savePage(true), route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page", auth.SignedIn, pg.formPage(pg.journey, false))
+	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page", auth.SignedIn, pg.savePage(pg.journey, false), route.TakesPageForm)
+	r.Add(fiber.MethodGet, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.formPage(pg.journey, true))
+	r.Add(fiber.MethodPost, "/drafts/:id/pages/:page/more", auth.SignedIn, pg.savePage(pg.journey, true), route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/drafts/:id/check", auth.SignedIn, pg.checkAnswers)
 	r.Add(fiber.MethodPost, "/drafts/:id/submit", auth.SignedIn, pg.submitDraftPage, route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/drafts/:id/saved", auth.SignedIn, pg.savedPage)
@@ -245,7 +245,7 @@ func (pg *Pages) resumeDraft(c *fiber.Ctx) error {
 	if page != journey.CheckPage && j.PageIndex(page) < 0 {
 		page = j.Pages[0].ID
 	}
-	return c.Redirect(pageURL(j.draft.ID, page), fiber.StatusSeeOther)
+	return c.Redirect(j.pageURL(page), fiber.StatusSeeOther)
 }
 
 // journey is one draft and its pinned form, loaded for a page.
@@ -253,6 +253,24 @@ func (pg *Pages) resumeDraft(c *fiber.Ctx) error {
 type draftJourney struct {
 	draft cases.Draft
 	*journey.Journey
+	// base is the journey's own path: a draft's, or an author's preview's.
+	base string
+	// start is where Back from the first page goes.
+	start string
+	// preview: an author walking a form; nothing is stored or submitted.
+	preview bool
+	// save keeps the answers and the page reached; files takes the files
+	// chosen on a page.
+	save  func(c *fiber.Ctx, j *draftJourney, page string) error
+	files func(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError
+}
+
+// pageURL is a page of this journey.
+func (j *draftJourney) pageURL(page string) string {
+	if page == journey.CheckPage {
+		return j.base + "/check"
+	}
+	return j.base + "/pages/" + url.PathEscape(page)
 }
 
 func (pg *Pages) journey(c *fiber.Ctx) (*draftJourney, error) {
@@ -270,18 +288,23 @@ func (pg *Pages) journey(c *fiber.Ctx) (*draftJourney, error) {
 	if err := dec.Decode(&data); err != nil {
 		return nil, fmt.Errorf("read draft %s: %w", d.ID, err)
 	}
-	return &draftJourney{draft: d, Journey: journey.New(f, data)}, nil
+	return &draftJourney{draft: d, Journey: journey.New(f, data), base: "/drafts/" + d.ID, start: "/forms/" + url.PathEscape(d.Form),
+		save: pg.saveJourney, files: pg.uploadFiles}, nil
 }
 
+// journeyLoader loads the journey a page's path names: a draft's, or a
+// preview's.
+type journeyLoader func(c *fiber.Ctx) (*draftJourney, error)
+
 // journeyPage is the journey and the index of the page the URL names.
-func (pg *Pages) journeyPage(c *fiber.Ctx) (*draftJourney, int, error) {
-	j, err := pg.journey(c)
+func journeyPage(c *fiber.Ctx, load journeyLoader) (*draftJourney, int, error) {
+	j, err := load(c)
 	if err != nil {
 		return nil, 0, err
 	}
 	i := j.PageIndex(c.Params("page"))
 	if i < 0 {
-		return nil, 0, fmt.Errorf("page %q of draft %s: %w", c.Params("page"), j.draft.ID, cases.ErrNotFound)
+		return nil, 0, fmt.Errorf("page %q of %s: %w", c.Params("page"), j.base, cases.ErrNotFound)
 	}
 	return j, i, nil
 }
@@ -289,16 +312,16 @@ func (pg *Pages) journeyPage(c *fiber.Ctx) (*draftJourney, int, error) {
 // back is the page before page i, or the form's start page.
 func (j *draftJourney) back(i int) string {
 	if i > 0 {
-		return pageURL(j.draft.ID, j.Pages[i-1].ID)
+		return j.pageURL(j.Pages[i-1].ID)
 	}
-	return "/forms/" + url.PathEscape(j.draft.Form)
+	return j.start
 }
 
 // formPage shows one page of the journey (followUp: the questions its
 // answers reveal, for browsers without JavaScript).
-func (pg *Pages) formPage(followUp bool) fiber.Handler {
+func (pg *Pages) formPage(load journeyLoader, followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		j, i, err := pg.journeyPage(c)
+		j, i, err := journeyPage(c, load)
 		if err != nil {
 			return pg.pageError(c, err)
 		}
@@ -308,15 +331,15 @@ func (pg *Pages) formPage(followUp bool) fiber.Handler {
 
 func (pg *Pages) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, followUp bool, errs []forms.FieldError) error {
 	page := j.Form.Pages(j.Data, errs)[i]
-	d := ui.FormPageData{FormTitle: j.Form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs,
-		Action: pageURL(j.draft.ID, page.ID), Back: j.back(i)}
+	d := ui.FormPageData{FormTitle: j.Form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs, Preview: j.preview,
+		Action: j.pageURL(page.ID), Back: j.back(i)}
 	if len(j.Pages) > 1 {
 		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.Pages))
 	}
 	if followUp {
 		d.Fields = journey.MoreFields(page.Fields, c.Query("js") == "1")
 		d.Action += "/more"
-		d.Back = pageURL(j.draft.ID, page.ID)
+		d.Back = j.pageURL(page.ID)
 		d.Title = "More about your answers: " + page.Title
 	}
 	if len(d.Fields) == 1 && !followUp {
@@ -332,12 +355,12 @@ func (pg *Pages) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, 
 // draft (files are uploaded as they are read), applies "add another",
 // "remove" or "save", and decides the step; the draft is saved once, and
 // the officer goes where the step says.
-func (pg *Pages) savePage(followUp bool) fiber.Handler {
+func (pg *Pages) savePage(load journeyLoader, followUp bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := pg.checkCSRF(c); err != nil {
 			return pg.pageError(c, err)
 		}
-		j, i, err := pg.journeyPage(c)
+		j, i, err := journeyPage(c, load)
 		if err != nil {
 			return pg.pageError(c, err)
 		}
@@ -348,18 +371,18 @@ func (pg *Pages) savePage(followUp bool) fiber.Handler {
 		post := journey.Post{Values: values, FollowUp: followUp, JSPage: c.FormValue("js") == "1",
 			JSFollowUp: c.Query("js") == "1", Change: c.Query("change") != ""}
 		problems, files := j.Read(i, post)
-		problems = append(problems, pg.uploadFiles(c, j, files)...)
+		problems = append(problems, j.files(c, j, files)...)
 		step, err := j.Decide(i, post, problems, time.Now())
 		if err != nil {
 			return err
 		}
-		if err := pg.saveJourney(c, j, step.SaveAt); err != nil {
+		if err := j.save(c, j, step.SaveAt); err != nil {
 			return pg.pageError(c, err)
 		}
-		page := pageURL(j.draft.ID, j.Pages[i].ID)
+		page := j.pageURL(j.Pages[i].ID)
 		switch step.Kind {
 		case journey.Leave:
-			return c.Redirect("/drafts/"+j.draft.ID+"/saved", fiber.StatusSeeOther)
+			return c.Redirect(j.base+"/saved", fiber.StatusSeeOther)
 		case journey.Redraw:
 			if followUp {
 				page += "/more"
@@ -370,7 +393,7 @@ func (pg *Pages) savePage(followUp bool) fiber.Handler {
 		case journey.AskMore:
 			return c.Redirect(page+"/more"+pageQuery(c, post.JSPage), fiber.StatusSeeOther)
 		}
-		return c.Redirect(pageURL(j.draft.ID, step.Page), fiber.StatusSeeOther)
+		return c.Redirect(j.pageURL(step.Page), fiber.StatusSeeOther)
 	}
 }
 
@@ -469,12 +492,12 @@ func (pg *Pages) checkAnswers(c *fiber.Ctx) error {
 }
 
 func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []forms.FieldError) error {
-	d := ui.CheckData{FormTitle: j.Form.Def.Title, Action: "/drafts/" + j.draft.ID + "/submit",
-		Back: pageURL(j.draft.ID, j.Pages[len(j.Pages)-1].ID), Errors: errs, Amending: j.draft.Amends != ""}
+	d := ui.CheckData{FormTitle: j.Form.Def.Title, Action: j.base + "/submit", Preview: j.preview,
+		Back: j.pageURL(j.Pages[len(j.Pages)-1].ID), Errors: errs, Amending: j.draft.Amends != ""}
 	for _, page := range j.Pages {
 		id := page.ID
 		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRows(page.Fields, func(ptr string) string {
-			return pageURL(j.draft.ID, id) + "?change=1#" + ui.FieldID(ptr)
+			return j.pageURL(id) + "?change=1#" + ui.FieldID(ptr)
 		})})
 	}
 	onPage := forms.PageFields(j.Form.Tree, j.Form.Def.UI)
@@ -482,7 +505,7 @@ func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []for
 		href := d.Back
 		for _, page := range j.Pages {
 			if slices.Contains(onPage[page.ID], topField(e.Pointer)) {
-				href = pageURL(j.draft.ID, page.ID) + "?change=1#" + ui.ErrorTargetOf(page.Fields, e.Pointer)
+				href = j.pageURL(page.ID) + "?change=1#" + ui.ErrorTargetOf(page.Fields, e.Pointer)
 			}
 		}
 		d.ErrorLinks = append(d.ErrorLinks, map[string]any{"text": e.Message, "href": href})

@@ -46,6 +46,7 @@ func (pg *Pages) Bind(r *route.Router) {
 	pg.bindFormPages(r)
 	pg.bindCasePages(r)
 	pg.bindReportPages(r)
+	pg.bindAuthorPages(r)
 }
 
 // Render draws a server-side page in the layout: who is signed in, the
@@ -69,6 +70,7 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 		f.Unread = pg.unread(c)
 	}
 	f.Reports = pg.mayReadReports(c)
+	f.Author = f.Principal != nil && authors.Check(f.Principal) == 0
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return pg.UI.Render(c, name, f, data)
@@ -100,6 +102,8 @@ func navFor(path string) string {
 		return "/cases"
 	case strings.HasPrefix(path, "/reports"):
 		return "/reports"
+	case strings.HasPrefix(path, "/author"):
+		return "/author"
 	}
 	return path
 }
