@@ -60,9 +60,8 @@ for (const group of document.querySelectorAll('.govuk-radios')) {
       shown.classList.toggle('govuk-radios__conditional--hidden', !r.checked)
     }
   }
-  for (const r of radios) {
-    if (r.dataset.copReveals) r.setAttribute('aria-controls', r.dataset.copReveals)
-    r.addEventListener('change', sync)
-  }
+  // No aria-controls either: GOV.UK Frontend's click handler sets
+  // aria-expanded on any radio that has one.
+  for (const r of radios) r.addEventListener('change', sync)
   sync()
 }

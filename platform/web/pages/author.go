@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -361,6 +362,10 @@ func placed(src []byte, p *problem.Error) []ui.AuthorProblem {
 		at := workflows.Locate(src, f.Pointer)
 		out = append(out, ui.AuthorProblem{Pointer: f.Pointer, Line: at.Line, Column: at.Column, Message: f.Message})
 	}
+	// In the order the author reads the text.
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Line < out[j].Line || out[i].Line == out[j].Line && out[i].Column < out[j].Column
+	})
 	return out
 }
 

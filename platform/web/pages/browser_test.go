@@ -87,6 +87,16 @@ func TestBrowserManagerReports(t *testing.T) {
 	runJourney(t, e, "manager-reports")
 }
 
+// TestBrowserAuthorForms: an author uploads a form with two mistakes,
+// reads and fixes them, previews it page by page, publishes it, uploads
+// version 2, compares the two and retires version 1; on a desktop, and on
+// a 375px phone without JavaScript.
+func TestBrowserAuthorForms(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	runJourney(t, e, "author-forms")
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute
