@@ -34,9 +34,11 @@ Usage:
                              in the example pack or given with --with FILE; with --server URL,
                              check it against that COP's registry instead
   cop workflows run FILE     run a definition to its end on an in-memory Temporal server and
-                             print its output and task trace (--input JSON, --json,
+                             print its output, task trace, user tasks and notifications
+                             (--input JSON or --submission FILE of start form answers, --json,
                              --event FILE of CloudEvent lines, --task-data JSON, --with FILE);
-                             exit 1 when it faults
+                             exit 1 when it faults. validate and run warn of expressions
+                             reading start form answers the form does not have
   cop reports push FILE      upload a report definition (YAML or JSON) to COP (--server, --token
                              as for forms)
   cop reports validate FILE  check a report offline: its shape, and the fields and answers it

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,9 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"cop/forms"
 	"cop/forms/examples"
+	"cop/platform/cases"
 	"cop/platform/config"
 	"cop/platform/devstack"
 	"cop/workflows"
@@ -38,7 +41,8 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 	server := fs.String("server", "", "COP's address for push and validate --server (default: $COP_SERVER, else the running cop dev)")
 	token := fs.String("token", "", "bearer token (default: $COP_TOKEN, else an author token from the running cop dev)")
 	input := fs.String("input", "", "the instance's input, as JSON")
-	asJSON := fs.Bool("json", false, "print one JSON object {status, output, error, trace}")
+	asJSON := fs.Bool("json", false, "print one JSON object {status, output, error, trace, tasks, notifications}")
+	submission := fs.String("submission", "", "a file of the start form's answers (a JSON object): the instance starts as its submission would start it")
 	eventsFile := fs.String("event", "", "a file of CloudEvents, one JSON object a line, delivered to the instance")
 	taskData := fs.String("task-data", "", "JSON that completes every user task")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up on a run after this long")
@@ -55,11 +59,20 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 		// The server checks the registry too: forms, start form, sub-workflows.
 		return push("workflows", file, content, *server, *token, true, stdout)
 	}
+	if *submission != "" && *input != "" {
+		fmt.Fprintln(stderr, "cop: --submission and --input both give the instance's input: use one")
+		return errUsage
+	}
 	resolver, err := localResolver(with)
 	if err != nil {
 		return err
 	}
-	w, js, err := parseWorkflow(file, content, resolver, stdout)
+	// Warnings go beside problems, except where stdout is one JSON object.
+	warnings := stdout
+	if args[0] == "run" && *asJSON {
+		warnings = stderr
+	}
+	w, js, start, err := parseWorkflow(file, content, resolver, stdout, warnings)
 	if err != nil {
 		return err
 	}
@@ -69,7 +82,12 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "workflow %s/%s %s: valid\n", d.Namespace, d.Name, d.Version)
 		return nil
 	case "run":
-		opts := localRun{definition: js, workflow: w, resolver: resolver, asJSON: *asJSON, timeout: *timeout}
+		opts := localRun{definition: js, workflow: w, resolver: resolver, asJSON: *asJSON, timeout: *timeout, startedBy: localStarter}
+		if *submission != "" {
+			if err := opts.submit(file, *submission, start, stdout); err != nil {
+				return err
+			}
+		}
 		if *input != "" {
 			if err := json.Unmarshal([]byte(*input), &opts.input); err != nil {
 				return fmt.Errorf("--input is not JSON: %w", err)
@@ -91,24 +109,160 @@ func workflowsCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // parseWorkflow validates a definition and checks that what it refers to
-// (forms, sub-workflows) is loaded, printing every problem.
-func parseWorkflow(file string, content []byte, r *engine.LocalResolver, stdout io.Writer) (*workflows.Workflow, json.RawMessage, error) {
+// (forms, sub-workflows) is loaded, printing every problem to stdout. It
+// warns (to warnings) of expressions that read answers the start form
+// does not have, and returns the start form as loaded.
+func parseWorkflow(file string, content []byte, r *engine.LocalResolver, stdout, warnings io.Writer) (*workflows.Workflow, json.RawMessage, startForm, error) {
 	w, js, err := workflows.Parse(content)
 	var ps workflows.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
 			fmt.Fprintf(stdout, "%s: %s: %s\n", file, orRoot(p.Pointer), p.Message)
 		}
-		return nil, nil, fmt.Errorf("%s is not a valid workflow (%s)", file, plural(len(ps), "problem"))
+		return nil, nil, startForm{}, fmt.Errorf("%s is not a valid workflow (%s)", file, plural(len(ps), "problem"))
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, startForm{}, err
 	}
 	if err := engine.Pin(w, r, &engine.Start{}); err != nil {
 		fmt.Fprintf(stdout, "%s: %v\n", file, err)
-		return nil, nil, fmt.Errorf("%s refers to something not loaded: give it with --with FILE", file)
+		return nil, nil, startForm{}, fmt.Errorf("%s refers to something not loaded: give it with --with FILE", file)
 	}
-	return w, js, nil
+	start := loadStartForm(w, r)
+	switch {
+	case start.err != nil:
+		fmt.Fprintf(warnings, "%s: /document/metadata/startForm: note: %v, so the expressions that read its answers are not checked\n", file, start.err)
+	case start.form != nil:
+		sf := workflows.StartForm{Name: start.form.Def.Name, Version: start.form.Def.Version, Tree: start.form.Tree}
+		for _, p := range workflows.StartFormWarnings(w, sf) {
+			fmt.Fprintf(warnings, "%s: %s: %s\n", file, orRoot(p.Pointer), p.Message)
+		}
+	}
+	return w, js, start, nil
+}
+
+// startForm is a workflow's start form (document.metadata.startForm) as
+// the example pack and --with files have it.
+type startForm struct {
+	ref    string            // as the workflow names it; "" when it has none
+	pinned engine.PinnedForm // the version loaded
+	form   *forms.Form       // compiled; nil when ref is "" or err is set
+	err    error             // why it could not be loaded
+}
+
+func loadStartForm(w *workflows.Workflow, r *engine.LocalResolver) startForm {
+	sf := startForm{ref: workflows.Refs(w).StartForm}
+	if sf.ref == "" {
+		return sf
+	}
+	name, version := workflows.SplitFormRef(sf.ref)
+	if sf.pinned, sf.err = r.Form(name, version); sf.err != nil {
+		return sf
+	}
+	if sf.form, sf.err = compilePinnedForm(sf.pinned); sf.err != nil {
+		sf.err = fmt.Errorf("start form %s does not compile: %w", sf.ref, sf.err)
+	}
+	return sf
+}
+
+// compilePinnedForm compiles a form with the terms and reference data it
+// was pinned with, as the engine does for a task's form.
+func compilePinnedForm(p engine.PinnedForm) (*forms.Form, error) {
+	def, err := forms.ParseForm(p.Content)
+	if err != nil {
+		return nil, err
+	}
+	lib := forms.NewLibrary()
+	for k, raw := range p.Pins {
+		switch {
+		case strings.HasPrefix(k, "term:"):
+			t, err := forms.ParseTerm(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			lib.AddTerm(t)
+		case strings.HasPrefix(k, "refdata:"):
+			d, err := forms.ParseRefData(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			lib.AddRefData(d)
+		}
+	}
+	return forms.CompileStoredForm(def, lib)
+}
+
+// Placeholders for what COP would give a submission: clearly local.
+const (
+	localSubmissionID = "local-submission-1"
+	localBusinessKey  = "LOCAL-1"
+	localAuthor       = "local-author" // who submits, and completes tasks
+	localStarter      = "local"        // who starts an instance given --input
+)
+
+// submit makes the instance's input what submitting the start form with
+// the answers in file would give it, as PlanStarts does:
+// {"submission": {id, form, formVersion, businessKey, data, submittedBy,
+// submittedAt}}, in case LOCAL-1, started by its submitter. Answers the
+// form refuses are printed at their pointers.
+func (l *localRun) submit(workflowFile, file string, start startForm, stdout io.Writer) error {
+	switch {
+	case start.ref == "":
+		return fmt.Errorf("%s has no start form (document.metadata.startForm), so it cannot start from a submission: give its input with --input", workflowFile)
+	case start.err != nil:
+		return fmt.Errorf("--submission: %w", start.err)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read --submission %s: %w", file, err)
+	}
+	f := start.form
+	answers, errs := decodeAnswers(raw)
+	now := time.Now().UTC().Truncate(time.Second)
+	if errs == nil {
+		errs = f.Validate(answers, now)
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(stdout, "%s: %s: %s\n", file, orRoot(e.Pointer), e.Message)
+		}
+		return fmt.Errorf("%s does not fit start form %s %s (%s)", file, f.Def.Name, f.Def.Version, plural(len(errs), "problem"))
+	}
+	var data bytes.Buffer
+	_ = json.Compact(&data, raw)
+	sub := cases.Submission{ID: localSubmissionID, Form: f.Def.Name, FormVersion: f.Def.Version, BusinessKey: localBusinessKey,
+		Data: data.Bytes(), SubmittedBy: localAuthor, SubmittedAt: now}
+	envelope, err := json.Marshal(map[string]any{"submission": sub})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(envelope, &l.input); err != nil {
+		return err
+	}
+	l.caseKey, l.startedBy, l.startForm = localBusinessKey, localAuthor, &start.pinned
+	return nil
+}
+
+// decodeAnswers reads answers as a submission's are read: one JSON
+// object, its text checked.
+func decodeAnswers(raw []byte) (any, []forms.FieldError) {
+	fail := func(msg string) (any, []forms.FieldError) { return nil, []forms.FieldError{{Message: msg}} }
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return fail("the answers are not valid JSON: " + err.Error())
+	}
+	if dec.More() {
+		return fail("the answers must be one JSON object, with nothing after it")
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return fail("the answers must be a JSON object of field names and values")
+	}
+	if errs := forms.TextProblems(v); len(errs) > 0 {
+		return nil, errs
+	}
+	return v, nil
 }
 
 // localResolver holds the example pack and the --with files.
@@ -190,6 +344,11 @@ type localRun struct {
 	events     []map[string]any
 	asJSON     bool
 	timeout    time.Duration
+	// Set by --submission: the instance's case and starter, and the start
+	// form version (an amend task corrects answers to it).
+	caseKey   string
+	startedBy string
+	startForm *engine.PinnedForm
 }
 
 // run starts an in-memory Temporal server and a worker, runs the instance
@@ -227,9 +386,12 @@ func (l localRun) run(stdout, stderr io.Writer) error {
 	}
 	defer wk.Stop()
 
-	start := engine.Start{Definition: l.definition, Input: l.input, StartedBy: "local"}
+	start := engine.Start{Definition: l.definition, Input: l.input, StartedBy: l.startedBy, CaseKey: l.caseKey}
 	if err := engine.Pin(l.workflow, l.resolver, &start); err != nil {
 		return err
+	}
+	if sf := l.startForm; sf != nil && workflows.Refs(l.workflow).Amends {
+		start.Forms[engine.AmendFormKey(sf.Name, sf.Version)] = *sf
 	}
 	d := l.workflow.Document
 	run, err := engine.StartInstance(ctx, c, engine.StartOptions{ID: "local-" + d.Name, TaskQueue: queue, Start: start, Namespace: d.Namespace, Name: d.Name})
@@ -248,14 +410,71 @@ func (l localRun) run(stdout, stderr io.Writer) error {
 	}
 	out := engine.OutcomeOf(&res, err)
 	out.Trace = platform.TraceOf(run.GetID(), out.Trace) // what the instance handed over, then the rest
-	l.print(out, stdout, stderr)
+	l.print(newRunReport(out, platform.Report(run.GetID()), run.GetID()), stdout, stderr)
 	if out.Status != engine.StatusCompleted {
 		return errFaulted
 	}
 	return nil
 }
 
-func (l localRun) print(o *engine.Outcome, stdout, stderr io.Writer) {
+// runReport is what `cop workflows run` prints: the outcome, then the
+// user tasks the run created and the notifications it sent.
+type runReport struct {
+	*engine.Outcome
+	Tasks         []runTask             `json:"tasks"`
+	Notifications []engine.Notification `json:"notifications"`
+}
+
+// runTask is a user task as a local run reports it.
+type runTask struct {
+	// Instance is set on a sub-workflow's task: its instance id.
+	Instance        string     `json:"instance,omitempty"`
+	Position        string     `json:"position"`
+	Title           string     `json:"title"`
+	Form            string     `json:"form,omitempty"`
+	FormVersion     string     `json:"formVersion,omitempty"`
+	Amends          string     `json:"amends,omitempty"`
+	CandidateGroups []string   `json:"candidateGroups,omitempty"`
+	Assignee        string     `json:"assignee,omitempty"`
+	Priority        int        `json:"priority"`
+	Reason          string     `json:"reason"`
+	Due             *time.Time `json:"due"`
+	// Status is open, claimed, completed or cancelled, as the run left it.
+	Status string `json:"status"`
+}
+
+func newRunReport(o *engine.Outcome, r engine.LocalReport, instance string) runReport {
+	status := map[string]string{}
+	for _, c := range r.Changes {
+		switch c.Kind {
+		case engine.TaskClaimed:
+			status[c.ID] = "claimed"
+		case engine.TaskReleased, engine.TaskReassigned:
+			status[c.ID] = "open"
+		case engine.TaskDone:
+			status[c.ID] = "completed"
+		case engine.TaskWithdrawn:
+			status[c.ID] = "cancelled"
+		}
+	}
+	out := runReport{Outcome: o, Tasks: []runTask{}, Notifications: r.Notifications}
+	for _, t := range r.Tasks {
+		rt := runTask{Position: t.Position, Title: t.Title, Form: t.Form, FormVersion: t.FormVersion, Amends: t.Amends,
+			CandidateGroups: t.CandidateGroups, Assignee: t.Assignee, Priority: t.Priority, Reason: t.Reason, Due: t.Due,
+			Status: cmp.Or(status[t.ID], "open")}
+		if t.Instance != instance {
+			rt.Instance = t.Instance
+		}
+		if rt.Due != nil {
+			due := rt.Due.UTC()
+			rt.Due = &due
+		}
+		out.Tasks = append(out.Tasks, rt)
+	}
+	return out
+}
+
+func (l localRun) print(o runReport, stdout, stderr io.Writer) {
 	if l.asJSON {
 		enc := json.NewEncoder(stdout)
 		_ = enc.Encode(o)
@@ -271,6 +490,8 @@ func (l localRun) print(o *engine.Outcome, stdout, stderr io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Position, e.Status, took)
 	}
 	_ = tw.Flush()
+	printTasks(o.Tasks, stdout)
+	printNotifications(o.Notifications, stdout)
 	if o.Status == engine.StatusCompleted {
 		b, _ := json.MarshalIndent(o.Output, "", "  ")
 		fmt.Fprintf(stdout, "\nstatus: completed\noutput:\n%s\n", b)
@@ -280,5 +501,68 @@ func (l localRun) print(o *engine.Outcome, stdout, stderr io.Writer) {
 	if o.Error != nil {
 		b, _ := json.MarshalIndent(o.Error, "", "  ")
 		fmt.Fprintf(stderr, "error:\n%s\n", strings.TrimSpace(string(b)))
+	}
+}
+
+// printTasks lists the user tasks, each as its inbox would show it:
+//
+//	Approve seizure: … (completed)
+//	  /do/2/approveSeizure: form seizure-approval@1.0.0 for role:supervisor
+//	  priority 2, due 2026-11-21T13:57:38Z: Seizure of drugs worth £60000 …
+func printTasks(tasks []runTask, w io.Writer) {
+	if len(tasks) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nuser tasks:")
+	for _, t := range tasks {
+		fmt.Fprintf(w, "  %s (%s)\n", t.Title, t.Status)
+		where := t.Position
+		if t.Instance != "" {
+			where = t.Instance + " " + where
+		}
+		switch {
+		case t.Amends != "":
+			where += fmt.Sprintf(": returns submission %s to correct, on form %s@%s", t.Amends, t.Form, t.FormVersion)
+		case t.Form != "":
+			where += fmt.Sprintf(": form %s@%s", t.Form, t.FormVersion)
+		}
+		who := append([]string(nil), t.CandidateGroups...)
+		if t.Assignee != "" {
+			who = append(who, "user:"+t.Assignee)
+		}
+		if len(who) > 0 {
+			where += " for " + strings.Join(who, ", ")
+		}
+		fmt.Fprintf(w, "    %s\n", where)
+		line := fmt.Sprintf("priority %d", t.Priority)
+		if t.Due != nil {
+			line += ", due " + t.Due.Format(time.RFC3339)
+		}
+		if t.Reason != "" {
+			line += ": " + t.Reason
+		}
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+}
+
+// printNotifications lists the notifications: to whom, how, the title,
+// then the body and link.
+func printNotifications(ns []engine.Notification, w io.Writer) {
+	if len(ns) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nnotifications:")
+	for _, n := range ns {
+		fmt.Fprintf(w, "  to %s", strings.Join(n.To, ", "))
+		if len(n.Channels) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(n.Channels, ", "))
+		}
+		fmt.Fprintf(w, ": %s\n", n.Title)
+		if n.Body != "" {
+			fmt.Fprintf(w, "    %s\n", n.Body)
+		}
+		if n.Link != "" {
+			fmt.Fprintf(w, "    %s\n", n.Link)
+		}
 	}
 }

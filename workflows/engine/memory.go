@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 // LocalPlatform is the platform of `cop workflows run` and the conformance
 // kit: tasks, notifications and events live in memory; each user task is
 // claimed and completed with TaskData as soon as it is created; lookups
-// read Refdata.
+// read Refdata. Report gives what one instance did; Forget drops it.
 type LocalPlatform struct {
 	Client   client.Client
 	TaskData any
@@ -33,6 +35,103 @@ type LocalPlatform struct {
 	Changes       []TaskChange
 	Notifications []Notification
 	Events        []map[string]any
+	// emitted holds what Emit was given, beside Events (the events
+	// alone, which callers read), so Report and Forget know each
+	// event's instance.
+	emitted []EmitRequest
+}
+
+// LocalReport is what a LocalPlatform holds for one instance and its
+// sub-workflows, each list in the order it happened and never nil.
+type LocalReport struct {
+	// Tasks are the user tasks created; Changes what happened to them
+	// (claimed, completed, escalated, cancelled…).
+	Tasks   []TaskRequest `json:"tasks"`
+	Changes []TaskChange  `json:"changes"`
+	// Notifications are the notifications sent, escalations' included.
+	Notifications []Notification `json:"notifications"`
+	// Events are the events emitted.
+	Events []EmitRequest `json:"events"`
+}
+
+// ofInstance says whether a record of id belongs to instance: the
+// instance's own, or a sub-workflow's (whose ids begin with their
+// parent's, then "/").
+func ofInstance(id, instance string) bool {
+	return id == instance || strings.HasPrefix(id, instance+"/")
+}
+
+// Report returns the tasks, task changes, notifications and emitted
+// events of instance and its sub-workflows, as recorded so far. The lists
+// are copies, never nil.
+func (p *LocalPlatform) Report(instance string) LocalReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := LocalReport{Tasks: []TaskRequest{}, Changes: []TaskChange{}, Notifications: []Notification{}, Events: []EmitRequest{}}
+	ids := map[string]bool{}
+	for _, t := range p.Tasks {
+		if ofInstance(t.Instance, instance) {
+			r.Tasks = append(r.Tasks, t)
+			ids[t.ID] = true
+		}
+	}
+	for _, c := range p.Changes {
+		if ids[c.ID] {
+			r.Changes = append(r.Changes, c)
+		}
+	}
+	for _, n := range p.Notifications {
+		if ofInstance(n.Instance, instance) {
+			r.Notifications = append(r.Notifications, n)
+		}
+	}
+	for _, e := range p.emitted {
+		if ofInstance(e.Instance, instance) {
+			r.Events = append(r.Events, e)
+		}
+	}
+	return r
+}
+
+// Forget drops everything held for instance and its sub-workflows: tasks
+// and their changes, notifications, events, trace and task data. A
+// platform that runs many instances (draft runs on a server) calls it
+// once it has read what it needs, after the instance ended: a record that
+// arrives later is kept.
+func (p *LocalPlatform) Forget(instance string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := map[string]bool{}
+	p.Tasks = slices.DeleteFunc(p.Tasks, func(t TaskRequest) bool {
+		if ofInstance(t.Instance, instance) {
+			ids[t.ID] = true
+			return true
+		}
+		return false
+	})
+	p.Changes = slices.DeleteFunc(p.Changes, func(c TaskChange) bool { return ids[c.ID] })
+	p.Notifications = slices.DeleteFunc(p.Notifications, func(n Notification) bool { return ofInstance(n.Instance, instance) })
+	if len(p.emitted) == len(p.Events) { // else Events was changed by hand: leave it
+		keep := p.Events[:0]
+		for i, e := range p.emitted {
+			if !ofInstance(e.Instance, instance) {
+				keep = append(keep, p.Events[i])
+			}
+		}
+		clear(p.Events[len(keep):])
+		p.Events = keep
+	}
+	p.emitted = slices.DeleteFunc(p.emitted, func(e EmitRequest) bool { return ofInstance(e.Instance, instance) })
+	for id := range p.traces {
+		if ofInstance(id, instance) {
+			delete(p.traces, id)
+		}
+	}
+	for id := range p.taskData {
+		if ofInstance(id, instance) {
+			delete(p.taskData, id)
+		}
+	}
 }
 
 // CreateTask records the task and, when TaskData is set, completes it
@@ -125,6 +224,7 @@ func (p *LocalPlatform) Notify(_ context.Context, n Notification) error {
 func (p *LocalPlatform) Emit(_ context.Context, e EmitRequest) error {
 	p.mu.Lock()
 	p.Events = append(p.Events, e.Event)
+	p.emitted = append(p.emitted, e)
 	p.mu.Unlock()
 	p.logf("emit %v", e.Event["type"])
 	return nil
