@@ -253,6 +253,7 @@ func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in a
 	if n.To, err = entries(a["to"], workflows.IsRecipientEntry, "Invalid recipient", "notify's to takes user:SUB, team:NAME or role:NAME", ptr+"/with/to"); err != nil {
 		return nil, err
 	}
+	n.To = r.sandboxTo(n.Instance, n.To)
 	n.Title, _ = a["title"].(string)
 	n.Body, _ = a["body"].(string)
 	n.Link, _ = a["link"].(string)

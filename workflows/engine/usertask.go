@@ -298,6 +298,7 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 		}
 		req.Priority = p
 	}
+	r.sandboxTask(&req)
 	if d, ok := a["due"]; ok {
 		dur, err := workflows.ParseDuration(d)
 		if err != nil {
@@ -380,10 +381,30 @@ func (r *run) escalate(ctx workflow.Context, req TaskRequest, esc map[string]any
 	if err != nil || len(to) == 0 {
 		return err
 	}
-	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title, To: to,
+	n := Notification{Instance: req.Instance, CaseKey: req.CaseKey, Title: "Overdue: " + req.Title, To: r.sandboxTo(req.Instance, to),
 		Body: fmt.Sprintf("Task %q has not been completed in time and was escalated.", req.Title), Link: "/tasks/" + req.ID, At: change.At}
 	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&n.ID)
 	return r.activity(ctx, activityNotify, nil, n, nil)
+}
+
+// A draft run is an author trying a definition: its user tasks and
+// notifications go to the author who started it alone, whatever the
+// definition names, so no team's task list or inbox sees a trial.
+
+// sandboxTask gives a draft run's task to its author.
+func (r *run) sandboxTask(req *TaskRequest) {
+	if IsDraft(req.Instance) && r.start.StartedBy != "" {
+		req.CandidateGroups, req.Assignee = nil, r.start.StartedBy
+	}
+}
+
+// sandboxTo is who a notification of instance goes to: a draft run's to
+// its author.
+func (r *run) sandboxTo(instance string, to []string) []string {
+	if IsDraft(instance) && r.start.StartedBy != "" {
+		return []string{"user:" + r.start.StartedBy}
+	}
+	return to
 }
 
 // entries reads a list of groups or recipients an expression may have
