@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 
 	"cop/forms"
+	"cop/ui/diagram"
 )
 
 // The authoring pages' data: the list of definitions, an upload and its
@@ -145,6 +147,7 @@ type AuthorStagedData struct {
 	Publish                              string
 	Change                               string
 	Problem                              string // why publishing was refused
+	Workflow                             *AuthorWorkflow
 }
 
 // AuthorVersionsData is a definition's versions and the form to compare two.
@@ -176,6 +179,7 @@ type AuthorVersionData struct {
 	Problem                                      string // why retiring was refused
 	Message                                      string
 	Listing                                      []ListingLine
+	Workflow                                     *AuthorWorkflow
 }
 
 // AuthorPin is a term or reference data version a form was compiled with.
@@ -301,4 +305,67 @@ func (d AuthorVersionData) Rows() []any {
 		rows = append(rows, row("Retired", "by "+d.RetiredBy+", "+when(d.RetiredAt)))
 	}
 	return append(rows, map[string]any{"key": map[string]any{"text": "Checksum"}, "value": map[string]any{"text": d.Checksum, "classes": "cop-wrap"}})
+}
+
+// AuthorWorkflow is a workflow's part of its pages: the diagram and the
+// same content as a list, the forms its user tasks use, and Try it with
+// its fields, their problems, and the run it started.
+type AuthorWorkflow struct {
+	Diagram                 template.HTML
+	Steps                   []diagram.Step
+	Forms                   []AuthorPin
+	Try                     string
+	Input, TaskData, Events string
+	Problems                []AuthorProblem // Pointer names the field: input, taskData, events
+	Run                     *AuthorRun
+}
+
+// FieldError is the message of a Try it field's problem, for its error
+// message.
+func (w *AuthorWorkflow) FieldError(field string) any {
+	for _, p := range w.Problems {
+		if p.Pointer == field {
+			return map[string]any{"text": p.Message}
+		}
+	}
+	return nil
+}
+
+// ErrorList is Try it's error summary.
+func (w *AuthorWorkflow) ErrorList() []any {
+	out := make([]any, 0, len(w.Problems))
+	for _, p := range w.Problems {
+		out = append(out, map[string]any{"text": p.Message, "href": "#try-" + p.Pointer})
+	}
+	return out
+}
+
+// AuthorRun is a draft run as Try it shows it.
+type AuthorRun struct {
+	ID, Status    string
+	Output        []ListingLine
+	Fault         *AuthorFault
+	Trace         []AuthorTraceRow
+	Tasks         []AuthorRunTask
+	Notifications []AuthorRunNotice
+}
+
+// AuthorFault is where and why a draft run faulted.
+type AuthorFault struct{ Title, Detail, Type, At string }
+
+// AuthorTraceRow is one task a draft run ran.
+type AuthorTraceRow struct{ Name, Position, Status, Took string }
+
+// AuthorRunTask is a user task a draft run gave the author.
+type AuthorRunTask struct {
+	Title, Status, Href string
+	Priority            int
+}
+
+// AuthorRunNotice is a notification a draft run sent the author.
+type AuthorRunNotice struct{ Title, Body string }
+
+// PreviewStartData starts a form version's preview.
+type PreviewStartData struct {
+	Name, Version, Title, Description, Start, Back string
 }

@@ -91,6 +91,7 @@ func (pg *Pages) bindAuthorPages(r *route.Router) {
 		r.Add(fiber.MethodPost, base+"/versions/:version/retire", authors, pg.retireVersion(k), route.TakesPageForm)
 	}
 	pg.bindPreviewPages(r)
+	pg.bindWorkflowPages(r)
 }
 
 // authorList is /author: each kind's definitions, latest version first
@@ -430,6 +431,9 @@ func (pg *Pages) stagedData(c *fiber.Ctx, u definitions.Upload) (ui.AuthorStaged
 		}
 	} else if _, wjs, err := workflows.Parse(u.Source); err == nil {
 		js = wjs
+		if d.Workflow, err = pg.workflowData(c, u.Source, "/author/uploads/"+u.ID+"/try", ""); err != nil {
+			return d, err
+		}
 	}
 	d.Title = titleOf(js)
 	latest, err := pg.versions(c, k, namespace, name)
@@ -566,6 +570,11 @@ func (pg *Pages) versionData(c *fiber.Ctx, k authorKind) (ui.AuthorVersionData, 
 	}
 	if k.kind == definitions.KindForm {
 		d.Preview = self + "/preview"
+	}
+	if k.workflow {
+		if d.Workflow, err = pg.workflowData(c, v.Content, self+"/try", ""); err != nil {
+			return d, err
+		}
 	}
 	return d, nil
 }

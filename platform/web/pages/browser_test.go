@@ -97,6 +97,17 @@ func TestBrowserAuthorForms(t *testing.T) {
 	runJourney(t, e, "author-forms")
 }
 
+// TestBrowserAuthorWorkflow: an author uploads a workflow, reads its
+// diagram and steps, tries it as a draft that faults (and sees where) and
+// as one that completes, publishes it and previews the form its user task
+// uses; on a desktop, and on a 375px phone without JavaScript.
+func TestBrowserAuthorWorkflow(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, webtest.WithWorker)
+	e.Must(201, "POST", "/api/v1/forms", e.Token("author"), kitCheckForm, nil)
+	runJourney(t, e, "author-workflow")
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute

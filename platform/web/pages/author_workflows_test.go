@@ -1,0 +1,115 @@
+package pages_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"cop/platform/web/webtest"
+)
+
+// kitWorkflow gives a supervisor the kit check to decide, tells a team
+// the outcome and ends; a count that is not a number faults at /do/2/count.
+const kitWorkflow = `document: {dsl: '1.0.3', namespace: kit, name: kit-round, version: '1.0.0', title: Kit round}
+do:
+  - check:
+      call: userTask
+      with:
+        form: kit-check
+        title: Check the kit
+        candidateGroups: [ role:supervisor ]
+        priority: 2
+  - tell:
+      call: notify
+      with:
+        to: [ role:supervisor ]
+        title: Kit checked
+      output:
+        as: $context
+  - count:
+      set:
+        batteries: '${ $workflow.input.batteries | tonumber }'
+`
+
+const kitCheckForm = `{"name":"kit-check","version":"1.0.0","title":"Kit check","access":{"start":["role:officer"]},
+"schema":{"type":"object","required":["radio"],"properties":{"radio":{"type":"string","title":"Radio serial number","maxLength":20}}}}`
+
+func TestAuthoringWorkflowPages(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	e.Must(201, "POST", "/api/v1/forms", e.Token("author"), kitCheckForm, nil)
+	author := e.Browser()
+	e.SignIn(author, "author").Body.Close()
+	csrf := webtest.CSRF(t, e.Get(author, "/author").Body)
+	staged := e.Post(author, "/author/upload/workflows", url.Values{"csrf": {csrf}, "text": {kitWorkflow}})
+	if staged.Status != 200 || !strings.HasPrefix(staged.Path, "/author/uploads/") {
+		t.Fatalf("upload: %d %s %s", staged.Status, staged.Path, text(staged.Body))
+	}
+
+	t.Run("the diagram, its list and the forms it uses", func(t *testing.T) {
+		b := staged.Body
+		for _, want := range []string{`role="img"`, "<desc", `href="/author/forms/kit-check/versions/1.0.0/preview"`} {
+			if !strings.Contains(b, want) {
+				t.Errorf("missing %s", want)
+			}
+		}
+		body := text(b)
+		for _, want := range []string{"The same, step by step", "check (User task)", "tell (", "count (", "Preview form kit-check"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %q in %s", want, body)
+			}
+		}
+		start := e.Get(author, "/author/forms/kit-check/versions/1.0.0/preview")
+		if start.Status != 200 || !strings.Contains(text(start.Body), "Preview Kit check") {
+			t.Errorf("the form's preview start page: %d %s", start.Status, text(start.Body))
+		}
+	})
+
+	t.Run("a draft run fed task data completes, its task and notice the author's alone", func(t *testing.T) {
+		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "4"}`}, "taskData": {`{"radio": "R-9"}`}})
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "Completed The draft run ended") || !strings.Contains(body, `"batteries": 4`) {
+			t.Fatalf("%d %s", page.Status, body)
+		}
+		for _, want := range []string{"User tasks it gave you Check the kit (completed, priority 2)", "Notifications it sent you Kit checked"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %q in %s", want, body)
+			}
+		}
+		_, tasks := e.Send("GET", "/api/v1/tasks?status=all", e.Token("supervisor"), nil)
+		_, notes := e.Send("GET", "/api/v1/notifications", e.Token("supervisor"), nil)
+		if strings.Contains(tasks, "Check the kit") || strings.Contains(notes, "Kit checked") {
+			t.Errorf("a supervisor was given the draft's work: tasks %s notifications %s", tasks, notes)
+		}
+	})
+
+	t.Run("a fault is shown at its task on the diagram", func(t *testing.T) {
+		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "four"}`}, "taskData": {`{"radio": "R-9"}`}})
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "The draft run faulted at /do/2/count") {
+			t.Fatalf("%d %s", page.Status, body)
+		}
+		if strings.Count(page.Body, "Faulted here") < 2 { // on the diagram and in its list
+			t.Errorf("the faulted task is not marked on the diagram and its list: %s", page.Body)
+		}
+	})
+
+	t.Run("fields that are not JSON are named", func(t *testing.T) {
+		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": `}, "events": {`[{"type": "x"}]`}})
+		body := text(page.Body)
+		if page.Status != 422 || !strings.Contains(body, "The input is not JSON") || !strings.Contains(body, "Event 1 needs a type and a source") ||
+			!strings.Contains(page.Body, `href="#try-input"`) {
+			t.Errorf("%d %s", page.Status, body)
+		}
+	})
+
+	t.Run("a published version is tried too", func(t *testing.T) {
+		done := e.Post(author, staged.Path+"/publish", url.Values{"csrf": {csrf}})
+		if done.Path != "/author/workflows/kit/kit-round/versions/1.0.0?done=published" {
+			t.Fatalf("publish: %s %s", done.Path, text(done.Body))
+		}
+		page := e.Post(author, "/author/workflows/kit/kit-round/versions/1.0.0/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "2"}`}})
+		if body := text(page.Body); page.Status != 200 || !strings.Contains(body, "The draft run is running") || !strings.Contains(body, "Check the kit (open, priority 2)") {
+			t.Errorf("without task data the run waits with the task in the author's list: %d %s", page.Status, body)
+		}
+	})
+}

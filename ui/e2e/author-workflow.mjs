@@ -1,0 +1,116 @@
+// Author workflow: an author uploads a workflow, reads its diagram and the
+// same steps as a list, tries it as a draft with input that makes it
+// fault and sees the task marked where it faulted, tries again and sees
+// it complete (its user task and notification given to the author alone),
+// publishes it and follows its user task's form to a preview. On a desktop
+// with JavaScript and on a 375px-wide phone without it; every page passes
+// axe and fits the screen.
+import {
+  base, launch, signIn, checkA11y, expectHeading, expectPath, step, run,
+  press, failOnDialogs, noDialogs, screenshot,
+} from './lib.mjs';
+
+const variants = [
+  { label: 'desktop', js: true, options: { viewport: { width: 1100, height: 900 } }, name: 'kit-round', shots: true },
+  { label: '375px without JavaScript', js: false, options: { javaScript: false, viewport: { width: 375, height: 812 } }, name: 'kit-round-phone' },
+];
+
+// A supervisor checks the kit, a team is told, and the battery count is
+// read as a number: "four" makes the last task fault.
+const workflow = (name) => `document: {dsl: '1.0.3', namespace: kit, name: ${name}, version: '1.0.0', title: Kit round}
+do:
+  - check:
+      call: userTask
+      with:
+        form: kit-check
+        title: Check the kit
+        candidateGroups: [ role:supervisor ]
+  - tell:
+      call: notify
+      with:
+        to: [ role:supervisor ]
+        title: Kit checked
+      output:
+        as: $context
+  - decide:
+      switch:
+        - none:
+            when: '$workflow.input.batteries == "0"'
+            then: end
+        - some:
+            then: count
+  - count:
+      set:
+        batteries: '\${ $workflow.input.batteries | tonumber }'
+`;
+
+run(async () => {
+  await Promise.all(variants.map((v) => journey(v)));
+});
+
+async function journey({ label, js, options, name, shots }) {
+  const context = await step(`${label}: start Chromium`, () => launch(options));
+  const page = await context.newPage();
+  failOnDialogs(page);
+  const s = (what, fn) => step(`${label}: ${what}`, fn);
+  const shot = (file) => (shots ? screenshot(page, file) : undefined);
+  const main = page.getByRole('main');
+  const a11y = (what) => s(`${what} passes axe and fits the screen`, async () => {
+    await checkA11y(page, `${what} (${label})`);
+    const [content, width] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    if (content > width) throw new Error(`${what} is ${content}px wide on a ${width}px screen: it scrolls sideways`);
+  });
+  const tryIt = async (input, taskData) => {
+    await main.getByLabel('Input (JSON)').fill(input);
+    await main.getByLabel('Task data (JSON, optional)').fill(taskData);
+    await press(page, main.getByRole('button', { name: 'Run a draft' }));
+  };
+
+  await s('sign in as author', () => signIn(page, base, 'author'));
+  await s('upload the workflow', async () => {
+    await page.goto(base + '/author/upload/workflows');
+    await expectHeading(page, 'Upload a workflow');
+    await main.getByLabel('Or paste the workflow', { exact: true }).fill(workflow(name));
+    await press(page, main.getByRole('button', { name: 'Check it' }));
+    await expectHeading(page, 'Check and publish');
+  });
+  await s('its diagram, and the same steps as a list', async () => {
+    const diagram = main.getByRole('img', { name: /Kit round/ });
+    if (!(await diagram.isVisible())) throw new Error('no diagram named after the workflow');
+    const steps = await main.locator('.cop-steps > li').allInnerTexts();
+    if (steps.length !== 4 || !steps[0].includes('check (User task)') || !steps[2].includes('decide (Switch)')) throw new Error(`the steps read ${JSON.stringify(steps)}`);
+    await shot('14-author-diagram');
+  });
+  await a11y('workflow upload with its diagram');
+
+  await s('a draft run that faults shows where', async () => {
+    await tryIt('{"batteries": "four"}', '{"radio": "R-9"}');
+    const fault = main.getByRole('heading', { name: /^The draft run faulted at \/do\/3\/count/ });
+    if (!(await fault.isVisible())) throw new Error('no fault named with its task');
+    const marked = await main.locator('.cop-steps--faulted').allInnerTexts();
+    if (marked.length !== 1 || !marked[0].includes('count') || !marked[0].includes('Faulted here')) throw new Error(`marked in the list: ${JSON.stringify(marked)}`);
+    if (!(await main.getByRole('img', { name: /Kit round/ }).getByText('Faulted here').count())) throw new Error('the diagram does not mark the task');
+    await shot('15-author-fault');
+  });
+  await a11y('draft run that faulted');
+
+  await s('a draft run that completes, its work given to the author', async () => {
+    await tryIt('{"batteries": "4"}', '{"radio": "R-9"}');
+    if (!(await main.getByText('The draft run ended').isVisible())) throw new Error('it did not complete');
+    if (!(await main.getByText('"batteries": 4').isVisible())) throw new Error('no output');
+    if (!(await main.getByRole('link', { name: 'Check the kit' }).isVisible())) throw new Error('no user task listed');
+    if (!(await main.getByText('Kit checked').isVisible())) throw new Error('no notification listed');
+  });
+  await a11y('draft run that completed');
+
+  await s('publish, and preview the form its user task uses', async () => {
+    await press(page, main.getByRole('button', { name: `Publish kit/${name} 1.0.0` }));
+    expectPath(page, `/author/workflows/kit/${name}/versions/1.0.0`);
+    await press(page, main.getByRole('link', { name: /^Preview form kit-check/ }));
+    await expectHeading(page, 'Preview Kit check');
+    await press(page, main.getByRole('button', { name: 'Start the preview' }));
+    await expectHeading(page, 'Radio serial number');
+  });
+  await a11y('preview from the workflow');
+  noDialogs(page);
+}
