@@ -174,22 +174,78 @@ func MoreFields(fs []forms.Field, js bool) []forms.Field {
 	if !js {
 		return all
 	}
-	inPlace := SeenReveals(slices.DeleteFunc(slices.Clone(fs), func(f forms.Field) bool { return f.Kind == forms.KindSelect }), true)
+	inPlace := map[string]bool{}
+	for _, f := range choicesIn(fs) {
+		if f.Kind == forms.KindSelect {
+			continue // a select reveals nothing in place, even its chosen option's
+		}
+		for k, rs := range PlacedReveals(f) {
+			if k < len(f.Options) {
+				for _, r := range rs {
+					inPlace[r.Pointer] = true
+				}
+			}
+		}
+	}
 	return slices.DeleteFunc(all, func(f forms.Field) bool { return inPlace[f.Pointer] })
+}
+
+// choicesIn are the page's questions that have options, in groups and in
+// repeating entries too (a choice in "Person 2" reveals like one on the
+// page), but not those revealed themselves: the follow-up page draws
+// those with their own reveals in place.
+func choicesIn(fs []forms.Field) []*forms.Field {
+	var out []*forms.Field
+	for _, c := range choicesWhere(fs, "") {
+		out = append(out, c.field)
+	}
+	return out
+}
+
+// choice is a question with options and, inside a repeating entry, the
+// entry's name ("Person 2"), which its follow-up questions are asked with.
+type choice struct {
+	field *forms.Field
+	entry string
+}
+
+func choicesWhere(fs []forms.Field, entry string) []choice {
+	var out []choice
+	for i := range fs {
+		f := &fs[i]
+		if len(f.Options) > 0 {
+			out = append(out, choice{f, entry})
+		}
+		out = append(out, choicesWhere(f.Fields, entry)...)
+		label := f.ItemLabel
+		if label == "" {
+			label = "Entry"
+		}
+		for _, item := range f.Items {
+			out = append(out, choicesWhere(item.Fields, label+" "+strconv.Itoa(item.Index+1))...)
+		}
+		if len(f.Items) == 0 && f.MinItems > 0 {
+			out = append(out, choicesWhere(f.Template, label+" 1")...) // the first entry, drawn at once
+		}
+	}
+	return out
 }
 
 // FollowUps are the questions the chosen options reveal, each once.
 func FollowUps(fs []forms.Field) []forms.Field {
 	var out []forms.Field
 	seen := map[string]bool{}
-	for _, f := range fs {
-		for _, opt := range f.Options {
+	for _, c := range choicesWhere(fs, "") {
+		for _, opt := range c.field.Options {
 			if !opt.Selected {
 				continue
 			}
 			for _, r := range opt.Reveals {
 				if !seen[r.Pointer] {
 					seen[r.Pointer] = true
+					if c.entry != "" {
+						r.Label = c.entry + ": " + r.Label // which person it is about
+					}
 					out = append(out, r)
 				}
 			}
@@ -204,9 +260,9 @@ func FollowUps(fs []forms.Field) []forms.Field {
 // options already chosen when the page was drawn.
 func SeenReveals(fs []forms.Field, js bool) map[string]bool {
 	out := map[string]bool{}
-	for i := range fs {
-		for k, rs := range PlacedReveals(&fs[i]) {
-			if k < len(fs[i].Options) && (js || fs[i].Options[k].Selected) {
+	for _, f := range choicesIn(fs) {
+		for k, rs := range PlacedReveals(f) {
+			if k < len(f.Options) && (js || f.Options[k].Selected) {
 				for _, r := range rs {
 					out[r.Pointer] = true
 				}

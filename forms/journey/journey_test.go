@@ -125,3 +125,59 @@ func TestMoreFields(t *testing.T) {
 		t.Errorf("with JavaScript: %v", got)
 	}
 }
+
+// nestedForm has choices that reveal inside a group and inside a repeating
+// entry.
+const nestedForm = `{"name": "nested", "version": "1.0.0", "title": "Nested",
+  "schema": {"type": "object", "properties": {
+    "vehicle": {"type": "object", "title": "The vehicle", "properties": {
+      "colour": {"type": "string", "title": "Colour", "oneOf": [{"const": "black", "title": "Black"}, {"const": "other", "title": "Another colour"}]},
+      "otherColour": {"type": "string", "title": "What colour?"}},
+      "if": {"properties": {"colour": {"const": "other"}}, "required": ["colour"]}, "then": {"required": ["otherColour"]}},
+    "people": {"type": "array", "title": "People", "items": {"type": "object", "title": "Person", "required": ["fullName"], "properties": {
+      "fullName": {"type": "string", "title": "Full name"},
+      "detained": {"type": "boolean", "title": "Detained?"},
+      "detainedWhere": {"type": "string", "title": "Where are they held?"}},
+      "if": {"properties": {"detained": {"const": true}}, "required": ["detained"]}, "then": {"required": ["detainedWhere"]}}}}},
+  "ui": {"fields": {"/people": {"itemLabel": "Person"}}}}`
+
+// Without JavaScript, a question revealed inside a group or a repeating
+// entry is asked on the follow-up page (the entry's reveal named with its
+// entry), not reported as unanswered on a page that never showed it.
+func TestNestedRevealsAreFollowedUp(t *testing.T) {
+	def, err := forms.ParseForm([]byte(nestedForm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := forms.CompileForm(def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := New(f, map[string]any{"people": []any{map[string]any{}}})
+	post := Post{Values: Posted{"/vehicle/colour": {"other"}, "/people/0/fullName": {"Bo"}, "/people/0/detained": {"true"}}}
+	problems, _ := j.Read(0, post)
+	step, err := j.Decide(0, post, problems, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.Kind != AskMore || len(step.Errors) > 0 {
+		t.Fatalf("step %+v, want the follow-up page", step)
+	}
+	var asked []string
+	for _, q := range MoreFields(j.Form.Pages(j.Data, nil)[0].Fields, false) {
+		asked = append(asked, q.Pointer+" "+q.Label)
+	}
+	want := []string{"/vehicle/otherColour What colour?", "/people/0/detainedWhere Person 1: Where are they held?"}
+	if !reflect.DeepEqual(asked, want) {
+		t.Errorf("the follow-up page asks %q, want %q", asked, want)
+	}
+	more := Post{Values: Posted{"/vehicle/otherColour": {"Teal"}, "/people/0/detainedWhere": {"Dover"}}, FollowUp: true}
+	j = New(f, j.Data) // as the next request loads the saved draft
+	problems, _ = j.Read(0, more)
+	if step, err = j.Decide(0, more, problems, time.Now()); err != nil || step.Kind != Advance {
+		t.Fatalf("after the follow-up page: %+v %v", step, err)
+	}
+	if got := forms.ValueAt(j.Data, "/people/0/detainedWhere"); got != "Dover" {
+		t.Errorf("the entry's follow-up answer is %v", got)
+	}
+}

@@ -108,6 +108,15 @@ func TestBrowserAuthorWorkflow(t *testing.T) {
 	runJourney(t, e, "author-workflow")
 }
 
+// TestBrowserEveryQuestion: a form with every kind of question and every
+// shape of reveal, previewed by its author with JavaScript and filled in
+// by an officer on a 375px phone without it, axe on every page and state.
+func TestBrowserEveryQuestion(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	runJourney(t, e, "every-question")
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute
