@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,13 +53,29 @@ var (
 	schemaErr      error
 )
 
+var (
+	listOnce      sync.Once
+	listSchema    *jsonschema.Schema
+	listSchemaErr error
+)
+
+// taskListSchema is the specification schema's taskList.
+func taskListSchema() (*jsonschema.Schema, error) {
+	listOnce.Do(func() { listSchema, listSchemaErr = compileSpecSchemaAt("#/$defs/taskList") })
+	return listSchema, listSchemaErr
+}
+
 // SpecSchema returns the compiled specification schema.
 func SpecSchema() (*jsonschema.Schema, error) {
 	schemaOnce.Do(func() { compiledSchema, schemaErr = compileSpecSchema() })
 	return compiledSchema, schemaErr
 }
 
-func compileSpecSchema() (*jsonschema.Schema, error) {
+func compileSpecSchema() (*jsonschema.Schema, error) { return compileSpecSchemaAt("") }
+
+// compileSpecSchemaAt compiles the specification schema, or the part of it
+// at fragment ("#/$defs/taskList").
+func compileSpecSchemaAt(fragment string) (*jsonschema.Schema, error) {
 	// The same YAML 1.2 reading as documents get: a YAML 1.1 reader would
 	// turn the schema's `on:` key (schedule.on) into "true".
 	doc, _, err := decodeDocument(specSchema)
@@ -74,7 +92,7 @@ func compileSpecSchema() (*jsonschema.Schema, error) {
 	if err := c.AddResource(specSchemaURL, bytes.NewReader(rewritten)); err != nil {
 		return nil, fmt.Errorf("load the DSL schema: %w", err)
 	}
-	s, err := c.Compile(specSchemaURL)
+	s, err := c.Compile(specSchemaURL + fragment)
 	if err != nil {
 		return nil, fmt.Errorf("compile the DSL schema: %w", err)
 	}
@@ -108,29 +126,152 @@ func schemaProblems(doc any) Problems {
 	if err != nil {
 		return Problems{{Pointer: "", Message: err.Error()}}
 	}
-	err = s.Validate(doc)
+	lists, err := taskListSchema()
+	if err != nil {
+		return Problems{{Pointer: "", Message: err.Error()}}
+	}
+	// Each task list inside a task is checked on its own, against the
+	// schema's taskList, and left empty where it sits: the task's oneOf
+	// over twelve kinds, with unevaluatedProperties, would otherwise
+	// check a nested list once per kind that has a do, at every level,
+	// and a few hundred bytes nested a dozen deep would take minutes.
+	var nested []nestedList
+	out := problemsAgainst(s, shallowDocument(doc, &nested), "")
+	for len(nested) > 0 {
+		l := nested[0]
+		nested = nested[1:]
+		out = append(out, problemsAgainst(lists, stubList(l.list, l.pointer, &nested), l.pointer)...)
+	}
+	seen := map[string]bool{}
+	out = slices.DeleteFunc(out, func(p Problem) bool {
+		key := p.Pointer + "\x00" + p.Message
+		dup := seen[key]
+		seen[key] = true
+		return dup
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	return out
+}
+
+// problemsAgainst validates value against schema, each problem at its
+// pointer in the whole document (prefix is where value sits in it).
+func problemsAgainst(s *jsonschema.Schema, value any, prefix string) Problems {
+	err := s.Validate(value)
 	if err == nil {
 		return nil
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return Problems{{Pointer: "", Message: err.Error()}}
+		return Problems{{Pointer: prefix, Message: err.Error()}}
 	}
 	var out Problems
-	seen := map[string]bool{}
-	leaves := bestLeaves(ve, doc)
+	leaves := bestLeaves(ve, value)
 	for _, leaf := range leaves {
 		if isUnevaluated(leaf) && failsInside(leaf, leaves) {
 			continue // the field is known; its value is what is wrong
 		}
 		p := describeLeaf(leaf)
-		if key := p.Pointer + "\x00" + p.Message; !seen[key] {
-			seen[key] = true
-			out = append(out, p)
+		p.Pointer = prefix + p.Pointer
+		out = append(out, p)
+	}
+	return out
+}
+
+// nestedList is a task list inside a task, checked on its own.
+type nestedList struct {
+	pointer string
+	list    []any
+}
+
+// shallowDocument is the document with the task lists inside its tasks
+// (those of do, use.functions and use.extensions) emptied, and collected.
+func shallowDocument(doc any, nested *[]nestedList) any {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return doc
+	}
+	out := maps.Clone(m)
+	if list, ok := m["do"].([]any); ok {
+		out["do"] = stubList(list, "/do", nested)
+	}
+	use, ok := m["use"].(map[string]any)
+	if !ok {
+		return out
+	}
+	use = maps.Clone(use)
+	out["use"] = use
+	if fns, ok := use["functions"].(map[string]any); ok {
+		fns = maps.Clone(fns)
+		for name, fn := range fns {
+			fns[name] = stubTask(fn, "/use/functions/"+EscapeToken(name), nested)
+		}
+		use["functions"] = fns
+	}
+	if exts, ok := use["extensions"].([]any); ok {
+		exts = slices.Clone(exts)
+		for i, item := range exts {
+			named, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			named = maps.Clone(named)
+			for name, ext := range named {
+				named[name] = emptyLists(ext, fmt.Sprintf("/use/extensions/%d/%s", i, EscapeToken(name)), nested, "before", "after")
+			}
+			exts[i] = named
+		}
+		use["extensions"] = exts
+	}
+	return out
+}
+
+// stubList is a task list with the lists inside its tasks emptied.
+func stubList(list []any, pointer string, nested *[]nestedList) []any {
+	out := slices.Clone(list)
+	for i, item := range list {
+		named, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		named = maps.Clone(named)
+		for name, task := range named {
+			named[name] = stubTask(task, fmt.Sprintf("%s/%d/%s", pointer, i, EscapeToken(name)), nested)
+		}
+		out[i] = named
+	}
+	return out
+}
+
+// stubTask is a task with its own task lists emptied: do (do, for), try
+// and catch.do (try), fork.branches and foreach.do (listen).
+func stubTask(task any, pointer string, nested *[]nestedList) any {
+	t := emptyLists(task, pointer, nested, "do", "try")
+	m, ok := t.(map[string]any)
+	if !ok {
+		return t
+	}
+	for key, inner := range map[string]string{"catch": "do", "fork": "branches", "foreach": "do"} {
+		if _, ok := m[key].(map[string]any); ok {
+			m[key] = emptyLists(m[key], pointer+"/"+key, nested, inner)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
-	return out
+	return m
+}
+
+// emptyLists is v (an object) with the lists at keys emptied and collected.
+func emptyLists(v any, pointer string, nested *[]nestedList, keys ...string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	m = maps.Clone(m)
+	for _, k := range keys {
+		if list, ok := m[k].([]any); ok && len(list) > 0 {
+			*nested = append(*nested, nestedList{pointer: pointer + "/" + k, list: list})
+			m[k] = []any{}
+		}
+	}
+	return m
 }
 
 func isUnevaluated(e *jsonschema.ValidationError) bool {
