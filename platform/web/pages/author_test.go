@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -194,6 +195,37 @@ func TestAuthoringPages(t *testing.T) {
 		versions := text(e.Get(author, "/author/forms/kit-check").Body)
 		if !strings.Contains(versions, "1.1.0 Active") || !strings.Contains(versions, "1.0.0 Active") {
 			t.Errorf("the versions: %s", versions)
+		}
+	})
+
+	t.Run("Publish pressed four times at once publishes once", func(t *testing.T) {
+		v3 := strings.Replace(kitFixed, "version: 1.0.0", "version: 1.2.0", 1)
+		page := upload("/author/upload/forms", v3)
+		if page.Status != 200 {
+			t.Fatalf("%d %s", page.Status, text(page.Body))
+		}
+		base, _ := url.Parse(e.Base)
+		var reqs []*http.Request
+		for range 4 {
+			r, _ := http.NewRequest("POST", e.Base+page.Path+"/publish", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Accept", "text/html")
+			for _, c := range author.Jar.Cookies(base) {
+				r.AddCookie(c)
+			}
+			reqs = append(reqs, r)
+		}
+		for _, r := range e.Race(reqs...) {
+			if r.Status != 303 {
+				t.Errorf("a press answered %d %s", r.Status, text(r.Body))
+			}
+		}
+		var versions int
+		if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM definitions WHERE name = 'kit-check' AND version = '1.2.0'`).Scan(&versions); err != nil {
+			t.Fatal(err)
+		}
+		if versions != 1 {
+			t.Errorf("%d versions 1.2.0 stored", versions)
 		}
 	})
 
