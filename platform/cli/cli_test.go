@@ -481,6 +481,17 @@ func TestFormsValidateOffline(t *testing.T) {
 	if out, err := exec.Command(copBinary(t), "forms", "validate").CombinedOutput(); exitCode(err) != 2 {
 		t.Errorf("no file: %v\n%s", err, out)
 	}
+	// YAML is read as well as JSON, the term given with --with in YAML too.
+	yamlTerm := write("cargo.yaml", "name: cargo\nversion: 1.0.0\ntitle: Cargo\nschema:\n  type: object\n  properties:\n    origin: {$ref: 'term:country'}\n")
+	yamlForm := write("good.yaml", "name: inspection\nversion: 1.0.0\ntitle: Inspection\nschema:\n  type: object\n  properties:\n    cargo: {$ref: 'term:cargo'}\n")
+	out, err = exec.Command(copBinary(t), "forms", "validate", yamlForm, "--with", yamlTerm).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "good.yaml: valid") || !strings.Contains(string(out), "uses term:cargo@1.0.0") {
+		t.Errorf("valid YAML form: %v\n%s", err, out)
+	}
+	out, err = exec.Command(copBinary(t), "forms", "validate", write("broken.yaml", "name: x\nschema:\n\tb: c\n")).CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "broken.yaml: line 3, column 1: the text is not valid YAML or JSON") {
+		t.Errorf("broken YAML: %v\n%s", err, out)
+	}
 }
 
 // cop reports validate checks a report offline against the example pack's

@@ -19,6 +19,7 @@ import (
 	"cop/platform/devstack"
 	"cop/platform/problem"
 	"cop/platform/registry"
+	"cop/workflows"
 )
 
 // definitionCmd runs `cop forms|terms|refdata push|validate FILE`.
@@ -33,6 +34,9 @@ func definitionCmd(collection string, args []string, stdout io.Writer) error {
 	fs.Var(&with, "with", "a term or reference data file to check against offline (repeatable)")
 	file, content, err := readFileArg(fs, args[1:])
 	if err != nil {
+		return err
+	}
+	if content, err = asJSON(file, content); err != nil {
 		return err
 	}
 	switch args[0] {
@@ -268,6 +272,9 @@ func loadLibrary(lib *forms.Library, with []string) error {
 		if err != nil {
 			return fmt.Errorf("read --with %s: %w", w, err)
 		}
+		if b, err = asJSON(w, b); err != nil {
+			return err
+		}
 		all = append(all, entry{w, b})
 	}
 	for _, e := range all {
@@ -307,4 +314,21 @@ func checkIdentity(content []byte) error {
 		return forms.Problems(invalid.Fields)
 	}
 	return err
+}
+
+// asJSON reads a form, data term or reference data set written in YAML as
+// the JSON the API takes (in the order it was written); JSON passes as it
+// is. Text that is neither is refused with where it goes wrong.
+func asJSON(file string, content []byte) ([]byte, error) {
+	if workflows.LooksLikeJSON(content) {
+		return content, nil
+	}
+	js, at, err := workflows.SourceJSON(content)
+	if err != nil {
+		if at != nil {
+			return nil, fmt.Errorf("%s: line %d, column %d: %w", file, at.Line, at.Column, err)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return js, nil
 }

@@ -291,8 +291,12 @@ func localResolver(with []string) (*engine.LocalResolver, error) {
 // other schema document is a data term.
 func addWithFile(r *engine.LocalResolver, b []byte) error {
 	var probe map[string]json.RawMessage
-	if json.Unmarshal(b, &probe) != nil {
-		return r.AddWorkflow(b) // YAML: only workflows are written in YAML
+	js, _, err := workflows.SourceJSON(b) // YAML or JSON
+	if err != nil || json.Unmarshal(js, &probe) != nil {
+		return r.AddWorkflow(b) // says what is wrong with it
+	}
+	if probe["document"] == nil {
+		b = js // forms, terms and reference data are held as JSON
 	}
 	switch {
 	case probe["document"] != nil:

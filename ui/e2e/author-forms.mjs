@@ -91,7 +91,7 @@ async function journey({ label, js, options, name, shots }) {
       throw new Error(`the error summary says ${JSON.stringify(items)}`);
     }
     if (!(await page.title()).startsWith('Error: ')) throw new Error('the title does not start "Error: "');
-    await shot('11-author-errors');
+    await shot('01-upload-errors');
   });
   await a11y('upload with errors');
 
@@ -154,7 +154,7 @@ async function journey({ label, js, options, name, shots }) {
     await press(page, main.getByRole('button', { name: `Publish ${name} 1.0.0` }));
     expectPath(page, `/author/forms/${name}/versions/1.0.0`);
     if (!(await main.getByText('Version 1.0.0 is published.').isVisible())) throw new Error('no word that it is published');
-    await shot('12-author-published');
+    await shot('02-published');
   });
   await a11y('published version');
 
@@ -177,7 +177,7 @@ async function journey({ label, js, options, name, shots }) {
     const diff = await main.locator('.cop-diff').innerText();
     if (!diff.includes('"title": "Kit check"') || !diff.includes('"title": "Kit and torch check"')) throw new Error(`the diff reads ${diff}`);
     if (!(await main.getByText(/^Added line \d+:/).count())) throw new Error('an added line is not said to be added');
-    await shot('13-author-diff');
+    await shot('03-diff');
   });
   await a11y('diff of two versions');
 

@@ -79,7 +79,7 @@ async function journey({ label, js, options, name, shots }) {
     if (!(await diagram.isVisible())) throw new Error('no diagram named after the workflow');
     const steps = await main.locator('.cop-steps > li').allInnerTexts();
     if (steps.length !== 4 || !steps[0].includes('check (User task)') || !steps[2].includes('decide (Switch)')) throw new Error(`the steps read ${JSON.stringify(steps)}`);
-    await shot('14-author-diagram');
+    await shot('04-diagram');
   });
   await a11y('workflow upload with its diagram');
 
@@ -90,7 +90,7 @@ async function journey({ label, js, options, name, shots }) {
     const marked = await main.locator('.cop-steps--faulted').allInnerTexts();
     if (marked.length !== 1 || !marked[0].includes('count') || !marked[0].includes('Faulted here')) throw new Error(`marked in the list: ${JSON.stringify(marked)}`);
     if (!(await main.getByRole('img', { name: /Kit round/ }).getByText('Faulted here').count())) throw new Error('the diagram does not mark the task');
-    await shot('15-author-fault');
+    await shot('05-fault');
   });
   await a11y('draft run that faulted');
 

@@ -251,7 +251,11 @@ func postedSource(c *fiber.Ctx, k authorKind) ([]byte, string, []ui.AuthorProble
 		return src, filename, []ui.AuthorProblem{p}
 	}
 	if other := kindOfShape(js); other != "" && other != k.kind {
-		return src, filename, []ui.AuthorProblem{{Message: fmt.Sprintf("This looks like a %s, not a %s: upload it on the %s page", nounOf(other), k.noun, strings.ToLower(uploadPageOf(other)))}}
+		where := "upload it on the " + strings.ToLower(uploadPageOf(other)) + " page"
+		if other == "report" {
+			where = "publish reports with cop reports push"
+		}
+		return src, filename, []ui.AuthorProblem{{Message: fmt.Sprintf("This looks like a %s, not a %s: %s", nounOf(other), k.noun, where)}}
 	}
 	return src, filename, nil
 }
@@ -293,8 +297,6 @@ func nounOf(kind string) string {
 
 func uploadPageOf(kind string) string {
 	switch kind {
-	case "report":
-		return "reports (cop reports push)"
 	case definitions.KindWorkflow:
 		return "Workflows"
 	case definitions.KindRefData:
