@@ -28,6 +28,7 @@ type AuthorKindList struct {
 	Noun   string // "form"
 	Upload string // the kind's upload page
 	Items  []AuthorItem
+	More   bool // there are more than are listed
 }
 
 // AuthorItem is one definition: its latest version.
@@ -99,8 +100,8 @@ const (
 )
 
 // Listing lays a text out line by line with each problem under its line.
-// A text longer than listingWhole lines keeps only the lines near a
-// problem.
+// A text with problems longer than listingWhole lines keeps only the lines
+// near them.
 func Listing(text string, problems []AuthorProblem) []ListingLine {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	at := map[int][]string{}
@@ -109,16 +110,15 @@ func Listing(text string, problems []AuthorProblem) []ListingLine {
 			at[p.Line] = append(at[p.Line], p.Message)
 		}
 	}
-	keep := func(n int) bool { return len(lines) <= listingWhole }
-	if len(lines) > listingWhole {
-		keep = func(n int) bool {
-			for l := range at {
-				if n >= l-listingContext && n <= l+listingContext {
-					return true
-				}
+	keep := func(int) bool { return true }
+	if len(lines) > listingWhole && len(at) > 0 {
+		near := map[int]bool{}
+		for l := range at {
+			for n := l - listingContext; n <= l+listingContext; n++ {
+				near[n] = true
 			}
-			return false
 		}
+		keep = func(n int) bool { return near[n] }
 	}
 	var out []ListingLine
 	skipped := false
@@ -147,6 +147,7 @@ type AuthorStagedData struct {
 	Publish                              string
 	Change                               string
 	Problem                              string // why publishing was refused
+	Message                              string
 	Workflow                             *AuthorWorkflow
 }
 
@@ -335,7 +336,11 @@ func (w *AuthorWorkflow) FieldError(field string) any {
 func (w *AuthorWorkflow) ErrorList() []any {
 	out := make([]any, 0, len(w.Problems))
 	for _, p := range w.Problems {
-		out = append(out, map[string]any{"text": p.Message, "href": "#try-" + p.Pointer})
+		href := "#try-" + p.Pointer
+		if p.Pointer == "definition" {
+			href = "#diagram" // the workflow itself
+		}
+		out = append(out, map[string]any{"text": p.Message, "href": href})
 	}
 	return out
 }
@@ -348,10 +353,18 @@ type AuthorRun struct {
 	Trace         []AuthorTraceRow
 	Tasks         []AuthorRunTask
 	Notifications []AuthorRunNotice
+	// Refused is the task data the tasks' forms refused, a line a task.
+	Refused []string
+	// Return is the page the run was tried from, where cancelling it
+	// comes back to.
+	Return string
 }
 
 // AuthorFault is where and why a draft run faulted.
-type AuthorFault struct{ Title, Detail, Type, At string }
+type AuthorFault struct {
+	Title, Detail, Type, At string
+	Marked                  bool // the diagram marks the task
+}
 
 // AuthorTraceRow is one task a draft run ran.
 type AuthorTraceRow struct{ Name, Position, Status, Took string }

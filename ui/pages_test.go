@@ -23,3 +23,16 @@ func TestNotificationLinksCannotRunScript(t *testing.T) {
 		}
 	}
 }
+
+// A long text is listed whole unless it has problems, when only the lines
+// near them are kept.
+func TestListingKeepsLongTextsWhole(t *testing.T) {
+	text := strings.Repeat("line\n", 1000)
+	if got := len(Listing(text, nil)); got != 1000 {
+		t.Errorf("without problems, %d of 1000 lines", got)
+	}
+	near := Listing(text, []AuthorProblem{{Line: 500, Message: "wrong"}})
+	if len(near) != 7 || near[0].N != 497 || !near[0].Gap || near[3].Problems[0] != "wrong" {
+		t.Errorf("with a problem on line 500: %+v", near)
+	}
+}

@@ -48,7 +48,7 @@ func TestSourceJSONSaysWhereTheTextGoesWrong(t *testing.T) {
 		line int
 	}{
 		{"{\n  \"name\": \"x\",\n  \"version\" \"1.0.0\"\n}", 3},
-		{"{\n  \"name\": \"x\",\n", 3},
+		{"{\n  \"name\": \"x\",\n", 2}, // its last line, not the empty one after it
 		{"name: x\nschema:\n\tb: c\n", 3},
 	}
 	for _, c := range cases {
@@ -70,5 +70,27 @@ func TestSourceJSONSaysWhereTheTextGoesWrong(t *testing.T) {
 	}
 	if _, _, err := SourceJSON([]byte(big)); err == nil {
 		t.Error("an alias bomb was expanded")
+	}
+}
+
+// JSON is placed as JSON: escapes YAML does not take (\/ from PHP, a
+// surrogate pair from Python) and a byte-order mark do not lose the places.
+func TestLocateReadsJSONAsJSON(t *testing.T) {
+	src := []byte("\ufeff{\"link\": \"http:\\/\\/x\", \"emoji\": \"\\ud83d\\ude00\",\n \"items\": [\n  {\"code\": \"a\"},\n  {\"code\": \"\", \"label\": [1, {\"x\": 2}]}\n ]}\n")
+	l := NewLocator(src)
+	for pointer, want := range map[string]Position{
+		"/emoji":                {1, 24},
+		"/items/1":              {4, 3},
+		"/items/1/code":         {4, 4},
+		"/items/1/label/1/x":    {4, 30},
+		"/items/1/label/1/none": {4, 29}, // absent: its object
+		"/nothing":              {1, 1},
+	} {
+		if got := l.Locate(pointer); got != want {
+			t.Errorf("Locate(%q) = %+v, want %+v", pointer, got, want)
+		}
+	}
+	if _, _, err := SourceJSON(src); err != nil {
+		t.Errorf("a byte-order mark is refused: %v", err)
 	}
 }

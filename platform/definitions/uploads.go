@@ -53,19 +53,23 @@ func scanUpload(row pgx.Row) (Upload, error) {
 	return u, err
 }
 
-// Stage keeps a checked upload for its author and returns it with its id.
-func (s *Service) Stage(ctx context.Context, u Upload) (Upload, error) {
+// Stage keeps a checked upload for its author and returns it with its id;
+// with published, it stands for a version already published (a preview
+// of it). Unpublished uploads and the others are capped apart, so
+// previewing published versions never forgets work not yet published.
+func (s *Service) Stage(ctx context.Context, u Upload, published bool) (Upload, error) {
 	var out Upload
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanUpload(tx.QueryRow(ctx, `INSERT INTO authoring_uploads (owner, kind, name, version, filename, source, preview, preview_page)
-			VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb), $8) RETURNING `+uploadColumns,
-			u.Owner, u.Kind, u.Name, u.Version, u.Filename, string(u.Source), nullJSON(u.Preview), u.PreviewPage))
+		out, err = scanUpload(tx.QueryRow(ctx, `INSERT INTO authoring_uploads (owner, kind, name, version, filename, source, preview, preview_page, published_at)
+			VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb), $8, CASE WHEN $9 THEN now() END) RETURNING `+uploadColumns,
+			u.Owner, u.Kind, u.Name, u.Version, u.Filename, string(u.Source), nullJSON(u.Preview), u.PreviewPage, published))
 		if err != nil {
 			return fmt.Errorf("stage %s %s@%s: %w", u.Kind, u.Name, u.Version, err)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM authoring_uploads WHERE owner = $1 AND id NOT IN (
-			SELECT id FROM authoring_uploads WHERE owner = $1 ORDER BY created_at DESC, id LIMIT $2)`, u.Owner, MaxUploadsPerAuthor)
+		_, err = tx.Exec(ctx, `DELETE FROM authoring_uploads WHERE owner = $1 AND (published_at IS NULL) = $3 AND id NOT IN (
+			SELECT id FROM authoring_uploads WHERE owner = $1 AND (published_at IS NULL) = $3 ORDER BY created_at DESC, id LIMIT $2)`,
+			u.Owner, MaxUploadsPerAuthor, !published)
 		if err != nil {
 			return fmt.Errorf("forget %s's oldest uploads: %w", u.Owner, err)
 		}

@@ -359,7 +359,7 @@ func Catalogue(ctx context.Context, q store.Querier, kind, search string, limit 
 			WHERE kind = $1
 			ORDER BY namespace, name, status = 'active' DESC, version_key COLLATE "C" DESC
 		) latest
-		WHERE $2 = '' OR name ILIKE $3 OR namespace ILIKE $3 OR content->>'title' ILIKE $3 OR content#>>'{document,title}' ILIKE $3
+		WHERE $2 = '' OR name ILIKE $3 OR (namespace <> 'global' AND namespace ILIKE $3) OR content->>'title' ILIKE $3 OR content#>>'{document,title}' ILIKE $3
 		ORDER BY namespace, name LIMIT $4`, kind, search, like, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list %s definitions matching %q: %w", kind, search, err)

@@ -392,12 +392,16 @@ func TestEscalationNotifies(t *testing.T) {
 	author, supervisor, officer := e.Token("author"), e.Token("supervisor"), e.Token("officer")
 	e.Must(201, "POST", "/api/v1/forms", author, webtest.ApprovalForm, nil)
 	var d webtest.InstanceBody
-	e.Must(201, "POST", "/api/v1/instances", author, map[string]any{"definition": `document: {dsl: '1.0.0', namespace: kit, name: escalate, version: '0.1.0'}
+	// Published and started, not a draft run, whose work goes to its author alone.
+	if resp, body := e.PublishYAML(author, `document: {dsl: '1.0.0', namespace: kit, name: escalate, version: '0.1.0'}
 do:
   - approve:
       call: userTask
       with: {form: seizure-approval, title: Late approval, candidateGroups: [role:supervisor], priority: 4, escalation: {after: PT1S, to: [role:supervisor], priority: 1}}
-`}, &d)
+`); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	e.Must(201, "POST", "/api/v1/workflows/kit/escalate/instances", author, map[string]any{"input": map[string]any{}}, &d)
 	deadline := time.Now().Add(30 * time.Second)
 	var notes struct {
 		Items []struct {

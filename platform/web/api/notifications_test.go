@@ -18,7 +18,11 @@ import (
 func TestNotificationScenarios(t *testing.T) {
 	e := webtest.New(t, webtest.WithWorker)
 	var in webtest.InstanceBody
-	e.Must(201, "POST", "/api/v1/instances", e.Token("author"), map[string]any{"definition": "document: {dsl: '1.0.0', namespace: kit, name: n, version: '0.1.0'}\ndo:\n  - a: {call: notify, with: {to: [role:supervisor], title: Hello}}\n"}, &in)
+	// Published and started, not a draft run: a draft's notifications reach its author alone.
+	if resp, body := e.PublishYAML(e.Token("author"), "document: {dsl: '1.0.0', namespace: kit, name: n, version: '0.1.0'}\ndo:\n  - a: {call: notify, with: {to: [role:supervisor], title: Hello}}\n"); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	e.Must(201, "POST", "/api/v1/workflows/kit/n/instances", e.Token("author"), map[string]any{"input": map[string]any{}}, &in)
 	e.WaitInstance(e.Token("author"), in.ID, func(i webtest.InstanceBody) bool { return i.Status == "completed" })
 	var list struct{ Items []struct{ ID string } }
 	e.Must(200, "GET", "/api/v1/notifications", e.Token("supervisor"), nil, &list)

@@ -94,20 +94,25 @@ func (pg *Pages) bindAuthorPages(r *route.Router) {
 	pg.bindWorkflowPages(r)
 }
 
+// listedPerKind is how many definitions of a kind /author lists; past it,
+// the page says to search.
+const listedPerKind = 200
+
 // authorList is /author: each kind's definitions, latest version first
 // found, narrowed by a search on name and title.
 func (pg *Pages) authorList(c *fiber.Ctx) error {
-	search := strings.TrimSpace(c.Query("q"))
-	if len(search) > 100 {
-		search = search[:100]
+	search := strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(c.Query("q"), "\x00", ""), ""))
+	if r := []rune(search); len(r) > 100 {
+		search = string(r[:100])
 	}
 	d := ui.AuthorListData{Search: search}
 	for _, k := range pg.authorKinds() {
-		defs, err := pg.Definitions.Catalogue(c.UserContext(), k.kind, search, 200)
+		defs, err := pg.Definitions.Catalogue(c.UserContext(), k.kind, search, listedPerKind+1)
 		if err != nil {
 			return err
 		}
-		list := ui.AuthorKindList{Title: k.title, Noun: k.noun, Upload: "/author/upload/" + k.path}
+		list := ui.AuthorKindList{Title: k.title, Noun: k.noun, Upload: "/author/upload/" + k.path, More: len(defs) > listedPerKind}
+		defs = defs[:min(len(defs), listedPerKind)]
 		for _, def := range defs {
 			list.Items = append(list.Items, ui.AuthorItem{Href: k.base(def.Namespace, def.Name), Name: k.display(def.Namespace, def.Name),
 				Title: titleOf(def.Content), Version: def.Version, Status: def.Status, By: def.UploadedBy, At: def.UploadedAt})
@@ -192,7 +197,7 @@ func (pg *Pages) checkUpload(k authorKind) fiber.Handler {
 			return pg.Render(c, status, "author-upload", d)
 		}
 		u, err := pg.Definitions.Stage(c.UserContext(), definitions.Upload{Owner: route.Principal(c).Subject, Kind: k.kind,
-			Name: k.display(pub.Definition.Namespace, pub.Definition.Name), Version: pub.Definition.Version, Filename: filename, Source: src})
+			Name: k.display(pub.Definition.Namespace, pub.Definition.Name), Version: pub.Definition.Version, Filename: filename, Source: src}, false)
 		if err != nil {
 			return err
 		}
@@ -315,6 +320,10 @@ func (pg *Pages) dryRun(c *fiber.Ctx, k authorKind, src []byte) (definitions.Pub
 	if p, ok := problem.As(err); ok && (p.Kind == problem.Invalid || p.Kind == problem.Malformed) {
 		return pub, fiber.StatusUnprocessableEntity, placed(src, p), nil
 	}
+	if p, ok := problem.As(err); ok && (p.Kind == problem.Forbidden || p.Kind == problem.Conflict) {
+		// Binding another author's form as a start form, say: said at its place.
+		return pub, p.Kind.Status(), placed(src, p), nil
+	}
 	if err != nil {
 		return pub, 0, nil, err
 	}
@@ -355,20 +364,30 @@ func versionPointer(k authorKind) string {
 	return "/version"
 }
 
-// placed are a refusal's problems, each at its pointer's line in the text.
+// maxProblems is the most problems an upload's page lists; a text with
+// more (a reference data set whose every item lacks its label) says how
+// many more there are.
+const maxProblems = 100
+
+// placed are a refusal's problems, each at its pointer's line in the text,
+// in the order the author reads it; the text is read once for them all.
 func placed(src []byte, p *problem.Error) []ui.AuthorProblem {
 	if len(p.Fields) == 0 {
 		return []ui.AuthorProblem{{Message: sentence(p.Detail)}}
 	}
+	l := workflows.NewLocator(src)
 	out := make([]ui.AuthorProblem, 0, len(p.Fields))
 	for _, f := range p.Fields {
-		at := workflows.Locate(src, f.Pointer)
+		at := l.Locate(f.Pointer)
 		out = append(out, ui.AuthorProblem{Pointer: f.Pointer, Line: at.Line, Column: at.Column, Message: f.Message})
 	}
-	// In the order the author reads the text.
 	sort.SliceStable(out, func(i, j int) bool {
 		return out[i].Line < out[j].Line || out[i].Line == out[j].Line && out[i].Column < out[j].Column
 	})
+	if len(out) > maxProblems {
+		more := len(out) - maxProblems
+		out = append(out[:maxProblems], ui.AuthorProblem{Message: fmt.Sprintf("And %d more problems: fix these and check it again", more)})
+	}
 	return out
 }
 
@@ -407,6 +426,9 @@ func (pg *Pages) stagedPage(c *fiber.Ctx) error {
 	d, err := pg.stagedData(c, u)
 	if err != nil {
 		return pg.pageError(c, err)
+	}
+	if c.Query("done") == "cancelled" {
+		d.Message = "The draft run was cancelled."
 	}
 	return pg.Render(c, fiber.StatusOK, "author-staged", d)
 }
@@ -535,6 +557,8 @@ func (pg *Pages) versionPage(k authorKind) fiber.Handler {
 			d.Message = fmt.Sprintf("Version %s is published.", d.Version)
 		case "retired":
 			d.Message = fmt.Sprintf("Version %s is retired: it is no longer offered, and what already uses it keeps working.", d.Version)
+		case "cancelled":
+			d.Message = "The draft run was cancelled."
 		}
 		return pg.Render(c, fiber.StatusOK, "author-version", d)
 	}
@@ -630,6 +654,9 @@ func (pg *Pages) diffPage(k authorKind) fiber.Handler {
 			names = append(names, v.Version)
 		}
 		from, to := c.Query("from"), c.Query("to")
+		if from == "" || to == "" {
+			return c.Redirect(k.base(namespace, name), fiber.StatusSeeOther) // where the two are chosen
+		}
 		for _, v := range []string{from, to} {
 			if _, ok := byVersion[v]; !ok {
 				return pg.Render(c, fiber.StatusNotFound, "error", ui.ErrorData{Title: "Version not found",

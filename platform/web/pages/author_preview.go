@@ -67,11 +67,8 @@ func (pg *Pages) previewVersion(c *fiber.Ctx) error {
 	}
 	owner := route.Principal(c).Subject
 	u, err := pg.Definitions.Stage(c.UserContext(), definitions.Upload{Owner: owner, Kind: definitions.KindForm, Name: def.Name,
-		Version: def.Version, Source: def.Content})
+		Version: def.Version, Source: def.Content}, true)
 	if err != nil {
-		return err
-	}
-	if err := pg.Definitions.MarkPublished(c.UserContext(), owner, u.ID); err != nil {
 		return err
 	}
 	return pg.beginPreview(c, u)

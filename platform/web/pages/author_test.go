@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -133,6 +134,18 @@ func TestAuthoringPages(t *testing.T) {
 				t.Errorf("%s: %d %s", c.name, page.Status, text(page.Body))
 			}
 		}
+		var items []string
+		for i := range 150 {
+			items = append(items, fmt.Sprintf(`{"code": "c%d"}`, i))
+		}
+		many := upload("/author/upload/refdata", `{"name": "many", "version": "1.0.0", "title": "Many", "items": [`+strings.Join(items, ",\n")+`]}`)
+		if body := text(many.Body); many.Status != 422 || !strings.Contains(body, "/items/99/label (line 100, column 1)") || strings.Contains(body, "/items/100/label") ||
+			!strings.Contains(body, "And 50 more problems: fix these and check it again") {
+			t.Errorf("150 problems: %d %s", many.Status, text(many.Body)[:min(2000, len(text(many.Body)))])
+		}
+		if page := e.Get(author, "/author?q=%ff%00"); page.Status != 200 {
+			t.Errorf("a search that is not UTF-8: %d", page.Status)
+		}
 		if page := e.Post(author, "/author/upload/forms", url.Values{"text": {kitFixed}}); page.Status != 403 || !strings.Contains(page.Body, "The page was out of date") {
 			t.Errorf("a post without the CSRF token: %d", page.Status)
 		}
@@ -187,6 +200,9 @@ func TestAuthoringPages(t *testing.T) {
 		body := text(diff.Body)
 		if diff.Status != 200 || !strings.Contains(body, `Removed line 4: "title": "Kit check",`) || !strings.Contains(body, `Added line 4: "title": "Kit and vehicle check",`) {
 			t.Errorf("the diff: %d %s", diff.Status, body)
+		}
+		if none := e.Get(author, "/author/forms/kit-check/diff"); none.Status != 200 || none.Path != "/author/forms/kit-check" {
+			t.Errorf("a diff of no versions: %d %s", none.Status, none.Path)
 		}
 		missing := e.Get(author, "/author/forms/kit-check/diff?from=1.0.0&to=9.9.9")
 		if missing.Status != 404 || !strings.Contains(text(missing.Body), "Form kit-check has no version “9.9.9”. Its versions are 1.1.0, 1.0.0.") {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"cop/platform/definitions"
 	"cop/platform/instances"
@@ -39,6 +40,29 @@ func (pg *Pages) bindWorkflowPages(r *route.Router) {
 	r.Add(fiber.MethodPost, "/author/uploads/:id/try", authors, pg.tryUpload, route.TakesPageForm)
 	r.Add(fiber.MethodPost, "/author/workflows/:namespace/:name/versions/:version/try", authors, pg.tryVersion, route.TakesPageForm)
 	r.Add(fiber.MethodGet, "/author/forms/:name/versions/:version/preview", authors, pg.previewStart)
+	r.Add(fiber.MethodPost, "/author/runs/:id/cancel", authors, pg.cancelDraft, route.TakesPageForm)
+}
+
+// cancelDraft cancels a draft run still waiting (its task leaves the
+// author's list) and goes back to the page it was tried from.
+func (pg *Pages) cancelDraft(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	id := c.Params("id")
+	if !engine.IsDraft(id) {
+		return pg.pageError(c, problem.NotFoundf("no draft run %s", id))
+	}
+	if _, err := pg.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), id); err != nil {
+		if pr, ok := problem.As(err); !ok || pr.Kind != problem.Conflict { // ended already: nothing to cancel
+			return pg.pageError(c, err)
+		}
+	}
+	back, _, _ := strings.Cut(c.FormValue("return"), "?")
+	if !strings.HasPrefix(back, "/author/") || strings.HasPrefix(back, "//") {
+		back = "/author"
+	}
+	return c.Redirect(back+"?done=cancelled", fiber.StatusSeeOther)
 }
 
 // workflowData is a workflow's diagram, its forms and the Try it form.
@@ -127,25 +151,19 @@ func (pg *Pages) tryWorkflow(c *fiber.Ctx, definition []byte, wf *ui.AuthorWorkf
 	ctx, p, who := c.UserContext(), route.Principal(c), route.Who(c)
 	started, err := pg.Instances.StartDraft(ctx, p, who, instances.DraftRequest{Definition: definition, Input: input})
 	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Malformed) {
-		// The input the workflow's input.schema refuses (the definition
-		// itself passed its checks before the page offered Try it).
-		wf.Problems = []ui.AuthorProblem{{Pointer: "input", Message: sentence(pr.Detail)}}
-		if len(pr.Fields) > 0 {
-			wf.Problems = wf.Problems[:0]
-			for _, f := range pr.Fields {
-				wf.Problems = append(wf.Problems, ui.AuthorProblem{Pointer: "input", Message: "The input at " + orRoot(strings.TrimPrefix(f.Pointer, "/input")) + ": " + f.Message})
-			}
-		}
+		wf.Problems = startProblems(pr)
 		return wf, fiber.StatusUnprocessableEntity, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	in, err := pg.driveDraft(c, started.Instance.ID, taskData, evs)
+	in, fed, err := pg.driveDraft(c, started.Instance.ID, taskData, evs)
 	if err != nil {
 		return nil, 0, err
 	}
 	run := pg.runOf(c, in)
+	run.Refused = fed.refused
+	run.Return = strings.TrimSuffix(c.Path(), "/try") // the page it was tried from
 	highlight := ""
 	if in.Error != nil {
 		highlight = faultedAt(in)
@@ -154,8 +172,40 @@ func (pg *Pages) tryWorkflow(c *fiber.Ctx, definition []byte, wf *ui.AuthorWorkf
 	if err != nil {
 		return nil, 0, err
 	}
+	if run.Fault != nil {
+		run.Fault.Marked = anyHighlighted(redrawn.Steps)
+	}
 	redrawn.Input, redrawn.TaskData, redrawn.Events, redrawn.Run = wf.Input, wf.TaskData, wf.Events, run
+	redrawn.Problems = fed.eventProblems
 	return redrawn, fiber.StatusOK, nil
+}
+
+// startProblems are a draft run's refusal, each at the field it is
+// about: the input for what its input.schema refuses, else the workflow
+// (a form it uses retired since it was checked, say).
+func startProblems(pr *problem.Error) []ui.AuthorProblem {
+	if len(pr.Fields) == 0 {
+		return []ui.AuthorProblem{{Pointer: "definition", Message: sentence(pr.Detail)}}
+	}
+	var out []ui.AuthorProblem
+	for _, f := range pr.Fields {
+		if rest, ok := strings.CutPrefix(f.Pointer, "/input"); ok {
+			out = append(out, ui.AuthorProblem{Pointer: "input", Message: "The input at " + orRoot(rest) + ": " + f.Message})
+			continue
+		}
+		out = append(out, ui.AuthorProblem{Pointer: "definition", Message: "The workflow at " + orRoot(strings.TrimPrefix(f.Pointer, "/definition")) + ": " + f.Message})
+	}
+	return out
+}
+
+// anyHighlighted says whether the diagram marked a task.
+func anyHighlighted(steps []diagram.Step) bool {
+	for _, s := range steps {
+		if s.Highlighted || anyHighlighted(s.Children) {
+			return true
+		}
+	}
+	return false
 }
 
 // tryFields reads Try it's three JSON fields: the input (an object), the
@@ -194,6 +244,14 @@ func tryFields(inputText, taskText, eventsText string) (json.RawMessage, json.Ra
 				problems = append(problems, ui.AuthorProblem{Pointer: "events", Message: fmt.Sprintf("Event %d needs a type and a source", i+1)})
 				continue
 			}
+			// What a sender must give and an author trying a workflow need
+			// not: filled in.
+			if ev["specversion"] == nil {
+				ev["specversion"] = "1.0"
+			}
+			if ev["id"] == nil {
+				ev["id"] = uuid.NewString()
+			}
 			b, _ := json.Marshal(ev)
 			evs = append(evs, b)
 		}
@@ -216,44 +274,61 @@ func jsonError(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// fed is what feeding a draft run met: task data a task's form refused,
+// and events the instance refused.
+type fed struct {
+	refused       []string
+	eventProblems []ui.AuthorProblem
+}
+
 // driveDraft feeds a draft run until it ends or draftWait passes: its
 // events once it is running, and the task data to each user task it gives
 // the author. The run is left running when it waits for more (a task
 // without task data is in the author's task list).
-func (pg *Pages) driveDraft(c *fiber.Ctx, id string, taskData json.RawMessage, evs []json.RawMessage) (instances.Instance, error) {
+func (pg *Pages) driveDraft(c *fiber.Ctx, id string, taskData json.RawMessage, evs []json.RawMessage) (instances.Instance, fed, error) {
 	ctx, p, who := c.UserContext(), route.Principal(c), route.Who(c)
 	deadline := time.Now().Add(draftWait)
-	completed := map[string]bool{}
+	tried := map[string]bool{}
+	var out fed
 	for {
 		in, err := pg.Instances.Wait(ctx, p, id, 300*time.Millisecond)
 		if err != nil {
-			return in, err
+			return in, out, err
 		}
 		if in.Status != engine.StatusRunning && in.Status != instances.StatusStarting || time.Now().After(deadline) {
-			return in, nil
+			return in, out, nil
 		}
 		if in.Status != engine.StatusRunning {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		for _, ev := range evs {
-			if err := pg.Instances.Event(ctx, p, who, id, ev); err != nil {
-				return in, err
+		for i, ev := range evs {
+			err := pg.Instances.Event(ctx, p, who, id, ev)
+			if pr, ok := problem.As(err); ok {
+				if pr.Kind != problem.Conflict { // not "it has ended", which the page shows
+					out.eventProblems = append(out.eventProblems, ui.AuthorProblem{Pointer: "events", Message: fmt.Sprintf("Event %d was refused: %s", i+1, pr.Detail)})
+				}
+				continue
+			}
+			if err != nil {
+				return in, out, err
 			}
 		}
 		evs = nil
 		open, err := pg.Tasks.InstanceTasks(ctx, []string{id})
 		if err != nil {
-			return in, err
+			return in, out, err
 		}
+		waiting := false
 		for _, t := range open {
-			if t.Status != string(engine.TaskOpen) || completed[t.ID] {
+			if t.Status != string(engine.TaskOpen) || tried[t.ID] {
 				continue
 			}
-			if taskData == nil {
-				return in, nil // it waits for the author, in their task list
+			if taskData == nil || time.Now().After(deadline) {
+				waiting = true
+				continue
 			}
-			completed[t.ID] = true
+			tried[t.ID] = true
 			_, err := pg.Tasks.ActOnTask(ctx, p, t.ID, tasks.TaskActionRequest{Action: engine.Claim})
 			if err == nil {
 				_, err = pg.Tasks.ActOnTask(ctx, p, t.ID, tasks.TaskActionRequest{Action: engine.Complete, Data: taskData})
@@ -261,12 +336,17 @@ func (pg *Pages) driveDraft(c *fiber.Ctx, id string, taskData json.RawMessage, e
 			if pr, ok := problem.As(err); ok {
 				// The data does not fit the task's form: the task stays in
 				// the author's list, and the page says why.
-				pg.Log.Info("draft run task data refused", "instance", id, "task", t.ID, "reason", pr.Detail)
+				out.refused = append(out.refused, fmt.Sprintf("%s: %s", t.Title, sentence(pr.Detail)))
+				waiting = true
 				continue
 			}
 			if err != nil {
-				return in, err
+				return in, out, err
 			}
+		}
+		if waiting {
+			in, err := pg.Instances.Get(ctx, p, id) // it waits for the author, in their task list
+			return in, out, err
 		}
 	}
 }

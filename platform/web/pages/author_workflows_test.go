@@ -2,6 +2,7 @@ package pages_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,6 +45,15 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 	if staged.Status != 200 || !strings.HasPrefix(staged.Path, "/author/uploads/") {
 		t.Fatalf("upload: %d %s %s", staged.Status, staged.Path, text(staged.Body))
 	}
+
+	t.Run("binding another author's form as a start form is refused at its place", func(t *testing.T) {
+		e.Must(201, "POST", "/api/v1/forms", e.Token("admin"), strings.Replace(kitCheckForm, `"kit-check"`, `"admins-form"`, 1), nil)
+		page := e.Post(author, "/author/upload/workflows", url.Values{"csrf": {csrf}, "text": {
+			"document: {dsl: '1.0.3', namespace: kit, name: bound, version: '1.0.0', metadata: {startForm: admins-form}}\ndo:\n  - a: {set: {b: 1}}\n"}})
+		if body := text(page.Body); page.Status != 403 || !strings.Contains(body, "/document/metadata/startForm (line 1") {
+			t.Errorf("%d %s", page.Status, body)
+		}
+	})
 
 	t.Run("the diagram, its list and the forms it uses", func(t *testing.T) {
 		b := staged.Body
@@ -93,6 +103,14 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 		}
 	})
 
+	t.Run("task data a form refuses is said, the task left to the author", func(t *testing.T) {
+		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "4"}`}, "taskData": {`{"radio": 5}`}})
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "Task data the tasks' forms refused Check the kit:") || !strings.Contains(body, "Check the kit (open, priority 2)") {
+			t.Errorf("%d %s", page.Status, body)
+		}
+	})
+
 	t.Run("fields that are not JSON are named", func(t *testing.T) {
 		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": `}, "events": {`[{"type": "x"}]`}})
 		body := text(page.Body)
@@ -107,9 +125,27 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 		if done.Path != "/author/workflows/kit/kit-round/versions/1.0.0?done=published" {
 			t.Fatalf("publish: %s %s", done.Path, text(done.Body))
 		}
-		page := e.Post(author, "/author/workflows/kit/kit-round/versions/1.0.0/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "2"}`}})
-		if body := text(page.Body); page.Status != 200 || !strings.Contains(body, "The draft run is running") || !strings.Contains(body, "Check the kit (open, priority 2)") {
+		// An event as the hint describes it (a type and a source) is delivered.
+		page := e.Post(author, "/author/workflows/kit/kit-round/versions/1.0.0/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "2"}`},
+			"events": {`{"type": "kit.checked", "source": "test"}`}})
+		if body := text(page.Body); page.Status != 200 || !strings.Contains(body, "The draft run is running") || !strings.Contains(body, "Check the kit (open, priority 2)") ||
+			strings.Contains(body, "was refused") {
 			t.Errorf("without task data the run waits with the task in the author's list: %d %s", page.Status, body)
+		}
+		run := regexp.MustCompile(`/author/runs/(draft-[^/]+)/cancel`).FindStringSubmatch(page.Body)
+		if run == nil {
+			t.Fatal("no Cancel this draft run")
+		}
+		back := e.Post(author, run[0], url.Values{"csrf": {csrf}, "return": {"/author/workflows/kit/kit-round/versions/1.0.0"}})
+		if back.Path != "/author/workflows/kit/kit-round/versions/1.0.0?done=cancelled" || !strings.Contains(text(back.Body), "The draft run was cancelled.") {
+			t.Errorf("cancel: %s %s", back.Path, text(back.Body))
+		}
+		in := e.WaitInstance(e.Token("author"), run[1], func(i webtest.InstanceBody) bool { return i.Status != "running" })
+		if in.Status != "cancelled" {
+			t.Errorf("the draft run is %s", in.Status)
+		}
+		if escape := e.Post(author, run[0], url.Values{"csrf": {csrf}, "return": {"//evil.example/x"}}); escape.Path != "/author?done=cancelled" {
+			t.Errorf("a return off the authoring pages went to %s", escape.Path)
 		}
 	})
 }

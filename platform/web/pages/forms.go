@@ -368,6 +368,9 @@ func (pg *Pages) savePage(load journeyLoader, followUp bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		if j.preview && values.Get("action") == "save" {
+			values["action"] = []string{"continue"} // a preview is not saved for later: it has no such button
+		}
 		post := journey.Post{Values: values, FollowUp: followUp, JSPage: c.FormValue("js") == "1",
 			JSFollowUp: c.Query("js") == "1", Change: c.Query("change") != ""}
 		problems, files := j.Read(i, post)
