@@ -167,9 +167,15 @@ async function journey({ label, js, options, name, shots }) {
     await press(page, main.getByRole('button', { name: `Publish ${name} 1.1.0` }));
   });
 
-  await s('compare version 2 with version 1', async () => {
+  await s('all versions', async () => {
     await press(page, main.getByRole('link', { name: 'All versions' }).or(page.getByRole('link', { name: 'All versions' })).first());
     expectPath(page, `/author/forms/${name}`);
+    const rows = await main.getByRole('table', { name: 'Versions' }).getByRole('row').allInnerTexts();
+    if (rows.length !== 3 || !rows[1].includes('1.1.0') || !rows[2].includes('1.0.0')) throw new Error(`the versions read ${JSON.stringify(rows)}`);
+  });
+  await a11y('versions');
+
+  await s('compare version 2 with version 1', async () => {
     await main.getByLabel('From version').selectOption('1.0.0');
     await main.getByLabel('To version').selectOption('1.1.0');
     await press(page, main.getByRole('button', { name: 'Compare' }));

@@ -67,10 +67,18 @@ async function journey({ label, js, options, name, shots }) {
   };
 
   await s('sign in as author', () => signIn(page, base, 'author'));
-  await s('upload the workflow', async () => {
+  const text = main.getByLabel('Or paste the workflow', { exact: true });
+  await s('upload the workflow with a mistake: a jump to a task it does not have', async () => {
     await page.goto(base + '/author/upload/workflows');
     await expectHeading(page, 'Upload a workflow');
-    await main.getByLabel('Or paste the workflow', { exact: true }).fill(workflow(name));
+    await text.fill(workflow(name).replace('then: count', 'then: cuont'));
+    await press(page, main.getByRole('button', { name: 'Check it' }));
+    const items = await main.getByRole('alert').filter({ hasText: 'There is a problem' }).getByRole('listitem').allInnerTexts();
+    if (items.length !== 1 || !items[0].startsWith('/do/2/decide/switch/1/some/then (line 22, column 13)')) throw new Error(`the error summary says ${JSON.stringify(items)}`);
+  });
+  await a11y('workflow upload with an error');
+  await s('fix it', async () => {
+    await text.fill(workflow(name));
     await press(page, main.getByRole('button', { name: 'Check it' }));
     await expectHeading(page, 'Check and publish');
   });
