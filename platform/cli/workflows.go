@@ -159,37 +159,10 @@ func loadStartForm(w *workflows.Workflow, r *engine.LocalResolver) startForm {
 	if sf.pinned, sf.err = r.Form(name, version); sf.err != nil {
 		return sf
 	}
-	if sf.form, sf.err = compilePinnedForm(sf.pinned); sf.err != nil {
+	if sf.form, sf.err = engine.CompilePinned(sf.pinned); sf.err != nil {
 		sf.err = fmt.Errorf("start form %s does not compile: %w", sf.ref, sf.err)
 	}
 	return sf
-}
-
-// compilePinnedForm compiles a form with the terms and reference data it
-// was pinned with, as the engine does for a task's form.
-func compilePinnedForm(p engine.PinnedForm) (*forms.Form, error) {
-	def, err := forms.ParseForm(p.Content)
-	if err != nil {
-		return nil, err
-	}
-	lib := forms.NewLibrary()
-	for k, raw := range p.Pins {
-		switch {
-		case strings.HasPrefix(k, "term:"):
-			t, err := forms.ParseTerm(raw)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			lib.AddTerm(t)
-		case strings.HasPrefix(k, "refdata:"):
-			d, err := forms.ParseRefData(raw)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			lib.AddRefData(d)
-		}
-	}
-	return forms.CompileStoredForm(def, lib)
 }
 
 // Placeholders for what COP would give a submission: clearly local.

@@ -9,7 +9,7 @@
 // page scrolls sideways.
 import { readFileSync } from 'node:fs';
 import {
-  base, launch, signIn, checkA11y, expectHeading, expectPath, step, run,
+  base, launch, signIn, checkPage, expectHeading, expectPath, step, run,
   press, until, failOnDialogs, noDialogs,
 } from './lib.mjs';
 
@@ -24,11 +24,7 @@ run(async () => {
 
 function helpers(page, label) {
   const s = (what, fn) => step(`${label}: ${what}`, fn);
-  const a11y = (what) => s(`${what} passes axe and fits the screen`, async () => {
-    await checkA11y(page, `${what} (${label})`);
-    const [content, width] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    if (content > width) throw new Error(`${what} is ${content}px wide on a ${width}px screen: it scrolls sideways`);
-  });
+  const a11y = (what) => s(`${what} passes axe and fits the screen`, () => checkPage(page, `${what} (${label})`));
   const main = page.getByRole('main');
   const next = () => press(page, main.getByRole('button', { name: 'Continue', exact: true }));
   return { s, a11y, main, next };

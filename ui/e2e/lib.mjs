@@ -185,6 +185,14 @@ export async function screenshot(page, name) {
   writeFileSync(path.join(screenshots, name + '.png'), png);
 }
 
+// checkPage runs checkA11y and checks the page fits its screen without
+// scrolling sideways (WCAG 1.4.10 Reflow, which axe does not check).
+export async function checkPage(page, label) {
+  await checkA11y(page, label);
+  const [content, width] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  if (content > width) throw new Error(`${label} is ${content}px wide on a ${width}px screen: it scrolls sideways`);
+}
+
 // axe reports only violations: collecting passes takes it longer.
 function axe(page) {
   return new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).withTags(axeTags).analyze();

@@ -264,7 +264,7 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	if !ok {
 		return nil, workflows.NewError(workflows.ErrConfiguration, "Form not pinned", "form %s was not pinned when this instance started", formKey)
 	}
-	form, err := compilePinned(pinned)
+	form, err := CompilePinned(pinned)
 	if err != nil {
 		return nil, workflows.NewError(workflows.ErrConfiguration, "Form does not compile", "%v", err)
 	}
@@ -435,9 +435,9 @@ func asList(v any) []any {
 // a worker running many definitions keeps a bounded number.
 var pinnedForms = mustLRU[string, *forms.Form](256)
 
-// compilePinned compiles a pinned form from the definitions it was pinned
+// CompilePinned compiles a pinned form from the definitions it was pinned
 // with; compiled forms are cached by content.
-func compilePinned(p PinnedForm) (*forms.Form, error) {
+func CompilePinned(p PinnedForm) (*forms.Form, error) {
 	key := string(p.Content)
 	for k, v := range p.Pins {
 		key += "\x00" + k + string(v)

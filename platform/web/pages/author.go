@@ -408,6 +408,25 @@ func (pg *Pages) versions(c *fiber.Ctx, k authorKind, namespace, name string) ([
 	return pg.Definitions.Versions(c.UserContext(), k.kind, name)
 }
 
+// namedVersions are the versions of the definition a page's path names;
+// none is not found.
+func (pg *Pages) namedVersions(c *fiber.Ctx, k authorKind) (namespace, name string, vs []registry.Definition, err error) {
+	namespace, name = k.named(c)
+	if vs, err = pg.versions(c, k, namespace, name); err == nil && len(vs) == 0 {
+		err = problem.NotFoundf("no %s %s", k.noun, name)
+	}
+	return namespace, name, vs, err
+}
+
+// split is an upload's name as namespace and name.
+func (k authorKind) split(uploaded string) (namespace, name string) {
+	if k.workflow {
+		namespace, name, _ = strings.Cut(uploaded, "/")
+		return namespace, name
+	}
+	return registry.GlobalNamespace, uploaded
+}
+
 // named is the definition a page's path names.
 func (k authorKind) named(c *fiber.Ctx) (namespace, name string) {
 	if k.workflow {
@@ -440,10 +459,7 @@ func (pg *Pages) stagedData(c *fiber.Ctx, u definitions.Upload) (ui.AuthorStaged
 	if k.kind == definitions.KindForm {
 		d.Preview = "/author/uploads/" + u.ID + "/preview"
 	}
-	namespace, name := registry.GlobalNamespace, u.Name
-	if k.workflow {
-		namespace, name, _ = strings.Cut(u.Name, "/")
-	}
+	namespace, name := k.split(u.Name)
 	if u.PublishedAt != nil {
 		d.Published = k.base(namespace, name) + "/versions/" + url.PathEscape(u.Version)
 	}
@@ -515,23 +531,16 @@ func (pg *Pages) publishStaged(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	namespace, name := registry.GlobalNamespace, u.Name
-	if k.workflow {
-		namespace, name, _ = strings.Cut(u.Name, "/")
-	}
+	namespace, name := k.split(u.Name)
 	return c.Redirect(k.base(namespace, name)+"/versions/"+url.PathEscape(u.Version)+"?done=published", fiber.StatusSeeOther)
 }
 
 // versionsPage lists a definition's versions, with the form to compare two.
 func (pg *Pages) versionsPage(k authorKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		namespace, name := k.named(c)
-		vs, err := pg.versions(c, k, namespace, name)
+		namespace, name, vs, err := pg.namedVersions(c, k)
 		if err != nil {
 			return pg.pageError(c, err)
-		}
-		if len(vs) == 0 {
-			return pg.pageError(c, problem.NotFoundf("no %s %s", k.noun, name))
 		}
 		base := k.base(namespace, name)
 		d := ui.AuthorVersionsData{Noun: k.noun, Name: k.display(namespace, name), Title: titleOf(vs[0].Content), Diff: base + "/diff",
@@ -639,13 +648,9 @@ func (pg *Pages) retireVersion(k authorKind) fiber.Handler {
 // that does not exist is a page saying which versions there are.
 func (pg *Pages) diffPage(k authorKind) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		namespace, name := k.named(c)
-		vs, err := pg.versions(c, k, namespace, name)
+		namespace, name, vs, err := pg.namedVersions(c, k)
 		if err != nil {
 			return pg.pageError(c, err)
-		}
-		if len(vs) == 0 {
-			return pg.pageError(c, problem.NotFoundf("no %s %s", k.noun, name))
 		}
 		byVersion := map[string]registry.Definition{}
 		var names []string

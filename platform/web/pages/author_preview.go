@@ -146,32 +146,12 @@ func (pg *Pages) savePreviewAnswers(c *fiber.Ctx, j *draftJourney, page string) 
 // would be checked, and stores none: the answer names a file that is not
 // there, which is all a preview needs.
 func previewFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError {
-	if len(fields) == 0 {
-		return nil
-	}
-	mf, err := c.MultipartForm()
-	if err != nil {
-		return nil
-	}
-	var problems []forms.FieldError
-	for _, f := range fields {
-		fhs := mf.File[f.Pointer]
-		if len(fhs) == 0 || fhs[0].Size == 0 {
-			continue
+	return chosenFiles(c, fields, func(_ *forms.Field, req cases.UploadRequest) (string, string) {
+		if refused := cases.CheckFile(j.Form, req); refused != "" {
+			return "", refused
 		}
-		content, err := readUpload(fhs[0])
-		if err != nil {
-			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
-			continue
-		}
-		if refused := cases.CheckFile(j.Form, cases.UploadRequest{Field: f.Pointer, Filename: fhs[0].Filename,
-			ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content}); refused != "" {
-			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: refused})
-			continue
-		}
-		journey.SetAt(j.Data, f.Pointer, uuid.NewString())
-	}
-	return problems
+		return uuid.NewString(), ""
+	}, j.Data)
 }
 
 // previewCheck is the preview's Check your answers.

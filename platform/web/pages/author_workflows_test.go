@@ -10,27 +10,8 @@ import (
 )
 
 // kitWorkflow gives a supervisor the kit check to decide, tells a team
-// the outcome and ends; a count that is not a number faults at /do/2/count.
-const kitWorkflow = `document: {dsl: '1.0.3', namespace: kit, name: kit-round, version: '1.0.0', title: Kit round}
-do:
-  - check:
-      call: userTask
-      with:
-        form: kit-check
-        title: Check the kit
-        candidateGroups: [ role:supervisor ]
-        priority: 2
-  - tell:
-      call: notify
-      with:
-        to: [ role:supervisor ]
-        title: Kit checked
-      output:
-        as: $context
-  - count:
-      set:
-        batteries: '${ $workflow.input.batteries | tonumber }'
-`
+// the outcome and ends; a count that is not a number faults at /do/3/count.
+var kitWorkflow = readTestdata("kit-round.yaml")
 
 const kitCheckForm = `{"name":"kit-check","version":"1.0.0","title":"Kit check","access":{"start":["role:officer"]},
 "schema":{"type":"object","required":["radio"],"properties":{"radio":{"type":"string","title":"Radio serial number","maxLength":20}}}}`
@@ -63,7 +44,7 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 			}
 		}
 		body := text(b)
-		for _, want := range []string{"The same, step by step", "check (User task)", "tell (", "count (", "Preview form kit-check"} {
+		for _, want := range []string{"The same, step by step", "check (User task)", "tell (", "decide (Switch)", "count (", "Preview form kit-check"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("missing %q in %s", want, body)
 			}
@@ -80,7 +61,7 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 		if page.Status != 200 || !strings.Contains(body, "Completed The draft run ended") || !strings.Contains(body, `"batteries": 4`) {
 			t.Fatalf("%d %s", page.Status, body)
 		}
-		for _, want := range []string{"User tasks it gave you Check the kit (completed, priority 2)", "Notifications it sent you Kit checked"} {
+		for _, want := range []string{"User tasks it gave you Check the kit (completed, priority 3)", "Notifications it sent you Kit checked"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("missing %q in %s", want, body)
 			}
@@ -95,7 +76,7 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 	t.Run("a fault is shown at its task on the diagram", func(t *testing.T) {
 		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "four"}`}, "taskData": {`{"radio": "R-9"}`}})
 		body := text(page.Body)
-		if page.Status != 200 || !strings.Contains(body, "The draft run faulted at /do/2/count") {
+		if page.Status != 200 || !strings.Contains(body, "The draft run faulted at /do/3/count") {
 			t.Fatalf("%d %s", page.Status, body)
 		}
 		if strings.Count(page.Body, "Faulted here") < 2 { // on the diagram and in its list
@@ -106,7 +87,7 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 	t.Run("task data a form refuses is said, the task left to the author", func(t *testing.T) {
 		page := e.Post(author, staged.Path+"/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "4"}`}, "taskData": {`{"radio": 5}`}})
 		body := text(page.Body)
-		if page.Status != 200 || !strings.Contains(body, "Task data the tasks' forms refused Check the kit:") || !strings.Contains(body, "Check the kit (open, priority 2)") {
+		if page.Status != 200 || !strings.Contains(body, "Task data the tasks' forms refused Check the kit:") || !strings.Contains(body, "Check the kit (open, priority 3)") {
 			t.Errorf("%d %s", page.Status, body)
 		}
 	})
@@ -128,7 +109,7 @@ func TestAuthoringWorkflowPages(t *testing.T) {
 		// An event as the hint describes it (a type and a source) is delivered.
 		page := e.Post(author, "/author/workflows/kit/kit-round/versions/1.0.0/try", url.Values{"csrf": {csrf}, "input": {`{"batteries": "2"}`},
 			"events": {`{"type": "kit.checked", "source": "test"}`}})
-		if body := text(page.Body); page.Status != 200 || !strings.Contains(body, "The draft run is running") || !strings.Contains(body, "Check the kit (open, priority 2)") ||
+		if body := text(page.Body); page.Status != 200 || !strings.Contains(body, "The draft run is running") || !strings.Contains(body, "Check the kit (open, priority 3)") ||
 			strings.Contains(body, "was refused") {
 			t.Errorf("without task data the run waits with the task in the author's list: %d %s", page.Status, body)
 		}

@@ -441,6 +441,24 @@ func (pg *Pages) saveJourney(c *fiber.Ctx, j *draftJourney, page string) error {
 // uploadFiles stores each file chosen on the page against its field; a
 // field left empty keeps the file uploaded before.
 func (pg *Pages) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Field) []forms.FieldError {
+	return chosenFiles(c, fields, func(f *forms.Field, req cases.UploadRequest) (string, string) {
+		req.Form, req.Version = j.draft.Form, j.draft.FormVersion
+		file, err := pg.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), req)
+		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
+			return "", invalid.Fields[0].Message
+		}
+		if err != nil {
+			pg.Log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
+			return "", "The selected file could not be uploaded; try again"
+		}
+		return file.ID, ""
+	}, j.Data)
+}
+
+// chosenFiles hands each file chosen on the page to take, which answers
+// the file's id or why it is refused; the id becomes the field's answer in
+// data. A field left empty keeps the file it had.
+func chosenFiles(c *fiber.Ctx, fields []*forms.Field, take func(*forms.Field, cases.UploadRequest) (id, refused string), data map[string]any) []forms.FieldError {
 	if len(fields) == 0 {
 		return nil
 	}
@@ -459,19 +477,13 @@ func (pg *Pages) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be read; choose it again"})
 			continue
 		}
-		file, err := pg.Cases.Upload(c.UserContext(), route.Principal(c), route.Who(c), cases.UploadRequest{
-			Form: j.draft.Form, Version: j.draft.FormVersion, Field: f.Pointer,
-			Filename: fhs[0].Filename, ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
-		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
-			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: invalid.Fields[0].Message})
+		id, refused := take(f, cases.UploadRequest{Field: f.Pointer, Filename: fhs[0].Filename,
+			ContentType: fhs[0].Header.Get(fiber.HeaderContentType), Content: content})
+		if refused != "" {
+			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: refused})
 			continue
 		}
-		if err != nil {
-			problems = append(problems, forms.FieldError{Pointer: f.Pointer, Message: "The selected file could not be uploaded; try again"})
-			pg.Log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
-			continue
-		}
-		journey.SetAt(j.Data, f.Pointer, file.ID)
+		journey.SetAt(data, f.Pointer, id)
 	}
 	return problems
 }
