@@ -2,9 +2,9 @@ package pages_test
 
 import (
 	"fmt"
-	"os"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
