@@ -33,6 +33,9 @@ type Options struct {
 	// "/do/1/findPort/try/0/lookUpPort"); "" for none. Only a task whose
 	// position is exactly Highlight is marked.
 	Highlight string
+	// Current marks Highlight as where a running instance is now
+	// ("Running here", in blue) rather than where it faulted.
+	Current bool
 	// FormLink returns the page to link for a form a user task uses,
 	// given as the task writes it ("NAME" or "NAME@VERSION"), or "" for no
 	// link. An amend task (amend: submission) uses the workflow's start

@@ -873,3 +873,22 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// A running instance's place is marked in blue as "Running here", and
+// nothing says it faulted.
+func TestCurrentMarksWhereARunIs(t *testing.T) {
+	w := example(t, "seizure-approval.yaml")
+	d, err := Draw(w, Options{Highlight: "/do/2/approveSeizure", Current: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(d.SVG)
+	if strings.Count(svg, "Running here") != 1 || strings.Contains(svg, "Faulted") || strings.Contains(svg, colRed) {
+		t.Errorf("the current task is not marked as running, alone")
+	}
+	for _, g := range tasks(parseSVG(t, svg)) {
+		if g.attr("data-highlighted") == "true" && g.attr("data-position") != "/do/2/approveSeizure" {
+			t.Errorf("%s is marked", g.attr("data-position"))
+		}
+	}
+}

@@ -34,7 +34,7 @@ const (
 func (b *builder) draw(top *list) string {
 	b.layout(top)
 	id := b.id()
-	s := &svg{id: id}
+	s := &svg{id: id, current: b.opt.Current}
 	title := b.w.Document.Title
 	if title == "" {
 		title = b.w.Document.Name
@@ -82,7 +82,7 @@ func (b *builder) draw(top *list) string {
 func (b *builder) id() string {
 	h := fnv.New64a()
 	d := b.w.Document
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", d.Namespace, d.Name, d.Version, b.opt.Highlight)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%t\x00", d.Namespace, d.Name, d.Version, b.opt.Highlight, b.opt.Current)
 	if js, err := json.Marshal(b.w); err == nil {
 		h.Write(js)
 	}
@@ -91,7 +91,24 @@ func (b *builder) id() string {
 
 type svg struct {
 	strings.Builder
-	id string
+	id      string
+	current bool // the mark is where a running instance is, not a fault
+}
+
+// markWords and markColour say what the marked task is: where a run
+// faulted (red), or where a running instance is now (blue).
+func (s *svg) markWords() string {
+	if s.current {
+		return "Running"
+	}
+	return "Faulted"
+}
+
+func (s *svg) markColour() string {
+	if s.current {
+		return colBlue
+	}
+	return colRed
 }
 
 func (s *svg) printf(format string, args ...any) { fmt.Fprintf(s, format, args...) }
@@ -119,8 +136,9 @@ func (s *svg) list(l *list) {
 	}
 }
 
-// style is a kind's border: colour, width, dashes.
-func (n *node) style() (string, float64, string) {
+// style is a kind's border: colour, width, dashes; mark is the colour of
+// the marked task's.
+func (n *node) style(mark string) (string, float64, string) {
 	colour, width, dash := colSecond, 2.0, ""
 	switch n.shape {
 	case shapeUser:
@@ -139,7 +157,7 @@ func (n *node) style() (string, float64, string) {
 		colour = colPink
 	}
 	if n.hl || n.faultInside != "" {
-		colour, width = colRed, 4
+		colour, width = mark, 4
 	}
 	return colour, width, dash
 }
@@ -154,7 +172,7 @@ func (s *svg) node(n *node) {
 		s.printf(` data-fault-inside="%s"`, esc(n.faultInside))
 	}
 	s.printf(`>`)
-	colour, width, dash := n.style()
+	colour, width, dash := n.style(s.markColour())
 	stroke := fmt.Sprintf(`fill="%s" stroke="%s" stroke-width="%s"`, colWhite, colour, num(width))
 	if dash != "" {
 		stroke += fmt.Sprintf(` stroke-dasharray="%s"`, dash)
@@ -206,9 +224,9 @@ func (s *svg) node(n *node) {
 	}
 	switch {
 	case n.hl:
-		s.text(tx, line(2+len(n.lines)), "Faulted here", avail, fontSmall, true, colRed)
+		s.text(tx, line(2+len(n.lines)), s.markWords()+" here", avail, fontSmall, true, s.markColour())
 	case n.faultInside != "":
-		s.text(tx, line(2+len(n.lines)), "Faulted inside, at step "+n.faultInside, avail, fontSmall, true, colRed)
+		s.text(tx, line(2+len(n.lines)), s.markWords()+" inside, at step "+n.faultInside, avail, fontSmall, true, s.markColour())
 	}
 	if n.collapsed {
 		s.printf(`</g>`)
