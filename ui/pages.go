@@ -48,6 +48,9 @@ type Frame struct {
 	// Author: the signed-in user may author definitions (the navigation
 	// links the authoring pages).
 	Author bool
+	// Operate: the signed-in user may operate instances (the operating
+	// pages).
+	Operate bool
 }
 
 // Notice is one in-app notification in the banner.
@@ -71,12 +74,13 @@ var navigation = []struct{ Href, Text string }{
 	{"/notifications", "Notifications"},
 	{"/reports", "Reports"},
 	{"/author", "Authoring"},
+	{"/operate", "Operate"},
 }
 
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
 	"confirmation", "case", "cases", "notifications", "error", "signed-out", "reports", "report",
-	"author", "author-upload", "author-staged", "author-versions", "author-version", "author-diff", "preview-done", "preview-start"}
+	"author", "author-upload", "author-staged", "author-versions", "author-version", "author-diff", "preview-done", "preview-start", "operate", "operate-instance"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {
@@ -96,6 +100,7 @@ func New() *Pages {
 		"authorErrors":    authorErrors,
 		"authorTextError": authorTextError,
 		"versionItems":    versionItems,
+		"statusTag":       statusTag,
 	}
 	for _, name := range pageNames {
 		t := parseComponents(template.New(name)).Funcs(funcs)
@@ -131,7 +136,7 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	}
 	var items []any
 	for _, n := range navigation {
-		if n.Href == "/reports" && !f.Reports || n.Href == "/author" && !f.Author {
+		if n.Href == "/reports" && !f.Reports || n.Href == "/author" && !f.Author || n.Href == "/operate" && !f.Operate {
 			continue // only for those who may read one, or author
 		}
 		text := n.Text

@@ -20,6 +20,9 @@ const (
 	RoleAdmin      = "admin"
 	// RoleManager reads reports (those whose access.read names it).
 	RoleManager = "manager"
+	// RoleOperator sees every workflow instance and mends them (the
+	// operating pages); it reads no case or submission by that alone.
+	RoleOperator = "operator"
 )
 
 // Principal is who is calling, as the OpenID provider asserted it.

@@ -16,7 +16,7 @@ Usage:
   cop dev                    run everything locally: PostgreSQL, Temporal, a development
                              OpenID provider, the web server and worker (Ctrl-C stops all)
   cop dev token --role ROLE  print an access token for the demo user of ROLE
-                             (officer, supervisor, author, integrator, manager, admin) from a running cop dev
+                             (officer, supervisor, author, integrator, manager, operator, admin) from a running cop dev
   cop dev mail [--show N]    list the email cop dev's mail server kept (.data/mail), newest first;
                              --show N prints the Nth in full
   cop serve                  production: web server and worker from the environment

@@ -49,6 +49,7 @@ var DemoUsers = []DemoUser{
 	{Username: "author", Name: "Ada Author", Roles: []string{"author"}, Teams: []string{"workflow-authors"}},
 	{Username: "integrator", Name: "Ian Integrator", Roles: []string{"integrator"}, Teams: []string{"analytics"}},
 	{Username: "manager", Name: "Mo Manager", Roles: []string{"manager"}, Teams: []string{"border-force-south"}},
+	{Username: "operator", Name: "Oona Operator", Roles: []string{"operator"}, Teams: []string{"platform"}},
 	{Username: "admin", Name: "Ari Admin", Roles: []string{"admin"}, Teams: []string{"platform"}},
 }
 

@@ -471,7 +471,7 @@ func (s *Service) visible(ctx context.Context, p *auth.Principal, id string) (In
 	if err != nil {
 		return Instance{}, err
 	}
-	if !auth.CanRead(p, in.StartedBy, in.readAccess, in.teams) {
+	if !auth.CanRead(p, in.StartedBy, in.readAccess, in.teams) && !p.HasRole(auth.RoleOperator) {
 		return Instance{}, ErrNotFound
 	}
 	return in, nil
@@ -485,6 +485,15 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Instan
 		return Instance{}, err
 	}
 	return s.withOutcome(ctx, in)
+}
+
+// Started is what an instance the caller may read was started with (its
+// current run's definition and input), as Temporal keeps it.
+func (s *Service) Started(ctx context.Context, p *auth.Principal, id string) (engine.Start, error) {
+	if _, err := s.visible(ctx, p, id); err != nil {
+		return engine.Start{}, err
+	}
+	return engine.StartOf(ctx, s.temporal, id)
 }
 
 // withOutcome fills in the trace (and, for a row still marked running
@@ -551,8 +560,51 @@ type ListFilter struct {
 	Status                   string
 	BusinessKey              string
 	Draft                    *bool
-	Limit                    int
-	Cursor                   string
+	// From and To bound when instances started (To excluded); zero: open.
+	From, To time.Time
+	Limit    int
+	Cursor   string
+}
+
+// listWhere is ListFilter's condition but the cursor's: $1-$7 as List
+// gives them, $8 and $9 From and To (NULL when open), then the readers'
+// arguments from $10.
+const listWhere = `($1 = '' OR i.namespace = $1) AND ($2 = '' OR i.name = $2) AND ($3 = '' OR i.version = $3)
+	AND ($4 = '' OR i.status = $4) AND ($5 = '' OR i.case_key = $5) AND ($7 OR i.draft = $6)
+	AND ($8::timestamptz IS NULL OR i.started_at >= $8) AND ($9::timestamptz IS NULL OR i.started_at < $9)`
+
+func (f ListFilter) args(p *auth.Principal) []any {
+	return append([]any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil,
+		nullTime(f.From), nullTime(f.To)}, readableArgs(p)...)
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// Counts are how many instances the caller may see match f, whatever
+// their status, by status.
+func (s *Service) Counts(ctx context.Context, p *auth.Principal, f ListFilter) (map[string]int, error) {
+	f.Status = ""
+	rows, err := s.pool.Query(ctx, `SELECT i.status, count(*) FROM instances i WHERE `+listWhere+`
+		AND `+auth.ReadableSQL("i.started_by", 10)+` GROUP BY i.status`, f.args(p)...)
+	if err != nil {
+		return nil, fmt.Errorf("count instances: %w", err)
+	}
+	out := map[string]int{}
+	var status string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		out[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count instances: %w", err)
+	}
+	return out, nil
 }
 
 // List pages through the instances the caller may see, newest first. It
@@ -562,14 +614,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	args := []any{f.Namespace, f.Name, f.Version, f.Status, f.BusinessKey, f.Draft != nil && *f.Draft, f.Draft == nil, afterAt, afterID, f.Limit + 1}
-	args = append(args, auth.ReadableArgs(p)...)
-	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i
-		WHERE ($1 = '' OR i.namespace = $1) AND ($2 = '' OR i.name = $2) AND ($3 = '' OR i.version = $3)
-		  AND ($4 = '' OR i.status = $4) AND ($5 = '' OR i.case_key = $5) AND ($7 OR i.draft = $6)
-		  AND (i.started_at, i.id) < ($8::timestamptz, $9)
-		  AND `+auth.ReadableSQL("i.started_by", 11)+`
-		ORDER BY i.started_at DESC, i.id DESC LIMIT $10`, args...)
+	args := append(f.args(p), afterAt, afterID, f.Limit+1)
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances i WHERE `+listWhere+`
+		  AND `+auth.ReadableSQL("i.started_by", 10)+`
+		  AND (i.started_at, i.id) < ($15::timestamptz, $16)
+		ORDER BY i.started_at DESC, i.id DESC LIMIT $17`, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list instances: %w", err)
 	}
@@ -579,6 +628,14 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 	}
 	items, next := store.Page(items, f.Limit, func(in Instance) []string { return store.NewestFirstKey(in.StartedAt, in.ID) })
 	return items, next, nil
+}
+
+// readableArgs are auth.ReadableArgs for instances, which operators all
+// see, as admins do.
+func readableArgs(p *auth.Principal) []any {
+	args := auth.ReadableArgs(p)
+	args[3] = p.HasRole(auth.RoleAdmin) || p.HasRole(auth.RoleOperator)
+	return args
 }
 
 // Cancel asks a running instance to stop: its starter, a supervisor who

@@ -121,6 +121,28 @@ func TerminationReason(ctx context.Context, c client.Client, instance string) st
 	return "the instance was terminated"
 }
 
+// StartOf is what an instance's current run was started with: its
+// definition, input and who started it, from its history's first event.
+func StartOf(ctx context.Context, c client.Client, instance string) (Start, error) {
+	it := c.GetWorkflowHistory(ctx, instance, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return Start{}, fmt.Errorf("instance %s has no history", instance)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return Start{}, fmt.Errorf("read the history of %s: %w", instance, err)
+	}
+	a := ev.GetWorkflowExecutionStartedEventAttributes()
+	if a == nil {
+		return Start{}, fmt.Errorf("the history of %s does not begin with its start", instance)
+	}
+	var start Start
+	if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &start); err != nil {
+		return Start{}, fmt.Errorf("read the start of %s: %w", instance, err)
+	}
+	return start, nil
+}
+
 // SendEvent delivers a CloudEvent to a running instance.
 func SendEvent(ctx context.Context, c client.Client, instance string, event map[string]any) error {
 	return c.SignalWorkflow(ctx, instance, "", SignalEvent, event)

@@ -117,6 +117,16 @@ func TestBrowserEveryQuestion(t *testing.T) {
 	runJourney(t, e, "every-question")
 }
 
+// TestBrowserOperate: an operator finds the faulted instance among the
+// counts, narrows the list, and reads its error and diagram; on a desktop,
+// and on a 375px phone without JavaScript.
+func TestBrowserOperate(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, webtest.WithWorker)
+	faulted, _, _ := operateFixtures(t, e)
+	runJourney(t, e, "operate", "COP_FAULTED="+faulted.ID)
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute

@@ -47,6 +47,7 @@ func (pg *Pages) Bind(r *route.Router) {
 	pg.bindCasePages(r)
 	pg.bindReportPages(r)
 	pg.bindAuthorPages(r)
+	pg.bindOperatePages(r)
 }
 
 // Render draws a server-side page in the layout: who is signed in, the
@@ -71,6 +72,7 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 	}
 	f.Reports = pg.mayReadReports(c)
 	f.Author = f.Principal != nil && authors.Check(f.Principal) == 0
+	f.Operate = f.Principal != nil && operators.Check(f.Principal) == 0
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return pg.UI.Render(c, name, f, data)
@@ -104,6 +106,8 @@ func navFor(path string) string {
 		return "/reports"
 	case strings.HasPrefix(path, "/author"):
 		return "/author"
+	case strings.HasPrefix(path, "/operate"):
+		return "/operate"
 	}
 	return path
 }

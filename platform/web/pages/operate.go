@@ -1,0 +1,208 @@
+package pages
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cop/platform/auth"
+	"cop/platform/instances"
+	"cop/platform/web/route"
+	"cop/ui"
+	"cop/ui/diagram"
+	"cop/workflows"
+	"cop/workflows/engine"
+)
+
+// The operating pages: every workflow instance an operator (or admin)
+// may see, and supervisors those of their teams, filtered and counted by
+// status; and one instance with its trace, its place on its workflow's
+// diagram, its open tasks and, when it faulted, its error.
+
+// operators may use the operating pages.
+var operators = auth.AnyRole(auth.RoleOperator, auth.RoleAdmin, auth.RoleSupervisor)
+
+// bindOperatePages: the instance list and one instance.
+func (pg *Pages) bindOperatePages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/operate", operators, pg.operateList)
+	r.Add(fiber.MethodGet, "/operate/instances/:id", operators, pg.operateInstance)
+}
+
+// instanceStatuses are the statuses an instance passes through, in order.
+var instanceStatuses = []string{instances.StatusStarting, engine.StatusRunning, engine.StatusCompleted, engine.StatusFaulted, engine.StatusCancelled}
+
+// operateList lists the instances the caller may see, newest first, 25 a
+// page, filtered by workflow, version, status, case and start date, with
+// how many there are of each status. A filter that cannot be read is an
+// error summary (422), and nothing is listed.
+func (pg *Pages) operateList(c *fiber.Ctx) error {
+	q := url.Values{}
+	for _, k := range []string{"workflow", "version", "status", "case", "from", "to"} {
+		if v := strings.TrimSpace(c.Query(k)); v != "" {
+			q.Set(k, v)
+		}
+	}
+	d := ui.OperateListData{Workflow: q.Get("workflow"), Version: q.Get("version"), Status: q.Get("status"), Case: q.Get("case"),
+		From: q.Get("from"), To: q.Get("to")}
+	f, errs := operateFilter(q)
+	if len(errs) > 0 {
+		d.Errors = errs
+		return pg.Render(c, fiber.StatusUnprocessableEntity, "operate", d)
+	}
+	ctx, p := c.UserContext(), route.Principal(c)
+	counts, err := pg.Instances.Counts(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	for _, s := range instanceStatuses {
+		sq := cloneValues(q)
+		sq.Set("status", s)
+		d.Counts = append(d.Counts, ui.StatusCount{Status: s, Count: counts[s], Href: "/operate?" + sq.Encode(), Current: s == f.Status})
+	}
+	f.Limit, f.Cursor = 25, c.Query("cursor")
+	list, next, err := pg.Instances.List(ctx, p, f)
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	for _, in := range list {
+		d.Instances = append(d.Instances, ui.OperateRow{Href: "/operate/instances/" + url.PathEscape(in.ID), ID: in.ID,
+			Workflow: in.Workflow.Namespace + "/" + in.Workflow.Name, Version: in.Workflow.Version, Status: in.Status, Case: in.BusinessKey,
+			Draft: in.Draft, StartedBy: in.StartedBy, StartedAt: in.StartedAt, EndedAt: in.EndedAt})
+	}
+	d.First, d.Next = pageLinks("/operate", q, c.Query("cursor"), next)
+	return pg.Render(c, fiber.StatusOK, "operate", d)
+}
+
+func cloneValues(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// operateFilter reads the list's filters, each problem at its field.
+func operateFilter(q url.Values) (instances.ListFilter, []ui.FieldProblem) {
+	var f instances.ListFilter
+	var errs []ui.FieldProblem
+	if w := q.Get("workflow"); w != "" {
+		ns, name, ok := strings.Cut(w, "/")
+		if !ok || ns == "" || name == "" {
+			errs = append(errs, ui.FieldProblem{Field: "workflow", Message: "Enter the workflow as namespace/name, like border-force/seizure-approval"})
+		}
+		f.Namespace, f.Name = ns, name
+	}
+	f.Version, f.BusinessKey = q.Get("version"), q.Get("case")
+	if s := q.Get("status"); s != "" {
+		known := false
+		for _, k := range instanceStatuses {
+			known = known || k == s
+		}
+		if !known {
+			errs = append(errs, ui.FieldProblem{Field: "status", Message: "Choose a status from the list"})
+		}
+		f.Status = s
+	}
+	for _, b := range []struct {
+		field, label string
+		into         *time.Time
+		days         int
+	}{{"from", "Started from", &f.From, 0}, {"to", "Started up to", &f.To, 1}} {
+		v := q.Get(b.field)
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(time.DateOnly, v, london)
+		if err != nil {
+			errs = append(errs, ui.FieldProblem{Field: b.field, Message: b.label + " must be a date, like 2026-12-03"})
+			continue
+		}
+		*b.into = t.AddDate(0, 0, b.days) // "up to" includes its day
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		errs = append(errs, ui.FieldProblem{Field: "to", Message: "Started up to must be the same as or after Started from"})
+	}
+	return f, errs
+}
+
+// london is where officers and operators read dates.
+var london = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/London"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+// operateInstance is one instance: its status, input and output, trace,
+// place on its workflow's diagram, open tasks and error.
+func (pg *Pages) operateInstance(c *fiber.Ctx) error {
+	ctx, p, id := c.UserContext(), route.Principal(c), c.Params("id")
+	in, err := pg.Instances.Get(ctx, p, id)
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	d := ui.OperateInstanceData{ID: in.ID, Workflow: in.Workflow.Namespace + "/" + in.Workflow.Name, Version: in.Workflow.Version,
+		Status: in.Status, Case: in.BusinessKey, Draft: in.Draft, StartedBy: in.StartedBy, StartedAt: in.StartedAt, EndedAt: in.EndedAt}
+	if in.Status == engine.StatusCompleted {
+		d.Output = listingOf(in.Output)
+	}
+	if e := in.Error; e != nil {
+		d.Fault = &ui.OperateFault{Type: e.Type, Status: e.Status, Title: e.Title, Detail: e.Detail, Pointer: e.Instance, Task: faultedAt(in)}
+	}
+	for _, t := range in.Trace {
+		row := ui.AuthorTraceRow{Name: t.Name, Position: t.Position, Status: t.Status}
+		if t.EndedAt != nil {
+			row.Took = t.EndedAt.Sub(t.StartedAt).Round(time.Millisecond).String()
+		}
+		d.Trace = append(d.Trace, ui.OperateTraceRow{AuthorTraceRow: row, StartedAt: t.StartedAt})
+	}
+	tasks, err := pg.Tasks.InstanceTasks(ctx, []string{in.ID})
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if t.Status == string(engine.TaskOpen) {
+			d.Tasks = append(d.Tasks, ui.AuthorRunTask{Title: t.Title, Status: t.Status, Priority: t.Priority, Href: "/tasks/" + t.ID})
+		}
+	}
+	// The definition and input the run started with, for its diagram; an
+	// instance Temporal no longer has shows without them.
+	if start, err := pg.Instances.Started(ctx, p, in.ID); err == nil {
+		d.Input = listingOf(start.Input)
+		if w, _, err := workflows.Parse(start.Definition); err == nil {
+			mark, current := currentAt(in), in.Status == engine.StatusRunning
+			if in.Error != nil {
+				mark = faultedAt(in)
+			}
+			if drawn, err := diagram.Draw(w, diagram.Options{Highlight: mark, Current: current}); err == nil {
+				d.Diagram, d.Steps = drawn.SVG, drawn.Steps
+			}
+		}
+	} else {
+		pg.Log.Info("instance start not readable", "instance", in.ID, "err", err)
+	}
+	return pg.Render(c, fiber.StatusOK, "operate-instance", d)
+}
+
+// currentAt is where a running instance is: the innermost task of its
+// trace still running.
+func currentAt(in instances.Instance) string {
+	for i := len(in.Trace) - 1; i >= 0; i-- {
+		if in.Trace[i].Status == "running" {
+			return in.Trace[i].Position
+		}
+	}
+	return ""
+}
+
+// listingOf is a value as JSON, a line a key.
+func listingOf(v any) []ui.ListingLine {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil
+	}
+	return ui.Listing(string(b), nil)
+}

@@ -1,0 +1,129 @@
+package pages_test
+
+import (
+	"strings"
+	"testing"
+
+	"cop/platform/web/webtest"
+)
+
+// roundFault counts batteries from its input: "four" faults at /do/0/count.
+const roundFault = `document: {dsl: '1.0.3', namespace: kit, name: count-round, version: '1.0.0', metadata: {access: {start: [role:officer]}}}
+do:
+  - count:
+      set:
+        batteries: '${ .batteries | tonumber }'
+`
+
+// roundWait gives a supervisor a task and waits for it.
+const roundWait = `document: {dsl: '1.0.3', namespace: kit, name: wait-round, version: '1.0.0', metadata: {access: {start: [role:officer]}}}
+do:
+  - check:
+      call: userTask
+      with: {form: kit-check, title: Check the kit, candidateGroups: [role:supervisor]}
+`
+
+// operateFixtures publishes the two workflows and starts three instances:
+// one faulted and one waiting on a task (an officer's), one completed
+// (another team's).
+func operateFixtures(t *testing.T, e *webtest.Env) (faulted, waiting, other webtest.InstanceBody) {
+	t.Helper()
+	author := e.Token("author")
+	e.Must(201, "POST", "/api/v1/forms", author, kitCheckForm, nil)
+	for _, w := range []string{roundFault, roundWait} {
+		if resp, body := e.PublishYAML(author, w); resp.StatusCode != 201 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	officer, dover := e.Token("officer"), e.Token("officer-dover")
+	e.Must(201, "POST", "/api/v1/workflows/kit/count-round/instances", officer, map[string]any{"input": map[string]any{"batteries": "four"}}, &faulted)
+	e.Must(201, "POST", "/api/v1/workflows/kit/wait-round/instances", officer, map[string]any{"input": map[string]any{}}, &waiting)
+	e.Must(201, "POST", "/api/v1/workflows/kit/count-round/instances", dover, map[string]any{"input": map[string]any{"batteries": "2"}}, &other)
+	e.WaitInstance(officer, faulted.ID, func(i webtest.InstanceBody) bool { return i.Status == "faulted" })
+	e.WaitTask(e.Token("supervisor"), waiting.ID)
+	e.WaitInstance(dover, other.ID, func(i webtest.InstanceBody) bool { return i.Status == "completed" })
+	return faulted, waiting, other
+}
+
+func TestOperatePages(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	faulted, waiting, other := operateFixtures(t, e)
+
+	operator := e.Browser()
+	e.SignIn(operator, "operator").Body.Close()
+
+	t.Run("operators see every instance, counted by status", func(t *testing.T) {
+		page := e.Get(operator, "/operate")
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(page.Body, `href="/operate"`) {
+			t.Fatalf("%d %s", page.Status, body)
+		}
+		for _, want := range []string{"0 starting", "1 running", "1 completed", "1 faulted", "0 cancelled", faulted.ID, waiting.ID, other.ID} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %q in %s", want, body)
+			}
+		}
+		only := text(e.Get(operator, "/operate?status=faulted&workflow=kit/count-round").Body)
+		if !strings.Contains(only, faulted.ID) || strings.Contains(only, other.ID) || strings.Contains(only, waiting.ID) {
+			t.Errorf("faulted count-round instances: %s", only)
+		}
+		if none := text(e.Get(operator, "/operate?from=2001-01-01&to=2001-01-02").Body); !strings.Contains(none, "No instances match") {
+			t.Errorf("instances started in 2001: %s", none)
+		}
+	})
+
+	t.Run("filters that cannot be read are named", func(t *testing.T) {
+		page := e.Get(operator, "/operate?workflow=nonamespace&from=31/02/2026&status=lost")
+		body := text(page.Body)
+		if page.Status != 422 {
+			t.Fatalf("%d", page.Status)
+		}
+		for _, want := range []string{"Enter the workflow as namespace/name", "Started from must be a date, like 2026-12-03", "Choose a status from the list"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %q in %s", want, body)
+			}
+		}
+	})
+
+	t.Run("a faulted instance: its error, and the task marked on its diagram", func(t *testing.T) {
+		page := e.Get(operator, "/operate/instances/"+faulted.ID)
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "It faulted at /do/0/count") || !strings.Contains(body, "Title Expression failed") ||
+			!strings.Contains(body, "Where /do/0/count/set") || !strings.Contains(body, `"batteries": "four"`) {
+			t.Fatalf("%d %s", page.Status, body)
+		}
+		if strings.Count(page.Body, "Faulted here") < 2 {
+			t.Error("the faulted task is not marked on the diagram and its list")
+		}
+	})
+
+	t.Run("a running instance: where it is, and its open task", func(t *testing.T) {
+		page := e.Get(operator, "/operate/instances/"+waiting.ID)
+		body := text(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "Open tasks Check the kit") || !strings.Contains(page.Body, "Running here") {
+			t.Errorf("%d %s", page.Status, body)
+		}
+	})
+
+	t.Run("supervisors see their teams' instances; others have no such pages", func(t *testing.T) {
+		supervisor := e.Browser()
+		e.SignIn(supervisor, "supervisor").Body.Close()
+		body := text(e.Get(supervisor, "/operate").Body)
+		if !strings.Contains(body, faulted.ID) || strings.Contains(body, other.ID) {
+			t.Errorf("the supervisor's instances: %s", body)
+		}
+		if page := e.Get(supervisor, "/operate/instances/"+other.ID); page.Status != 404 {
+			t.Errorf("another team's instance: %d", page.Status)
+		}
+		officerBrowser := e.Browser()
+		e.SignIn(officerBrowser, "officer").Body.Close()
+		for _, path := range []string{"/operate", "/operate/instances/" + faulted.ID} {
+			if page := e.Get(officerBrowser, path); page.Status != 404 {
+				t.Errorf("an officer's %s: %d", path, page.Status)
+			}
+		}
+		if strings.Contains(e.Get(officerBrowser, "/").Body, `href="/operate"`) {
+			t.Error("an officer's navigation links Operate")
+		}
+	})
+}
