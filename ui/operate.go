@@ -87,6 +87,11 @@ type OperateInstanceData struct {
 	Tasks                                          []AuthorRunTask
 	Diagram                                        template.HTML
 	Steps                                          []diagram.Step
+	Retries                                        int
+	// Retry is the retry form's action, for a faulted instance; Reason
+	// what was typed in it, Problem why it was refused.
+	Retry, Reason, Problem, ReasonError string
+	Message                             string
 }
 
 // OperateFault is a faulted instance's error: the DSL's error object and

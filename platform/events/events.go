@@ -35,6 +35,7 @@ const (
 	InstanceCompleted   = "cop.instance.completed"
 	InstanceFaulted     = "cop.instance.faulted"
 	InstanceCancelled   = "cop.instance.cancelled"
+	InstanceRetried     = "cop.instance.retried"
 	TaskCreated         = "cop.task.created"
 	TaskClaimed         = "cop.task.claimed"
 	TaskCompleted       = "cop.task.completed"
@@ -49,7 +50,7 @@ const (
 
 // Types are COP's own event types, as docs/events.md lists them.
 var Types = []string{SubmissionCreated, CaseOpened, InstanceStarting, InstanceStarted, InstanceCompleted, InstanceFaulted,
-	InstanceCancelled, TaskCreated, TaskClaimed, TaskCompleted, TaskEscalated, NotificationCreated, DefinitionPublished,
+	InstanceCancelled, InstanceRetried, TaskCreated, TaskClaimed, TaskCompleted, TaskEscalated, NotificationCreated, DefinitionPublished,
 	DefinitionRetired}
 
 // New is an event a service announces.

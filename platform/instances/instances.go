@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +111,8 @@ type Instance struct {
 	EndedAt     *time.Time              `json:"endedAt,omitempty"`
 	// Submission is the submission of a start form that started it.
 	Submission string `json:"submission,omitempty"`
+	// Retries counts the times an operator retried it after it faulted.
+	Retries int `json:"retries,omitempty"`
 
 	readAccess, teams []string
 	requestHash       []byte
@@ -419,13 +422,13 @@ func describe(namespace, name, version string) string {
 }
 
 const instanceColumns = `i.id, i.namespace, i.name, i.version, i.draft, i.case_key, i.status, i.output, i.error,
-	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash, coalesce(i.submission_id::text, '')`
+	i.started_by, i.started_at, i.ended_at, i.read_access, i.teams, i.request_hash, coalesce(i.submission_id::text, ''), i.retries`
 
 func scanInstance(row pgx.CollectableRow) (Instance, error) {
 	var in Instance
 	var output, rerr []byte
 	err := row.Scan(&in.ID, &in.Workflow.Namespace, &in.Workflow.Name, &in.Workflow.Version, &in.Draft, &in.BusinessKey, &in.Status,
-		&output, &rerr, &in.StartedBy, &in.StartedAt, &in.EndedAt, &in.readAccess, &in.teams, &in.requestHash, &in.Submission)
+		&output, &rerr, &in.StartedBy, &in.StartedAt, &in.EndedAt, &in.readAccess, &in.teams, &in.requestHash, &in.Submission, &in.Retries)
 	if err != nil {
 		return in, err
 	}
@@ -662,6 +665,75 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 		return Instance{}, err
 	}
 	return in, nil
+}
+
+// MaxReasonLength bounds the reason an operator gives for a retry.
+const MaxReasonLength = 1000
+
+// mayOperate: operators and admins mend any instance they can see,
+// supervisors those of their teams (which are what they can see).
+func mayOperate(p *auth.Principal) bool {
+	return p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin) || p.HasRole(auth.RoleSupervisor)
+}
+
+// Retry resumes a faulted instance from the task it faulted in: Temporal
+// resets its run there (engine.Retry), so the tasks that completed are not
+// run again and their calls are not made again; the failed call is made
+// again with its Idempotency-Key unchanged. The row goes back to running
+// and cop.instance.retried is announced; how the new run ends is
+// announced as for any run. A reason is required and audited.
+func (s *Service) Retry(ctx context.Context, p *auth.Principal, who audit.Who, id, reason string) (Instance, error) {
+	in, err := s.visible(ctx, p, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	if !mayOperate(p) {
+		return Instance{}, problem.Forbiddenf("only an operator, an admin or a supervisor of its team may retry an instance")
+	}
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return Instance{}, invalid("say why the instance is retried", forms.FieldError{Pointer: "/reason", Message: "Enter why you are retrying it"})
+	case len([]rune(reason)) > MaxReasonLength:
+		return Instance{}, invalid("the reason is too long", forms.FieldError{Pointer: "/reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", MaxReasonLength)})
+	}
+	if in, err = s.withOutcome(ctx, in); err != nil {
+		return Instance{}, err
+	}
+	if in.Status != engine.StatusFaulted {
+		return Instance{}, problem.Conflictf("instance %s is %s: only a faulted instance can be retried", id, in.Status)
+	}
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The row's lock makes two retries at once one: the second finds
+		// it running.
+		var retries int
+		err := tx.QueryRow(ctx, `SELECT retries FROM instances WHERE id = $1 AND status = 'faulted' FOR UPDATE`, id).Scan(&retries)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return problem.Conflictf("instance %s is no longer faulted: it was retried at the same time", id)
+		}
+		if err != nil {
+			return fmt.Errorf("lock instance %s: %w", id, err)
+		}
+		runID, err := engine.Retry(ctx, s.temporal, cmp.Or(s.Namespace, "default"), id, reason, events.IDFor(id, "retry", strconv.Itoa(retries+1)))
+		if errors.Is(err, engine.ErrNotRetryable) {
+			return problem.Conflictf("instance %s did not fault in Temporal: there is nothing to retry", id)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE instances SET status = 'running', output = NULL, error = NULL, ended_at = NULL, retries = retries + 1
+			WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("mark instance %s running again: %w", id, err)
+		}
+		if err := audit.Record(ctx, tx, who.Entry("instance.retry", "instance:"+id, audit.OK, map[string]any{"reason": reason, "run": runID})); err != nil {
+			return err
+		}
+		return publishInstance(ctx, tx, id, events.InstanceRetried)
+	})
+	if err != nil {
+		return Instance{}, err
+	}
+	return s.Get(ctx, p, id)
 }
 
 // Event delivers a CloudEvent to a running instance's listen tasks.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -203,6 +204,12 @@ func publishInstance(ctx context.Context, q store.Querier, id, eventType string)
 	if err != nil {
 		return err
 	}
-	_, err = events.Publish(ctx, q, events.New{ID: events.IDFor(id, eventType), Type: eventType, Subject: in.BusinessKey, Instance: id, Draft: in.Draft, Data: in})
+	// A retried instance's runs each announce how they end: its retries
+	// tell one run's faulted from the next's.
+	eventID := events.IDFor(id, eventType)
+	if in.Retries > 0 {
+		eventID = events.IDFor(id, eventType, strconv.Itoa(in.Retries))
+	}
+	_, err = events.Publish(ctx, q, events.New{ID: eventID, Type: eventType, Subject: in.BusinessKey, Instance: id, Draft: in.Draft, Data: in})
 	return err
 }

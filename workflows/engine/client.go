@@ -202,3 +202,79 @@ func taskError(err error) error {
 	}
 	return err
 }
+
+// Resume after a fault: an operator's retry resets the instance's failed
+// run to the workflow task that scheduled the call that failed, so the
+// new run replays every task that completed (their calls are not made
+// again) and makes the failed call again, with its Idempotency-Key
+// unchanged (callKey). A fault in the workflow itself (an expression)
+// has no failed call: the run is reset to its last workflow task and
+// faults again unless what it reads has changed.
+
+// ErrNotRetryable says an instance's run did not fault: there is nothing
+// to resume.
+var ErrNotRetryable = errors.New("the instance's run did not fault")
+
+// Retry resets instance's current run, which must have failed (or been
+// terminated or timed out), to where it faulted, and returns the new
+// run's id. requestID makes a repeated request reset once.
+func Retry(ctx context.Context, c client.Client, namespace, instance, reason, requestID string) (string, error) {
+	desc, err := c.DescribeWorkflowExecution(ctx, instance, "")
+	if err != nil {
+		return "", fmt.Errorf("describe instance %s: %w", instance, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+	default:
+		return "", ErrNotRetryable
+	}
+	runID := info.GetExecution().GetRunId()
+	point, err := resetPoint(ctx, c, instance, runID)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.ResetWorkflowExecution(ctx, &workflowservice.ResetWorkflowExecutionRequest{
+		Namespace:                 namespace,
+		WorkflowExecution:         &commonpb.WorkflowExecution{WorkflowId: instance, RunId: runID},
+		Reason:                    reason,
+		WorkflowTaskFinishEventId: point,
+		RequestId:                 requestID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("reset instance %s: %w", instance, err)
+	}
+	return resp.GetRunId(), nil
+}
+
+// resetPoint is the workflow task to reset a failed run to: the one that
+// scheduled its last failed or timed-out activity, else its last
+// completed workflow task.
+func resetPoint(ctx context.Context, c client.Client, instance, runID string) (int64, error) {
+	scheduledBy := map[int64]int64{} // activity scheduled event → the workflow task that scheduled it
+	var failedActivity, lastTask int64
+	it := c.GetWorkflowHistory(ctx, instance, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return 0, fmt.Errorf("read the history of %s: %w", instance, err)
+		}
+		switch {
+		case ev.GetWorkflowTaskCompletedEventAttributes() != nil:
+			lastTask = ev.GetEventId()
+		case ev.GetActivityTaskScheduledEventAttributes() != nil:
+			scheduledBy[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetWorkflowTaskCompletedEventId()
+		case ev.GetActivityTaskFailedEventAttributes() != nil:
+			failedActivity = ev.GetActivityTaskFailedEventAttributes().GetScheduledEventId()
+		case ev.GetActivityTaskTimedOutEventAttributes() != nil:
+			failedActivity = ev.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId()
+		}
+	}
+	if task := scheduledBy[failedActivity]; task > 0 {
+		return task, nil
+	}
+	if lastTask == 0 {
+		return 0, fmt.Errorf("instance %s never completed a workflow task: start it again instead", instance)
+	}
+	return lastTask, nil
+}

@@ -27,6 +27,7 @@ func (a *API) bindInstances(r *route.Router) {
 	r.Add(fiber.MethodGet, "/api/v1/instances", auth.SignedIn, a.listInstances)
 	r.Add(fiber.MethodGet, "/api/v1/instances/:id", auth.SignedIn, a.getInstance)
 	r.Add(fiber.MethodPost, "/api/v1/instances/:id/cancel", auth.SignedIn, a.cancelInstance, route.TakesJSON)
+	r.Add(fiber.MethodPost, "/api/v1/instances/:id/retry", auth.AnyRole(auth.RoleOperator, auth.RoleAdmin, auth.RoleSupervisor), a.retryInstance, route.TakesJSON)
 	r.Add(fiber.MethodPost, "/api/v1/instances/:id/events", auth.SignedIn, a.sendEvent, route.TakesEvent)
 }
 
@@ -238,6 +239,25 @@ func (a *API) cancelInstance(c *fiber.Ctx) error {
 		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}
 	return c.Status(fiber.StatusAccepted).JSON(in)
+}
+
+// retryInstance handles POST /api/v1/instances/{id}/retry {reason}: 200
+// with the instance running again from the task it faulted in.
+func (a *API) retryInstance(c *fiber.Ctx) error {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := route.RequireJSONBody(c); err != nil {
+		return err
+	}
+	if err := route.DecodeBody(c.Body(), &body); err != nil {
+		return err
+	}
+	in, err := a.Instances.Retry(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), body.Reason)
+	if err != nil {
+		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
+	}
+	return c.JSON(in)
 }
 
 // sendEvent handles POST /api/v1/instances/{id}/events: one CloudEvent

@@ -10,6 +10,7 @@ import (
 
 	"cop/platform/auth"
 	"cop/platform/instances"
+	"cop/platform/problem"
 	"cop/platform/web/route"
 	"cop/ui"
 	"cop/ui/diagram"
@@ -29,6 +30,34 @@ var operators = auth.AnyRole(auth.RoleOperator, auth.RoleAdmin, auth.RoleSupervi
 func (pg *Pages) bindOperatePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/operate", operators, pg.operateList)
 	r.Add(fiber.MethodGet, "/operate/instances/:id", operators, pg.operateInstance)
+	r.Add(fiber.MethodPost, "/operate/instances/:id/retry", operators, pg.retryInstance, route.TakesPageForm)
+}
+
+// retryInstance retries a faulted instance from the task it faulted in,
+// with the operator's reason; a missing reason is an error summary (422),
+// an instance no longer faulted a page saying so (409).
+func (pg *Pages) retryInstance(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	id, reason := c.Params("id"), c.FormValue("reason")
+	_, err := pg.Instances.Retry(c.UserContext(), route.Principal(c), route.Who(c), id, reason)
+	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict) {
+		d, derr := pg.instanceData(c, id)
+		if derr != nil {
+			return pg.pageError(c, derr)
+		}
+		d.Reason = reason
+		d.Problem = sentence(pr.Detail)
+		if len(pr.Fields) > 0 {
+			d.Problem, d.ReasonError = pr.Fields[0].Message, pr.Fields[0].Message
+		}
+		return pg.Render(c, pr.Kind.Status(), "operate-instance", d)
+	}
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	return c.Redirect("/operate/instances/"+url.PathEscape(id)+"?done=retried", fiber.StatusSeeOther)
 }
 
 // instanceStatuses are the statuses an instance passes through, in order.
@@ -139,13 +168,28 @@ var london = func() *time.Location {
 // operateInstance is one instance: its status, input and output, trace,
 // place on its workflow's diagram, open tasks and error.
 func (pg *Pages) operateInstance(c *fiber.Ctx) error {
-	ctx, p, id := c.UserContext(), route.Principal(c), c.Params("id")
-	in, err := pg.Instances.Get(ctx, p, id)
+	d, err := pg.instanceData(c, c.Params("id"))
 	if err != nil {
 		return pg.pageError(c, err)
 	}
+	if c.Query("done") == "retried" {
+		d.Message = "The instance was retried from the task it faulted in."
+	}
+	return pg.Render(c, fiber.StatusOK, "operate-instance", d)
+}
+
+func (pg *Pages) instanceData(c *fiber.Ctx, id string) (ui.OperateInstanceData, error) {
+	ctx, p := c.UserContext(), route.Principal(c)
+	in, err := pg.Instances.Get(ctx, p, id)
+	if err != nil {
+		return ui.OperateInstanceData{}, err
+	}
 	d := ui.OperateInstanceData{ID: in.ID, Workflow: in.Workflow.Namespace + "/" + in.Workflow.Name, Version: in.Workflow.Version,
-		Status: in.Status, Case: in.BusinessKey, Draft: in.Draft, StartedBy: in.StartedBy, StartedAt: in.StartedAt, EndedAt: in.EndedAt}
+		Status: in.Status, Case: in.BusinessKey, Draft: in.Draft, StartedBy: in.StartedBy, StartedAt: in.StartedAt, EndedAt: in.EndedAt,
+		Retries: in.Retries}
+	if in.Status == engine.StatusFaulted {
+		d.Retry = "/operate/instances/" + url.PathEscape(in.ID) + "/retry"
+	}
 	if in.Status == engine.StatusCompleted {
 		d.Output = listingOf(in.Output)
 	}
@@ -161,7 +205,7 @@ func (pg *Pages) operateInstance(c *fiber.Ctx) error {
 	}
 	tasks, err := pg.Tasks.InstanceTasks(ctx, []string{in.ID})
 	if err != nil {
-		return err
+		return d, err
 	}
 	for _, t := range tasks {
 		if t.Status == string(engine.TaskOpen) {
@@ -184,7 +228,7 @@ func (pg *Pages) operateInstance(c *fiber.Ctx) error {
 	} else {
 		pg.Log.Info("instance start not readable", "instance", in.ID, "err", err)
 	}
-	return pg.Render(c, fiber.StatusOK, "operate-instance", d)
+	return d, nil
 }
 
 // currentAt is where a running instance is: the innermost task of its

@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -102,6 +103,36 @@ func TestOperatePages(t *testing.T) {
 		body := text(page.Body)
 		if page.Status != 200 || !strings.Contains(body, "Open tasks Check the kit") || !strings.Contains(page.Body, "Running here") {
 			t.Errorf("%d %s", page.Status, body)
+		}
+	})
+
+	t.Run("retrying: a reason, the CSRF token, a faulted instance; a fault in the workflow itself faults again", func(t *testing.T) {
+		page := e.Get(operator, "/operate/instances/"+faulted.ID)
+		csrf := webtest.CSRF(t, page.Body)
+		retry := "/operate/instances/" + faulted.ID + "/retry"
+		if p := e.Post(operator, retry, url.Values{"csrf": {csrf}, "reason": {"  "}}); p.Status != 422 || !strings.Contains(text(p.Body), "There is a problem Enter why you are retrying it") {
+			t.Errorf("no reason: %d %s", p.Status, text(p.Body))
+		}
+		if p := e.Post(operator, retry, url.Values{"reason": {"x"}}); p.Status != 403 {
+			t.Errorf("no CSRF token: %d", p.Status)
+		}
+		if p := e.Post(operator, "/operate/instances/"+waiting.ID+"/retry", url.Values{"csrf": {csrf}, "reason": {"x"}}); p.Status != 409 ||
+			!strings.Contains(text(p.Body), "only a faulted instance can be retried") {
+			t.Errorf("a running instance: %d %s", p.Status, text(p.Body))
+		}
+		if strings.Contains(e.Get(operator, "/operate/instances/"+waiting.ID).Body, "Retry from the failed task") {
+			t.Error("a running instance offers Retry")
+		}
+		done := e.Post(operator, retry, url.Values{"csrf": {csrf}, "reason": {"the count is mended"}})
+		if done.Status != 200 || !strings.Contains(text(done.Body), "The instance was retried from the task it faulted in.") {
+			t.Fatalf("retry: %d %s", done.Status, text(done.Body))
+		}
+		again := e.WaitInstance(e.Token("officer"), faulted.ID, func(i webtest.InstanceBody) bool { return i.Status == "faulted" })
+		if again.Status != "faulted" {
+			t.Fatalf("after the retry: %s", again.Status)
+		}
+		if body := text(e.Get(operator, "/operate/instances/"+faulted.ID).Body); !strings.Contains(body, "Retried 1 times") || !strings.Contains(body, "It faulted at /do/0/count") {
+			t.Errorf("faulted again: %s", body)
 		}
 	})
 
