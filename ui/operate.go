@@ -92,6 +92,19 @@ type OperateInstanceData struct {
 	// what was typed in it, Problem why it was refused.
 	Retry, Reason, Problem, ReasonError string
 	Message                             string
+	// Cancel is the cancel form's action, for a running instance.
+	Cancel, CancelReason string
+	// ProblemForm is the form Problem is about: retry or cancel.
+	ProblemForm string
+}
+
+// FormError is the reason's error message on the form named, nil when it
+// has none.
+func (d OperateInstanceData) FormError(form string) any {
+	if d.ReasonError == "" || d.ProblemForm != form {
+		return nil
+	}
+	return map[string]any{"text": d.ReasonError}
 }
 
 // OperateFault is a faulted instance's error: the DSL's error object and

@@ -641,16 +641,20 @@ func readableArgs(p *auth.Principal) []any {
 	return args
 }
 
-// Cancel asks a running instance to stop: its starter, a supervisor who
-// can see it, or an admin. It ends as cancelled once the interpreter has
+// Cancel asks a running instance to stop: its starter, or an operator,
+// supervisor or admin who can see it; reason, when given, is audited. It ends as cancelled once the interpreter has
 // unwound (open tasks are closed then).
-func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, id string) (Instance, error) {
+func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, id, reason string) (Instance, error) {
 	in, err := s.visible(ctx, p, id)
 	if err != nil {
 		return Instance{}, err
 	}
-	if p.Subject != in.StartedBy && !p.HasRole(auth.RoleSupervisor) && !p.HasRole(auth.RoleAdmin) {
-		return Instance{}, problem.Forbiddenf("only whoever started an instance, a supervisor or an admin may cancel it")
+	if p.Subject != in.StartedBy && !mayOperate(p) {
+		return Instance{}, problem.Forbiddenf("only whoever started an instance, an operator, a supervisor or an admin may cancel it")
+	}
+	reason = strings.TrimSpace(reason)
+	if len([]rune(reason)) > MaxReasonLength {
+		return Instance{}, invalid("the reason is too long", forms.FieldError{Pointer: "/reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", MaxReasonLength)})
 	}
 	if in, err = s.withOutcome(ctx, in); err != nil {
 		return Instance{}, err
@@ -661,7 +665,11 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if err := s.temporal.CancelWorkflow(ctx, id, ""); err != nil {
 		return Instance{}, fmt.Errorf("cancel instance %s: %w", id, err)
 	}
-	if err := audit.Record(ctx, s.pool, who.Entry("instance.cancel", "instance:"+id, audit.OK, nil)); err != nil {
+	var detail map[string]any
+	if reason != "" {
+		detail = map[string]any{"reason": reason}
+	}
+	if err := audit.Record(ctx, s.pool, who.Entry("instance.cancel", "instance:"+id, audit.OK, detail)); err != nil {
 		return Instance{}, err
 	}
 	return in, nil

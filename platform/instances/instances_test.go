@@ -72,7 +72,7 @@ do:
 	if err != nil || in.Status != instances.StatusStarting || in.BusinessKey != sub.BusinessKey || in.StartedBy != officer.Subject {
 		t.Fatalf("before the outbox delivers: %+v, %v", in, err)
 	}
-	if _, err := insts.Cancel(ctx, officer, audit.Who{Actor: officer.Subject}, id); !problem.Is(err, problem.Conflict) {
+	if _, err := insts.Cancel(ctx, officer, audit.Who{Actor: officer.Subject}, id, ""); !problem.Is(err, problem.Conflict) {
 		t.Errorf("cancelling a starting instance: %v", err)
 	}
 

@@ -234,7 +234,18 @@ type listedInstance struct {
 // cancelInstance handles POST /api/v1/instances/{id}/cancel: 202, the
 // instance ends as cancelled once it has unwound.
 func (a *API) cancelInstance(c *fiber.Ctx) error {
-	in, err := a.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"))
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if len(bytes.TrimSpace(c.Body())) > 0 { // a body is optional: a reason, audited
+		if err := route.RequireJSONBody(c); err != nil {
+			return err
+		}
+		if err := route.DecodeBody(c.Body(), &body); err != nil {
+			return err
+		}
+	}
+	in, err := a.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), c.Params("id"), body.Reason)
 	if err != nil {
 		return route.Fail(c, fmt.Errorf("instance %s: %w", c.Params("id"), err))
 	}

@@ -108,6 +108,13 @@ do:
 	if resp.StatusCode != 409 {
 		t.Errorf("retrying a completed instance: %d %s", resp.StatusCode, body)
 	}
+	// Cancel takes a reason too; a misspelt field is refused.
+	if resp, body := e.Send("POST", "/api/v1/instances/"+done.ID+"/cancel", operator, map[string]any{"reasn": "x"}); resp.StatusCode != 400 {
+		t.Errorf("cancel with an unknown field: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.Send("POST", "/api/v1/instances/"+done.ID+"/cancel", operator, map[string]any{"reason": "done already"}); resp.StatusCode != 409 {
+		t.Errorf("cancelling a completed instance: %d %s", resp.StatusCode, body)
+	}
 	rows, err := e.Pool.Query(t.Context(), `SELECT type FROM events WHERE data->>'id' = $1 AND type LIKE 'cop.instance.%' ORDER BY seq`, in.ID)
 	if err != nil {
 		t.Fatal(err)

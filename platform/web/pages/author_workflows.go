@@ -53,7 +53,7 @@ func (pg *Pages) cancelDraft(c *fiber.Ctx) error {
 	if !engine.IsDraft(id) {
 		return pg.pageError(c, problem.NotFoundf("no draft run %s", id))
 	}
-	if _, err := pg.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), id); err != nil {
+	if _, err := pg.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), id, "the author cancelled the draft run from Try it"); err != nil {
 		if pr, ok := problem.As(err); !ok || pr.Kind != problem.Conflict { // ended already: nothing to cancel
 			return pg.pageError(c, err)
 		}

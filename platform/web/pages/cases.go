@@ -253,6 +253,10 @@ func (pg *Pages) workflowTitle(c *fiber.Ctx, namespace, name, version string) st
 func (pg *Pages) instanceEvents(c *fiber.Ctx, p *auth.Principal, in cases.InstanceInfo) []ui.CaseEvent {
 	name := pg.workflowTitle(c, in.Namespace, in.Name, in.Version)
 	out := []ui.CaseEvent{{At: in.StartedAt, What: "Workflow " + name + " started", Who: in.StartedBy}}
+	if operators.Check(p) == 0 {
+		// Those who operate instances go from the case to the instance.
+		out[0].Href, out[0].Link = "/operate/instances/"+url.PathEscape(in.ID), "Open instance"
+	}
 	if full, err := pg.Instances.Get(c.UserContext(), p, in.ID); err == nil {
 		for _, step := range full.Trace {
 			if step.EndedAt == nil || step.Status == "running" || strings.Count(step.Position, "/") > 2 {

@@ -31,33 +31,60 @@ func (pg *Pages) bindOperatePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/operate", operators, pg.operateList)
 	r.Add(fiber.MethodGet, "/operate/instances/:id", operators, pg.operateInstance)
 	r.Add(fiber.MethodPost, "/operate/instances/:id/retry", operators, pg.retryInstance, route.TakesPageForm)
+	r.Add(fiber.MethodPost, "/operate/instances/:id/cancel", operators, pg.cancelInstance, route.TakesPageForm)
+}
+
+// cancelInstance cancels a running instance with the operator's reason.
+func (pg *Pages) cancelInstance(c *fiber.Ctx) error {
+	return pg.operatorAction(c, "cancel", func(id, reason string) error {
+		if strings.TrimSpace(reason) == "" {
+			return problem.Invalidf([]problem.Field{{Pointer: "/reason", Message: "Enter why you are cancelling it"}}, "say why the instance is cancelled")
+		}
+		_, err := pg.Instances.Cancel(c.UserContext(), route.Principal(c), route.Who(c), id, reason)
+		return err
+	}, "cancelled")
 }
 
 // retryInstance retries a faulted instance from the task it faulted in,
 // with the operator's reason; a missing reason is an error summary (422),
 // an instance no longer faulted a page saying so (409).
 func (pg *Pages) retryInstance(c *fiber.Ctx) error {
+	return pg.operatorAction(c, "retry", func(id, reason string) error {
+		_, err := pg.Instances.Retry(c.UserContext(), route.Principal(c), route.Who(c), id, reason)
+		return err
+	}, "retried")
+}
+
+// operatorAction runs an action on the instance the path names with the
+// reason posted: a refusal for the reason or the instance's state is the
+// instance's page with an error summary (422, 409); done, the page again
+// with a word that it is.
+func (pg *Pages) operatorAction(c *fiber.Ctx, form string, act func(id, reason string) error, done string) error {
 	if err := pg.checkCSRF(c); err != nil {
 		return pg.pageError(c, err)
 	}
 	id, reason := c.Params("id"), c.FormValue("reason")
-	_, err := pg.Instances.Retry(c.UserContext(), route.Principal(c), route.Who(c), id, reason)
+	err := act(id, reason)
 	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict) {
 		d, derr := pg.instanceData(c, id)
 		if derr != nil {
 			return pg.pageError(c, derr)
 		}
-		d.Reason = reason
-		d.Problem = sentence(pr.Detail)
+		d.Problem, d.ProblemForm = sentence(pr.Detail), form
 		if len(pr.Fields) > 0 {
 			d.Problem, d.ReasonError = pr.Fields[0].Message, pr.Fields[0].Message
+		}
+		if form == "retry" {
+			d.Reason = reason
+		} else {
+			d.CancelReason = reason
 		}
 		return pg.Render(c, pr.Kind.Status(), "operate-instance", d)
 	}
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	return c.Redirect("/operate/instances/"+url.PathEscape(id)+"?done=retried", fiber.StatusSeeOther)
+	return c.Redirect("/operate/instances/"+url.PathEscape(id)+"?done="+done, fiber.StatusSeeOther)
 }
 
 // instanceStatuses are the statuses an instance passes through, in order.
@@ -172,8 +199,11 @@ func (pg *Pages) operateInstance(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	if c.Query("done") == "retried" {
+	switch c.Query("done") {
+	case "retried":
 		d.Message = "The instance was retried from the task it faulted in."
+	case "cancelled":
+		d.Message = "The instance is being cancelled: it ends once its tasks have stopped."
 	}
 	return pg.Render(c, fiber.StatusOK, "operate-instance", d)
 }
@@ -187,8 +217,11 @@ func (pg *Pages) instanceData(c *fiber.Ctx, id string) (ui.OperateInstanceData, 
 	d := ui.OperateInstanceData{ID: in.ID, Workflow: in.Workflow.Namespace + "/" + in.Workflow.Name, Version: in.Workflow.Version,
 		Status: in.Status, Case: in.BusinessKey, Draft: in.Draft, StartedBy: in.StartedBy, StartedAt: in.StartedAt, EndedAt: in.EndedAt,
 		Retries: in.Retries}
-	if in.Status == engine.StatusFaulted {
+	switch in.Status {
+	case engine.StatusFaulted:
 		d.Retry = "/operate/instances/" + url.PathEscape(in.ID) + "/retry"
+	case engine.StatusRunning:
+		d.Cancel = "/operate/instances/" + url.PathEscape(in.ID) + "/cancel"
 	}
 	if in.Status == engine.StatusCompleted {
 		d.Output = listingOf(in.Output)

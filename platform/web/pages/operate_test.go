@@ -136,6 +136,41 @@ func TestOperatePages(t *testing.T) {
 		}
 	})
 
+	t.Run("the case links its instance for those who operate", func(t *testing.T) {
+		supervisor := e.Browser()
+		e.SignIn(supervisor, "supervisor").Body.Close()
+		page := e.Get(supervisor, "/cases/"+waiting.BusinessKey)
+		if page.Status != 200 || !strings.Contains(page.Body, `href="/operate/instances/`+waiting.ID+`">Open instance</a>`) {
+			t.Errorf("the case page: %d %s", page.Status, text(page.Body))
+		}
+		officerBrowser := e.Browser()
+		e.SignIn(officerBrowser, "officer").Body.Close()
+		if strings.Contains(e.Get(officerBrowser, "/cases/"+waiting.BusinessKey).Body, "/operate/instances/") {
+			t.Error("the officer's case page links the operating pages")
+		}
+	})
+
+	t.Run("cancelling needs a reason, and the reason is audited", func(t *testing.T) {
+		page := e.Get(operator, "/operate/instances/"+waiting.ID)
+		csrf := webtest.CSRF(t, page.Body)
+		cancel := "/operate/instances/" + waiting.ID + "/cancel"
+		if p := e.Post(operator, cancel, url.Values{"csrf": {csrf}, "reason": {""}}); p.Status != 422 || !strings.Contains(text(p.Body), "There is a problem Enter why you are cancelling it") {
+			t.Errorf("no reason: %d %s", p.Status, text(p.Body))
+		}
+		done := e.Post(operator, cancel, url.Values{"csrf": {csrf}, "reason": {"started by mistake"}})
+		if done.Status != 200 || !strings.Contains(text(done.Body), "The instance is being cancelled") {
+			t.Fatalf("cancel: %d %s", done.Status, text(done.Body))
+		}
+		if in := e.WaitInstance(e.Token("officer"), waiting.ID, func(i webtest.InstanceBody) bool { return i.Status == "cancelled" }); in.Status != "cancelled" {
+			t.Errorf("after cancelling: %s", in.Status)
+		}
+		var reason string
+		if err := e.Pool.QueryRow(t.Context(), `SELECT detail->>'reason' FROM audit_log WHERE action = 'instance.cancel' AND resource = $1`,
+			"instance:"+waiting.ID).Scan(&reason); err != nil || reason != "started by mistake" {
+			t.Errorf("the audit trail has %q (%v)", reason, err)
+		}
+	})
+
 	t.Run("supervisors see their teams' instances; others have no such pages", func(t *testing.T) {
 		supervisor := e.Browser()
 		e.SignIn(supervisor, "supervisor").Body.Close()
