@@ -127,6 +127,23 @@ func TestBrowserOperate(t *testing.T) {
 	runJourney(t, e, "operate", "COP_FAULTED="+faulted.ID)
 }
 
+// TestBrowserOperatorRetries: an operator finds an instance that faulted
+// because the system it calls was down, brings the system back, retries
+// the instance from its failed task and watches it complete; the system
+// saw the call before the fault once, and the failed call twice with one
+// Idempotency-Key.
+func TestBrowserOperatorRetries(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, webtest.WithWorker)
+	sys, url := relayFixture(t, e)
+	runJourney(t, e, "operator-retries", "COP_RELAY="+url)
+	sys.mu.Lock()
+	defer sys.mu.Unlock()
+	if first, second := sys.calls["/first"], sys.calls["/second"]; len(first) != 1 || len(second) != 2 || second[0] != second[1] || second[0] == "" {
+		t.Errorf("the system saw /first %q and /second %q; want /first once and /second twice with one Idempotency-Key", first, second)
+	}
+}
+
 const (
 	chromiumPath   = "/usr/bin/chromium"
 	journeyTimeout = 3 * time.Minute

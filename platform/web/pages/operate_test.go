@@ -1,7 +1,11 @@
 package pages_test
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"sync"
 	"strings"
 	"testing"
 
@@ -192,4 +196,57 @@ func TestOperatePages(t *testing.T) {
 			t.Error("an officer's navigation links Operate")
 		}
 	})
+}
+
+// relaySystem is the outside system a relay workflow calls: /first always
+// answers, /second answers 503 until POST /_control/up brings it back.
+// It counts each path's calls and their Idempotency-Keys.
+type relaySystem struct {
+	mu    sync.Mutex
+	calls map[string][]string
+	up    bool
+}
+
+func (r *relaySystem) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if req.URL.Path == "/_control/up" {
+		r.up = true
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	r.calls[req.URL.Path] = append(r.calls[req.URL.Path], req.Header.Get("Idempotency-Key"))
+	if req.URL.Path == "/second" && !r.up {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"ok": %q}`, req.URL.Path)
+}
+
+// relayFixture publishes a workflow that calls the relay's /first, then
+// /second, and starts it while /second is down: it faults at /do/1/second.
+func relayFixture(t *testing.T, e *webtest.Env) (*relaySystem, string) {
+	t.Helper()
+	sys := &relaySystem{calls: map[string][]string{}}
+	srv := httptest.NewServer(sys)
+	t.Cleanup(srv.Close)
+	relay := strings.ReplaceAll(`document: {dsl: '1.0.3', namespace: kit, name: relay, version: '1.0.0', title: Relay a report, metadata: {access: {start: [role:officer]}}}
+do:
+  - first:
+      call: http
+      with: {method: post, endpoint: 'URL/first', body: {n: 1}}
+  - second:
+      call: http
+      with: {method: post, endpoint: 'URL/second', body: {n: 2}}
+`, "URL", srv.URL)
+	if resp, body := e.PublishYAML(e.Token("author"), relay); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	var in webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/workflows/kit/relay/instances", e.Token("officer"), map[string]any{"input": map[string]any{}}, &in)
+	if got := e.WaitInstance(e.Token("officer"), in.ID, func(i webtest.InstanceBody) bool { return i.Status == "faulted" }); got.Status != "faulted" {
+		t.Fatalf("with /second down the instance is %s", got.Status)
+	}
+	return sys, srv.URL
 }
