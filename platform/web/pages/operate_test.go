@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 
 	"cop/platform/web/webtest"
