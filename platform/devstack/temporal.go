@@ -114,7 +114,36 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start Temporal server: %w", err)
 	}
+	// Start returns before every service serves: a server stopped then
+	// (a `cop workflows run` that ends at once) lets a service's serving
+	// goroutine find its listener gone, and the process panics. Wait until
+	// every service answers on its port.
+	if err := waitServing(cfg, 30*time.Second); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
 	return &Temporal{server: srv, HostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))}, nil
+}
+
+// waitServing waits until each service of cfg accepts connections on its
+// gRPC port.
+func waitServing(cfg *config.Config, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for name, svc := range cfg.Services {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(svc.RPC.GRPCPort))
+		for {
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if err == nil {
+				_ = c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("Temporal's %s service did not start serving on %s within %s: %w", name, addr, within, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // Stop shuts the server down.

@@ -274,6 +274,18 @@ func writeEnd(ctx context.Context, pool *pgxpool.Pool, e engine.InstanceEnd) err
 		}
 	}
 	return store.Once(ctx, pool, func(tx pgx.Tx) error {
+		// An instance may end before its starter marks it running (a quick
+		// one on a busy replica): it is marked, and its start announced,
+		// first, so subscribers hear started before how it ended.
+		marked, err := markRunning(ctx, tx, e.Instance)
+		if err != nil {
+			return fmt.Errorf("mark instance %s started: %w", e.Instance, err)
+		}
+		if marked {
+			if err := publishInstance(ctx, tx, e.Instance, events.InstanceStarted); err != nil {
+				return err
+			}
+		}
 		if err := writeEndRow(ctx, tx, e, output, rerr); err != nil {
 			return err
 		}
