@@ -255,6 +255,13 @@ func TestAFailingSubscriberIsRetriedWithoutHoldingUpOthers(t *testing.T) {
 	}
 	waitFor(t, "the healthy subscriber", func() bool { return healthy.distinct() == 5 })
 	waitFor(t, "the flaky subscriber's retries", func() bool { return flaky.distinct() == 5 })
+	// The dispatcher records a delivery after its handler returns.
+	waitFor(t, "the deliveries recorded", func() bool {
+		var n int
+		_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM event_deliveries WHERE subscriber = 'flaky' AND delivered_at IS NOT NULL
+			AND event_id = ANY($1)`, ids).Scan(&n)
+		return n == len(ids)
+	})
 	for _, id := range ids {
 		var attempts int
 		var lastError string
