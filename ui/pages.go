@@ -154,6 +154,9 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 	return opts, nil
 }
 
+// London is where COP's officers read times and dates.
+var London = london
+
 // london is where COP's officers read times.
 var london = func() *time.Location {
 	if l, err := time.LoadLocation("Europe/London"); err == nil {

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -114,7 +115,7 @@ func (pg *Pages) operateList(c *fiber.Ctx) error {
 		return err
 	}
 	for _, s := range instanceStatuses {
-		sq := cloneValues(q)
+		sq := maps.Clone(q)
 		sq.Set("status", s)
 		d.Counts = append(d.Counts, ui.StatusCount{Status: s, Count: counts[s], Href: "/operate?" + sq.Encode(), Current: s == f.Status})
 	}
@@ -130,14 +131,6 @@ func (pg *Pages) operateList(c *fiber.Ctx) error {
 	}
 	d.First, d.Next = pageLinks("/operate", q, c.Query("cursor"), next)
 	return pg.Render(c, fiber.StatusOK, "operate", d)
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := url.Values{}
-	for k, v := range q {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
 }
 
 // operateFilter reads the list's filters, each problem at its field.
@@ -171,7 +164,7 @@ func operateFilter(q url.Values) (instances.ListFilter, []ui.FieldProblem) {
 		if v == "" {
 			continue
 		}
-		t, err := time.ParseInLocation(time.DateOnly, v, london)
+		t, err := time.ParseInLocation(time.DateOnly, v, ui.London)
 		if err != nil {
 			errs = append(errs, ui.FieldProblem{Field: b.field, Message: b.label + " must be a date, like 2026-12-03"})
 			continue
@@ -183,14 +176,6 @@ func operateFilter(q url.Values) (instances.ListFilter, []ui.FieldProblem) {
 	}
 	return f, errs
 }
-
-// london is where officers and operators read dates.
-var london = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/London"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
 
 // operateInstance is one instance: its status, input and output, trace,
 // place on its workflow's diagram, open tasks and error.
