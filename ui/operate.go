@@ -3,6 +3,7 @@ package ui
 import (
 	"html/template"
 	"strconv"
+	"strings"
 	"time"
 
 	"cop/ui/diagram"
@@ -84,7 +85,8 @@ type OperateInstanceData struct {
 	Input, Output                                  []ListingLine
 	Fault                                          *OperateFault
 	Trace                                          []OperateTraceRow
-	Tasks                                          []AuthorRunTask
+	Tasks                                          []OperateTask
+	Events                                         []OperateEvent
 	Diagram                                        template.HTML
 	Steps                                          []diagram.Step
 	Retries                                        int
@@ -94,8 +96,17 @@ type OperateInstanceData struct {
 	Message                             string
 	// Cancel is the cancel form's action, for a running instance.
 	Cancel, CancelReason string
-	// ProblemForm is the form Problem is about: retry or cancel.
+	// ProblemForm is the form Problem is about: retry, cancel, or the
+	// reassign form of a task (reassign-ID).
 	ProblemForm string
+}
+
+// ProblemHref is where the error summary's link goes: the field at fault.
+func (d OperateInstanceData) ProblemHref() string {
+	if strings.HasPrefix(d.ProblemForm, "reassign-") {
+		return "#" + d.ProblemForm
+	}
+	return "#" + d.ProblemForm + "-reason"
 }
 
 // FormError is the reason's error message on the form named, nil when it
@@ -105,6 +116,37 @@ func (d OperateInstanceData) FormError(form string) any {
 		return nil
 	}
 	return map[string]any{"text": d.ReasonError}
+}
+
+// OperateTask is one of an instance's open tasks: whose it is and, for
+// those who may, a form that gives it to someone else.
+type OperateTask struct {
+	ID, Title, Href, Groups, HeldBy string
+	Priority                        int
+	// Reassign is the reassign form's action; Assignees whom it offers
+	// (the known members of the task's candidate groups); Error why the
+	// last reassignment was refused.
+	Reassign  string
+	Assignees []Choice
+	Error     string
+}
+
+// AssigneeItems are the reassign list's options, "choose" first.
+func (t OperateTask) AssigneeItems() []any { return choiceItems("Choose an officer", t.Assignees) }
+
+// ErrorMessage is the reassign field's error, nil when it has none.
+func (t OperateTask) ErrorMessage() any {
+	if t.Error == "" {
+		return nil
+	}
+	return map[string]any{"text": t.Error}
+}
+
+// OperateEvent is a CloudEvent the instance received.
+type OperateEvent struct {
+	Type, Source, ID, Subject, From string
+	At                              time.Time
+	Data                            []ListingLine
 }
 
 // OperateFault is a faulted instance's error: the DSL's error object and

@@ -490,13 +490,14 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Instan
 	return s.withOutcome(ctx, in)
 }
 
-// Started is what an instance the caller may read was started with (its
-// current run's definition and input), as Temporal keeps it.
-func (s *Service) Started(ctx context.Context, p *auth.Principal, id string) (engine.Start, error) {
+// History is what an instance the caller may read was started with (its
+// current run's definition and input) and the events it received, as
+// Temporal keeps them.
+func (s *Service) History(ctx context.Context, p *auth.Principal, id string) (engine.History, error) {
 	if _, err := s.visible(ctx, p, id); err != nil {
-		return engine.Start{}, err
+		return engine.History{}, err
 	}
-	return engine.StartOf(ctx, s.temporal, id)
+	return engine.HistoryOf(ctx, s.temporal, id)
 }
 
 // withOutcome fills in the trace (and, for a row still marked running

@@ -187,9 +187,11 @@ func (s *Service) Tasks(ctx context.Context, p *auth.Principal, f TaskFilter) ([
 	return tasks, next, nil
 }
 
-// Task returns one task the caller may see.
+// Task returns one task the caller may see. Operators see every task
+// (to release or reassign it), though their list stays their own work.
 func (s *Service) Task(ctx context.Context, p *auth.Principal, id string) (Task, error) {
 	args := append(taskVisibleArgs(p), id)
+	args[2] = p.HasRole(auth.RoleAdmin) || p.HasRole(auth.RoleOperator)
 	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $4 AND `+taskVisibleSQL, args...)
 	if err != nil {
 		return Task{}, fmt.Errorf("read task %s: %w", id, err)

@@ -1,24 +1,28 @@
 // Operate: an operator follows Operate in the navigation, sees the
 // instances counted by status, narrows them to the faulted ones (after a
 // date that is not one), and opens the faulted instance: its error, and
-// its task marked on the workflow's diagram. On a desktop with JavaScript
-// and on a 375px phone without it; every page passes axe and fits.
+// its task marked on the workflow's diagram. Then the running instance:
+// the events it received, and its open task, which the operator reassigns
+// to a member of the task's team (after pressing Reassign with nobody
+// chosen). On a desktop with JavaScript and on a 375px phone without it,
+// each giving the task to someone else; every page passes axe and fits.
 import {
   base, launch, signIn, checkPage, expectHeading, expectPath, step, run, press, failOnDialogs, noDialogs,
 } from './lib.mjs';
 
 const faulted = process.env.COP_FAULTED;
+const waiting = process.env.COP_WAITING;
 const variants = [
-  { label: 'desktop', options: { viewport: { width: 1100, height: 900 } } },
-  { label: '375px without JavaScript', options: { javaScript: false, viewport: { width: 375, height: 812 } } },
+  { label: 'desktop', options: { viewport: { width: 1100, height: 900 } }, assignee: 'Olu Officer (dev-officer)' },
+  { label: '375px without JavaScript', options: { javaScript: false, viewport: { width: 375, height: 812 } }, assignee: 'Sam Supervisor (dev-supervisor)' },
 ];
 
 run(async () => {
-  if (!faulted) throw new Error('COP_FAULTED names no instance');
+  if (!faulted || !waiting) throw new Error('COP_FAULTED or COP_WAITING names no instance');
   await Promise.all(variants.map((v) => journey(v)));
 });
 
-async function journey({ label, options }) {
+async function journey({ label, options, assignee }) {
   const context = await step(`${label}: start Chromium`, () => launch(options));
   const page = await context.newPage();
   failOnDialogs(page);
@@ -56,5 +60,25 @@ async function journey({ label, options }) {
     if (!(await main.getByRole('img', { name: /count-round/ }).getByText('Faulted here').count())) throw new Error('the diagram does not mark the task');
   });
   await a11y('faulted instance');
+  await s('the running instance: the events it received and its open task', async () => {
+    await page.goto(base + '/operate');
+    await press(page, main.getByRole('link', { name: '1 running' }));
+    await press(page, main.getByRole('link', { name: 'kit/wait-round 1.0.0' }));
+    expectPath(page, `/operate/instances/${waiting}`);
+    const events = await main.getByRole('table', { name: /CloudEvents the instance received/ }).innerText();
+    if (!events.includes('cop.test.kit-note') || !events.includes('cop.test.kit-count')) throw new Error(`the events read ${events}`);
+    if (!(await main.getByRole('heading', { name: 'Check the kit' }).isVisible())) throw new Error('no open task');
+  });
+  await a11y('running instance');
+  await s('reassigning with nobody chosen is named', async () => {
+    await press(page, main.getByRole('button', { name: 'Reassign task' }));
+    if (!(await main.getByRole('alert').filter({ hasText: 'Choose who should work Check the kit' }).isVisible())) throw new Error('no error summary');
+  });
+  await a11y('reassign with its error');
+  await s(`reassign the task to ${assignee}`, async () => {
+    await main.getByLabel('Reassign Check the kit to').selectOption({ label: assignee });
+    await press(page, main.getByRole('button', { name: 'Reassign task' }));
+    if (!(await main.getByText('The task has been reassigned.').isVisible())) throw new Error('no word that it was reassigned');
+  });
   noDialogs(page);
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -121,32 +122,69 @@ func TerminationReason(ctx context.Context, c client.Client, instance string) st
 	return "the instance was terminated"
 }
 
-// StartOf is what an instance's current run was started with: its
-// definition, input and who started it, from its history's first event.
-func StartOf(ctx context.Context, c client.Client, instance string) (Start, error) {
+// History is what an operator reads of an instance's current run in
+// Temporal's history: what it started with, and the CloudEvents it
+// received. A retry's reset carries the events received before it into
+// the new run, so the current run's history has them all (those before a
+// continue-as-new are in the earlier run's).
+type History struct {
+	Start  Start
+	Events []ReceivedEvent
+}
+
+// ReceivedEvent is a CloudEvent an instance was sent (SignalEvent): when
+// it arrived, who sent it to the instance (COP's event router, or the
+// client that called the instance's events endpoint), and the event.
+type ReceivedEvent struct {
+	At       time.Time
+	Identity string
+	Event    map[string]any
+}
+
+// HistoryOf reads the instance's current run's history.
+func HistoryOf(ctx context.Context, c client.Client, instance string) (History, error) {
 	it := c.GetWorkflowHistory(ctx, instance, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	if !it.HasNext() {
-		return Start{}, fmt.Errorf("instance %s has no history", instance)
+	var h History
+	first := true
+	for ; it.HasNext(); first = false {
+		ev, err := it.Next()
+		if err != nil {
+			return History{}, fmt.Errorf("read the history of %s: %w", instance, err)
+		}
+		if first {
+			a := ev.GetWorkflowExecutionStartedEventAttributes()
+			if a == nil {
+				return History{}, fmt.Errorf("the history of %s does not begin with its start", instance)
+			}
+			if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &h.Start); err != nil {
+				return History{}, fmt.Errorf("read the start of %s: %w", instance, err)
+			}
+			continue
+		}
+		a := ev.GetWorkflowExecutionSignaledEventAttributes()
+		if a == nil || a.GetSignalName() != SignalEvent {
+			continue
+		}
+		got := ReceivedEvent{At: ev.GetEventTime().AsTime(), Identity: a.GetIdentity()}
+		if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &got.Event); err != nil {
+			return History{}, fmt.Errorf("read event %d of %s: %w", ev.GetEventId(), instance, err)
+		}
+		h.Events = append(h.Events, got)
 	}
-	ev, err := it.Next()
-	if err != nil {
-		return Start{}, fmt.Errorf("read the history of %s: %w", instance, err)
+	if first {
+		return History{}, fmt.Errorf("instance %s has no history", instance)
 	}
-	a := ev.GetWorkflowExecutionStartedEventAttributes()
-	if a == nil {
-		return Start{}, fmt.Errorf("the history of %s does not begin with its start", instance)
-	}
-	var start Start
-	if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &start); err != nil {
-		return Start{}, fmt.Errorf("read the start of %s: %w", instance, err)
-	}
-	return start, nil
+	return h, nil
 }
 
 // SendEvent delivers a CloudEvent to a running instance.
 func SendEvent(ctx context.Context, c client.Client, instance string, event map[string]any) error {
 	return c.SignalWorkflow(ctx, instance, "", SignalEvent, event)
 }
+
+// RouterIdentity names COP's event router in the histories of the
+// instances it hands events to.
+const RouterIdentity = "cop-event-router"
 
 // SendEventOnce delivers a CloudEvent to a running instance once per
 // requestID: Temporal drops a signal whose request id the run has already
@@ -162,7 +200,7 @@ func SendEventOnce(ctx context.Context, c client.Client, namespace, instance, re
 		WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: instance},
 		SignalName:        SignalEvent,
 		Input:             input,
-		Identity:          "cop-event-router",
+		Identity:          RouterIdentity,
 		RequestId:         requestID,
 	})
 	return err

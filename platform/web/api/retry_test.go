@@ -1,42 +1,12 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"cop/platform/web/webtest"
 )
-
-// outsideSystem counts the calls it takes, by path and Idempotency-Key;
-// its /second answers 503 while it is down.
-type outsideSystem struct {
-	mu    sync.Mutex
-	calls map[string][]string // path → Idempotency-Key of each call
-	down  atomic.Bool
-}
-
-func (o *outsideSystem) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	o.calls[r.URL.Path] = append(o.calls[r.URL.Path], r.Header.Get("Idempotency-Key"))
-	o.mu.Unlock()
-	if r.URL.Path == "/second" && o.down.Load() {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"ok": %q}`, r.URL.Path)
-}
-
-func (o *outsideSystem) seen(path string) []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]string(nil), o.calls[path]...)
-}
 
 // A faulted instance, retried once the system it calls is back, goes on
 // from the call that failed: the call before it is not made again, the
@@ -44,29 +14,8 @@ func (o *outsideSystem) seen(path string) []string {
 // ends are each announced.
 func TestRetryResumesFromTheFailedCall(t *testing.T) {
 	e := webtest.New(t, webtest.WithWorker)
-	sys := &outsideSystem{calls: map[string][]string{}}
-	sys.down.Store(true)
-	srv := httptest.NewServer(sys)
-	defer srv.Close()
-	relay := strings.ReplaceAll(`document: {dsl: '1.0.3', namespace: kit, name: relay, version: '1.0.0', metadata: {access: {start: [role:officer]}}}
-do:
-  - first:
-      call: http
-      with: {method: post, endpoint: 'URL/first', body: {n: 1}}
-  - second:
-      call: http
-      with: {method: post, endpoint: 'URL/second', body: {n: 2}}
-`, "URL", srv.URL)
-	if resp, body := e.PublishYAML(e.Token("author"), relay); resp.StatusCode != 201 {
-		t.Fatalf("publish: %d %s", resp.StatusCode, body)
-	}
+	sys, in := e.FaultedRelay(t)
 	officer, operator := e.Token("officer"), e.Token("operator")
-	var in webtest.InstanceBody
-	e.Must(201, "POST", "/api/v1/workflows/kit/relay/instances", officer, map[string]any{"input": map[string]any{}}, &in)
-	faulted := e.WaitInstance(officer, in.ID, func(i webtest.InstanceBody) bool { return i.Status != "starting" && i.Status != "running" })
-	if faulted.Status != "faulted" {
-		t.Fatalf("with the system down the instance is %s", faulted.Status)
-	}
 	e.Scenarios(t, []webtest.Scenario{
 		{Name: "a retry needs a reason", As: "operator", Method: "POST", Path: "/api/v1/instances/" + in.ID + "/retry", Body: map[string]any{"reason": " "},
 			Status: 422, Pointers: []string{"/reason"}},
@@ -75,7 +24,7 @@ do:
 		{Name: "an unknown field", As: "operator", Method: "POST", Path: "/api/v1/instances/" + in.ID + "/retry", Body: map[string]any{"reason": "x", "force": true}, Status: 400},
 	})
 
-	sys.down.Store(false)
+	sys.Up()
 	var done webtest.InstanceBody // another instance, once the system is back
 	e.Must(201, "POST", "/api/v1/workflows/kit/relay/instances", officer, map[string]any{"input": map[string]any{}}, &done)
 	// Twice at once: one retries, the other is told it is no longer faulted.
@@ -95,7 +44,7 @@ do:
 		t.Fatalf("after the retry the instance is %s", completed.Status)
 	}
 	e.WaitInstance(officer, done.ID, func(i webtest.InstanceBody) bool { return i.Status == "completed" })
-	first, second := sys.seen("/first"), sys.seen("/second")
+	first, second := sys.Calls("/first"), sys.Calls("/second")
 	// The other instance called each once; this one /first once and
 	// /second twice (refused, then taken), with one key.
 	if len(first) != 2 || len(second) != 3 {

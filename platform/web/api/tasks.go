@@ -16,14 +16,14 @@ import (
 
 // bindTasks: the instance's Update checks candidate groups, the claim and
 // supervision; the list shows only what the caller may work; reassigning
-// is for supervisors and admins.
+// is for supervisors, operators and admins.
 func (a *API) bindTasks(r *route.Router) {
 	r.Add(fiber.MethodGet, "/api/v1/tasks", auth.SignedIn, a.listTasks)
 	r.Add(fiber.MethodGet, "/api/v1/tasks/:id", auth.SignedIn, a.getTask)
 	for _, action := range engine.TaskVerbs {
 		rule := auth.SignedIn
 		if action == engine.Reassign {
-			rule = auth.AnyRole(auth.RoleSupervisor, auth.RoleAdmin)
+			rule = auth.AnyRole(auth.RoleSupervisor, auth.RoleOperator, auth.RoleAdmin)
 		}
 		r.Add(fiber.MethodPost, "/api/v1/tasks/:id/"+string(action), rule, a.actOnTask(action), route.TakesJSON)
 	}

@@ -118,13 +118,14 @@ func TestBrowserEveryQuestion(t *testing.T) {
 }
 
 // TestBrowserOperate: an operator finds the faulted instance among the
-// counts, narrows the list, and reads its error and diagram; on a desktop,
-// and on a 375px phone without JavaScript.
+// counts, narrows the list, and reads its error and diagram, then reads
+// the running instance's events and reassigns its task; on a desktop, and
+// on a 375px phone without JavaScript.
 func TestBrowserOperate(t *testing.T) {
 	t.Parallel()
 	e := webtest.New(t, webtest.WithWorker)
-	faulted, _, _ := operateFixtures(t, e)
-	runJourney(t, e, "operate", "COP_FAULTED="+faulted.ID)
+	faulted, waiting, _ := operateFixtures(t, e)
+	runJourney(t, e, "operate", "COP_FAULTED="+faulted.ID, "COP_WAITING="+waiting.ID)
 }
 
 // TestBrowserOperatorRetries: an operator finds an instance that faulted
@@ -135,11 +136,9 @@ func TestBrowserOperate(t *testing.T) {
 func TestBrowserOperatorRetries(t *testing.T) {
 	t.Parallel()
 	e := webtest.New(t, webtest.WithWorker)
-	sys, url := relayFixture(t, e)
-	runJourney(t, e, "operator-retries", "COP_RELAY="+url)
-	sys.mu.Lock()
-	defer sys.mu.Unlock()
-	if first, second := sys.calls["/first"], sys.calls["/second"]; len(first) != 1 || len(second) != 2 || second[0] != second[1] || second[0] == "" {
+	sys, _ := e.FaultedRelay(t)
+	runJourney(t, e, "operator-retries", "COP_RELAY="+sys.URL)
+	if first, second := sys.Calls("/first"), sys.Calls("/second"); len(first) != 1 || len(second) != 2 || second[0] != second[1] || second[0] == "" {
 		t.Errorf("the system saw /first %q and /second %q; want /first once and /second twice with one Idempotency-Key", first, second)
 	}
 }

@@ -1,7 +1,9 @@
 package pages
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/url"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/ui"
 	"cop/ui/diagram"
@@ -22,7 +25,8 @@ import (
 // The operating pages: every workflow instance an operator (or admin)
 // may see, and supervisors those of their teams, filtered and counted by
 // status; and one instance with its trace, its place on its workflow's
-// diagram, its open tasks and, when it faulted, its error.
+// diagram, its open tasks (which operators may reassign), the events it
+// received and, when it faulted, its error.
 
 // operators may use the operating pages.
 var operators = auth.AnyRole(auth.RoleOperator, auth.RoleAdmin, auth.RoleSupervisor)
@@ -33,6 +37,7 @@ func (pg *Pages) bindOperatePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/operate/instances/:id", operators, pg.operateInstance)
 	r.Add(fiber.MethodPost, "/operate/instances/:id/retry", operators, pg.retryInstance, route.TakesPageForm)
 	r.Add(fiber.MethodPost, "/operate/instances/:id/cancel", operators, pg.cancelInstance, route.TakesPageForm)
+	r.Add(fiber.MethodPost, "/operate/tasks/:id/reassign", operators, pg.reassignTask, route.TakesPageForm)
 }
 
 // cancelInstance cancels a running instance with the operator's reason.
@@ -189,6 +194,8 @@ func (pg *Pages) operateInstance(c *fiber.Ctx) error {
 		d.Message = "The instance was retried from the task it faulted in."
 	case "cancelled":
 		d.Message = "The instance is being cancelled: it ends once its tasks have stopped."
+	case "reassigned":
+		d.Message = "The task has been reassigned."
 	}
 	return pg.Render(c, fiber.StatusOK, "operate-instance", d)
 }
@@ -221,19 +228,16 @@ func (pg *Pages) instanceData(c *fiber.Ctx, id string) (ui.OperateInstanceData, 
 		}
 		d.Trace = append(d.Trace, ui.OperateTraceRow{AuthorTraceRow: row, StartedAt: t.StartedAt})
 	}
-	tasks, err := pg.Tasks.InstanceTasks(ctx, []string{in.ID})
-	if err != nil {
+	if d.Tasks, err = pg.openTasks(c, p, in.ID); err != nil {
 		return d, err
 	}
-	for _, t := range tasks {
-		if t.Status == string(engine.TaskOpen) {
-			d.Tasks = append(d.Tasks, ui.AuthorRunTask{Title: t.Title, Status: t.Status, Priority: t.Priority, Href: "/tasks/" + t.ID})
-		}
-	}
-	// The definition and input the run started with, for its diagram; an
-	// instance Temporal no longer has shows without them.
-	if start, err := pg.Instances.Started(ctx, p, in.ID); err == nil {
+	// The definition and input the run started with, for its diagram, and
+	// the events it received; an instance Temporal no longer has shows
+	// without them.
+	if h, err := pg.Instances.History(ctx, p, in.ID); err == nil {
+		start := h.Start
 		d.Input = listingOf(start.Input)
+		d.Events = receivedEvents(h.Events)
 		if w, _, err := workflows.Parse(start.Definition); err == nil {
 			mark, current := currentAt(in), in.Status == engine.StatusRunning
 			if in.Error != nil {
@@ -244,9 +248,117 @@ func (pg *Pages) instanceData(c *fiber.Ctx, id string) (ui.OperateInstanceData, 
 			}
 		}
 	} else {
-		pg.Log.Info("instance start not readable", "instance", in.ID, "err", err)
+		pg.Log.Info("instance history not readable", "instance", in.ID, "err", err)
 	}
 	return d, nil
+}
+
+// openTasks are the instance's open tasks, each with whose it is and, for
+// a caller who may reassign it, the known members of its candidate groups
+// to give it to.
+func (pg *Pages) openTasks(c *fiber.Ctx, p *auth.Principal, instance string) ([]ui.OperateTask, error) {
+	ctx := c.UserContext()
+	all, err := pg.Tasks.InstanceTasks(ctx, []string{instance})
+	if err != nil {
+		return nil, err
+	}
+	var out []ui.OperateTask
+	for _, info := range all {
+		if info.Status != string(engine.TaskOpen) {
+			continue
+		}
+		t, err := pg.Tasks.Task(ctx, p, info.ID)
+		if errors.Is(err, tasks.ErrNotFound) {
+			continue // ended since, or not the caller's to see
+		}
+		if err != nil {
+			return nil, err
+		}
+		row := ui.OperateTask{ID: t.ID, Title: t.Title, Href: "/tasks/" + url.PathEscape(t.ID), Priority: t.Priority,
+			Groups: strings.Join(t.CandidateGroups, ", "), HeldBy: cmp.Or(t.ClaimedBy, t.Assignee)}
+		if mayReassignTask(p, t) {
+			row.Reassign = "/operate/tasks/" + url.PathEscape(t.ID) + "/reassign"
+			if row.Assignees, err = pg.assignees(c, p, t); err != nil {
+				return nil, err
+			}
+		}
+		if err := pg.name(c, []*string{&row.HeldBy}); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// mayReassignTask: operators and admins reassign any task, a supervisor
+// those offered to their teams or to them (the instance checks again).
+func mayReassignTask(p *auth.Principal, t tasks.Task) bool {
+	if p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin) {
+		return true
+	}
+	return p.HasRole(auth.RoleSupervisor) && (t.Assignee == p.Subject || p.Matches(t.CandidateGroups))
+}
+
+// reassignTask gives an open task to the officer chosen on the instance's
+// page: a choice missing or refused (not in the task's groups, unknown)
+// is an error summary on that page (422), a task no longer open a page
+// saying so (409).
+func (pg *Pages) reassignTask(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	ctx, p := c.UserContext(), route.Principal(c)
+	t, err := pg.Tasks.Task(ctx, p, c.Params("id"))
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	to := strings.TrimSpace(c.FormValue("to"))
+	if to == "" {
+		err = problem.Invalidf([]problem.Field{{Pointer: "/to", Message: "Choose who should work " + t.Title}}, "say whom to reassign the task to")
+	} else {
+		_, err = pg.Tasks.ActOnTask(ctx, p, t.ID, tasks.TaskActionRequest{Action: engine.Reassign, To: to})
+	}
+	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict) {
+		d, derr := pg.instanceData(c, t.Instance)
+		if derr != nil {
+			return pg.pageError(c, derr)
+		}
+		d.Problem, d.ProblemForm = sentence(pr.Detail), "reassign-"+t.ID
+		msg := d.Problem
+		if len(pr.Fields) > 0 {
+			msg = sentence(pr.Fields[0].Message)
+			d.Problem = msg
+		}
+		for i := range d.Tasks {
+			if d.Tasks[i].ID == t.ID {
+				d.Tasks[i].Error = msg
+			}
+		}
+		return pg.Render(c, pr.Kind.Status(), "operate-instance", d)
+	}
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	return c.Redirect("/operate/instances/"+url.PathEscape(t.Instance)+"?done=reassigned", fiber.StatusSeeOther)
+}
+
+// receivedEvents are the events an instance received, each with its
+// data as a listing.
+func receivedEvents(evs []engine.ReceivedEvent) []ui.OperateEvent {
+	out := make([]ui.OperateEvent, 0, len(evs))
+	for _, e := range evs {
+		str := func(k string) string { s, _ := e.Event[k].(string); return s }
+		from := "Sent to the instance (POST /api/v1/instances/{id}/events)"
+		if e.Identity == engine.RouterIdentity {
+			from = "Routed by COP from POST /api/v1/events"
+		}
+		ev := ui.OperateEvent{Type: str("type"), Source: str("source"), ID: str("id"), Subject: str("subject"), From: from, At: e.At}
+		if data, ok := e.Event["data"]; ok {
+			ev.Data = listingOf(data)
+		}
+		out = append(out, ev)
+	}
+	return out
 }
 
 // currentAt is where a running instance is: the innermost task of its

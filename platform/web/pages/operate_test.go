@@ -1,12 +1,8 @@
 package pages_test
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"cop/platform/web/webtest"
@@ -20,17 +16,22 @@ do:
         batteries: '${ .batteries | tonumber }'
 `
 
-// roundWait gives a supervisor a task and waits for it.
-const roundWait = `document: {dsl: '1.0.3', namespace: kit, name: wait-round, version: '1.0.0', metadata: {access: {start: [role:officer]}}}
+// roundWait hears a note sent to it and a count routed to it, then gives
+// the Heathrow team a task and waits for it.
+const roundWait = `document: {dsl: '1.0.3', namespace: kit, name: wait-round, version: '1.0.0', metadata: {access: {start: [role:officer], events: [role:integrator]}}}
 do:
+  - note:
+      listen: {to: {one: {with: {type: cop.test.kit-note}}}}
+  - count:
+      listen: {to: {one: {with: {type: cop.test.kit-count}}}}
   - check:
       call: userTask
-      with: {form: kit-check, title: Check the kit, candidateGroups: [role:supervisor]}
+      with: {form: kit-check, title: Check the kit, candidateGroups: [team:heathrow-t5]}
 `
 
 // operateFixtures publishes the two workflows and starts three instances:
-// one faulted and one waiting on a task (an officer's), one completed
-// (another team's).
+// one faulted and one waiting on a task after two events (an officer's),
+// one completed (another team's).
 func operateFixtures(t *testing.T, e *webtest.Env) (faulted, waiting, other webtest.InstanceBody) {
 	t.Helper()
 	author := e.Token("author")
@@ -45,6 +46,13 @@ func operateFixtures(t *testing.T, e *webtest.Env) (faulted, waiting, other webt
 	e.Must(201, "POST", "/api/v1/workflows/kit/wait-round/instances", officer, map[string]any{"input": map[string]any{}}, &waiting)
 	e.Must(201, "POST", "/api/v1/workflows/kit/count-round/instances", dover, map[string]any{"input": map[string]any{"batteries": "2"}}, &other)
 	e.WaitInstance(officer, faulted.ID, func(i webtest.InstanceBody) bool { return i.Status == "faulted" })
+	e.Must(202, "POST", "/api/v1/instances/"+waiting.ID+"/events", officer,
+		`{"specversion": "1.0", "id": "note-1", "source": "/kit-room", "type": "cop.test.kit-note", "data": {"note": "Torch missing"}}`, nil)
+	if resp, body := e.Send("POST", "/api/v1/events", e.Token("integrator"),
+		`{"specversion": "1.0", "id": "count-1", "source": "/stores", "type": "cop.test.kit-count", "data": {"batteries": 12}}`,
+		"Content-Type", "application/cloudevents+json"); resp.StatusCode != 202 {
+		t.Fatalf("send the count: %d %s", resp.StatusCode, body)
+	}
 	e.WaitTask(e.Token("supervisor"), waiting.ID)
 	e.WaitInstance(dover, other.ID, func(i webtest.InstanceBody) bool { return i.Status == "completed" })
 	return faulted, waiting, other
@@ -102,11 +110,72 @@ func TestOperatePages(t *testing.T) {
 		}
 	})
 
-	t.Run("a running instance: where it is, and its open task", func(t *testing.T) {
+	t.Run("a running instance: where it is, its open task, and the events it received", func(t *testing.T) {
 		page := e.Get(operator, "/operate/instances/"+waiting.ID)
 		body := text(page.Body)
-		if page.Status != 200 || !strings.Contains(body, "Open tasks Check the kit") || !strings.Contains(page.Body, "Running here") {
+		if page.Status != 200 || !strings.Contains(body, "Open tasks Check the kit Offered to team:heathrow-t5 Held by Nobody yet") ||
+			!strings.Contains(page.Body, "Running here") {
 			t.Errorf("%d %s", page.Status, body)
+		}
+		for _, want := range []string{
+			"cop.test.kit-note from /kit-room, id note-1", "Sent to the instance (POST /api/v1/instances/{id}/events)", `"note": "Torch missing"`,
+			"cop.test.kit-count from /stores, id count-1", "Routed by COP from POST /api/v1/events", `"batteries": 12`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the events received lack %q: %s", want, body)
+			}
+		}
+		if strings.Index(body, "kit-note") > strings.Index(body, "kit-count") {
+			t.Error("the events are not in the order received")
+		}
+		if none := text(e.Get(operator, "/operate/instances/"+faulted.ID).Body); !strings.Contains(none, "Events received It has received no events.") {
+			t.Errorf("an instance sent no events: %s", none)
+		}
+	})
+
+	t.Run("reassigning an open task to a known member of its team", func(t *testing.T) {
+		page := e.Get(operator, "/operate/instances/"+waiting.ID)
+		task := e.WaitTask(e.Token("supervisor"), waiting.ID)
+		// The list offers the team's members who have signed in: the
+		// officer and the supervisor, not the Dover officer or the operator.
+		for want, offered := range map[string]bool{`<option value="dev-officer"`: true, `<option value="dev-supervisor"`: true,
+			`<option value="dev-officer-dover"`: false, `<option value="dev-operator"`: false} {
+			if strings.Contains(page.Body, want) != offered {
+				t.Errorf("the reassign list offers %s: %v, want %v", want, !offered, offered)
+			}
+		}
+		csrf := webtest.CSRF(t, page.Body)
+		reassign := "/operate/tasks/" + task.ID + "/reassign"
+		if p := e.Post(operator, reassign, url.Values{"csrf": {csrf}, "to": {""}}); p.Status != 422 ||
+			!strings.Contains(text(p.Body), "There is a problem Choose who should work Check the kit") || !strings.Contains(p.Body, `href="#reassign-`+task.ID+`"`) {
+			t.Errorf("nobody chosen: %d %s", p.Status, text(p.Body))
+		}
+		if p := e.Post(operator, reassign, url.Values{"csrf": {csrf}, "to": {"dev-officer-dover"}}); p.Status != 422 ||
+			!strings.Contains(text(p.Body), "is not in the task's candidate groups") {
+			t.Errorf("someone outside the team: %d %s", p.Status, text(p.Body))
+		}
+		if p := e.Post(operator, reassign, url.Values{"to": {"dev-officer"}}); p.Status != 403 {
+			t.Errorf("no CSRF token: %d", p.Status)
+		}
+		officerBrowser := e.Browser()
+		e.SignIn(officerBrowser, "officer").Body.Close()
+		if p := e.Post(officerBrowser, reassign, url.Values{"csrf": {webtest.CSRF(t, e.Get(officerBrowser, "/").Body)}, "to": {"dev-officer"}}); p.Status != 404 {
+			t.Errorf("an officer reassigning: %d", p.Status)
+		}
+		done := e.Post(operator, reassign, url.Values{"csrf": {csrf}, "to": {"dev-officer"}})
+		if done.Status != 200 || !strings.Contains(text(done.Body), "The task has been reassigned.") || !strings.Contains(text(done.Body), "Held by Olu Officer") {
+			t.Fatalf("reassign: %d %s", done.Status, text(done.Body))
+		}
+		var who string
+		if err := e.Pool.QueryRow(t.Context(), `SELECT claimed_by FROM tasks WHERE id = $1`, task.ID).Scan(&who); err != nil || who != "dev-officer" {
+			t.Errorf("the task is held by %q (%v)", who, err)
+		}
+		// The officer's task page does not offer reassigning; the operator's does.
+		if strings.Contains(e.Get(officerBrowser, "/tasks/"+task.ID).Body, "Reassign task") {
+			t.Error("the officer's task page offers Reassign")
+		}
+		if tp := e.Get(operator, "/tasks/"+task.ID); tp.Status != 200 || !strings.Contains(tp.Body, "Reassign task") || strings.Contains(tp.Body, "Claim this task") {
+			t.Errorf("the operator's task page: %d %s", tp.Status, text(tp.Body))
 		}
 	})
 
@@ -196,57 +265,4 @@ func TestOperatePages(t *testing.T) {
 			t.Error("an officer's navigation links Operate")
 		}
 	})
-}
-
-// relaySystem is the outside system a relay workflow calls: /first always
-// answers, /second answers 503 until POST /_control/up brings it back.
-// It counts each path's calls and their Idempotency-Keys.
-type relaySystem struct {
-	mu    sync.Mutex
-	calls map[string][]string
-	up    bool
-}
-
-func (r *relaySystem) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if req.URL.Path == "/_control/up" {
-		r.up = true
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	r.calls[req.URL.Path] = append(r.calls[req.URL.Path], req.Header.Get("Idempotency-Key"))
-	if req.URL.Path == "/second" && !r.up {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"ok": %q}`, req.URL.Path)
-}
-
-// relayFixture publishes a workflow that calls the relay's /first, then
-// /second, and starts it while /second is down: it faults at /do/1/second.
-func relayFixture(t *testing.T, e *webtest.Env) (*relaySystem, string) {
-	t.Helper()
-	sys := &relaySystem{calls: map[string][]string{}}
-	srv := httptest.NewServer(sys)
-	t.Cleanup(srv.Close)
-	relay := strings.ReplaceAll(`document: {dsl: '1.0.3', namespace: kit, name: relay, version: '1.0.0', title: Relay a report, metadata: {access: {start: [role:officer]}}}
-do:
-  - first:
-      call: http
-      with: {method: post, endpoint: 'URL/first', body: {n: 1}}
-  - second:
-      call: http
-      with: {method: post, endpoint: 'URL/second', body: {n: 2}}
-`, "URL", srv.URL)
-	if resp, body := e.PublishYAML(e.Token("author"), relay); resp.StatusCode != 201 {
-		t.Fatalf("publish: %d %s", resp.StatusCode, body)
-	}
-	var in webtest.InstanceBody
-	e.Must(201, "POST", "/api/v1/workflows/kit/relay/instances", e.Token("officer"), map[string]any{"input": map[string]any{}}, &in)
-	if got := e.WaitInstance(e.Token("officer"), in.ID, func(i webtest.InstanceBody) bool { return i.Status == "faulted" }); got.Status != "faulted" {
-		t.Fatalf("with /second down the instance is %s", got.Status)
-	}
-	return sys, srv.URL
 }

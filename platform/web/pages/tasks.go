@@ -106,9 +106,17 @@ func taskRow(p *auth.Principal, t tasks.Task) ui.TaskRow {
 		r.ClaimedBy = t.ClaimedBy
 	}
 	open := t.Status == engine.TaskOpen
-	r.CanClaim = open && t.ClaimedBy == ""
-	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	// An operator may open any task, but claims only what they are a
+	// candidate for.
+	r.CanClaim = open && t.ClaimedBy == "" && (t.Assignee == p.Subject || p.Matches(t.CandidateGroups))
+	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || mayReassign(p))
 	return r
+}
+
+// mayReassign: supervisors (of the task's team: the instance checks),
+// operators and admins release and reassign tasks.
+func mayReassign(p *auth.Principal) bool {
+	return p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin)
 }
 
 // taskPage shows one task: what it is about and, once the caller holds
@@ -131,7 +139,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 		return pg.drawAmendTask(c, p, t, d)
 	}
 	d.CanWork = t.Status == engine.TaskOpen && t.ClaimedBy == p.Subject
-	d.CanAssign = t.Status == engine.TaskOpen && (p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleAdmin))
+	d.CanAssign = t.Status == engine.TaskOpen && mayReassign(p)
 	if d.CanAssign {
 		if d.Assignees, err = pg.assignees(c, p, t); err != nil {
 			return err
