@@ -6,7 +6,7 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
 
-.PHONY: run build test bench fuzz lint deps postgres assets node chromium clean
+.PHONY: run build test bench cluster fuzz lint deps postgres assets node chromium clean
 
 ## run: build bin/cop and start everything locally on http://localhost:8080 (PORT overrides)
 run: build
@@ -43,6 +43,13 @@ chromium:
 bench: deps postgres assets
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
+
+## cluster: COP as production runs it, on this machine: Temporal on PostgreSQL (4 shards) and the OpenID provider as their own processes, two web and two worker replicas; a load of start-form submissions while a web and a worker replica are killed and Temporal restarted (CLUSTER_SUBMISSIONS, CLUSTER_CLIENTS); ends with "cluster: A acknowledged, S stored, C completed, L lost, D duplicated"
+CLUSTER_SUBMISSIONS ?= 1000
+CLUSTER_CLIENTS ?= 16
+cluster: deps postgres assets
+	COP_TEST_DURABLE=1 COP_CLUSTER_SUBMISSIONS=$(CLUSTER_SUBMISSIONS) COP_CLUSTER_CLIENTS=$(CLUSTER_CLIENTS) \
+	  $(GO) test -count=1 -timeout 60m -run TestClusterLosesNothingWhenReplicasAndTemporalFail -v ./platform/cluster
 
 ## fuzz: search for inputs that break the DSL parser, the expression compiler, the CloudEvent decoder, the form, term and reference data parsers, answers, page posts and uploads (FUZZTIME each); what fails is kept under the package's testdata/fuzz and so becomes a test
 FUZZTIME ?= 60s

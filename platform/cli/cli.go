@@ -19,6 +19,10 @@ Usage:
                              (officer, supervisor, author, integrator, manager, operator, admin) from a running cop dev
   cop dev mail [--show N]    list the email cop dev's mail server kept (.data/mail), newest first;
                              --show N prints the Nth in full
+  cop dev temporal --postgres URL   a Temporal server keeping history in PostgreSQL (databases and
+                             schema set up with Temporal's own tooling; --port 7233, --shards 4)
+  cop dev oidc --app URL     the development OpenID provider on its own (--port 8081; --app for
+                             each COP web replica's public URL)
   cop serve                  production: web server and worker from the environment
                              (DATABASE_URL, TEMPORAL_ADDRESS, OIDC_*, PUBLIC_URL; see docs/configuration.md)
   cop forms push FILE        upload a form definition to COP (--server URL, --token TOKEN;
@@ -77,6 +81,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "mail" {
 			return devMail(args[2:], stdout)
+		}
+		if len(args) > 1 && args[1] == "temporal" {
+			return devTemporal(args[2:], stderr)
+		}
+		if len(args) > 1 && args[1] == "oidc" {
+			return devOIDC(args[2:], stderr)
 		}
 		return dev(args[1:], stderr)
 	case "serve":

@@ -619,3 +619,29 @@ func TestServeAgainstExternalServices(t *testing.T) {
 		t.Errorf("production logs are not JSON: %s", logs)
 	}
 }
+
+// The cluster's parts refuse what they cannot run with, each in one line
+// (or the usage text, exit 2, for a missing required flag).
+func TestDevPartsRefuseBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"dev", "temporal"}, 2, "cop dev temporal --postgres URL"},
+		{[]string{"dev", "oidc"}, 2, "cop dev oidc --app URL"},
+		{[]string{"dev", "temporal", "--postgres", "mysql://root@db/temporal"}, 1,
+			`cop: the PostgreSQL URL for Temporal must look like postgres://user:password@host:5432/temporal, got "mysql://root@db/temporal"`},
+		{[]string{"dev", "temporal", "--postgres", "postgres://cop:s3cret@127.0.0.1:1/temporal"}, 1, "cop: create Temporal's database temporal:"},
+	} {
+		cmd := exec.Command(copBinary(t), c.args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != c.code || !strings.Contains(string(out), c.want) {
+			t.Errorf("cop %v: exit %d (%v), output %q; want exit %d and %q", c.args, cmd.ProcessState.ExitCode(), err, out, c.code, c.want)
+		}
+		if strings.Contains(string(out), "s3cret") {
+			t.Errorf("cop %v prints the password: %s", c.args, out)
+		}
+	}
+}

@@ -141,10 +141,46 @@ func TestPostgresDoesNotOutliveItsParent(t *testing.T) {
 // A workflow started on the file-backed server is still there after the
 // server stops and starts again on the same file.
 func TestTemporalPersistsAcrossRestart(t *testing.T) {
+	persistsAcrossRestart(t, TemporalOptions{DBFile: filepath.Join(tempDir(t), "temporal.db")})
+}
+
+// The same on PostgreSQL, the engine's production persistence: its
+// databases are created and their schemas set up by Temporal's own
+// tooling at the first start and found as they are at the second, with
+// four history shards.
+func TestTemporalOnPostgresPersistsAcrossRestart(t *testing.T) {
 	ctx := context.Background()
-	file := filepath.Join(tempDir(t), "temporal.db")
+	dir := tempDir(t)
+	pg, err := StartPostgres(ctx, PostgresOptions{Dir: filepath.Join(dir, "postgres"), Port: port(t), Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	persistsAcrossRestart(t, TemporalOptions{Postgres: pg.URL("temporal"), PortsFile: filepath.Join(dir, "ports.json")})
+	for db, table := range map[string]string{"temporal": "shards", "temporal_visibility": "executions_visibility"} {
+		conn, err := pgx.Connect(ctx, pg.URL(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var version string
+		var rows int
+		if err := conn.QueryRow(ctx, `SELECT curr_version FROM schema_version`).Scan(&version); err != nil || version == "" || version == "0.0" {
+			t.Errorf("%s's schema version %q (%v): not updated past the initial one", db, version, err)
+		}
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&rows); err != nil {
+			t.Errorf("%s.%s: %v", db, table, err)
+		}
+		if db == "temporal" && rows != PostgresShards {
+			t.Errorf("%d history shards, want %d", rows, PostgresShards)
+		}
+		conn.Close(ctx)
+	}
+}
+
+func persistsAcrossRestart(t *testing.T, opt TemporalOptions) {
+	ctx := context.Background()
 	start := func() (*Temporal, client.Client) {
-		srv, err := StartTemporal(TemporalOptions{DBFile: file})
+		srv, err := StartTemporal(opt)
 		if err != nil {
 			t.Fatal(err)
 		}

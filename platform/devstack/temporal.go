@@ -24,7 +24,18 @@ import (
 type TemporalOptions struct {
 	// DBFile persists history in this SQLite file (created with its schema on
 	// first start). Empty means in memory, gone when the process ends.
-	DBFile       string
+	DBFile string
+	// Postgres, when set, persists history in PostgreSQL instead, the
+	// engine's production persistence: the URL's database and the same
+	// name with _visibility are created when missing and their schemas set
+	// up and updated with Temporal's own SQL tooling (temporalPostgres).
+	Postgres string
+	// Shards is how many history shards the server has (default 1, or 4
+	// on PostgreSQL). It is fixed when the database is first set up.
+	Shards int
+	// PortsFile remembers the services' ports between starts (default
+	// DBFile.ports.json; none for an in-memory server).
+	PortsFile    string
 	FrontendPort int // 0 picks a free port
 	Namespace    string
 	// LogFile receives the server's own (verbose) log at warn level and
@@ -54,6 +65,9 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 			return nil, err
 		}
 		frontend = p
+	}
+	if opt.Postgres != "" {
+		return startOnPostgres(opt, frontend)
 	}
 	sqlCfg := config.SQL{
 		PluginName:        sqliteplugin.PluginName,
@@ -85,14 +99,21 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 		return nil, fmt.Errorf("create Temporal namespace %q: %w", opt.Namespace, err)
 	}
 
-	portsFile := ""
-	if opt.DBFile != "" {
+	portsFile := opt.PortsFile
+	if portsFile == "" && opt.DBFile != "" {
 		portsFile = opt.DBFile + ".ports.json"
 	}
-	cfg, err := serverConfig(sqlCfg, frontend, portsFile)
+	cfg, err := serverConfig(sqlCfg, sqlCfg, frontend, portsFile)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Persistence.NumHistoryShards = max(1, int32(opt.Shards))
+	return startServer(cfg, opt)
+}
+
+// startServer starts the server cfg describes and waits until every
+// service serves.
+func startServer(cfg *config.Config, opt TemporalOptions) (*Temporal, error) {
 	var logger tlog.Logger = tlog.NewNoopLogger()
 	if opt.LogFile != "" {
 		logger = tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: "warn", Format: "json", OutputFile: opt.LogFile}))
@@ -122,7 +143,7 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 		_ = srv.Stop()
 		return nil, err
 	}
-	return &Temporal{server: srv, HostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))}, nil
+	return &Temporal{server: srv, HostPort: cfg.PublicClient.HostPort}, nil
 }
 
 // waitServing waits until each service of cfg accepts connections on its
@@ -155,7 +176,7 @@ func (t *Temporal) Stop() error { return t.server.Stop() }
 // on new ports is a stranger whom the old, dead member's entry shadows
 // until it expires (about a minute in which task queues route to nobody
 // and instances from before the restart make no progress).
-func serverConfig(sqlCfg config.SQL, frontend int, portsFile string) (*config.Config, error) {
+func serverConfig(sqlCfg, visibility config.SQL, frontend int, portsFile string) (*config.Config, error) {
 	saved := map[string]int{}
 	if portsFile != "" {
 		if b, err := os.ReadFile(portsFile); err == nil {
@@ -198,10 +219,10 @@ func serverConfig(sqlCfg config.SQL, frontend int, portsFile string) (*config.Co
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"},
 		},
 		Persistence: config.Persistence{
-			DefaultStore:     sqliteplugin.PluginName,
-			VisibilityStore:  sqliteplugin.PluginName,
+			DefaultStore:     "default",
+			VisibilityStore:  "visibility",
 			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+			DataStores:       map[string]config.DataStore{"default": {SQL: &sqlCfg}, "visibility": {SQL: &visibility}},
 		},
 		ClusterMetadata: &cluster.Config{
 			EnableGlobalNamespace:    false,

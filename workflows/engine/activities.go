@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"io"
 	"mime"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -241,6 +242,7 @@ func (a *Activities) guarded() *http.Client {
 // asks; a status outside 2xx (3xx too with redirect) is a communication
 // error whose status is the response's.
 func (a *Activities) do(r *http.Request, output string, redirect bool) (any, error) {
+	defer heartbeat(r.Context())()
 	resp, err := a.client(redirect).Do(r)
 	if err != nil && r.Context().Err() != nil {
 		// The worker is stopping (a deploy) or the call was abandoned: no
@@ -604,3 +606,37 @@ func (a *Activities) Emit(ctx context.Context, req EmitRequest) error {
 // (an unknown reference data set, a key with no item): the instance
 // faults with it, or a try/catch catches it, and it is not retried.
 func ActivityFault(e *workflows.RuntimeError) error { return fault(e) }
+
+// heartbeatEvery is how often a call in flight tells Temporal its worker
+// lives; callHeartbeatTimeout (several beats) is how soon Temporal gives
+// a killed worker's call to another.
+const (
+	heartbeatEvery       = 2 * time.Second
+	callHeartbeatTimeout = 10 * time.Second
+)
+
+// heartbeat beats for the activity of ctx until the returned func is
+// called: without it, a call on a worker killed mid-call would wait out
+// its whole start-to-close timeout (minutes) before another worker tried
+// it again.
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -127,7 +127,9 @@ func callOptions() *workflow.ActivityOptions {
 	// Temporal retries only what never got an answer: a worker stopped by
 	// a deploy or killed mid-call. The Idempotency-Key the retry carries
 	// is the first attempt's, so the server can tell.
-	return &workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: &temporal.RetryPolicy{
+	// A call heartbeats while in flight, so one on a worker that died is
+	// given to another within callHeartbeatTimeout, not five minutes.
+	return &workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: callHeartbeatTimeout, RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5}}
 }
 
