@@ -311,6 +311,7 @@ func TestClusterLosesNothingWhenReplicasAndTemporalFail(t *testing.T) {
 		return n
 	}
 	stored := count(`SELECT count(*) FROM submissions WHERE form_name = 'cluster-report'`)
+	loaded, lastReport := time.Now(), time.Now()
 	deadline, cancel := context.WithTimeout(ctx, time.Duration(envInt("COP_CLUSTER_WAIT_SECONDS", 300))*time.Second)
 	defer cancel()
 	waitFor(deadline, 200*time.Millisecond, func() bool {
@@ -338,8 +339,21 @@ func TestClusterLosesNothingWhenReplicasAndTemporalFail(t *testing.T) {
 			close(work)
 			done.Wait()
 		}
+		if time.Since(lastReport) > 10*time.Second {
+			lastReport = time.Now()
+			var states []string
+			rows, _ := pool.Query(ctx, `SELECT status || ' ' || count(*) FROM instances WHERE namespace = 'cluster' GROUP BY status ORDER BY 1`)
+			for rows.Next() {
+				var st string
+				_ = rows.Scan(&st)
+				states = append(states, st)
+			}
+			rows.Close()
+			t.Logf("%s after the load: instances %s", time.Since(loaded).Round(time.Second), strings.Join(states, ", "))
+		}
 		return count(`SELECT count(*) FROM instances WHERE namespace = 'cluster' AND status = 'completed'`) >= stored
 	})
+	t.Logf("every workflow completed %s after the load", time.Since(loaded).Round(time.Second))
 
 	// The tally.
 	var lost, duplicated, redelivered []string

@@ -48,7 +48,9 @@ type Dispatcher struct {
 	// event this process commits wakes it at once.
 	Poll time.Duration
 	// Lease is how long a claimed delivery is held (and a handler may
-	// run) before another replica may claim it again (default 2m).
+	// run) before another replica may claim it again (default 30s): how
+	// long a killed replica's claims wait. A batch still being worked
+	// half way through its lease gives back what it has not begun.
 	Lease time.Duration
 	// Backoff is the wait before retry n (1, 2, ...) of a failed
 	// delivery (default: 1s doubling to 1m, with jitter).
@@ -117,7 +119,7 @@ func (d *Dispatcher) defaults() {
 		d.Poll = time.Second
 	}
 	if d.Lease <= 0 {
-		d.Lease = 2 * time.Minute
+		d.Lease = 30 * time.Second
 	}
 	if d.Backoff == nil {
 		d.Backoff = Backoff
@@ -166,11 +168,17 @@ type claimed struct {
 // deliverDue claims a batch of due deliveries and delivers them, oldest
 // event first; it returns how many it claimed.
 func (d *Dispatcher) deliverDue(ctx context.Context, s Subscriber) (int, error) {
+	claimedAt := time.Now()
 	batch, err := d.claim(ctx, s.Name)
 	if err != nil {
 		return 0, err
 	}
-	for _, c := range batch {
+	for i, c := range batch {
+		if time.Since(claimedAt) > d.Lease/2 {
+			// Slow handlers: what is left would be handled after its
+			// lease lapsed, perhaps by another replica at once.
+			return len(batch), d.release(ctx, s.Name, batch[i:])
+		}
 		err := d.handle(ctx, s, c.Event)
 		if ctx.Err() != nil {
 			return len(batch), nil // shutting down: the lease lapses and the event is delivered later
@@ -209,9 +217,22 @@ func (d *Dispatcher) claim(ctx context.Context, subscriber string) ([]claimed, e
 	return batch, nil
 }
 
+// release makes claimed deliveries due again now, uncounted.
+func (d *Dispatcher) release(ctx context.Context, subscriber string, rest []claimed) error {
+	ids := make([]string, len(rest))
+	for i, c := range rest {
+		ids[i] = c.ID
+	}
+	if _, err := d.Pool.Exec(ctx, `UPDATE event_deliveries SET due_at = now(), attempts = attempts - 1
+		WHERE subscriber = $1 AND event_id = ANY($2::uuid[]) AND delivered_at IS NULL`, subscriber, ids); err != nil {
+		return fmt.Errorf("give back %d deliveries for %s: %w", len(ids), subscriber, err)
+	}
+	return nil
+}
+
 // handle runs the subscriber, turning a panic into an error.
 func (d *Dispatcher) handle(ctx context.Context, s Subscriber, e Event) (err error) {
-	hctx, cancel := context.WithTimeout(ctx, d.Lease)
+	hctx, cancel := context.WithTimeout(ctx, d.Lease/2)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {

@@ -306,3 +306,49 @@ func TestADeliveryCutShortIsResumedAfterTheLease(t *testing.T) {
 		t.Errorf("resumed after %s", waited)
 	}
 }
+
+// A batch whose handlers run slow gives back, half way through its lease,
+// the deliveries it has not begun, so none is still being worked when its
+// lease lapses and another replica claims it too: each is delivered once.
+func TestASlowBatchGivesBackWhatItHasNotBegun(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t)
+	got := newReceived()
+	slow := dispatcher(pool, events.Subscriber{Name: "starter", Types: []string{events.SubmissionCreated}, Handle: func(ctx context.Context, e events.Event) error {
+		time.Sleep(1200 * time.Millisecond) // past half its two-second lease
+		got.add(e)
+		return nil
+	}})
+	slow.Lease = 2 * time.Second
+	start(t, slow)
+	// Three events in one transaction: the slow replica claims them as
+	// one batch, which would take it 3.6s, past the lease.
+	var ids []string
+	err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		for i := range 3 {
+			id := events.IDFor(t.Name(), fmt.Sprint(i))
+			ids = append(ids, id)
+			if _, err := events.Publish(ctx, tx, events.New{ID: id, Type: events.SubmissionCreated, Data: i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	other := dispatcher(pool, events.Subscriber{Name: "starter", Types: []string{events.SubmissionCreated}, Handle: func(_ context.Context, e events.Event) error {
+		got.add(e)
+		return nil
+	}})
+	other.Lease = 2 * time.Second
+	start(t, other)
+	waitFor(t, "every delivery", func() bool { return got.distinct() == 3 })
+	time.Sleep(4 * time.Second) // past every lease and slow handler
+	for _, id := range ids {
+		if n := got.count(id); n != 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+}
