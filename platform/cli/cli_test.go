@@ -645,3 +645,76 @@ func TestDevPartsRefuseBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A worker-only replica that cannot reach Temporal keeps trying, says so
+// on its operations listener's /readyz (503, naming the worker and
+// Temporal) instead of exiting, and is ready once Temporal answers.
+func TestWorkerWaitsForTemporalAndSaysSo(t *testing.T) {
+	temporalPort, opsPort := freePort(t), freePort(t)
+	op := testenv.OIDC(t, "http://localhost:1")
+	cmd := exec.Command(copBinary(t), "serve", "--only", "worker")
+	stderr := &testenv.SyncBuffer{}
+	cmd.Stderr = stderr
+	cmd.Env = append(os.Environ(), "PUBLIC_URL=http://localhost:1",
+		"DATABASE_URL="+testenv.DatabaseURL(t), "TEMPORAL_ADDRESS="+fmt.Sprintf("127.0.0.1:%d", temporalPort),
+		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience,
+		fmt.Sprintf("COP_OPS_LISTEN_ADDR=127.0.0.1:%d", opsPort))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", opsPort)
+	deadline := time.Now().Add(time.Minute)
+	var code int
+	var body string
+	for {
+		if c, b, err := tryGet(ready); err == nil {
+			code, body = c, b
+			if code == 503 && strings.Contains(body, `"worker":{"status":"failing","error":"the worker cannot start`) {
+				break
+			}
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the worker exited without Temporal (%v): %s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz without Temporal: %d %s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(body, `"temporal":{"status":"failing"`) || !strings.Contains(body, `"postgresql":{"status":"ok"}`) {
+		t.Errorf("/readyz without Temporal: %s", body)
+	}
+	srv, err := devstack.StartTemporal(devstack.TemporalOptions{FrontendPort: temporalPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	t.Logf("Temporal started at %s", srv.HostPort)
+	deadline = time.Now().Add(time.Minute)
+	for code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz once Temporal answers: %d %s\n%s", code, body, stderr.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+		code, body, _ = tryGet(ready)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Errorf("the worker exited with %v after SIGTERM: %s", err, stderr.String())
+	}
+}
+
+func tryGet(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -164,18 +165,35 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 			log.Info("operations listener (healthz, readyz, metrics)", "addr", opsLn.Addr().String())
 		}
 	}
-	var w worker.Worker
+	polling := &workerState{}
 	if cfg.RunWorker {
-		// A deploy stops the worker: calls in flight get the shutdown
-		// timeout to finish, and one cut short is retried elsewhere.
-		w = worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 		acts := &engine.Activities{
 			Client:   &http.Client{Timeout: 5 * time.Minute},
 			Allow:    engine.ParseAllowlist(cfg.CallAllowlist),
 			Platform: &instances.Store{Pool: pool, Defs: defs, Listens: eventsIn},
 		}
-		acts.Register(w)
-		go startWorker(bg, w, cfg.Temporal, log)
+		// A worker whose start failed cannot start again (the SDK keeps
+		// the failure), so each attempt builds a new one. A deploy stops
+		// it: calls in flight get the shutdown timeout to finish, and one
+		// cut short is retried elsewhere.
+		newWorker := func() worker.Worker {
+			w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+			acts.Register(w)
+			return w
+		}
+		polling.set(errors.New("the worker is starting"))
+		go startWorker(bg, newWorker, cfg.Temporal, log, polling)
+		if !cfg.RunWeb && cfg.OpsListenAddr != "" {
+			// A worker-only replica still answers its probes.
+			opsLn, err := net.Listen("tcp", cfg.OpsListenAddr)
+			if err != nil {
+				return fmt.Errorf("listen on %s (COP_OPS_LISTEN_ADDR): %w", cfg.OpsListenAddr, err)
+			}
+			ops := web.WorkerOpsApp(pool, tc, polling.get, log)
+			go func() { serveErr <- ops.Listener(opsLn) }()
+			defer func() { _ = ops.Shutdown() }()
+			log.Info("operations listener (healthz, readyz, metrics)", "addr", opsLn.Addr().String())
+		}
 	}
 	if started != nil {
 		started()
@@ -196,7 +214,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 			log.Error("web server did not drain in time", "err", err)
 		}
 	}
-	if w != nil {
+	if w := polling.worker(); w != nil {
 		w.Stop()
 	}
 	stopBG()
@@ -312,13 +330,16 @@ func loadExamples(ctx context.Context, pool *pgxpool.Pool, defs *definitions.Ser
 
 // startWorker starts polling, retrying while Temporal cannot be reached so
 // the web tier can come up (and /readyz say what fails) meanwhile.
-func startWorker(ctx context.Context, w worker.Worker, cfg config.Temporal, log *slog.Logger) {
-	for delay := time.Second; ; delay = min(delay*2, 30*time.Second) {
+func startWorker(ctx context.Context, newWorker func() worker.Worker, cfg config.Temporal, log *slog.Logger, state *workerState) {
+	for delay := time.Second; ; delay = min(delay*2, 10*time.Second) {
+		w := newWorker()
 		err := w.Start()
 		if err == nil {
+			state.started(w)
 			log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.Namespace)
 			return
 		}
+		state.set(fmt.Errorf("the worker cannot start, retrying in %s: %w", delay, err))
 		log.Error("worker cannot start; retrying", "temporal", cfg.Address, "err", err, "retry_in", delay.String())
 		select {
 		case <-ctx.Done():
@@ -327,6 +348,27 @@ func startWorker(ctx context.Context, w worker.Worker, cfg config.Temporal, log 
 		}
 	}
 }
+
+// workerState is the worker once it polls, and until then why not.
+type workerState struct {
+	mu  sync.Mutex
+	w   worker.Worker
+	err error
+}
+
+func (s *workerState) set(err error) { s.mu.Lock(); s.err = err; s.mu.Unlock() }
+
+func (s *workerState) started(w worker.Worker) {
+	s.mu.Lock()
+	s.w, s.err = w, nil
+	s.mu.Unlock()
+}
+
+// get is why the worker does not poll; nil once it does.
+func (s *workerState) get() error { s.mu.Lock(); defer s.mu.Unlock(); return s.err }
+
+// worker is the polling worker, nil before one started.
+func (s *workerState) worker() worker.Worker { s.mu.Lock(); defer s.mu.Unlock(); return s.w }
 
 // every runs job each interval until ctx ends, logging failures; the next
 // run tries again.

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
 	"cop/platform/auth"
@@ -44,16 +46,25 @@ func (s *Server) readyz(c *fiber.Ctx) error { return s.ready(c, false) }
 func (s *Server) readyzDetailed(c *fiber.Ctx) error { return s.ready(c, true) }
 
 func (s *Server) ready(c *fiber.Ctx, detailed bool) error {
+	return readiness(c, s.log, detailed, map[string]func(context.Context) error{
+		"postgresql": func(ctx context.Context) error { return s.deps.Pool.Ping(ctx) },
+		"temporal":   temporalCheck(s.deps.Temporal),
+		"oidc":       s.deps.Auth.Ready,
+	})
+}
+
+func temporalCheck(tc client.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	}
+}
+
+// readiness runs the checks at once, within 3s, and answers 503 naming
+// each that fails (with its error when detailed).
+func readiness(c *fiber.Ctx, log *slog.Logger, detailed bool, checks map[string]func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
-	checks := map[string]func(context.Context) error{
-		"postgresql": func(ctx context.Context) error { return s.deps.Pool.Ping(ctx) },
-		"temporal": func(ctx context.Context) error {
-			_, err := s.deps.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
-			return err
-		},
-		"oidc": s.deps.Auth.Ready,
-	}
 	results := map[string]Check{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -63,7 +74,7 @@ func (s *Server) ready(c *fiber.Ctx, detailed bool) error {
 			defer wg.Done()
 			res := Check{Status: "ok"}
 			if err := check(ctx); err != nil {
-				s.log.Warn("readiness check failing", "check", name, "err", err)
+				log.Warn("readiness check failing", "check", name, "err", err)
 				res = Check{Status: "failing"}
 				if detailed {
 					res.Error = err.Error()
@@ -83,6 +94,25 @@ func (s *Server) ready(c *fiber.Ctx, detailed bool) error {
 		}
 	}
 	return c.JSON(fiber.Map{"status": status, "checks": results})
+}
+
+// WorkerOpsApp is the operations listener of a replica that runs only the
+// worker (cop serve --only worker): /healthz; /readyz, ready when
+// PostgreSQL and Temporal answer and the worker polls (polling reports
+// why not: it keeps trying to start, and says so here rather than
+// exiting); and /metrics (the Go runtime and the process).
+func WorkerOpsApp(pool *pgxpool.Pool, tc client.Client, polling func() error, log *slog.Logger) *fiber.App {
+	app := fiber.New(fiber.Config{AppName: "cop-ops", DisableStartupMessage: true, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second})
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		return readiness(c, log, true, map[string]func(context.Context) error{
+			"postgresql": func(ctx context.Context) error { return pool.Ping(ctx) },
+			"temporal":   temporalCheck(tc),
+			"worker":     func(context.Context) error { return polling() },
+		})
+	})
+	app.Get("/metrics", newMetrics().handler())
+	return app
 }
 
 // OpsApp is the operations listener's application (cop serve's
