@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
 	"cop/platform/devstack"
@@ -717,4 +719,90 @@ func tryGet(url string) (int, string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
+}
+
+// A web replica told to stop (SIGTERM) first answers /readyz with 503
+// while it still serves, for COP_DRAIN_DELAY; a request in flight then
+// finishes before it exits.
+func TestServeDrainsBeforeItStops(t *testing.T) {
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	op := testenv.OIDC(t, base)
+	srv := temporalenv.Server(t)
+	dbURL := testenv.DatabaseURL(t)
+	cmd := exec.Command(copBinary(t), "serve", "--only", "web")
+	stderr := &testenv.SyncBuffer{}
+	cmd.Stderr = stderr
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "PUBLIC_URL="+base, "DATABASE_URL="+dbURL,
+		"TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+srv.GetDefaultNamespace(),
+		"OIDC_ISSUER="+op.Issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience,
+		"COP_OPS_LISTEN_ADDR=off", "COP_DRAIN_DELAY=3s")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	r := &devRun{cmd: cmd, stderr: stderr, base: base}
+	r.waitReady(t, time.Minute)
+	tok, err := devstack.Token(context.Background(), op.Issuer, base+"/auth/callback", "author", devstack.DevPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A form upload whose body is half sent when the stop comes.
+	form := `{"name": "drained", "version": "1.0.0", "title": "Sent across a stop", "schema": {"type": "object", "properties": {"x": {"type": "string", "title": "X"}}}}`
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/forms HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		tok.AccessToken, len(form), form[:len(form)/2])
+	time.Sleep(200 * time.Millisecond)
+	stopped := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, body, err := tryGet(base + "/readyz")
+		if err == nil && code == 503 && strings.Contains(body, `"draining"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after SIGTERM: %d %s %v", code, body, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body, err := tryGet(base + "/api/v1/openapi.json"); err != nil || code != 200 {
+		t.Errorf("a new request while draining: %d %.100s %v", code, body, err)
+	}
+	fmt.Fprint(conn, form[len(form)/2:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the request in flight across the stop: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Errorf("the request in flight across the stop answered %d", resp.StatusCode)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("cop serve exited with %v: %s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("cop serve did not stop")
+	}
+	if took := time.Since(stopped); took < 3*time.Second {
+		t.Errorf("stopped %s after SIGTERM, before its 3s drain delay", took)
+	}
+	db, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM definitions WHERE name = 'drained'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the form sent across the stop is stored %d times (%v)", n, err)
+	}
 }

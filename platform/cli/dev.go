@@ -199,6 +199,7 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.CallAllowlist = config.DevCallAllowlist
 	cfg.PlainHTTPWebhooks = true // receivers on this machine, such as a test's
 	cfg.OpsListenAddr = ""       // one port on a developer's machine: /metrics beside the pages
+	cfg.DrainDelay = 0           // no load balancer to tell: Ctrl-C stops at once
 	cfg.Mail = config.Mail{SMTPURL: "smtp://" + catcher.Addr + "?tls=none", From: "COP (development) <cop@localhost>"}
 	if err := config.DevLimits(&cfg, os.Getenv); err != nil {
 		return err

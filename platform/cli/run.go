@@ -206,6 +206,13 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 			return fmt.Errorf("web server: %w", err)
 		}
 	}
+	if srv != nil && cfg.DrainDelay > 0 {
+		// Readiness goes false first; requests keep being answered until
+		// the load balancer has noticed and stopped sending them.
+		srv.Drain()
+		log.Info("stopping: readiness is false, still serving", "for", cfg.DrainDelay.String())
+		time.Sleep(cfg.DrainDelay)
+	}
 	log.Info("shutting down: draining requests and worker tasks")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -30,8 +30,12 @@ type Config struct {
 	RunWeb          bool
 	RunWorker       bool
 	ShutdownTimeout time.Duration
-	LogFormat       string // json or text
-	LogLevel        string
+	// DrainDelay (COP_DRAIN_DELAY) is how long a stopping web replica
+	// answers /readyz with 503 while still serving, so the load balancer
+	// stops sending it requests before it closes (0: close at once).
+	DrainDelay time.Duration
+	LogFormat  string // json or text
+	LogLevel   string
 	// LoadExamples registers the example pack (countries, UK ports, shared
 	// terms, an example form) at start-up when missing; cop dev sets it.
 	LoadExamples bool
@@ -162,6 +166,7 @@ func Defaults() Config {
 		RunWeb:          true,
 		RunWorker:       true,
 		ShutdownTimeout: 20 * time.Second,
+		DrainDelay:      5 * time.Second,
 		LogFormat:       "json",
 		LogLevel:        "info",
 	}
@@ -225,6 +230,11 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.Session.IdleTimeout = r.duration("COP_SESSION_IDLE_TIMEOUT", c.Session.IdleTimeout)
 	c.Session.AbsoluteTimeout = r.duration("COP_SESSION_ABSOLUTE_TIMEOUT", c.Session.AbsoluteTimeout)
 	c.ShutdownTimeout = r.duration("COP_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	if v := r.opt("COP_DRAIN_DELAY"); v == "0" {
+		c.DrainDelay = 0
+	} else {
+		c.DrainDelay = r.duration("COP_DRAIN_DELAY", c.DrainDelay)
+	}
 	c.LogFormat = r.oneOf("COP_LOG_FORMAT", c.LogFormat, "json", "text")
 	c.LogLevel = r.oneOf("COP_LOG_LEVEL", c.LogLevel, "debug", "info", "warn", "error")
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")

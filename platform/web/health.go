@@ -46,6 +46,9 @@ func (s *Server) readyz(c *fiber.Ctx) error { return s.ready(c, false) }
 func (s *Server) readyzDetailed(c *fiber.Ctx) error { return s.ready(c, true) }
 
 func (s *Server) ready(c *fiber.Ctx, detailed bool) error {
+	if s.draining.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
 	return readiness(c, s.log, detailed, map[string]func(context.Context) error{
 		"postgresql": func(ctx context.Context) error { return s.deps.Pool.Ping(ctx) },
 		"temporal":   temporalCheck(s.deps.Temporal),

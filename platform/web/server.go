@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -90,6 +91,9 @@ type Server struct {
 	cookies cookiePolicy
 	// formAction lets page forms post to COP and redirect to the sign-in provider.
 	formAction string
+	// draining is set when the replica is stopping: /readyz answers 503
+	// so the load balancer stops sending it requests before it closes.
+	draining atomic.Bool
 }
 
 // New builds the application with every route registered.
@@ -192,6 +196,10 @@ func (s *Server) Takes() map[string][]string { return s.router.Takes() }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// Drain turns readiness false (503 "draining") while the server still
+// answers every request: the first step of a stop, before Shutdown.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // routes registers every route, each in its resource's file together
 // with its permission rule: a route cannot be written without one.
