@@ -806,3 +806,49 @@ func TestServeDrainsBeforeItStops(t *testing.T) {
 		t.Errorf("the form sent across the stop is stored %d times (%v)", n, err)
 	}
 }
+
+// Replicas that must agree say so at start when they do not: a web
+// replica given another OpenID issuer than the running worker names both,
+// and one on another database, polled for by the same Temporal task
+// queue, finds the worker whose identity names another installation.
+func TestReplicasThatDisagreeSaySo(t *testing.T) {
+	srv := temporalenv.Server(t)
+	op, otherOP := testenv.OIDC(t, "http://localhost:1"), testenv.OIDC(t, "http://localhost:1")
+	dbURL := testenv.DatabaseURL(t)
+	serve := func(only, db, issuer string) *testenv.SyncBuffer {
+		t.Helper()
+		cmd := exec.Command(copBinary(t), "serve", "--only", only)
+		stderr := &testenv.SyncBuffer{}
+		cmd.Stderr = stderr
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(freePort(t)), "PUBLIC_URL=http://localhost:1", "DATABASE_URL="+db,
+			"TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+srv.GetDefaultNamespace(), "TEMPORAL_TASK_QUEUE=replicas-test",
+			"OIDC_ISSUER="+issuer, "OIDC_CLIENT_ID="+devstack.DevClientID, "OIDC_CLIENT_SECRET="+devstack.DevClientSecret, "OIDC_AUDIENCE="+devstack.DevAPIAudience,
+			"COP_OPS_LISTEN_ADDR=off", "COP_DRAIN_DELAY=0")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return stderr
+	}
+	waitLog := func(what string, b *testenv.SyncBuffer, want string) {
+		t.Helper()
+		deadline := time.Now().Add(45 * time.Second)
+		for !strings.Contains(b.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never said %q:\n%s", what, want, b.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	worker := serve("worker", dbURL, op.Issuer)
+	waitLog("the worker", worker, "worker polling")
+	agreeing := serve("web", dbURL, op.Issuer)
+	waitLog("an agreeing web replica", agreeing, "web server listening")
+	disagreeing := serve("web", dbURL, otherOP.Issuer)
+	waitLog("a web replica with another issuer", disagreeing, `OIDC_ISSUER is \"`+otherOP.Issuer+`\" here but \"`+op.Issuer+`\" on replica`)
+	elsewhere := serve("web", testenv.DatabaseURL(t), op.Issuer)
+	waitLog("a web replica on another database", elsewhere, "a worker on another database polls this replica's Temporal task queue")
+	if strings.Contains(agreeing.String(), "differs from another's") || strings.Contains(agreeing.String(), "another database") {
+		t.Errorf("the agreeing replica complained:\n%s", agreeing.String())
+	}
+}

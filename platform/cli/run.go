@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -32,6 +33,7 @@ import (
 	"cop/platform/instances"
 	"cop/platform/mail"
 	"cop/platform/registry"
+	"cop/platform/replicas"
 	"cop/platform/reports"
 	repexamples "cop/platform/reports/examples"
 	"cop/platform/store"
@@ -56,6 +58,14 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	defer pool.Close()
 	if err := store.Migrate(ctx, pool); err != nil {
 		return err
+	}
+	replica, diffs, err := replicas.Register(ctx, pool, replicas.Settings{"TEMPORAL_NAMESPACE": cfg.Temporal.Namespace,
+		"TEMPORAL_TASK_QUEUE": cfg.Temporal.TaskQueue, "OIDC_ISSUER": cfg.OIDC.Issuer, "COP_EVENT_SOURCE": eventSource(cfg)})
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		log.Error("this replica's configuration differs from another's", "problem", d)
 	}
 	tc, err := temporalClient(cfg.Temporal, log)
 	if err != nil {
@@ -98,6 +108,10 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	replicaDone := make(chan struct{})
+	go func() { defer close(replicaDone); replica.Run(bg) }()
+	defer func() { stopBG(); <-replicaDone }()
+	go watchStrangers(bg, tc, cfg.Temporal, replica, log)
 	// Every replica delivers events; the outbox shares the work out.
 	dispatcher := &events.Dispatcher{Pool: pool, Source: eventSource(cfg), Log: log.With("component", "events")}
 	for _, s := range Subscribers(cs, insts, hooks, mailer) {
@@ -177,7 +191,7 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		// it: calls in flight get the shutdown timeout to finish, and one
 		// cut short is retried elsewhere.
 		newWorker := func() worker.Worker {
-			w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+			w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout, Identity: replica.WorkerIdentity()})
 			acts.Register(w)
 			return w
 		}
@@ -352,6 +366,38 @@ func startWorker(ctx context.Context, newWorker func() worker.Worker, cfg config
 		case <-ctx.Done():
 			return
 		case <-time.After(delay):
+		}
+	}
+}
+
+// watchStrangers looks, once Temporal answers and then each minute, for
+// workers polling this replica's task queue that use another database
+// (their identity names another installation), and says so once for each:
+// they would run this database's instances against theirs.
+func watchStrangers(ctx context.Context, tc client.Client, cfg config.Temporal, r *replicas.Replica, log *slog.Logger) {
+	told := map[string]bool{}
+	for wait := 5 * time.Second; ; wait = time.Minute {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		resp, err := tc.DescribeTaskQueue(dctx, cfg.TaskQueue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+		cancel()
+		if err != nil {
+			continue // Temporal's state is for /readyz to report
+		}
+		var ids []string
+		for _, p := range resp.GetPollers() {
+			ids = append(ids, p.GetIdentity())
+		}
+		for _, s := range r.Strangers(ids) {
+			if !told[s] {
+				told[s] = true
+				log.Error("a worker on another database polls this replica's Temporal task queue: replicas must share one database",
+					"worker", s, "task_queue", cfg.TaskQueue, "namespace", cfg.Namespace, "installation", r.Installation)
+			}
 		}
 	}
 }

@@ -133,7 +133,7 @@ func startCluster(t *testing.T, receiverURL string) *cluster {
 	common := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(tport),
 		"OIDC_ISSUER=" + c.issuer, "OIDC_CLIENT_ID=" + devstack.DevClientID, "OIDC_CLIENT_SECRET=" + devstack.DevClientSecret,
 		"OIDC_AUDIENCE=" + devstack.DevAPIAudience, "COP_CALL_ALLOWLIST=" + strings.TrimPrefix(receiverURL, "http://"),
-		"COP_RATE_LIMIT=0", "COP_RATE_LIMIT_ANONYMOUS=0", "COP_LOG_LEVEL=warn", "COP_SHUTDOWN_TIMEOUT=20s"}
+		"COP_EVENT_SOURCE=urn:cop:cluster", "COP_RATE_LIMIT=0", "COP_RATE_LIMIT_ANONYMOUS=0", "COP_LOG_LEVEL=warn", "COP_SHUTDOWN_TIMEOUT=20s"}
 	for i, p := range webPorts {
 		env := append([]string{"PORT=" + strconv.Itoa(p), "PUBLIC_URL=" + c.webURLs[i], "COP_OPS_LISTEN_ADDR=off"}, common...)
 		w := &proc{t: t, name: fmt.Sprintf("web-%d", i+1), bin: bin, args: []string{"serve", "--only", "web"}, env: env,
@@ -419,6 +419,12 @@ func TestClusterLosesNothingWhenReplicasAndTemporalFail(t *testing.T) {
 		if pool.QueryRow(ctx, `SELECT id FROM instances WHERE namespace = 'cluster' AND status <> 'completed' ORDER BY started_at LIMIT 1`).Scan(&id) == nil {
 			_, b, err := api.do("GET", "/api/v1/instances/"+id, token("admin"), nil)
 			t.Logf("instance %s: %s %v", id, b, err)
+		}
+	}
+	for _, p := range append(append([]*proc{}, c.web...), c.workers...) {
+		b, _ := os.ReadFile(filepath.Join(logDir(t), p.name+".log"))
+		if strings.Contains(string(b), "differs from another's") || strings.Contains(string(b), "on another database") {
+			t.Errorf("%s says the replicas disagree:\n%s", p.name, b)
 		}
 	}
 	if acks.Load() < int64(total)*9/10 {
