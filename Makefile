@@ -12,9 +12,9 @@ BENCHTIME ?= 2s
 run: build
 	./$(BIN) dev
 
-## build: build bin/cop (with GOV.UK Frontend's assets embedded)
+## build: build bin/cop, static (no C library needed at run time: the container image copies it alone), with GOV.UK Frontend's assets embedded
 build: deps assets
-	$(GO) build -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 
 ## test: every test, against real PostgreSQL, Temporal and the dev OpenID provider
 test: deps postgres assets chromium

@@ -25,6 +25,8 @@ Usage:
                              each COP web replica's public URL)
   cop serve                  production: web server and worker from the environment
                              (DATABASE_URL, TEMPORAL_ADDRESS, OIDC_*, PUBLIC_URL; see docs/configuration.md)
+  cop migrate                apply the database migrations (DATABASE_URL) and exit: a deploy's
+                             migration Job; cop serve applies them too, under the same lock
   cop forms push FILE        upload a form definition to COP (--server URL, --token TOKEN;
                              beside a running cop dev both default to it and an author token)
   cop forms validate FILE    check a form offline against the example pack and --with FILE terms
@@ -91,6 +93,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return dev(args[1:], stderr)
 	case "serve":
 		return serve(args[1:], stderr)
+	case "migrate":
+		return migrate(args[1:], stderr)
 	case "forms", "terms", "refdata":
 		return definitionCmd(args[0], args[1:], stdout)
 	case "workflows":

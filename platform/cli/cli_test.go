@@ -852,3 +852,28 @@ func TestReplicasThatDisagreeSaySo(t *testing.T) {
 		t.Errorf("the agreeing replica complained:\n%s", agreeing.String())
 	}
 }
+
+// cop migrate applies the migrations and exits (a deploy's migration
+// Job); without DATABASE_URL it says so in one line.
+func TestMigrateAppliesTheMigrations(t *testing.T) {
+	dbURL := testenv.DatabaseURL(t)
+	cmd := exec.Command(copBinary(t), "migrate")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + dbURL}
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "migrations applied") {
+		t.Fatalf("cop migrate: %v %s", err, out)
+	}
+	db, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM installation`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("after cop migrate the installation table has %d rows (%v)", n, err)
+	}
+	cmd = exec.Command(copBinary(t), "migrate")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if out, err := cmd.CombinedOutput(); err == nil || string(out) != "cop: DATABASE_URL is required but not set\n" {
+		t.Errorf("cop migrate without DATABASE_URL: %v %q", err, out)
+	}
+}
