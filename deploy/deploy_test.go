@@ -265,9 +265,9 @@ func TestKubernetesManifests(t *testing.T) {
 func TestManifestChecksCatchMistakes(t *testing.T) {
 	rendered := render(t)
 	for _, c := range []struct {
-		name  string
-		break_ func(*manifests)
-		want  string
+		name    string
+		breakIt func(*manifests)
+		want    string
 	}{
 		{"a missing readiness probe", func(m *manifests) { m.deployments[0].Spec.Template.Spec.Containers[0].ReadinessProbe = nil }, "no readiness probe on /readyz"},
 		{"a container running as root", func(m *manifests) {
@@ -284,7 +284,7 @@ func TestManifestChecksCatchMistakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.break_(&m)
+		c.breakIt(&m)
 		if got := strings.Join(problems(m), "\n"); !strings.Contains(got, c.want) {
 			t.Errorf("%s: problems %q, want one saying %q", c.name, got, c.want)
 		}
