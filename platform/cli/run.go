@@ -51,7 +51,7 @@ import (
 // down gracefully: the web server drains in-flight requests, the worker
 // finishes its tasks. ln, if given, is the web listener already bound.
 func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener, started func()) error {
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := store.OpenPool(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}

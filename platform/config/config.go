@@ -30,6 +30,10 @@ type Config struct {
 	RunWeb          bool
 	RunWorker       bool
 	ShutdownTimeout time.Duration
+	// DBMaxConns (COP_DB_MAX_CONNS) bounds this process's connections to
+	// PostgreSQL; 0 takes the URL's pool_max_conns, else
+	// store.DefaultMaxConns.
+	DBMaxConns int
 	// DrainDelay (COP_DRAIN_DELAY) is how long a stopping web replica
 	// answers /readyz with 503 while still serving, so the load balancer
 	// stops sending it requests before it closes (0: close at once).
@@ -198,6 +202,9 @@ func FromEnv(getenv Getenv) (Config, error) {
 		c.OpsListenAddr = ops
 	}
 	c.DatabaseURL = r.req("DATABASE_URL")
+	if c.DBMaxConns = r.count("COP_DB_MAX_CONNS", 0); c.DBMaxConns > 1000 {
+		r.fail("COP_DB_MAX_CONNS must be at most 1000: each replica's most connections to PostgreSQL (0: the default), got %d", c.DBMaxConns)
+	}
 	c.Temporal.Address = r.req("TEMPORAL_ADDRESS")
 	c.Temporal.Namespace = r.optDefault("TEMPORAL_NAMESPACE", c.Temporal.Namespace)
 	c.Temporal.TaskQueue = r.optDefault("TEMPORAL_TASK_QUEUE", c.Temporal.TaskQueue)

@@ -95,6 +95,9 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_SMTP_URL": "smtp://m", "COP_MAIL_FROM": "a@b", "COP_NOTIFY_API_KEY": "k"}, `set COP_SMTP_URL or COP_NOTIFY_API_KEY, not both`},
 		{map[string]string{"COP_NOTIFY_API_KEY": "k"}, `COP_NOTIFY_TEMPLATE_ID is required with COP_NOTIFY_API_KEY`},
 		{map[string]string{"COP_CALL_ALLOWLIST": "api.example.org:99999"}, "COP_CALL_ALLOWLIST must be comma-separated"},
+		{map[string]string{"COP_DB_MAX_CONNS": "5000"}, "COP_DB_MAX_CONNS must be at most 1000"},
+		{map[string]string{"COP_DB_MAX_CONNS": "lots"}, "COP_DB_MAX_CONNS must be a whole number"},
+		{map[string]string{"COP_DRAIN_DELAY": "-1s"}, "COP_DRAIN_DELAY must be a positive duration"},
 	}
 	for _, tc := range cases {
 		env := validEnv()

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,11 +25,29 @@ var migrationFiles embed.FS
 // versionTable records which migrations have run.
 const versionTable = "schema_version"
 
-// Open connects a pool and checks the server answers.
+// DefaultMaxConns is each process's most connections to PostgreSQL when
+// neither COP_DB_MAX_CONNS nor the URL's pool_max_conns says: pgx's own
+// default (four, on a two-core machine) queued concurrent submissions
+// behind each other's commits.
+func DefaultMaxConns() int32 { return int32(max(16, 4*runtime.GOMAXPROCS(0))) }
+
+// Open connects a pool of the URL's pool_max_conns, else
+// DefaultMaxConns, connections and checks the server answers.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	return OpenPool(ctx, databaseURL, 0)
+}
+
+// OpenPool is Open with at most maxConns connections (0: as Open).
+func OpenPool(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	switch {
+	case maxConns > 0:
+		cfg.MaxConns = maxConns
+	case !strings.Contains(databaseURL, "pool_max_conns"):
+		cfg.MaxConns = DefaultMaxConns()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
