@@ -237,11 +237,7 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.Session.IdleTimeout = r.duration("COP_SESSION_IDLE_TIMEOUT", c.Session.IdleTimeout)
 	c.Session.AbsoluteTimeout = r.duration("COP_SESSION_ABSOLUTE_TIMEOUT", c.Session.AbsoluteTimeout)
 	c.ShutdownTimeout = r.duration("COP_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
-	if v := r.opt("COP_DRAIN_DELAY"); v == "0" {
-		c.DrainDelay = 0
-	} else {
-		c.DrainDelay = r.duration("COP_DRAIN_DELAY", c.DrainDelay)
-	}
+	c.DrainDelay = r.durationOrZero("COP_DRAIN_DELAY", c.DrainDelay)
 	c.LogFormat = r.oneOf("COP_LOG_FORMAT", c.LogFormat, "json", "text")
 	c.LogLevel = r.oneOf("COP_LOG_LEVEL", c.LogLevel, "debug", "info", "warn", "error")
 	c.RunWeb, c.RunWorker = r.components("COP_COMPONENTS")
@@ -372,6 +368,14 @@ func (r *reader) absURL(key string, required bool) string {
 		return ""
 	}
 	return v
+}
+
+// durationOrZero is duration that also takes zero ("0", "0s").
+func (r *reader) durationOrZero(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(r.opt(key)); err == nil && d == 0 {
+		return 0
+	}
+	return r.duration(key, def)
 }
 
 func (r *reader) duration(key string, def time.Duration) time.Duration {

@@ -156,3 +156,16 @@ func TestWebhookScheduleIsReadInOrder(t *testing.T) {
 		t.Fatalf("got %v, %v", c.WebhookSchedule, err)
 	}
 }
+
+// COP_DRAIN_DELAY takes zero, however written, to stop at once; unset it
+// is 5s.
+func TestDrainDelayTakesZero(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 5 * time.Second, "0": 0, "0s": 0, "12s": 12 * time.Second} {
+		env := validEnv()
+		env["COP_DRAIN_DELAY"] = v
+		c, err := FromEnv(MapEnv(env))
+		if err != nil || c.DrainDelay != want {
+			t.Errorf("COP_DRAIN_DELAY=%q: %s (%v), want %s", v, c.DrainDelay, err, want)
+		}
+	}
+}

@@ -653,9 +653,8 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if p.Subject != in.StartedBy && !mayOperate(p) {
 		return Instance{}, problem.Forbiddenf("only whoever started an instance, an operator, a supervisor or an admin may cancel it")
 	}
-	reason = strings.TrimSpace(reason)
-	if len([]rune(reason)) > MaxReasonLength {
-		return Instance{}, invalid("the reason is too long", forms.FieldError{Pointer: "/reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", MaxReasonLength)})
+	if reason, err = checkReason(reason, false); err != nil {
+		return Instance{}, err
 	}
 	if in, err = s.withOutcome(ctx, in); err != nil {
 		return Instance{}, err
@@ -676,8 +675,22 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, who audit.Who, 
 	return in, nil
 }
 
-// MaxReasonLength bounds the reason an operator gives for a retry.
+// MaxReasonLength bounds the reason an operator gives for a retry or a
+// cancel.
 const MaxReasonLength = 1000
+
+// checkReason trims an operator's reason and refuses it at /reason when it
+// is too long, or missing where one is required (a retry).
+func checkReason(reason string, required bool) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case required && reason == "":
+		return "", invalid("say why the instance is retried", forms.FieldError{Pointer: "/reason", Message: "Enter why you are retrying it"})
+	case len([]rune(reason)) > MaxReasonLength:
+		return "", invalid("the reason is too long", forms.FieldError{Pointer: "/reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", MaxReasonLength)})
+	}
+	return reason, nil
+}
 
 // mayOperate: operators and admins mend any instance they can see,
 // supervisors those of their teams (which are what they can see).
@@ -699,12 +712,8 @@ func (s *Service) Retry(ctx context.Context, p *auth.Principal, who audit.Who, i
 	if !mayOperate(p) {
 		return Instance{}, problem.Forbiddenf("only an operator, an admin or a supervisor of its team may retry an instance")
 	}
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "":
-		return Instance{}, invalid("say why the instance is retried", forms.FieldError{Pointer: "/reason", Message: "Enter why you are retrying it"})
-	case len([]rune(reason)) > MaxReasonLength:
-		return Instance{}, invalid("the reason is too long", forms.FieldError{Pointer: "/reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", MaxReasonLength)})
+	if reason, err = checkReason(reason, true); err != nil {
+		return Instance{}, err
 	}
 	if in, err = s.withOutcome(ctx, in); err != nil {
 		return Instance{}, err

@@ -16,7 +16,7 @@ import (
 // bindOperations: health, readiness and the OpenAPI document, for anyone;
 // /metrics too unless the operations listener serves it.
 func (s *Server) bindOperations() {
-	s.router.Add(fiber.MethodGet, "/healthz", auth.Public, s.healthz)
+	s.router.Add(fiber.MethodGet, "/healthz", auth.Public, healthz)
 	s.router.Add(fiber.MethodGet, "/readyz", auth.Public, s.readyz)
 	if !s.deps.OpsListener {
 		s.router.Add(fiber.MethodGet, "/metrics", auth.Public, s.metrics.handler()) // scrape from the private network; see docs/operations.md
@@ -25,7 +25,7 @@ func (s *Server) bindOperations() {
 }
 
 // healthz answers while the process is up.
-func (s *Server) healthz(c *fiber.Ctx) error {
+func healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
@@ -106,7 +106,7 @@ func readiness(c *fiber.Ctx, log *slog.Logger, detailed bool, checks map[string]
 // exiting); and /metrics (the Go runtime and the process).
 func WorkerOpsApp(pool *pgxpool.Pool, tc client.Client, polling func() error, log *slog.Logger) *fiber.App {
 	app := fiber.New(fiber.Config{AppName: "cop-ops", DisableStartupMessage: true, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second})
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/healthz", healthz)
 	app.Get("/readyz", func(c *fiber.Ctx) error {
 		return readiness(c, log, true, map[string]func(context.Context) error{
 			"postgresql": func(ctx context.Context) error { return pool.Ping(ctx) },
@@ -124,7 +124,7 @@ func WorkerOpsApp(pool *pgxpool.Pool, tc client.Client, polling func() error, lo
 // listener may read them.
 func (s *Server) OpsApp() *fiber.App {
 	app := fiber.New(fiber.Config{AppName: "cop-ops", DisableStartupMessage: true, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second})
-	app.Get("/healthz", s.healthz)
+	app.Get("/healthz", healthz)
 	app.Get("/readyz", s.readyzDetailed)
 	app.Get("/metrics", s.metrics.handler())
 	return app

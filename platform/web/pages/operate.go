@@ -71,15 +71,12 @@ func (pg *Pages) operatorAction(c *fiber.Ctx, form string, act func(id, reason s
 	}
 	id, reason := c.Params("id"), c.FormValue("reason")
 	err := act(id, reason)
-	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict) {
-		d, derr := pg.instanceData(c, id)
+	if pr, ok := pageRefusal(err); ok {
+		d, field, derr := pg.refusedOnInstance(c, id, form, pr)
 		if derr != nil {
 			return pg.pageError(c, derr)
 		}
-		d.Problem, d.ProblemForm = sentence(pr.Detail), form
-		if len(pr.Fields) > 0 {
-			d.Problem, d.ReasonError = pr.Fields[0].Message, pr.Fields[0].Message
-		}
+		d.ReasonError = field
 		if form == "retry" {
 			d.Reason = reason
 		} else {
@@ -91,6 +88,28 @@ func (pg *Pages) operatorAction(c *fiber.Ctx, form string, act func(id, reason s
 		return pg.pageError(c, err)
 	}
 	return c.Redirect("/operate/instances/"+url.PathEscape(id)+"?done="+done, fiber.StatusSeeOther)
+}
+
+// pageRefusal is err when it is a refusal the instance's page shows in
+// its error summary: what was sent (422) or the state it found (409).
+func pageRefusal(err error) (*problem.Error, bool) {
+	pr, ok := problem.As(err)
+	return pr, ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict)
+}
+
+// refusedOnInstance is the instance's page with a refusal in its error
+// summary, linked to the form named; field is what the form's field says
+// (the refusal's first field problem; empty when it has none).
+func (pg *Pages) refusedOnInstance(c *fiber.Ctx, instance, form string, pr *problem.Error) (d ui.OperateInstanceData, field string, err error) {
+	if d, err = pg.instanceData(c, instance); err != nil {
+		return d, "", err
+	}
+	d.Problem, d.ProblemForm = sentence(pr.Detail), form
+	if len(pr.Fields) > 0 {
+		field = pr.Fields[0].Message
+		d.Problem = field
+	}
+	return d, field, nil
 }
 
 // instanceStatuses are the statuses an instance passes through, in order.
@@ -276,27 +295,19 @@ func (pg *Pages) openTasks(c *fiber.Ctx, p *auth.Principal, instance string) ([]
 		}
 		row := ui.OperateTask{ID: t.ID, Title: t.Title, Href: "/tasks/" + url.PathEscape(t.ID), Priority: t.Priority,
 			Groups: strings.Join(t.CandidateGroups, ", "), HeldBy: cmp.Or(t.ClaimedBy, t.Assignee)}
-		if mayReassignTask(p, t) {
+		if mayReassign(p, t) {
 			row.Reassign = "/operate/tasks/" + url.PathEscape(t.ID) + "/reassign"
 			if row.Assignees, err = pg.assignees(c, p, t); err != nil {
 				return nil, err
 			}
 		}
-		if err := pg.name(c, []*string{&row.HeldBy}); err != nil {
-			return nil, err
-		}
 		out = append(out, row)
 	}
-	return out, nil
-}
-
-// mayReassignTask: operators and admins reassign any task, a supervisor
-// those offered to their teams or to them (the instance checks again).
-func mayReassignTask(p *auth.Principal, t tasks.Task) bool {
-	if p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin) {
-		return true
+	holders := make([]*string, len(out))
+	for i := range out {
+		holders[i] = &out[i].HeldBy
 	}
-	return p.HasRole(auth.RoleSupervisor) && (t.Assignee == p.Subject || p.Matches(t.CandidateGroups))
+	return out, pg.name(c, holders)
 }
 
 // reassignTask gives an open task to the officer chosen on the instance's
@@ -318,20 +329,14 @@ func (pg *Pages) reassignTask(c *fiber.Ctx) error {
 	} else {
 		_, err = pg.Tasks.ActOnTask(ctx, p, t.ID, tasks.TaskActionRequest{Action: engine.Reassign, To: to})
 	}
-	if pr, ok := problem.As(err); ok && (pr.Kind == problem.Invalid || pr.Kind == problem.Conflict) {
-		d, derr := pg.instanceData(c, t.Instance)
+	if pr, ok := pageRefusal(err); ok {
+		d, field, derr := pg.refusedOnInstance(c, t.Instance, "reassign-"+t.ID, pr)
 		if derr != nil {
 			return pg.pageError(c, derr)
 		}
-		d.Problem, d.ProblemForm = sentence(pr.Detail), "reassign-"+t.ID
-		msg := d.Problem
-		if len(pr.Fields) > 0 {
-			msg = sentence(pr.Fields[0].Message)
-			d.Problem = msg
-		}
 		for i := range d.Tasks {
 			if d.Tasks[i].ID == t.ID {
-				d.Tasks[i].Error = msg
+				d.Tasks[i].Error = cmp.Or(field, d.Problem)
 			}
 		}
 		return pg.Render(c, pr.Kind.Status(), "operate-instance", d)

@@ -109,14 +109,18 @@ func taskRow(p *auth.Principal, t tasks.Task) ui.TaskRow {
 	// An operator may open any task, but claims only what they are a
 	// candidate for.
 	r.CanClaim = open && t.ClaimedBy == "" && (t.Assignee == p.Subject || p.Matches(t.CandidateGroups))
-	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || mayReassign(p))
+	r.CanRelease = open && t.ClaimedBy != "" && (t.ClaimedBy == p.Subject || mayReassign(p, t))
 	return r
 }
 
-// mayReassign: supervisors (of the task's team: the instance checks),
-// operators and admins release and reassign tasks.
-func mayReassign(p *auth.Principal) bool {
-	return p.HasRole(auth.RoleSupervisor) || p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin)
+// mayReassign: operators and admins release and reassign any task, a
+// supervisor those offered to their teams or to them (the instance checks
+// again).
+func mayReassign(p *auth.Principal, t tasks.Task) bool {
+	if p.HasRole(auth.RoleOperator) || p.HasRole(auth.RoleAdmin) {
+		return true
+	}
+	return p.HasRole(auth.RoleSupervisor) && (t.Assignee == p.Subject || p.Matches(t.CandidateGroups))
 }
 
 // taskPage shows one task: what it is about and, once the caller holds
@@ -139,7 +143,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 		return pg.drawAmendTask(c, p, t, d)
 	}
 	d.CanWork = t.Status == engine.TaskOpen && t.ClaimedBy == p.Subject
-	d.CanAssign = t.Status == engine.TaskOpen && mayReassign(p)
+	d.CanAssign = t.Status == engine.TaskOpen && mayReassign(p, t)
 	if d.CanAssign {
 		if d.Assignees, err = pg.assignees(c, p, t); err != nil {
 			return err
