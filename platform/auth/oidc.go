@@ -40,6 +40,8 @@ type Authenticator struct {
 	mu         sync.Mutex
 	provider   *oidc.Provider // discovered on first use, so start-up does not need the provider up
 	endSession string         // the provider's end_session_endpoint, if it has one
+
+	verified verifiedTokens
 }
 
 // NewAuthenticator returns an Authenticator; it contacts the provider lazily.
@@ -102,6 +104,9 @@ func (e *TokenError) Error() string { return e.Reason }
 // provider's published keys), issuer, audience and expiry, and returns the
 // principal it names.
 func (a *Authenticator) VerifyBearer(ctx context.Context, raw string) (*Principal, error) {
+	if p, ok := a.verified.get(raw, time.Now()); ok {
+		return p, nil
+	}
 	p, err := a.discover(ctx)
 	if err != nil {
 		return nil, err
@@ -132,6 +137,7 @@ func (a *Authenticator) VerifyBearer(ctx context.Context, raw string) (*Principa
 	if err != nil {
 		return nil, &TokenError{Reason: "the bearer token is not usable: " + err.Error()}
 	}
+	a.verified.put(raw, principal, tok.Expiry, time.Now())
 	return principal, nil
 }
 
