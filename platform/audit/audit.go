@@ -78,11 +78,12 @@ func Record(ctx context.Context, q store.Querier, e Entry) error {
 		detail = map[string]any{}
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, action, resource, outcome, request_id, detail, client_ip, user_agent, teams)
+	err := store.Later(ctx, q, fmt.Sprintf("write audit row for %s on %s", e.Action, e.Resource),
+		`INSERT INTO audit_log (at, actor, action, resource, outcome, request_id, detail, client_ip, user_agent, teams)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, audit_teams($4))`, at, e.Actor, e.Action, e.Resource, e.Outcome, e.RequestID, detail,
 		e.ClientIP, truncate(e.UserAgent, 512))
 	if err != nil {
-		return fmt.Errorf("write audit row for %s on %s: %w", e.Action, e.Resource, err)
+		return err
 	}
 	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
 		if tx, inTx := q.(pgx.Tx); inTx {

@@ -74,7 +74,7 @@ func RecordAmendment(ctx context.Context, tx pgx.Tx, a Amendment) error {
 		map[string]any{"form": sub.Form, "version": sub.FormVersion, "case": sub.BusinessKey, "corrects": a.Corrects})); err != nil {
 		return err
 	}
-	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(sub.ID, events.SubmissionCreated), Type: events.SubmissionCreated,
+	err = events.Publish(ctx, tx, events.New{ID: events.IDFor(sub.ID, events.SubmissionCreated), Type: events.SubmissionCreated,
 		Subject: sub.BusinessKey, Data: sub})
 	return err
 }

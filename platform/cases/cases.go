@@ -219,17 +219,12 @@ func (s *Service) timeline(ctx context.Context, p *auth.Principal, caseID int64)
 // without one).
 func (s *Service) OpenCase(ctx context.Context, prefix, by string) (int64, string, error) {
 	now := s.now()
-	key, err := s.nextBusinessKey(ctx, prefix, now)
+	c, err := s.nextBusinessKey(ctx, prefix, now)
 	if err != nil {
 		return 0, "", err
 	}
-	var id int64
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		id, err = createCase(ctx, tx, key, by, now)
-		return err
-	})
-	return id, key, err
+	err = s.inTx(ctx, func(tx pgx.Tx) error { return createCase(ctx, tx, c, by, now) })
+	return c.id, c.key, err
 }
 
 // OpenCaseIn opens a case in tx: the transaction that keeps an event
@@ -238,15 +233,16 @@ func (s *Service) OpenCase(ctx context.Context, prefix, by string) (int64, strin
 func (s *Service) OpenCaseIn(ctx context.Context, tx pgx.Tx, prefix, by string) (int64, string, error) {
 	now := s.now()
 	day := now.UTC()
+	var c newCase
 	var n int64
 	if err := tx.QueryRow(ctx, `INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1)
-		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last`,
-		prefix, day.Format(time.DateOnly)).Scan(&n); err != nil {
+		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1
+		RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))`,
+		prefix, day.Format(time.DateOnly)).Scan(&n, &c.id); err != nil {
 		return 0, "", fmt.Errorf("number a case for %s: %w", prefix, err)
 	}
-	key := fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n)
-	id, err := createCase(ctx, tx, key, by, now)
-	return id, key, err
+	c.key = fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n)
+	return c.id, c.key, createCase(ctx, tx, c, by, now)
 }
 
 // JoinCase finds a case the caller may see, for an instance joining it.
@@ -292,36 +288,42 @@ func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (in
 // comes later in the write-ahead log, so a stored case never has a number
 // the counter could hand out again after a crash. A submission that fails
 // after numbering leaves a gap in N, never a duplicate.
-func (s *Service) nextBusinessKey(ctx context.Context, prefix string, now time.Time) (string, error) {
+func (s *Service) nextBusinessKey(ctx context.Context, prefix string, now time.Time) (newCase, error) {
 	day := now.UTC()
-	// One round trip: the four statements go as one pipelined batch.
+	// One round trip: the statements go as one pipelined batch. The case's
+	// id is taken here too, so the transaction that writes it need not
+	// wait for it.
 	batch := &pgx.Batch{}
 	batch.Queue(`BEGIN`)
 	batch.Queue(`SET LOCAL synchronous_commit = off`)
+	var c newCase
 	var n int64
 	batch.Queue(`INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1)
-		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last`,
-		prefix, day.Format(time.DateOnly)).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1
+		RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))`,
+		prefix, day.Format(time.DateOnly)).QueryRow(func(row pgx.Row) error { return row.Scan(&n, &c.id) })
 	batch.Queue(`COMMIT`)
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return "", fmt.Errorf("number a case for %s: %w", prefix, err)
+		return newCase{}, fmt.Errorf("number a case for %s: %w", prefix, err)
 	}
-	return fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n), nil
+	c.key = fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n)
+	return c, nil
+}
+
+// newCase is a case numbered and not yet written.
+type newCase struct {
+	id  int64
+	key string
 }
 
 // createCase writes a new case row.
-func createCase(ctx context.Context, tx pgx.Tx, key, by string, now time.Time) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO cases (business_key, created_by, created_at) VALUES ($1, $2, $3) RETURNING id`,
-		key, by, now).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("create case %s: %w", key, err)
+func createCase(ctx context.Context, tx pgx.Tx, c newCase, by string, now time.Time) error {
+	if err := store.Later(ctx, tx, "create case "+c.key, `INSERT INTO cases (id, business_key, created_by, created_at) VALUES ($1, $2, $3, $4)`,
+		c.id, c.key, by, now); err != nil {
+		return err
 	}
-	opened := map[string]any{"businessKey": key, "createdBy": by, "createdAt": now.UTC()}
-	if _, err := events.Publish(ctx, tx, events.New{Type: events.CaseOpened, Subject: key, Data: opened}); err != nil {
-		return 0, err
-	}
-	return id, nil
+	opened := map[string]any{"businessKey": c.key, "createdBy": by, "createdAt": now.UTC()}
+	return events.Publish(ctx, tx, events.New{Type: events.CaseOpened, Subject: c.key, Data: opened})
 }
 
 // CasePrefix is the prefix of a form's business keys: its casePrefix, else

@@ -114,16 +114,20 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		}
 	}
 	readers := f.Def.Access.Read
-	if latest, _, err := s.defs.Form(ctx, def.Name, ""); err == nil {
-		readers = latest.Def.Access.Read // answers to an older version (a draft's) are read as the form is now
+	if req.Version != "" {
+		if latest, _, err := s.defs.Form(ctx, def.Name, ""); err == nil {
+			readers = latest.Def.Access.Read // answers to an older version (a draft's) are read as the form is now
+		}
 	}
 	sub := Submission{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Data: compactJSON(req.Data),
 		SubmittedBy: p.Subject, SubmittedAt: now.UTC(), readAccess: nonNil(readers), teams: nonNil(p.Teams),
 		BusinessKey: req.Case}
+	var opened newCase
 	if existingCase == 0 {
-		if sub.BusinessKey, err = s.nextBusinessKey(ctx, CasePrefix(f.Def), now); err != nil {
+		if opened, err = s.nextBusinessKey(ctx, CasePrefix(f.Def), now); err != nil {
 			return SubmitResult{}, err
 		}
+		sub.BusinessKey = opened.key
 	}
 	var starts Starts
 	if s.Starts != nil {
@@ -141,14 +145,15 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		}
 		caseID := existingCase
 		if caseID == 0 {
-			if caseID, err = createCase(ctx, tx, sub.BusinessKey, p.Subject, now); err != nil {
+			if err := createCase(ctx, tx, opened, p.Subject, now); err != nil {
 				return err
 			}
+			caseID = opened.id
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
+		if err := store.Later(ctx, tx, "store submission", `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			sub.ID, caseID, sub.Form, sub.FormVersion, string(sub.Data), sub.SubmittedBy, sub.readAccess, sub.teams, now); err != nil {
-			return fmt.Errorf("store submission: %w", err)
+			return err
 		}
 		if err := attachFiles(ctx, tx, sub.ID, files); err != nil {
 			return err
@@ -162,7 +167,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 			map[string]any{"form": sub.Form, "version": sub.FormVersion, "case": sub.BusinessKey, "newCase": existingCase == 0})); err != nil {
 			return err
 		}
-		if _, err := events.Publish(ctx, tx, events.New{Type: events.SubmissionCreated, Subject: sub.BusinessKey, Data: sub}); err != nil {
+		if err := events.Publish(ctx, tx, events.New{Type: events.SubmissionCreated, Subject: sub.BusinessKey, Data: sub}); err != nil {
 			return err
 		}
 		result = SubmitResult{Submission: sub}

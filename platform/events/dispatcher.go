@@ -88,22 +88,22 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 			return fmt.Errorf("register event subscriber %s: %w", s.Name, err)
 		}
 	}
-	wakes := make([]chan struct{}, len(d.subs))
-	for i, s := range d.subs {
-		wakes[i] = make(chan struct{}, 1)
+	wakes := make(map[string]chan struct{}, len(d.subs))
+	for _, s := range d.subs {
+		wake := make(chan struct{}, 1)
+		wakes[s.Name] = wake
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			d.serve(ctx, s, wakes[i])
+			d.serve(ctx, s, wake)
 		}()
 	}
-	wake := make(chan struct{}, 1)
-	dispatchers.Store(wake, struct{}{})
+	dispatchers.Store(d, wakes)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		defer dispatchers.Delete(wake)
-		d.fanOut(ctx, wake, wakes)
+		<-ctx.Done()
+		dispatchers.Delete(d)
 	}()
 	return nil
 }
@@ -265,21 +265,4 @@ func (d *Dispatcher) settle(ctx context.Context, s Subscriber, c claimed, handle
 		return fmt.Errorf("reschedule event %s for %s: %w", c.ID, s.Name, err)
 	}
 	return nil
-}
-
-// fanOut wakes every subscriber when this process commits an event.
-func (d *Dispatcher) fanOut(ctx context.Context, wake <-chan struct{}, wakes []chan struct{}) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wake:
-		}
-		for _, w := range wakes {
-			select {
-			case w <- struct{}{}:
-			default: // already due to look
-			}
-		}
-	}
 }

@@ -93,11 +93,12 @@ type Event struct {
 
 // Publish writes e to the outbox through q, which should be the
 // transaction making the change e announces, with one delivery for each
-// registered subscriber that takes it. It reports whether the event is
-// new: false when an event with e.ID was already written.
-func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
+// registered subscriber that takes it; an event with an e.ID already
+// written is not written again. In a transaction store.InTx runs, it is
+// sent with the transaction's next statement (store.Later).
+func Publish(ctx context.Context, q store.Querier, e New) error {
 	if e.Type == "" || len(e.Type) > maxTypeLength {
-		return false, fmt.Errorf("publish event: type %q must be 1 to %d characters", e.Type, maxTypeLength)
+		return fmt.Errorf("publish event: type %q must be 1 to %d characters", e.Type, maxTypeLength)
 	}
 	id := e.ID
 	if id == "" {
@@ -105,10 +106,10 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 	}
 	data, err := json.Marshal(e.Data)
 	if err != nil {
-		return false, fmt.Errorf("publish %s: encode data: %w", e.Type, err)
+		return fmt.Errorf("publish %s: encode data: %w", e.Type, err)
 	}
-	var n int
-	err = q.QueryRow(ctx, `WITH e AS (
+	var waiting []string // the subscribers this event made deliveries for
+	err = store.LaterRow(ctx, q, "publish "+e.Type, `WITH e AS (
 			INSERT INTO events (id, type, subject, draft, data, instance) VALUES ($1, $2, $3, $4, $5, $7)
 			ON CONFLICT (id) DO NOTHING RETURNING id
 		), d AS (
@@ -116,31 +117,42 @@ func Publish(ctx context.Context, q store.Querier, e New) (bool, error) {
 			SELECT e.id, s.name, now() + make_interval(secs => $6) FROM e, event_subscribers s
 			WHERE (s.drafts OR NOT $4) AND EXISTS (SELECT 1 FROM unnest(s.types) t
 				WHERE t = $2 OR (right(t, 1) = '*' AND starts_with($2, left(t, -1))))
+			RETURNING subscriber
 		)
-		SELECT count(*) FROM e`, id, e.Type, e.Subject, e.Draft, string(data), e.After.Seconds(), e.Instance).Scan(&n)
+		SELECT coalesce(array_agg(subscriber), '{}') FROM d`,
+		func(row pgx.Row) error { return row.Scan(&waiting) },
+		id, e.Type, e.Subject, e.Draft, string(data), e.After.Seconds(), e.Instance)
 	if err != nil {
-		return false, fmt.Errorf("publish %s: %w", e.Type, err)
+		return err
 	}
-	switch tx, inTx := q.(pgx.Tx); {
-	case e.After > 0: // nothing is due yet; the dispatchers' poll finds it
-	case inTx:
-		store.OnCommit(tx, wakeDispatchers) // delivered once it exists
-	default:
-		wakeDispatchers()
+	if e.After > 0 {
+		return nil // nothing is due yet: the dispatchers' poll finds it
 	}
-	return n == 1, nil
+	wake := func() { wakeDispatchers(waiting) }
+	if tx, inTx := q.(pgx.Tx); inTx {
+		store.OnCommit(tx, wake) // delivered once it exists
+	} else {
+		wake()
+	}
+	return nil
 }
 
-// dispatchers are the wake channels of this process's running dispatchers.
-var dispatchers sync.Map // chan struct{} → struct{}
+// dispatchers are this process's running dispatchers, each with its
+// subscribers' wake channels by name.
+var dispatchers sync.Map // *Dispatcher → map[string]chan struct{}
 
-// wakeDispatchers tells this process's dispatchers an event was committed;
-// other replicas' find it at their next poll.
-func wakeDispatchers() {
-	dispatchers.Range(func(k, _ any) bool {
-		select {
-		case k.(chan struct{}) <- struct{}{}:
-		default: // already due to look
+// wakeDispatchers tells this process's subscribers that an event with
+// deliveries for them was committed; other replicas' find it at their next
+// poll. A subscriber with nothing new is not woken: an event no one takes
+// costs no claim.
+func wakeDispatchers(subscribers []string) {
+	dispatchers.Range(func(_, v any) bool {
+		wakes := v.(map[string]chan struct{})
+		for _, name := range subscribers {
+			select {
+			case wakes[name] <- struct{}{}:
+			default: // already due to look (or not served here: a nil channel)
+			}
 		}
 		return true
 	})

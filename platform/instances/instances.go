@@ -285,7 +285,7 @@ func (s *Service) launch(ctx context.Context, p *auth.Principal, who audit.Who, 
 		}
 		// The request starts it at once, below; the outbox is the fallback
 		// should this process die first, or Temporal be out of reach.
-		_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
+		err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
 			Subject: key, Instance: in.ID, Draft: in.Draft, Data: in, After: cmp.Or(s.StartFallback, 30*time.Second)})
 		return err
 	})

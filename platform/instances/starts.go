@@ -140,7 +140,7 @@ func reserve(ctx context.Context, tx pgx.Tx, who audit.Who, in Instance, start e
 		return err
 	}
 	// The outbox hands it to the workflow-starts subscriber.
-	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
+	err = events.Publish(ctx, tx, events.New{ID: events.IDFor(in.ID, events.InstanceStarting), Type: events.InstanceStarting,
 		Subject: in.BusinessKey, Instance: in.ID, Data: in})
 	return err
 }
@@ -210,6 +210,6 @@ func publishInstance(ctx context.Context, q store.Querier, id, eventType string)
 	if in.Retries > 0 {
 		eventID = events.IDFor(id, eventType, strconv.Itoa(in.Retries))
 	}
-	_, err = events.Publish(ctx, q, events.New{ID: eventID, Type: eventType, Subject: in.BusinessKey, Instance: id, Draft: in.Draft, Data: in})
+	err = events.Publish(ctx, q, events.New{ID: eventID, Type: eventType, Subject: in.BusinessKey, Instance: id, Draft: in.Draft, Data: in})
 	return err
 }

@@ -95,7 +95,7 @@ func publishEmitted(ctx context.Context, tx pgx.Tx, e engine.EmitRequest, id str
 	if subject == "" {
 		subject = e.CaseKey
 	}
-	_, err := events.Publish(ctx, tx, events.New{ID: events.IDFor(e.Instance, "emit", id), Type: eventType, Subject: subject,
+	err := events.Publish(ctx, tx, events.New{ID: events.IDFor(e.Instance, "emit", id), Type: eventType, Subject: subject,
 		Instance: e.Instance, Draft: engine.IsDraft(e.Instance), Data: e.Event["data"]})
 	return err
 }

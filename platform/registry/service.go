@@ -66,7 +66,7 @@ func (s Service) PublishWith(ctx context.Context, who audit.Who, ref Ref, conten
 				}
 			}
 			if created {
-				if _, err := events.Publish(ctx, tx, events.New{Type: events.DefinitionPublished, Data: def}); err != nil {
+				if err := events.Publish(ctx, tx, events.New{Type: events.DefinitionPublished, Data: def}); err != nil {
 					return err
 				}
 			}
@@ -98,7 +98,7 @@ func (s Service) Retire(ctx context.Context, who audit.Who, ref Ref, check ...fu
 			return err
 		}
 		if before.Status != Retired {
-			if _, err := events.Publish(ctx, tx, events.New{Type: events.DefinitionRetired, Data: def}); err != nil {
+			if err := events.Publish(ctx, tx, events.New{Type: events.DefinitionRetired, Data: def}); err != nil {
 				return err
 			}
 		}

@@ -82,9 +82,9 @@ func (k IdempotencyKey) Record(ctx context.Context, tx pgx.Tx, status int, respo
 	if err != nil {
 		return fmt.Errorf("encode the answer kept for an Idempotency-Key: %w", err)
 	}
-	_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET status = $4, response = $5 WHERE actor = $1 AND scope = $2 AND key = $3`,
+	return Later(ctx, tx, "record the answer kept for an Idempotency-Key",
+		`UPDATE idempotency_keys SET status = $4, response = $5 WHERE actor = $1 AND scope = $2 AND key = $3`,
 		k.Actor, k.Scope, k.Key, status, string(b))
-	return err
 }
 
 // SweepIdempotencyKeys forgets the answers kept longer than keep.

@@ -99,28 +99,6 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// InTx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise, so a failed request leaves nothing half-written.
-// What fn registers with OnCommit runs once the transaction has committed.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
-	begun, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	tx := &hookedTx{Tx: begun}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback(ctx)
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	for _, f := range tx.afterCommit {
-		f()
-	}
-	return nil
-}
-
 // ErrAlreadyApplied is what an idempotent write returns from its
 // transaction when an earlier try already made it (Temporal retries
 // activities): Once rolls back and reports success.
@@ -134,22 +112,6 @@ func Once(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 		return nil
 	}
 	return err
-}
-
-// hookedTx is a transaction InTx runs, with what to do once it commits.
-type hookedTx struct {
-	pgx.Tx
-	afterCommit []func()
-}
-
-// OnCommit runs f once tx commits, when InTx runs tx; for any other
-// transaction it runs f now.
-func OnCommit(tx pgx.Tx, f func()) {
-	if h, ok := tx.(*hookedTx); ok {
-		h.afterCommit = append(h.afterCommit, f)
-		return
-	}
-	f()
 }
 
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation.

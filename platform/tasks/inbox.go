@@ -89,7 +89,7 @@ func publishTask(ctx context.Context, tx pgx.Tx, id, eventType, which string) er
 	if err != nil {
 		return err
 	}
-	_, err = events.Publish(ctx, tx, events.New{ID: events.IDFor(id, eventType, which), Type: eventType, Subject: t.BusinessKey,
+	err = events.Publish(ctx, tx, events.New{ID: events.IDFor(id, eventType, which), Type: eventType, Subject: t.BusinessKey,
 		Instance: t.Instance, Draft: engine.IsDraft(t.Instance), Data: t})
 	return err
 }
@@ -103,7 +103,7 @@ func (in *Inbox) Notify(ctx context.Context, n engine.Notification) error {
 		// Outside systems (mail) need who it is for, which readers do not see.
 		data := map[string]any{"id": n.ID, "instance": n.Instance, "businessKey": n.CaseKey, "to": store.TextArray(n.To), "title": n.Title,
 			"body": n.Body, "link": n.Link, "channels": channelsOf(n), "createdAt": n.At.UTC()}
-		_, err := events.Publish(ctx, tx, events.New{ID: events.IDFor(n.ID, events.NotificationCreated), Type: events.NotificationCreated,
+		err := events.Publish(ctx, tx, events.New{ID: events.IDFor(n.ID, events.NotificationCreated), Type: events.NotificationCreated,
 			Subject: n.CaseKey, Instance: n.Instance, Draft: engine.IsDraft(n.Instance), Data: data})
 		return err
 	})
