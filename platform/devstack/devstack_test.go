@@ -140,8 +140,23 @@ func TestPostgresDoesNotOutliveItsParent(t *testing.T) {
 
 // A workflow started on the file-backed server is still there after the
 // server stops and starts again on the same file.
+// The file is in WAL mode (its header's format bytes are 2, where a
+// rollback journal's are 1): the pragmas reached SQLite.
 func TestTemporalPersistsAcrossRestart(t *testing.T) {
-	persistsAcrossRestart(t, TemporalOptions{DBFile: filepath.Join(tempDir(t), "temporal.db")})
+	file := filepath.Join(tempDir(t), "temporal.db")
+	persistsAcrossRestart(t, TemporalOptions{DBFile: file})
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	header := make([]byte, 20)
+	if _, err := io.ReadFull(f, header); err != nil {
+		t.Fatal(err)
+	}
+	if header[18] != 2 || header[19] != 2 {
+		t.Errorf("Temporal's SQLite file has format bytes %d/%d, not WAL's 2/2", header[18], header[19])
+	}
 }
 
 // The same on PostgreSQL, the engine's production persistence: its

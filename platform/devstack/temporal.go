@@ -80,8 +80,19 @@ func StartTemporal(opt TemporalOptions) (*Temporal, error) {
 		sqlCfg.DatabaseName = "cop-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	} else {
 		sqlCfg.ConnectAttributes["mode"] = "rwc"
-		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
-		sqlCfg.ConnectAttributes["_synchronous"] = "2" // FULL: a committed step survives a crash
+		// Pragmas are named as the SQLite plugin passes them on (without
+		// go-sqlite3's leading underscore: those were ignored unseen, and
+		// the file ran with a rollback journal). WAL: a commit appends to
+		// the log, and readers do not wait for the writer. synchronous
+		// NORMAL syncs the log at checkpoints, not at every commit: a
+		// killed process loses nothing committed (the log is in the
+		// operating system's hands); a power cut may lose the last
+		// moments. Measured on the whole-case load: rollback journal
+		// 15.3 cases/s, WAL FULL 24.8, WAL NORMAL 28.8 (docs/benchmarks.md).
+		// Production runs Temporal on PostgreSQL.
+		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["synchronous"] = "NORMAL"
+		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
 		if err := os.MkdirAll(filepath.Dir(opt.DBFile), 0o755); err != nil {
 			return nil, fmt.Errorf("create Temporal data folder: %w", err)
 		}

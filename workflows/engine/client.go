@@ -57,6 +57,11 @@ func StartInstance(ctx context.Context, c client.Client, o StartOptions) (client
 		TaskQueue:                o.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// The first workflow task comes back with the start, to this
+		// process's worker when it has one with a free slot, skipping a
+		// trip through Temporal's matching service; elsewhere it is
+		// dispatched as usual.
+		EnableEagerStart: true,
 	}
 	run, err := c.ExecuteWorkflow(ctx, opts, WorkflowType(o.Namespace, o.Name), o.Start)
 	if err != nil {

@@ -1,0 +1,253 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cop/platform/devstack"
+)
+
+// seizure is a valid seizure-record submission: the start form of cop
+// dev's seizure-approval workflow, which reaches its first user task (a
+// supervisor's approval) after a reference-data lookup and a notification.
+const seizure = `{"goodsDescription": "12 kg of herbal cannabis in two holdalls", "category": "drugs", "quantity": 2,
+	"estimatedValue": 60000, "port": "GBDVR", "seizedOn": "2026-11-21"}`
+
+// TestWholeCasesOnCopDev runs `cop dev` as a user would (its own
+// PostgreSQL cluster, the embedded Temporal server on SQLite, the
+// development OpenID provider) and drives start-form submissions at it
+// from outside, over HTTP, from COP_LOAD_CLIENTS clients for
+// COP_LOAD_SECONDS; then waits until every accepted submission's case has
+// its first user task. Beside it, in the same run, a bare pgx INSERT of the
+// same JSON into cop dev's PostgreSQL from as many clients for as long.
+// It fails unless every submission is accepted (201, starting one
+// workflow) and every case reaches its first user task within
+// COP_LOAD_WAIT_SECONDS. It prints one line, with the submit latencies,
+// the whole-case rate and cop dev's peak resident memory.
+// `make load` runs it for 30 s with 16 clients; `make test` for 5 s.
+func TestWholeCasesOnCopDev(t *testing.T) {
+	seconds, clients := envInt("COP_LOAD_SECONDS", 5), envInt("COP_LOAD_CLIENTS", 8)
+	wait := time.Duration(envInt("COP_LOAD_WAIT_SECONDS", 180)) * time.Second
+	bin := buildCOP(t)
+	data := filepath.Join(logDir(t), "cop-dev")
+	web, oidc := port(t), port(t)
+	dev := &proc{t: t, name: "cop-dev", bin: bin, args: []string{"dev", "--data", data},
+		env: []string{"PORT=" + strconv.Itoa(web), "COP_DEV_OIDC_PORT=" + strconv.Itoa(oidc), "TEMPORAL_PORT=" + strconv.Itoa(port(t)),
+			"COP_DEV_PG_PORT=" + strconv.Itoa(port(t)), "COP_DEV_SMTP_PORT=" + strconv.Itoa(port(t)), "COP_RATE_LIMIT=0"},
+		readyURL: "http://localhost:" + strconv.Itoa(web) + "/readyz"}
+	dev.start()
+	defer dev.stop()
+	var state struct {
+		PID         int    `json:"pid"`
+		PublicURL   string `json:"publicUrl"`
+		Issuer      string `json:"issuer"`
+		DatabaseURL string `json:"databaseUrl"`
+	}
+	b, err := os.ReadFile(filepath.Join(data, "dev.json"))
+	if err != nil || json.Unmarshal(b, &state) != nil {
+		t.Fatalf("read cop dev's state: %v %s", err, b)
+	}
+	ctx := context.Background()
+	tok, err := devstack.Token(ctx, state.Issuer, state.PublicURL+"/auth/callback", "officer", devstack.DevPassword)
+	if err != nil {
+		t.Fatalf("officer's token: %v", err)
+	}
+	cfg, err := pgxpool.ParseConfig(state.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = int32(clients)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	inserts := baselineInserts(t, pool, clients, time.Duration(seconds)*time.Second)
+	api := &client{urls: []string{state.PublicURL}, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}}
+	load := submitFor(t, api, tok.AccessToken, clients, time.Duration(seconds)*time.Second)
+	if len(load.keys) == 0 {
+		t.Fatal("no submission was accepted")
+	}
+	reached := awaitFirstTasks(t, pool, load.keys, load.start, wait)
+	rss := peakRSS(t, state.PID)
+
+	elapsed := reached.last.Sub(load.start).Seconds()
+	fmt.Printf("whole cases on cop dev: %d clients for %ds: %d accepted (%.1f/s; submit p50 %s, p99 %s); "+
+		"all at their first user task %.1fs after the start: %.1f whole cases/s (submit to task p50 %s, p99 %s); "+
+		"baseline pgx insert %.0f/s; cop dev peak RSS %d MiB\n",
+		clients, seconds, len(load.keys), float64(len(load.keys))/load.took.Seconds(), pct(load.latencies, 50), pct(load.latencies, 99),
+		elapsed, float64(len(load.keys))/elapsed, pct(reached.latencies, 50), pct(reached.latencies, 99),
+		inserts, rss>>20)
+	if rss > 1<<30 {
+		// Issue 21's goal, not yet met: the memory grows with the
+		// workflows in flight (about 1 MiB each here), and is reported,
+		// not failed, until it is found.
+		t.Logf("cop dev's resident memory peaked at %d MiB, over the 1 GiB goal", rss>>20)
+	}
+}
+
+// baselineInserts is the bare PostgreSQL figure beside the load: inserts
+// of the same JSON per second.
+func baselineInserts(t *testing.T, pool *pgxpool.Pool, clients int, d time.Duration) float64 {
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS load_baseline (id uuid PRIMARY KEY, data jsonb NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = pool.Exec(ctx, `DROP TABLE load_baseline`) }()
+	var n sync.WaitGroup
+	counts := make([]int, clients)
+	start := time.Now()
+	for i := range clients {
+		n.Add(1)
+		go func() {
+			defer n.Done()
+			for time.Since(start) < d {
+				if _, err := pool.Exec(ctx, `INSERT INTO load_baseline (id, data) VALUES ($1, $2)`, uuid.NewString(), seizure); err != nil {
+					t.Error(err)
+					return
+				}
+				counts[i]++
+			}
+		}()
+	}
+	n.Wait()
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	return float64(total) / time.Since(start).Seconds()
+}
+
+type loadResult struct {
+	start     time.Time
+	took      time.Duration
+	keys      []string
+	latencies []time.Duration
+}
+
+// submitFor submits seizure records from clients goroutines for d, each
+// waiting for its answer before the next; every answer must be 201.
+func submitFor(t *testing.T, api *client, token string, clients int, d time.Duration) loadResult {
+	var (
+		mu  sync.Mutex
+		res = loadResult{start: time.Now()}
+		wg  sync.WaitGroup
+	)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Since(res.start) < d {
+				began := time.Now()
+				status, b, err := api.do("POST", "/api/v1/forms/seizure-record/submissions", token, []byte(seizure))
+				took := time.Since(began)
+				var sub struct {
+					BusinessKey string   `json:"businessKey"`
+					Instances   []string `json:"instances"`
+				}
+				if err != nil || status != http.StatusCreated || json.Unmarshal(b, &sub) != nil || len(sub.Instances) != 1 {
+					t.Errorf("submit: %d %s %v (want 201 starting one workflow)", status, b, err)
+					return
+				}
+				mu.Lock()
+				res.keys = append(res.keys, sub.BusinessKey)
+				res.latencies = append(res.latencies, took)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.took = time.Since(res.start)
+	return res
+}
+
+type reachedResult struct {
+	last      time.Time
+	latencies []time.Duration // submission to first task
+}
+
+// awaitFirstTasks waits until each case has a task, and says when the
+// last one was made and how long each took from its submission.
+func awaitFirstTasks(t *testing.T, pool *pgxpool.Pool, keys []string, start time.Time, wait time.Duration) reachedResult {
+	ctx := context.Background()
+	deadline := time.Now().Add(wait)
+	for {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(DISTINCT i.case_id) FROM tasks t JOIN instances i ON i.id = t.instance_id
+			JOIN cases c ON c.id = i.case_id WHERE c.business_key = ANY($1)`, keys).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == len(keys) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d cases reached their first user task within %s (%.1f a second)", n, len(keys), wait, float64(n)/time.Since(start).Seconds())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	rows, err := pool.Query(ctx, `SELECT min(t.created_at), min(s.submitted_at) FROM tasks t JOIN instances i ON i.id = t.instance_id
+		JOIN cases c ON c.id = i.case_id JOIN submissions s ON s.case_id = c.id
+		WHERE c.business_key = ANY($1) GROUP BY c.id`, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var r reachedResult
+	for rows.Next() {
+		var task, submitted time.Time
+		if err := rows.Scan(&task, &submitted); err != nil {
+			t.Fatal(err)
+		}
+		r.latencies = append(r.latencies, task.Sub(submitted))
+		if task.After(r.last) {
+			r.last = task
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// peakRSS is a process's peak resident memory (VmHWM), in bytes.
+func peakRSS(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("read cop dev's memory: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("read VmHWM %q: %v", v, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+// pct is the p-th percentile of ds, to the millisecond.
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)].Round(time.Millisecond)
+}
