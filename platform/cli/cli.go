@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
+	"go.temporal.io/sdk/worker"
 )
 
 const usage = `cop — the COP forms and workflow platform
@@ -54,11 +56,22 @@ Usage:
   cop help                   this text
 `
 
+// workflowCacheSize is how many workflows a process keeps in memory
+// between their workflow tasks (the SDK's default is 10,000). Workflows
+// waiting at user tasks are most of those in flight; one out of the cache
+// is replayed from its history when it next moves, which costs a
+// millisecond or so, while each cached one holds its input (the pinned
+// definitions) and state: 10,000 of them were gigabytes.
+const workflowCacheSize = 1000
+
 // errUsage marks a command-line mistake (exit 2).
 var errUsage = errors.New("usage")
 
 // Main runs a command and returns the process exit code.
 func Main(args []string) int {
+	// Before any worker, the embedded Temporal server's own included: the
+	// SDK sizes its one workflow cache when the first worker is made.
+	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
 	err := run(args, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:

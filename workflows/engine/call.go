@@ -158,9 +158,26 @@ func (r *run) activity(ctx workflow.Context, name string, opts *workflow.Activit
 		return err
 	}
 	before := r.waiting(ctx)
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, o), name, req).Get(ctx, out)
+	var err error
+	if opts == nil && workflow.GetVersion(ctx, changeLocalPlatform, workflow.DefaultVersion, 1) >= 1 {
+		err = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localPlatformOptions()), name, req).Get(ctx, out)
+	} else {
+		err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, o), name, req).Get(ctx, out)
+	}
 	r.waited(before)
 	return err
+}
+
+// localPlatformOptions run a platform write in the worker that runs the
+// workflow task, its result recorded with the task's completion: no
+// activity task through Temporal's matching service and three fewer
+// history events a write. The writes are short and idempotent (a worker
+// that dies mid-write has the workflow task, and so the write, run again),
+// and retry as platformOptions' do, with a timer between attempts once the
+// wait grows past a few seconds.
+func localPlatformOptions() workflow.LocalActivityOptions {
+	p := platformOptions()
+	return workflow.LocalActivityOptions{StartToCloseTimeout: p.StartToCloseTimeout, RetryPolicy: p.RetryPolicy}
 }
 
 func (r *run) httpRequest(with map[string]any, ptr string, in any, vars workflows.Vars) (*HTTPRequest, error) {

@@ -243,6 +243,10 @@ const (
 	// begins and ends waiting in a listen, so events sent to COP are
 	// routed to it (COP's own correlation).
 	changeListenRoute = "cop.listen-route"
+	// changeLocalPlatform: the platform's own writes and reads (tasks,
+	// notifications, reference data, events, listens, the end) run as
+	// local activities (call.go).
+	changeLocalPlatform = "cop.local-platform"
 )
 
 // reportEnd tells the platform how a tracked instance ended, so its
