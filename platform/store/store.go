@@ -60,7 +60,11 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool
 	return pool, nil
 }
 
-// Migrate applies every embedded migration not yet applied.
+// Migrate applies every embedded migration not yet applied. A schema
+// already past this binary's migrations is left as it is: during a rolling
+// deploy the new release's migrations run first, and a replica of the
+// release before that restarts meanwhile must still start (migrations only
+// expand, so its queries still work; TestMigrationsOnlyExpand).
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -79,6 +83,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migrate: load embedded migrations: %w", err)
 	}
 	if err := m.Migrate(ctx); err != nil {
+		var bad migrate.BadVersionError
+		if errors.As(err, &bad) {
+			if v, verr := m.GetCurrentVersion(ctx); verr == nil && v > int32(len(m.Migrations)) {
+				return nil // a newer release's schema
+			}
+		}
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -80,3 +80,25 @@ func TestCursorRoundTripAndRejectsForgery(t *testing.T) {
 		}
 	}
 }
+
+// A replica of the release before a migration starts on the migrated
+// schema (a rolling deploy): Migrate leaves a schema ahead of its
+// migrations alone instead of refusing it, as tern on its own does.
+func TestMigrateLeavesANewerSchemaAlone(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t) // migrated
+	before, err := store.SchemaVersion(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next release's migration, applied by its migrate job.
+	if _, err := pool.Exec(ctx, `CREATE TABLE next_release (id int); UPDATE schema_version SET version = version + 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		t.Fatalf("migrate on a newer schema: %v", err)
+	}
+	if v, err := store.SchemaVersion(ctx, pool); err != nil || v != before+1 {
+		t.Errorf("schema version %d (%v), want the newer %d left alone", v, err, before+1)
+	}
+}
