@@ -37,9 +37,11 @@ const seizure = `{"goodsDescription": "12 kg of herbal cannabis in two holdalls"
 // workflow) and every case reaches its first user task within
 // COP_LOAD_WAIT_SECONDS. It prints one line, with the submit latencies,
 // the whole-case rate and cop dev's peak resident memory.
-// `make load` runs it for 30 s with 16 clients; `make test` for 5 s.
+// COP_LOAD_RATE paces the clients to that many submissions a second
+// together. `make load` runs it for 30 s with 16 clients (LOAD_RATE to
+// pace them); `make test` for 5 s with 8.
 func TestWholeCasesOnCopDev(t *testing.T) {
-	seconds, clients := envInt("COP_LOAD_SECONDS", 5), envInt("COP_LOAD_CLIENTS", 8)
+	seconds, clients, rate := envInt("COP_LOAD_SECONDS", 5), envInt("COP_LOAD_CLIENTS", 8), envInt("COP_LOAD_RATE", 0)
 	wait := time.Duration(envInt("COP_LOAD_WAIT_SECONDS", 180)) * time.Second
 	bin := buildCOP(t)
 	data := filepath.Join(logDir(t), "cop-dev")
@@ -78,7 +80,7 @@ func TestWholeCasesOnCopDev(t *testing.T) {
 
 	inserts := baselineInserts(t, pool, clients, time.Duration(seconds)*time.Second)
 	api := &client{urls: []string{state.PublicURL}, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}}
-	load := submitFor(t, api, tok.AccessToken, clients, time.Duration(seconds)*time.Second)
+	load := submitFor(t, api, tok.AccessToken, clients, rate, time.Duration(seconds)*time.Second)
 	if len(load.keys) == 0 {
 		t.Fatal("no submission was accepted")
 	}
@@ -86,10 +88,14 @@ func TestWholeCasesOnCopDev(t *testing.T) {
 	rss := peakRSS(t, state.PID)
 
 	elapsed := reached.last.Sub(load.start).Seconds()
-	fmt.Printf("whole cases on cop dev: %d clients for %ds: %d accepted (%.1f/s; submit p50 %s, p99 %s); "+
+	paced := ""
+	if rate > 0 {
+		paced = fmt.Sprintf(" at most %d a second", rate)
+	}
+	fmt.Printf("whole cases on cop dev: %d clients%s for %ds: %d accepted (%.1f/s; submit p50 %s, p99 %s); "+
 		"all at their first user task %.1fs after the start: %.1f whole cases/s (submit to task p50 %s, p99 %s); "+
 		"baseline pgx insert %.0f/s; cop dev peak RSS %d MiB\n",
-		clients, seconds, len(load.keys), float64(len(load.keys))/load.took.Seconds(), pct(load.latencies, 50), pct(load.latencies, 99),
+		clients, paced, seconds, len(load.keys), float64(len(load.keys))/load.took.Seconds(), pct(load.latencies, 50), pct(load.latencies, 99),
 		elapsed, float64(len(load.keys))/elapsed, pct(reached.latencies, 50), pct(reached.latencies, 99),
 		inserts, rss>>20)
 	if rss > 1<<30 {
@@ -140,18 +146,29 @@ type loadResult struct {
 }
 
 // submitFor submits seizure records from clients goroutines for d, each
-// waiting for its answer before the next; every answer must be 201.
-func submitFor(t *testing.T, api *client, token string, clients int, d time.Duration) loadResult {
+// waiting for its answer before the next, and together at most rate a
+// second when rate is set (an arrival rate, as production sees, rather
+// than as fast as COP answers); every answer must be 201.
+func submitFor(t *testing.T, api *client, token string, clients, rate int, d time.Duration) loadResult {
 	var (
 		mu  sync.Mutex
 		res = loadResult{start: time.Now()}
 		wg  sync.WaitGroup
 	)
+	var turns <-chan time.Time // nil: unpaced
+	if rate > 0 {
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		turns = tick.C
+	}
 	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Since(res.start) < d {
+				if turns != nil {
+					<-turns
+				}
 				began := time.Now()
 				status, b, err := api.do("POST", "/api/v1/forms/seizure-record/submissions", token, []byte(seizure))
 				took := time.Since(began)
