@@ -30,8 +30,8 @@ import (
 // Go workflow doing the same three steps (compute, one activity with the
 // interpreter's call options making the same GET, compute), on the same
 // in-memory Temporal server, each with its own worker (default options) and
-// task queue, with 1 or 16 goroutines each starting an instance and waiting
-// for its result.
+// task queue, with 1 or 16 goroutines each starting an instance (with
+// eager workflow start, as StartInstance asks) and waiting for its result.
 func BenchmarkThreeSteps1Starter(b *testing.B)   { benchmarkThreeSteps(b, 1) }
 func BenchmarkThreeSteps16Starters(b *testing.B) { benchmarkThreeSteps(b, 16) }
 
@@ -151,7 +151,7 @@ func benchmarkThreeSteps(b *testing.B, starters int) {
 			w.RegisterWorkflowWithOptions(handWrittenThreeSteps, workflow.RegisterOptions{Name: handWrittenWorkflow})
 			w.RegisterActivityWithOptions(acts.fetch, activity.RegisterOptions{Name: handWrittenFetch})
 		}, func(ctx context.Context, id string, x int) error {
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, handWrittenWorkflow, handWrittenInput{X: x, URL: srv.URL})
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue, EnableEagerStart: true}, handWrittenWorkflow, handWrittenInput{X: x, URL: srv.URL})
 			if err != nil {
 				return err
 			}
