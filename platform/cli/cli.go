@@ -61,7 +61,8 @@ Usage:
 // waiting at user tasks are most of those in flight; one out of the cache
 // is replayed from its history when it next moves, which costs a
 // millisecond or so, while each cached one holds its input (the pinned
-// definitions) and state: 10,000 of them were gigabytes.
+// definitions) and state, a few hundred kilobytes: 10,000 of them would
+// be gigabytes.
 const workflowCacheSize = 1000
 
 // errUsage marks a command-line mistake (exit 2).
