@@ -9,6 +9,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -233,7 +234,15 @@ func ActOnTask(ctx context.Context, c client.Client, instance, updateID string, 
 }
 
 // taskError recovers a validator's refusal from Temporal's error wrapping.
+// An update Temporal cannot deliver because the instance has ended, or
+// ends before the update is taken (a second complete sent with the first,
+// whose instance then runs to its end in the same workflow task), is
+// refused as gone, as the validator refuses an action on a done task.
 func taskError(err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return &TaskActionError{Code: "gone", Message: "the task is no longer open: its instance has ended"}
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		msg := app.Message()
