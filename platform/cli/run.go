@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -169,14 +170,11 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		go func() { serveErr <- srv.Serve(ln) }()
 		log.Info("web server listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
 		if cfg.OpsListenAddr != "" {
-			opsLn, err := net.Listen("tcp", cfg.OpsListenAddr)
+			stop, err := serveOps(cfg.OpsListenAddr, srv.OpsApp(), serveErr, log)
 			if err != nil {
-				return fmt.Errorf("listen on %s (COP_OPS_LISTEN_ADDR): %w", cfg.OpsListenAddr, err)
+				return err
 			}
-			ops := srv.OpsApp()
-			go func() { serveErr <- ops.Listener(opsLn) }()
-			defer func() { _ = ops.Shutdown() }()
-			log.Info("operations listener (healthz, readyz, metrics)", "addr", opsLn.Addr().String())
+			defer stop()
 		}
 	}
 	polling := &workerState{}
@@ -199,14 +197,11 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		go startWorker(bg, newWorker, cfg.Temporal, log, polling)
 		if !cfg.RunWeb && cfg.OpsListenAddr != "" {
 			// A worker-only replica still answers its probes.
-			opsLn, err := net.Listen("tcp", cfg.OpsListenAddr)
+			stop, err := serveOps(cfg.OpsListenAddr, web.WorkerOpsApp(pool, tc, polling.get, log), serveErr, log)
 			if err != nil {
-				return fmt.Errorf("listen on %s (COP_OPS_LISTEN_ADDR): %w", cfg.OpsListenAddr, err)
+				return err
 			}
-			ops := web.WorkerOpsApp(pool, tc, polling.get, log)
-			go func() { serveErr <- ops.Listener(opsLn) }()
-			defer func() { _ = ops.Shutdown() }()
-			log.Info("operations listener (healthz, readyz, metrics)", "addr", opsLn.Addr().String())
+			defer stop()
 		}
 	}
 	if started != nil {
@@ -368,6 +363,18 @@ func startWorker(ctx context.Context, newWorker func() worker.Worker, cfg config
 		case <-time.After(delay):
 		}
 	}
+}
+
+// serveOps serves the operations listener (healthz, readyz, metrics) on
+// addr; stop shuts it down.
+func serveOps(addr string, app *fiber.App, serveErr chan<- error, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (COP_OPS_LISTEN_ADDR): %w", addr, err)
+	}
+	go func() { serveErr <- app.Listener(ln) }()
+	log.Info("operations listener (healthz, readyz, metrics)", "addr", ln.Addr().String())
+	return func() { _ = app.Shutdown() }, nil
 }
 
 // watchStrangers looks, once Temporal answers and then each minute, for
