@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/itchyny/gojq"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -829,6 +831,30 @@ func (c *checker) exprs(v any, ptr string, scope []string) {
 			c.exprs(item, fmt.Sprintf("%s/%d", ptr, i), scope)
 		}
 	}
+}
+
+// dataSchemas are the process's compiled inline data schemas by their
+// text: a compiled schema is read-only and safe to use at once from many
+// goroutines, and compiling one again for each submission a workflow
+// starts cost more than the rest of its start. Bounded, so that many
+// definitions (or drafts) cannot grow a replica without end.
+var dataSchemas = func() *lru.Cache[string, *jsonschema.Schema] {
+	c, _ := lru.New[string, *jsonschema.Schema](1024)
+	return c
+}()
+
+// DataSchema is CompileDataSchema's result for doc, compiled once per
+// distinct text.
+func DataSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
+	if s, ok := dataSchemas.Get(string(doc)); ok {
+		return s, nil
+	}
+	s, err := CompileDataSchema(doc)
+	if err != nil {
+		return nil, err
+	}
+	dataSchemas.Add(string(doc), s)
+	return s, nil
 }
 
 // CompileDataSchema compiles an inline JSON Schema used by input.schema,

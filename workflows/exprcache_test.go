@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 )
@@ -47,5 +48,28 @@ func TestTheSharedCompilationsStayBounded(t *testing.T) {
 	}
 	if n := len(c.m); n > 100 {
 		t.Errorf("%d compilations kept, more than 100", n)
+	}
+}
+
+// An inline data schema is compiled once per distinct text and shared; one
+// that does not compile is refused each time, not remembered.
+func TestDataSchemasAreCompiledOncePerText(t *testing.T) {
+	doc := json.RawMessage(`{"type": "object", "required": ["submission"]}`)
+	a, err := DataSchema(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DataSchema(json.RawMessage(string(doc)))
+	if err != nil || a != b {
+		t.Errorf("the same text compiled again (%p, %p, %v)", a, b, err)
+	}
+	if a.Validate(map[string]any{}) == nil {
+		t.Error("the shared schema lets through an input without submission")
+	}
+	bad := json.RawMessage(`{"type": "no-such-type"}`)
+	for i := 0; i < 2; i++ {
+		if _, err := DataSchema(bad); err == nil {
+			t.Fatalf("attempt %d: an invalid schema compiled", i+1)
+		}
 	}
 }

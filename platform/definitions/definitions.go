@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -21,6 +21,7 @@ import (
 	"cop/platform/problem"
 	"cop/platform/registry"
 	"cop/platform/store"
+	"cop/workflows"
 )
 
 // Kinds in the registry.
@@ -34,12 +35,20 @@ const (
 type Service struct {
 	pool     *pgxpool.Pool
 	registry registry.Service
-	cache    *formCache
+	// forms are compiled forms by name@version, and workflows decoded
+	// workflows by content checksum: versions are immutable, and a compile
+	// or decode costs milliseconds each submission would otherwise pay.
+	// Both are bounded so that many definitions cannot grow a replica
+	// without end.
+	forms     *lru.Cache[string, *forms.Form]
+	workflows *lru.Cache[string, *workflows.Workflow]
 }
 
 // New returns the service over a pool.
 func New(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, registry: registry.Service{Pool: pool}, cache: newFormCache(512)}
+	fc, _ := lru.New[string, *forms.Form](512)
+	wc, _ := lru.New[string, *workflows.Workflow](512)
+	return &Service{pool: pool, registry: registry.Service{Pool: pool}, forms: fc, workflows: wc}
 }
 
 // Published is the result of an upload.
@@ -278,14 +287,14 @@ func (s *Service) Form(ctx context.Context, name, version string) (*forms.Form, 
 		return nil, registry.Definition{}, err
 	}
 	key := d.Name + "@" + d.Version
-	if f := s.cache.get(key); f != nil {
+	if f, ok := s.forms.Get(key); ok {
 		return f, d, nil
 	}
 	f, err := s.compileStored(ctx, d)
 	if err != nil {
 		return nil, registry.Definition{}, err
 	}
-	s.cache.put(key, f)
+	s.forms.Add(key, f)
 	return f, d, nil
 }
 
@@ -300,14 +309,14 @@ func (s *Service) CompileUnstored(ctx context.Context, def forms.Definition) (*f
 // list's item): from the cache, without reading the version again.
 func (s *Service) Compiled(ctx context.Context, d registry.Definition) (*forms.Form, error) {
 	key := d.Name + "@" + d.Version
-	if f := s.cache.get(key); f != nil {
+	if f, ok := s.forms.Get(key); ok {
 		return f, nil
 	}
 	f, err := s.compileStored(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(key, f)
+	s.forms.Add(key, f)
 	return f, nil
 }
 
@@ -338,31 +347,4 @@ func (s *Service) RefData(ctx context.Context, name, version string) (forms.RefD
 		return forms.RefData{}, registry.Definition{}, fmt.Errorf("decode stored reference data %s@%s: %w", d.Name, d.Version, err)
 	}
 	return set, d, nil
-}
-
-// formCache holds compiled forms; when full it starts again, which is
-// cheap (a compile is a few milliseconds) and keeps memory bounded.
-type formCache struct {
-	mu    sync.Mutex
-	max   int
-	forms map[string]*forms.Form
-}
-
-func newFormCache(max int) *formCache {
-	return &formCache{max: max, forms: map[string]*forms.Form{}}
-}
-
-func (c *formCache) get(key string) *forms.Form {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.forms[key]
-}
-
-func (c *formCache) put(key string, f *forms.Form) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.forms) >= c.max {
-		c.forms = map[string]*forms.Form{}
-	}
-	c.forms[key] = f
 }

@@ -12,6 +12,7 @@ import (
 	"cop/platform/definitions"
 	"cop/platform/problem"
 	"cop/platform/testenv"
+	"cop/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -112,5 +113,39 @@ func TestOnlyTheFormsAuthorBindsItsSubmissions(t *testing.T) {
 	}
 	if _, err := defs.PublishWorkflow(ctx, &auth.Principal{Subject: author.Actor, Roles: []string{"author"}}, author, wf, false); err != nil {
 		t.Errorf("the form's author binding it: %v", err)
+	}
+}
+
+// A stored workflow version is decoded once and shared (each submission
+// that starts it used to decode it again), and another version is decoded
+// as itself.
+func TestAStoredWorkflowIsDecodedOncePerVersion(t *testing.T) {
+	ctx := context.Background()
+	defs := definitions.New(testenv.Pool(t))
+	p := &auth.Principal{Subject: author.Actor, Roles: []string{"author"}}
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		wf := []byte("document: {dsl: '1.0.0', namespace: kit, name: decoded, version: '" + v + "', title: 'Decoded " + v + "'}\ndo:\n  - note: {set: {ok: true}}\n")
+		if _, err := defs.PublishWorkflow(ctx, p, author, wf, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decoded := func(version string) *workflows.Workflow {
+		t.Helper()
+		d, err := defs.Workflow(ctx, "kit", "decoded", version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := defs.DecodedWorkflow(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	first, again, other := decoded("1.0.0"), decoded("1.0.0"), decoded("1.1.0")
+	if first != again {
+		t.Error("the same version was decoded twice")
+	}
+	if first.Document.Title != "Decoded 1.0.0" || other.Document.Title != "Decoded 1.1.0" {
+		t.Errorf("titles %q and %q, want each version's own", first.Document.Title, other.Document.Title)
 	}
 }

@@ -178,6 +178,22 @@ func (s *Service) RetireWorkflow(ctx context.Context, who audit.Who, namespace, 
 	return s.registry.Retire(ctx, who, registry.Ref{Kind: KindWorkflow, Namespace: namespace, Name: name, Version: version})
 }
 
+// DecodedWorkflow is a stored workflow version decoded, once per content:
+// shared by every caller, who reads it and never changes it.
+func (s *Service) DecodedWorkflow(d registry.Definition) (*workflows.Workflow, error) {
+	if w, ok := s.workflows.Get(d.Checksum); ok && d.Checksum != "" {
+		return w, nil
+	}
+	w, err := workflows.Decode(d.Content)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored workflow %s/%s@%s: %w", d.Namespace, d.Name, d.Version, err)
+	}
+	if d.Checksum != "" {
+		s.workflows.Add(d.Checksum, w)
+	}
+	return w, nil
+}
+
 // StartingWorkflows returns the latest active workflows whose
 // document.metadata.startForm names a form (as NAME or NAME@VERSION).
 func (s *Service) StartingWorkflows(ctx context.Context, form, version string) ([]registry.Definition, error) {

@@ -38,7 +38,7 @@ func (s *Service) PlanEventStarts(ctx context.Context, e inbound.StartEvent) (in
 	plan := &eventPlan{s: s, e: e}
 	m := workflows.NewEventMatcher(e.Event)
 	for _, def := range defs {
-		w, err := workflows.Decode(def.Content)
+		w, err := s.defs.DecodedWorkflow(def)
 		if err != nil {
 			continue // stored before a model change; it cannot be run either
 		}

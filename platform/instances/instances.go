@@ -148,9 +148,9 @@ func (s *Service) Start(ctx context.Context, p *auth.Principal, who audit.Who, r
 	if err != nil {
 		return StartResult{}, err
 	}
-	w, err := workflows.Decode(def.Content)
+	w, err := s.defs.DecodedWorkflow(def)
 	if err != nil {
-		return StartResult{}, fmt.Errorf("decode stored workflow %s: %w", describe(req.Namespace, req.Name, def.Version), err)
+		return StartResult{}, err
 	}
 	if start := workflows.AccessOf(w).Start; len(start) > 0 && !p.Matches(start) {
 		return StartResult{}, problem.Forbiddenf("workflow %s/%s can be started only by %s", req.Namespace, req.Name, strings.Join(start, ", "))
@@ -166,7 +166,7 @@ func checkInput(w *workflows.Workflow, input any) error {
 	if w.Input == nil || w.Input.Schema == nil || len(w.Input.Schema.Document) == 0 {
 		return nil
 	}
-	schema, err := workflows.CompileDataSchema(w.Input.Schema.Document)
+	schema, err := workflows.DataSchema(w.Input.Schema.Document)
 	if err != nil {
 		return fmt.Errorf("compile the input schema of %s: %w", w.Document.Name, err)
 	}
@@ -915,9 +915,9 @@ func (s *Service) followWorkflowAccess(ctx context.Context, e events.Event) erro
 	if err != nil {
 		return fmt.Errorf("read the latest active version of workflow %s/%s: %w", d.Namespace, d.Name, err)
 	}
-	w, err := workflows.Decode(latest.Content)
+	w, err := s.defs.DecodedWorkflow(latest)
 	if err != nil {
-		return fmt.Errorf("decode workflow %s/%s@%s: %w", d.Namespace, d.Name, latest.Version, err)
+		return err
 	}
 	access := workflows.AccessOf(w)
 	readers := store.TextArray(access.Read)

@@ -89,9 +89,9 @@ func (sp *startPlan) Reserve(ctx context.Context, tx pgx.Tx, who audit.Who, case
 // prepareStart is what a start form's workflow will run: checked against
 // its input schema and pinned.
 func (s *Service) prepareStart(ctx context.Context, p *auth.Principal, def registry.Definition, sub cases.Submission, input json.RawMessage) (Instance, engine.Start, error) {
-	w, err := workflows.Decode(def.Content)
+	w, err := s.defs.DecodedWorkflow(def)
 	if err != nil {
-		return Instance{}, engine.Start{}, fmt.Errorf("decode stored workflow: %w", err)
+		return Instance{}, engine.Start{}, err
 	}
 	decoded, err := decodeInput(input)
 	if err != nil {

@@ -179,9 +179,9 @@ func (s *Store) eventSenders(ctx context.Context, ref WorkflowRef) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("read workflow %s: %w", describe(ref.Namespace, ref.Name, ref.Version), err)
 	}
-	w, err := workflows.Decode(def.Content)
+	w, err := s.Defs.DecodedWorkflow(def)
 	if err != nil {
-		return nil, fmt.Errorf("decode workflow %s: %w", describe(def.Namespace, def.Name, def.Version), err)
+		return nil, err
 	}
 	return workflows.AccessOf(w).Events, nil
 }

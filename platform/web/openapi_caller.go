@@ -85,7 +85,7 @@ func (s *Server) callerOpenAPI(ctx context.Context, p *auth.Principal) ([]byte, 
 		if n >= maxOwnOperations {
 			return nil
 		}
-		w, err := workflows.Decode(d.Content)
+		w, err := s.deps.Definitions.DecodedWorkflow(d)
 		if err != nil {
 			return nil
 		}

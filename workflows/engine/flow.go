@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -935,24 +934,16 @@ func childError(err error) error {
 	return err
 }
 
-// dataSchemas holds compiled inline data schemas by their text.
-var dataSchemas = mustLRU[string, *jsonschema.Schema](256)
-
 // validateData checks a value against an inline input/output/export schema.
 func validateData(s *workflows.Schema, v any, ptr, what string) error {
 	if s == nil || len(s.Document) == 0 {
 		return nil
 	}
-	cached, ok := dataSchemas.Get(string(s.Document))
-	if !ok {
-		compiled, err := workflows.CompileDataSchema(s.Document)
-		if err != nil {
-			e := workflows.NewError(workflows.ErrConfiguration, "Invalid schema", "%v", err)
-			e.Instance = ptr
-			return e
-		}
-		dataSchemas.Add(string(s.Document), compiled)
-		cached = compiled
+	cached, err := workflows.DataSchema(s.Document)
+	if err != nil {
+		e := workflows.NewError(workflows.ErrConfiguration, "Invalid schema", "%v", err)
+		e.Instance = ptr
+		return e
 	}
 	if err := cached.Validate(v); err != nil {
 		e := workflows.NewError(workflows.ErrValidation, "Invalid "+what, "%v", err)

@@ -18,7 +18,6 @@ import (
 	"cop/platform/tasks"
 	"cop/platform/web/route"
 	"cop/ui"
-	"cop/workflows"
 	"cop/workflows/engine"
 )
 
@@ -240,7 +239,7 @@ func (pg *Pages) formTitle(c *fiber.Ctx, name, version string) string {
 // namespace and name when it has none or cannot be read.
 func (pg *Pages) workflowTitle(c *fiber.Ctx, namespace, name, version string) string {
 	if d, err := pg.Definitions.Workflow(c.UserContext(), namespace, name, version); err == nil {
-		if w, err := workflows.Decode(d.Content); err == nil && w.Document.Title != "" {
+		if w, err := pg.Definitions.DecodedWorkflow(d); err == nil && w.Document.Title != "" {
 			return w.Document.Title
 		}
 	}
