@@ -200,7 +200,8 @@ func Interpret(ctx workflow.Context, args converter.EncodedValues) (*Result, err
 
 // Interpreter changes that alter the commands an instance issues are
 // guarded with workflow.GetVersion, so histories recorded before a change
-// replay as they ran (testdata/histories holds such recordings). One
+// replay as they ran (testdata/histories holds such recordings, an era
+// for each change they were recorded at). One
 // change ID per change; never reuse or remove one while instances that
 // ran before it may still be open.
 const (
@@ -248,6 +249,14 @@ const (
 	// local activities (call.go).
 	changeLocalPlatform = "cop.local-platform"
 )
+
+// changeIDs are the change IDs in the order they were made. The replay
+// corpus keeps one era of recordings for each change it was recorded at
+// (testdata/histories/<change ID>), and must have one for the newest, the
+// last here: add a new change here and record its era.
+var changeIDs = []string{changeReportEnd, changeWithdrawTask, changeChildIDs, changeRealWaits, changeYield,
+	changeAttemptDuration, changeListenData, changeRunReturn, changeCatchInput, changeNestedContinue,
+	changeTraceSink, changeEventBuffer, changeListenRoute, changeLocalPlatform}
 
 // reportEnd tells the platform how a tracked instance ended, so its
 // instance row, lists and open tasks follow. It runs even when the

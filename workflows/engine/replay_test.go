@@ -6,6 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +16,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,17 +45,26 @@ import (
 // real runs of the examples in testdata/replay must replay on the current
 // code without a nondeterminism error. When a change to the interpreter is
 // meant to alter what an instance does, recorded instances in production
-// would break the same way; guard the change with workflow.GetVersion, then
-// record the histories again:
+// would break the same way; guard the change with workflow.GetVersion, add
+// its change ID to changeIDs, then record a new era of histories beside
+// the old ones, which keep proving that instances begun before the change
+// still replay:
 //
 //	go test ./workflows/engine -run TestReplay -update-histories
+//
+// Recording writes testdata/histories/<newest change ID>/ and leaves the
+// other eras alone.
 var updateHistories = flag.Bool("update-histories", false,
-	"run each testdata/replay example on an in-memory Temporal server and write its history to testdata/histories")
+	"run each testdata/replay example on an in-memory Temporal server and write its history to testdata/histories/<newest change ID>")
 
 const (
 	replayExamples  = "testdata/replay"
 	replayHistories = "testdata/histories"
 )
+
+// newestEra is where recordings of the interpreter as it is now go: the
+// folder named after the newest change ID.
+func newestEra() string { return filepath.Join(replayHistories, changeIDs[len(changeIDs)-1]) }
 
 // replayCase is how one example is run when it is recorded and what it
 // must output.
@@ -158,7 +172,7 @@ var replayCases = map[string]replayCase{
 // command records and then replays.
 func TestReplayUpdateHistories(t *testing.T) {
 	if !*updateHistories {
-		t.Skip("run with -update-histories to record testdata/histories again")
+		t.Skip("run with -update-histories to record the newest era of testdata/histories")
 	}
 	names := exampleNames(t)
 	c := temporalenv.Client(t)
@@ -306,7 +320,7 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 		}
 	}
 	for _, pattern := range []string{name + ".child-*.json", name + ".run-*.json"} {
-		stale, _ := filepath.Glob(filepath.Join(replayHistories, pattern))
+		stale, _ := filepath.Glob(filepath.Join(newestEra(), pattern))
 		for _, f := range stale {
 			if err := os.Remove(f); err != nil {
 				t.Fatal(err)
@@ -314,7 +328,7 @@ func recordHistory(t *testing.T, c client.Client, resolver *LocalResolver, name 
 		}
 	}
 	for file, h := range files {
-		writeHistory(t, filepath.Join(replayHistories, file), h)
+		writeHistory(t, filepath.Join(newestEra(), file), h)
 	}
 }
 
@@ -450,7 +464,8 @@ func writeHistory(t *testing.T, path string, h *historypb.History) {
 func TestReplayRecordedHistories(t *testing.T) {
 	files := historyFiles(t)
 	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+		era := filepath.Base(filepath.Dir(file))
+		t.Run(era+"/"+strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
 			h := loadHistory(t, file)
 			replayer := worker.NewWorkflowReplayer()
 			(&Activities{}).Register(replayRegistry{replayer: replayer})
@@ -550,8 +565,8 @@ func TestReplayExamplesAreRecorded(t *testing.T) {
 		if _, ok := replayCases[name]; !ok {
 			t.Errorf("%s.yaml has no entry in replayCases", name)
 		}
-		if _, err := os.Stat(filepath.Join(replayHistories, name+".json")); err != nil {
-			t.Errorf("%s.yaml has no recorded history: run go test ./workflows/engine -run TestReplay -update-histories", name)
+		if _, err := os.Stat(filepath.Join(newestEra(), name+".json")); err != nil {
+			t.Errorf("%s.yaml has no history recorded in %s, the newest change's era: run go test ./workflows/engine -run TestReplay -update-histories", name, newestEra())
 		}
 	}
 	for name := range replayCases {
@@ -560,6 +575,9 @@ func TestReplayExamplesAreRecorded(t *testing.T) {
 		}
 	}
 	for _, file := range historyFiles(t) {
+		if era := filepath.Base(filepath.Dir(file)); !slices.Contains(changeIDs, era) {
+			t.Errorf("%s is in an era named after no change ID (%s): eras are named after the newest change they were recorded at", file, era)
+		}
 		base, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(file), ".json"), ".child-")
 		base, _, _ = strings.Cut(base, ".run-")
 		if !seen[base] {
@@ -572,7 +590,7 @@ func TestReplayExamplesAreRecorded(t *testing.T) {
 // history altered as an interpreter change would alter it, and an
 // interpreter changed in what it commands, both fail to replay.
 func TestReplayCatchesNondeterminism(t *testing.T) {
-	file := filepath.Join(replayHistories, "retry-http.json")
+	file := filepath.Join(newestEra(), "retry-http.json")
 	load := func(t *testing.T) *historypb.History { return loadHistory(t, file) }
 	production := func() worker.WorkflowReplayer {
 		r := worker.NewWorkflowReplayer()
@@ -719,7 +737,7 @@ func exampleNames(t *testing.T) []string {
 
 func historyFiles(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(replayHistories, "*.json"))
+	files, err := filepath.Glob(filepath.Join(replayHistories, "*", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -810,4 +828,38 @@ func mustJSON(v any) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// TestEveryChangeIDIsListed keeps changeIDs whole: a GetVersion change ID
+// declared in interpreter.go but missing from the list would get no era
+// of recordings.
+func TestEveryChangeIDIsListed(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "interpreter.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := 0
+	ast.Inspect(f, func(n ast.Node) bool {
+		spec, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		for i, name := range spec.Names {
+			if !strings.HasPrefix(name.Name, "change") || name.Name == "changeIDs" || i >= len(spec.Values) {
+				continue
+			}
+			lit, ok := spec.Values[i].(*ast.BasicLit)
+			if !ok {
+				continue
+			}
+			declared++
+			if id, _ := strconv.Unquote(lit.Value); !slices.Contains(changeIDs, id) {
+				t.Errorf("change ID %s (%s) is not in changeIDs", id, name.Name)
+			}
+		}
+		return true
+	})
+	if declared != len(changeIDs) {
+		t.Errorf("interpreter.go declares %d change IDs; changeIDs lists %d", declared, len(changeIDs))
+	}
 }
