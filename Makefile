@@ -51,13 +51,13 @@ cluster: deps postgres assets
 	COP_TEST_DURABLE=1 COP_CLUSTER_SUBMISSIONS=$(CLUSTER_SUBMISSIONS) COP_CLUSTER_CLIENTS=$(CLUSTER_CLIENTS) \
 	  $(GO) test -count=1 -timeout 60m -run TestClusterLosesNothingWhenReplicasAndTemporalFail -v ./platform/cluster
 
-## load: whole cases on `cop dev` (the binary as a user runs it): start-form submissions from LOAD_CLIENTS clients for LOAD_SECONDS over HTTP (at most LOAD_RATE a second together, when set), until every case has its first user task, beside a bare PostgreSQL insert in the same run; prints cases a second, submit p50/p99 and cop dev's peak memory
+## load: whole cases on `cop dev` (the binary as a user runs it) and then on the cluster of `make cluster` (Temporal on PostgreSQL, two web and two worker replicas): start-form submissions from LOAD_CLIENTS clients for LOAD_SECONDS over HTTP, at most LOAD_RATE a second together (0: unpaced), until every case has its first user task, beside a bare PostgreSQL insert in the same run; prints cases a second, submit p50/p99 and peak memory for each
 LOAD_SECONDS ?= 30
 LOAD_CLIENTS ?= 16
-LOAD_RATE ?= 0
+LOAD_RATE ?= 67
 load: deps postgres assets
-	COP_LOAD_SECONDS=$(LOAD_SECONDS) COP_LOAD_CLIENTS=$(LOAD_CLIENTS) COP_LOAD_RATE=$(LOAD_RATE) COP_LOAD_WAIT_SECONDS=600 \
-	  $(GO) test -count=1 -timeout 30m -run TestWholeCasesOnCopDev -v ./platform/cluster
+	COP_TEST_DURABLE=1 COP_LOAD_SECONDS=$(LOAD_SECONDS) COP_LOAD_CLIENTS=$(LOAD_CLIENTS) COP_LOAD_RATE=$(LOAD_RATE) COP_LOAD_WAIT_SECONDS=600 \
+	  $(GO) test -count=1 -timeout 30m -run 'TestWholeCasesOnCopDev|TestWholeCasesOnCluster' -v ./platform/cluster
 
 ## fuzz: search for inputs that break the DSL parser, the expression compiler, the CloudEvent decoder, the form, term and reference data parsers, answers, page posts and uploads (FUZZTIME each); what fails is kept under the package's testdata/fuzz and so becomes a test
 FUZZTIME ?= 60s

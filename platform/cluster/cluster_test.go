@@ -110,7 +110,10 @@ type cluster struct {
 	issuer         string
 }
 
-func startCluster(t *testing.T, receiverURL string) *cluster {
+// startCluster starts the processes; firstWebEnv is extra environment for
+// the first web replica only (one replica loads the examples, as one
+// migration job would).
+func startCluster(t *testing.T, receiverURL string, firstWebEnv ...string) *cluster {
 	bin := buildCOP(t)
 	dbURL, temporalDB := testenv.DatabaseURL(t), testenv.DatabaseURL(t)
 	c := &cluster{dbURL: dbURL}
@@ -136,6 +139,9 @@ func startCluster(t *testing.T, receiverURL string) *cluster {
 		"COP_EVENT_SOURCE=urn:cop:cluster", "COP_RATE_LIMIT=0", "COP_RATE_LIMIT_ANONYMOUS=0", "COP_LOG_LEVEL=warn", "COP_SHUTDOWN_TIMEOUT=20s"}
 	for i, p := range webPorts {
 		env := append([]string{"PORT=" + strconv.Itoa(p), "PUBLIC_URL=" + c.webURLs[i], "COP_OPS_LISTEN_ADDR=off"}, common...)
+		if i == 0 {
+			env = append(env, firstWebEnv...)
+		}
 		w := &proc{t: t, name: fmt.Sprintf("web-%d", i+1), bin: bin, args: []string{"serve", "--only", "web"}, env: env,
 			readyURL: c.webURLs[i] + "/readyz"}
 		w.start()

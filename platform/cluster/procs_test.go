@@ -115,6 +115,13 @@ func (p *proc) start() {
 	}
 }
 
+// pid is the running process's id.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Pid
+}
+
 // kill9 kills the process at once, as a crash would.
 func (p *proc) kill() {
 	p.mu.Lock()
