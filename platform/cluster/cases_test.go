@@ -115,11 +115,13 @@ func measureWholeCases(t *testing.T, target loadTarget) {
 
 	inserts := baselineInserts(t, pool, clients, time.Duration(seconds)*time.Second)
 	api := &client{urls: target.urls, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}}
+	cpuBefore := cpuSeconds(t, target.pids)
 	load := submitFor(t, api, tok.AccessToken, clients, rate, time.Duration(seconds)*time.Second)
 	if len(load.keys) == 0 {
 		t.Fatal("no submission was accepted")
 	}
 	reached := awaitFirstTasks(t, pool, load.keys, load.start, wait)
+	cpuAfter := cpuSeconds(t, target.pids)
 	var peak int64
 	var peakOf string
 	for name, pid := range target.pids {
@@ -135,10 +137,10 @@ func measureWholeCases(t *testing.T, target loadTarget) {
 	}
 	fmt.Printf("whole cases on %s: %d clients%s for %ds: %d accepted (%.1f/s; submit p50 %s, p99 %s); "+
 		"all at their first user task %.1fs after the start: %.1f whole cases/s (submit to task p50 %s, p99 %s); "+
-		"baseline pgx insert %.0f/s; peak RSS %d MiB (%s)\n",
+		"baseline pgx insert %.0f/s; peak RSS %d MiB (%s); CPU seconds until then: %s\n",
 		target.name, clients, paced, seconds, len(load.keys), float64(len(load.keys))/load.took.Seconds(), pct(load.latencies, 50), pct(load.latencies, 99),
 		elapsed, float64(len(load.keys))/elapsed, pct(reached.latencies, 50), pct(reached.latencies, 99),
-		inserts, peak>>20, peakOf)
+		inserts, peak>>20, peakOf, cpuUsed(cpuBefore, cpuAfter))
 	if peak > 1<<30 {
 		// Unpaced, the clients submit faster than the workflows run, and
 		// the memory grows with the cases waiting for their first step.
@@ -302,6 +304,54 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Fatal("no VmHWM in /proc status")
 	return 0
+}
+
+// cpuSeconds is the CPU time (user and system) each process has used, and
+// the whole machine's under "machine", in seconds.
+func cpuSeconds(t *testing.T, pids map[string]int) map[string]float64 {
+	const tick = 100 // USER_HZ on Linux
+	out := map[string]float64{}
+	for name, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatalf("read %s's CPU time: %v", name, err)
+		}
+		// The fields after the command's closing parenthesis: utime and
+		// stime are the 12th and 13th of them.
+		_, rest, _ := strings.Cut(string(b), ") ")
+		f := strings.Fields(rest)
+		user, _ := strconv.ParseFloat(f[11], 64)
+		sys, _ := strconv.ParseFloat(f[12], 64)
+		out[name] = (user + sys) / tick
+	}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		out["machine"] += v / tick
+	}
+	return out
+}
+
+// cpuUsed lists each process's CPU seconds between two readings, the
+// machine's last.
+func cpuUsed(before, after map[string]float64) string {
+	names := make([]string, 0, len(after))
+	for name := range after {
+		if name != "machine" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, name := range append(names, "machine") {
+		parts = append(parts, fmt.Sprintf("%s %.1f", name, after[name]-before[name]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // pct is the p-th percentile of ds, to the millisecond.
