@@ -31,6 +31,7 @@ const seizure = `{"goodsDescription": "12 kg of herbal cannabis in two holdalls"
 // development OpenID provider) and measures whole cases on it (see
 // measureWholeCases).
 func TestWholeCasesOnCopDev(t *testing.T) {
+	clearLogsUnlessFailed(t) // cop dev's data too: a load leaves gigabytes
 	bin := buildCOP(t)
 	data := filepath.Join(logDir(t), "cop-dev")
 	web, oidc := port(t), port(t)
@@ -59,11 +60,7 @@ func TestWholeCasesOnCopDev(t *testing.T) {
 // Temporal on PostgreSQL as its own process, two web replicas addressed in
 // turn and two workers, with the example pack that cop dev loads.
 func TestWholeCasesOnCluster(t *testing.T) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			_ = os.RemoveAll(logDir(t))
-		}
-	})
+	clearLogsUnlessFailed(t) // registered first, so it runs after every process has stopped
 	c := startCluster(t, "http://127.0.0.1:1", "COP_LOAD_EXAMPLES=true")
 	pids := map[string]int{}
 	for _, p := range append(append([]*proc{c.temporal}, c.web...), c.workers...) {

@@ -214,15 +214,7 @@ func TestClusterLosesNothingWhenReplicasAndTemporalFail(t *testing.T) {
 	defer recSrv.Close()
 
 	began := time.Now()
-	// Registered first, so it runs after every process has stopped: the
-	// logs stay in .data/cluster only when the test fails.
-	t.Cleanup(func() {
-		if !t.Failed() {
-			_ = os.RemoveAll(logDir(t))
-		} else {
-			t.Logf("the processes' logs are in %s", logDir(t))
-		}
-	})
+	clearLogsUnlessFailed(t) // registered first, so it runs after every process has stopped
 	c := startCluster(t, recSrv.URL)
 	t.Logf("cluster up in %s: Temporal on PostgreSQL (%d shards), OpenID provider, web %v, two workers", time.Since(began).Round(time.Millisecond),
 		devstack.PostgresShards, c.webURLs)

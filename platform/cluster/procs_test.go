@@ -165,7 +165,27 @@ func logDir(t *testing.T) string {
 	if logDirPath == "" {
 		t.Fatal("cannot make a folder for the cluster's logs")
 	}
-	return logDirPath
+	// One folder a test, so that one test clearing its own logs leaves
+	// the others'.
+	dir := filepath.Join(logDirPath, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("make a folder for %s's logs: %v", t.Name(), err)
+	}
+	return dir
+}
+
+// clearLogsUnlessFailed removes a test's logs when it passes, and the
+// run's folder once it is empty; a failed test's stay, and it says where.
+func clearLogsUnlessFailed(t *testing.T) {
+	dir := logDir(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the processes' logs are in %s", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(filepath.Dir(dir)) // only when no other test's logs are left
+	})
 }
 
 // tail is the end of a log, for a failure message.
