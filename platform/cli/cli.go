@@ -52,6 +52,11 @@ Usage:
   cop reports validate FILE  check a report offline: its shape, and the fields and answers it
                              names against its form in the example pack or --with FILE; with
                              --server URL, check it against that COP (who it may grant too)
+  cop import spreadsheet FILE --name NAME   infer a form from a grey-IT spreadsheet (.xlsx or
+                             .csv; --sheet S, --title T): the definition to standard output
+                             (-o FILE), what could not be mapped to standard error, each with
+                             its sheet and cell; exit 1 when there is such a report (--strict:
+                             write nothing), 2 when nothing could be read
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `
@@ -74,12 +79,18 @@ func Main(args []string) int {
 	// SDK sizes its one workflow cache when the first worker is made.
 	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
 	err := run(args, os.Stdout, os.Stderr)
+	var ee *exitError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage):
 		fmt.Fprint(os.Stderr, usage)
 		return 2
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(os.Stderr, ee.msg)
+		}
+		return ee.code
 	default:
 		fmt.Fprintln(os.Stderr, "cop: "+err.Error())
 		return 1
@@ -115,6 +126,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return workflowsCmd(args[1:], stdout, stderr)
 	case "reports":
 		return reportsCmd(args[1:], stdout)
+	case "import":
+		return importCmd(args[1:], stdout, stderr)
 	case "audit":
 		if len(args) > 1 && args[1] == "verify" {
 			return auditVerify(args[2:], stdout)

@@ -54,10 +54,23 @@ func definitionCmd(collection string, args []string, stdout io.Writer) error {
 // readFileArg parses flags that may come before or after the one file
 // argument, and reads that file.
 func readFileArg(fs *flag.FlagSet, args []string) (string, []byte, error) {
+	file, err := fileArg(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	content, err := os.ReadFile(file)
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	return file, content, nil
+}
+
+// fileArg parses the flags, wherever they stand, around the one FILE.
+func fileArg(fs *flag.FlagSet, args []string) (string, error) {
 	var positional []string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
-			return "", nil, errUsage
+			return "", errUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -66,13 +79,9 @@ func readFileArg(fs *flag.FlagSet, args []string) (string, []byte, error) {
 		rest = fs.Args()[1:]
 	}
 	if len(positional) != 1 {
-		return "", nil, errUsage
+		return "", errUsage
 	}
-	content, err := os.ReadFile(positional[0])
-	if err != nil {
-		return "", nil, fmt.Errorf("read %s: %w", positional[0], err)
-	}
-	return positional[0], content, nil
+	return positional[0], nil
 }
 
 func plural(n int, noun string) string {

@@ -1,0 +1,82 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cop import spreadsheet writes the inferred form (which `cop forms
+// validate` accepts unchanged) to standard output and what it could not
+// map to standard error, with exit 1; --strict and unreadable files write
+// nothing, with exit 2.
+func TestImportSpreadsheet(t *testing.T) {
+	log := filepath.Join("..", "..", "forms", "imports", "testdata", "seizure-log.csv")
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(copBinary(t), args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		code := exitCode(cmd.Run())
+		return stdout.String(), stderr.String(), code
+	}
+	def, report, code := run("import", "spreadsheet", log, "--name", "seizure-log")
+	if code != 1 || !strings.Contains(report, `seizure-log.csv row 42, column B: "31/02/2026" is not a date`) ||
+		!strings.Contains(report, "12 questions from 365 rows; 5 items could not be mapped") {
+		t.Fatalf("exit %d, report:\n%s", code, report)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "seizure-log.json")
+	if err := os.WriteFile(out, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(copBinary(t), "forms", "validate", out).CombinedOutput(); err != nil || !strings.Contains(string(b), "valid") {
+		t.Errorf("cop forms validate on the import: %v %s", err, b)
+	}
+
+	// -o writes the same definition to a file.
+	written := filepath.Join(dir, "written.json")
+	if stdout, _, code := run("import", "spreadsheet", log, "--name", "seizure-log", "-o", written); code != 1 || stdout != "" {
+		t.Errorf("-o: exit %d, stdout %q", code, stdout)
+	}
+	if b, _ := os.ReadFile(written); string(b) != def {
+		t.Error("-o wrote another definition than standard output had")
+	}
+
+	// --strict refuses a report and writes nothing.
+	strictOut := filepath.Join(dir, "strict.json")
+	_, report, code = run("import", "spreadsheet", log, "--name", "seizure-log", "--strict", "-o", strictOut)
+	if _, err := os.Stat(strictOut); code != 2 || err == nil || !strings.Contains(report, "nothing written (--strict)") {
+		t.Errorf("--strict: exit %d, file there: %v, report:\n%s", code, err == nil, report)
+	}
+
+	// A clean sheet reports nothing and exits 0.
+	clean := filepath.Join(dir, "clean.csv")
+	_ = os.WriteFile(clean, []byte("Name,Arrived on\nAnn,21/11/2026\nBob,22/11/2026\n"), 0o644)
+	if stdout, stderr, code := run("import", "spreadsheet", clean, "--name", "arrivals"); code != 0 || !strings.Contains(stdout, `"format": "date"`) ||
+		!strings.Contains(stderr, "everything mapped") {
+		t.Errorf("a clean sheet: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	// What cannot be read: one line naming the file and place, exit 2,
+	// nothing on standard output.
+	ragged := filepath.Join(dir, "ragged.csv")
+	_ = os.WriteFile(ragged, []byte("a,b\n1,2\n3\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "spreadsheet", ragged, "--name", "x"}, "ragged.csv row 3 has 1 cells where the header row has 2"},
+		{[]string{"import", "spreadsheet", clean}, "--name NAME"},
+		{[]string{"import", "spreadsheet", filepath.Join(dir, "missing.xlsx"), "--name", "x"}, "missing.xlsx"},
+		{[]string{"import", "spreadsheet", clean, "--name", "x", "--sheet", "One"}, "has no sheets"},
+	} {
+		stdout, stderr, code := run(tc.args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 saying %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
