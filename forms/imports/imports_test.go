@@ -249,3 +249,80 @@ func TestUnreadableSpreadsheetsAreRefusedWithThePlace(t *testing.T) {
 		t.Errorf("a bad form name: %v", err)
 	}
 }
+
+// Each row of the log, read as answers to the form inferred from it,
+// passes the form's validation, except the five rows with a bad cell,
+// which are refused at that cell's question; a column the form does not
+// ask is reported, not read.
+func TestTheLogsRowsAreAnswersToItsForm(t *testing.T) {
+	raw, err := os.ReadFile("testdata/seizure-log.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := imports.Read("seizure-log.csv", raw, "", imports.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inferred, err := imports.InferForm(tbl, imports.FormOptions{Name: "seizure-log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := compiles(t, inferred.Definition)
+	cols, unmapped := imports.Columns(tbl, form)
+	if len(cols) != 12 || len(unmapped) != 0 {
+		t.Fatalf("columns %v, unmapped %v", cols, unmapped)
+	}
+	refused := map[int]string{}
+	for i := range tbl.Rows {
+		answers := imports.Answers(tbl, form, cols, i)
+		if errs := form.Validate(answers, time.Now()); len(errs) > 0 {
+			refused[tbl.RowNumber(i)] = errs[0].Pointer
+		}
+	}
+	want := map[int]string{42: "/dateOfSeizure", 99: "/quantity", 152: "/value", 222: "/postcode", 302: "/quantity"}
+	if len(refused) != len(want) {
+		t.Errorf("refused rows %v, want %v", refused, want)
+	}
+	for row, ptr := range want {
+		if refused[row] != ptr {
+			t.Errorf("row %d refused at %q, want %q", row, refused[row], ptr)
+		}
+	}
+	first := imports.Answers(tbl, form, cols, 0)
+	if first["dateOfSeizure"] != "2025-12-01" || first["referredToPolice"] != true || first["quantity"] != int64(326) {
+		t.Errorf("the first row read as %v", first)
+	}
+
+	// A column the form does not ask, and one that repeats a question.
+	extra := tbl
+	extra.Header = append(append([]string{}, tbl.Header...), "Shift", "Port")
+	extra.Rows = [][]string{append(append([]string{}, tbl.Rows[0]...), "Night", "Dover")}
+	_, unmapped = imports.Columns(extra, form)
+	if len(unmapped) != 2 || !strings.Contains(unmapped[0].String(), `seizure-log.csv column M: "Shift" names no question`) ||
+		!strings.Contains(unmapped[1].String(), "fills port, which column C fills already") {
+		t.Errorf("unmapped %v", unmapped)
+	}
+}
+
+// When a row says something happened: UK and ISO forms, read in the UK's
+// time when they give no zone.
+func TestMoments(t *testing.T) {
+	london := imports.UKTime
+	for v, want := range map[string]string{
+		"01/12/2025 12:32":          "2025-12-01T12:32:00Z",
+		"1/7/2026 09:05":            "2026-07-01T08:05:00Z", // summer time
+		"21/11/2026":                "2026-11-21T00:00:00Z",
+		"2026-07-01T09:05:00+01:00": "2026-07-01T08:05:00Z",
+		"2026-07-01 09:05":          "2026-07-01T08:05:00Z",
+	} {
+		m, ok := imports.Moment(v, london)
+		if !ok || m.UTC().Format(time.RFC3339) != want {
+			t.Errorf("%q read as %v (%v), want %s", v, m.UTC(), ok, want)
+		}
+	}
+	for _, v := range []string{"yesterday", "31/02/2026 10:00", "12:30"} {
+		if _, ok := imports.Moment(v, london); ok {
+			t.Errorf("%q read as a moment", v)
+		}
+	}
+}
