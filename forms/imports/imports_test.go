@@ -326,3 +326,24 @@ func TestMoments(t *testing.T) {
 		}
 	}
 }
+
+// Codes with leading zeros (telephone numbers, reference numbers) stay
+// text: read as numbers they would lose the zero.
+func TestCodesWithLeadingZerosStayText(t *testing.T) {
+	csv := "Phone,Ref,Amount\n07700900123,0042,0.50\n07700900456,0043,\"£1,250.00\"\n07700900789,0044,12\n"
+	tbl, err := imports.Read("contacts.csv", []byte(csv), "", imports.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := imports.InferForm(tbl, imports.FormOptions{Name: "contacts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, fd := range f.Fields {
+		kinds = append(kinds, fd.Kind)
+	}
+	if strings.Join(kinds, ",") != "text,text,number" {
+		t.Errorf("kinds %v, want text,text,number", kinds)
+	}
+}

@@ -197,7 +197,7 @@ func columnKind(values []string) string {
 
 var (
 	integerRE  = regexp.MustCompile(`^[+-]?(0|[1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+)$`)
-	numberRE   = regexp.MustCompile(`^[+-]?£?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)?(\.[0-9]+)?$`)
+	numberRE   = regexp.MustCompile(`^[+-]?£?(0|[1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+)?(\.[0-9]+)?$`)
 	emailRE    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	postcodeRE = regexp.MustCompile(`^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$`)
 )
