@@ -28,7 +28,11 @@ import (
 
 // The types COP announces.
 const (
-	SubmissionCreated   = "cop.submission.created"
+	SubmissionCreated = "cop.submission.created"
+	// SubmissionImported is a past submission imported from a team's
+	// spreadsheet: not .created, so nothing that acts on new answers
+	// (starting workflows, webhooks for new submissions) acts on history.
+	SubmissionImported  = "cop.submission.imported"
 	CaseOpened          = "cop.case.opened"
 	InstanceStarting    = "cop.instance.starting"
 	InstanceStarted     = "cop.instance.started"
@@ -49,7 +53,7 @@ const (
 )
 
 // Types are COP's own event types, as docs/events.md lists them.
-var Types = []string{SubmissionCreated, CaseOpened, InstanceStarting, InstanceStarted, InstanceCompleted, InstanceFaulted,
+var Types = []string{SubmissionCreated, SubmissionImported, CaseOpened, InstanceStarting, InstanceStarted, InstanceCompleted, InstanceFaulted,
 	InstanceCancelled, InstanceRetried, TaskCreated, TaskClaimed, TaskCompleted, TaskEscalated, NotificationCreated, DefinitionPublished,
 	DefinitionRetired}
 

@@ -239,7 +239,7 @@ func (s *Service) mayReceive(ctx context.Context, owner string, e events.Event) 
 		return s.access.Instance(ctx, p, e.Instance)
 	}
 	switch e.Type {
-	case events.SubmissionCreated:
+	case events.SubmissionCreated, events.SubmissionImported:
 		var sub struct{ ID string }
 		if err := json.Unmarshal(e.Data, &sub); err != nil || sub.ID == "" {
 			return false, nil

@@ -1,0 +1,231 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"cop/forms"
+	"cop/platform/audit"
+	"cop/platform/auth"
+	"cop/platform/events"
+	"cop/platform/problem"
+	"cop/platform/store"
+)
+
+// HistorySource is the sheet a history import reads, and the form version
+// its rows answer.
+type HistorySource struct {
+	Form, Version string
+	File          string // the file's name, for the audit trail
+	Checksum      string // the file's SHA-256, hex: with Sheet and a row, the row's key
+	Sheet         string // "" for a CSV
+}
+
+// HistoricalRow is one row of the sheet as a past submission.
+type HistoricalRow struct {
+	Row         int            // the sheet's row number
+	SubmittedBy string         // as the sheet recorded it: a name, not a sign-in
+	SubmittedAt time.Time      // when the sheet says it was recorded
+	Data        map[string]any // the answers
+}
+
+// HistoryResult is what an import did with each row.
+type HistoryResult struct {
+	Imported int          `json:"imported"`
+	Already  int          `json:"alreadyImported"` // keyed rows a previous import stored
+	Refused  []RefusedRow `json:"refused"`
+}
+
+// RefusedRow is a row whose answers the form refused: it is not stored.
+type RefusedRow struct {
+	Row    int                `json:"row"`
+	Errors []forms.FieldError `json:"errors"`
+}
+
+// ImportedFrom is where an imported submission came from.
+type ImportedFrom struct {
+	File     string `json:"file"`
+	Checksum string `json:"checksum"`
+	Sheet    string `json:"sheet,omitempty"`
+	Row      int    `json:"row"`
+}
+
+// historyChunk is how many rows one transaction stores.
+const historyChunk = 500
+
+// ImportHistory stores each valid row as a past submission of the form
+// version, each in a case of its own dated by when the row was recorded,
+// and announces it as cop.submission.imported: it starts no workflow.
+// A row is keyed by (form, file checksum, sheet, row): one a previous
+// import stored is counted, not stored again, and two imports of the same
+// file at once store each row once. Admins and the form's authors may
+// import.
+func (s *Service) ImportHistory(ctx context.Context, p *auth.Principal, who audit.Who, src HistorySource, rows []HistoricalRow) (HistoryResult, error) {
+	f, def, err := s.defs.Form(ctx, src.Form, src.Version)
+	if err != nil {
+		return HistoryResult{}, fmt.Errorf("form %s version %s: %w", src.Form, src.Version, err)
+	}
+	if err := s.mayImport(ctx, p, src.Form); err != nil {
+		return HistoryResult{}, err
+	}
+	if len(src.Checksum) != 64 {
+		return HistoryResult{}, problem.Invalidf(nil, "a history import needs the file's SHA-256 checksum, to key its rows")
+	}
+	var result HistoryResult
+	valid := make([]historical, 0, len(rows))
+	for _, r := range rows {
+		h, errs := readHistorical(f, r)
+		if len(errs) > 0 {
+			result.Refused = append(result.Refused, RefusedRow{Row: r.Row, Errors: errs})
+			continue
+		}
+		valid = append(valid, h)
+	}
+	readers := nonNil(f.Def.Access.Read)
+	prefix := CasePrefix(f.Def)
+	for chunk := range slices.Chunk(valid, historyChunk) {
+		imported, already, err := s.importChunk(ctx, p, who, src, def.Version, prefix, readers, chunk)
+		if err != nil {
+			return result, fmt.Errorf("import rows %d to %d: %w", chunk[0].row.Row, chunk[len(chunk)-1].row.Row, err)
+		}
+		result.Imported += imported
+		result.Already += already
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		return audit.Record(ctx, tx, who.Entry("form.history.import", "form:"+src.Form, audit.OK, map[string]any{
+			"version": def.Version, "file": src.File, "checksum": src.Checksum, "sheet": src.Sheet,
+			"imported": result.Imported, "alreadyImported": result.Already, "refused": len(result.Refused)}))
+	})
+	return result, err
+}
+
+// mayImport allows admins and the authors of any version of the form.
+func (s *Service) mayImport(ctx context.Context, p *auth.Principal, form string) error {
+	if p.HasRole(auth.RoleAdmin) {
+		return nil
+	}
+	if p.HasRole(auth.RoleAuthor) {
+		versions, err := s.defs.Versions(ctx, "form", form)
+		if err != nil {
+			return err
+		}
+		for _, v := range versions {
+			if v.UploadedBy == p.Subject {
+				return nil
+			}
+		}
+	}
+	return problem.Forbiddenf("only an admin or an author of form %s may import its history", form)
+}
+
+// historical is a row whose answers the form accepts.
+type historical struct {
+	row  HistoricalRow
+	data json.RawMessage
+}
+
+// readHistorical checks a row as a submission on the day it was recorded
+// (a rule relative to today, such as "not in the future", is applied as of
+// then).
+func readHistorical(f *forms.Form, r HistoricalRow) (historical, []forms.FieldError) {
+	if r.SubmittedAt.IsZero() {
+		return historical{}, []forms.FieldError{{Pointer: "", Message: "The row does not say when it was recorded"}}
+	}
+	if r.SubmittedBy == "" {
+		return historical{}, []forms.FieldError{{Pointer: "", Message: "The row does not say who recorded it"}}
+	}
+	raw, err := json.Marshal(r.Data)
+	if err != nil {
+		return historical{}, []forms.FieldError{{Pointer: "", Message: "The answers cannot be stored: " + err.Error()}}
+	}
+	data, errs := decodeAnswers(raw)
+	if errs != nil {
+		return historical{}, errs
+	}
+	if errs := f.Validate(data, r.SubmittedAt); len(errs) > 0 {
+		return historical{}, errs
+	}
+	return historical{row: r, data: compactJSON(raw)}, nil
+}
+
+// importChunk stores one transaction's rows: it claims their keys first,
+// so a row another import holds or stored is left to it.
+func (s *Service) importChunk(ctx context.Context, p *auth.Principal, who audit.Who, src HistorySource, version, prefix string,
+	readers []string, chunk []historical) (int, int, error) {
+	ids := make([]string, len(chunk))
+	numbers := make([]int32, len(chunk))
+	byRow := map[int]historical{}
+	for i, h := range chunk {
+		ids[i], numbers[i] = uuid.NewString(), int32(h.row.Row)
+		byRow[h.row.Row] = h
+	}
+	imported := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO submission_imports (submission_id, form_name, file_checksum, sheet, row_number, imported_by)
+			SELECT id, $3, $4, $5, n, $6 FROM unnest($1::uuid[], $2::int[]) AS r (id, n)
+			ON CONFLICT (form_name, file_checksum, sheet, row_number) DO NOTHING
+			RETURNING submission_id::text, row_number`, ids, numbers, src.Form, src.Checksum, src.Sheet, p.Subject)
+		if err != nil {
+			return fmt.Errorf("claim the rows: %w", err)
+		}
+		type claim struct {
+			id  string
+			row int
+		}
+		claims, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claim, error) {
+			var c claim
+			return c, r.Scan(&c.id, &c.row)
+		})
+		if err != nil {
+			return fmt.Errorf("claim the rows: %w", err)
+		}
+		imported = len(claims)
+		for _, c := range claims {
+			h := byRow[c.row]
+			opened, err := s.nextBusinessKey(ctx, prefix, h.row.SubmittedAt)
+			if err != nil {
+				return err
+			}
+			if err := s.storeHistorical(ctx, tx, p, who, src, version, readers, c.id, opened, h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return imported, len(chunk) - imported, nil
+}
+
+// storeHistorical writes one row's case, submission, audit row and event.
+func (s *Service) storeHistorical(ctx context.Context, tx pgx.Tx, p *auth.Principal, who audit.Who, src HistorySource, version string,
+	readers []string, id string, opened newCase, h historical) error {
+	at := h.row.SubmittedAt.UTC()
+	if err := store.Later(ctx, tx, "create case "+opened.key, `INSERT INTO cases (id, business_key, created_by, created_at) VALUES ($1, $2, $3, $4)`,
+		opened.id, opened.key, h.row.SubmittedBy, at); err != nil {
+		return err
+	}
+	if err := store.Later(ctx, tx, "store imported submission", `INSERT INTO submissions (id, case_id, form_name, form_version, data, submitted_by, read_access, teams, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, opened.id, src.Form, version, string(h.data), h.row.SubmittedBy, readers, nonNil(p.Teams), at); err != nil {
+		return err
+	}
+	from := ImportedFrom{File: src.File, Checksum: src.Checksum, Sheet: src.Sheet, Row: h.row.Row}
+	if err := audit.Record(ctx, tx, who.Entry("submission.import", "submission:"+id, audit.OK, map[string]any{
+		"form": src.Form, "version": version, "case": opened.key, "imported": from})); err != nil {
+		return err
+	}
+	sub := struct {
+		Submission
+		Imported ImportedFrom `json:"imported"`
+	}{Submission{ID: id, Form: src.Form, FormVersion: version, BusinessKey: opened.key, Data: h.data,
+		SubmittedBy: h.row.SubmittedBy, SubmittedAt: at}, from}
+	return events.Publish(ctx, tx, events.New{Type: events.SubmissionImported, Subject: opened.key, Data: sub})
+}
