@@ -2,15 +2,19 @@ package cases
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"cop/forms"
+	"cop/forms/imports"
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/events"
@@ -228,4 +232,125 @@ func (s *Service) storeHistorical(ctx context.Context, tx pgx.Tx, p *auth.Princi
 	}{Submission{ID: id, Form: src.Form, FormVersion: version, BusinessKey: opened.key, Data: h.data,
 		SubmittedBy: h.row.SubmittedBy, SubmittedAt: at}, from}
 	return events.Publish(ctx, tx, events.New{Type: events.SubmissionImported, Subject: opened.key, Data: sub})
+}
+
+// HistoryFile is a spreadsheet uploaded to import as a form's history.
+type HistoryFile struct {
+	Form, Version string // version "": the latest
+	Name          string // the file's name: .csv or .xlsx
+	Content       []byte
+	Sheet         string // "": a workbook's first
+	// SubmittedBy and SubmittedAt are the headers of the columns that say
+	// who recorded each row, and when.
+	SubmittedBy, SubmittedAt string
+}
+
+// HistoryFileResult is what an import did with each row, and what in the
+// sheet it could not read.
+type HistoryFileResult struct {
+	HistoryResult
+	Rows     int            `json:"rows"`     // the rows under the header, blank ones left out
+	Unmapped []imports.Item `json:"unmapped"` // columns the form does not ask
+}
+
+// ImportHistoryFile reads a sheet's rows as answers to the form (columns
+// by the questions their headers name) and imports them as its history
+// (ImportHistory). A file that cannot be read, or a column named for who or
+// when that is not there, is refused whole, and nothing is stored.
+func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who audit.Who, hf HistoryFile) (HistoryFileResult, error) {
+	f, def, err := s.defs.Form(ctx, hf.Form, hf.Version)
+	if err != nil {
+		if hf.Version == "" {
+			return HistoryFileResult{}, fmt.Errorf("form %s: %w", hf.Form, err)
+		}
+		return HistoryFileResult{}, fmt.Errorf("form %s version %s: %w", hf.Form, hf.Version, err)
+	}
+	if err := s.mayImport(ctx, p, hf.Form); err != nil {
+		return HistoryFileResult{}, err
+	}
+	tbl, err := imports.Read(hf.Name, hf.Content, hf.Sheet, imports.DefaultLimits)
+	if err != nil {
+		return HistoryFileResult{}, problem.Invalidf([]problem.Field{{Pointer: "/file", Message: err.Error()}}, "the file cannot be imported; see errors")
+	}
+	byCol, atCol, problems := historyColumns(tbl, hf)
+	if len(problems) > 0 {
+		return HistoryFileResult{}, problem.Invalidf(problems, "%s has no column for who recorded each row or when; see errors", hf.Name)
+	}
+	cols, unmapped := imports.Columns(tbl, f)
+	out := HistoryFileResult{Unmapped: nonNilItems(unmapped)}
+	var rows []HistoricalRow
+	var unreadable []RefusedRow
+	for i, r := range tbl.Rows {
+		if blank(r) {
+			continue
+		}
+		out.Rows++
+		at, ok := imports.Moment(r[atCol], imports.UKTime)
+		if !ok {
+			unreadable = append(unreadable, RefusedRow{Row: tbl.RowNumber(i), Errors: []forms.FieldError{{Pointer: "",
+				Message: fmt.Sprintf("%s says %q, which is not a date, or a date and time", tbl.Cell(atCol, tbl.RowNumber(i)), r[atCol])}}})
+			continue
+		}
+		rows = append(rows, HistoricalRow{Row: tbl.RowNumber(i), SubmittedBy: strings.TrimSpace(r[byCol]), SubmittedAt: at,
+			Data: imports.Answers(tbl, f, cols, i)})
+	}
+	sum := sha256.Sum256(hf.Content)
+	res, err := s.ImportHistory(ctx, p, who, HistorySource{Form: hf.Form, Version: def.Version, File: hf.Name,
+		Checksum: hex.EncodeToString(sum[:]), Sheet: tbl.Sheet}, rows)
+	if err != nil {
+		return HistoryFileResult{}, err
+	}
+	res.Refused = append(res.Refused, unreadable...)
+	slices.SortFunc(res.Refused, func(a, b RefusedRow) int { return a.Row - b.Row })
+	if res.Refused == nil {
+		res.Refused = []RefusedRow{}
+	}
+	out.HistoryResult = res
+	return out, nil
+}
+
+// historyColumns finds the columns for who and when by their headers
+// (spaces and case aside).
+func historyColumns(tbl imports.Table, hf HistoryFile) (int, int, []problem.Field) {
+	find := func(header string) int {
+		want := strings.ToLower(strings.Join(strings.Fields(header), " "))
+		for i, h := range tbl.Header {
+			if strings.ToLower(strings.Join(strings.Fields(h), " ")) == want {
+				return i
+			}
+		}
+		return -1
+	}
+	var problems []problem.Field
+	cols := [2]int{}
+	for i, c := range []struct{ header, ptr, what string }{
+		{hf.SubmittedBy, "/submittedBy", "who recorded each row"},
+		{hf.SubmittedAt, "/submittedAt", "when each row was recorded"},
+	} {
+		if c.header == "" {
+			problems = append(problems, problem.Field{Pointer: c.ptr, Message: "Name the column that says " + c.what})
+			continue
+		}
+		if cols[i] = find(c.header); cols[i] < 0 {
+			problems = append(problems, problem.Field{Pointer: c.ptr, Message: fmt.Sprintf("%q is not a column header of %s; its headers are %s",
+				c.header, tbl.File, strings.Join(tbl.Header, ", "))})
+		}
+	}
+	return cols[0], cols[1], problems
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func nonNilItems(items []imports.Item) []imports.Item {
+	if items == nil {
+		return []imports.Item{}
+	}
+	return items
 }

@@ -40,6 +40,7 @@ func (a *API) Bind(r *route.Router) {
 	a.bindSubmissions(r)
 	a.bindCases(r)
 	a.bindFiles(r)
+	a.bindImports(r)
 	a.bindDrafts(r)
 	a.bindWorkflows(r)
 	a.bindInstances(r)

@@ -1,0 +1,76 @@
+package api_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"cop/platform/web/webtest"
+)
+
+// A grey-IT seizure log through the API, as a migration team would take
+// it: the proposed form and its report, the form published, the log's
+// history imported once (a second import adds nothing), and what is
+// refused.
+func TestSpreadsheetImportScenarios(t *testing.T) {
+	e := webtest.New(t)
+	log, err := os.ReadFile("../../../forms/imports/testdata/seizure-log.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	infer, inferType := webtest.MultipartFile(map[string]string{"name": "seizure-log"}, "seizure-log.csv", "text/csv", log)
+	author := e.Token("author")
+	resp, body := e.Do(nil, "POST", "/api/v1/imports/spreadsheet?dryRun=true", author, strings.NewReader(infer), "Content-Type", inferType)
+	if resp.StatusCode != 200 {
+		t.Fatalf("infer: %d %s", resp.StatusCode, body)
+	}
+	var proposed struct {
+		Definition json.RawMessage
+		Report     []struct{ Where, Why string }
+		Rows       int
+	}
+	if err := json.Unmarshal([]byte(body), &proposed); err != nil {
+		t.Fatal(err)
+	}
+	if proposed.Rows != 365 || len(proposed.Report) != 5 || proposed.Report[0].Where != "seizure-log.csv row 42, column B" {
+		t.Fatalf("rows %d, report %+v", proposed.Rows, proposed.Report)
+	}
+	// Nothing was stored by the dry run; the author publishes it.
+	e.Must(404, "GET", "/api/v1/forms/seizure-log", author, nil, nil)
+	e.Must(201, "POST", "/api/v1/forms", author, string(proposed.Definition), nil)
+
+	history := func(fields map[string]string) (string, string) {
+		return webtest.MultipartFile(fields, "seizure-log.csv", "text/csv", log)
+	}
+	good, goodType := history(map[string]string{"form": "seizure-log", "submittedBy": "Seizing officer", "submittedAt": "recorded AT"})
+	noColumn, noColumnType := history(map[string]string{"form": "seizure-log", "submittedBy": "Seizing officer", "submittedAt": "When"})
+	unknownForm, unknownFormType := history(map[string]string{"form": "no-such-form", "submittedBy": "Seizing officer", "submittedAt": "Recorded at"})
+	ragged, raggedType := webtest.MultipartFile(map[string]string{"name": "bad"}, "bad.csv", "text/csv", []byte("a,b\n1\n"))
+	raggedHistory, raggedHistoryType := webtest.MultipartFile(map[string]string{"form": "seizure-log", "submittedBy": "a", "submittedAt": "b"}, "bad.csv", "text/csv", []byte("a,b\n1\n"))
+	e.Scenarios(t, []webtest.Scenario{
+		{Name: "an officer may not import", As: "officer", Method: "POST", Path: "/api/v1/imports/spreadsheet", Body: infer,
+			Header: []string{"Content-Type", inferType}, Status: 403},
+		{Name: "an import never stores", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet?dryRun=false", Body: infer,
+			Header: []string{"Content-Type", inferType}, Status: 400},
+		{Name: "a file that cannot be read", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet", Body: ragged,
+			Header: []string{"Content-Type", raggedType}, Status: 422, Pointers: []string{"/file"}, Want: []string{"bad.csv row 2 has 1 cells"}},
+		{Name: "sent as JSON", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet", Body: "{}", Status: 415},
+		{Name: "a history column that does not exist", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: noColumn,
+			Header: []string{"Content-Type", noColumnType}, Status: 422, Pointers: []string{"/submittedAt"}, Want: []string{`\"When\" is not a column header of seizure-log.csv`}},
+		{Name: "a history file that cannot be read", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: raggedHistory,
+			Header: []string{"Content-Type", raggedHistoryType}, Status: 422, Pointers: []string{"/file"}},
+		{Name: "the history of a form that is not there", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: unknownForm,
+			Header: []string{"Content-Type", unknownFormType}, Status: 404},
+		{Name: "an officer may not import history", As: "officer", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
+			Header: []string{"Content-Type", goodType}, Status: 403},
+		{Name: "the form's author imports its history", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
+			Header: []string{"Content-Type", goodType}, Status: 200, Want: []string{`"imported":360`, `"alreadyImported":0`, `"rows":365`, `"row":42`}},
+		{Name: "importing it again adds nothing", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
+			Header: []string{"Content-Type", goodType}, Status: 200, Want: []string{`"imported":0`, `"alreadyImported":360`}},
+	})
+	var n int
+	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions WHERE form_name = 'seizure-log'`).Scan(&n); err != nil || n != 360 {
+		t.Errorf("%d submissions stored (%v), want 360", n, err)
+	}
+}
