@@ -99,7 +99,8 @@ func fieldSchema(f Field) object {
 	case KindEmail:
 		s = append(s, member{"type", "string"}, member{"format", "email"}, member{"maxLength", 254})
 	case KindPostcode:
-		s = append(s, member{"type", "string"}, member{"pattern", postcodePattern}, member{"maxLength", 8},
+		// The pattern bounds the length too: one message, the pattern's.
+		s = append(s, member{"type", "string"}, member{"pattern", postcodePattern},
 			member{"errorMessage", object{{"pattern", "Enter a real postcode, like SW1A 2AA"}}})
 	case KindChoice:
 		options := make([]object, len(f.Options))

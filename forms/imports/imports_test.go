@@ -118,6 +118,11 @@ func TestASeizureLogBecomesAForm(t *testing.T) {
 	if len(errs) != 2 {
 		t.Errorf("a row with a bad postcode and port: %v", errs)
 	}
+	for _, e := range errs {
+		if e.Pointer == "/postcode" && e.Message != "Enter a real postcode, like SW1A 2AA" {
+			t.Errorf("the postcode refused with %q", e.Message)
+		}
+	}
 	// The questions stay in the sheet's order, a page of about ten each.
 	var def struct {
 		UI struct {

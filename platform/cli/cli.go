@@ -56,7 +56,11 @@ Usage:
                              .csv; --sheet S, --title T): the definition to standard output
                              (-o FILE), what could not be mapped to standard error, each with
                              its sheet and cell; exit 1 when there is such a report (--strict:
-                             write nothing), 2 when nothing could be read
+                             write nothing), 2 when nothing could be read. --history
+                             --submitted-by COLUMN --submitted-at COLUMN also imports the rows
+                             into COP as the form's past submissions, each once, publishing
+                             the inferred form first when COP has none of that name (--server,
+                             --token as for forms push)
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `

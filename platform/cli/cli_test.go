@@ -269,6 +269,25 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err := r.cop(t, "forms", "push", formFile); err == nil || !strings.Contains(out, "already exists with different content") {
 		t.Errorf("cop forms push of other content: %v %s", err, out)
 	}
+	// A team's seizure log moves in with its history: the inferred form is
+	// published, the valid rows imported, the bad ones listed; a second
+	// run adds nothing.
+	seizureLog := filepath.Join("..", "..", "forms", "imports", "testdata", "seizure-log.csv")
+	importArgs := []string{"import", "spreadsheet", seizureLog, "--name", "seizure-log", "-o", filepath.Join(t.TempDir(), "seizure-log.json"),
+		"--history", "--submitted-by", "Seizing officer", "--submitted-at", "Recorded at"}
+	imported, err := r.cop(t, importArgs...)
+	if exitCode(err) != 1 || !strings.Contains(imported, "form seizure-log 1.0.0: published as inferred") ||
+		!strings.Contains(imported, "seizure-log.csv row 42: /dateOfSeizure:") || !strings.Contains(imported, "history: 365 rows: 360 imported, 0 imported before, 5 refused") {
+		t.Errorf("cop import spreadsheet --history: exit %d\n%s", exitCode(err), imported)
+	}
+	imported, err = r.cop(t, importArgs...)
+	if exitCode(err) != 1 || !strings.Contains(imported, "COP has it (version 1.0.0)") || !strings.Contains(imported, "history: 365 rows: 0 imported, 360 imported before, 5 refused") {
+		t.Errorf("cop import spreadsheet --history again: exit %d\n%s", exitCode(err), imported)
+	}
+	if out, err := r.cop(t, "import", "spreadsheet", seizureLog, "--name", "seizure-log", "--history", "--submitted-by", "Seizing officer", "--submitted-at", "When"); exitCode(err) != 2 ||
+		!strings.Contains(out, `"When" is not a column header of seizure-log.csv`) {
+		t.Errorf("a history column that is not there: exit %d\n%s", exitCode(err), out)
+	}
 	officer, _ := r.cop(t, "dev", "token", "--role", "officer")
 	req, _ = http.NewRequest("POST", r.base+"/api/v1/forms/landing/submissions", strings.NewReader(`{"port": "GBDVR"}`))
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(officer))

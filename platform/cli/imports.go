@@ -1,10 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"cop/forms/imports"
 )
@@ -32,12 +39,23 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	sheet := fs.String("sheet", "", "the sheet of an .xlsx workbook (default: its first)")
 	out := fs.String("o", "", "write the definition to this file instead of standard output")
 	strict := fs.Bool("strict", false, "refuse, writing nothing, when anything could not be mapped")
+	history := fs.Bool("history", false, "import the rows as the form's past submissions into COP (publishing the form first when COP has none of that name)")
+	submittedBy := fs.String("submitted-by", "", "with --history: the header of the column saying who recorded each row")
+	submittedAt := fs.String("submitted-at", "", "with --history: the header of the column saying when each row was recorded")
+	server := fs.String("server", "", "with --history: COP's address (as for cop forms push)")
+	token := fs.String("token", "", "with --history: bearer token (as for cop forms push)")
 	file, err := fileArg(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if *name == "" {
 		return &exitError{2, "cop import spreadsheet: give the form a name with --name NAME"}
+	}
+	if *history && (*submittedBy == "" || *submittedAt == "") {
+		return &exitError{2, "cop import spreadsheet --history: name the columns saying who recorded each row and when, with --submitted-by COLUMN --submitted-at COLUMN"}
+	}
+	if !*history && (*submittedBy != "" || *submittedAt != "") {
+		return &exitError{2, "cop import spreadsheet: --submitted-by and --submitted-at go with --history"}
 	}
 	content, err := readBounded(file, imports.DefaultLimits.MaxBytes)
 	if err != nil {
@@ -59,6 +77,15 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := writeOutput(*out, form.Definition, stdout); err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
+	}
+	refused := 0
+	if *history {
+		if refused, err = importHistory(file, content, *name, *sheet, *submittedBy, *submittedAt, *server, *token, form.Definition, stderr); err != nil {
+			return &exitError{2, "cop import: " + err.Error()}
+		}
+	}
+	if refused > 0 {
+		return &exitError{1, fmt.Sprintf("cop import: %s of the history refused (above): correct them in the sheet and import it again; the rows stored stay stored once", plural(refused, "row"))}
 	}
 	if len(form.Report) > 0 {
 		return &exitError{1, fmt.Sprintf("cop import: %s from %d rows; %s could not be mapped (above): read them before publishing",
@@ -109,4 +136,104 @@ func writeOutput(path string, b []byte, stdout io.Writer) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// importHistory publishes the inferred form when COP has no form of that
+// name, then posts the file's rows as its history, and says on w what
+// became of them. It returns how many rows were refused.
+func importHistory(file string, content []byte, name, sheet, submittedBy, submittedAt, server, token string, def []byte, w io.Writer) (int, error) {
+	base, tok, err := apiTarget(server, token)
+	if err != nil {
+		return 0, err
+	}
+	client := &http.Client{Timeout: 5 * time.Minute}
+	call := func(req *http.Request) (int, []byte, error) {
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, fmt.Errorf("cannot reach COP at %s: %w", base, err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		return resp.StatusCode, body, err
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/forms/"+url.PathEscape(name), nil)
+	status, body, err := call(req)
+	switch {
+	case err != nil:
+		return 0, err
+	case status == http.StatusNotFound:
+		req, _ = http.NewRequest(http.MethodPost, base+"/api/v1/forms", bytes.NewReader(def))
+		req.Header.Set("Content-Type", "application/json")
+		if status, body, err = call(req); err != nil {
+			return 0, err
+		}
+		if status != http.StatusCreated {
+			return 0, fmt.Errorf("publish form %s: %s", name, apiRefusal(status, body))
+		}
+		fmt.Fprintf(w, "form %s 1.0.0: published as inferred\n", name)
+	case status == http.StatusOK:
+		var f struct{ Version string }
+		_ = json.Unmarshal(body, &f)
+		fmt.Fprintf(w, "form %s: COP has it (version %s); the rows are imported into that\n", name, f.Version)
+	default:
+		return 0, fmt.Errorf("read form %s: %s", name, apiRefusal(status, body))
+	}
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"form": name, "sheet": sheet, "submittedBy": submittedBy, "submittedAt": submittedAt} {
+		if v != "" {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	part, _ := mw.CreateFormFile("file", filepath.Base(file))
+	_, _ = part.Write(content)
+	_ = mw.Close()
+	req, _ = http.NewRequest(http.MethodPost, base+"/api/v1/imports/spreadsheet/history", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	status, body, err = call(req)
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("import the history: %s", apiRefusal(status, body))
+	}
+	var res struct {
+		Imported, AlreadyImported, Rows int
+		Refused                         []struct {
+			Row    int
+			Errors []struct{ Pointer, Message string }
+		}
+		Unmapped []struct{ Where, Why string }
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return 0, fmt.Errorf("read COP's answer: %w", err)
+	}
+	for _, u := range res.Unmapped {
+		fmt.Fprintf(w, "%s: %s\n", u.Where, u.Why)
+	}
+	for _, r := range res.Refused {
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "%s row %d: %s: %s\n", filepath.Base(file), r.Row, orRoot(e.Pointer), e.Message)
+		}
+	}
+	fmt.Fprintf(w, "history: %d rows: %d imported, %d imported before, %d refused\n", res.Rows, res.Imported, res.AlreadyImported, len(res.Refused))
+	return len(res.Refused), nil
+}
+
+// apiRefusal says what COP answered to a request it did not take.
+func apiRefusal(status int, body []byte) string {
+	var p struct {
+		Detail string
+		Errors []struct{ Pointer, Message string }
+	}
+	if json.Unmarshal(body, &p) != nil || p.Detail == "" {
+		return fmt.Sprintf("%d %s", status, strings.TrimSpace(string(body)))
+	}
+	msg := fmt.Sprintf("%d: %s", status, p.Detail)
+	for _, e := range p.Errors {
+		msg += fmt.Sprintf("; %s: %s", orRoot(e.Pointer), e.Message)
+	}
+	return msg
 }
