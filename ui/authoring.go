@@ -382,3 +382,22 @@ type AuthorRunNotice struct{ Title, Body string }
 type PreviewStartData struct {
 	Name, Version, Title, Description, Start, Back string
 }
+
+// AuthorImportData is the spreadsheet import page: the form to choose a
+// sheet, then what the import proposes and could not map.
+type AuthorImportData struct {
+	Name, Title, Sheet string
+	// Errors are the error summary's items ({text, href}); NameError and
+	// FileError the fields' own messages.
+	Errors               []any
+	NameError, FileError any
+	// After an import: the report (each {where, why}), the proposed
+	// definition, and where to check it.
+	Imported   bool
+	File       string
+	Rows       int
+	Questions  int
+	Report     [][]any // govukTable rows: where, why
+	Definition string
+	Check      string // the upload page the definition is posted to
+}

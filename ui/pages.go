@@ -80,7 +80,7 @@ var navigation = []struct{ Href, Text string }{
 // pageNames are the pages, each a file in templates/.
 var pageNames = []string{"tasks", "task", "start", "form-start", "form-page", "check-answers", "saved",
 	"confirmation", "case", "cases", "notifications", "error", "signed-out", "reports", "report",
-	"author", "author-upload", "author-staged", "author-versions", "author-version", "author-diff", "preview-done", "preview-start", "operate", "operate-instance"}
+	"author", "author-upload", "author-import", "author-staged", "author-versions", "author-version", "author-diff", "preview-done", "preview-start", "operate", "operate-instance"}
 
 // New parses every page with the shared layout and the components.
 func New() *Pages {

@@ -92,6 +92,7 @@ func (pg *Pages) bindAuthorPages(r *route.Router) {
 	}
 	pg.bindPreviewPages(r)
 	pg.bindWorkflowPages(r)
+	pg.bindImportPages(r)
 }
 
 // listedPerKind is how many definitions of a kind /author lists; past it,

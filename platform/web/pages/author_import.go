@@ -1,0 +1,68 @@
+package pages
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"cop/forms/imports"
+	"cop/platform/web/route"
+	"cop/ui"
+)
+
+// bindImportPages: a team's spreadsheet into a proposed form, for authors
+// and admins. Nothing is stored: the proposal goes on to the form upload's
+// check, preview and publish.
+func (pg *Pages) bindImportPages(r *route.Router) {
+	r.Add(fiber.MethodGet, "/author/import", authors, pg.importPage)
+	r.Add(fiber.MethodPost, "/author/import", authors, pg.importSpreadsheet, route.TakesPageForm)
+}
+
+func (pg *Pages) importPage(c *fiber.Ctx) error {
+	return pg.Render(c, fiber.StatusOK, "author-import", ui.AuthorImportData{})
+}
+
+// importSpreadsheet reads the chosen sheet and shows the form it proposes
+// with the report of what could not be mapped, or, when nothing could be
+// read, the page again with the reason at its field.
+func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
+	if err := pg.checkCSRF(c); err != nil {
+		return pg.pageError(c, err)
+	}
+	d := ui.AuthorImportData{Name: c.FormValue("name"), Title: c.FormValue("title"), Sheet: c.FormValue("sheet")}
+	refuse := func(field, msg string) error {
+		d.Errors = []any{map[string]any{"text": msg, "href": "#" + field}}
+		if field == "name" {
+			d.NameError = map[string]any{"text": msg}
+		} else {
+			d.FileError = map[string]any{"text": msg}
+		}
+		return pg.Render(c, fiber.StatusUnprocessableEntity, "author-import", d)
+	}
+	fh, err := c.FormFile("file")
+	if err != nil || fh.Size == 0 {
+		return refuse("file", "Choose a spreadsheet: a .xlsx or .csv file")
+	}
+	if fh.Size > imports.DefaultLimits.MaxBytes {
+		return refuse("file", "The file "+fh.Filename+" is "+sizeText(fh.Size)+"; the largest a spreadsheet may be is "+sizeText(imports.DefaultLimits.MaxBytes))
+	}
+	if d.Name == "" {
+		return refuse("name", "Enter a name for the form, like seizure-log")
+	}
+	content, err := readUpload(fh)
+	if err != nil {
+		return refuse("file", "The selected file could not be read; choose it again")
+	}
+	tbl, err := imports.Read(fh.Filename, content, d.Sheet, imports.DefaultLimits)
+	if err != nil {
+		return refuse("file", err.Error()) // it begins with the file's name, as written
+	}
+	form, err := imports.InferForm(tbl, imports.FormOptions{Name: d.Name, Title: d.Title})
+	if err != nil {
+		return refuse("name", sentence(err.Error()))
+	}
+	d.Imported, d.File, d.Rows, d.Questions = true, fh.Filename, len(tbl.Rows), len(form.Fields)
+	d.Definition, d.Check = string(form.Definition), "/author/upload/forms"
+	for _, it := range form.Report {
+		d.Report = append(d.Report, []any{map[string]any{"text": it.Where}, map[string]any{"text": it.Why}})
+	}
+	return pg.Render(c, fiber.StatusOK, "author-import", d)
+}

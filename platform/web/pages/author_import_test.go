@@ -1,0 +1,84 @@
+package pages_test
+
+import (
+	"html"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"cop/platform/web/webtest"
+)
+
+// An author imports a team's seizure log on /author/import: the page lists
+// what could not be mapped, cell by cell, and proposes the form, which
+// goes on to the form upload's check (and from there to preview and
+// publish); nothing is stored on the way. What cannot be read is said at
+// its field; an officer has no such page.
+func TestImportASpreadsheetPage(t *testing.T) {
+	e := webtest.New(t)
+	author := e.Browser()
+	e.SignIn(author, "author").Body.Close()
+	officer := e.Browser()
+	e.SignIn(officer, "officer").Body.Close()
+	log, err := os.ReadFile("../../../forms/imports/testdata/seizure-log.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := e.Get(author, "/author/import")
+	csrf := webtest.CSRF(t, page.Body)
+	if page.Status != 200 || !strings.Contains(e.Get(author, "/author").Body, `href="/author/import"`) {
+		t.Fatalf("the import page: %d, or /author does not link it", page.Status)
+	}
+	sheet := webtest.FormFile{Field: "file", Name: "seizure-log.csv", ContentType: "text/csv", Content: log}
+
+	imported := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "name": {"seizure-log"}}, sheet)
+	body := text(imported.Body)
+	for _, want := range []string{"seizure-log.csv: 12 questions from 365 rows. Nothing is stored yet.", "What the import could not map",
+		`seizure-log.csv row 42, column B "31/02/2026" is not a date like the rest of "Date of seizure"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the import page lacks %q: %s", want, body)
+		}
+	}
+	if imported.Status != 200 || !strings.Contains(imported.Body, `action="/author/upload/forms"`) {
+		t.Fatalf("import: %d", imported.Status)
+	}
+	if resp, _ := e.Send("GET", "/api/v1/forms/seizure-log", e.Token("author"), nil); resp.StatusCode != 404 {
+		t.Errorf("the import stored the form: %d", resp.StatusCode)
+	}
+	// Check the form: the proposal goes through the upload's dry run to
+	// its own page, from which the author previews and publishes it.
+	m := regexp.MustCompile(`(?s)<textarea[^>]*name="text"[^>]*>(.*?)</textarea>`).FindStringSubmatch(imported.Body)
+	if m == nil {
+		t.Fatal("no proposed definition on the page")
+	}
+	checked := e.Post(author, "/author/upload/forms", url.Values{"csrf": {csrf}, "text": {html.UnescapeString(strings.TrimPrefix(m[1], "\n"))}, "filename": {"seizure-log.json"}})
+	if checked.Status != 200 || !strings.Contains(text(checked.Body), "seizure-log") || !strings.Contains(checked.Body, "/publish") {
+		t.Errorf("checking the proposed form: %d %s", checked.Status, text(checked.Body))
+	}
+
+	for _, tc := range []struct {
+		name   string
+		fields url.Values
+		files  []webtest.FormFile
+		want   string
+	}{
+		{"no file", url.Values{"name": {"x"}}, nil, "Choose a spreadsheet: a .xlsx or .csv file"},
+		{"no name", url.Values{}, []webtest.FormFile{sheet}, "Enter a name for the form, like seizure-log"},
+		{"a ragged CSV", url.Values{"name": {"x"}}, []webtest.FormFile{{Field: "file", Name: "bad.csv", ContentType: "text/csv", Content: []byte("a,b\n1\n")}},
+			"bad.csv row 2 has 1 cells where the header row has 2"},
+		{"not a workbook", url.Values{"name": {"x"}}, []webtest.FormFile{{Field: "file", Name: "bad.xlsx", ContentType: "application/octet-stream", Content: []byte("hello")}},
+			"bad.xlsx is not an .xlsx workbook"},
+		{"a bad name", url.Values{"name": {"Bad Name"}}, []webtest.FormFile{sheet}, `Form name "Bad Name"`},
+	} {
+		tc.fields.Set("csrf", csrf)
+		page := e.Post(author, "/author/import", tc.fields, tc.files...)
+		if page.Status != 422 || !strings.Contains(text(page.Body), "There is a problem") || !strings.Contains(text(page.Body), tc.want) {
+			t.Errorf("%s: %d %s", tc.name, page.Status, text(page.Body))
+		}
+	}
+	if page := e.Get(officer, "/author/import"); page.Status != 404 {
+		t.Errorf("an officer's /author/import: %d", page.Status)
+	}
+}
