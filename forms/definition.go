@@ -78,7 +78,21 @@ type UI struct {
 	// Startable false: the form is filled in only inside tasks, so it is
 	// not offered under Start something new and cannot be started there.
 	Startable *bool `json:"startable,omitempty"`
+	// Translations are the form's text in other languages, by language
+	// ("cy", Welsh) and field pointer (as ui.fields keys them): kept with
+	// the form and checked at upload; the pages show English until they
+	// render a language.
+	Translations map[string]map[string]UIText `json:"translations,omitempty"`
 }
+
+// UIText is a field's text in one language.
+type UIText struct {
+	Label string `json:"label,omitempty"`
+	Hint  string `json:"hint,omitempty"`
+}
+
+// Languages are the languages ui.translations may hold.
+var Languages = []string{"cy"}
 
 // IsStartable says whether officers may start the form on its own (the
 // default) rather than only inside tasks.

@@ -1,6 +1,7 @@
 package forms
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -148,5 +149,37 @@ func TestConfirmationParagraphs(t *testing.T) {
 	var none *UI
 	if got := none.ConfirmationParagraphs(); got != nil || !none.IsStartable() {
 		t.Errorf("a form without ui: %q, startable %v", got, none.IsStartable())
+	}
+}
+
+// ui.translations keeps a form's Welsh text by field pointer: a language
+// COP does not know, or a pointer to no field, is refused at its place.
+func TestTranslationsNameKnownLanguagesAndFields(t *testing.T) {
+	compile := func(translations string) error {
+		raw := `{"name": "visit", "version": "1.0.0", "title": "Visit", "schema": {"type": "object", "properties": {
+			"port": {"type": "string", "title": "Port"},
+			"crew": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
+			"ui": {"translations": ` + translations + `}}`
+		d, err := ParseForm([]byte(raw))
+		if err != nil {
+			return err
+		}
+		_, err = CompileForm(d, NewLibrary())
+		return err
+	}
+	if err := compile(`{"cy": {"/port": {"label": "Porthladd", "hint": "Ble"}, "/crew/name": {"label": "Enw"}}}`); err != nil {
+		t.Errorf("Welsh text for two fields: %v", err)
+	}
+	for tr, ptr := range map[string]string{
+		`{"fr": {"/port": {"label": "Port"}}}`:      "/ui/translations/fr",
+		`{"cy": {"/harbour": {"label": "Harbwr"}}}`: "/ui/translations/cy/~1harbour",
+	} {
+		var p Problems
+		if err := compile(tr); !errors.As(err, &p) || len(p) != 1 || p[0].Pointer != ptr {
+			t.Errorf("%s: %v, want one problem at %s", tr, err, ptr)
+		}
+	}
+	if err := compile(`{"cy": {"/port": {"lable": "Porthladd"}}}`); err == nil {
+		t.Error("a misspelt key inside a translation was accepted")
 	}
 }
