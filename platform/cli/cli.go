@@ -61,6 +61,8 @@ Usage:
                              into COP as the form's past submissions, each once, publishing
                              the inferred form first when COP has none of that name (--server,
                              --token as for forms push)
+  cop import xlsform FILE    the form an XLSForm workbook (survey, choices, settings) describes,
+                             with what it could not translate, as for a spreadsheet
   cop audit verify           check the audit trail's hash chain
   cop help                   this text
 `

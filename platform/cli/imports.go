@@ -30,6 +30,9 @@ func (e *exitError) Error() string { return e.msg }
 // mapped to standard error. Exit 0 with nothing to report, 1 with a
 // report (the definition is still written), 2 when nothing was produced.
 func importCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "xlsform" {
+		return importXLSForm(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "spreadsheet" {
 		return errUsage
 	}
@@ -236,4 +239,40 @@ func apiRefusal(status int, body []byte) string {
 		msg += fmt.Sprintf("; %s: %s", orRoot(e.Pointer), e.Message)
 	}
 	return msg
+}
+
+// importXLSForm runs `cop import xlsform FILE`: the form an XLSForm
+// workbook describes to standard output (or -o FILE), what it could not
+// translate to standard error; exit as for a spreadsheet.
+func importXLSForm(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import xlsform")
+	out := fs.String("o", "", "write the definition to this file instead of standard output")
+	strict := fs.Bool("strict", false, "refuse, writing nothing, when anything could not be translated")
+	file, err := fileArg(fs, args)
+	if err != nil {
+		return err
+	}
+	content, err := readBounded(file, imports.DefaultLimits.MaxBytes)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	form, err := imports.XLSForm(filepath.Base(file), content, imports.DefaultLimits)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	for _, it := range form.Report {
+		fmt.Fprintln(stderr, it.String())
+	}
+	if *strict && len(form.Report) > 0 {
+		return &exitError{2, fmt.Sprintf("cop import: %s could not be translated (above); nothing written (--strict)", plural(len(form.Report), "item"))}
+	}
+	if err := writeOutput(*out, form.Definition, stdout); err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	if len(form.Report) > 0 {
+		return &exitError{1, fmt.Sprintf("cop import: %s; %s could not be translated (above): read them before publishing",
+			plural(len(form.Fields), "question"), plural(len(form.Report), "item"))}
+	}
+	fmt.Fprintf(stderr, "cop import: %s; everything translated\n", plural(len(form.Fields), "question"))
+	return nil
 }

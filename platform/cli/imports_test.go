@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // cop import spreadsheet writes the inferred form (which `cop forms
@@ -78,5 +80,39 @@ func TestImportSpreadsheet(t *testing.T) {
 		if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 saying %q", tc.args, code, stdout, stderr, tc.want)
 		}
+	}
+}
+
+// cop import xlsform writes the form an XLSForm describes, reports what it
+// could not translate (exit 1), and refuses a workbook that is not one
+// (exit 2).
+func TestImportXLSForm(t *testing.T) {
+	dir := t.TempDir()
+	x := excelize.NewFile()
+	_ = x.SetSheetName("Sheet1", "survey")
+	for r, row := range [][]any{{"type", "name", "label", "required"}, {"integer", "people", "People on board", "yes"}, {"calculate", "total", "", ""}} {
+		cell, _ := excelize.CoordinatesToCellName(1, r+1)
+		_ = x.SetSheetRow("survey", cell, &row)
+	}
+	book := filepath.Join(dir, "visit.xlsx")
+	if err := x.SaveAs(book); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copBinary(t), "import", "xlsform", book)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := exitCode(cmd.Run())
+	if code != 1 || !strings.Contains(stdout.String(), `"people"`) || !strings.Contains(stderr.String(), `survey!A3: question type "calculate" is not translated`) {
+		t.Errorf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	out := filepath.Join(dir, "visit.json")
+	_ = os.WriteFile(out, stdout.Bytes(), 0o644)
+	if b, err := exec.Command(copBinary(t), "forms", "validate", out).CombinedOutput(); err != nil {
+		t.Errorf("cop forms validate on the import: %v %s", err, b)
+	}
+	csv := filepath.Join(dir, "log.csv")
+	_ = os.WriteFile(csv, []byte("a\n1\n"), 0o644)
+	if b, err := exec.Command(copBinary(t), "import", "xlsform", csv).CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(b), "log.csv is not an .xlsx workbook") {
+		t.Errorf("a CSV as an XLSForm: exit %d %s", exitCode(err), b)
 	}
 }

@@ -20,6 +20,28 @@ import (
 func (a *API) bindImports(r *route.Router) {
 	r.Add(fiber.MethodPost, "/api/v1/imports/spreadsheet", authors, a.importSpreadsheet, route.TakesMultipart)
 	r.Add(fiber.MethodPost, "/api/v1/imports/spreadsheet/history", authors, a.importSpreadsheetHistory, route.TakesMultipart)
+	r.Add(fiber.MethodPost, "/api/v1/imports/xlsform", authors, a.importXLSForm, route.TakesMultipart)
+}
+
+// importXLSForm handles POST /api/v1/imports/xlsform (multipart: file):
+// a dry run, as `cop import xlsform`.
+func (a *API) importXLSForm(c *fiber.Ctx) error {
+	if !c.QueryBool("dryRun", true) {
+		return route.WriteProblem(c, fiber.StatusBadRequest, "an import only proposes a definition (dryRun=true); publish it with POST /api/v1/forms once you have checked it")
+	}
+	name, content, err := uploaded(c)
+	if err != nil {
+		return err
+	}
+	form, err := imports.XLSForm(name, content, imports.DefaultLimits)
+	if err != nil {
+		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: "/file", Message: err.Error()}}, "the file cannot be imported; see errors"))
+	}
+	report := form.Report
+	if report == nil {
+		report = []imports.Item{}
+	}
+	return c.JSON(spreadsheetImport{Definition: json.RawMessage(form.Definition), Fields: form.Fields, Report: report})
 }
 
 // spreadsheetImport is the answer to an import: the definition it

@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"cop/platform/web/webtest"
 )
@@ -73,4 +76,44 @@ func TestSpreadsheetImportScenarios(t *testing.T) {
 	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions WHERE form_name = 'seizure-log'`).Scan(&n); err != nil || n != 360 {
 		t.Errorf("%d submissions stored (%v), want 360", n, err)
 	}
+}
+
+// An XLSForm through the API: the form it describes, or why it is not one.
+func TestXLSFormImportScenarios(t *testing.T) {
+	e := webtest.New(t)
+	book := func(t *testing.T, sheets map[string][][]any) []byte {
+		x := excelize.NewFile()
+		first := true
+		for name, rows := range sheets {
+			if first {
+				_ = x.SetSheetName("Sheet1", name)
+				first = false
+			} else {
+				_, _ = x.NewSheet(name)
+			}
+			for r, row := range rows {
+				cell, _ := excelize.CoordinatesToCellName(1, r+1)
+				if err := x.SetSheetRow(name, cell, &row); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var buf bytes.Buffer
+		_ = x.Write(&buf)
+		return buf.Bytes()
+	}
+	good, goodType := webtest.MultipartFile(nil, "visit.xlsx", "application/octet-stream", book(t, map[string][][]any{
+		"survey":   {{"type", "name", "label", "required"}, {"text", "port", "Port", "yes"}, {"geopoint", "where", "Where", ""}},
+		"settings": {{"form_title", "form_id"}, {"Port visit", "port_visit"}},
+	}))
+	noSurvey, noSurveyType := webtest.MultipartFile(nil, "visit.xlsx", "application/octet-stream", book(t, map[string][][]any{"Questions": {{"type"}}}))
+	e.Scenarios(t, []webtest.Scenario{
+		{Name: "an author imports an XLSForm", As: "author", Method: "POST", Path: "/api/v1/imports/xlsform?dryRun=true", Body: good,
+			Header: []string{"Content-Type", goodType}, Status: 200,
+			Want: []string{`"name":"port-visit"`, `"title":"Port visit"`, `"where":"survey!A3"`, `question type \"geopoint\" is not translated`}},
+		{Name: "a workbook without a survey sheet", As: "author", Method: "POST", Path: "/api/v1/imports/xlsform", Body: noSurvey,
+			Header: []string{"Content-Type", noSurveyType}, Status: 422, Pointers: []string{"/file"}, Want: []string{"has no survey sheet"}},
+		{Name: "an officer may not import", As: "officer", Method: "POST", Path: "/api/v1/imports/xlsform", Body: good,
+			Header: []string{"Content-Type", goodType}, Status: 403},
+	})
 }
