@@ -386,6 +386,7 @@ type PreviewStartData struct {
 // AuthorImportData is the spreadsheet import page: the form to choose a
 // sheet, then what the import proposes and could not map.
 type AuthorImportData struct {
+	Kind               string // "spreadsheet" or "xlsform"
 	Name, Title, Sheet string
 	// Errors are the error summary's items ({text, href}); NameError and
 	// FileError the fields' own messages.

@@ -76,6 +76,15 @@ func TestSpreadsheetImportScenarios(t *testing.T) {
 	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions WHERE form_name = 'seizure-log'`).Scan(&n); err != nil || n != 360 {
 		t.Errorf("%d submissions stored (%v), want 360", n, err)
 	}
+	// Text a spreadsheet would take for a formula is kept as text.
+	var formulas int
+	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions WHERE form_name = 'seizure-log' AND data->>'notes' = '=HYPERLINK("http://evil.example")'`).Scan(&formulas); err != nil || formulas == 0 {
+		t.Errorf("no note kept as the formula-like text it was (%d, %v)", formulas, err)
+	}
+	// The inferred form is usable by an officer, like any other.
+	e.Must(201, "POST", "/api/v1/forms/seizure-log/submissions", e.Token("officer"), `{"ref": "SL-0366", "dateOfSeizure": "2026-12-01",
+		"port": "Dover", "category": "Cash", "goodsDescription": "Cash in a suitcase lining", "quantity": 1, "value": 12000,
+		"referredToPolice": false, "seizingOfficer": "A. Patel", "recordedAt": "01/12/2026 09:00"}`, nil)
 }
 
 // An XLSForm through the API: the form it describes, or why it is not one.

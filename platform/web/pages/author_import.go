@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"encoding/json"
+
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms/imports"
@@ -27,12 +29,13 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 	if err := pg.checkCSRF(c); err != nil {
 		return pg.pageError(c, err)
 	}
-	d := ui.AuthorImportData{Name: c.FormValue("name"), Title: c.FormValue("title"), Sheet: c.FormValue("sheet")}
+	d := ui.AuthorImportData{Kind: c.FormValue("kind", "spreadsheet"), Name: c.FormValue("name"), Title: c.FormValue("title"), Sheet: c.FormValue("sheet")}
 	refuse := func(field, msg string) error {
 		d.Errors = []any{map[string]any{"text": msg, "href": "#" + field}}
-		if field == "name" {
+		switch field {
+		case "name":
 			d.NameError = map[string]any{"text": msg}
-		} else {
+		case "file":
 			d.FileError = map[string]any{"text": msg}
 		}
 		return pg.Render(c, fiber.StatusUnprocessableEntity, "author-import", d)
@@ -44,12 +47,25 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 	if fh.Size > imports.DefaultLimits.MaxBytes {
 		return refuse("file", "The file "+fh.Filename+" is "+sizeText(fh.Size)+"; the largest a spreadsheet may be is "+sizeText(imports.DefaultLimits.MaxBytes))
 	}
-	if d.Name == "" {
+	if d.Kind != "spreadsheet" && d.Kind != "xlsform" {
+		return refuse("kind", "Choose what the file is: a team's spreadsheet or an XLSForm")
+	}
+	if d.Name == "" && d.Kind == "spreadsheet" {
 		return refuse("name", "Enter a name for the form, like seizure-log")
 	}
 	content, err := readUpload(fh)
 	if err != nil {
 		return refuse("file", "The selected file could not be read; choose it again")
+	}
+	if d.Kind == "xlsform" {
+		form, err := imports.XLSForm(fh.Filename, content, imports.DefaultLimits)
+		if err != nil {
+			return refuse("file", err.Error())
+		}
+		var head struct{ Name string }
+		_ = json.Unmarshal(form.Definition, &head)
+		d.Name = head.Name
+		return pg.showImport(c, d, fh.Filename, 0, form)
 	}
 	tbl, err := imports.Read(fh.Filename, content, d.Sheet, imports.DefaultLimits)
 	if err != nil {
@@ -59,7 +75,12 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 	if err != nil {
 		return refuse("name", sentence(err.Error()))
 	}
-	d.Imported, d.File, d.Rows, d.Questions = true, fh.Filename, len(tbl.Rows), len(form.Fields)
+	return pg.showImport(c, d, fh.Filename, len(tbl.Rows), form)
+}
+
+// showImport shows the form an import proposes and its report.
+func (pg *Pages) showImport(c *fiber.Ctx, d ui.AuthorImportData, file string, rows int, form imports.Form) error {
+	d.Imported, d.File, d.Rows, d.Questions = true, file, rows, len(form.Fields)
 	d.Definition, d.Check = string(form.Definition), "/author/upload/forms"
 	for _, it := range form.Report {
 		d.Report = append(d.Report, []any{map[string]any{"text": it.Where}, map[string]any{"text": it.Why}})

@@ -1,12 +1,15 @@
 package pages_test
 
 import (
+	"bytes"
 	"html"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"cop/platform/web/webtest"
 )
@@ -77,6 +80,28 @@ func TestImportASpreadsheetPage(t *testing.T) {
 		if page.Status != 422 || !strings.Contains(text(page.Body), "There is a problem") || !strings.Contains(text(page.Body), tc.want) {
 			t.Errorf("%s: %d %s", tc.name, page.Status, text(page.Body))
 		}
+	}
+	// An XLSForm: its settings name the form.
+	x := excelize.NewFile()
+	_ = x.SetSheetName("Sheet1", "survey")
+	for r, row := range [][]any{{"type", "name", "label"}, {"text", "port", "Port"}, {"geopoint", "where", "Where"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, r+1)
+		_ = x.SetSheetRow("survey", cell, &row)
+	}
+	_, _ = x.NewSheet("settings")
+	_ = x.SetSheetRow("settings", "A1", &[]any{"form_id", "form_title"})
+	_ = x.SetSheetRow("settings", "A2", &[]any{"port_visit", "Port visit"})
+	var book bytes.Buffer
+	_ = x.Write(&book)
+	xls := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "kind": {"xlsform"}},
+		webtest.FormFile{Field: "file", Name: "visit.xlsx", ContentType: "application/octet-stream", Content: book.Bytes()})
+	if body := text(xls.Body); xls.Status != 200 || !strings.Contains(body, "visit.xlsx: 1 question. Nothing is stored yet.") ||
+		!strings.Contains(body, `survey!A3 question type "geopoint" is not translated`) || !strings.Contains(xls.Body, "port-visit") {
+		t.Errorf("an XLSForm: %d %s", xls.Status, body)
+	}
+	if page := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "kind": {"pdf"}, "name": {"x"}}, sheet); page.Status != 422 ||
+		!strings.Contains(text(page.Body), "Choose what the file is") {
+		t.Errorf("another kind: %d", page.Status)
 	}
 	if page := e.Get(officer, "/author/import"); page.Status != 404 {
 		t.Errorf("an officer's /author/import: %d", page.Status)
