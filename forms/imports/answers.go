@@ -35,9 +35,9 @@ func Columns(t Table, f *forms.Form) (map[int]string, []Item) {
 	cols := map[int]string{}
 	taken := map[string]int{}
 	var items []Item
-	for col, header := range t.Header {
-		label := strings.Join(strings.Fields(header), " ")
-		name := propertyName(label, col)
+	labels, props := columnNames(t.Header)
+	for col := range t.Header {
+		label, name := labels[col], props[col]
 		if !names[name] {
 			name = byTitle[strings.ToLower(label)]
 		}

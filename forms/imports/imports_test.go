@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -350,5 +351,47 @@ func TestCodesWithLeadingZerosStayText(t *testing.T) {
 	}
 	if strings.Join(kinds, ",") != "text,text,number" {
 		t.Errorf("kinds %v, want text,text,number", kinds)
+	}
+}
+
+// Blank lines are no record: they neither make a question optional nor
+// shift the rows the report names; a repeated header's second column is
+// read into the question the import made for it; a date with a time is
+// not a date (its time would be lost).
+func TestBlankLinesRepeatedHeadersAndTimes(t *testing.T) {
+	csv := ",,\nName,Notes,Notes,Seen at\n\nAnn,a,b,01/12/2025 12:32\nBob,c,d,02/12/2025 09:00\n\nCy,e,zz,03/12/2025 10:15\n,,,\n"
+	tbl, err := imports.Read("log.csv", []byte(csv), "", imports.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.HeaderRow != 2 || len(tbl.Rows) != 3 || tbl.RowNumber(0) != 4 || tbl.RowNumber(2) != 7 {
+		t.Fatalf("header row %d, %d rows, numbered %v", tbl.HeaderRow, len(tbl.Rows), tbl.Numbers)
+	}
+	f, err := imports.InferForm(tbl, imports.FormOptions{Name: "log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, fd := range f.Fields {
+		got = append(got, fmt.Sprintf("%s:%s:%v", fd.Property, fd.Kind, fd.Required))
+	}
+	if strings.Join(got, " ") != "name:text:true notes:text:true notes2:text:true seenAt:text:true" {
+		t.Errorf("fields %v", got)
+	}
+	form := compiles(t, f.Definition)
+	cols, unmapped := imports.Columns(tbl, form)
+	if len(unmapped) != 0 || cols[2] != "notes2" {
+		t.Errorf("columns %v, unmapped %v", cols, unmapped)
+	}
+	if a := imports.Answers(tbl, form, cols, 2); a["notes2"] != "zz" || a["seenAt"] != "03/12/2025 10:15" {
+		t.Errorf("row 7 read as %v", a)
+	}
+	// A whole number beyond what a number holds is not one.
+	big, err := imports.Read("big.csv", []byte("n\n1\n2\n99999999999999999999\n"), "", imports.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := imports.InferForm(big, imports.FormOptions{Name: "big"}); f.Fields[0].Kind == imports.KindInteger {
+		t.Error("a column with a 20-digit number was read as whole numbers")
 	}
 }

@@ -84,9 +84,14 @@ func InferForm(t Table, opt FormOptions) (Form, error) {
 		return Form{}, fmt.Errorf("%s has no header row to name the questions", t.where())
 	}
 	var f Form
-	taken := map[string]bool{}
+	labels, props := columnNames(t.Header)
 	for col, header := range t.Header {
-		field, items := inferColumn(t, col, header, taken)
+		if strings.TrimSpace(header) == "" {
+			f.Report = append(f.Report, Item{t.Cell(col, t.HeaderRow), fmt.Sprintf("the header is empty; the question is called %q", labels[col])})
+		} else if i := slices.Index(props, propertyName(labels[col], col)); i >= 0 && i < col {
+			f.Report = append(f.Report, Item{t.Cell(col, t.HeaderRow), fmt.Sprintf("%q names an earlier column too; this one's answers are stored as %s", labels[col], props[col])})
+		}
+		field, items := inferColumn(t, col, labels[col], props[col])
 		f.Fields = append(f.Fields, field)
 		f.Report = append(f.Report, items...)
 	}
@@ -105,25 +110,35 @@ func InferForm(t Table, opt FormOptions) (Form, error) {
 	return f, nil
 }
 
+// columnNames are each column's question label (its header, or "Column
+// C" when it has none) and the property its answers are stored under, made
+// unique (a second "Notes" is notes2): the one naming both InferForm and
+// Columns use, so a sheet's rows fill the questions its import made.
+func columnNames(header []string) (labels, props []string) {
+	taken := map[string]bool{}
+	for col, h := range header {
+		label := strings.Join(strings.Fields(h), " ")
+		if label == "" {
+			label = "Column " + columnName(col)
+		}
+		prop := propertyName(label, col)
+		if taken[prop] {
+			n := 2
+			for taken[fmt.Sprintf("%s%d", prop, n)] {
+				n++
+			}
+			prop = fmt.Sprintf("%s%d", prop, n)
+		}
+		taken[prop] = true
+		labels, props = append(labels, label), append(props, prop)
+	}
+	return labels, props
+}
+
 // inferColumn reads one column's kind, and reports its cells that do not
 // fit it.
-func inferColumn(t Table, col int, header string, taken map[string]bool) (Field, []Item) {
+func inferColumn(t Table, col int, label, prop string) (Field, []Item) {
 	var items []Item
-	label := strings.Join(strings.Fields(header), " ")
-	if label == "" {
-		label = "Column " + columnName(col)
-		items = append(items, Item{t.Cell(col, t.HeaderRow), fmt.Sprintf("the header is empty; the question is called %q", label)})
-	}
-	prop := propertyName(label, col)
-	if taken[prop] {
-		n := 2
-		for taken[fmt.Sprintf("%s%d", prop, n)] {
-			n++
-		}
-		items = append(items, Item{t.Cell(col, t.HeaderRow), fmt.Sprintf("%q names an earlier column too; this one's answers are stored as %s%d", label, prop, n)})
-		prop = fmt.Sprintf("%s%d", prop, n)
-	}
-	taken[prop] = true
 	field := Field{Column: col, Header: label, Property: prop}
 
 	var values []string
@@ -215,7 +230,8 @@ func fits(kind, v string) bool {
 		_, ok := Date(v)
 		return ok
 	case KindInteger:
-		return integerRE.MatchString(v)
+		_, ok := Integer(v) // within int64 too
+		return ok
 	case KindNumber:
 		return numberRE.MatchString(v) && strings.ContainsAny(v, "0123456789")
 	case KindEmail:
@@ -238,8 +254,10 @@ func YesNo(v string) (bool, bool) {
 }
 
 // dateLayouts are the dates UK spreadsheets hold: day first, then ISO.
+// A date and time is not a date: read as one, the time would be lost
+// (such a column is free text; a history import reads it with Moment).
 var dateLayouts = []string{"2/1/2006", "2-1-2006", "2.1.2006", "2/1/06", "2 Jan 2006", "2 January 2006", "2-Jan-2006", "2-Jan-06",
-	"2006-01-02", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05"}
+	"2006-01-02"}
 
 // Date reads a date in a common UK form or ISO 8601 as YYYY-MM-DD.
 func Date(v string) (string, bool) {

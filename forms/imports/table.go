@@ -37,10 +37,13 @@ type Table struct {
 	File   string // the file's name, for the report
 	Sheet  string // "" for a CSV
 	Header []string
-	Rows   [][]string // each as long as Header
-	// HeaderRow is the spreadsheet row number of the header (1-based);
-	// Rows[i] is row HeaderRow+1+i.
+	// Rows are the rows under the header with anything in them (blank
+	// ones are left out: they are no record), each as long as Header.
+	Rows [][]string
+	// HeaderRow is the spreadsheet row (or CSV line) of the header, and
+	// Numbers each row's, 1-based.
 	HeaderRow int
+	Numbers   []int
 }
 
 // Cell names a cell as a spreadsheet user finds it: "Seizures!C7", or
@@ -62,8 +65,13 @@ func (t Table) Column(col int) string {
 	return fmt.Sprintf("%s!%s:%s", t.Sheet, name, name)
 }
 
-// RowNumber is the spreadsheet row number of Rows[i].
-func (t Table) RowNumber(i int) int { return t.HeaderRow + 1 + i }
+// RowNumber is the spreadsheet row (or CSV line) of Rows[i].
+func (t Table) RowNumber(i int) int {
+	if i < len(t.Numbers) {
+		return t.Numbers[i]
+	}
+	return t.HeaderRow + 1 + i
+}
 
 // Read reads the sheet of a .csv or .xlsx file (by its name's extension);
 // sheet "" is an .xlsx's first sheet.
@@ -90,8 +98,8 @@ func readCSV(name string, content []byte, lim Limits) (Table, error) {
 	}
 	content = bytes.TrimPrefix(content, []byte("\uFEFF")) // Excel's UTF-8 byte order mark
 	r := csv.NewReader(bytes.NewReader(content))
-	r.FieldsPerRecord = 0 // every row as long as the header
-	t := Table{File: name, HeaderRow: 1}
+	r.FieldsPerRecord = -1 // checked below, once the header is known
+	t := Table{File: name}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -99,23 +107,27 @@ func readCSV(name string, content []byte, lim Limits) (Table, error) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
-				return Table{}, fmt.Errorf("%s row %d has %d cells where the header row has %d: every row needs one cell for each column",
-					name, pe.StartLine, len(rec), len(t.Header))
-			}
 			if errors.As(err, &pe) {
 				return Table{}, fmt.Errorf("%s row %d: %v", name, pe.StartLine, pe.Err)
 			}
 			return Table{}, fmt.Errorf("read %s: %w", name, err)
 		}
+		line, _ := r.FieldPos(0) // the record's first line: encoding/csv skips empty lines
+		if blankRow(rec) {
+			continue // blank lines above the header, or between records
+		}
 		if t.Header == nil {
 			if len(rec) > lim.MaxColumns {
 				return Table{}, fmt.Errorf("%s has %d columns; an import takes at most %d (the column limit)", name, len(rec), lim.MaxColumns)
 			}
-			t.Header = rec
+			t.Header, t.HeaderRow = rec, line
 			continue
 		}
-		if err := t.add(rec, lim); err != nil {
+		if len(rec) != len(t.Header) {
+			return Table{}, fmt.Errorf("%s row %d has %d cells where the header row has %d: every row needs one cell for each column",
+				name, line, len(rec), len(t.Header))
+		}
+		if err := t.add(rec, line, lim); err != nil {
 			return Table{}, err
 		}
 	}
@@ -173,8 +185,8 @@ func readXLSX(name string, content []byte, sheet string, lim Limits) (Table, err
 			t.Header, t.HeaderRow = trimTrailingBlanks(cells), n
 			continue
 		}
-		for len(t.Rows) < n-t.HeaderRow-1 {
-			t.Rows = append(t.Rows, make([]string, len(t.Header))) // a blank row kept, so row numbers stay true
+		if blankRow(cells) {
+			continue // no record; formatting alone makes rows far below the data
 		}
 		if len(cells) > len(t.Header) {
 			if !blankRow(cells[len(t.Header):]) {
@@ -183,7 +195,7 @@ func readXLSX(name string, content []byte, sheet string, lim Limits) (Table, err
 			}
 			cells = cells[:len(t.Header)]
 		}
-		if err := t.add(cells, lim); err != nil {
+		if err := t.add(cells, n, lim); err != nil {
 			return Table{}, err
 		}
 	}
@@ -196,19 +208,20 @@ func readXLSX(name string, content []byte, sheet string, lim Limits) (Table, err
 	return t, nil
 }
 
-// add appends a row, padded to the header's width.
-func (t *Table) add(cells []string, lim Limits) error {
+// add appends row number n, padded to the header's width.
+func (t *Table) add(cells []string, n int, lim Limits) error {
 	if len(t.Rows) >= lim.MaxRows {
 		return fmt.Errorf("%s has more than %d rows under its header; an import takes at most %d (the row limit): split it", t.where(), lim.MaxRows, lim.MaxRows)
 	}
 	row := make([]string, len(t.Header))
 	for i, c := range cells {
 		if utf8.RuneCountInString(c) > lim.MaxCellChars {
-			return fmt.Errorf("%s holds %d characters; a cell may hold at most %d (the cell limit)", t.Cell(i, t.RowNumber(len(t.Rows))), utf8.RuneCountInString(c), lim.MaxCellChars)
+			return fmt.Errorf("%s holds %d characters; a cell may hold at most %d (the cell limit)", t.Cell(i, n), utf8.RuneCountInString(c), lim.MaxCellChars)
 		}
 		row[i] = c
 	}
 	t.Rows = append(t.Rows, row)
+	t.Numbers = append(t.Numbers, n)
 	return nil
 }
 

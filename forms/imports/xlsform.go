@@ -74,26 +74,38 @@ func xlsSheet(f *excelize.File, file, sheet string, required bool, lim Limits) (
 		}
 		return xlsTable{}, nil
 	}
-	rows, err := f.GetRows(name)
+	rows, err := f.Rows(name)
 	if err != nil {
 		return xlsTable{}, fmt.Errorf("read %s sheet %s: %w", file, name, err)
 	}
+	defer rows.Close()
 	t := xlsTable{Table: Table{File: file, Sheet: name, HeaderRow: 1}, col: map[string]int{}}
-	if len(rows) == 0 {
-		return t, nil
+	for n := 1; rows.Next(); n++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return xlsTable{}, fmt.Errorf("read %s!%d: %w", name, n, err)
+		}
+		if len(cells) > lim.MaxColumns {
+			return xlsTable{}, fmt.Errorf("%s sheet %s row %d has %d columns; an import takes at most %d (the column limit)", file, name, n, len(cells), lim.MaxColumns)
+		}
+		if t.Header == nil {
+			t.Header = cells
+			for i, h := range cells {
+				t.col[strings.ToLower(strings.TrimSpace(h))] = i
+			}
+			continue
+		}
+		if blankRow(cells) {
+			continue
+		}
+		row := make([]string, len(t.Header))
+		copy(row, cells)
+		if err := t.add(row, n, lim); err != nil {
+			return xlsTable{}, err
+		}
 	}
-	if len(rows)-1 > lim.MaxRows || len(rows[0]) > lim.MaxColumns {
-		return xlsTable{}, fmt.Errorf("%s sheet %s has %d rows and %d columns; an import takes at most %d and %d (the row and column limits)",
-			file, name, len(rows)-1, len(rows[0]), lim.MaxRows, lim.MaxColumns)
-	}
-	t.Header = rows[0]
-	for i, h := range rows[0] {
-		t.col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, r := range rows[1:] {
-		row := make([]string, max(len(r), len(t.Header)))
-		copy(row, r)
-		t.Rows = append(t.Rows, row)
+	if err := rows.Error(); err != nil {
+		return xlsTable{}, fmt.Errorf("read %s sheet %s: %w", file, name, err)
 	}
 	return t, nil
 }
@@ -180,12 +192,13 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 		typeCol := s.col["type"]
 		cur := stack[len(stack)-1]
 		kind, list, _ := strings.Cut(strings.Join(strings.Fields(typ), " "), " ")
-		switch strings.ToLower(kind) {
-		case "begin_group", "begin":
-			if strings.ToLower(typ) == "begin repeat" || strings.ToLower(kind) == "begin_repeat" {
-				stack = append(stack, &container{props: object{}, ptr: cur.ptr + "/" + name, name: name, label: cmpOr(label, name), hint: s.get(row, "hint"), startRow: rowNo})
-				continue
-			}
+		// "begin group", "begin_group", "begin  repeat": the same.
+		structure := strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(typ, "_", " "))), " ")
+		switch structure {
+		case "begin repeat":
+			stack = append(stack, &container{props: object{}, ptr: cur.ptr + "/" + name, name: name, label: cmpOr(label, name), hint: s.get(row, "hint"), startRow: rowNo})
+			continue
+		case "begin group":
 			groupDepth++
 			if groupDepth == 1 && len(stack) == 1 {
 				pages = append(pages, page{id: cmpOr(name, fmt.Sprintf("page-%d", len(pages)+1)), title: cmpOr(label, words(name))})
@@ -194,26 +207,28 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 				x.note(s.Table, typeCol, rowNo, fmt.Sprintf("group %q is inside another group or a repeat: its questions are asked with the outer ones", name))
 			}
 			continue
-		case "end_group", "end":
-			if strings.ToLower(typ) == "end repeat" || strings.ToLower(kind) == "end_repeat" {
-				if len(stack) == 1 {
-					x.note(s.Table, typeCol, rowNo, "end repeat without a begin repeat")
-					continue
-				}
-				rep := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				parent := stack[len(stack)-1]
-				items := object{{"type", "object"}, {"properties", rep.props}}
-				if len(rep.required) > 0 {
-					items = append(items, member{"required", rep.required})
-				}
-				parent.props = append(parent.props, member{rep.name, object{{"type", "array"}, {"title", rep.label}, {"items", items}}})
-				uiFields = append(uiFields, member{rep.ptr, object{{"itemLabel", rep.label}}})
-				if len(stack) == 1 && inPage != nil {
-					inPage.fields = append(inPage.fields, rep.name)
-				}
+		case "end repeat":
+			if len(stack) == 1 {
+				x.note(s.Table, typeCol, rowNo, "end repeat without a begin repeat")
 				continue
 			}
+			rep := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			parent := stack[len(stack)-1]
+			items := object{{"type", "object"}, {"properties", rep.props}}
+			if len(rep.required) > 0 {
+				items = append(items, member{"required", rep.required})
+			}
+			if len(rep.allOf) > 0 {
+				items = append(items, member{"allOf", rep.allOf})
+			}
+			parent.props = append(parent.props, member{rep.name, object{{"type", "array"}, {"title", rep.label}, {"items", items}}})
+			uiFields = append(uiFields, member{rep.ptr, object{{"itemLabel", rep.label}}})
+			if len(stack) == 1 && inPage != nil {
+				inPage.fields = append(inPage.fields, rep.name)
+			}
+			continue
+		case "end group":
 			if groupDepth == 0 {
 				x.note(s.Table, typeCol, rowNo, "end group without a begin group")
 				continue
@@ -234,9 +249,6 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 		}
 		field := Field{Header: label, Property: name, Kind: strings.ToLower(kind)}
 		ptr := cur.ptr + "/" + name
-		if hint := s.get(row, "hint"); hint != "" {
-			uiFields = append(uiFields, member{ptr, object{{"hint", hint}}})
-		}
 		if strings.ToLower(kind) == "note" {
 			// A note asks nothing: its text goes to the page, or the form.
 			if inPage != nil && len(stack) == 1 {
@@ -248,6 +260,9 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 				x.formNotes = append(x.formNotes, label)
 			}
 			continue
+		}
+		if hint := s.get(row, "hint"); hint != "" {
+			uiFields = append(uiFields, member{ptr, object{{"hint", hint}}})
 		}
 		schema = x.constraint(schema, s.get(row, "constraint"), s.get(row, "constraint_message"), s.col["constraint"], rowNo)
 		if isYes(s.get(row, "required")) {

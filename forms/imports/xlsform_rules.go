@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -59,9 +60,16 @@ func (x *xlsform) constraint(schema object, c, msg string, col, row int) object 
 	if len(added) == 0 {
 		return schema
 	}
-	// The schema's keywords go before its title; the message, if any,
+	// The schema's keywords go before its title, a translated one in place
+	// of the type's default (a text's maxLength); the message, if any,
 	// names each keyword translated.
-	out := append(schema[:len(schema)-1:len(schema)-1], added...)
+	var out object
+	for _, m := range schema[:len(schema)-1] {
+		if !slices.ContainsFunc(added, func(a member) bool { return a.key == m.key }) {
+			out = append(out, m)
+		}
+	}
+	out = append(out, added...)
 	if msg != "" {
 		msgs := object{}
 		for _, m := range added {
@@ -106,6 +114,10 @@ func (x *xlsform) relevant(cur *container, name string, required bool, rel strin
 	}
 	if (contains && kind != "select_multiple") || (!contains && kind != "select_one") {
 		x.note(x.survey.Table, col, row, fmt.Sprintf("relevant %q depends on %q, which is not an earlier choice question beside it; %q is always asked", rel, q, name))
+		return
+	}
+	if !x.choiceOf(control, v) {
+		x.note(x.survey.Table, col, row, fmt.Sprintf("relevant %q names %q, which is not a choice of %q; %q is always asked", rel, v, q, name))
 		return
 	}
 	cond := object{{"const", v}}
@@ -171,4 +183,31 @@ func jsonIndent(v any) ([]byte, error) {
 		return nil, fmt.Errorf("write the definition: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// choiceOf says whether v is one of a choice question's values.
+func (x *xlsform) choiceOf(control object, v string) bool {
+	var opts []object
+	for _, m := range control {
+		switch m.key {
+		case "oneOf":
+			opts, _ = m.value.([]object)
+		case "items":
+			if items, ok := m.value.(object); ok {
+				for _, im := range items {
+					if im.key == "oneOf" {
+						opts, _ = im.value.([]object)
+					}
+				}
+			}
+		}
+	}
+	for _, o := range opts {
+		for _, m := range o {
+			if m.key == "const" && m.value == v {
+				return true
+			}
+		}
+	}
+	return false
 }

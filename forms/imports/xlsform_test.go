@@ -9,6 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"cop/forms"
 	"cop/forms/imports"
 )
 
@@ -170,5 +171,64 @@ func TestNotAnXLSForm(t *testing.T) {
 	open := workbook(t, map[string][][]string{"survey": {{"type", "name", "label"}, {"begin repeat", "crew", "Crew"}, {"text", "n", "Name"}}})
 	if _, err := imports.XLSForm("open.xlsx", open, imports.DefaultLimits); err == nil || !strings.Contains(err.Error(), `survey!A2: repeat "crew" has no end repeat`) {
 		t.Errorf("an unclosed repeat: %v", err)
+	}
+}
+
+// The underscore spellings of repeats, a reveal inside a repeat, a note
+// with a hint, and a length constraint on a text (in place of its default
+// limit) all translate into a form that compiles and means what they say.
+func TestXLSFormRepeatsNotesAndLengths(t *testing.T) {
+	survey := [][]string{
+		{"type", "name", "label", "hint", "required", "constraint", "relevant"},
+		{"note", "intro", "Fill this in on board", "Take your time", "", "", ""},
+		{"begin_repeat", "crew", "Crew member", "", "", "", ""},
+		{"select_one yn", "has_id", "Has an ID?", "", "yes", "", ""},
+		{"text", "id_number", "ID number", "", "yes", "string-length(.) <= 12", "${has_id} = 'yes'"},
+		{"text", "other", "Other", "", "", "", "${has_id} = 'maybe'"},
+		{"end_repeat", "", "", "", "", "", ""},
+	}
+	choices := [][]string{{"list_name", "name", "label"}, {"yn", "yes", "Yes"}, {"yn", "no", "No"}}
+	f, err := imports.XLSForm("crew.xlsx", workbook(t, map[string][][]string{"survey": survey, "choices": choices}), imports.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report []string
+	for _, it := range f.Report {
+		report = append(report, it.String())
+	}
+	if strings.Count(string(f.Definition), `"maxLength"`) != 2 || !strings.Contains(string(f.Definition), `"maxLength": 12`) {
+		t.Errorf("id_number has its length twice, or not at all:\n%s", f.Definition)
+	}
+	joined := strings.Join(report, "\n")
+	if !strings.Contains(joined, `survey!G6: relevant "${has_id} = 'maybe'" names "maybe", which is not a choice of "has_id"`) ||
+		!strings.Contains(joined, `note "intro" is not a question`) {
+		t.Errorf("report:\n%s", joined)
+	}
+	form := compiles(t, f.Definition)
+	entry := func(e map[string]any) []forms.FieldError {
+		return form.Validate(map[string]any{"crew": []any{e}}, time.Now())
+	}
+	if errs := entry(map[string]any{"has_id": "no"}); len(errs) != 0 {
+		t.Errorf("a crew member without an ID: %v", errs)
+	}
+	if errs := entry(map[string]any{"has_id": "yes"}); len(errs) != 1 || errs[0].Pointer != "/crew/0/id_number" {
+		t.Errorf("a crew member with an ID but no number: %v", errs)
+	}
+	if errs := entry(map[string]any{"has_id": "yes", "id_number": strings.Repeat("9", 13)}); len(errs) != 1 {
+		t.Errorf("a 13-character ID number: %v", errs)
+	}
+}
+
+// A sheet whose cells reach far to the right is refused before it is read
+// whole.
+func TestXLSFormColumnLimit(t *testing.T) {
+	x := excelize.NewFile()
+	_ = x.SetSheetName("Sheet1", "survey")
+	_ = x.SetSheetRow("survey", "A1", &[]any{"type", "name", "label"})
+	_ = x.SetCellValue("survey", "XFD2", "far")
+	var buf bytes.Buffer
+	_ = x.Write(&buf)
+	if _, err := imports.XLSForm("wide.xlsx", buf.Bytes(), imports.DefaultLimits); err == nil || !strings.Contains(err.Error(), "wide.xlsx sheet survey row 2 has 16384 columns") {
+		t.Errorf("a cell at XFD2: %v", err)
 	}
 }

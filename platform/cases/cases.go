@@ -310,6 +310,30 @@ func (s *Service) nextBusinessKey(ctx context.Context, prefix string, now time.T
 	return c, nil
 }
 
+// nextBusinessKeys numbers n cases of one prefix and day at once (an
+// import's), in a transaction of its own like nextBusinessKey's.
+func (s *Service) nextBusinessKeys(ctx context.Context, prefix string, day time.Time, n int) ([]newCase, error) {
+	day = day.UTC()
+	batch := &pgx.Batch{}
+	batch.Queue(`BEGIN`)
+	batch.Queue(`SET LOCAL synchronous_commit = off`)
+	var last int64
+	var ids []int64
+	batch.Queue(`INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, $3)
+		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + $3
+		RETURNING last, ARRAY(SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $3))`,
+		prefix, day.Format(time.DateOnly), n).QueryRow(func(row pgx.Row) error { return row.Scan(&last, &ids) })
+	batch.Queue(`COMMIT`)
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("number %d cases for %s on %s: %w", n, prefix, day.Format(time.DateOnly), err)
+	}
+	out := make([]newCase, n)
+	for i := range out {
+		out[i] = newCase{id: ids[i], key: fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), last-int64(n)+1+int64(i))}
+	}
+	return out, nil
+}
+
 // newCase is a case numbered and not yet written.
 type newCase struct {
 	id  int64

@@ -130,8 +130,9 @@ func (s *Service) mayImport(ctx context.Context, p *auth.Principal, form string)
 
 // historical is a row whose answers the form accepts.
 type historical struct {
-	row  HistoricalRow
-	data json.RawMessage
+	row    HistoricalRow
+	data   json.RawMessage
+	digest string // of what the row says: its answers, who and when
 }
 
 // readHistorical checks a row as a submission on the day it was recorded
@@ -155,26 +156,55 @@ func readHistorical(f *forms.Form, r HistoricalRow) (historical, []forms.FieldEr
 	if errs := f.Validate(data, r.SubmittedAt); len(errs) > 0 {
 		return historical{}, errs
 	}
-	return historical{row: r, data: compactJSON(raw)}, nil
+	compact := compactJSON(raw) // json.Marshal sorts keys: the same answers, the same text
+	sum := sha256.Sum256([]byte(r.SubmittedBy + "\n" + r.SubmittedAt.UTC().Format(time.RFC3339Nano) + "\n" + string(compact)))
+	return historical{row: r, data: compact, digest: hex.EncodeToString(sum[:])}, nil
 }
 
-// importChunk stores one transaction's rows: it claims their keys first,
-// so a row another import holds or stored is left to it.
+// importChunk stores one transaction's rows. Rows an earlier import stored
+// (by key or by what they say) are left out first, the rest numbered a day
+// at a time, then claimed in the transaction: a row another import claims
+// at the same moment is left to it (its case number is a gap).
 func (s *Service) importChunk(ctx context.Context, p *auth.Principal, who audit.Who, src HistorySource, version, prefix string,
 	readers []string, chunk []historical) (int, int, error) {
-	ids := make([]string, len(chunk))
-	numbers := make([]int32, len(chunk))
-	byRow := map[int]historical{}
-	for i, h := range chunk {
-		ids[i], numbers[i] = uuid.NewString(), int32(h.row.Row)
-		byRow[h.row.Row] = h
+	fresh, err := s.notImported(ctx, src, chunk)
+	if err != nil {
+		return 0, 0, err
+	}
+	byDay := map[string][]int{}
+	var days []string
+	for i, h := range fresh {
+		d := h.row.SubmittedAt.UTC().Format(time.DateOnly)
+		if byDay[d] == nil {
+			days = append(days, d)
+		}
+		byDay[d] = append(byDay[d], i)
+	}
+	opened := make([]newCase, len(fresh))
+	for _, d := range days {
+		idx := byDay[d]
+		cs, err := s.nextBusinessKeys(ctx, prefix, fresh[idx[0]].row.SubmittedAt, len(idx))
+		if err != nil {
+			return 0, 0, err
+		}
+		for j, i := range idx {
+			opened[i] = cs[j]
+		}
+	}
+	ids := make([]string, len(fresh))
+	numbers := make([]int32, len(fresh))
+	digests := make([]string, len(fresh))
+	byRow := map[int]int{}
+	for i, h := range fresh {
+		ids[i], numbers[i], digests[i] = uuid.NewString(), int32(h.row.Row), h.digest
+		byRow[h.row.Row] = i
 	}
 	imported := 0
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO submission_imports (submission_id, form_name, file_checksum, sheet, row_number, imported_by)
-			SELECT id, $3, $4, $5, n, $6 FROM unnest($1::uuid[], $2::int[]) AS r (id, n)
-			ON CONFLICT (form_name, file_checksum, sheet, row_number) DO NOTHING
-			RETURNING submission_id::text, row_number`, ids, numbers, src.Form, src.Checksum, src.Sheet, p.Subject)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO submission_imports (submission_id, form_name, file_checksum, sheet, row_number, row_digest, imported_by)
+			SELECT id, $4, $5, $6, n, d, $7 FROM unnest($1::uuid[], $2::int[], $3::text[]) AS r (id, n, d)
+			ON CONFLICT DO NOTHING
+			RETURNING submission_id::text, row_number`, ids, numbers, digests, src.Form, src.Checksum, src.Sheet, p.Subject)
 		if err != nil {
 			return fmt.Errorf("claim the rows: %w", err)
 		}
@@ -191,12 +221,8 @@ func (s *Service) importChunk(ctx context.Context, p *auth.Principal, who audit.
 		}
 		imported = len(claims)
 		for _, c := range claims {
-			h := byRow[c.row]
-			opened, err := s.nextBusinessKey(ctx, prefix, h.row.SubmittedAt)
-			if err != nil {
-				return err
-			}
-			if err := s.storeHistorical(ctx, tx, p, who, src, version, readers, c.id, opened, h); err != nil {
+			i := byRow[c.row]
+			if err := s.storeHistorical(ctx, tx, p, who, src, version, readers, c.id, opened[i], fresh[i]); err != nil {
 				return err
 			}
 		}
@@ -206,6 +232,46 @@ func (s *Service) importChunk(ctx context.Context, p *auth.Principal, who audit.
 		return 0, 0, err
 	}
 	return imported, len(chunk) - imported, nil
+}
+
+// notImported are the chunk's rows no earlier import stored: not by this
+// file's key, nor a row saying the same.
+func (s *Service) notImported(ctx context.Context, src HistorySource, chunk []historical) ([]historical, error) {
+	numbers := make([]int32, len(chunk))
+	digests := make([]string, len(chunk))
+	for i, h := range chunk {
+		numbers[i], digests[i] = int32(h.row.Row), h.digest
+	}
+	rows, err := s.pool.Query(ctx, `SELECT row_number, row_digest, file_checksum = $2 AND sheet = $3 FROM submission_imports
+		WHERE form_name = $1 AND ((file_checksum = $2 AND sheet = $3 AND row_number = ANY($4)) OR row_digest = ANY($5))`,
+		src.Form, src.Checksum, src.Sheet, numbers, digests)
+	if err != nil {
+		return nil, fmt.Errorf("find the rows imported before: %w", err)
+	}
+	keyed, said := map[int]bool{}, map[string]bool{}
+	for rows.Next() {
+		var n int
+		var d string
+		var sameFile bool
+		if err := rows.Scan(&n, &d, &sameFile); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find the rows imported before: %w", err)
+		}
+		said[d] = true
+		if sameFile {
+			keyed[n] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find the rows imported before: %w", err)
+	}
+	var fresh []historical
+	for _, h := range chunk {
+		if !keyed[h.row.Row] && !said[h.digest] {
+			fresh = append(fresh, h)
+		}
+	}
+	return fresh, nil
 }
 
 // storeHistorical writes one row's case, submission, audit row and event.

@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"cop/forms/imports"
+	"cop/platform/web"
 )
 
 // exitError ends a command with its own exit status (the message, if any,
@@ -64,9 +66,19 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
 	}
+	if *history && len(content) > web.BodyLimit {
+		return &exitError{2, fmt.Sprintf("cop import: %s is %d bytes; COP's API takes at most %d in a request, so its history cannot be sent: split it (by year, say)", file, len(content), web.BodyLimit)}
+	}
 	tbl, err := imports.Read(filepath.Base(file), content, *sheet, imports.DefaultLimits)
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
+	}
+	if *history {
+		for _, c := range []struct{ flag, header string }{{"--submitted-by", *submittedBy}, {"--submitted-at", *submittedAt}} {
+			if !slices.ContainsFunc(tbl.Header, func(h string) bool { return sameHeader(h, c.header) }) {
+				return &exitError{2, fmt.Sprintf("cop import: %s %q is not a column header of %s; its headers are %s", c.flag, c.header, filepath.Base(file), strings.Join(tbl.Header, ", "))}
+			}
+		}
 	}
 	form, err := imports.InferForm(tbl, imports.FormOptions{Name: *name, Title: *title})
 	if err != nil {
@@ -84,11 +96,12 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	refused := 0
 	if *history {
 		if refused, err = importHistory(file, content, *name, *sheet, *submittedBy, *submittedAt, *server, *token, form.Definition, stderr); err != nil {
-			return &exitError{2, "cop import: " + err.Error()}
+			// The definition is written by now: not "nothing produced".
+			return &exitError{1, "cop import: the definition is written, but the history was not imported: " + err.Error()}
 		}
 	}
 	if refused > 0 {
-		return &exitError{1, fmt.Sprintf("cop import: %s of the history refused (above): correct them in the sheet and import it again; the rows stored stay stored once", plural(refused, "row"))}
+		return &exitError{1, fmt.Sprintf("cop import: %s of the history refused (above): correct them in the sheet and import it again; rows stored before are not stored again", plural(refused, "row"))}
 	}
 	if len(form.Report) > 0 {
 		return &exitError{1, fmt.Sprintf("cop import: %s from %d rows; %s could not be mapped (above): read them before publishing",
@@ -275,4 +288,10 @@ func importXLSForm(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "cop import: %s; everything translated\n", plural(len(form.Fields), "question"))
 	return nil
+}
+
+// sameHeader compares headers as the history import does: spaces and case
+// aside.
+func sameHeader(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }
