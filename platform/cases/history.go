@@ -48,8 +48,24 @@ type HistoryResult struct {
 
 // RefusedRow is a row whose answers the form refused: it is not stored.
 type RefusedRow struct {
-	Row    int                `json:"row"`
-	Errors []forms.FieldError `json:"errors"`
+	Row    int        `json:"row"`
+	Errors []RowError `json:"errors"`
+}
+
+// RowError is what is wrong with a refused row: at the question's pointer
+// and, read from a sheet, the cell ("log.csv row 42, column B").
+type RowError struct {
+	Pointer string `json:"pointer"`
+	Where   string `json:"where,omitempty"`
+	Message string `json:"message"`
+}
+
+func rowErrors(errs []forms.FieldError) []RowError {
+	out := make([]RowError, len(errs))
+	for i, e := range errs {
+		out[i] = RowError{Pointer: e.Pointer, Message: e.Message}
+	}
+	return out
 }
 
 // ImportedFrom is where an imported submission came from.
@@ -86,7 +102,7 @@ func (s *Service) ImportHistory(ctx context.Context, p *auth.Principal, who audi
 	for _, r := range rows {
 		h, errs := readHistorical(f, r)
 		if len(errs) > 0 {
-			result.Refused = append(result.Refused, RefusedRow{Row: r.Row, Errors: errs})
+			result.Refused = append(result.Refused, RefusedRow{Row: r.Row, Errors: rowErrors(errs)})
 			continue
 		}
 		valid = append(valid, h)
@@ -201,10 +217,10 @@ func (s *Service) importChunk(ctx context.Context, p *auth.Principal, who audit.
 	}
 	imported := 0
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO submission_imports (submission_id, form_name, file_checksum, sheet, row_number, row_digest, imported_by)
-			SELECT id, $4, $5, $6, n, d, $7 FROM unnest($1::uuid[], $2::int[], $3::text[]) AS r (id, n, d)
+		rows, err := tx.Query(ctx, `INSERT INTO submission_imports (submission_id, form_name, file_name, file_checksum, sheet, row_number, row_digest, imported_by)
+			SELECT id, $4, $8, $5, $6, n, d, $7 FROM unnest($1::uuid[], $2::int[], $3::text[]) AS r (id, n, d)
 			ON CONFLICT DO NOTHING
-			RETURNING submission_id::text, row_number`, ids, numbers, digests, src.Form, src.Checksum, src.Sheet, p.Subject)
+			RETURNING submission_id::text, row_number`, ids, numbers, digests, src.Form, src.Checksum, src.Sheet, p.Subject, src.File)
 		if err != nil {
 			return fmt.Errorf("claim the rows: %w", err)
 		}
@@ -292,11 +308,8 @@ func (s *Service) storeHistorical(ctx context.Context, tx pgx.Tx, p *auth.Princi
 		"form": src.Form, "version": version, "case": opened.key, "imported": from})); err != nil {
 		return err
 	}
-	sub := struct {
-		Submission
-		Imported ImportedFrom `json:"imported"`
-	}{Submission{ID: id, Form: src.Form, FormVersion: version, BusinessKey: opened.key, Data: h.data,
-		SubmittedBy: h.row.SubmittedBy, SubmittedAt: at}, from}
+	sub := Submission{ID: id, Form: src.Form, FormVersion: version, BusinessKey: opened.key, Data: h.data,
+		SubmittedBy: h.row.SubmittedBy, SubmittedAt: at, Imported: &from}
 	return events.Publish(ctx, tx, events.New{Type: events.SubmissionImported, Subject: opened.key, Data: sub})
 }
 
@@ -353,8 +366,8 @@ func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who 
 		out.Rows++
 		at, ok := imports.Moment(r[atCol], imports.UKTime)
 		if !ok {
-			unreadable = append(unreadable, RefusedRow{Row: tbl.RowNumber(i), Errors: []forms.FieldError{{Pointer: "",
-				Message: fmt.Sprintf("%s says %q, which is not a date, or a date and time", tbl.Cell(atCol, tbl.RowNumber(i)), r[atCol])}}})
+			unreadable = append(unreadable, RefusedRow{Row: tbl.RowNumber(i), Errors: []RowError{{Where: tbl.Cell(atCol, tbl.RowNumber(i)),
+				Message: fmt.Sprintf("%q is not a date, or a date and time, saying when the row was recorded", r[atCol])}}})
 			continue
 		}
 		rows = append(rows, HistoricalRow{Row: tbl.RowNumber(i), SubmittedBy: strings.TrimSpace(r[byCol]), SubmittedAt: at,
@@ -365,6 +378,18 @@ func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who 
 		Checksum: hex.EncodeToString(sum[:]), Sheet: tbl.Sheet}, rows)
 	if err != nil {
 		return HistoryFileResult{}, err
+	}
+	colOf := map[string]int{}
+	for col, name := range cols {
+		colOf[name] = col
+	}
+	for i, r := range res.Refused {
+		for j, e := range r.Errors {
+			tokens, _ := forms.SplitPointer(e.Pointer)
+			if col, ok := colOf[firstToken(tokens)]; ok && e.Where == "" {
+				res.Refused[i].Errors[j].Where = tbl.Cell(col, r.Row)
+			}
+		}
 	}
 	res.Refused = append(res.Refused, unreadable...)
 	slices.SortFunc(res.Refused, func(a, b RefusedRow) int { return a.Row - b.Row })
@@ -419,4 +444,11 @@ func nonNilItems(items []imports.Item) []imports.Item {
 		return []imports.Item{}
 	}
 	return items
+}
+
+func firstToken(tokens []string) string {
+	if len(tokens) == 0 {
+		return ""
+	}
+	return tokens[0]
 }

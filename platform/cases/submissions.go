@@ -40,6 +40,9 @@ type Submission struct {
 	// Corrects is the submission these answers correct, when a workflow
 	// returned it to its submitter (an amendment).
 	Corrects string `json:"corrects,omitempty"`
+	// Imported is where a past submission imported from a team's
+	// spreadsheet came from (file, checksum, sheet, row); nil otherwise.
+	Imported *ImportedFrom `json:"imported,omitempty"`
 
 	readAccess []string
 	teams      []string
@@ -52,11 +55,13 @@ func (s Submission) Info() SubmissionInfo {
 
 const submissionColumns = `s.id::text, s.form_name, s.form_version,
 	(SELECT business_key FROM cases c WHERE c.id = s.case_id), s.data, s.submitted_by, s.submitted_at, s.read_access, s.teams,
-	coalesce(s.corrects::text, '')`
+	coalesce(s.corrects::text, ''),
+	(SELECT jsonb_build_object('file', i.file_name, 'checksum', i.file_checksum, 'sheet', i.sheet, 'row', i.row_number)
+	   FROM submission_imports i WHERE i.submission_id = s.id)`
 
 func scanSubmission(row pgx.CollectableRow) (Submission, error) {
 	var s Submission
-	err := row.Scan(&s.ID, &s.Form, &s.FormVersion, &s.BusinessKey, &s.Data, &s.SubmittedBy, &s.SubmittedAt, &s.readAccess, &s.teams, &s.Corrects)
+	err := row.Scan(&s.ID, &s.Form, &s.FormVersion, &s.BusinessKey, &s.Data, &s.SubmittedBy, &s.SubmittedAt, &s.readAccess, &s.teams, &s.Corrects, &s.Imported)
 	s.SubmittedAt = s.SubmittedAt.UTC()
 	return s, err
 }

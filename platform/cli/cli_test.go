@@ -277,7 +277,7 @@ func TestDevEndToEnd(t *testing.T) {
 		"--history", "--submitted-by", "Seizing officer", "--submitted-at", "Recorded at"}
 	imported, err := r.cop(t, importArgs...)
 	if exitCode(err) != 1 || !strings.Contains(imported, "form seizure-log 1.0.0: published as inferred") ||
-		!strings.Contains(imported, "seizure-log.csv row 42: /dateOfSeizure:") || !strings.Contains(imported, "history: 365 rows: 360 imported, 0 imported before, 5 refused") {
+		!strings.Contains(imported, "seizure-log.csv row 42, column B (/dateOfSeizure): Date of seizure must be a real date") || !strings.Contains(imported, "history: 365 rows: 360 imported, 0 imported before, 5 refused") {
 		t.Errorf("cop import spreadsheet --history: exit %d\n%s", exitCode(err), imported)
 	}
 	imported, err = r.cop(t, importArgs...)

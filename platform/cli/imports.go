@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -219,7 +220,7 @@ func importHistory(file string, content []byte, name, sheet, submittedBy, submit
 		Imported, AlreadyImported, Rows int
 		Refused                         []struct {
 			Row    int
-			Errors []struct{ Pointer, Message string }
+			Errors []struct{ Pointer, Where, Message string }
 		}
 		Unmapped []struct{ Where, Why string }
 	}
@@ -231,7 +232,11 @@ func importHistory(file string, content []byte, name, sheet, submittedBy, submit
 	}
 	for _, r := range res.Refused {
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "%s row %d: %s: %s\n", filepath.Base(file), r.Row, orRoot(e.Pointer), e.Message)
+			where := cmp.Or(e.Where, fmt.Sprintf("%s row %d", filepath.Base(file), r.Row))
+			if e.Pointer != "" {
+				where += " (" + e.Pointer + ")"
+			}
+			fmt.Fprintf(w, "%s: %s\n", where, e.Message)
 		}
 	}
 	fmt.Fprintf(w, "history: %d rows: %d imported, %d imported before, %d refused\n", res.Rows, res.Imported, res.AlreadyImported, len(res.Refused))

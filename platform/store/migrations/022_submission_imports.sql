@@ -8,6 +8,7 @@
 CREATE TABLE submission_imports (
     submission_id uuid        PRIMARY KEY REFERENCES submissions (id) DEFERRABLE INITIALLY DEFERRED,
     form_name     text        NOT NULL,
+    file_name     text        NOT NULL,
     file_checksum text        NOT NULL,
     sheet         text        NOT NULL,
     row_number    integer     NOT NULL,

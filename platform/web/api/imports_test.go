@@ -68,13 +68,22 @@ func TestSpreadsheetImportScenarios(t *testing.T) {
 		{Name: "an officer may not import history", As: "officer", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
 			Header: []string{"Content-Type", goodType}, Status: 403},
 		{Name: "the form's author imports its history", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
-			Header: []string{"Content-Type", goodType}, Status: 200, Want: []string{`"imported":360`, `"alreadyImported":0`, `"rows":365`, `"row":42`}},
+			Header: []string{"Content-Type", goodType}, Status: 200, Want: []string{`"imported":360`, `"alreadyImported":0`, `"rows":365`, `"row":42`, `"where":"seizure-log.csv row 42, column B"`}},
 		{Name: "importing it again adds nothing", As: "author", Method: "POST", Path: "/api/v1/imports/spreadsheet/history", Body: good,
 			Header: []string{"Content-Type", goodType}, Status: 200, Want: []string{`"imported":0`, `"alreadyImported":360`}},
 	})
 	var n int
 	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM submissions WHERE form_name = 'seizure-log'`).Scan(&n); err != nil || n != 360 {
 		t.Errorf("%d submissions stored (%v), want 360", n, err)
+	}
+	// Each is marked as imported, with where it came from.
+	var row2 string
+	if err := e.Pool.QueryRow(t.Context(), `SELECT submission_id::text FROM submission_imports WHERE row_number = 2`).Scan(&row2); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Must(200, "GET", "/api/v1/submissions/"+row2, e.Token("admin"), nil, nil); !strings.Contains(got, `"imported":{`) ||
+		!strings.Contains(got, `"file":"seizure-log.csv"`) || !strings.Contains(got, `"row":2`) || !strings.Contains(got, `"submittedBy":"E. Evans"`) {
+		t.Errorf("row 2's submission: %s", got)
 	}
 	// Text a spreadsheet would take for a formula is kept as text.
 	var formulas int
