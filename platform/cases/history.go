@@ -82,10 +82,11 @@ const historyChunk = 500
 // ImportHistory stores each valid row as a past submission of the form
 // version, each in a case of its own dated by when the row was recorded,
 // and announces it as cop.submission.imported: it starts no workflow.
-// A row is keyed by (form, file checksum, sheet, row): one a previous
-// import stored is counted, not stored again, and two imports of the same
-// file at once store each row once. Admins and the form's authors may
-// import.
+// A row is keyed by (form, file checksum, sheet, row) and by what it says
+// (answers, who, when): one a previous import stored is counted, not
+// stored again (a corrected file adds only its corrections), and two
+// imports of the same file at once store each row once. Admins and the
+// form's authors may import.
 func (s *Service) ImportHistory(ctx context.Context, p *auth.Principal, who audit.Who, src HistorySource, rows []HistoricalRow) (HistoryResult, error) {
 	f, def, err := s.defs.Form(ctx, src.Form, src.Version)
 	if err != nil {
