@@ -65,6 +65,18 @@ func (t Table) Column(col int) string {
 	return fmt.Sprintf("%s!%s:%s", t.Sheet, name, name)
 }
 
+// Find is the column whose header is header (spaces and case aside), or
+// -1.
+func (t Table) Find(header string) int {
+	want := strings.Join(strings.Fields(header), " ")
+	for i, h := range t.Header {
+		if strings.EqualFold(strings.Join(strings.Fields(h), " "), want) {
+			return i
+		}
+	}
+	return -1
+}
+
 // RowNumber is the spreadsheet row (or CSV line) of Rows[i].
 func (t Table) RowNumber(i int) int {
 	if i < len(t.Numbers) {

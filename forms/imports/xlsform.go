@@ -162,12 +162,12 @@ type page struct {
 	fields                 []string
 }
 
-var handledColumns = []string{"type", "name", "label", "hint", "required", "constraint", "constraint_message", "relevant", welshLabel, welshHint}
+var handledColumns = []string{"type", "name", "label", "hint", "required", "required_message", "constraint", "constraint_message", "relevant", welshLabel, welshHint}
 
 func (x *xlsform) build(settings xlsTable) (Form, error) {
 	s := x.survey
-	for h, i := range s.col {
-		if !slices.Contains(handledColumns, h) && !strings.HasPrefix(h, "required_message") {
+	for i, header := range s.Header {
+		if h := strings.ToLower(strings.TrimSpace(header)); !slices.Contains(handledColumns, h) {
 			for r, row := range s.Rows {
 				if i < len(row) && strings.TrimSpace(row[i]) != "" {
 					x.note(s.Table, i, s.RowNumber(r), fmt.Sprintf("column %q is not translated (COP's forms have no equivalent)", s.Header[i]))
@@ -223,7 +223,11 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 				items = append(items, member{"allOf", rep.allOf})
 			}
 			parent.props = append(parent.props, member{rep.name, object{{"type", "array"}, {"title", rep.label}, {"items", items}}})
-			uiFields = append(uiFields, member{rep.ptr, object{{"itemLabel", rep.label}}})
+			repHints := object{{"itemLabel", rep.label}}
+			if rep.hint != "" {
+				repHints = append(repHints, member{"hint", rep.hint})
+			}
+			uiFields = append(uiFields, member{rep.ptr, repHints})
 			if len(stack) == 1 && inPage != nil {
 				inPage.fields = append(inPage.fields, rep.name)
 			}
@@ -268,6 +272,9 @@ func (x *xlsform) build(settings xlsTable) (Form, error) {
 		if isYes(s.get(row, "required")) {
 			cur.required = append(cur.required, name)
 			field.Required = true
+			if msg := s.get(row, "required_message"); msg != "" {
+				schema = withMessage(schema, "required", msg)
+			}
 		} else if v := s.get(row, "required"); v != "" && !isNo(v) {
 			x.note(s.Table, s.col["required"], rowNo, fmt.Sprintf("required %q is not yes or no (a condition is not translated): the question is optional", v))
 		}

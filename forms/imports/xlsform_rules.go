@@ -69,15 +69,26 @@ func (x *xlsform) constraint(schema object, c, msg string, col, row int) object 
 			out = append(out, m)
 		}
 	}
-	out = append(out, added...)
+	out = append(append(out, added...), schema[len(schema)-1])
 	if msg != "" {
-		msgs := object{}
 		for _, m := range added {
-			msgs = append(msgs, member{m.key, msg})
+			out = withMessage(out, m.key, msg)
 		}
-		out = append(out, member{"errorMessage", msgs})
 	}
-	return append(out, schema[len(schema)-1])
+	return out
+}
+
+// withMessage sets the message said when keyword kw refuses an answer
+// (errorMessage, which the form's validation reads), keeping the others.
+func withMessage(schema object, kw, msg string) object {
+	for i, m := range schema {
+		if m.key == "errorMessage" {
+			msgs, _ := m.value.(object)
+			schema[i].value = append(msgs, member{kw, msg})
+			return schema
+		}
+	}
+	return append(schema, member{"errorMessage", object{{kw, msg}}})
 }
 
 // relevant translates "${q} = 'v'" (q a select_one) and "selected(${q},

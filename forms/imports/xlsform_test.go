@@ -179,10 +179,10 @@ func TestNotAnXLSForm(t *testing.T) {
 // limit) all translate into a form that compiles and means what they say.
 func TestXLSFormRepeatsNotesAndLengths(t *testing.T) {
 	survey := [][]string{
-		{"type", "name", "label", "hint", "required", "constraint", "relevant"},
+		{"type", "name", "label", "hint", "required", "constraint", "relevant", "required_message"},
 		{"note", "intro", "Fill this in on board", "Take your time", "", "", ""},
-		{"begin_repeat", "crew", "Crew member", "", "", "", ""},
-		{"select_one yn", "has_id", "Has an ID?", "", "yes", "", ""},
+		{"begin_repeat", "crew", "Crew member", "Everyone on board", "", "", ""},
+		{"select_one yn", "has_id", "Has an ID?", "", "yes", "", "", "Say whether they have an ID"},
 		{"text", "id_number", "ID number", "", "yes", "string-length(.) <= 12", "${has_id} = 'yes'"},
 		{"text", "other", "Other", "", "", "", "${has_id} = 'maybe'"},
 		{"end_repeat", "", "", "", "", "", ""},
@@ -204,7 +204,13 @@ func TestXLSFormRepeatsNotesAndLengths(t *testing.T) {
 		!strings.Contains(joined, `note "intro" is not a question`) {
 		t.Errorf("report:\n%s", joined)
 	}
+	if !strings.Contains(string(f.Definition), `"hint": "Everyone on board"`) {
+		t.Errorf("the repeat's hint is not kept:\n%s", f.Definition)
+	}
 	form := compiles(t, f.Definition)
+	if errs := form.Validate(map[string]any{"crew": []any{map[string]any{}}}, time.Now()); len(errs) != 1 || !strings.Contains(errs[0].Message, "say whether they have an ID") {
+		t.Errorf("an entry without has_id: %v", errs)
+	}
 	entry := func(e map[string]any) []forms.FieldError {
 		return form.Validate(map[string]any{"crew": []any{e}}, time.Now())
 	}

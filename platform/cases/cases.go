@@ -289,29 +289,16 @@ func (s *Service) caseID(ctx context.Context, p *auth.Principal, key string) (in
 // the counter could hand out again after a crash. A submission that fails
 // after numbering leaves a gap in N, never a duplicate.
 func (s *Service) nextBusinessKey(ctx context.Context, prefix string, now time.Time) (newCase, error) {
-	day := now.UTC()
-	// One round trip: the statements go as one pipelined batch. The case's
-	// id is taken here too, so the transaction that writes it need not
-	// wait for it.
-	batch := &pgx.Batch{}
-	batch.Queue(`BEGIN`)
-	batch.Queue(`SET LOCAL synchronous_commit = off`)
-	var c newCase
-	var n int64
-	batch.Queue(`INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1)
-		ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1
-		RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))`,
-		prefix, day.Format(time.DateOnly)).QueryRow(func(row pgx.Row) error { return row.Scan(&n, &c.id) })
-	batch.Queue(`COMMIT`)
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return newCase{}, fmt.Errorf("number a case for %s: %w", prefix, err)
+	cs, err := s.nextBusinessKeys(ctx, prefix, now, 1)
+	if err != nil {
+		return newCase{}, err
 	}
-	c.key = fmt.Sprintf("%s-%s-%d", prefix, day.Format("20060102"), n)
-	return c, nil
+	return cs[0], nil
 }
 
-// nextBusinessKeys numbers n cases of one prefix and day at once (an
-// import's), in a transaction of its own like nextBusinessKey's.
+// nextBusinessKeys numbers n cases of one prefix and day (a history
+// import's, a day at a time) in one round trip, with their ids from the
+// cases' sequence, so the transaction that writes them need not wait.
 func (s *Service) nextBusinessKeys(ctx context.Context, prefix string, day time.Time, n int) ([]newCase, error) {
 	day = day.UTC()
 	batch := &pgx.Batch{}

@@ -19,6 +19,7 @@ import (
 	"cop/platform/auth"
 	"cop/platform/events"
 	"cop/platform/problem"
+	"cop/platform/registry"
 	"cop/platform/store"
 )
 
@@ -88,13 +89,28 @@ const historyChunk = 500
 // imports of the same file at once store each row once. Admins and the
 // form's authors may import.
 func (s *Service) ImportHistory(ctx context.Context, p *auth.Principal, who audit.Who, src HistorySource, rows []HistoricalRow) (HistoryResult, error) {
-	f, def, err := s.defs.Form(ctx, src.Form, src.Version)
+	f, def, err := s.importable(ctx, p, src.Form, src.Version)
 	if err != nil {
-		return HistoryResult{}, fmt.Errorf("form %s version %s: %w", src.Form, src.Version, err)
-	}
-	if err := s.mayImport(ctx, p, src.Form); err != nil {
 		return HistoryResult{}, err
 	}
+	return s.importHistory(ctx, p, who, f, def, src, rows)
+}
+
+// importable is the form version a history import goes into, when p may
+// import into it.
+func (s *Service) importable(ctx context.Context, p *auth.Principal, form, version string) (*forms.Form, registry.Definition, error) {
+	f, def, err := s.defs.Form(ctx, form, version)
+	if err != nil {
+		if version == "" {
+			return nil, def, fmt.Errorf("form %s: %w", form, err)
+		}
+		return nil, def, fmt.Errorf("form %s version %s: %w", form, version, err)
+	}
+	return f, def, s.mayImport(ctx, p, form)
+}
+
+func (s *Service) importHistory(ctx context.Context, p *auth.Principal, who audit.Who, f *forms.Form, def registry.Definition,
+	src HistorySource, rows []HistoricalRow) (HistoryResult, error) {
 	if len(src.Checksum) != 64 {
 		return HistoryResult{}, problem.Invalidf(nil, "a history import needs the file's SHA-256 checksum, to key its rows")
 	}
@@ -118,7 +134,7 @@ func (s *Service) ImportHistory(ctx context.Context, p *auth.Principal, who audi
 		result.Imported += imported
 		result.Already += already
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		return audit.Record(ctx, tx, who.Entry("form.history.import", "form:"+src.Form, audit.OK, map[string]any{
 			"version": def.Version, "file": src.File, "checksum": src.Checksum, "sheet": src.Sheet,
 			"imported": result.Imported, "alreadyImported": result.Already, "refused": len(result.Refused)}))
@@ -338,14 +354,8 @@ type HistoryFileResult struct {
 // (ImportHistory). A file that cannot be read, or a column named for who or
 // when that is not there, is refused whole, and nothing is stored.
 func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who audit.Who, hf HistoryFile) (HistoryFileResult, error) {
-	f, def, err := s.defs.Form(ctx, hf.Form, hf.Version)
+	f, def, err := s.importable(ctx, p, hf.Form, hf.Version)
 	if err != nil {
-		if hf.Version == "" {
-			return HistoryFileResult{}, fmt.Errorf("form %s: %w", hf.Form, err)
-		}
-		return HistoryFileResult{}, fmt.Errorf("form %s version %s: %w", hf.Form, hf.Version, err)
-	}
-	if err := s.mayImport(ctx, p, hf.Form); err != nil {
 		return HistoryFileResult{}, err
 	}
 	tbl, err := imports.Read(hf.Name, hf.Content, hf.Sheet, imports.DefaultLimits)
@@ -357,14 +367,10 @@ func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who 
 		return HistoryFileResult{}, problem.Invalidf(problems, "%s has no column for who recorded each row or when; see errors", hf.Name)
 	}
 	cols, unmapped := imports.Columns(tbl, f)
-	out := HistoryFileResult{Unmapped: nonNilItems(unmapped)}
+	out := HistoryFileResult{Unmapped: nonNilItems(unmapped), Rows: len(tbl.Rows)}
 	var rows []HistoricalRow
 	var unreadable []RefusedRow
 	for i, r := range tbl.Rows {
-		if blank(r) {
-			continue
-		}
-		out.Rows++
 		at, ok := imports.Moment(r[atCol], imports.UKTime)
 		if !ok {
 			unreadable = append(unreadable, RefusedRow{Row: tbl.RowNumber(i), Errors: []RowError{{Where: tbl.Cell(atCol, tbl.RowNumber(i)),
@@ -375,7 +381,7 @@ func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who 
 			Data: imports.Answers(tbl, f, cols, i)})
 	}
 	sum := sha256.Sum256(hf.Content)
-	res, err := s.ImportHistory(ctx, p, who, HistorySource{Form: hf.Form, Version: def.Version, File: hf.Name,
+	res, err := s.importHistory(ctx, p, who, f, def, HistorySource{Form: hf.Form, Version: def.Version, File: hf.Name,
 		Checksum: hex.EncodeToString(sum[:]), Sheet: tbl.Sheet}, rows)
 	if err != nil {
 		return HistoryFileResult{}, err
@@ -401,18 +407,8 @@ func (s *Service) ImportHistoryFile(ctx context.Context, p *auth.Principal, who 
 	return out, nil
 }
 
-// historyColumns finds the columns for who and when by their headers
-// (spaces and case aside).
+// historyColumns finds the columns for who and when by their headers.
 func historyColumns(tbl imports.Table, hf HistoryFile) (int, int, []problem.Field) {
-	find := func(header string) int {
-		want := strings.ToLower(strings.Join(strings.Fields(header), " "))
-		for i, h := range tbl.Header {
-			if strings.ToLower(strings.Join(strings.Fields(h), " ")) == want {
-				return i
-			}
-		}
-		return -1
-	}
 	var problems []problem.Field
 	cols := [2]int{}
 	for i, c := range []struct{ header, ptr, what string }{
@@ -423,21 +419,12 @@ func historyColumns(tbl imports.Table, hf HistoryFile) (int, int, []problem.Fiel
 			problems = append(problems, problem.Field{Pointer: c.ptr, Message: "Name the column that says " + c.what})
 			continue
 		}
-		if cols[i] = find(c.header); cols[i] < 0 {
+		if cols[i] = tbl.Find(c.header); cols[i] < 0 {
 			problems = append(problems, problem.Field{Pointer: c.ptr, Message: fmt.Sprintf("%q is not a column header of %s; its headers are %s",
 				c.header, tbl.File, strings.Join(tbl.Header, ", "))})
 		}
 	}
 	return cols[0], cols[1], problems
-}
-
-func blank(row []string) bool {
-	for _, c := range row {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 func nonNilItems(items []imports.Item) []imports.Item {

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,7 +75,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if *history {
 		for _, c := range []struct{ flag, header string }{{"--submitted-by", *submittedBy}, {"--submitted-at", *submittedAt}} {
-			if !slices.ContainsFunc(tbl.Header, func(h string) bool { return sameHeader(h, c.header) }) {
+			if tbl.Find(c.header) < 0 {
 				return &exitError{2, fmt.Sprintf("cop import: %s %q is not a column header of %s; its headers are %s", c.flag, c.header, filepath.Base(file), strings.Join(tbl.Header, ", "))}
 			}
 		}
@@ -85,14 +84,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
 	}
-	for _, it := range form.Report {
-		fmt.Fprintln(stderr, it.String())
-	}
-	if *strict && len(form.Report) > 0 {
-		return &exitError{2, fmt.Sprintf("cop import: %s could not be mapped (above); nothing written (--strict)", plural(len(form.Report), "item"))}
-	}
-	if err := writeOutput(*out, form.Definition, stdout); err != nil {
-		return &exitError{2, "cop import: " + err.Error()}
+	if err := writeImport(form, *out, *strict, "mapped", stdout, stderr); err != nil {
+		return err
 	}
 	refused := 0
 	if *history {
@@ -109,6 +102,21 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			plural(len(form.Fields), "question"), len(tbl.Rows), plural(len(form.Report), "item"))}
 	}
 	fmt.Fprintf(stderr, "cop import: %s from %d rows; everything mapped\n", plural(len(form.Fields), "question"), len(tbl.Rows))
+	return nil
+}
+
+// writeImport says the report on stderr and writes the definition (to
+// out, else stdout); with strict, a report writes nothing (exit 2).
+func writeImport(form imports.Form, out string, strict bool, done string, stdout, stderr io.Writer) error {
+	for _, it := range form.Report {
+		fmt.Fprintln(stderr, it.String())
+	}
+	if strict && len(form.Report) > 0 {
+		return &exitError{2, fmt.Sprintf("cop import: %s could not be %s (above); nothing written (--strict)", plural(len(form.Report), "item"), done)}
+	}
+	if err := writeOutput(out, form.Definition, stdout); err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
 	return nil
 }
 
@@ -278,14 +286,8 @@ func importXLSForm(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
 	}
-	for _, it := range form.Report {
-		fmt.Fprintln(stderr, it.String())
-	}
-	if *strict && len(form.Report) > 0 {
-		return &exitError{2, fmt.Sprintf("cop import: %s could not be translated (above); nothing written (--strict)", plural(len(form.Report), "item"))}
-	}
-	if err := writeOutput(*out, form.Definition, stdout); err != nil {
-		return &exitError{2, "cop import: " + err.Error()}
+	if err := writeImport(form, *out, *strict, "translated", stdout, stderr); err != nil {
+		return err
 	}
 	if len(form.Report) > 0 {
 		return &exitError{1, fmt.Sprintf("cop import: %s; %s could not be translated (above): read them before publishing",
@@ -293,10 +295,4 @@ func importXLSForm(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "cop import: %s; everything translated\n", plural(len(form.Fields), "question"))
 	return nil
-}
-
-// sameHeader compares headers as the history import does: spaces and case
-// aside.
-func sameHeader(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }

@@ -37,11 +37,16 @@ func (a *API) importXLSForm(c *fiber.Ctx) error {
 	if err != nil {
 		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: "/file", Message: err.Error()}}, "the file cannot be imported; see errors"))
 	}
+	return c.JSON(proposal(form, "", 0))
+}
+
+// proposal is the answer to an import's dry run.
+func proposal(form imports.Form, sheet string, rows int) spreadsheetImport {
 	report := form.Report
 	if report == nil {
 		report = []imports.Item{}
 	}
-	return c.JSON(spreadsheetImport{Definition: json.RawMessage(form.Definition), Fields: form.Fields, Report: report})
+	return spreadsheetImport{Definition: json.RawMessage(form.Definition), Fields: form.Fields, Report: report, Sheet: sheet, Rows: rows}
 }
 
 // spreadsheetImport is the answer to an import: the definition it
@@ -77,11 +82,7 @@ func (a *API) importSpreadsheet(c *fiber.Ctx) error {
 	if err != nil {
 		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: "/name", Message: err.Error()}}, "the form cannot be named so; see errors"))
 	}
-	report := form.Report
-	if report == nil {
-		report = []imports.Item{}
-	}
-	return c.JSON(spreadsheetImport{Definition: json.RawMessage(form.Definition), Fields: form.Fields, Report: report, Sheet: tbl.Sheet, Rows: len(tbl.Rows)})
+	return c.JSON(proposal(form, tbl.Sheet, len(tbl.Rows)))
 }
 
 // importSpreadsheetHistory handles POST /api/v1/imports/spreadsheet/history
