@@ -127,7 +127,7 @@ func (x *xlsform) relevant(cur *container, name string, required bool, rel strin
 		x.note(x.survey.Table, col, row, fmt.Sprintf("relevant %q depends on %q, which is not an earlier choice question beside it; %q is always asked", rel, q, name))
 		return
 	}
-	if !x.choiceOf(control, v) {
+	if !choiceOf(control, v) {
 		x.note(x.survey.Table, col, row, fmt.Sprintf("relevant %q names %q, which is not a choice of %q; %q is always asked", rel, v, q, name))
 		return
 	}
@@ -197,7 +197,7 @@ func jsonIndent(v any) ([]byte, error) {
 }
 
 // choiceOf says whether v is one of a choice question's values.
-func (x *xlsform) choiceOf(control object, v string) bool {
+func choiceOf(control object, v string) bool {
 	var opts []object
 	for _, m := range control {
 		switch m.key {
