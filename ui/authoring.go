@@ -383,10 +383,10 @@ type PreviewStartData struct {
 	Name, Version, Title, Description, Start, Back string
 }
 
-// AuthorImportData is the spreadsheet import page: the form to choose a
-// sheet, then what the import proposes and could not map.
+// AuthorImportData is the import page: the form to choose a file, then
+// what the import proposes and could not map.
 type AuthorImportData struct {
-	Kind               string // "spreadsheet" or "xlsform"
+	Kind               string // "spreadsheet", "xlsform", "formio" or "bpmn"
 	Name, Title, Sheet string
 	// Errors are the error summary's items ({text, href}); NameError and
 	// FileError the fields' own messages.
@@ -401,4 +401,13 @@ type AuthorImportData struct {
 	Report     [][]any // govukTable rows: where, why
 	Definition string
 	Check      string // the upload page the definition is posted to
+	// A BPMN import proposes a workflow (Definition, checked on the
+	// workflow upload page) and the forms it needs.
+	Forms []AuthorImportedForm
+}
+
+// AuthorImportedForm is one form a BPMN import proposes.
+type AuthorImportedForm struct {
+	Name, Definition string
+	Stub             bool // a stand-in for a form the process names
 }

@@ -93,7 +93,7 @@ func lineCol(b []byte, offset int64) (int, int) {
 	offset = min(offset, int64(len(b)))
 	before := b[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1
-	return line, int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, int(offset) - bytes.LastIndexByte(before, '\n') - 1
 }
 
 // formio is the translation under way.
@@ -217,17 +217,21 @@ func (x *formio) formName(doc map[string]any) (string, error) {
 }
 
 var (
-	camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-	notNameChars  = regexp.MustCompile(`[^a-z0-9]+`)
+	camelBoundary   = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+	acronymBoundary = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
+	notNameChars    = regexp.MustCompile(`[^a-z0-9]+`)
 )
 
-// FormName makes a Form.io form's name or path, or a workflow's form
-// key, a COP form name: "approveClaim" and "forms/approve_claim" are both
-// "approve-claim". It is "" when nothing is left.
+// FormName makes a Form.io form's name or path, or a BPMN task's form
+// key, a COP form name: "approveClaim", "forms/approve_claim.json" and
+// "embedded:app:forms/approve-claim.html" are all "approve-claim", so a
+// process imported from BPMN names the form its Form.io import makes.
+// It is "" when nothing is left.
 func FormName(s string) string {
 	s = s[strings.LastIndexAny(s, "/:\\")+1:]
 	s = strings.TrimSuffix(s, filepath.Ext(s))
-	s = strings.ToLower(camelBoundary.ReplaceAllString(s, "$1-$2"))
+	s = acronymBoundary.ReplaceAllString(camelBoundary.ReplaceAllString(s, "$1-$2"), "$1-$2")
+	s = strings.ToLower(s)
 	s = strings.Trim(notNameChars.ReplaceAllString(s, "-"), "-")
 	if len(s) > 100 {
 		s = strings.Trim(s[:100], "-")

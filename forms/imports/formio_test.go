@@ -286,7 +286,7 @@ func TestNotAFormioForm(t *testing.T) {
 		opt           imports.FormioOptions
 		want          string
 	}{
-		{"broken.json", "{\n  \"components\": [\n    {\"type\": \"textfield\",,}\n  ]\n}", imports.FormioOptions{}, "broken.json line 3 column 27 is not JSON"},
+		{"broken.json", "{\n  \"components\": [\n    {\"type\": \"textfield\",,}\n  ]\n}", imports.FormioOptions{}, "broken.json line 3 column 26 is not JSON"},
 		{"list.json", `[{"type": "textfield"}]`, imports.FormioOptions{}, "list.json is not a Form.io form: a form is a JSON object"},
 		{"other.json", `{"title": "x", "fields": []}`, imports.FormioOptions{}, "other.json is not a Form.io form: it has no components list"},
 		{"project.json", `{"forms": {"b": {"components": []}, "a": {"components": []}}}`, imports.FormioOptions{}, "project.json is a Form.io project export of 2 forms (a, b): name the one to import (--form NAME)"},
@@ -317,7 +317,7 @@ func TestNotAFormioForm(t *testing.T) {
 func TestFormNames(t *testing.T) {
 	for in, want := range map[string]string{
 		"approveClaim": "approve-claim", "forms/approve_claim.json": "approve-claim", "embedded:app:forms/approve.html": "approve",
-		"camunda-forms:deployment:Review Seizure.form": "review-seizure", "IMONumber": "imonumber", "---": "",
+		"camunda-forms:deployment:Review Seizure.form": "review-seizure", "IMONumber": "imo-number", "---": "",
 	} {
 		if got := imports.FormName(in); got != want {
 			t.Errorf("FormName(%q) = %q, want %q", in, got, want)

@@ -16,6 +16,7 @@ import (
 
 	"cop/forms/imports"
 	"cop/platform/web"
+	wfimports "cop/workflows/imports"
 )
 
 // exitError ends a command with its own exit status (the message, if any,
@@ -32,8 +33,15 @@ func (e *exitError) Error() string { return e.msg }
 // mapped to standard error. Exit 0 with nothing to report, 1 with a
 // report (the definition is still written), 2 when nothing was produced.
 func importCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "xlsform" {
-		return importXLSForm(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "xlsform":
+			return importXLSForm(args[1:], stdout, stderr)
+		case "formio":
+			return importFormio(args[1:], stdout, stderr)
+		case "bpmn":
+			return importBPMN(args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "spreadsheet" {
 		return errUsage
@@ -286,7 +294,13 @@ func importXLSForm(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
 	}
-	if err := writeImport(form, *out, *strict, "translated", stdout, stderr); err != nil {
+	return writeTranslated(form, *out, *strict, stdout, stderr)
+}
+
+// writeTranslated writes a translated form and its report, and ends with
+// the exit status a report gives.
+func writeTranslated(form imports.Form, out string, strict bool, stdout, stderr io.Writer) error {
+	if err := writeImport(form, out, strict, "translated", stdout, stderr); err != nil {
 		return err
 	}
 	if len(form.Report) > 0 {
@@ -295,4 +309,113 @@ func importXLSForm(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "cop import: %s; everything translated\n", plural(len(form.Fields), "question"))
 	return nil
+}
+
+// importFormio runs `cop import formio FILE`: the form a Form.io form's
+// JSON describes to standard output (or -o FILE), what it could not
+// translate to standard error; exit as for a spreadsheet. A select whose
+// options come from a URL becomes a reference data question when a
+// segment of the URL names a set in the example pack or a --with file.
+func importFormio(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import formio")
+	name := fs.String("name", "", "the form's name (default: the Form.io form's name, made a form name)")
+	pick := fs.String("form", "", "in a project export, the form to import")
+	out := fs.String("o", "", "write the definition to this file instead of standard output")
+	strict := fs.Bool("strict", false, "refuse, writing nothing, when anything could not be translated")
+	var with multiFlag
+	fs.Var(&with, "with", "a reference data file the form's URL selects may name (repeatable)")
+	file, err := fileArg(fs, args)
+	if err != nil {
+		return err
+	}
+	resolver, err := localResolver(with)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	content, err := readBounded(file, imports.DefaultLimits.MaxBytes)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	known := func(n string) bool { _, err := resolver.RefData(n); return err == nil }
+	form, err := imports.Formio(filepath.Base(file), content, imports.FormioOptions{Name: *name, Form: *pick, RefData: known}, imports.DefaultLimits)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	return writeTranslated(form, *out, *strict, stdout, stderr)
+}
+
+// importBPMN runs `cop import bpmn FILE`: the workflow a BPMN process
+// describes to standard output (or -o FILE), the forms its user tasks and
+// start need written to --forms DIR (default: beside -o, else the current
+// directory; an existing file is never overwritten), what it could not
+// translate to standard error; exit as for a spreadsheet.
+func importBPMN(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import bpmn")
+	out := fs.String("o", "", "write the workflow to this file instead of standard output")
+	formsDir := fs.String("forms", "", "write the forms the workflow needs to this directory (default: -o's directory, else the current one)")
+	namespace := fs.String("namespace", "", "the workflow's namespace (default: imported)")
+	process := fs.String("process", "", "the id of the process to import, when the file has several")
+	strict := fs.Bool("strict", false, "refuse, writing nothing, when anything could not be translated")
+	file, err := fileArg(fs, args)
+	if err != nil {
+		return err
+	}
+	content, err := readBounded(file, wfimports.DefaultLimits.MaxBytes)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	res, err := wfimports.BPMN(filepath.Base(file), content, wfimports.Options{Namespace: *namespace, Process: *process}, wfimports.DefaultLimits)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	for _, it := range res.Report {
+		fmt.Fprintln(stderr, it.String())
+	}
+	if *strict && len(res.Report) > 0 {
+		return &exitError{2, fmt.Sprintf("cop import: %s could not be translated (above); nothing written (--strict)", plural(len(res.Report), "item"))}
+	}
+	dir := *formsDir
+	if dir == "" && *out != "" {
+		dir = filepath.Dir(*out)
+	}
+	withArgs, err := writeImportedForms(res.Forms, cmp.Or(dir, "."), stderr)
+	if err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	if err := writeOutput(*out, res.Workflow, stdout); err != nil {
+		return &exitError{2, "cop import: " + err.Error()}
+	}
+	if len(withArgs) > 0 {
+		fmt.Fprintf(stderr, "cop import: check it with: cop workflows validate %s%s\n", cmp.Or(*out, "WORKFLOW.yaml"), withArgs)
+	}
+	if len(res.Report) > 0 {
+		return &exitError{1, fmt.Sprintf("cop import: workflow %s with %s; %s could not be translated (above): read them before publishing",
+			res.Name, plural(len(res.Forms), "form"), plural(len(res.Report), "item"))}
+	}
+	fmt.Fprintf(stderr, "cop import: workflow %s with %s; everything translated\n", res.Name, plural(len(res.Forms), "form"))
+	return nil
+}
+
+// writeImportedForms writes each form as DIR/NAME.json, keeping a file
+// already there (it may be the real form, imported from Form.io), and
+// returns the --with arguments that load them for validation.
+func writeImportedForms(forms []wfimports.Form, dir string, w io.Writer) (string, error) {
+	var with strings.Builder
+	for _, f := range forms {
+		path := filepath.Join(dir, f.Name+".json")
+		fmt.Fprintf(&with, " --with %s", path)
+		if _, err := os.Stat(path); err == nil {
+			fmt.Fprintf(w, "form %s: %s exists, so it is kept (remove it to write the import's)\n", f.Name, path)
+			continue
+		}
+		if err := writeOutput(path, append(bytes.TrimRight(f.Definition, "\n"), '\n'), nil); err != nil {
+			return "", err
+		}
+		what := "from the task's form fields"
+		if f.Stub {
+			what = "a stand-in: replace it with the real form before publishing"
+		}
+		fmt.Fprintf(w, "form %s: written to %s (%s)\n", f.Name, path, what)
+	}
+	return with.String(), nil
 }

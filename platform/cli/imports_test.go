@@ -116,3 +116,104 @@ func TestImportXLSForm(t *testing.T) {
 		t.Errorf("a CSV as an XLSForm: exit %d %s", exitCode(err), b)
 	}
 }
+
+// cop import formio writes the form a Form.io wizard describes (which
+// `cop forms validate` accepts unchanged) and what it could not
+// translate, by JSON path and key; a file that is not a Form.io form is
+// refused with its place, writing nothing.
+func TestImportFormio(t *testing.T) {
+	dir := t.TempDir()
+	wizard := filepath.Join("..", "..", "forms", "imports", "testdata", "formio", "cop-record-actions.json")
+	out := filepath.Join(dir, "actions.json")
+	cmd := exec.Command(copBinary(t), "import", "formio", wizard, "-o", out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := exitCode(cmd.Run())
+	if code != 1 || stdout.Len() > 0 || !strings.Contains(stderr.String(), `cop-record-actions.json $.components[1].components[3] (outgoingProductReference): is shown only when "productpDeveloped"`) ||
+		!strings.Contains(stderr.String(), "could not be translated (above)") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if b, err := exec.Command(copBinary(t), "forms", "validate", out).CombinedOutput(); err != nil || !strings.Contains(string(b), "valid") {
+		t.Errorf("cop forms validate on the import: %v %s", err, b)
+	}
+
+	// A URL select names a set from --with (or the example pack).
+	ports := filepath.Join(dir, "ports.json")
+	_ = os.WriteFile(ports, []byte(`{"name": "harbours", "version": "1.0.0", "title": "Harbours", "items": [{"code": "PLY", "label": "Plymouth"}]}`), 0o644)
+	form := filepath.Join(dir, "visit.json")
+	_ = os.WriteFile(form, []byte(`{"name": "visit", "components": [{"type": "select", "key": "harbour", "label": "Harbour", "input": true,
+		"dataSrc": "url", "data": {"url": "https://refdata.example/api/harbours?active=true"}}]}`), 0o644)
+	b, err := exec.Command(copBinary(t), "import", "formio", form, "--with", ports).Output()
+	if exitCode(err) != 0 || !strings.Contains(string(b), `"refdata": "harbours"`) {
+		t.Errorf("--with: exit %d\n%s", exitCode(err), b)
+	}
+
+	broken := filepath.Join(dir, "broken.json")
+	_ = os.WriteFile(broken, []byte(`{"components": [}`), 0o644)
+	brokenOut := filepath.Join(dir, "broken.out")
+	if b, err := exec.Command(copBinary(t), "import", "formio", broken, "-o", brokenOut).CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(b), "broken.json line 1 column 17 is not JSON") {
+		t.Errorf("broken JSON: exit %d %s", exitCode(err), b)
+	}
+	if _, err := os.Stat(brokenOut); err == nil {
+		t.Error("a refused import wrote its output")
+	}
+}
+
+// cop import bpmn writes the workflow a process describes and the forms
+// its user tasks need beside it, says how to check them, and the result
+// validates unchanged; a form file already there is kept; --strict writes
+// nothing; an entity declaration is refused.
+func TestImportBPMN(t *testing.T) {
+	dir := t.TempDir()
+	process := filepath.Join("..", "..", "workflows", "imports", "testdata", "cop", "seizure-review.bpmn")
+	out := filepath.Join(dir, "seizure-review.yaml")
+	cmd := exec.Command(copBinary(t), "import", "bpmn", process, "-o", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	code := exitCode(cmd.Run())
+	report := stderr.String()
+	for _, want := range []string{"seizure-review.bpmn: Task_notify", "form arrange-destruction: written to " + filepath.Join(dir, "arrange-destruction.json") + " (a stand-in",
+		"cop import: check it with: cop workflows validate " + out + " --with "} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a report)", code)
+	}
+	forms, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	args := []string{"workflows", "validate", out}
+	for _, f := range forms {
+		args = append(args, "--with", f)
+	}
+	if len(forms) != 2 {
+		t.Errorf("forms written: %v", forms)
+	}
+	if b, err := exec.Command(copBinary(t), args...).CombinedOutput(); err != nil || !strings.Contains(string(b), "valid") {
+		t.Errorf("cop workflows validate on the import: %v %s", err, b)
+	}
+
+	// A form file already there is the author's: kept.
+	stub := filepath.Join(dir, "arrange-destruction.json")
+	_ = os.WriteFile(stub, []byte("mine"), 0o644)
+	b, _ := exec.Command(copBinary(t), "import", "bpmn", process, "-o", out).CombinedOutput()
+	if got, _ := os.ReadFile(stub); string(got) != "mine" || !strings.Contains(string(b), "exists, so it is kept") {
+		t.Errorf("an existing form was overwritten (%q): %s", got, b)
+	}
+
+	strictDir := t.TempDir()
+	if b, err := exec.Command(copBinary(t), "import", "bpmn", process, "--strict", "-o", filepath.Join(strictDir, "w.yaml")).CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(b), "nothing written (--strict)") {
+		t.Errorf("--strict: exit %d %s", exitCode(err), b)
+	}
+	if left, _ := os.ReadDir(strictDir); len(left) > 0 {
+		t.Errorf("--strict wrote %d files", len(left))
+	}
+
+	bomb := filepath.Join(dir, "bomb.bpmn")
+	_ = os.WriteFile(bomb, []byte(`<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p" isExecutable="true">&b;</process></definitions>`), 0o644)
+	if b, err := exec.Command(copBinary(t), "import", "bpmn", bomb).CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(b), "bomb.bpmn line 2") {
+		t.Errorf("an entity bomb: exit %d %s", exitCode(err), b)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -12,6 +13,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/problem"
 	"cop/platform/web/route"
+	wfimports "cop/workflows/imports"
 )
 
 // bindImports: authors and admins. Inferring a form stores nothing; a
@@ -21,13 +23,79 @@ func (a *API) bindImports(r *route.Router) {
 	r.Add(fiber.MethodPost, "/api/v1/imports/spreadsheet", authors, a.importSpreadsheet, route.TakesMultipart)
 	r.Add(fiber.MethodPost, "/api/v1/imports/spreadsheet/history", authors, a.importSpreadsheetHistory, route.TakesMultipart)
 	r.Add(fiber.MethodPost, "/api/v1/imports/xlsform", authors, a.importXLSForm, route.TakesMultipart)
+	r.Add(fiber.MethodPost, "/api/v1/imports/formio", authors, a.importFormio, route.TakesMultipart)
+	r.Add(fiber.MethodPost, "/api/v1/imports/bpmn", authors, a.importBPMN, route.TakesMultipart)
+}
+
+const onlyDryRun = "an import only proposes a definition (dryRun=true); publish it with POST /api/v1/forms once you have checked it"
+
+// importFormio handles POST /api/v1/imports/formio (multipart: file,
+// optional name and form): a dry run, as `cop import formio`, with the
+// reference data sets COP has.
+func (a *API) importFormio(c *fiber.Ctx) error {
+	if !c.QueryBool("dryRun", true) {
+		return route.WriteProblem(c, fiber.StatusBadRequest, onlyDryRun)
+	}
+	name, content, err := uploaded(c)
+	if err != nil {
+		return err
+	}
+	form, err := imports.Formio(name, content, imports.FormioOptions{Name: c.FormValue("name"), Form: c.FormValue("form"), RefData: a.refDataExists(c)}, imports.DefaultLimits)
+	if err != nil {
+		ptr := "/file"
+		if strings.HasPrefix(err.Error(), "form name") {
+			ptr = "/name"
+		}
+		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: ptr, Message: err.Error()}}, "the file cannot be imported; see errors"))
+	}
+	return c.JSON(proposal(form, "", 0))
+}
+
+// refDataExists says whether COP has a reference data set of that name.
+func (a *API) refDataExists(c *fiber.Ctx) func(string) bool {
+	return func(name string) bool {
+		_, _, err := a.Definitions.RefData(c.UserContext(), name, "")
+		return err == nil
+	}
+}
+
+// bpmnImport is the answer to a BPMN import.
+type bpmnImport struct {
+	Name     string           `json:"name"`
+	Workflow string           `json:"workflow"`
+	Forms    []wfimports.Form `json:"forms"`
+	Report   []wfimports.Item `json:"report"`
+}
+
+// importBPMN handles POST /api/v1/imports/bpmn (multipart: file, optional
+// namespace and process): a dry run, as `cop import bpmn`.
+func (a *API) importBPMN(c *fiber.Ctx) error {
+	if !c.QueryBool("dryRun", true) {
+		return route.WriteProblem(c, fiber.StatusBadRequest, "an import only proposes definitions (dryRun=true); publish the forms with POST /api/v1/forms and the workflow with POST /api/v1/workflows once you have checked them")
+	}
+	name, content, err := uploaded(c)
+	if err != nil {
+		return err
+	}
+	res, err := wfimports.BPMN(name, content, wfimports.Options{Namespace: c.FormValue("namespace"), Process: c.FormValue("process")}, wfimports.DefaultLimits)
+	if err != nil {
+		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: "/file", Message: err.Error()}}, "the file cannot be imported; see errors"))
+	}
+	out := bpmnImport{Name: res.Name, Workflow: string(res.Workflow), Forms: res.Forms, Report: res.Report}
+	if out.Forms == nil {
+		out.Forms = []wfimports.Form{}
+	}
+	if out.Report == nil {
+		out.Report = []wfimports.Item{}
+	}
+	return c.JSON(out)
 }
 
 // importXLSForm handles POST /api/v1/imports/xlsform (multipart: file):
 // a dry run, as `cop import xlsform`.
 func (a *API) importXLSForm(c *fiber.Ctx) error {
 	if !c.QueryBool("dryRun", true) {
-		return route.WriteProblem(c, fiber.StatusBadRequest, "an import only proposes a definition (dryRun=true); publish it with POST /api/v1/forms once you have checked it")
+		return route.WriteProblem(c, fiber.StatusBadRequest, onlyDryRun)
 	}
 	name, content, err := uploaded(c)
 	if err != nil {
@@ -65,7 +133,7 @@ type spreadsheetImport struct {
 // POST /api/v1/forms once it is checked.
 func (a *API) importSpreadsheet(c *fiber.Ctx) error {
 	if !c.QueryBool("dryRun", true) {
-		return route.WriteProblem(c, fiber.StatusBadRequest, "an import only proposes a definition (dryRun=true); publish it with POST /api/v1/forms once you have checked it")
+		return route.WriteProblem(c, fiber.StatusBadRequest, onlyDryRun)
 	}
 	name, content, err := uploaded(c)
 	if err != nil {
@@ -112,8 +180,8 @@ func (a *API) importSpreadsheetHistory(c *fiber.Ctx) error {
 func uploaded(c *fiber.Ctx) (string, []byte, error) {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return "", nil, route.Refuse(fiber.StatusBadRequest, "send multipart/form-data with the spreadsheet as file",
-			problem.Field{Pointer: "/file", Message: "Select a .csv or .xlsx file"})
+		return "", nil, route.Refuse(fiber.StatusBadRequest, "send multipart/form-data with the file to import as file",
+			problem.Field{Pointer: "/file", Message: "Select the file to import"})
 	}
 	content, err := readPart(fh)
 	if err != nil {

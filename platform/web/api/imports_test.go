@@ -135,3 +135,86 @@ func TestXLSFormImportScenarios(t *testing.T) {
 			Header: []string{"Content-Type", goodType}, Status: 403},
 	})
 }
+
+// A Form.io form and a BPMN process from COP's first generation through
+// the API: each proposal is published as it is (the forms, then the
+// workflow naming them), and what cannot be read is refused at /file.
+func TestLegacyImportScenarios(t *testing.T) {
+	e := webtest.New(t)
+	author := e.Token("author")
+	e.Must(201, "POST", "/api/v1/refdata", author, webtest.PortsSet, nil)
+	wizard, err := os.ReadFile("../../../forms/imports/testdata/formio/cop-record-actions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	process, err := os.ReadFile("../../../workflows/imports/testdata/cop/seizure-review.bpmn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	formio, formioType := webtest.MultipartFile(nil, "record-actions.json", "application/json", wizard)
+	portSelect := `{"title": "Arrival", "components": [{"type": "select", "key": "port", "label": "Port", "input": true, "dataSrc": "url",
+		"data": {"url": "{{data.environmentContext.referenceDataUrl}}/v2/entities/uk-ports"}}]}`
+	ports, portsType := webtest.MultipartFile(map[string]string{"name": "arrival"}, "arrival.json", "application/json", []byte(portSelect))
+	broken, brokenType := webtest.MultipartFile(nil, "broken.json", "application/json", []byte("{\n  \"components\": [,]\n}"))
+	badName, badNameType := webtest.MultipartFile(map[string]string{"name": "Not A Name"}, "a.json", "application/json", []byte(portSelect))
+	bpmn, bpmnType := webtest.MultipartFile(nil, "seizure-review.bpmn", "application/xml", process)
+	bomb := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>` +
+		`<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p" isExecutable="true">&lol2;</process></definitions>`
+	bombed, bombedType := webtest.MultipartFile(nil, "bomb.bpmn", "application/xml", []byte(bomb))
+	e.Scenarios(t, []webtest.Scenario{
+		{Name: "an author imports a Form.io wizard", As: "author", Method: "POST", Path: "/api/v1/imports/formio", Body: formio,
+			Header: []string{"Content-Type", formioType}, Status: 200,
+			Want: []string{`"name":"perform-intel-action-mvp"`, `"id":"details-of-the-action"`, `record-actions.json $.components[1].components[3] (outgoingProductReference)`}},
+		{Name: "a URL select becomes the reference data COP has", As: "author", Method: "POST", Path: "/api/v1/imports/formio", Body: ports,
+			Header: []string{"Content-Type", portsType}, Status: 200, Want: []string{`"name":"arrival"`, `"refdata":"uk-ports"`, `"report":[]`}},
+		{Name: "JSON that does not parse", As: "author", Method: "POST", Path: "/api/v1/imports/formio", Body: broken,
+			Header: []string{"Content-Type", brokenType}, Status: 422, Pointers: []string{"/file"}, Want: []string{"broken.json line 2 column"}},
+		{Name: "a name that is no form name", As: "author", Method: "POST", Path: "/api/v1/imports/formio", Body: badName,
+			Header: []string{"Content-Type", badNameType}, Status: 422, Pointers: []string{"/name"}},
+		{Name: "an import is only a dry run", As: "author", Method: "POST", Path: "/api/v1/imports/formio?dryRun=false", Body: ports,
+			Header: []string{"Content-Type", portsType}, Status: 400},
+		{Name: "an officer may not import a form", As: "officer", Method: "POST", Path: "/api/v1/imports/formio", Body: ports,
+			Header: []string{"Content-Type", portsType}, Status: 403},
+		{Name: "XML entities are refused", As: "author", Method: "POST", Path: "/api/v1/imports/bpmn", Body: bombed,
+			Header: []string{"Content-Type", bombedType}, Status: 422, Pointers: []string{"/file"}, Want: []string{"bomb.bpmn", "entit"}},
+		{Name: "an officer may not import a process", As: "officer", Method: "POST", Path: "/api/v1/imports/bpmn", Body: bpmn,
+			Header: []string{"Content-Type", bpmnType}, Status: 403},
+	})
+
+	// The process's proposal publishes: its forms, then the workflow.
+	resp, body := e.Do(nil, "POST", "/api/v1/imports/bpmn", author, strings.NewReader(bpmn), "Content-Type", bpmnType)
+	if resp.StatusCode != 200 {
+		t.Fatalf("import the process: %d %s", resp.StatusCode, body)
+	}
+	var got struct {
+		Name     string
+		Workflow string
+		Forms    []struct {
+			Name       string
+			Definition json.RawMessage
+			Stub       bool
+		}
+		Report []struct{ Where, Why string }
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Forms) != 2 || got.Forms[0].Stub || !got.Forms[1].Stub || got.Forms[1].Name != "arrange-destruction" {
+		t.Errorf("forms %+v", got.Forms)
+	}
+	var where []string
+	for _, it := range got.Report {
+		where = append(where, it.Where)
+	}
+	if !strings.Contains(strings.Join(where, "\n"), "seizure-review.bpmn: Task_notify") {
+		t.Errorf("the report does not name the Java service task:\n%s", strings.Join(where, "\n"))
+	}
+	for _, f := range got.Forms {
+		if resp, body := e.Send("POST", "/api/v1/forms", author, string(f.Definition)); resp.StatusCode != 201 {
+			t.Fatalf("publish form %s: %d %s", f.Name, resp.StatusCode, body)
+		}
+	}
+	if resp, body := e.PublishYAML(author, got.Workflow); resp.StatusCode != 201 {
+		t.Fatalf("publish the workflow: %d %s\n%s", resp.StatusCode, body, got.Workflow)
+	}
+}

@@ -2,12 +2,15 @@ package pages
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms/imports"
 	"cop/platform/web/route"
 	"cop/ui"
+	wfimports "cop/workflows/imports"
 )
 
 // bindImportPages: a team's spreadsheet into a proposed form, for authors
@@ -42,13 +45,13 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil || fh.Size == 0 {
-		return refuse("file", "Choose a spreadsheet: a .xlsx or .csv file")
+		return refuse("file", "Choose the file to import: a .xlsx or .csv spreadsheet, an XLSForm, a Form.io .json or a .bpmn file")
 	}
 	if fh.Size > imports.DefaultLimits.MaxBytes {
-		return refuse("file", "The file "+fh.Filename+" is "+sizeText(fh.Size)+"; the largest a spreadsheet may be is "+sizeText(imports.DefaultLimits.MaxBytes))
+		return refuse("file", "The file "+fh.Filename+" is "+sizeText(fh.Size)+"; the largest an import may be is "+sizeText(imports.DefaultLimits.MaxBytes))
 	}
-	if d.Kind != "spreadsheet" && d.Kind != "xlsform" {
-		return refuse("kind", "Choose what the file is: a team's spreadsheet or an XLSForm")
+	if !slices.Contains([]string{"spreadsheet", "xlsform", "formio", "bpmn"}, d.Kind) {
+		return refuse("kind", "Choose what the file is: a team's spreadsheet, an XLSForm, a Form.io form or a BPMN process")
 	}
 	if d.Name == "" && d.Kind == "spreadsheet" {
 		return refuse("name", "Enter a name for the form, like seizure-log")
@@ -57,15 +60,30 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 	if err != nil {
 		return refuse("file", "The selected file could not be read; choose it again")
 	}
-	if d.Kind == "xlsform" {
-		form, err := imports.XLSForm(fh.Filename, content, imports.DefaultLimits)
+	switch d.Kind {
+	case "xlsform", "formio":
+		var form imports.Form
+		if d.Kind == "xlsform" {
+			form, err = imports.XLSForm(fh.Filename, content, imports.DefaultLimits)
+		} else {
+			form, err = imports.Formio(fh.Filename, content, imports.FormioOptions{Name: d.Name, RefData: pg.refDataExists(c)}, imports.DefaultLimits)
+		}
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "form name") {
+				return refuse("name", sentence(err.Error()))
+			}
 			return refuse("file", err.Error())
 		}
 		var head struct{ Name string }
 		_ = json.Unmarshal(form.Definition, &head)
 		d.Name = head.Name
 		return pg.showImport(c, d, fh.Filename, 0, form)
+	case "bpmn":
+		res, err := wfimports.BPMN(fh.Filename, content, wfimports.Options{}, wfimports.DefaultLimits)
+		if err != nil {
+			return refuse("file", err.Error())
+		}
+		return pg.showBPMNImport(c, d, fh.Filename, res)
 	}
 	tbl, err := imports.Read(fh.Filename, content, d.Sheet, imports.DefaultLimits)
 	if err != nil {
@@ -86,4 +104,26 @@ func (pg *Pages) showImport(c *fiber.Ctx, d ui.AuthorImportData, file string, ro
 		d.Report = append(d.Report, []any{map[string]any{"text": it.Where}, map[string]any{"text": it.Why}})
 	}
 	return pg.Render(c, fiber.StatusOK, "author-import", d)
+}
+
+// showBPMNImport shows the workflow a BPMN import proposes, the forms it
+// needs, and its report.
+func (pg *Pages) showBPMNImport(c *fiber.Ctx, d ui.AuthorImportData, file string, res wfimports.Result) error {
+	d.Imported, d.File, d.Name = true, file, res.Name
+	d.Definition, d.Check = string(res.Workflow), "/author/upload/workflows"
+	for _, f := range res.Forms {
+		d.Forms = append(d.Forms, ui.AuthorImportedForm{Name: f.Name, Definition: string(f.Definition), Stub: f.Stub})
+	}
+	for _, it := range res.Report {
+		d.Report = append(d.Report, []any{map[string]any{"text": it.Where}, map[string]any{"text": it.Why}})
+	}
+	return pg.Render(c, fiber.StatusOK, "author-import", d)
+}
+
+// refDataExists says whether COP has a reference data set of that name.
+func (pg *Pages) refDataExists(c *fiber.Ctx) func(string) bool {
+	return func(name string) bool {
+		_, _, err := pg.Definitions.RefData(c.UserContext(), name, "")
+		return err == nil
+	}
 }

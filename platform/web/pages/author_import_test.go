@@ -67,7 +67,7 @@ func TestImportASpreadsheetPage(t *testing.T) {
 		files  []webtest.FormFile
 		want   string
 	}{
-		{"no file", url.Values{"name": {"x"}}, nil, "Choose a spreadsheet: a .xlsx or .csv file"},
+		{"no file", url.Values{"name": {"x"}}, nil, "Choose the file to import"},
 		{"no name", url.Values{}, []webtest.FormFile{sheet}, "Enter a name for the form, like seizure-log"},
 		{"a ragged CSV", url.Values{"name": {"x"}}, []webtest.FormFile{{Field: "file", Name: "bad.csv", ContentType: "text/csv", Content: []byte("a,b\n1\n")}},
 			"bad.csv row 2 has 1 cells where the header row has 2"},
@@ -105,5 +105,58 @@ func TestImportASpreadsheetPage(t *testing.T) {
 	}
 	if page := e.Get(officer, "/author/import"); page.Status != 404 {
 		t.Errorf("an officer's /author/import: %d", page.Status)
+	}
+}
+
+// A Form.io wizard and a BPMN process on /author/import: the form it
+// proposes, or the workflow with a check form for each form it needs (a
+// stand-in marked so), and the report; a file that is not BPMN is
+// refused at its field.
+func TestImportFormioAndBPMNPages(t *testing.T) {
+	e := webtest.New(t)
+	author := e.Browser()
+	e.SignIn(author, "author").Body.Close()
+	csrf := webtest.CSRF(t, e.Get(author, "/author/import").Body)
+	wizard, err := os.ReadFile("../../../forms/imports/testdata/formio/cop-record-actions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	process, err := os.ReadFile("../../../workflows/imports/testdata/cop/seizure-review.bpmn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fio := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "kind": {"formio"}},
+		webtest.FormFile{Field: "file", Name: "actions.json", ContentType: "application/json", Content: wizard})
+	body := text(fio.Body)
+	if fio.Status != 200 || !strings.Contains(body, "Nothing is stored yet.") || !strings.Contains(body, `actions.json $.components[1].components[3] (outgoingProductReference)`) ||
+		!strings.Contains(fio.Body, `value="perform-intel-action-mvp.json"`) {
+		t.Errorf("a Form.io wizard: %d %s", fio.Status, body)
+	}
+
+	bp := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "kind": {"bpmn"}},
+		webtest.FormFile{Field: "file", Name: "seizure-review.bpmn", ContentType: "application/xml", Content: process})
+	body = text(bp.Body)
+	for _, want := range []string{"The forms its tasks need", "arrange-destruction Stand-in", "The workflow it proposes", "seizure-review.bpmn: Task_notify"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the BPMN import lacks %q: %s", want, body)
+		}
+	}
+	if bp.Status != 200 || strings.Count(bp.Body, `action="/author/upload/forms"`) != 2 || !strings.Contains(bp.Body, `action="/author/upload/workflows"`) {
+		t.Fatalf("a BPMN process: %d %s", bp.Status, body)
+	}
+	// Each proposed form goes to the form upload's check.
+	m := regexp.MustCompile(`(?s)<textarea[^>]*id="form-1"[^>]*>(.*?)</textarea>`).FindStringSubmatch(bp.Body)
+	if m == nil {
+		t.Fatal("no second form on the page")
+	}
+	checked := e.Post(author, "/author/upload/forms", url.Values{"csrf": {csrf}, "text": {html.UnescapeString(strings.TrimPrefix(m[1], "\n"))}, "filename": {"arrange-destruction.json"}})
+	if checked.Status != 200 || !strings.Contains(checked.Body, "/publish") {
+		t.Errorf("checking the stand-in form: %d %s", checked.Status, text(checked.Body))
+	}
+
+	bad := e.Post(author, "/author/import", url.Values{"csrf": {csrf}, "kind": {"bpmn"}},
+		webtest.FormFile{Field: "file", Name: "notes.bpmn", ContentType: "application/xml", Content: []byte("<notes><note>hi</note></notes>")})
+	if bad.Status != 422 || !strings.Contains(text(bad.Body), "notes.bpmn") || !strings.Contains(bad.Body, `href="#file"`) {
+		t.Errorf("not BPMN: %d %s", bad.Status, text(bad.Body))
 	}
 }
