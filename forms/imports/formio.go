@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -107,6 +108,8 @@ type formio struct {
 	notes    []string // content outside any page: the form's description
 	count    int      // components read, against maxFormioComponents
 	wizard   bool
+	inPage   bool           // reading a wizard panel's components
+	pageIDs  map[string]int // page ids given, and the last number a repeat took
 }
 
 // scope is a data object being filled: the form, a container, or one
@@ -117,8 +120,10 @@ type scope struct {
 	allOf    []object
 	ptr      string // "" for the form; "/crew" for a grid's entries
 	kinds    map[string]string
-	revealed map[string]bool
+	revealed map[string]string // a revealed question's controlling question
 	pending  []reveal
+	taken    map[string]int // keys used, and the last number a repeat took
+	reveals  map[string]int // an if's JSON → its allOf entry
 }
 
 // A condition a component is shown on, from its own conditional or a
@@ -132,8 +137,10 @@ type condition struct {
 	// holds only for questions of the form's top level.
 	rootData bool
 	// outer is the condition of the layout around it, which must hold too.
-	outer  *condition
-	layout string // the layout component's key, when inherited
+	outer *condition
+	// untranslated: it has a condition COP cannot translate.
+	untranslated bool
+	layout       string // the layout component's key, when inherited
 }
 
 type reveal struct {
@@ -257,8 +264,15 @@ func (x *formio) wizardPages(comps []any, root *scope) error {
 			continue
 		}
 		x.count++
+		if x.count > maxFormioComponents {
+			return fmt.Errorf("%s has more than %d components; an import takes at most that", x.file, maxFormioComponents)
+		}
 		key := str(c["key"])
-		p := page{id: pageID(key, len(x.pages)+1), title: cmpOr(plain(str(c["title"])), cmpOr(plain(str(c["label"])), words(key)))}
+		if truthy(c["hidden"]) {
+			x.note(path, "page %q is hidden in Form.io: it and its questions are left out", key)
+			continue
+		}
+		p := page{id: x.uniquePageID(pageID(key, len(x.pages)+1)), title: cmpOr(plain(str(c["title"])), cmpOr(plain(str(c["label"])), words(key)))}
 		x.pages = append(x.pages, p)
 		idx := len(x.pages) - 1
 		x.scriptKeys(c, path, key)
@@ -267,19 +281,36 @@ func (x *formio) wizardPages(comps []any, root *scope) error {
 		if ok {
 			cond.layout = key
 			inherit = &cond
-			x.note(path, "page %q is shown only when %q is %q: COP asks its questions under that answer instead", key, cond.when, cond.eq)
+			x.note(path, "page %q is shown only when %q is %q: COP reveals questions, not pages, so its questions are revealed under that answer where they can be (items below say where not)", key, cond.when, cond.eq)
 		}
 		children, _ := c["components"].([]any)
 		var fields []string
+		x.inPage = true
 		if err := x.walk(children, path+".components", root, &fields, inherit, 2); err != nil {
 			return err
 		}
+		x.inPage = false
 		x.pages[idx].fields = fields
 	}
 	if len(loose) > 0 {
-		x.pages = append([]page{{id: "questions", title: "Questions", fields: loose}}, x.pages...)
+		x.pages = append([]page{{id: x.uniquePageID("questions"), title: "Questions", fields: loose}}, x.pages...)
 	}
 	return nil
+}
+
+// uniquePageID is id, or id-2, id-3… when an earlier page has it.
+func (x *formio) uniquePageID(id string) string {
+	if x.pageIDs == nil {
+		x.pageIDs = map[string]int{}
+	}
+	out, n := id, x.pageIDs[id]
+	for _, used := x.pageIDs[out]; used; _, used = x.pageIDs[out] {
+		n++
+		out = fmt.Sprintf("%s-%d", id, n)
+	}
+	x.pageIDs[id] = max(n, 1)
+	x.pageIDs[out] = max(x.pageIDs[out], 1)
+	return out
 }
 
 func pageID(key string, n int) string {
@@ -323,6 +354,14 @@ func (x *formio) walk(comps []any, base string, sc *scope, order *[]string, inhe
 func (x *formio) component(c map[string]any, path string, sc *scope, order *[]string, inherit *condition, depth int) error {
 	typ, key := str(c["type"]), str(c["key"])
 	where := fmt.Sprintf("%s (%s)", path, cmpOr(key, typ))
+	if typ != "hidden" && typ != "button" && truthy(c["hidden"]) {
+		x.note(where, "is hidden in Form.io (a value the form sets, not a question): %q and anything inside it are left out", cmpOr(key, typ))
+		return nil
+	}
+	if p, ok := c["persistent"]; ok && !truthy(p) && truthy(c["input"]) && typ != "button" {
+		x.note(where, "is not stored in Form.io (persistent is %v); COP stores every answer, so %q is left out", p, key)
+		return nil
+	}
 	x.scriptKeys(c, where, key)
 	cond, has := x.conditionOf(c, where, key)
 	if has && inherit != nil {
@@ -414,9 +453,9 @@ func (x *formio) content(c map[string]any, where string, sc *scope, order *[]str
 		x.note(where, "its text is kept as plain text; its %s are not", describeTags(lost))
 	}
 	if sc.ptr != "" {
-		x.note(where, "content inside %q is not kept there: its text goes to the page's description", sc.ptr)
+		x.note(where, "content inside %q is not kept there: its text goes to the form's description", sc.ptr)
 	}
-	if x.wizard && order != nil && len(x.pages) > 0 {
+	if x.wizard && x.inPage && order != nil && len(x.pages) > 0 {
 		p := &x.pages[len(x.pages)-1]
 		p.description = strings.TrimSpace(p.description + " " + text)
 		return
@@ -457,7 +496,7 @@ func (x *formio) nested(c map[string]any, typ, key, path, where string, sc *scop
 		return nil
 	}
 	key = x.claim(sc, key, where)
-	inner := &scope{props: object{}, ptr: sc.ptr + "/" + key}
+	inner := &scope{props: object{}, ptr: sc.ptr + "/" + escapePointer(key)}
 	children, _ := c["components"].([]any)
 	if err := x.walk(children, path+".components", inner, nil, nil, depth+1); err != nil {
 		return err
@@ -471,11 +510,11 @@ func (x *formio) nested(c map[string]any, typ, key, path, where string, sc *scop
 	} else {
 		schema = object{{"type", "array"}, {"title", label}, {"items", obj}}
 		v, _ := c["validate"].(map[string]any)
-		if n, ok := number(v["minLength"]); ok && n > 0 {
-			schema = append(schema, member{"minItems", int(n)})
+		if n, ok := count(v["minLength"]); ok && n > 0 {
+			schema = append(schema, member{"minItems", n})
 		}
-		if n, ok := number(v["maxLength"]); ok && n > 0 {
-			schema = append(schema, member{"maxItems", int(n)})
+		if n, ok := count(v["maxLength"]); ok && n > 0 {
+			schema = append(schema, member{"maxItems", n})
 		}
 		hints := object{}
 		if it := plain(cmpOr(str(c["addAnother"]), "")); it != "" && !strings.EqualFold(it, "add another") {
@@ -489,6 +528,10 @@ func (x *formio) nested(c map[string]any, typ, key, path, where string, sc *scop
 		x.uiFields = append(x.uiFields, member{inner.ptr, object{{"hint", d}}})
 	}
 	required := truthy(mapOf(c["validate"])["required"])
+	if required && !has && cond.untranslated {
+		x.notRequired(reveal{key: key, required: true, cond: condition{where: where}})
+		required = false
+	}
 	sc.props = append(sc.props, member{key, schema})
 	x.kind(sc, key, ctlOther)
 	x.place(sc, key, required, order, cond, has)
@@ -499,17 +542,23 @@ func (x *formio) nested(c map[string]any, typ, key, path, where string, sc *scop
 // claim is the property a component's key becomes in sc: the key, or,
 // when an earlier component of the same object took it, key2.
 func (x *formio) claim(sc *scope, key, where string) string {
-	taken := func(k string) bool {
-		return slices.ContainsFunc(sc.props, func(m member) bool { return m.key == k })
+	if sc.taken == nil {
+		sc.taken = map[string]int{}
 	}
-	if !taken(key) {
+	if _, ok := sc.taken[key]; !ok {
+		sc.taken[key] = 1
 		return key
 	}
-	n := 2
-	for taken(fmt.Sprintf("%s%d", key, n)) {
+	n := sc.taken[key] + 1
+	for {
+		if _, ok := sc.taken[fmt.Sprintf("%s%d", key, n)]; !ok {
+			break
+		}
 		n++
 	}
+	sc.taken[key] = n
 	k := fmt.Sprintf("%s%d", key, n)
+	sc.taken[k] = 1
 	x.note(where, "key %q is used by an earlier component of the same data: this one's answers are stored as %s", key, k)
 	return k
 }
@@ -553,7 +602,7 @@ func (x *formio) ui(root *scope) object {
 	if x.wizard {
 		var ps []object
 		for _, p := range x.pages {
-			fields := slices.DeleteFunc(slices.Clone(p.fields), func(f string) bool { return root.revealed[f] })
+			fields := slices.DeleteFunc(slices.Clone(p.fields), func(f string) bool { return revealedUnder(root, f) })
 			if len(fields) == 0 {
 				if p.description != "" || len(p.fields) == 0 {
 					x.note("page "+p.id, "the page asks no question of its own, so it is not a page in COP; its text is left out")
@@ -570,7 +619,7 @@ func (x *formio) ui(root *scope) object {
 			ui = append(ui, member{"pages", ps})
 		}
 	} else if len(x.pages) == 1 {
-		order := slices.DeleteFunc(slices.Clone(x.pages[0].fields), func(f string) bool { return root.revealed[f] })
+		order := slices.DeleteFunc(slices.Clone(x.pages[0].fields), func(f string) bool { return revealedUnder(root, f) })
 		if len(order) > 0 {
 			ui = append(ui, member{"order", order})
 		}
@@ -637,15 +686,32 @@ func number(v any) (float64, bool) {
 	switch t := v.(type) {
 	case json.Number:
 		f, err := t.Float64()
-		return f, err == nil
+		return f, err == nil && finite(f)
 	case string:
 		if strings.TrimSpace(t) == "" {
 			return 0, false
 		}
 		f, err := json.Number(strings.TrimSpace(t)).Float64()
-		return f, err == nil
+		return f, err == nil && finite(f)
 	case float64:
-		return t, true
+		return t, finite(t)
 	}
 	return 0, false
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e15 }
+
+// count is a length or count Form.io gives, when it is one: a whole
+// number from 0 to a billion.
+func count(v any) (int, bool) {
+	n, ok := number(v)
+	if !ok || n < 0 || n > 1e9 {
+		return 0, false
+	}
+	return int(n), true
+}
+
+// escapePointer writes a key as a JSON pointer token.
+func escapePointer(key string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
 }

@@ -1,7 +1,6 @@
 package imports
 
 import (
-	"bytes"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -25,17 +24,20 @@ func (x *formio) conditionOf(c map[string]any, where, key string) (condition, bo
 		op := str(first["operator"])
 		if len(list) > 1 || (op != "isEqual" && op != "") {
 			x.note(where, "its condition (%d rule(s), operator %q) is not translated: COP reveals a question on one answer of another; %q is asked always", len(list), op, key)
-			return condition{}, false
+			return condition{untranslated: true}, false
 		}
 		when, eq = str(first["component"]), str(first["value"])
 	}
 	if when == "" {
+		if j, ok := cond["json"]; ok && j != nil && str(j) != "" && !isEmptyValue(j) {
+			return condition{untranslated: true}, false
+		}
 		return condition{}, false
 	}
 	show := str(cond["show"])
 	if show != "true" && show != "false" {
 		x.note(where, "its conditional names %q but says neither show true nor false: not translated", when)
-		return condition{}, false
+		return condition{untranslated: true}, false
 	}
 	return condition{show: show == "true", when: when, eq: eq, where: where}, true
 }
@@ -52,9 +54,7 @@ func (x *formio) settle(sc *scope) {
 		kind, ok := sc.kinds[ctl]
 		if !ok || ctl == r.key {
 			x.note(r.cond.where, "is shown only when %q is %q, which is not a question of the same data: COP asks %q always", r.cond.when, r.cond.eq, r.key)
-			if r.required {
-				sc.required = append(sc.required, r.key)
-			}
+			x.notRequired(r)
 			continue
 		}
 		if o := r.cond.outer; o != nil && !r.cond.same(*o) && !revealedOn(sc, ctl, *o) {
@@ -62,9 +62,7 @@ func (x *formio) settle(sc *scope) {
 		}
 		value, ok := x.conditionValue(sc, ctl, kind, r)
 		if !ok {
-			if r.required {
-				sc.required = append(sc.required, r.key)
-			}
+			x.notRequired(r)
 			continue
 		}
 		test := object{{"const", value}}
@@ -78,9 +76,9 @@ func (x *formio) settle(sc *scope) {
 		addReveal(sc, object{{"properties", object{{ctl, test}}}, {"required", []string{ctl}}}, branch, r.key, r.required)
 		if kind == ctlChoice || kind == ctlBoolean || kind == ctlMultiple {
 			if sc.revealed == nil {
-				sc.revealed = map[string]bool{}
+				sc.revealed = map[string]string{}
 			}
-			sc.revealed[r.key] = true
+			sc.revealed[r.key] = ctl
 		} else {
 			x.note(r.cond.where, "is shown only when %q is %q; %q is not a choice, so COP asks %q always (and requires it only then)", ctl, r.cond.eq, ctl, r.key)
 		}
@@ -158,13 +156,15 @@ func controlKey(sc *scope, when string) string {
 // layout shown on one answer are revealed together.
 func addReveal(sc *scope, cond object, branch, key string, required bool) {
 	want, _ := json.Marshal(cond)
-	i := slices.IndexFunc(sc.allOf, func(e object) bool {
-		got, _ := json.Marshal(e[0].value)
-		return bytes.Equal(got, want) && e[1].key == branch
-	})
-	if i < 0 {
+	id := branch + string(want)
+	i, ok := sc.reveals[id]
+	if !ok {
+		if sc.reveals == nil {
+			sc.reveals = map[string]int{}
+		}
 		sc.allOf = append(sc.allOf, object{{"if", cond}, {branch, object{{"properties", object{}}}}})
 		i = len(sc.allOf) - 1
+		sc.reveals[id] = i
 	}
 	body := sc.allOf[i][1].value.(object)
 	body[0].value = append(body[0].value.(object), member{key, object{}})
@@ -188,7 +188,7 @@ func (x *formio) scriptCondition(js, where, key string) (condition, bool) {
 	m := showScript.FindStringSubmatch(strings.Join(strings.Fields(js), " "))
 	if m == nil || (m[7] != "" && m[7] == m[8]) {
 		x.note(where, "customConditional is JavaScript (%.60q), which COP does not run: this condition of %q is not translated", js, key)
-		return condition{}, false
+		return condition{untranslated: true}, false
 	}
 	show := !strings.HasPrefix(m[3], "!")
 	if m[7] == "false" {
@@ -216,4 +216,32 @@ func revealedOn(sc *scope, key string, c condition) bool {
 
 func (c condition) same(o condition) bool {
 	return c.when == o.when && c.eq == o.eq && c.show == o.show
+}
+
+// notRequired says that a question Form.io requires only when shown is
+// not required in COP, whose form cannot say when it is shown: required
+// always, it would refuse every answer that leaves it out.
+func (x *formio) notRequired(r reveal) {
+	if r.required {
+		x.note(r.cond.where, "is required in Form.io only when shown; COP asks %q always, so it is not required", r.key)
+	}
+}
+
+// revealedUnder says whether question key is revealed under a question
+// that is itself shown: questions that only reveal each other, in a
+// circle, would never be seen, so COP shows them as ordinary questions,
+// and they stay on their page.
+func revealedUnder(sc *scope, key string) bool {
+	seen := map[string]bool{}
+	for {
+		ctl, ok := sc.revealed[key]
+		if !ok {
+			return len(seen) > 0
+		}
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		key = ctl
+	}
 }

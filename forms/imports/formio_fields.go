@@ -1,6 +1,7 @@
 package imports
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -30,17 +31,14 @@ func (x *formio) question(c map[string]any, typ, key, where string, sc *scope, o
 	if !ok {
 		return nil
 	}
-	if p, ok := c["persistent"]; ok && !truthy(p) {
-		x.note(where, "is not stored in Form.io (persistent is %v); COP stores every answer, so %q is left out", p, key)
-		return nil
-	}
-	if truthy(c["hidden"]) {
-		x.note(where, "is hidden in Form.io (a value the form sets, not a question): %q is left out", key)
-		return nil
-	}
 	key = x.claim(sc, key, where)
 	x.keyNotes(c, where, typ)
 	schema, required := x.validation(c, schema, where, typ)
+	if required && !has && cond.untranslated {
+		x.notRequired(reveal{key: key, required: true, cond: condition{where: where}})
+		required = false
+		schema = slices.DeleteFunc(schema, func(m member) bool { return m.key == "const" && typ == "checkbox" })
+	}
 	hints := object{}
 	if d := plain(cmpOr(str(c["description"]), str(c["tooltip"]))); d != "" {
 		hints = append(hints, member{"hint", d})
@@ -49,7 +47,7 @@ func (x *formio) question(c map[string]any, typ, key, where string, sc *scope, o
 		hints = append(hints, member{"widget", "textarea"})
 	}
 	if len(hints) > 0 {
-		x.uiFields = append(x.uiFields, member{sc.ptr + "/" + key, hints})
+		x.uiFields = append(x.uiFields, member{sc.ptr + "/" + escapePointer(key), hints})
 	}
 	sc.props = append(sc.props, member{key, append(schema, member{"title", label})})
 	x.kind(sc, key, kind)
@@ -60,7 +58,7 @@ func (x *formio) question(c map[string]any, typ, key, where string, sc *scope, o
 		tkey := x.claim(sc, key+"Time", where)
 		sc.props = append(sc.props, member{tkey, object{{"type", "string"}, {"pattern", timePattern},
 			{"errorMessage", object{{"pattern", "Enter a time like 14:30"}}}, {"title", label + " (time)"}}})
-		x.uiFields = append(x.uiFields, member{sc.ptr + "/" + tkey, object{{"hint", "24-hour clock, for example 14:30"}, {"width", "5"}}})
+		x.uiFields = append(x.uiFields, member{sc.ptr + "/" + escapePointer(tkey), object{{"hint", "24-hour clock, for example 14:30"}, {"width", "5"}}})
 		x.kind(sc, tkey, ctlOther)
 		x.place(sc, tkey, required, order, cond, has)
 		x.fields = append(x.fields, Field{Column: len(x.fields), Header: label + " (time)", Property: tkey, Kind: "time", Required: required})
@@ -266,7 +264,7 @@ func (x *formio) fileSchema(c map[string]any, where string) object {
 	if m := sizeRE.FindStringSubmatch(strings.ToUpper(str(c["fileMaxSize"]))); m != nil {
 		n, _ := strconv.ParseFloat(m[1], 64)
 		n *= map[string]float64{"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[m[2]]
-		size := int64(n)
+		size := int64(min(max(n, 1), 1<<40))
 		if size > forms.MaxFileSize {
 			x.note(where, "takes files up to %s; COP takes at most %d bytes (%d MiB), so that is its limit", str(c["fileMaxSize"]), forms.MaxFileSize, forms.MaxFileSize>>20)
 			size = forms.MaxFileSize
@@ -332,15 +330,17 @@ func (x *formio) validation(c map[string]any, schema object, where, typ string) 
 		case !isString:
 			x.note(where, "pattern %q is for text; this question is not text, so it is left out", p)
 		case regexpOK(p):
-			add("pattern", p)
+			// Form.io matches the whole answer (^…$); a schema's pattern
+			// matches anywhere.
+			add("pattern", "^(?:"+p+")$")
 			added = append(added, "pattern")
 		default:
 			x.note(where, "pattern %q is not one Go's RE2 can run (JavaScript's lookaheads and back-references are not): it is left out", p)
 		}
 	}
 	for _, kv := range []struct{ formio, kw string }{{"minLength", "minLength"}, {"maxLength", "maxLength"}} {
-		if n, ok := number(v[kv.formio]); ok && n >= 0 && isString {
-			add(kv.kw, int(n))
+		if n, ok := count(v[kv.formio]); ok && isString {
+			add(kv.kw, n)
 			added = append(added, kv.kw)
 		}
 	}
@@ -351,8 +351,8 @@ func (x *formio) validation(c map[string]any, schema object, where, typ string) 
 		}
 	}
 	for _, kv := range []struct{ formio, kw string }{{"minSelectedCount", "minItems"}, {"maxSelectedCount", "maxItems"}} {
-		if n, ok := number(v[kv.formio]); ok && n > 0 && isArray {
-			add(kv.kw, int(n))
+		if n, ok := count(v[kv.formio]); ok && n > 0 && isArray {
+			add(kv.kw, n)
 			added = append(added, kv.kw)
 		}
 	}
@@ -363,6 +363,20 @@ func (x *formio) validation(c map[string]any, schema object, where, typ string) 
 	}
 	if required {
 		added = append(added, "required")
+		switch typ {
+		case "checkbox":
+			// Form.io's required checkbox must be ticked.
+			add("const", true)
+			added = append(added, "const")
+			if plain(str(v["customMessage"])) == "" {
+				schema = withMessage(schema, "const", "Select yes to confirm: "+plain(cmpOr(str(c["label"]), "this")))
+			}
+		case "selectboxes":
+			if !slices.ContainsFunc(schema, func(m member) bool { return m.key == "minItems" }) {
+				add("minItems", 1)
+				added = append(added, "minItems")
+			}
+		}
 	}
 	if msg := plain(str(v["customMessage"])); msg != "" {
 		for _, kw := range added {
@@ -370,7 +384,9 @@ func (x *formio) validation(c map[string]any, schema object, where, typ string) 
 		}
 	}
 	// Form.io's errors object names a message per check.
-	for fkw, msg := range mapOf(c["errors"]) {
+	errs := mapOf(c["errors"])
+	for _, fkw := range slices.Sorted(maps.Keys(errs)) {
+		msg := errs[fkw]
 		kw := map[string]string{"required": "required", "pattern": "pattern", "minLength": "minLength", "maxLength": "maxLength", "min": "minimum", "max": "maximum"}[fkw]
 		if kw == "" || !slices.Contains(added, kw) {
 			x.note(where, "error message for %q is not kept (COP has no such check here)", fkw)

@@ -324,3 +324,106 @@ func TestFormNames(t *testing.T) {
 		}
 	}
 }
+
+// What a review of the importer found, each as the author would meet it.
+func TestFormioEdgeCases(t *testing.T) {
+	imp := func(t *testing.T, doc string) (imports.Form, *forms.Form) {
+		t.Helper()
+		f, err := imports.Formio("f.json", []byte(doc), imports.FormioOptions{Name: "f"}, imports.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, compiles(t, f.Definition)
+	}
+	valid := func(form *forms.Form, answers string) bool {
+		var a map[string]any
+		_ = json.Unmarshal([]byte(answers), &a)
+		return len(form.Validate(a, time.Now())) == 0
+	}
+	t.Run("a pattern matches the whole answer, as in Form.io", func(t *testing.T) {
+		_, form := imp(t, `{"components": [{"type": "textfield", "key": "imo", "input": true, "validate": {"pattern": "[0-9]{7}|none"}}]}`)
+		if valid(form, `{"imo": "abc12345678xyz"}`) || !valid(form, `{"imo": "1234567"}`) || !valid(form, `{"imo": "none"}`) {
+			t.Error("the pattern is not anchored")
+		}
+	})
+	t.Run("a required checkbox must be ticked; required boxes need one", func(t *testing.T) {
+		_, form := imp(t, `{"components": [{"type": "checkbox", "key": "declare", "label": "I declare it true", "input": true, "validate": {"required": true}},
+			{"type": "selectboxes", "key": "checks", "input": true, "values": [{"label": "A", "value": "a"}], "validate": {"required": true}}]}`)
+		if valid(form, `{"declare": false, "checks": ["a"]}`) || valid(form, `{"declare": true, "checks": []}`) || !valid(form, `{"declare": true, "checks": ["a"]}`) {
+			t.Error("a required checkbox or selectboxes is not kept so")
+		}
+	})
+	t.Run("a question shown on an untranslated condition is not required", func(t *testing.T) {
+		f, form := imp(t, `{"components": [{"type": "textfield", "key": "b", "input": true, "validate": {"required": true}, "customConditional": "show = window.x > 3"},
+			{"type": "textfield", "key": "c", "input": true, "validate": {"required": true}, "conditional": {"show": true, "when": "zz", "eq": "yes"}}]}`)
+		if !valid(form, `{}`) {
+			t.Error("a question whose condition is not translated is required always")
+		}
+		hasItems(t, reportLines(f), `(b): is required in Form.io only when shown; COP asks "b" always, so it is not required`,
+			`(c): is required in Form.io only when shown; COP asks "c" always, so it is not required`)
+	})
+	t.Run("hidden groups and pages are left out", func(t *testing.T) {
+		f, form := imp(t, `{"display": "wizard", "components": [
+			{"type": "panel", "key": "one", "components": [{"type": "textfield", "key": "a", "input": true},
+				{"type": "datagrid", "key": "g", "hidden": true, "input": true, "validate": {"required": true}, "components": [{"type": "textfield", "key": "x", "input": true}]}]},
+			{"type": "panel", "key": "two", "hidden": true, "components": [{"type": "textfield", "key": "y", "input": true, "validate": {"required": true}}]}]}`)
+		if !valid(form, `{}`) || strings.Contains(string(f.Definition), `"y"`) {
+			t.Errorf("hidden parts are asked:\n%s", f.Definition)
+		}
+		hasItems(t, reportLines(f), `(g): is hidden in Form.io`, `page "two" is hidden in Form.io`)
+	})
+	t.Run("pages keep their own ids and text", func(t *testing.T) {
+		f, _ := imp(t, `{"display": "wizard", "components": [{"type": "textfield", "key": "loose", "input": true},
+			{"type": "panel", "key": "questions", "components": [{"type": "textfield", "key": "a", "input": true}]},
+			{"type": "content", "key": "c", "html": "<p>Between pages</p>"},
+			{"type": "panel", "key": "Questions", "components": [{"type": "textfield", "key": "b", "input": true}]}]}`)
+		s := string(f.Definition)
+		if !strings.Contains(s, `"id": "questions-2"`) || !strings.Contains(s, `"id": "questions-3"`) || !strings.Contains(s, `"description": "Between pages"`) {
+			t.Errorf("pages:\n%s", s)
+		}
+	})
+	t.Run("questions revealing each other in a circle stay on their page", func(t *testing.T) {
+		imp(t, `{"display": "wizard", "components": [{"type": "panel", "key": "p", "components": [
+			{"type": "radio", "key": "a", "input": true, "values": [{"label": "Yes", "value": "yes"}], "conditional": {"show": true, "when": "b", "eq": "yes"}},
+			{"type": "radio", "key": "b", "input": true, "values": [{"label": "Yes", "value": "yes"}], "conditional": {"show": true, "when": "a", "eq": "yes"}}]}]}`)
+	})
+	t.Run("odd numbers and keys", func(t *testing.T) {
+		f, _ := imp(t, `{"components": [{"type": "number", "key": "n", "input": true, "validate": {"min": "NaN", "max": 1e300}},
+			{"type": "textfield", "key": "a/b~c", "description": "A hint", "input": true, "validate": {"maxLength": "Infinity", "minLength": 1e300}},
+			{"type": "file", "key": "f", "input": true, "fileMaxSize": "99999999999999999999999GB"}]}`)
+		if s := string(f.Definition); strings.Contains(s, "-9223372036854775808") || !strings.Contains(s, `"/a~1b~0c"`) {
+			t.Errorf("the definition:\n%s", s)
+		}
+	})
+	t.Run("the same input gives the same output", func(t *testing.T) {
+		doc := `{"components": [{"type": "textfield", "key": "t", "input": true, "validate": {"required": true, "pattern": "[a-z]+", "minLength": 2},
+			"errors": {"required": "Say it", "pattern": "Letters", "minLength": "Longer", "maxWords": "x"}}]}`
+		first, _ := imp(t, doc)
+		for range 5 {
+			if again, _ := imp(t, doc); string(again.Definition) != string(first.Definition) || strings.Join(reportLines(again), "\n") != strings.Join(reportLines(first), "\n") {
+				t.Fatal("two imports of one file differ")
+			}
+		}
+	})
+	t.Run("many components of one key, or many pages, are quick or refused", func(t *testing.T) {
+		same := make([]string, 4999)
+		for i := range same {
+			same[i] = `{"type": "textfield", "key": "a", "input": true}`
+		}
+		start := time.Now()
+		if _, err := imports.Formio("same.json", []byte(`{"components": [`+strings.Join(same, ",")+`]}`), imports.FormioOptions{}, imports.DefaultLimits); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("4,999 components of one key took %v", d)
+		}
+		panels := make([]string, 6000)
+		for i := range panels {
+			panels[i] = `{"type": "panel", "key": "p"}`
+		}
+		if _, err := imports.Formio("pages.json", []byte(`{"display": "wizard", "components": [`+strings.Join(panels, ",")+`]}`), imports.FormioOptions{}, imports.DefaultLimits); err == nil ||
+			!strings.Contains(err.Error(), "more than 5000 components") {
+			t.Errorf("6,000 pages: %v", err)
+		}
+	})
+}

@@ -84,6 +84,12 @@ func withMessage(schema object, kw, msg string) object {
 	for i, m := range schema {
 		if m.key == "errorMessage" {
 			msgs, _ := m.value.(object)
+			for j := range msgs {
+				if msgs[j].key == kw {
+					msgs[j].value = msg
+					return schema
+				}
+			}
 			schema[i].value = append(msgs, member{kw, msg})
 			return schema
 		}
