@@ -133,7 +133,7 @@ func (b *builder) timerBoundary(n, ev *flowNode, interrupting bool, p *boundaryP
 		p.routes = append(p.routes, ev)
 	case n.kind == "userTask" && p.escalation == nil:
 		p.escalation = obj{{"after", d}}
-		b.rep.add(ev.id, "the non-interrupting timer became the task's escalation after %v: the task moves to priority 1 and its candidate groups are told it is overdue; its own path (%s) is not run", d, pathOf(ev))
+		b.rep.add(ev.id, "the non-interrupting timer became the task's escalation after %v: the task moves to priority 1 and its candidate groups (else its assignee) are told it is overdue; its own path (%s) is not run", d, pathOf(ev))
 	default:
 		b.rep.add(ev.id, "a non-interrupting timer is not translated here: its path (%s) is never taken", pathOf(ev))
 	}
@@ -194,6 +194,16 @@ func (b *builder) catchRoutes(core *task, p boundaryPlan) obj {
 	}
 	switch {
 	case all:
+		// A catch-all error boundary event catches BPMN errors (any
+		// code), not every fault: not an untranslated placeholder's, an
+		// HTTP failure or a faulting condition.
+		conds := []string{"($error.type | startswith(" + jsonKey(errBPMNPrefix) + "))"}
+		for _, t := range types {
+			if !strings.HasPrefix(t, errBPMNPrefix) {
+				conds = append(conds, "$error.type == "+jsonKey(t))
+			}
+		}
+		catch = catch.with("when", "${ "+strings.Join(conds, " or ")+" }")
 	case len(types) == 1:
 		catch = catch.with("errors", obj{{"with", obj{{"type", types[0]}}}})
 	default:
@@ -276,7 +286,10 @@ func (b *builder) eventGateway(l *list, n *flowNode) {
 	for _, f := range n.out {
 		ev := f.dst
 		b.reached[ev] = true
-		if b.owner[ev] == nil {
+		if b.owner[ev] == nil && onlyFrom(ev, n) {
+			// Its listen is the gateway's. An event other flows reach as
+			// well is also a task of its own, for them: there it waits
+			// for its event alone.
 			b.owner[ev] = l
 		}
 		kind := ev.eventKind()
@@ -337,4 +350,14 @@ func (b *builder) eventGateway(l *list, n *flowNode) {
 		b.visit(l, c.next)
 	}
 	l.add(noPath)
+}
+
+// onlyFrom says whether every flow into ev comes from n.
+func onlyFrom(ev, n *flowNode) bool {
+	for _, f := range ev.in {
+		if f.src != n {
+			return false
+		}
+	}
+	return true
 }

@@ -64,7 +64,7 @@ func (b *builder) workflow() (obj, error) {
 	}
 	if len(b.teams) > 0 {
 		sort.Strings(b.teams)
-		b.rep.add(p.id, "Camunda groups became COP teams (%s), since a COP role is one of officer, supervisor, author, integrator or admin: make sure the teams exist in COP's directory, or change them to roles", strings.Join(uniqueStrings(prefixAll("team:", b.teams)), ", "))
+		b.rep.add(p.id, "Camunda groups became COP teams (%s), since a COP role is one of %s: make sure the teams exist in COP's directory, or change them to roles", strings.Join(uniqueStrings(prefixAll("team:", b.teams)), ", "), roleList("or"))
 	}
 	version := "1.0.0"
 	if tag := p.el.cam("versionTag"); tag != "" {

@@ -10,7 +10,9 @@ import (
 // nothing produced.
 func TestRefusedInput(t *testing.T) {
 	deep := bpmnFile("", "<bpmn:task id=\"T\"><bpmn:extensionElements>"+strings.Repeat("<x:a xmlns:x=\"urn:x\">", 70)+strings.Repeat("</x:a>", 70)+"</bpmn:extensionElements></bpmn:task>")
-	many := bpmnFile("", strings.Repeat("<bpmn:task id=\"T\"/>", 30))
+	many := bpmnFile("", strings.Repeat("<bpmn:task/>", 30))
+	dup := bpmnFile("", `<bpmn:startEvent id="S"/><bpmn:task id="A"/><bpmn:task id="B"/>
+`+flows("f1:S>A")+flows("f1:S>B"))
 	valid := bpmnFile("", `<bpmn:startEvent id="S"/>`)
 	small := Limits{MaxBytes: 1 << 20, MaxElements: 20, MaxDepth: 64}
 	for _, tc := range []struct {
@@ -42,6 +44,8 @@ func TestRefusedInput(t *testing.T) {
 			[]string{"f.bpmn", `no process has the id "Other"`, "Claim_Process"}},
 		{"oversized", valid, Options{}, Limits{MaxBytes: 100},
 			[]string{"f.bpmn is " + strconv.Itoa(len(valid)) + " bytes; an import takes at most 100 (the file size limit)"}},
+		{"duplicate id", dup, Options{}, DefaultLimits,
+			[]string{"f.bpmn: id f1 is used by two elements (line 9 and line 10)"}},
 		{"too many elements", many, Options{}, small,
 			[]string{"f.bpmn line ", "more than 20 XML elements"}},
 		{"too deep", deep, Options{}, DefaultLimits,

@@ -153,11 +153,49 @@ func (b *builder) endEvent(l *list, n *flowNode) {
 	b.extensions(n, t)
 	l.add(t)
 	if n.eventKind() == "error" && implementation(n) == nil {
-		b.raiseBPMNError(t, n)
+		if b.errorCaught(n) {
+			b.raiseBPMNError(t, n)
+			return
+		}
+		// Camunda ends the scope as a none end event does when no
+		// boundary event catches the error.
+		b.rep.once("uncaughtErrorEnd", n.id, "no boundary event of an enclosing sub-process catches this error end event's error, so (as in Camunda) it is a none end event: its path ends without a fault; the same holds for every such error end event in this file. If a calling process's call activity catches the error, raise it instead (raise: {error: {type: %s…}})", errBPMNPrefix)
+		t.body = obj{{"set", "${ . }"}}
+		t.next = &target{kind: toEnd}
 		return
 	}
 	b.eventAction(t, n)
 	t.next = &target{kind: toEnd}
+}
+
+// errorCode is the code an error event throws or catches ("" for a catch
+// all: no errorRef).
+func (b *builder) errorCode(ev *flowNode) string {
+	ref := ev.def.attr("", "errorRef")
+	if ref == "" {
+		return ""
+	}
+	if code := b.defs.errors[ref].code; code != "" {
+		return code
+	}
+	return ref
+}
+
+// errorCaught says whether an error boundary event of a sub-process
+// enclosing an error end event catches its error.
+func (b *builder) errorCaught(n *flowNode) bool {
+	code := b.errorCode(n)
+	for s := n.scope; s != nil && s.sub != nil; s = s.sub.scope {
+		for _, ev := range s.sub.boundaries {
+			if ev.eventKind() != "error" {
+				continue
+			}
+			if c := b.errorCode(ev); c == "" || c == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // raiseBPMNError raises the error an error end event throws, as the error
@@ -174,7 +212,7 @@ func (b *builder) raiseBPMNError(t *task, n *flowNode) {
 	}
 	title := "BPMN error " + code
 	if e.name != "" {
-		title = oneLine(e.name)
+		_, title = b.nameText(n.id, "error name", oneLine(e.name), false)
 	}
 	t.body = obj{{"raise", obj{{"error", obj{
 		{"type", bpmnErrorType(code)},

@@ -3,6 +3,8 @@ package imports
 import (
 	"strings"
 	"testing"
+
+	"cop/workflows"
 )
 
 // An exclusive gateway is a switch: conditions translated, the default
@@ -201,4 +203,28 @@ func TestUntranslatedConstructsAreReported(t *testing.T) {
 	reported(t, res, "Shout", "broadcast")
 	reported(t, res, "Undo", "compensation")
 	reported(t, res, "OnEvent", "event sub-process")
+}
+
+// A fork's merge keeps every branch's change: a later branch's unchanged
+// copy of a variable, or a skipped branch's passed-through input, must
+// not overwrite an earlier branch's change.
+func TestForkMergeKeepsEveryBranchsChanges(t *testing.T) {
+	e, err := workflows.CompileExpr(mergeBranches)
+	if err != nil {
+		t.Fatalf("%s: %v", mergeBranches, err)
+	}
+	in := map[string]any{"x": 1.0, "y": 1.0, "keep": "k"}
+	outs := []any{
+		map[string]any{"x": 2.0, "y": 1.0, "keep": "k"},            // changed x
+		map[string]any{"x": 1.0, "y": 3.0, "keep": "k", "z": true}, // changed y, added z
+		map[string]any{"x": 1.0, "y": 1.0, "keep": "k"},            // skipped: its input
+	}
+	got, err := e.Eval(outs, workflows.Vars{"input": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := got.(map[string]any)
+	if m["x"] != 2.0 || m["y"] != 3.0 || m["z"] != true || m["keep"] != "k" {
+		t.Errorf("merged %v, want x 2, y 3, z true, keep k", got)
+	}
 }

@@ -131,20 +131,31 @@ func (b *builder) fork(l *list, from *flowNode, flows []*seqFlow, self bool) *ta
 	var branches []*task
 	var conds []string
 	defaultFlow := from.el.attr("", "default")
+	conditional := func(f *seqFlow) bool { return f.cond != nil && f.id != defaultFlow }
+	if from.kind == "parallelGateway" {
+		// Camunda ignores the conditions of a parallel gateway's flows.
+		conditional = func(f *seqFlow) bool {
+			if f.cond != nil {
+				b.rep.add(f.id, "the flow leaves a parallel gateway, so (as in Camunda) its condition %s is ignored: the branch always runs; use an inclusive gateway if the condition should decide", clip(f.cond.trimmed()))
+			}
+			return false
+		}
+	}
 	for _, f := range flows {
-		if f.cond != nil && f.id != defaultFlow {
+		if conditional(f) {
 			conds = append(conds, strings.TrimSuffix(strings.TrimPrefix(b.conditionOf(f), "${ "), " }"))
 		}
 	}
 	used := map[string]bool{}
 	for _, f := range flows {
 		bl := b.newList(l.scope, l, join)
+		bl.branch = true
 		entry := b.follow(bl, f)
 		cond := ""
 		switch {
-		case f.id == defaultFlow && len(conds) > 0:
+		case f.id == defaultFlow && len(conds) > 0 && from.kind != "parallelGateway":
 			cond = "${ ((" + strings.Join(conds, ") or (") + ")) | not }"
-		case f.cond != nil && f.id != defaultFlow:
+		case from.kind != "parallelGateway" && conditional(f):
 			cond = b.conditionOf(f)
 		}
 		b.visit(bl, entry)
@@ -174,8 +185,12 @@ func (b *builder) fork(l *list, from *flowNode, flows []*seqFlow, self bool) *ta
 }
 
 // mergeBranches folds a fork's outputs (a list, one per branch) back into
-// one object of variables, on top of the fork's input.
-const mergeBranches = "${ reduce (.[] | objects) as $b ($input; . + $b) }"
+// one object of variables, on top of the fork's input. Each branch brings
+// only the variables it changed (set or changed from the fork's input), so
+// a later branch's unchanged copy of a variable never undoes an earlier
+// branch's change, and a skipped branch (its input passed through) changes
+// nothing. A variable a branch removed stays.
+const mergeBranches = "${ reduce (.[] | objects) as $b ($input; . + ($b | with_entries(select(.value != $input[.key])))) }"
 
 // branchName names a fork branch after the node it starts with, else
 // its flow.

@@ -18,6 +18,9 @@ import (
 // Camunda evaluates alike), to the body of a jq expression.
 func juelToJQ(src string) (string, error) {
 	s := strings.TrimSpace(src)
+	if len(s) > maxExpr {
+		return "", fmt.Errorf("it is %d bytes long; the import translates expressions of at most %d", len(s), maxExpr)
+	}
 	if len(s) < 3 || (!strings.HasPrefix(s, "${") && !strings.HasPrefix(s, "#{")) || !strings.HasSuffix(s, "}") {
 		return "", fmt.Errorf("it is not one ${…} expression")
 	}
@@ -130,7 +133,8 @@ type jqExpr struct {
 const (
 	precOr = iota + 1
 	precAnd
-	precCompare
+	precEqual   // == != eq ne
+	precCompare // < > <= >= lt gt le ge: tighter than equality, as in JUEL
 	precAdd
 	precMul
 	precAtom
@@ -210,7 +214,8 @@ func (p *juelParser) ternary() (jqExpr, error) {
 var binaryOps = map[int]map[string]string{
 	precOr:      {"||": "or", "or": "or"},
 	precAnd:     {"&&": "and", "and": "and"},
-	precCompare: {"==": "==", "eq": "==", "!=": "!=", "ne": "!=", "<": "<", "lt": "<", ">": ">", "gt": ">", "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="},
+	precEqual:   {"==": "==", "eq": "==", "!=": "!=", "ne": "!="},
+	precCompare: {"<": "<", "lt": "<", ">": ">", "gt": ">", "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="},
 	precAdd:     {"+": "+", "-": "-"},
 	precMul:     {"*": "*", "/": "/", "div": "/", "%": "%", "mod": "%"},
 }
@@ -242,10 +247,10 @@ func (p *juelParser) binary(level int) (jqExpr, error) {
 			return right, err
 		}
 		leftMin := level
-		if level == precCompare {
-			leftMin = level + 1
+		if level == precEqual || level == precCompare {
+			leftMin = precCompare + 1 // jq's comparisons share one level and do not chain
 		}
-		left = jqExpr{wrap(left, leftMin) + " " + jqOp + " " + wrap(right, level+1), level}
+		left = jqExpr{wrap(left, leftMin) + " " + jqOp + " " + wrap(right, max(level+1, leftMin)), level}
 	}
 }
 
@@ -376,7 +381,7 @@ func (p *juelParser) equals(x string) (jqExpr, error) {
 	if t := p.peek(); t.text == "." || t.text == "[" {
 		return jqExpr{}, fmt.Errorf("a method is called on the result of equals(…)")
 	}
-	return jqExpr{x + " == " + wrap(y, precCompare+1), precCompare}, nil
+	return jqExpr{x + " == " + wrap(y, precCompare+1), precEqual}, nil
 }
 
 var jqIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -405,8 +410,17 @@ func condition(flowID, src string) (string, bool) {
 	if err == nil {
 		return "${ " + jq + " }", true
 	}
-	return faultExpr(fmt.Sprintf("condition of %s was not translated from BPMN: %s", flowID, unwrapped(src))), false
+	text := unwrapped(src)
+	if len(text) > maxExpr {
+		text = clip(text)
+	}
+	return faultExpr(fmt.Sprintf("condition of %s was not translated from BPMN: %s", flowID, text)), false
 }
+
+// maxExpr is the longest expression (a condition, a service task's) the
+// import translates: a longer one is reported and faults loudly, as an
+// untranslatable one does.
+const maxExpr = 4 << 10
 
 // unwrapped is an expression's text without its ${ }, for messages.
 func unwrapped(src string) string {

@@ -26,6 +26,9 @@ func TestJUELTranslates(t *testing.T) {
 		{"${amount le 10}", ".amount <= 10"},
 		{"${amount >= 1e3}", ".amount >= 1e3"},
 		{"${amount ge 10}", ".amount >= 10"},
+		{"${flag == x > 5}", ".flag == (.x > 5)"},
+		{"${a < b == b < a}", "(.a < .b) == (.b < .a)"},
+		{"${a lt b ne c}", "(.a < .b) != .c"},
 		{"${a && b}", ".a and .b"},
 		{"${a and b}", ".a and .b"},
 		{"${a || b}", ".a or .b"},
@@ -75,7 +78,7 @@ func TestJUELTranslates(t *testing.T) {
 
 func TestJUELTranslationEvaluates(t *testing.T) {
 	data := map[string]any{"amount": 1500.0, "limit": 1000.0, "approved": false, "comments": "", "status": "open",
-		"claim": map[string]any{"amount": 20.0}}
+		"claim": map[string]any{"amount": 20.0}, "flag": true, "x": 10.0, "a": 1.0, "b": 2.0}
 	for _, tc := range []struct {
 		juel string
 		want bool
@@ -87,6 +90,9 @@ func TestJUELTranslationEvaluates(t *testing.T) {
 		{"${status.equals('closed')}", false},
 		{"${approved ? false : true}", true},
 		{"${missing == null}", true},
+		{"${flag == x > 5}", true},   // relational binds tighter than equality
+		{"${a < b == b < a}", false}, // (1 < 2) == (2 < 1)
+		{"${a < b != b < a}", true},
 	} {
 		jq, err := juelToJQ(tc.juel)
 		if err != nil {

@@ -54,3 +54,37 @@ func TestDeepNestingIsRefused(t *testing.T) {
 		t.Errorf("took %v", took)
 	}
 }
+
+// Text split by thousands of comments is read in linear time, and an
+// element's text beyond the cap is refused with the file and line; a
+// condition beyond the expression cap is reported and faults loudly.
+func TestLongTextIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<bpmn:startEvent id="S"><bpmn:documentation>`)
+	for b.Len() < 5<<20 {
+		b.WriteString("x<!---->")
+	}
+	b.WriteString(`</bpmn:documentation></bpmn:startEvent>`)
+	lim := DefaultLimits
+	lim.MaxBytes = 10 << 20
+	start := time.Now()
+	_, err := BPMN("long.bpmn", []byte(bpmnFile("", b.String())), Options{}, lim)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the import took %v", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "long.bpmn line 8") || !strings.Contains(err.Error(), "documentation") {
+		t.Errorf("err = %v, want a refusal naming the file, line and element", err)
+	}
+
+	long := "${" + strings.Repeat("a && ", 1000) + "a}"
+	res, w := translate(t, bpmnFile("", `
+<bpmn:startEvent id="S"/>
+<bpmn:exclusiveGateway id="G" default="no"/>
+<bpmn:task id="A"/><bpmn:task id="B"/>
+`+flows("f1:S>G", "no:G>B")+cond("yes", "G", "A", long)))
+	c := cases(named(t, w.Do, "g").Switch)
+	if !strings.Contains(c["yes"].When, "error(") || len(c["yes"].When) > 1000 {
+		t.Errorf("a long condition: %.300s", c["yes"].When)
+	}
+	reported(t, res, "yes", "at most 4096")
+}

@@ -156,7 +156,7 @@ func TestBoundaryEvents(t *testing.T) {
 	}
 	user := named(t, approve.Fork.Branches, "approve")
 	esc, _ := json.Marshal(user.With["escalation"])
-	equal(t, "escalation", string(esc), `{"after":"P2D","to":["team:claims"]}`)
+	equal(t, "escalation", string(esc), `{"after":"P2D","priority":1,"to":["team:claims"]}`)
 	listen := named(t, approve.Fork.Branches, "cancelled")
 	equal(t, "listen", listen.Listen.To.One.With["type"], any("claim.cancelled"))
 	route = cases(named(t, w.Do, "approveOutcome").Switch)

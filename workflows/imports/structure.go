@@ -14,6 +14,7 @@ type list struct {
 	top          bool      // the workflow's own do: running off its end ends the workflow
 	processLevel bool      // holds the process's own nodes (a terminate end event ends the workflow)
 	stop         *flowNode // a fork's join: reaching it ends this branch
+	branch       bool      // a fork's branch
 	parent       *list
 	depth        int // how many lists enclose it
 	tasks        []*task
@@ -145,6 +146,9 @@ func (b *builder) passThrough(n *flowNode) (*seqFlow, bool) {
 			return first(), true
 		}
 	case "parallelGateway", "inclusiveGateway":
+		if n.kind == "inclusiveGateway" && len(n.out) == 1 && n.out[0].cond != nil {
+			return nil, false // its one flow's condition decides: a switch
+		}
 		if len(n.out) <= 1 {
 			if len(n.in) > 1 {
 				b.rep.add(n.id, "this gateway joins flows that do not all come from one fork the import could match, so it does not wait for the others: check the flow around it")
@@ -154,8 +158,8 @@ func (b *builder) passThrough(n *flowNode) (*seqFlow, bool) {
 	case "intermediateThrowEvent":
 		switch n.eventKind() {
 		case "":
-			if implementation(n) == nil {
-				return first(), true
+			if implementation(n) == nil && len(n.out) <= 1 && (len(n.out) == 0 || n.out[0].cond == nil) {
+				return first(), true // several flows out: a task, then a fork of them
 			}
 		case "link":
 			catch := b.linkCatch(n)
@@ -166,6 +170,9 @@ func (b *builder) passThrough(n *flowNode) (*seqFlow, bool) {
 			b.reached[catch] = true
 			if len(catch.out) == 0 {
 				return nil, true
+			}
+			if len(catch.out) > 1 {
+				b.rep.add(catch.id, "several flows leave this link catch event: the import follows only the first (%s), where Camunda takes them all; put a parallel gateway after it", catch.out[0].id)
 			}
 			return catch.out[0], true
 		}
@@ -182,6 +189,16 @@ func (b *builder) linkCatch(throw *flowNode) *flowNode {
 		}
 	}
 	return nil
+}
+
+// inBranch says whether l is (inside) a fork's branch.
+func (l *list) inBranch() bool {
+	for p := l; p != nil; p = p.parent {
+		if p.branch {
+			return true
+		}
+	}
+	return false
 }
 
 // enclosingStop says whether n is the join of a fork enclosing this list's.
@@ -239,6 +256,10 @@ func (b *builder) emit(l *list, n *flowNode) {
 	case "exclusiveGateway":
 		b.exclusive(l, n)
 	case "parallelGateway", "inclusiveGateway":
+		if n.kind == "inclusiveGateway" && len(n.out) == 1 {
+			b.exclusive(l, n) // one conditional flow: taken when it holds, else a fault, as in Camunda
+			return
+		}
 		b.visit(l, &target{kind: toTask, task: b.fork(l, n, n.out, true)})
 	case "eventBasedGateway":
 		b.eventGateway(l, n)
@@ -382,6 +403,9 @@ func (b *builder) then(l *list, i int, t *target, omit bool) string {
 		name = "exit"
 		if l.processLevel {
 			name = "end"
+			if l.inBranch() && t.via != nil {
+				b.rep.add(t.via.dst.id, "a terminate end event inside a fork branch ends only its branch here (COP cannot end the instance from a branch): the other branches run on and the flow goes on after the fork; end the instance after the join if that is what it means")
+			}
 		} else if l.stop != nil && t.via != nil {
 			b.rep.add(t.via.dst.id, "a terminate end event inside a fork branch of a sub-process ends only its branch here, not the whole sub-process")
 		}

@@ -107,8 +107,8 @@ func (b *builder) placeholder(t *task, where, what, advice string) {
 // priority, its answers merged into the variables.
 func (b *builder) userTask(t *task, n *flowNode, escalation obj) {
 	el := n.el
-	title := n.label()
-	with := obj{{"form", b.formFor(n, t.name, title, false)}, {"title", title}}
+	title, text := b.nameText(n.id, "name", n.label(), true)
+	with := obj{{"form", b.formFor(n, t.name, text, false)}, {"title", title}}
 	groups := b.groups(n.id, el.cam("candidateGroups"))
 	assignee := b.assignee(n, groups)
 	if len(groups) == 0 && assignee == "" {
@@ -140,10 +140,13 @@ func (b *builder) userTask(t *task, n *flowNode, escalation obj) {
 		b.rep.add(n.id+"/camunda:followUpDate", "the follow-up date %s is not translated: COP tasks have a due date and an escalation", d)
 	}
 	if escalation != nil {
-		if len(groups) > 0 {
+		switch {
+		case len(groups) > 0:
 			escalation = escalation.with("to", groups)
+		case assignee != "":
+			escalation = escalation.with("to", []string{"user:" + assignee})
 		}
-		with = with.with("escalation", escalation)
+		with = with.with("escalation", escalation.with("priority", 1))
 	}
 	t.body = obj{{"call", "userTask"}, {"with", with}}
 	t.post = obj{{"output", obj{{"as", mergeAnswers}}}}
@@ -165,8 +168,23 @@ func copPriority(p int) int {
 	return 5
 }
 
-// copRoles are COP's roles; any other Camunda group becomes a team.
-var copRoles = map[string]bool{"officer": true, "supervisor": true, "author": true, "integrator": true, "admin": true}
+// copRoles are COP's roles (platform/auth's Role constants, in the order
+// the report lists them); any other Camunda group becomes a team.
+var copRoleNames = []string{"officer", "supervisor", "author", "integrator", "manager", "operator", "admin"}
+
+var copRoles = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range copRoleNames {
+		m[r] = true
+	}
+	return m
+}()
+
+// roleList names COP's roles for the report: "officer, …, operator or admin".
+func roleList(last string) string {
+	n := len(copRoleNames)
+	return strings.Join(copRoleNames[:n-1], ", ") + " " + last + " " + copRoleNames[n-1]
+}
 
 var groupName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
@@ -390,4 +408,31 @@ func implementation(n *flowNode) *element {
 		}
 	}
 	return nil
+}
+
+// nameText is how a name written whole as an expression (name="${customer}")
+// is written where COP would read it as one: as title, the JUEL
+// expression translated (when it translates and expr allows); as text (a
+// form's title, an error's), the expression's source without ${ }. A name
+// that is no expression is both. Either way it is reported.
+func (b *builder) nameText(where, what, name string, expr bool) (title, text string) {
+	if !workflows.IsExpression(name) {
+		return name, name
+	}
+	text = strings.TrimSpace(workflows.ExpressionBody(name))
+	text = strings.NewReplacer("${", "", "#{", "").Replace(text)
+	if text == "" {
+		text = where
+	}
+	if expr {
+		if jq, err := juelToJQ(name); err == nil {
+			title = "${ (" + jq + ") | tostring }"
+			if _, err := workflows.CompileExpr(title); err == nil {
+				b.rep.add(where, "the %s %s is an expression: the title is the expression translated (%s), and where COP cannot evaluate it (a form's title) the text %q", what, clip(name), title, text)
+				return title, text
+			}
+		}
+	}
+	b.rep.add(where, "the %s %s is an expression, which is not translated here: it is the text %q", what, clip(name), text)
+	return text, text
 }

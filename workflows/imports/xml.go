@@ -28,7 +28,12 @@ type element struct {
 	children     []*element
 	text         string
 	line         int
+	buf          *strings.Builder // the text as it is read
 }
+
+// maxText is the most text one element may hold (a script, a
+// documentation): beyond, the file is refused rather than read slowly.
+const maxText = 64 << 10
 
 // attr is the value of an attribute in a namespace ("" for unprefixed).
 func (e *element) attr(space, local string) string {
@@ -111,6 +116,7 @@ func readXML(file string, content []byte, lim Limits) (*element, error) {
 	var root *element
 	var stack []*element
 	count := 0
+	ids := map[string]int{} // the line of each BPMN element id
 	for {
 		line, col := d.InputPos()
 		tok, err := d.Token()
@@ -134,6 +140,12 @@ func readXML(file string, content []byte, lim Limits) (*element, error) {
 				return nil, fmt.Errorf("%s line %d, column %d: elements are nested more than %d deep; an import takes at most %d (the depth limit)", file, line, col, lim.MaxDepth, lim.MaxDepth)
 			}
 			e := &element{space: canonicalSpace(t.Name.Space), local: t.Name.Local, line: line}
+			if id, ok := bpmnID(e.space, t.Attr); ok {
+				if first, dup := ids[id]; dup {
+					return nil, fmt.Errorf("%s: id %s is used by two elements (line %d and line %d); BPMN ids must be unique", file, id, first, line)
+				}
+				ids[id] = line
+			}
 			for _, a := range t.Attr {
 				a.Name.Space = canonicalSpace(a.Name.Space)
 				e.attrs = append(e.attrs, a)
@@ -149,17 +161,45 @@ func readXML(file string, content []byte, lim Limits) (*element, error) {
 			}
 			stack = append(stack, e)
 		case xml.EndElement:
+			if e := stack[len(stack)-1]; e.buf != nil {
+				e.text, e.buf = e.buf.String(), nil
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+			if len(stack) == 0 {
+				continue
 			}
+			e := stack[len(stack)-1]
+			if len(e.children) > 0 && len(bytes.TrimSpace(t)) == 0 {
+				continue // the layout between child elements
+			}
+			if e.buf == nil {
+				e.buf = &strings.Builder{}
+			}
+			if e.buf.Len()+len(t) > maxText {
+				return nil, fmt.Errorf("%s line %d: the text of <%s> is longer than %d bytes, the most an import takes in one element", file, e.line, e.local, maxText)
+			}
+			e.buf.Write(t)
 		}
 	}
 	if root == nil {
 		return nil, fmt.Errorf("%s: not XML: the file has no root element", file)
 	}
 	return root, nil
+}
+
+// bpmnID is a BPMN element's id. Extension elements' ids (a Camunda form
+// field's) are their own and may repeat.
+func bpmnID(space string, attrs []xml.Attr) (string, bool) {
+	if space != nsBPMN {
+		return "", false
+	}
+	for _, a := range attrs {
+		if a.Name.Space == "" && a.Name.Local == "id" && a.Value != "" {
+			return a.Value, true
+		}
+	}
+	return "", false
 }
 
 // canonicalSpace reads Activiti's namespace as Camunda's, as Camunda does.
