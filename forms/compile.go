@@ -690,7 +690,7 @@ func jsonProblem(raw []byte, err error) Problem {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		line, col := lineAndColumn(raw, syntax.Offset-1) // the offending byte is the last one read
+		line, col := LineAndColumn(raw, syntax.Offset-1) // the offending byte is the last one read
 		return Problem{"", fmt.Sprintf("the body is not valid JSON: %s (line %d, column %d)", syntax.Error(), line, col)}
 	case errors.As(err, &typ):
 		if typ.Field == "" {
@@ -709,9 +709,9 @@ func jsonProblem(raw []byte, err error) Problem {
 	return Problem{"", "the body is not valid JSON: " + err.Error()}
 }
 
-// lineAndColumn is where the byte after offset bytes of raw stands, both
+// LineAndColumn is where the byte after offset bytes of raw stands, both
 // counted from 1 (a column counts characters, not bytes).
-func lineAndColumn(raw []byte, offset int64) (int, int) {
+func LineAndColumn(raw []byte, offset int64) (int, int) {
 	offset = min(max(offset, 0), int64(len(raw)))
 	before := raw[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1

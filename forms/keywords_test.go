@@ -74,7 +74,7 @@ func TestJSONMistakesAreGivenByLineAndColumn(t *testing.T) {
 	if !errors.As(err, &p) || len(p) != 1 || !strings.Contains(p[0].Message, "(line 3, column 16)") {
 		t.Fatalf("problems %v", err)
 	}
-	if line, col := lineAndColumn([]byte("ab\ncd"), 3); line != 2 || col != 1 {
+	if line, col := LineAndColumn([]byte("ab\ncd"), 3); line != 2 || col != 1 {
 		t.Errorf("the byte after a newline is at %d:%d", line, col)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"cop/forms"
 )
 
 // FormioOptions say how a Form.io form is imported.
@@ -17,6 +19,8 @@ type FormioOptions struct {
 	// Name is the form's name; default: the Form.io form's name, else its
 	// path, else the file's name, made a form name.
 	Name string
+	// Title is the form's title; default: the Form.io form's title.
+	Title string
 	// Form picks one form of a project export (a file listing forms by
 	// name under "forms").
 	Form string
@@ -58,7 +62,7 @@ func decodeFormio(file string, content []byte, pick string) (map[string]any, err
 	if err := d.Decode(&v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := lineCol(content, se.Offset)
+			line, col := forms.LineAndColumn(content, se.Offset-1) // the offending byte is the last one read
 			return nil, fmt.Errorf("%s line %d column %d is not JSON: %v", file, line, col, err)
 		}
 		return nil, fmt.Errorf("%s is not JSON: %v", file, err)
@@ -88,13 +92,6 @@ func decodeFormio(file string, content []byte, pick string) (map[string]any, err
 		return nil, fmt.Errorf("%s is not a Form.io form: it has no components list (Form.io forms list their questions under components)", file)
 	}
 	return doc, nil
-}
-
-func lineCol(b []byte, offset int64) (int, int) {
-	offset = min(offset, int64(len(b)))
-	before := b[:offset]
-	line := bytes.Count(before, []byte("\n")) + 1
-	return line, int(offset) - bytes.LastIndexByte(before, '\n') - 1
 }
 
 // formio is the translation under way.
@@ -167,7 +164,7 @@ func (x *formio) build(doc map[string]any) (Form, error) {
 	if err != nil {
 		return Form{}, err
 	}
-	title := strings.TrimSpace(str(doc["title"]))
+	title := cmpOr(strings.TrimSpace(x.opt.Title), strings.TrimSpace(str(doc["title"])))
 	if title == "" {
 		title = words(name)
 	}

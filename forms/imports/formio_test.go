@@ -306,10 +306,10 @@ func TestNotAFormioForm(t *testing.T) {
 	if _, err := imports.Formio("big.json", []byte(`{"components": []}`), imports.FormioOptions{}, small); err == nil || !strings.Contains(err.Error(), "big.json is 18 bytes; an import takes at most 10") {
 		t.Errorf("oversized: %v", err)
 	}
-	// A project export imports the form it names.
+	// A project export imports the form it names, titled as asked.
 	f, err := imports.Formio("project.json", []byte(`{"forms": {"arrival": {"name": "arrival", "components": [{"type": "textfield", "key": "port", "input": true}]}}}`),
-		imports.FormioOptions{Form: "arrival"}, imports.DefaultLimits)
-	if err != nil || !strings.Contains(string(f.Definition), `"port"`) {
+		imports.FormioOptions{Form: "arrival", Title: "Report an arrival"}, imports.DefaultLimits)
+	if err != nil || !strings.Contains(string(f.Definition), `"port"`) || !strings.Contains(string(f.Definition), `"title": "Report an arrival"`) {
 		t.Errorf("the export's form: %v\n%s", err, f.Definition)
 	}
 }

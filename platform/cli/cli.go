@@ -63,7 +63,7 @@ Usage:
                              --token as for forms push)
   cop import xlsform FILE    the form an XLSForm workbook (survey, choices, settings) describes,
                              with what it could not translate, as for a spreadsheet
-  cop import formio FILE     a Form.io form (its JSON export; --name N, --form F for one form of
+  cop import formio FILE     a Form.io form (its JSON export; --name N, --title T, --form F for one form of
                              a project export, --with FILE for reference data its URL selects
                              name), with what it could not translate by JSON path and key
   cop import bpmn FILE       a Camunda 7 / BPMN 2.0 process as a workflow (-o FILE.yaml), and

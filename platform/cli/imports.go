@@ -319,6 +319,7 @@ func writeTranslated(form imports.Form, out string, strict bool, stdout, stderr 
 func importFormio(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("import formio")
 	name := fs.String("name", "", "the form's name (default: the Form.io form's name, made a form name)")
+	title := fs.String("title", "", "the form's title (default: the Form.io form's title)")
 	pick := fs.String("form", "", "in a project export, the form to import")
 	out := fs.String("o", "", "write the definition to this file instead of standard output")
 	strict := fs.Bool("strict", false, "refuse, writing nothing, when anything could not be translated")
@@ -337,7 +338,7 @@ func importFormio(args []string, stdout, stderr io.Writer) error {
 		return &exitError{2, "cop import: " + err.Error()}
 	}
 	known := func(n string) bool { _, err := resolver.RefData(n); return err == nil }
-	form, err := imports.Formio(filepath.Base(file), content, imports.FormioOptions{Name: *name, Form: *pick, RefData: known}, imports.DefaultLimits)
+	form, err := imports.Formio(filepath.Base(file), content, imports.FormioOptions{Name: *name, Title: *title, Form: *pick, RefData: known}, imports.DefaultLimits)
 	if err != nil {
 		return &exitError{2, "cop import: " + err.Error()}
 	}

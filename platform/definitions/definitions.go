@@ -336,6 +336,32 @@ func (s *Service) compileStored(ctx context.Context, d registry.Definition) (*fo
 	return f, nil
 }
 
+// RefDataLookup says, for an import, whether COP has reference data sets
+// by name; a failure to read other than "no such set" is kept in Err, so
+// the import is refused rather than told the set does not exist.
+type RefDataLookup struct {
+	ctx context.Context
+	s   *Service
+	Err error
+}
+
+// RefDataLookup starts a lookup in ctx.
+func (s *Service) RefDataLookup(ctx context.Context) *RefDataLookup {
+	return &RefDataLookup{ctx: ctx, s: s}
+}
+
+// Has says whether a set of that name has an active version.
+func (l *RefDataLookup) Has(name string) bool {
+	if l.Err != nil {
+		return false
+	}
+	_, err := l.s.get(l.ctx, l.s.pool, KindRefData, name, "")
+	if err != nil && !errors.Is(err, registry.ErrNotFound) {
+		l.Err = fmt.Errorf("look up reference data %q: %w", name, err)
+	}
+	return err == nil
+}
+
 // RefData returns a reference data set version (version "" = latest active).
 func (s *Service) RefData(ctx context.Context, name, version string) (forms.RefData, registry.Definition, error) {
 	d, err := s.get(ctx, s.pool, KindRefData, name, version)

@@ -40,7 +40,11 @@ func (a *API) importFormio(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form, err := imports.Formio(name, content, imports.FormioOptions{Name: c.FormValue("name"), Form: c.FormValue("form"), RefData: a.refDataExists(c)}, imports.DefaultLimits)
+	refdata := a.Definitions.RefDataLookup(c.UserContext())
+	form, err := imports.Formio(name, content, imports.FormioOptions{Name: c.FormValue("name"), Title: c.FormValue("title"), Form: c.FormValue("form"), RefData: refdata.Has}, imports.DefaultLimits)
+	if refdata.Err != nil {
+		return route.Fail(c, refdata.Err)
+	}
 	if err != nil {
 		ptr := "/file"
 		if strings.HasPrefix(err.Error(), "form name") {
@@ -49,14 +53,6 @@ func (a *API) importFormio(c *fiber.Ctx) error {
 		return route.Fail(c, problem.Invalidf([]problem.Field{{Pointer: ptr, Message: err.Error()}}, "the file cannot be imported; see errors"))
 	}
 	return c.JSON(proposal(form, "", 0))
-}
-
-// refDataExists says whether COP has a reference data set of that name.
-func (a *API) refDataExists(c *fiber.Ctx) func(string) bool {
-	return func(name string) bool {
-		_, _, err := a.Definitions.RefData(c.UserContext(), name, "")
-		return err == nil
-	}
 }
 
 // bpmnImport is the answer to a BPMN import.

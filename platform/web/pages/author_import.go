@@ -66,7 +66,11 @@ func (pg *Pages) importSpreadsheet(c *fiber.Ctx) error {
 		if d.Kind == "xlsform" {
 			form, err = imports.XLSForm(fh.Filename, content, imports.DefaultLimits)
 		} else {
-			form, err = imports.Formio(fh.Filename, content, imports.FormioOptions{Name: d.Name, RefData: pg.refDataExists(c)}, imports.DefaultLimits)
+			refdata := pg.Definitions.RefDataLookup(c.UserContext())
+			form, err = imports.Formio(fh.Filename, content, imports.FormioOptions{Name: d.Name, Title: d.Title, RefData: refdata.Has}, imports.DefaultLimits)
+			if refdata.Err != nil {
+				return pg.pageError(c, refdata.Err)
+			}
 		}
 		if err != nil {
 			if strings.HasPrefix(err.Error(), "form name") {
@@ -118,12 +122,4 @@ func (pg *Pages) showBPMNImport(c *fiber.Ctx, d ui.AuthorImportData, file string
 		d.Report = append(d.Report, []any{map[string]any{"text": it.Where}, map[string]any{"text": it.Why}})
 	}
 	return pg.Render(c, fiber.StatusOK, "author-import", d)
-}
-
-// refDataExists says whether COP has a reference data set of that name.
-func (pg *Pages) refDataExists(c *fiber.Ctx) func(string) bool {
-	return func(name string) bool {
-		_, _, err := pg.Definitions.RefData(c.UserContext(), name, "")
-		return err == nil
-	}
 }
