@@ -6,10 +6,10 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 2s
 
-.PHONY: run build test bench cluster load fuzz lint deps postgres assets node chromium clean
+.PHONY: run build test bench cluster load fuzz lint deps postgres clamav poppler assets node chromium clean
 
 ## run: build bin/cop and start everything locally on http://localhost:8080 (PORT overrides)
-run: build
+run: build clamav
 	./$(BIN) dev
 
 ## build: build bin/cop, static (no C library needed at run time: the container image copies it alone), with GOV.UK Frontend's assets embedded
@@ -17,7 +17,7 @@ build: deps assets
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 
 ## test: every test, against real PostgreSQL, Temporal and the dev OpenID provider
-test: deps postgres assets chromium
+test: deps postgres clamav poppler assets chromium
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## assets: GOV.UK Frontend (pinned in ui/package-lock.json) built into ui/static for the binary to embed
@@ -40,14 +40,14 @@ chromium:
 	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 
 ## bench: benchmarks, each beside its baseline measured in the same process
-bench: deps postgres assets
+bench: deps postgres clamav assets
 	@set -o pipefail; COP_TEST_DURABLE=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count 1 $(PKGS) \
 	  | tee /dev/stderr | awk -f deploy/benchreport.awk
 
 ## cluster: COP as production runs it, on this machine: Temporal on PostgreSQL (4 shards) and the OpenID provider as their own processes, two web and two worker replicas; a load of start-form submissions while a web and a worker replica are killed and Temporal restarted (CLUSTER_SUBMISSIONS, CLUSTER_CLIENTS); ends with "cluster: A acknowledged, S stored, C completed, L lost, D duplicated"
 CLUSTER_SUBMISSIONS ?= 1000
 CLUSTER_CLIENTS ?= 16
-cluster: deps postgres assets
+cluster: deps postgres clamav assets
 	COP_TEST_DURABLE=1 COP_CLUSTER_SUBMISSIONS=$(CLUSTER_SUBMISSIONS) COP_CLUSTER_CLIENTS=$(CLUSTER_CLIENTS) \
 	  $(GO) test -count=1 -timeout 60m -run TestClusterLosesNothingWhenReplicasAndTemporalFail -v ./platform/cluster
 
@@ -55,7 +55,7 @@ cluster: deps postgres assets
 LOAD_SECONDS ?= 30
 LOAD_CLIENTS ?= 16
 LOAD_RATE ?= 67
-load: deps postgres assets
+load: deps postgres clamav assets
 	COP_TEST_DURABLE=1 COP_LOAD_SECONDS=$(LOAD_SECONDS) COP_LOAD_CLIENTS=$(LOAD_CLIENTS) COP_LOAD_RATE=$(LOAD_RATE) COP_LOAD_WAIT_SECONDS=600 \
 	  $(GO) test -count=1 -timeout 30m -run 'TestWholeCasesOnCopDev|TestWholeCasesOnCluster' -v ./platform/cluster
 
@@ -86,6 +86,20 @@ postgres:
 	if [ "$$(id -u)" != 0 ]; then echo "make: PostgreSQL server is not installed: install it (Debian: sudo apt-get install postgresql)"; exit 1; fi; \
 	mkdir -p /etc/postgresql-common; [ -f /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
 	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends postgresql; }
+
+# clamav: uploads are scanned by ClamAV's clamd, which `cop dev` and the tests
+# start with a signature file they generate (the EICAR test file only; the
+# signature updater is never run). Install Debian's daemon once here (as root).
+clamav:
+	@if [ -x /usr/sbin/clamd ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "make: ClamAV is not installed at /usr/sbin/clamd: install it (Debian: sudo apt-get install clamav-daemon)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends clamav-daemon >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends clamav-daemon; }
+
+# poppler: the case PDF tests read the text back with poppler's pdftotext.
+poppler:
+	@if command -v pdftotext >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "make: pdftotext is not installed: install it (Debian: sudo apt-get install poppler-utils)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends poppler-utils; }
 
 clean:
 	rm -rf bin ui/node_modules
