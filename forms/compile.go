@@ -15,6 +15,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"cop/forms/lang"
+
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -73,6 +75,9 @@ type Form struct {
 	Def  Definition
 	Pins []Pin
 	Tree *Node
+	// Lang is the language its texts and messages are in ("en" unless
+	// LocalizeForm made it).
+	Lang string
 
 	schema     *jsonschema.Schema
 	docs       map[string]any // resource URL → the document the validator compiled
@@ -181,11 +186,21 @@ func compileForm(d Definition, r Resolver, upload bool) (*Form, error) {
 	if p := validateUI(tree, d.UI); len(p) > 0 {
 		return nil, p
 	}
+	if upload {
+		if p := checkFormTranslations(d, tree); len(p) > 0 {
+			return nil, p
+		}
+	}
 	schema, err := c.compile(root)
 	if err != nil {
 		return nil, err
 	}
-	return &Form{Def: d, Pins: c.pinList(), Tree: tree, schema: schema, docs: c.docs,
+	if upload {
+		if p := c.untranslated(d.Languages); len(p) > 0 {
+			return nil, p
+		}
+	}
+	return &Form{Def: d, Pins: c.pinList(), Tree: tree, Lang: lang.English, schema: schema, docs: c.docs,
 		dated: datedFields(tree, c.refdata), fileFields: fieldPaths(tree, func(n *Node) bool { return n.Format == FileFormat })}, nil
 }
 
@@ -212,8 +227,9 @@ type compilation struct {
 	resolver Resolver
 	docs     map[string]any
 	pins     map[Pin]bool
-	terms    map[string]termDoc // refKey(in, "term:NAME[@VERSION]") → resolved
-	refdata  map[string]RefData // refKey(in, "NAME[@VERSION]") → resolved
+	terms    map[string]termDoc        // refKey(in, "term:NAME[@VERSION]") → resolved
+	refdata  map[string]RefData        // refKey(in, "NAME[@VERSION]") → resolved
+	termDefs map[string]TermDefinition // by id, for their translations
 	problems Problems
 	// upload: the document is being uploaded, so it gets the checks that
 	// only the upload's own document gets (keywords.go), not the stored
@@ -232,7 +248,7 @@ func refKey(in, ref string) string { return in + "|" + ref }
 
 func newCompilation(r Resolver) *compilation {
 	return &compilation{resolver: r, docs: map[string]any{}, pins: map[Pin]bool{},
-		terms: map[string]termDoc{}, refdata: map[string]RefData{}}
+		terms: map[string]termDoc{}, refdata: map[string]RefData{}, termDefs: map[string]TermDefinition{}}
 }
 
 const baseURL = "https://cop.invalid/" // .invalid never resolves; nothing is fetched anyway
@@ -419,6 +435,7 @@ func (c *compilation) term(in, ref, at string) (termDoc, bool) {
 	id := "term:" + t.Name + "@" + t.Version
 	doc := termDoc{id: id, url: termURL(t.Name, t.Version), raw: t.Schema}
 	c.terms[refKey(in, ref)] = doc
+	c.termDefs[id] = t
 	c.pins[Pin{Reference: r, Resolved: t.Version}] = true
 	c.prepare(doc.url, id, at+" (in "+id+")", t.Schema)
 	return doc, true

@@ -25,6 +25,9 @@ type Definition struct {
 	Schema     json.RawMessage `json:"schema"`
 	UI         *UI             `json:"ui,omitempty"`
 	Access     Access          `json:"access"`
+	// Languages are the languages the form is offered in ("en" and "cy"):
+	// upload then refuses it while any of its texts lacks a translation.
+	Languages []string `json:"languages,omitempty"`
 }
 
 // Heading is what a list of forms shows of one: read from a stored
@@ -78,21 +81,18 @@ type UI struct {
 	// Startable false: the form is filled in only inside tasks, so it is
 	// not offered under Start something new and cannot be started there.
 	Startable *bool `json:"startable,omitempty"`
-	// Translations are the form's text in other languages, by language
-	// ("cy", Welsh) and field pointer (as ui.fields keys them): kept with
-	// the form and checked at upload; the pages show English until they
-	// render a language.
-	Translations map[string]map[string]UIText `json:"translations,omitempty"`
+	// Translations are the form's texts in other languages, by language
+	// ("cy", Welsh) and the JSON pointer of each text in the definition
+	// (see translate.go).
+	Translations map[string]map[string]Translated `json:"translations,omitempty"`
 }
 
-// UIText is a field's text in one language.
+// UIText is a field's label and hint in one language, as translations
+// were keyed before they named each text by its pointer.
 type UIText struct {
 	Label string `json:"label,omitempty"`
 	Hint  string `json:"hint,omitempty"`
 }
-
-// Languages are the languages ui.translations may hold.
-var Languages = []string{"cy"}
 
 // IsStartable says whether officers may start the form on its own (the
 // default) rather than only inside tasks.

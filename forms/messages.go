@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"cop/forms/lang"
 )
 
 // describe turns the validator's error tree into one sentence per failing
@@ -78,11 +80,11 @@ func (f *Form) explain(e *jsonschema.ValidationError, kw string, data any) []Fie
 		var out []FieldError
 		for _, name := range quotedNames(e.Message) {
 			p := loc + "/" + escapePointer(name)
-			out = append(out, FieldError{p, fmt.Sprintf("%q is not a question on this form", name)})
+			out = append(out, FieldError{p, f.words().T("validation.notAQuestion", "Name", name)})
 		}
 		return out
 	case "unevaluatedProperties":
-		return []FieldError{{loc, fmt.Sprintf("%q is not a question on this form", lastSegment(loc))}}
+		return []FieldError{{loc, f.words().T("validation.notAQuestion", "Name", lastSegment(loc))}}
 	}
 	return []FieldError{{loc, f.say(loc, kw, f.defaultMessage(e, kw, loc))}}
 }
@@ -120,77 +122,68 @@ func (f *Form) missing(e *jsonschema.ValidationError, data any) []string {
 	return out
 }
 
+// words are COP's own words in the form's language.
+func (f *Form) words() lang.Words { return lang.For(f.Lang) }
+
 func (f *Form) requiredMessage(pointer string) string {
 	label := lowerFirst(FieldLabel(f.Tree, f.Def.UI, pointer))
 	n := f.Tree.Lookup(pointer)
+	id := "validation.enter"
 	switch {
 	case n == nil:
-		return "Enter " + label
 	case n.Format == FileFormat:
-		return "Upload " + label
+		id = "validation.upload"
 	case len(n.Options) > 0 || hasType(n, "boolean"):
-		return "Select " + label
+		id = "validation.select"
 	case hasType(n, "array"):
+		id = "validation.add"
 		if n.Items != nil && len(n.Items.Options) > 0 {
-			return "Select " + label
+			id = "validation.select"
 		}
-		return "Add " + label
 	}
-	return "Enter " + label
+	return f.words().T(id, "Label", label)
 }
 
 // defaultMessage words a failure of one keyword at a field.
 func (f *Form) defaultMessage(e *jsonschema.ValidationError, kw, loc string) string {
+	w := f.words()
 	if loc == "" && kw == "type" {
-		return "The answers must be a JSON object of field names and values"
+		return w.T("validation.notAnObject")
 	}
 	label := f.label(loc)
 	value := f.keywordValue(e.AbsoluteKeywordLocation)
+	say := func(id string) string { return w.T(id, "Label", label, "Lower", lowerFirst(label), "Value", value) }
+	count := func(id string) string {
+		n, _ := strconv.Atoi(fmt.Sprint(value))
+		return w.N(id, n, "Label", label, "Value", value)
+	}
 	switch kw {
 	case "type":
-		return label + " must be " + describeTypes(value)
+		return w.T("validation.type", "Label", label, "Types", describeTypes(w, value))
 	case "enum", "const", "oneOf":
 		if kw == "oneOf" && strings.HasPrefix(e.Message, "valid against schemas at indexes") {
-			return label + " matches more than one of the allowed answers"
+			return say("validation.oneOfMany")
 		}
 		if n := f.Tree.Lookup(loc); kw == "oneOf" && (n == nil || len(n.Options) == 0) {
-			return label + " does not match any of the allowed answers"
+			return say("validation.anyOf")
 		}
-		return label + " must be one of the listed options"
+		return say("validation.enum")
 	case "anyOf":
-		return label + " does not match any of the allowed answers"
+		return say("validation.anyOf")
 	case "not":
-		return label + " is not an allowed answer"
+		return say("validation.not")
 	case "format":
-		return formatMessage(label, fmt.Sprint(value))
-	case "minLength":
-		return fmt.Sprintf("%s must be %s or more", label, characters(value))
-	case "maxLength":
-		return fmt.Sprintf("%s must be %s or fewer", label, characters(value))
-	case "pattern":
-		return fmt.Sprintf("Enter %s in the correct format", lowerFirst(label))
-	case "minimum":
-		return fmt.Sprintf("%s must be %v or more", label, value)
-	case "maximum":
-		return fmt.Sprintf("%s must be %v or less", label, value)
-	case "exclusiveMinimum":
-		return fmt.Sprintf("%s must be more than %v", label, value)
-	case "exclusiveMaximum":
-		return fmt.Sprintf("%s must be less than %v", label, value)
-	case "multipleOf":
-		return fmt.Sprintf("%s must be a multiple of %v", label, value)
-	case "minItems":
-		return fmt.Sprintf("%s must have at least %v %s", label, value, plural(value, "entry", "entries"))
-	case "maxItems":
-		return fmt.Sprintf("%s must have no more than %v %s", label, value, plural(value, "entry", "entries"))
-	case "uniqueItems":
-		return label + " must not list the same answer twice"
+		return formatMessage(w, label, fmt.Sprint(value))
+	case "minLength", "maxLength", "minItems", "maxItems":
+		return count("validation." + kw)
+	case "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "uniqueItems":
+		return say("validation." + kw)
 	case "minProperties", "maxProperties", "contains", "minContains", "maxContains":
-		return label + " is not complete"
+		return say("validation.incomplete")
 	case "":
-		return fmt.Sprintf("%q is not allowed here", lastSegment(loc))
+		return w.T("validation.notAllowedHere", "Name", lastSegment(loc))
 	}
-	return label + " is not valid"
+	return say("validation.invalid")
 }
 
 // label names the field at a pointer; an entry of a list of plain values
@@ -206,27 +199,17 @@ func (f *Form) label(pointer string) string {
 	return FieldLabel(f.Tree, f.Def.UI, pointer)
 }
 
-func formatMessage(label, format string) string {
-	switch format {
-	case "date":
-		return label + " must be a real date, like 2026-11-21"
-	case "date-time":
-		return label + " must be a real date and time, like 2026-11-21T09:30:00Z"
-	case "time":
-		return label + " must be a real time, like 09:30:00Z"
-	case "email":
-		return "Enter " + lowerFirst(label) + " in the correct format, like name@example.com"
-	case "duration":
-		return label + " must be a duration, like P3D or PT4H"
-	case "uri", "iri", "uri-reference":
-		return label + " must be a web address, like https://www.gov.uk"
-	case FileFormat:
-		return label + " must be the id of a file uploaded to /api/v1/files"
+func formatMessage(w lang.Words, label, format string) string {
+	id := map[string]string{"date": "validation.format.date", "date-time": "validation.format.dateTime", "time": "validation.format.time",
+		"email": "validation.format.email", "duration": "validation.format.duration", "uri": "validation.format.uri", "iri": "validation.format.uri",
+		"uri-reference": "validation.format.uri", FileFormat: "validation.format.file"}[format]
+	if id == "" {
+		id = "validation.format.other"
 	}
-	return "Enter " + lowerFirst(label) + " in the correct format"
+	return w.T(id, "Label", label, "Lower", lowerFirst(label))
 }
 
-func describeTypes(v any) string {
+func describeTypes(w lang.Words, v any) string {
 	var types []string
 	switch t := v.(type) {
 	case string:
@@ -238,27 +221,14 @@ func describeTypes(v any) string {
 			}
 		}
 	}
-	words := map[string]string{"string": "text", "number": "a number", "integer": "a whole number",
-		"boolean": "yes or no (true or false)", "array": "a list", "object": "a group of answers", "null": "empty"}
 	var out []string
 	for _, t := range types {
-		out = append(out, words[t])
+		out = append(out, w.T("type."+t))
 	}
 	if len(out) == 0 {
-		return "of another type"
+		return w.T("type.other")
 	}
-	return strings.Join(out, " or ")
-}
-
-func characters(v any) string {
-	return fmt.Sprintf("%v %s", v, plural(v, "character", "characters"))
-}
-
-func plural(v any, one, many string) string {
-	if fmt.Sprint(v) == "1" {
-		return one
-	}
-	return many
+	return strings.Join(out, w.T("type.or"))
 }
 
 // keywordValue reads the schema value an absolute keyword location points

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"cop/forms/lang"
 )
 
 // Field kinds: what control a field is drawn with.
@@ -127,10 +129,14 @@ type Item struct {
 // order, each with its current value from data and its error from errs.
 // Without ui pages there is one page, "main", whose Title the caller fills.
 func Render(root *Node, ui *UI, data any, errs []FieldError) []Page {
+	return render(root, ui, data, errs, lang.For(lang.English))
+}
+
+func render(root *Node, ui *UI, data any, errs []FieldError, w lang.Words) []Page {
 	if root == nil {
 		return nil
 	}
-	r := &renderer{ui: ui, data: data, errs: map[string]string{}}
+	r := &renderer{ui: ui, data: data, errs: map[string]string{}, words: w}
 	for _, e := range errs {
 		if _, dup := r.errs[e.Pointer]; !dup {
 			r.errs[e.Pointer] = e.Message
@@ -168,9 +174,10 @@ func PageFields(root *Node, ui *UI) map[string][]string {
 
 // renderer holds what every field of one rendering needs.
 type renderer struct {
-	ui   *UI
-	data any
-	errs map[string]string // pointer → the first message
+	ui    *UI
+	data  any
+	errs  map[string]string // pointer → the first message
+	words lang.Words        // COP's own words ("Yes", "No") in the form's language
 }
 
 // fields renders the named ordinary properties of the object laid out by l,
@@ -234,9 +241,9 @@ func (r *renderer) field(name string, n *Node, ptr, key string, h UIField, requi
 	case KindText, KindTextarea:
 		f.MaxLength = n.MaxLength
 	case KindRadios, KindSelect, KindYesNo:
-		f.Options = choices(n, f.Kind, f.Value)
+		f.Options = choices(n, f.Kind, f.Value, r.words)
 	case KindCheckboxes:
-		f.Options = choices(n, f.Kind, f.Value)
+		f.Options = choices(n, f.Kind, f.Value, r.words)
 		f.MinItems, f.MaxItems = n.MinItems, n.MaxItems
 	case KindFile:
 		f.Accept, f.MaxBytes = n.ContentMediaType, n.MaxFileSize
@@ -286,7 +293,7 @@ func (r *renderer) entry(name string, items *Node, ptr, key, itemLabel string) [
 }
 
 // choices are the options of a choice field, marked selected from value.
-func choices(n *Node, kind string, value any) []RenderedOption {
+func choices(n *Node, kind string, value any, w lang.Words) []RenderedOption {
 	opts := n.Options
 	if len(opts) == 0 && kind == KindCheckboxes {
 		if items := n.items(); items != nil {
@@ -294,7 +301,7 @@ func choices(n *Node, kind string, value any) []RenderedOption {
 		}
 	}
 	if kind == KindYesNo || (len(opts) == 0 && baseType(n) == "boolean") {
-		opts = []Option{{Value: true, Label: "Yes"}, {Value: false, Label: "No"}}
+		opts = []Option{{Value: true, Label: w.T("answer.yes")}, {Value: false, Label: w.T("answer.no")}}
 	}
 	out := make([]RenderedOption, len(opts))
 	for i, o := range opts {

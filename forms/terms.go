@@ -15,6 +15,9 @@ type TermDefinition struct {
 	Title       string          `json:"title"`
 	Description string          `json:"description,omitempty"`
 	Schema      json.RawMessage `json:"schema"`
+	// Translations are the term's texts in other languages, by language
+	// and the JSON pointer of each text ("/schema/properties/name/title").
+	Translations map[string]map[string]string `json:"translations,omitempty"`
 }
 
 // ParseTerm decodes an uploaded data term.
@@ -30,6 +33,7 @@ func ParseTerm(raw []byte) (TermDefinition, error) {
 	if len(strings.TrimSpace(string(t.Schema))) == 0 {
 		p = append(p, Problem{"/schema", "a term needs a schema (a JSON Schema 2020-12 object)"})
 	}
+	p = append(p, checkOwnTranslations(raw, t.Translations)...)
 	if len(p) > 0 {
 		return TermDefinition{}, p
 	}
@@ -44,6 +48,9 @@ type RefData struct {
 	Title       string    `json:"title"`
 	Description string    `json:"description,omitempty"`
 	Items       []RefItem `json:"items"`
+	// Translations are the set's texts in other languages, by language and
+	// the JSON pointer of each text ("/items/3/label").
+	Translations map[string]map[string]string `json:"translations,omitempty"`
 }
 
 // RefItem is one value. ValidFrom and ValidTo are inclusive dates
@@ -90,6 +97,7 @@ func ParseRefData(raw []byte) (RefData, error) {
 		}
 		p = append(p, checkValidity(at, it)...)
 	}
+	p = append(p, checkOwnTranslations(raw, d.Translations)...)
 	if len(p) > 0 {
 		return RefData{}, p
 	}

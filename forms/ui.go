@@ -2,7 +2,6 @@ package forms
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -28,7 +27,6 @@ func validateUI(root *Node, ui *UI) Problems {
 	p = append(p, checkPages(l, ui.Pages)...)
 	p = append(p, checkOrder(l, ui.Order)...)
 	p = append(p, checkFieldHints(root, ui.Fields)...)
-	p = append(p, checkTranslations(root, ui.Translations)...)
 	if n := utf8.RuneCountInString(ui.Confirmation); n > MaxConfirmation {
 		p = append(p, Problem{"/ui/confirmation", fmt.Sprintf("the confirmation text is %d characters; at most %d are shown", n, MaxConfirmation)})
 	}
@@ -153,25 +151,6 @@ func checkFieldHints(root *Node, hints map[string]UIField) Problems {
 		}
 		if msg := widgetMisfit(w, n, key); msg != "" {
 			p = append(p, Problem{at + "/widget", msg})
-		}
-	}
-	return p
-}
-
-// checkTranslations checks that each translation is in a language COP
-// knows and names a field, as ui.fields keys do.
-func checkTranslations(root *Node, tr map[string]map[string]UIText) Problems {
-	var p Problems
-	for _, lang := range slices.Sorted(maps.Keys(tr)) {
-		at := "/ui/translations/" + escapePointer(lang)
-		if !slices.Contains(Languages, lang) {
-			p = append(p, Problem{at, fmt.Sprintf("language %q is not one COP knows; use one of %s", lang, strings.Join(Languages, ", "))})
-			continue
-		}
-		for _, key := range slices.Sorted(maps.Keys(tr[lang])) {
-			if lookupHintKey(root, key) == nil {
-				p = append(p, Problem{at + "/" + escapePointer(key), fmt.Sprintf("%q names no field of the schema; keys are field pointers without array indices, like \"/crew/name\"", key)})
-			}
 		}
 	}
 	return p

@@ -109,7 +109,7 @@ func (f *Form) ValidatePage(page string, data any, now time.Time) ([]FieldError,
 
 // Pages is the rendering model of the form for some answers and errors.
 func (f *Form) Pages(data any, errs []FieldError) []Page {
-	pages := Render(f.Tree, f.Def.UI, data, errs)
+	pages := render(f.Tree, f.Def.UI, data, errs, f.words())
 	if len(pages) == 1 && pages[0].Title == "" {
 		pages[0].Title = f.Def.Title
 	}

@@ -299,9 +299,10 @@ func (d TaskData) TaskRows() []any {
 	return card["rows"].([]any)
 }
 
-// PanelHTML is the confirmation panel's body: the case reference.
-func (d ConfirmationData) PanelHTML() template.HTML {
-	return template.HTML("Your case reference<br><strong>" + template.HTMLEscapeString(d.BusinessKey) + "</strong>")
+// PanelHTML is the confirmation panel's body: the case reference, under
+// what it is (in the page's language).
+func (d ConfirmationData) PanelHTML(what string) template.HTML {
+	return template.HTML(template.HTMLEscapeString(what) + "<br><strong>" + template.HTMLEscapeString(d.BusinessKey) + "</strong>")
 }
 
 // Head is the timeline table's header.

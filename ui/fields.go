@@ -10,6 +10,7 @@ import (
 
 	"cop/forms"
 	"cop/forms/journey"
+	"cop/forms/lang"
 )
 
 // Fields draws the forms package's rendering model with GOV.UK's
@@ -44,7 +45,8 @@ func ErrorTarget(f *forms.Field) string {
 
 // drawer renders fields through the component templates.
 type drawer struct {
-	t *template.Template
+	t     *template.Template
+	words lang.Words // COP's own words on the page ("Day", "Remove")
 }
 
 // fields renders a list of fields.
@@ -161,6 +163,13 @@ func (d drawer) textarea(f *forms.Field) (template.HTML, error) {
 	o["value"] = valueText(f.Value)
 	if f.MaxLength > 0 {
 		o["maxlength"] = float64(f.MaxLength)
+		if d.words.Lang != "" && d.words.Lang != lang.English {
+			// GOV.UK Frontend counts in English unless told each plural form.
+			o["textareaDescriptionText"] = d.words.T("field.chars")
+			o["charactersUnderLimitText"] = d.words.Plurals("field.charsUnder")
+			o["charactersOverLimitText"] = d.words.Plurals("field.charsOver")
+			o["charactersAtLimitText"] = d.words.T("field.charsAt")
+		}
 		return d.run("govukCharacterCount", o)
 	}
 	return d.run("govukTextarea", o)
@@ -205,14 +214,14 @@ func (d drawer) dateOptions(f *forms.Field) map[string]any {
 		"namePrefix": f.Pointer,
 		"fieldset":   legend(f),
 		"items": []any{
-			map[string]any{"name": "day", "label": "Day", "value": day, "classes": inputClass("2")},
-			map[string]any{"name": "month", "label": "Month", "value": month, "classes": inputClass("2")},
-			map[string]any{"name": "year", "label": "Year", "value": year, "classes": inputClass("4")},
+			map[string]any{"name": "day", "label": d.words.T("field.day"), "value": day, "classes": inputClass("2")},
+			map[string]any{"name": "month", "label": d.words.T("field.month"), "value": month, "classes": inputClass("2")},
+			map[string]any{"name": "year", "label": d.words.T("field.year"), "value": year, "classes": inputClass("4")},
 		},
 	}
 	hint := f.Hint
 	if hint == "" {
-		hint = "For example, 27 3 2026"
+		hint = d.words.T("field.dateHint")
 	}
 	o["hint"] = map[string]any{"text": hint}
 	if f.Error != "" {
@@ -261,7 +270,7 @@ func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 
 func (d drawer) selectOptions(f *forms.Field) map[string]any {
 	o := common(f)
-	items := []any{map[string]any{"value": "", "text": "Choose an option"}}
+	items := []any{map[string]any{"value": "", "text": d.words.T("field.choose")}}
 	for _, opt := range f.Options {
 		items = append(items, map[string]any{"value": journey.OptionValue(opt.Value), "text": opt.Label, "selected": opt.Selected})
 	}
@@ -345,7 +354,7 @@ func (d drawer) repeating(f *forms.Field) (template.HTML, error) {
 		b.WriteString(`<div class="govuk-hint">` + template.HTMLEscapeString(f.Hint) + `</div>`)
 	}
 	if f.Error != "" {
-		b.WriteString(`<p class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> ` + template.HTMLEscapeString(f.Error) + `</p>`)
+		b.WriteString(`<p class="govuk-error-message"><span class="govuk-visually-hidden">` + template.HTMLEscapeString(d.words.T("common.error")) + `</span> ` + template.HTMLEscapeString(f.Error) + `</p>`)
 	}
 	entries := f.Items
 	if len(entries) == 0 && f.MinItems > 0 {
@@ -361,7 +370,7 @@ func (d drawer) repeating(f *forms.Field) (template.HTML, error) {
 		remove := ""
 		if len(entries) > f.MinItems { // minItems -1 (none): any may go
 			remove = `<button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" name="action" value="remove ` +
-				template.HTMLEscapeString(f.Pointer+"/"+strconv.Itoa(item.Index)) + `">Remove<span class="govuk-visually-hidden"> ` + template.HTMLEscapeString(name) + `</span></button>`
+				template.HTMLEscapeString(f.Pointer+"/"+strconv.Itoa(item.Index)) + `">` + template.HTMLEscapeString(d.words.T("field.remove")) + `<span class="govuk-visually-hidden"> ` + template.HTMLEscapeString(name) + `</span></button>`
 		}
 		h, err := d.run("govukFieldset", map[string]any{
 			"legend": map[string]any{"text": name, "classes": "govuk-fieldset__legend--s"},
@@ -374,7 +383,7 @@ func (d drawer) repeating(f *forms.Field) (template.HTML, error) {
 	}
 	if f.MaxItems < 0 || len(f.Items) < f.MaxItems {
 		b.WriteString(`<button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" name="action" value="add ` +
-			template.HTMLEscapeString(f.Pointer) + `">Add another ` + template.HTMLEscapeString(strings.ToLower(f.ItemLabel)) + `</button>`)
+			template.HTMLEscapeString(f.Pointer) + `">` + template.HTMLEscapeString(d.words.T("field.addAnother", "Item", strings.ToLower(f.ItemLabel))) + `</button>`)
 	}
 	b.WriteString(`</div>`)
 	return template.HTML(b.String()), nil

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
 	"cop/forms"
+	"cop/forms/lang"
 	"cop/platform/auth"
 )
 
@@ -51,6 +53,59 @@ type Frame struct {
 	// Operate: the signed-in user may operate instances (the operating
 	// pages).
 	Operate bool
+	// Lang is the language the page is in ("en", "cy"); Here is the page's
+	// own address, which the language toggle links to in each language.
+	Lang string
+	Here string
+}
+
+// Words are COP's own words in the page's language.
+func (f Frame) Words() lang.Words { return lang.For(f.Lang) }
+
+// T is one message of the catalogue in the page's language, its
+// placeholders given as name/value pairs.
+func (f Frame) T(id string, pairs ...any) string { return f.Words().T(id, pairs...) }
+
+// N is a message in the plural form count takes in the page's language.
+func (f Frame) N(id string, count int, pairs ...any) string { return f.Words().N(id, count, pairs...) }
+
+// HTMLLang is the page's lang attribute.
+func (f Frame) HTMLLang() string {
+	if f.Lang == lang.Welsh {
+		return "cy"
+	}
+	return "en-GB"
+}
+
+// LanguageLink is one entry of the language toggle.
+type LanguageLink struct {
+	Lang, Name, Hidden, Href string
+	Current                  bool
+}
+
+// Languages is the language toggle: this page in each language COP
+// speaks, each named in its own language.
+func (f Frame) Languages() []LanguageLink {
+	names := map[string]string{lang.English: "English", lang.Welsh: "Cymraeg"}
+	hidden := map[string]string{lang.English: "layout.inEnglish", lang.Welsh: "layout.inWelsh"}
+	var out []LanguageLink
+	for _, l := range lang.Supported {
+		out = append(out, LanguageLink{Lang: l, Name: names[l], Hidden: lang.For(l).T(hidden[l]), Href: withLang(f.Here, l),
+			Current: lang.Parse(f.Lang) == l})
+	}
+	return out
+}
+
+// withLang is an address with its lang query parameter set to l.
+func withLang(here, l string) string {
+	u, err := url.Parse(here)
+	if err != nil || here == "" {
+		return "?lang=" + l
+	}
+	q := u.Query()
+	q.Set("lang", l)
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
 }
 
 // Notice is one in-app notification in the banner.
@@ -68,13 +123,13 @@ type ErrorData struct {
 
 // navigation is the service navigation: where a signed-in user may go.
 var navigation = []struct{ Href, Text string }{
-	{"/", "Your team's work"},
-	{"/start", "Start something new"},
-	{"/cases", "Cases"},
-	{"/notifications", "Notifications"},
-	{"/reports", "Reports"},
-	{"/author", "Authoring"},
-	{"/operate", "Operate"},
+	{"/", "nav.home"},
+	{"/start", "nav.start"},
+	{"/cases", "nav.cases"},
+	{"/notifications", "nav.notifications"},
+	{"/reports", "nav.reports"},
+	{"/author", "nav.author"},
+	{"/operate", "nav.operate"},
 }
 
 // pageNames are the pages, each a file in templates/.
@@ -87,7 +142,7 @@ func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
 	p.components = parseComponents(template.New("components"))
 	funcs := template.FuncMap{
-		"fields":          p.Fields,
+		"fields":          p.FieldsIn,
 		"errorList":       ErrorList,
 		"when":            when,
 		"whenISO":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -111,7 +166,13 @@ func New() *Pages {
 
 // Fields draws fields of the rendering model with GOV.UK's components.
 func (p *Pages) Fields(fs []forms.Field) (template.HTML, error) {
-	return drawer{t: p.components}.fields(fs)
+	return p.FieldsIn(fs, lang.English)
+}
+
+// FieldsIn draws fields with COP's own words ("Day", "Add another") in
+// language l.
+func (p *Pages) FieldsIn(fs []forms.Field, l string) (template.HTML, error) {
+	return drawer{t: p.components, words: lang.For(l)}.fields(fs)
 }
 
 // Render writes page name in the layout.
@@ -130,7 +191,8 @@ func (p *Pages) Render(w io.Writer, name string, f Frame, data any) error {
 // serviceNavigation is the options of the service navigation component:
 // the pages, and who is signed in with a sign-out button at the end.
 func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any, error) {
-	opts := map[string]any{"serviceName": "COP", "serviceUrl": "/"}
+	opts := map[string]any{"serviceName": "COP", "serviceUrl": "/", "ariaLabel": f.T("layout.serviceInformation"),
+		"menuButtonText": f.T("layout.menu")}
 	if f.Principal == nil {
 		return opts, nil
 	}
@@ -139,9 +201,9 @@ func (p *Pages) serviceNavigation(t *template.Template, f Frame) (map[string]any
 		if n.Href == "/reports" && !f.Reports || n.Href == "/author" && !f.Author || n.Href == "/operate" && !f.Operate {
 			continue // only for those who may read one, or author
 		}
-		text := n.Text
+		text := f.T(n.Text)
 		if n.Href == "/notifications" && f.Unread > 0 {
-			text = fmt.Sprintf("%s (%d unread)", text, f.Unread)
+			text = f.N("nav.unread", f.Unread)
 		}
 		items = append(items, map[string]any{"href": n.Href, "text": text, "current": n.Href == f.Nav})
 	}

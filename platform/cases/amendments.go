@@ -160,7 +160,7 @@ func (s *Service) AmendmentProblems(ctx context.Context, p *auth.Principal, sub 
 	if errs != nil {
 		return nil, errs, nil
 	}
-	if errs := f.Validate(data, s.now()); len(errs) > 0 {
+	if errs := s.defs.Validate(ctx, f, data, s.now()); len(errs) > 0 {
 		return data, errs, nil
 	}
 	var fresh []forms.FileValue

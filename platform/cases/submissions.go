@@ -105,7 +105,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, who audit.Who, 
 		return SubmitResult{}, invalidAnswers(def.Name, def.Version, "", ferrs)
 	}
 	now := s.now()
-	if errs := f.Validate(data, now); len(errs) > 0 {
+	if errs := s.defs.Validate(ctx, f, data, now); len(errs) > 0 {
 		return SubmitResult{}, invalidAnswers(def.Name, def.Version, "", errs)
 	}
 	files := f.Files(data)

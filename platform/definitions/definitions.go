@@ -9,14 +9,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"cop/forms"
+	"cop/forms/lang"
 	"cop/platform/audit"
 	"cop/platform/problem"
 	"cop/platform/registry"
@@ -296,6 +299,49 @@ func (s *Service) Form(ctx context.Context, name, version string) (*forms.Form, 
 	}
 	s.forms.Add(key, f)
 	return f, d, nil
+}
+
+// FormIn is Form in language l: its texts, its terms' and its reference
+// data's in l where they are translated, and its validation messages in
+// l. A form that does not offer l comes back in English.
+func (s *Service) FormIn(ctx context.Context, name, version, l string) (*forms.Form, registry.Definition, error) {
+	f, d, err := s.Form(ctx, name, version)
+	if err != nil || l == "" || l == f.Lang || !slices.Contains(f.Def.Offered(), l) {
+		return f, d, err
+	}
+	key := d.Name + "@" + d.Version + "#" + l
+	if lf, ok := s.forms.Get(key); ok {
+		return lf, d, nil
+	}
+	pins, err := loadPins(ctx, s.pool, d)
+	if err != nil {
+		return nil, registry.Definition{}, err
+	}
+	lf, err := forms.LocalizeForm(f, l, &pinnedResolver{ctx: ctx, q: s.pool, pins: pins})
+	if err != nil {
+		return nil, registry.Definition{}, err
+	}
+	s.forms.Add(key, lf)
+	return lf, d, nil
+}
+
+// Validate checks answers against f and explains a refusal in the
+// language ctx carries (lang.NewContext): the same answers are refused in
+// every language, only the words differ.
+func (s *Service) Validate(ctx context.Context, f *forms.Form, data any, at time.Time) []forms.FieldError {
+	errs := f.Validate(data, at)
+	l := lang.FromContext(ctx)
+	if len(errs) == 0 || l == f.Lang {
+		return errs
+	}
+	lf, _, err := s.FormIn(ctx, f.Def.Name, f.Def.Version, l)
+	if err != nil || lf == f {
+		return errs
+	}
+	if again := lf.Validate(data, at); len(again) > 0 {
+		return again
+	}
+	return errs
 }
 
 // CompileUnstored compiles a form that is not stored (a report's

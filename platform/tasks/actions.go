@@ -163,7 +163,7 @@ func (s *Service) checkTaskData(ctx context.Context, t Task, raw json.RawMessage
 	if err != nil {
 		return nil, nil, fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
 	}
-	errs := f.Validate(data, time.Now())
+	errs := s.defs.Validate(ctx, f, data, time.Now())
 	for i := range errs {
 		errs[i].Pointer = "/data" + errs[i].Pointer
 	}

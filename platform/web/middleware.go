@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/forms/lang"
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/web/pages"
@@ -192,6 +193,28 @@ func describeRoles(roles []string) string {
 		return "none"
 	}
 	return strings.Join(roles, ", ")
+}
+
+// language decides what language a request is answered in: a page's
+// language toggle (?lang=cy on a page) is remembered in a cookie for the
+// browser session; otherwise that cookie, else the Accept-Language
+// header. A language COP does not offer is English, never an error.
+func (s *Server) language(c *fiber.Ctx) error {
+	var l string
+	switch q, ck := c.Query("lang"), c.Cookies(s.cookies.lang); {
+	case q != "":
+		l = lang.Parse(q)
+		if !strings.HasPrefix(c.Path(), "/api/") && l != lang.Parse(ck) {
+			s.setCookie(c, s.cookies.lang, l, "/", 0)
+		}
+	case ck != "":
+		l = lang.Parse(ck)
+	default:
+		l = lang.FromAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	}
+	c.Locals(route.KeyLang, l)
+	c.SetUserContext(lang.NewContext(c.UserContext(), l))
+	return c.Next()
 }
 
 // auditSafetyNet makes sure every state-changing request leaves an audit

@@ -171,7 +171,7 @@ func New(d Deps) (*Server, error) {
 		ErrorHandler:          s.errorHandler,
 		JSONEncoder:           marshalJSON,
 	})
-	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.authenticate, s.rateLimits(), s.auditSafetyNet)
+	s.app.Use(recover.New(), s.requestID, s.observe, s.securityHeaders, s.language, s.authenticate, s.rateLimits(), s.auditSafetyNet)
 	s.router = route.NewRouter(s.app, s.authorize)
 	s.pages = &pages.Pages{UI: ui.New(), Log: d.Log, Definitions: d.Definitions, Cases: d.Cases,
 		Instances: d.Instances, Tasks: d.Tasks, Directory: d.Directory, Reports: d.Reports}

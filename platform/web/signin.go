@@ -38,13 +38,14 @@ type cookiePolicy struct {
 	secure  bool
 	session string
 	login   string
+	lang    string // the language an officer chose, for the browser session
 }
 
 func newCookiePolicy(public *url.URL) cookiePolicy {
 	if public.Scheme == "https" {
-		return cookiePolicy{secure: true, session: "__Host-cop_session", login: "__Secure-cop_login"}
+		return cookiePolicy{secure: true, session: "__Host-cop_session", login: "__Secure-cop_login", lang: "__Host-cop_lang"}
 	}
-	return cookiePolicy{session: "cop_session", login: "cop_login"}
+	return cookiePolicy{session: "cop_session", login: "cop_login", lang: "cop_lang"}
 }
 
 func (s *Server) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.Duration) {

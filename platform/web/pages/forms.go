@@ -15,6 +15,7 @@ import (
 
 	"cop/forms"
 	"cop/forms/journey"
+	"cop/forms/lang"
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/definitions"
@@ -127,7 +128,7 @@ func (pg *Pages) startableForms(c *fiber.Ctx) ([]ui.StartItem, map[string]string
 // draftSummary is a draft's first two answers, in words, to tell it from
 // other drafts of its form; "" when it has none or its form cannot be read.
 func (pg *Pages) draftSummary(c *fiber.Ctx, dr cases.Draft) string {
-	f, _, err := pg.Definitions.Form(c.UserContext(), dr.Form, dr.FormVersion)
+	f, _, err := pg.form(c, dr.Form, dr.FormVersion)
 	if err != nil {
 		return ""
 	}
@@ -196,7 +197,7 @@ func (pg *Pages) formStart(c *fiber.Ctx) error {
 
 // startableForm is the latest version of a form the caller may start.
 func (pg *Pages) startableForm(c *fiber.Ctx, name string) (*forms.Form, error) {
-	f, _, err := pg.Definitions.Form(c.UserContext(), name, "")
+	f, _, err := pg.form(c, name, "")
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +279,7 @@ func (pg *Pages) journey(c *fiber.Ctx) (*draftJourney, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, _, err := pg.Definitions.Form(c.UserContext(), d.Form, d.FormVersion)
+	f, _, err := pg.form(c, d.Form, d.FormVersion)
 	if err != nil {
 		return nil, fmt.Errorf("load form %s@%s of draft %s: %w", d.Form, d.FormVersion, d.ID, err)
 	}
@@ -334,13 +335,13 @@ func (pg *Pages) drawFormPage(c *fiber.Ctx, status int, j *draftJourney, i int, 
 	d := ui.FormPageData{FormTitle: j.Form.Def.Title, Title: page.Title, Fields: page.Fields, Errors: errs, Preview: j.preview,
 		Action: j.pageURL(page.ID), Back: j.back(i)}
 	if len(j.Pages) > 1 {
-		d.Caption = fmt.Sprintf("Page %d of %d", i+1, len(j.Pages))
+		d.Caption = lang.For(route.Lang(c)).T("page.of", "Page", i+1, "Pages", len(j.Pages))
 	}
 	if followUp {
 		d.Fields = journey.MoreFields(page.Fields, c.Query("js") == "1")
 		d.Action += "/more"
 		d.Back = j.pageURL(page.ID)
-		d.Title = "More about your answers: " + page.Title
+		d.Title = lang.For(route.Lang(c)).T("page.more") + ": " + page.Title
 	}
 	if len(d.Fields) == 1 && !followUp {
 		// One question per page: it is the heading. A follow-up page keeps
@@ -564,7 +565,7 @@ func (pg *Pages) confirmation(c *fiber.Ctx) error {
 		return pg.pageError(c, err)
 	}
 	d := ui.ConfirmationData{FormTitle: sub.Form, BusinessKey: sub.BusinessKey, Corrected: sub.Corrects != ""}
-	if f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion); err == nil {
+	if f, _, err := pg.form(c, sub.Form, sub.FormVersion); err == nil {
 		d.FormTitle, d.Next = f.Def.Title, f.Def.UI.ConfirmationParagraphs()
 		if d.Sections, err = submittedAnswers(f, sub); err != nil {
 			return pg.pageError(c, err)

@@ -17,11 +17,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/forms"
 	"cop/platform/cases"
 	"cop/platform/definitions"
 	"cop/platform/directory"
 	"cop/platform/instances"
 	"cop/platform/problem"
+	"cop/platform/registry"
 	"cop/platform/reports"
 	"cop/platform/tasks"
 	"cop/platform/web/route"
@@ -54,10 +56,12 @@ func (pg *Pages) Bind(r *route.Router) {
 // session's CSRF token for its forms, this response's script nonce, when
 // the session ends, and unread notifications.
 func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
-	f := ui.Frame{Principal: route.Principal(c), Nonce: route.Nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL()}
+	f := ui.Frame{Principal: route.Principal(c), Nonce: route.Nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL(),
+		Lang: route.Lang(c), Here: c.OriginalURL()}
 	if c.Method() != fiber.MethodGet {
 		// A page drawn in answer to a post: come back to what it was about.
 		f.Return = ResumeAfterSignIn(c.Path())
+		f.Here = f.Return
 	}
 	if sess := route.Session(c); sess != nil {
 		f.CSRF = sess.CSRF
@@ -76,6 +80,12 @@ func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return pg.UI.Render(c, name, f, data)
+}
+
+// form is a form version in the language the page is read in (the
+// officer's choice; English when the form does not offer it).
+func (pg *Pages) form(c *fiber.Ctx, name, version string) (*forms.Form, registry.Definition, error) {
+	return pg.Definitions.FormIn(c.UserContext(), name, version, route.Lang(c))
 }
 
 // pageLinks are a paged list's links, keeping its filters (query): to the

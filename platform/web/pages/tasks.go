@@ -149,7 +149,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 			return err
 		}
 	}
-	f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+	f, _, err := pg.form(c, t.Form, t.FormVersion)
 	if err != nil {
 		return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
 	}
@@ -193,7 +193,7 @@ func (pg *Pages) drawAmendTask(c *fiber.Ctx, p *auth.Principal, t tasks.Task, d 
 	if err != nil {
 		return err
 	}
-	f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+	f, _, err := pg.form(c, sub.Form, sub.FormVersion)
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if err != nil {
 		return nil, err
 	}
-	f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+	f, _, err := pg.form(c, sub.Form, sub.FormVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +416,7 @@ func (pg *Pages) completeTask(c *fiber.Ctx) error {
 		// A second press of Complete, or another officer got there first.
 		return c.Redirect("/tasks/"+t.ID, fiber.StatusSeeOther)
 	}
-	f, _, err := pg.Definitions.Form(c.UserContext(), t.Form, t.FormVersion)
+	f, _, err := pg.form(c, t.Form, t.FormVersion)
 	if err != nil {
 		return fmt.Errorf("load form %s@%s of task %s: %w", t.Form, t.FormVersion, t.ID, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cop/forms/lang"
 	"cop/platform/audit"
 	"cop/platform/auth"
 )
@@ -27,6 +28,7 @@ const (
 	KeyRoute     = "cop.route"
 	KeyNonce     = "cop.nonce"
 	KeyClientIP  = "cop.clientIP"
+	KeyLang      = "cop.lang"
 )
 
 // ClientIP is the request's client address as the first middleware
@@ -69,6 +71,14 @@ func Nonce(c *fiber.Ctx) string {
 func Principal(c *fiber.Ctx) *auth.Principal {
 	p, _ := c.Locals(KeyPrincipal).(*auth.Principal)
 	return p
+}
+
+// Lang is the language the request is answered in ("en", "cy").
+func Lang(c *fiber.Ctx) string {
+	if l, ok := c.Locals(KeyLang).(string); ok {
+		return l
+	}
+	return lang.English
 }
 
 // Session is the browser session the request came with, or nil (a
