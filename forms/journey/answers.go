@@ -1,12 +1,14 @@
 package journey
 
 import (
-	"cop/forms"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"cop/forms"
+	"cop/forms/lang"
 )
 
 // Posted is what a page's form post carries: its values by name (the
@@ -28,12 +30,18 @@ func (p Posted) Get(name string) string {
 // typed, so the page can show it back, and reported. File fields are left
 // to the caller, which uploads them; their pointers are returned.
 func ReadAnswers(fields []forms.Field, post Posted, data map[string]any) (problems []forms.FieldError, files []*forms.Field) {
-	r := &reader{post: post, data: data}
+	return ReadAnswersIn(fields, post, data, lang.English)
+}
+
+// ReadAnswersIn is ReadAnswers with what cannot be read said in language l.
+func ReadAnswersIn(fields []forms.Field, post Posted, data map[string]any, l string) (problems []forms.FieldError, files []*forms.Field) {
+	r := &reader{post: post, data: data, words: lang.For(l)}
 	r.fields(fields)
 	return r.problems, r.files
 }
 
 type reader struct {
+	words    lang.Words
 	post     Posted
 	data     map[string]any
 	problems []forms.FieldError
@@ -88,12 +96,12 @@ func (r *reader) value(f *forms.Field) (any, string) {
 		}
 		plain := strings.ReplaceAll(s, ",", "")
 		if !decimal.MatchString(plain) {
-			return s, f.Say("type", f.Label+" must be a number")
+			return s, f.Say("type", r.words.T("validation.type", "Label", f.Label, "Types", r.words.T("type.number")))
 		}
 		return json.Number(plain), "" // exact, however many digits
 	case forms.KindDate:
-		v, problem := readDate(f, r.post)
-		if strings.HasSuffix(problem, "must be a real date") {
+		v, problem, real := readDate(f, r.post, r.words)
+		if real {
 			problem = f.Say("format", problem) // what the API says of a date that is not one
 		}
 		return v, problem
@@ -102,11 +110,11 @@ func (r *reader) value(f *forms.Field) (any, string) {
 		if s == "" {
 			return nil, ""
 		}
-		return pickOption(f, s)
+		return pickOption(f, s, r.words)
 	case forms.KindCheckboxes:
 		var picked []any
 		for _, s := range r.post[f.Pointer] {
-			v, problem := pickOption(f, s)
+			v, problem := pickOption(f, s, r.words)
 			if problem != "" {
 				return nil, problem
 			}
@@ -128,21 +136,22 @@ var decimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // pickOption maps a posted value back to the option offered; anything
 // else was not on the page (a tampered post) and is refused by name.
-func pickOption(f *forms.Field, s string) (any, string) {
+func pickOption(f *forms.Field, s string, w lang.Words) (any, string) {
 	for _, opt := range f.Options {
 		if OptionValue(opt.Value) == s {
 			return opt.Value, ""
 		}
 	}
-	return nil, fmt.Sprintf("Choose %s from the options given", strings.ToLower(f.Label))
+	return nil, w.T("validation.notAnOption", "Lower", strings.ToLower(f.Label))
 }
 
 // readDate joins the day, month and year boxes into YYYY-MM-DD, naming
-// what is missing or impossible as the Design System's date pattern does.
-func readDate(f *forms.Field, post Posted) (any, string) {
+// what is missing or impossible as the Design System's date pattern does;
+// real says the date does not exist (rather than lacks a part).
+func readDate(f *forms.Field, post Posted, w lang.Words) (v any, problem string, real bool) {
 	day, month, year := post.Get(f.Pointer+"-day"), post.Get(f.Pointer+"-month"), post.Get(f.Pointer+"-year")
 	if day == "" && month == "" && year == "" {
-		return nil, ""
+		return nil, "", false
 	}
 	typed := year + "-" + month + "-" + day
 	var missing []string
@@ -152,15 +161,15 @@ func readDate(f *forms.Field, post Posted) (any, string) {
 		}
 	}
 	if len(missing) > 0 {
-		return typed, f.Label + " must include a " + strings.Join(missing, " and a ")
+		return typed, w.T("validation.dateMissing."+strings.Join(missing, "-"), "Label", f.Label), false
 	}
 	d, e1 := strconv.Atoi(day)
 	m, e2 := strconv.Atoi(month)
 	y, e3 := strconv.Atoi(year)
 	if e1 != nil || e2 != nil || e3 != nil || len(year) != 4 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
-		return typed, f.Label + " must be a real date"
+		return typed, w.T("validation.realDate", "Label", f.Label), true
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", y, m, d), ""
+	return fmt.Sprintf("%04d-%02d-%02d", y, m, d), "", false
 }
 
 func daysIn(month, year int) int {

@@ -73,7 +73,7 @@ func (j *Journey) Fields(i int, p Post) []forms.Field {
 // problems with what was typed, and the file fields whose uploads the
 // caller stores (setting their answers with SetAt).
 func (j *Journey) Read(i int, p Post) ([]forms.FieldError, []*forms.Field) {
-	return ReadAnswers(j.Fields(i, p), p.Values, j.Data)
+	return ReadAnswersIn(j.Fields(i, p), p.Values, j.Data, j.Form.Lang)
 }
 
 // StepKind is where a post leads.

@@ -434,7 +434,7 @@ func (pg *Pages) completeTask(c *fiber.Ctx) error {
 		}
 		fields = taskFields(f, data)
 	}
-	problems, _ := journey.ReadAnswers(fields, post, data) // file fields are not drawn on tasks
+	problems, _ := journey.ReadAnswersIn(fields, post, data, f.Lang) // file fields are not drawn on tasks
 	if action, target, _ := strings.Cut(post.Get("action"), " "); action == "add" || action == "remove" {
 		if action == "add" {
 			journey.AddEntry(data, target, journey.EntriesAreObjects(forms.FindField(fields, target)))
