@@ -109,14 +109,14 @@ func (d drawer) run(name string, opts map[string]any) (template.HTML, error) {
 }
 
 // common are the options every single-control component shares.
-func common(f *forms.Field) map[string]any {
+func (d drawer) common(f *forms.Field) map[string]any {
 	o := map[string]any{
 		"id":    FieldID(f.Pointer),
 		"name":  f.Pointer,
-		"label": map[string]any{"text": labelText(f), "classes": "govuk-label--s"},
+		"label": map[string]any{"text": d.labelText(f), "classes": "govuk-label--s"},
 	}
 	if f.PageHeading {
-		o["label"] = map[string]any{"text": labelText(f), "classes": "govuk-label--l", "isPageHeading": true}
+		o["label"] = map[string]any{"text": d.labelText(f), "classes": "govuk-label--l", "isPageHeading": true}
 	}
 	if f.Hint != "" {
 		o["hint"] = map[string]any{"text": f.Hint}
@@ -129,23 +129,23 @@ func common(f *forms.Field) map[string]any {
 
 // labelText marks optional questions, as the Design System advises, rather
 // than marking the required ones.
-func labelText(f *forms.Field) string {
+func (d drawer) labelText(f *forms.Field) string {
 	if !f.Required && f.Kind != forms.KindGroup && f.Kind != forms.KindRepeating {
-		return f.Label + " (optional)"
+		return d.words.T("field.optional", "Label", f.Label)
 	}
 	return f.Label
 }
 
 // legend is a fieldset legend for a question with several controls.
-func legend(f *forms.Field) map[string]any {
+func (d drawer) legend(f *forms.Field) map[string]any {
 	if f.PageHeading {
-		return map[string]any{"legend": map[string]any{"text": labelText(f), "classes": "govuk-fieldset__legend--l", "isPageHeading": true}}
+		return map[string]any{"legend": map[string]any{"text": d.labelText(f), "classes": "govuk-fieldset__legend--l", "isPageHeading": true}}
 	}
-	return map[string]any{"legend": map[string]any{"text": labelText(f), "classes": "govuk-fieldset__legend--s"}}
+	return map[string]any{"legend": map[string]any{"text": d.labelText(f), "classes": "govuk-fieldset__legend--s"}}
 }
 
 func (d drawer) inputOptions(f *forms.Field) map[string]any {
-	o := common(f)
+	o := d.common(f)
 	o["value"] = valueText(f.Value)
 	if f.Kind == forms.KindNumber {
 		// GOV.UK asks for text inputs with a numeric keyboard, not type=number.
@@ -159,7 +159,7 @@ func (d drawer) inputOptions(f *forms.Field) map[string]any {
 }
 
 func (d drawer) textarea(f *forms.Field) (template.HTML, error) {
-	o := common(f)
+	o := d.common(f)
 	o["value"] = valueText(f.Value)
 	if f.MaxLength > 0 {
 		o["maxlength"] = float64(f.MaxLength)
@@ -212,7 +212,7 @@ func (d drawer) dateOptions(f *forms.Field) map[string]any {
 	o := map[string]any{
 		"id":         FieldID(f.Pointer),
 		"namePrefix": f.Pointer,
-		"fieldset":   legend(f),
+		"fieldset":   d.legend(f),
 		"items": []any{
 			map[string]any{"name": "day", "label": d.words.T("field.day"), "value": day, "classes": inputClass("2")},
 			map[string]any{"name": "month", "label": d.words.T("field.month"), "value": month, "classes": inputClass("2")},
@@ -255,7 +255,7 @@ func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 		}
 		items = append(items, item)
 	}
-	o := map[string]any{"name": f.Pointer, "idPrefix": FieldID(f.Pointer), "fieldset": legend(f), "items": items}
+	o := map[string]any{"name": f.Pointer, "idPrefix": FieldID(f.Pointer), "fieldset": d.legend(f), "items": items}
 	if f.Hint != "" {
 		o["hint"] = map[string]any{"text": f.Hint}
 	}
@@ -269,7 +269,7 @@ func (d drawer) choiceOptions(f *forms.Field) (map[string]any, error) {
 }
 
 func (d drawer) selectOptions(f *forms.Field) map[string]any {
-	o := common(f)
+	o := d.common(f)
 	items := []any{map[string]any{"value": "", "text": d.words.T("field.choose")}}
 	for _, opt := range f.Options {
 		items = append(items, map[string]any{"value": journey.OptionValue(opt.Value), "text": opt.Label, "selected": opt.Selected})
@@ -295,7 +295,7 @@ const AutocompleteOver = 30
 // file is the upload control; a file already uploaded is named above it
 // and kept unless another is chosen (no hidden field carries its id).
 func (d drawer) file(f *forms.Field) (template.HTML, error) {
-	o := common(f)
+	o := d.common(f)
 	attrs := map[string]any{}
 	if f.Accept != "" {
 		attrs["accept"] = f.Accept

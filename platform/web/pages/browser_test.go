@@ -52,6 +52,16 @@ func TestBrowserSupervisorApproval(t *testing.T) {
 	runJourney(t, e, "supervisor-approval", "COP_CASE="+key, "COP_REGISTRATION=AB12 CDE")
 }
 
+// TestBrowserWelshJourney: an officer chooses Cymraeg in the language
+// toggle and fills in a bilingual form in Welsh, mistakes included, then
+// reads the confirmation in English.
+func TestBrowserWelshJourney(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	publishBilingual(e)
+	runJourney(t, e, "welsh-journey", "COP_FORM=boarding-bilingual")
+}
+
 // TestBrowserCorrectionJourney: an officer fills in a crossing report (a
 // long country list as an autocomplete, a reveal, a repeating group); a
 // supervisor returns it for correction; the officer finds the case under
