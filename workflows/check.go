@@ -38,6 +38,7 @@ func Check(w *Workflow) Problems {
 	}
 	c.workflowLevel()
 	c.taskList(w.Do, "/do", nil)
+	c.translations(w.Document.Metadata) // after the walk that finds the texts
 	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Pointer < c.problems[j].Pointer })
 	return c.problems
 }
@@ -46,6 +47,9 @@ type checker struct {
 	w        *Workflow
 	use      *Use
 	problems Problems
+	// texts are the officers' texts translations may name: user task
+	// titles, notification titles and bodies, with the variables in scope.
+	texts map[string][]string
 }
 
 func (c *checker) add(ptr, format string, args ...any) {
@@ -540,6 +544,7 @@ func (c *checker) userTask(with map[string]any, ptr string, scope []string) {
 		c.add(ptr+"/form", "userTask needs the form the officer fills in: form: NAME or NAME@VERSION")
 	}
 	c.exprs(with["title"], ptr+"/title", scope)
+	c.text(with["title"], ptr+"/title", scope)
 	c.exprs(with["reason"], ptr+"/reason", scope)
 	c.exprs(with["assignee"], ptr+"/assignee", scope)
 	groups, hasGroups := with["candidateGroups"]
@@ -644,6 +649,8 @@ func (c *checker) notify(with map[string]any, ptr string, scope []string) {
 	if t, ok := with["title"].(string); !ok || t == "" {
 		c.add(ptr+"/title", "notify needs a title")
 	}
+	c.text(with["title"], ptr+"/title", scope)
+	c.text(with["body"], ptr+"/body", scope)
 	c.channels(with["channels"], ptr+"/channels")
 	c.exprs(with, ptr, scope)
 }

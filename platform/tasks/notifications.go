@@ -14,18 +14,29 @@ import (
 
 // Notification is an in-app notification as its reader sees it.
 type Notification struct {
-	ID          string   `json:"id"`
-	Instance    string   `json:"instance"`
-	BusinessKey string   `json:"businessKey,omitempty"`
-	Title       string   `json:"title"`
-	Body        string   `json:"body,omitempty"`
-	Link        string   `json:"link,omitempty"`
-	Channels    []string `json:"channels"`
+	ID          string `json:"id"`
+	Instance    string `json:"instance"`
+	BusinessKey string `json:"businessKey,omitempty"`
+	Title       string `json:"title"`
+	Body        string `json:"body,omitempty"`
+	// Translations are the title and body in other languages, by language.
+	Translations map[string]engine.NotificationText `json:"translations,omitempty"`
+	Link         string                             `json:"link,omitempty"`
+	Channels     []string                           `json:"channels"`
 	// Undelivered says why a channel other than inapp could not reach the
 	// reader (their email), so they have it here instead.
 	Undelivered string    `json:"undelivered,omitempty"`
 	Read        bool      `json:"read"`
 	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// In is the notification in language l: its title and body in l where
+// the workflow translated them.
+func (n Notification) In(l string) Notification {
+	if t, ok := n.Translations[l]; ok && t.Title != "" {
+		n.Title, n.Body = t.Title, t.Body
+	}
+	return n
 }
 
 // Notifications lists the caller's notifications (to them, their roles or
@@ -36,7 +47,7 @@ func (s *Service) Notifications(ctx context.Context, p *auth.Principal, unreadOn
 		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT n.id, n.instance_id, n.case_key, n.title, n.body, n.link, n.channels,
-			coalesce(f.reason, ''), r.reader IS NOT NULL, n.created_at
+			coalesce(f.reason, ''), r.reader IS NOT NULL, n.created_at, n.translations
 		FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $1
 			LEFT JOIN LATERAL (SELECT string_agg(reason, '; ' ORDER BY channel) reason FROM notification_failures
 				WHERE notification_id = n.id AND recipient = $1) f ON true
@@ -48,8 +59,11 @@ func (s *Service) Notifications(ctx context.Context, p *auth.Principal, unreadOn
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notification, error) {
 		var n Notification
-		err := row.Scan(&n.ID, &n.Instance, &n.BusinessKey, &n.Title, &n.Body, &n.Link, &n.Channels, &n.Undelivered, &n.Read, &n.CreatedAt)
+		err := row.Scan(&n.ID, &n.Instance, &n.BusinessKey, &n.Title, &n.Body, &n.Link, &n.Channels, &n.Undelivered, &n.Read, &n.CreatedAt, &n.Translations)
 		n.CreatedAt = n.CreatedAt.UTC()
+		if len(n.Translations) == 0 {
+			n.Translations = nil
+		}
 		return n, err
 	})
 	if err != nil {
@@ -83,9 +97,13 @@ func (s *Service) MarkRead(ctx context.Context, p *auth.Principal, id string) er
 // insertNotification stores a notification an instance sent;
 // store.ErrAlreadyApplied when it is there already.
 func insertNotification(ctx context.Context, tx pgx.Tx, n engine.Notification) error {
-	tag, err := tx.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at, channels)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		n.ID, n.Instance, n.CaseKey, store.TextArray(n.To), n.Title, n.Body, n.Link, n.At, channelsOf(n))
+	translations := n.Translations
+	if translations == nil {
+		translations = map[string]engine.NotificationText{}
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO notifications (id, instance_id, case_key, recipients, title, body, link, created_at, channels, translations)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.Instance, n.CaseKey, store.TextArray(n.To), n.Title, n.Body, n.Link, n.At, channelsOf(n), translations)
 	if err != nil {
 		return fmt.Errorf("store notification %s: %w", n.ID, err)
 	}

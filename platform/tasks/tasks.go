@@ -50,28 +50,46 @@ func New(pool *pgxpool.Pool, defs *definitions.Service, tc client.Client) *Servi
 // ErrNotFound is a task or notification the caller may not see.
 var ErrNotFound = problem.ErrNotFound
 
+// TitleIn is the task's title in language l, English when it has none.
+func (t Task) TitleIn(l string) string {
+	if s := t.Titles[l]; s != "" {
+		return s
+	}
+	return t.Title
+}
+
+// titlesOf is what the titles column stores: never NULL.
+func titlesOf(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
 // Task is an inbox task as the API shows it.
 type Task struct {
-	ID              string     `json:"id"`
-	Instance        string     `json:"instance"`
-	BusinessKey     string     `json:"businessKey,omitempty"`
-	Form            string     `json:"form"`
-	FormVersion     string     `json:"formVersion"`
-	Title           string     `json:"title"`
-	CandidateGroups []string   `json:"candidateGroups"`
-	Assignee        string     `json:"assignee,omitempty"`
-	ClaimedBy       string     `json:"claimedBy,omitempty"`
-	Priority        int        `json:"priority"`
-	Reason          string     `json:"reason,omitempty"`
-	Escalated       bool       `json:"escalated"`
-	Due             *time.Time `json:"due,omitempty"`
-	Overdue         bool       `json:"overdue"`
-	Status          string     `json:"status"`
-	Input           any        `json:"input,omitempty"`
-	Data            any        `json:"data,omitempty"`
-	CompletedBy     string     `json:"completedBy,omitempty"`
-	CreatedAt       time.Time  `json:"createdAt"`
-	CompletedAt     *time.Time `json:"completedAt,omitempty"`
+	ID          string `json:"id"`
+	Instance    string `json:"instance"`
+	BusinessKey string `json:"businessKey,omitempty"`
+	Form        string `json:"form"`
+	FormVersion string `json:"formVersion"`
+	Title       string `json:"title"`
+	// Titles are the title in other languages, by language ("cy").
+	Titles          map[string]string `json:"titles,omitempty"`
+	CandidateGroups []string          `json:"candidateGroups"`
+	Assignee        string            `json:"assignee,omitempty"`
+	ClaimedBy       string            `json:"claimedBy,omitempty"`
+	Priority        int               `json:"priority"`
+	Reason          string            `json:"reason,omitempty"`
+	Escalated       bool              `json:"escalated"`
+	Due             *time.Time        `json:"due,omitempty"`
+	Overdue         bool              `json:"overdue"`
+	Status          string            `json:"status"`
+	Input           any               `json:"input,omitempty"`
+	Data            any               `json:"data,omitempty"`
+	CompletedBy     string            `json:"completedBy,omitempty"`
+	CreatedAt       time.Time         `json:"createdAt"`
+	CompletedAt     *time.Time        `json:"completedAt,omitempty"`
 	// Show is what the task's page shows beside its form (engine.TaskRequest.Show).
 	Show []string `json:"show,omitempty"`
 	// Amends is the submission this task returns to its submitter to
@@ -84,7 +102,7 @@ type Task struct {
 }
 
 const taskColumns = `id, instance_id, case_key, form_name, form_version, title, candidate_groups, assignee, claimed_by, priority,
-	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action, coalesce(show, '{}'), coalesce(amends::text, '')`
+	reason, escalated, due, status, input, data, completed_by, created_at, completed_at, revision, last_action, coalesce(show, '{}'), coalesce(amends::text, ''), titles`
 
 func scanTask(now time.Time) pgx.RowToFunc[Task] {
 	return func(row pgx.CollectableRow) (Task, error) {
@@ -92,7 +110,7 @@ func scanTask(now time.Time) pgx.RowToFunc[Task] {
 		var input, data []byte
 		err := row.Scan(&t.ID, &t.Instance, &t.BusinessKey, &t.Form, &t.FormVersion, &t.Title, &t.CandidateGroups, &t.Assignee,
 			&t.ClaimedBy, &t.Priority, &t.Reason, &t.Escalated, &t.Due, &t.Status, &input, &data, &t.CompletedBy, &t.CreatedAt, &t.CompletedAt,
-			&t.revision, &t.lastAction, &t.Show, &t.Amends)
+			&t.revision, &t.lastAction, &t.Show, &t.Amends, &t.Titles)
 		if err != nil {
 			return t, err
 		}
@@ -259,10 +277,10 @@ func insertTask(ctx context.Context, tx pgx.Tx, t engine.TaskRequest, input any)
 		amends = &latest
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, instance_id, position, case_key, form_name, form_version, title,
-			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at, show, amends)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
+			candidate_groups, assignee, priority, reason, due, input, created_at, updated_at, show, amends, titles)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING`,
 		t.ID, t.Instance, t.Position, t.CaseKey, t.Form, t.FormVersion, t.Title, store.TextArray(t.CandidateGroups), t.Assignee,
-		t.Priority, t.Reason, t.Due, input, t.CreatedAt, show, amends)
+		t.Priority, t.Reason, t.Due, input, t.CreatedAt, show, amends, titlesOf(t.Titles))
 	if err != nil {
 		return fmt.Errorf("store task %s: %w", t.ID, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -438,6 +440,30 @@ func (r *run) eval(v any, input any, vars workflows.Vars, ptr string, always boo
 	}
 	if err != nil {
 		return nil, exprFailure(err, ptr)
+	}
+	return out, nil
+}
+
+// translated is the text at ptr in each language the workflow translates
+// it into, evaluated as its English is.
+func (r *run) translated(ptr string, in any, vars workflows.Vars) (map[string]string, error) {
+	all := r.wf.Translations()
+	var out map[string]string
+	for _, l := range slices.Sorted(maps.Keys(all)) {
+		v, ok := all[l][ptr]
+		if !ok {
+			continue
+		}
+		got, err := r.eval(v, in, vars, "/document/metadata/translations/"+l+"/"+workflows.EscapeToken(ptr), false)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := got.(string); ok && s != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[l] = s
+		}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,20 +62,22 @@ type InstanceEnd struct {
 
 // TaskRequest creates an inbox task for a userTask call.
 type TaskRequest struct {
-	ID              string     `json:"id"`
-	Instance        string     `json:"instance"`
-	Position        string     `json:"position"`
-	CaseKey         string     `json:"caseKey,omitempty"`
-	Form            string     `json:"form"`
-	FormVersion     string     `json:"formVersion"`
-	Title           string     `json:"title"`
-	CandidateGroups []string   `json:"candidateGroups,omitempty"`
-	Assignee        string     `json:"assignee,omitempty"`
-	Priority        int        `json:"priority"`
-	Reason          string     `json:"reason,omitempty"`
-	Due             *time.Time `json:"due,omitempty"`
-	Input           any        `json:"input,omitempty"`
-	CreatedAt       time.Time  `json:"createdAt"`
+	ID          string `json:"id"`
+	Instance    string `json:"instance"`
+	Position    string `json:"position"`
+	CaseKey     string `json:"caseKey,omitempty"`
+	Form        string `json:"form"`
+	FormVersion string `json:"formVersion"`
+	Title       string `json:"title"`
+	// Titles are the title in other languages, by language ("cy").
+	Titles          map[string]string `json:"titles,omitempty"`
+	CandidateGroups []string          `json:"candidateGroups,omitempty"`
+	Assignee        string            `json:"assignee,omitempty"`
+	Priority        int               `json:"priority"`
+	Reason          string            `json:"reason,omitempty"`
+	Due             *time.Time        `json:"due,omitempty"`
+	Input           any               `json:"input,omitempty"`
+	CreatedAt       time.Time         `json:"createdAt"`
 	// Show is what the task's page shows beside the form: nil, the case's
 	// submissions; ["submission"], the one that started the instance; JSON
 	// pointers, only those answers of it (the userTask's show).
@@ -124,12 +127,20 @@ type Notification struct {
 	To       []string `json:"to"`
 	Title    string   `json:"title"`
 	Body     string   `json:"body,omitempty"`
-	Link     string   `json:"link,omitempty"`
+	// Translations are the title and body in other languages, by language.
+	Translations map[string]NotificationText `json:"translations,omitempty"`
+	Link         string                      `json:"link,omitempty"`
 	// Channels are how it reaches its recipients (workflows.Channels);
 	// none means inapp (an escalation, or a notification sent before
 	// there were channels).
 	Channels []string  `json:"channels,omitempty"`
 	At       time.Time `json:"at"`
+}
+
+// NotificationText is a notification's words in one language.
+type NotificationText struct {
+	Title string `json:"title"`
+	Body  string `json:"body,omitempty"`
 }
 
 // LookupRequest reads reference data (call: lookup).
@@ -257,6 +268,20 @@ func (r *run) notify(ctx workflow.Context, with map[string]any, ptr string, in a
 	n.Title, _ = a["title"].(string)
 	n.Body, _ = a["body"].(string)
 	n.Link, _ = a["link"].(string)
+	titles, err := r.translated(ptr+"/with/title", in, vars)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := r.translated(ptr+"/with/body", in, vars)
+	if err != nil {
+		return nil, err
+	}
+	for l, t := range titles {
+		if n.Translations == nil {
+			n.Translations = map[string]NotificationText{}
+		}
+		n.Translations[l] = NotificationText{Title: t, Body: cmp.Or(bodies[l], n.Body)}
+	}
 	n.Channels = []string{"inapp"}
 	if list, ok := with["channels"].([]any); ok { // written out; the check refused anything else
 		n.Channels = n.Channels[:0]

@@ -279,6 +279,9 @@ func (r *run) userTask(ctx workflow.Context, with map[string]any, ptr string, in
 	}
 	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return newID() }).Get(&req.ID)
 	req.Title, _ = a["title"].(string)
+	if req.Titles, err = r.translated(ptr+"/with/title", in, vars); err != nil {
+		return nil, err
+	}
 	if req.Title == "" {
 		req.Title = pinned.Name
 		if amended.ID != "" {

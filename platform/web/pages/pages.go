@@ -163,7 +163,7 @@ func (pg *Pages) notices(c *fiber.Ctx) []ui.Notice {
 	}
 	out := make([]ui.Notice, 0, len(list))
 	for _, n := range list {
-		out = append(out, noticeOf(n))
+		out = append(out, noticeOf(n.In(route.Lang(c))))
 	}
 	return out
 }

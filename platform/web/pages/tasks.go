@@ -57,7 +57,7 @@ func (pg *Pages) taskList(c *fiber.Ctx) error {
 	d := ui.TaskListData{Form: filter.Form, Status: filter.Status, Supervisor: p.HasRole(auth.RoleSupervisor), Teams: p.Teams,
 		Message: doneMessages[c.Query("done")]}
 	for _, t := range tasks {
-		d.Tasks = append(d.Tasks, taskRow(p, t))
+		d.Tasks = append(d.Tasks, taskRow(p, t, route.Lang(c)))
 	}
 	d.Forms, err = pg.formChoices(c, filter.Form)
 	if err != nil {
@@ -94,9 +94,9 @@ func (pg *Pages) formChoices(c *fiber.Ctx, selected string) ([]ui.Choice, error)
 }
 
 // taskRow is a task as the officer sees it: who holds it in words, and
-// what they may do with it now.
-func taskRow(p *auth.Principal, t tasks.Task) ui.TaskRow {
-	r := ui.TaskRow{ID: t.ID, Title: t.Title, BusinessKey: t.BusinessKey, Form: t.Form, Reason: t.Reason,
+// what they may do with it now; its title in the page's language l.
+func taskRow(p *auth.Principal, t tasks.Task, l string) ui.TaskRow {
+	r := ui.TaskRow{ID: t.ID, Title: t.TitleIn(l), BusinessKey: t.BusinessKey, Form: t.Form, Reason: t.Reason,
 		Status: t.Status, Priority: t.Priority, Due: t.Due, Overdue: t.Overdue}
 	switch t.ClaimedBy {
 	case "":
@@ -137,7 +137,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	if err != nil {
 		return pg.pageError(c, err)
 	}
-	d := ui.TaskData{Task: taskRow(p, t), Errors: errs, Message: doneMessages[message]}
+	d := ui.TaskData{Task: taskRow(p, t, route.Lang(c)), Errors: errs, Message: doneMessages[message]}
 	d.Details = detailRows(t.Input)
 	if t.Amends != "" {
 		return pg.drawAmendTask(c, p, t, d)

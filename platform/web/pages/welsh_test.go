@@ -207,3 +207,63 @@ func TestABilingualFormMissingWelshIsRefused(t *testing.T) {
 		t.Errorf("the refused form was published: %d", resp.StatusCode)
 	}
 }
+
+// A workflow's task titles and notifications carry their Welsh: the task
+// list and the notification banner read in the officer's language, and
+// the API gives every language.
+func TestTaskTitlesAndNotificationsInWelsh(t *testing.T) {
+	e := webtest.New(t, webtest.WithWorker)
+	author := e.Token("author")
+	e.Send("POST", "/api/v1/forms", author, webtest.ApprovalForm)
+	wf := `document:
+  dsl: '1.0.0'
+  namespace: border-force
+  name: welsh-review
+  version: '1.0.0'
+  metadata:
+    casePrefix: WR
+    translations:
+      cy:
+        /do/0/tell/with/title: '${ "Atafaeliad i’w adolygu: \(.goods)" }'
+        /do/0/tell/with/body: Mae angen i oruchwyliwr ei adolygu.
+        /do/1/approve/with/title: '${ "Cymeradwyo atafaeliad: \(.goods)" }'
+do:
+  - tell:
+      call: notify
+      with:
+        to: [role:officer]
+        title: '${ "Seizure to review: \(.goods)" }'
+        body: A supervisor needs to review it.
+  - approve:
+      call: userTask
+      with: {form: seizure-approval, title: '${ "Approve seizure: \(.goods)" }', candidateGroups: [role:supervisor]}
+`
+	if resp, body := e.PublishYAML(author, wf); resp.StatusCode != 201 {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	var in webtest.InstanceBody
+	e.Must(201, "POST", "/api/v1/workflows/border-force/welsh-review/instances", e.Token("integrator"),
+		map[string]any{"input": map[string]any{"goods": "12 kg"}}, &in)
+	task := e.WaitTask(e.Token("supervisor"), in.ID)
+	if task.Title != "Approve seizure: 12 kg" {
+		t.Errorf("the English title: %q", task.Title)
+	}
+	var withTitles struct {
+		Titles map[string]string `json:"titles"`
+	}
+	e.Must(200, "GET", "/api/v1/tasks/"+task.ID, e.Token("supervisor"), nil, &withTitles)
+	if withTitles.Titles["cy"] != "Cymeradwyo atafaeliad: 12 kg" {
+		t.Errorf("the API's titles: %v", withTitles.Titles)
+	}
+
+	sup := e.Browser()
+	e.SignIn(sup, "supervisor").Body.Close()
+	mustContain(t, "the supervisor's task list in Welsh", e.Get(sup, "/?lang=cy").Body, "Cymeradwyo atafaeliad: 12 kg")
+	mustContain(t, "the supervisor's task list in English", e.Get(sup, "/?lang=en").Body, "Approve seizure: 12 kg")
+
+	officer := e.Browser()
+	e.SignIn(officer, "officer").Body.Close()
+	mustContain(t, "the officer's banner in Welsh", e.Get(officer, "/?lang=cy").Body, "Atafaeliad i’w adolygu: 12 kg",
+		"Mae angen i oruchwyliwr ei adolygu.")
+	mustContain(t, "the officer's banner in English", e.Get(officer, "/?lang=en").Body, "Seizure to review: 12 kg", "A supervisor needs to review it.")
+}
