@@ -234,6 +234,8 @@ do:
         to: [role:officer]
         title: '${ "Seizure to review: \(.goods)" }'
         body: A supervisor needs to review it.
+      output:
+        as: $input
   - approve:
       call: userTask
       with: {form: seizure-approval, title: '${ "Approve seizure: \(.goods)" }', candidateGroups: [role:supervisor]}
