@@ -38,6 +38,22 @@ type Heading struct {
 	Start []string
 	// Startable is ui.startable: false when it is filled in only inside tasks.
 	Startable bool
+	// Translations are ui.translations, for the title and description in
+	// another language (In).
+	Translations map[string]map[string]Translated
+}
+
+// In is the heading in language l: its title and description where the
+// form translates them.
+func (h Heading) In(l string) Heading {
+	tr := h.Translations[l]
+	if t := tr["/title"]; t.Field == nil && t.Text != "" {
+		h.Title = t.Text
+	}
+	if t := tr["/description"]; t.Field == nil && t.Text != "" {
+		h.Description = t.Text
+	}
+	return h
 }
 
 // ReadHeading reads a stored definition's heading.
@@ -50,8 +66,12 @@ func ReadHeading(raw []byte) (Heading, error) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return Heading{}, fmt.Errorf("read the heading of a form: %w", err)
 	}
-	return Heading{Name: d.Name, Version: d.Version, Title: d.Title, Description: d.Description, Start: d.Access.Start,
-		Startable: d.UI.IsStartable()}, nil
+	h := Heading{Name: d.Name, Version: d.Version, Title: d.Title, Description: d.Description, Start: d.Access.Start,
+		Startable: d.UI.IsStartable()}
+	if d.UI != nil {
+		h.Translations = d.UI.Translations
+	}
+	return h, nil
 }
 
 // Access says who may submit a form (start) and who may read what was

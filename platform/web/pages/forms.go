@@ -117,6 +117,7 @@ func (pg *Pages) startableForms(c *fiber.Ctx) ([]ui.StartItem, map[string]string
 		if err != nil {
 			return nil, nil, fmt.Errorf("form %s@%s: %w", def.Name, def.Version, err)
 		}
+		h = h.In(route.Lang(c))
 		titles[def.Name] = h.Title
 		if h.Startable && (len(h.Start) == 0 || p.Matches(h.Start)) {
 			out = append(out, ui.StartItem{Name: def.Name, Href: "/forms/" + url.PathEscape(def.Name), Title: h.Title, Description: h.Description})

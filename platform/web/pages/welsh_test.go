@@ -54,7 +54,8 @@ func TestAnOfficerWalksABilingualFormInWelsh(t *testing.T) {
 	b := e.Browser()
 	e.SignIn(b, "officer").Body.Close()
 
-	english := e.Get(b, "/forms/boarding-bilingual")
+	mustContain(t, "the start list in Welsh", e.Get(b, "/start?lang=cy").Body, "Cofnodi byrddio", "Beth a ganfuwyd pan aethpwyd ar fwrdd llong.")
+	english := e.Get(b, "/forms/boarding-bilingual?lang=en")
 	mustContain(t, "the English start page", english.Body, `<html lang="en-GB"`, "Record a boarding", "Start now",
 		`href="/forms/boarding-bilingual?lang=cy" hreflang="cy" lang="cy"`, `<span aria-current="true" lang="en">English</span>`)
 
