@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -47,6 +48,12 @@ type Service struct {
 	// case's timeline: its workflow instances and their user tasks.
 	Instances InstanceTimeline
 	Tasks     TaskTimeline
+	// Scanner checks each upload for malware before it is stored; with
+	// none, uploads are refused (503), never stored unscanned.
+	Scanner Scanner
+	// Log, when set, hears why the scanner failed (the officer is told
+	// only to try again).
+	Log *slog.Logger
 }
 
 // InstanceTimeline is the instances service's part of a case: the

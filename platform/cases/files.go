@@ -36,7 +36,13 @@ type File struct {
 	UploadedBy  string    `json:"uploadedBy"`
 	UploadedAt  time.Time `json:"uploadedAt"`
 	Submission  string    `json:"submission,omitempty"`
+	// Scan is "clean", or "pending" for a file stored before uploads
+	// were scanned and not yet reached by the background scan.
+	Scan string `json:"scan"`
 }
+
+// NotYetScanned is how the pages and the API describe a pending file.
+const NotYetScanned = "not yet scanned"
 
 // UploadRequest is one file for one file field of a form.
 type UploadRequest struct {
@@ -53,7 +59,12 @@ type UploadRequest struct {
 var sniffable = map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true,
 	"image/webp": true, "image/bmp": true, "application/zip": true}
 
-// Upload checks a file against the field it is for and stores it.
+// Upload checks a file against the field it is for, has the scanner look
+// at it and stores it if the scanner passes it: a file is never stored
+// unscanned, and the scanner down refuses the upload (try again). The
+// scan comes before the type checks, so malware is refused as such, and
+// audited, whatever type it claims; only size and archive limits, which
+// bound the scanner's work, come first.
 func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, req UploadRequest) (File, error) {
 	f, def, err := s.startable(ctx, p, req.Form, req.Version)
 	if err != nil {
@@ -64,19 +75,29 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 		return File{}, invalidAnswers(def.Name, def.Version, "the upload", problem.At("/field",
 			fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)))
 	}
-	contentType, refused := checkFile(rule, req)
+	refused := checkSize(rule, req.Content)
+	if refused == "" {
+		refused = checkArchive(req.Content)
+	}
 	if refused != "" {
 		return File{}, invalidAnswers(def.Name, def.Version, "the file", problem.At("/file", refused))
 	}
 	sum := sha256.Sum256(req.Content)
 	file := File{ID: uuid.NewString(), Form: def.Name, FormVersion: def.Version, Field: req.Field, Filename: cleanFilename(req.Filename),
-		ContentType: contentType, Size: int64(len(req.Content)), SHA256: fmt.Sprintf("%x", sum), UploadedBy: p.Subject, UploadedAt: s.now().UTC()}
+		ContentType: req.ContentType, Size: int64(len(req.Content)), SHA256: fmt.Sprintf("%x", sum), UploadedBy: p.Subject, UploadedAt: s.now().UTC(),
+		Scan: FileClean}
+	if err := s.scanUpload(ctx, who, file, req.Content); err != nil {
+		return File{}, err
+	}
+	if file.ContentType, refused = checkFile(rule, req); refused != "" {
+		return File{}, invalidAnswers(def.Name, def.Version, "the file", problem.At("/file", refused))
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := checkUploadQuota(ctx, tx, p.Subject, file.Size); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO files (id, owner, form_name, form_version, field, filename, content_type, size, sha256, content, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, file.ID, file.UploadedBy, file.Form, file.FormVersion, file.Field,
+		if _, err := tx.Exec(ctx, `INSERT INTO files (id, owner, form_name, form_version, field, filename, content_type, size, sha256, content, created_at,
+			scan, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'clean', now())`, file.ID, file.UploadedBy, file.Form, file.FormVersion, file.Field,
 			file.Filename, file.ContentType, file.Size, sum[:], req.Content, file.UploadedAt); err != nil {
 			return fmt.Errorf("store file: %w", err)
 		}
@@ -89,8 +110,6 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 	return file, nil
 }
 
-// checkFile returns the file's content type, or what is wrong with it in
-// the GOV.UK Design System's words.
 // CheckFile is what Upload checks of a file, without storing it (an
 // author's preview): the refusal in the officer's words, "" when it
 // would be taken.
@@ -103,12 +122,11 @@ func CheckFile(f *forms.Form, req UploadRequest) string {
 	return refused
 }
 
+// checkFile returns the file's content type, or what is wrong with it in
+// the GOV.UK Design System's words.
 func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
-	if len(req.Content) == 0 {
-		return "", "The selected file is empty"
-	}
-	if int64(len(req.Content)) > rule.MaxBytes {
-		return "", fmt.Sprintf("The selected file must be smaller than %s", forms.ByteSize(rule.MaxBytes))
+	if refused := checkSize(rule, req.Content); refused != "" {
+		return "", refused
 	}
 	declared, _, err := mime.ParseMediaType(req.ContentType)
 	if err != nil || declared == "" {
@@ -125,6 +143,17 @@ func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
 		return "", fmt.Sprintf("The selected file must be %s", describeMediaType(rule.MediaType))
 	}
 	return declared, ""
+}
+
+// checkSize refuses an empty file or one larger than its field takes.
+func checkSize(rule forms.FileRule, content []byte) string {
+	if len(content) == 0 {
+		return "The selected file is empty"
+	}
+	if int64(len(content)) > rule.MaxBytes {
+		return fmt.Sprintf("The selected file must be smaller than %s", forms.ByteSize(rule.MaxBytes))
+	}
+	return ""
 }
 
 func mediaTypeMatches(want, got string) bool {
@@ -183,17 +212,21 @@ func shorten(name string, n int) string {
 }
 
 // FileContent returns a file and its bytes to its uploader or a reader of
-// the submission it belongs to; to anyone else it is not found.
+// the submission it belongs to; to anyone else it is not found. A file
+// the scanner withheld is gone, to those who could read it; one not yet
+// scanned is served, its Scan saying so.
 func (s *Service) FileContent(ctx context.Context, p *auth.Principal, id string) (File, []byte, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return File{}, nil, ErrNotFound
 	}
 	var f File
 	var sum, content []byte
-	var submission *string
+	var submission, signature *string
+	// The bytes of a withheld file are never read out of the table.
 	err := s.pool.QueryRow(ctx, `SELECT id::text, form_name, form_version, field, filename, content_type, size, sha256, owner, created_at,
-		submission_id::text, content FROM files WHERE id = $1`, id).Scan(&f.ID, &f.Form, &f.FormVersion, &f.Field, &f.Filename,
-		&f.ContentType, &f.Size, &sum, &f.UploadedBy, &f.UploadedAt, &submission, &content)
+		submission_id::text, scan, scan_signature, CASE WHEN scan IN ('clean', 'pending') THEN content END FROM files WHERE id = $1`, id).
+		Scan(&f.ID, &f.Form, &f.FormVersion, &f.Field, &f.Filename, &f.ContentType, &f.Size, &sum, &f.UploadedBy, &f.UploadedAt,
+			&submission, &f.Scan, &signature, &content)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, nil, ErrNotFound
 	}
@@ -206,27 +239,45 @@ func (s *Service) FileContent(ctx context.Context, p *auth.Principal, id string)
 		f.Submission = *submission
 	}
 	if submission == nil { // not yet submitted: its uploader's alone
-		if p.Subject == f.UploadedBy || p.HasRole(auth.RoleAdmin) {
-			return f, content, nil
+		if p.Subject != f.UploadedBy && !p.HasRole(auth.RoleAdmin) {
+			return File{}, nil, ErrNotFound
 		}
-		return File{}, nil, ErrNotFound
+	} else if _, err := s.Submission(ctx, p, *submission); err != nil {
+		// Submitted: whoever may read the submission (its submitter uploaded it).
+		return File{}, nil, err
 	}
-	// Submitted: whoever may read the submission (its submitter uploaded it).
-	if _, err := s.Submission(ctx, p, *submission); err != nil {
+	if err := withheld(f, signature); err != nil {
 		return File{}, nil, err
 	}
 	return f, content, nil
 }
 
+// withheld refuses a file the scanner did not pass, saying why.
+func withheld(f File, signature *string) error {
+	found := ""
+	if signature != nil {
+		found = " (" + *signature + ")"
+	}
+	switch f.Scan {
+	case FileInfected:
+		return problem.Gonef("file %s (%s) contains a virus%s and is withheld; ask the person who uploaded it for a clean copy", f.ID, f.Filename, found)
+	case FileUnscannable:
+		return problem.Gonef("file %s (%s) could not be checked for viruses%s and is withheld; ask the person who uploaded it for a copy that is not password-protected",
+			f.ID, f.Filename, found)
+	}
+	return nil
+}
+
 // checkFiles makes sure every file a submission names was uploaded by the
-// submitter for that form and field and belongs to no other submission.
+// submitter for that form and field, belongs to no other submission, and
+// was passed by the scanner.
 func (s *Service) checkFiles(ctx context.Context, p *auth.Principal, f *forms.Form, files []forms.FileValue) []forms.FieldError {
 	var errs []forms.FieldError
 	for _, fv := range files {
-		var owner, form, field string
+		var owner, form, field, scan string
 		var submission *string
-		err := s.pool.QueryRow(ctx, `SELECT owner, form_name, field, submission_id::text FROM files WHERE id = $1`, fv.ID).
-			Scan(&owner, &form, &field, &submission)
+		err := s.pool.QueryRow(ctx, `SELECT owner, form_name, field, submission_id::text, scan FROM files WHERE id = $1`, fv.ID).
+			Scan(&owner, &form, &field, &submission, &scan)
 		label := forms.FieldLabel(f.Tree, f.Def.UI, fv.Pointer)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != p.Subject):
@@ -237,6 +288,10 @@ func (s *Service) checkFiles(ctx context.Context, p *auth.Principal, f *forms.Fo
 			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file was uploaded for another question (%s %s)", label, form, field)})
 		case submission != nil:
 			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file already belongs to another submission; upload it again", label)})
+		case scan == FilePending:
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file has not yet been checked for viruses; upload it again", label)})
+		case scan != FileClean:
+			errs = append(errs, forms.FieldError{Pointer: fv.Pointer, Message: fmt.Sprintf("%s: this file did not pass the virus check; upload another", label)})
 		}
 	}
 	return errs
@@ -254,7 +309,8 @@ func fieldPattern(pointer string) string {
 }
 
 // attachFiles gives the files to the submission. A file attached by a
-// concurrent submission since checkFiles makes the whole submission fail.
+// concurrent submission since checkFiles makes the whole submission fail;
+// only a file the scanner passed is ever attached.
 func attachFiles(ctx context.Context, tx pgx.Tx, submission string, files []forms.FileValue) error {
 	if len(files) == 0 {
 		return nil
@@ -263,7 +319,7 @@ func attachFiles(ctx context.Context, tx pgx.Tx, submission string, files []form
 	for i, f := range files {
 		ids[i] = f.ID
 	}
-	tag, err := tx.Exec(ctx, `UPDATE files SET submission_id = $1 WHERE id = ANY($2::uuid[]) AND submission_id IS NULL`, submission, ids)
+	tag, err := tx.Exec(ctx, `UPDATE files SET submission_id = $1 WHERE id = ANY($2::uuid[]) AND submission_id IS NULL AND scan = 'clean'`, submission, ids)
 	if err != nil {
 		return fmt.Errorf("attach files: %w", err)
 	}

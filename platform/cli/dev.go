@@ -27,6 +27,7 @@ type devState struct {
 	Issuer      string `json:"issuer"`
 	DatabaseURL string `json:"databaseUrl"`
 	Temporal    string `json:"temporal"`
+	Clamd       string `json:"clamd"`
 }
 
 func defaultDataDir() string {
@@ -162,6 +163,24 @@ func dev(args []string, stderr io.Writer) error {
 	}()
 	log.Info("Temporal ready", "frontend", tmp.HostPort, "namespace", "default", "db", filepath.Join(data, "temporal.db"), "log", filepath.Join(data, "temporal.log"))
 
+	// Uploads are scanned by a real clamd knowing one signature, EICAR's:
+	// the real thing, without downloading ClamAV's databases.
+	clamdPort, err := devstack.FreePort()
+	if err != nil {
+		return err
+	}
+	clamd, err := devstack.StartClamd(ctx, devstack.ClamdOptions{Dir: filepath.Join(data, "clamd"), Port: clamdPort, Log: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := clamd.Stop(); err != nil {
+			log.Error("stopping clamd", "err", err)
+		}
+		log.Info("clamd stopped")
+	}()
+	log.Info("clamd ready (EICAR test signature only)", "addr", clamd.Address, "log", clamd.LogPath)
+
 	// Email goes to a real SMTP server here, which keeps each message
 	// in the data folder for `cop dev mail`.
 	catcher, err := devstack.StartMailCatcher(net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.smtp)), filepath.Join(data, "mail"), nil)
@@ -200,12 +219,14 @@ func dev(args []string, stderr io.Writer) error {
 	cfg.PlainHTTPWebhooks = true // receivers on this machine, such as a test's
 	cfg.OpsListenAddr = ""       // one port on a developer's machine: /metrics beside the pages
 	cfg.DrainDelay = 0           // no load balancer to tell: Ctrl-C stops at once
+	cfg.Clamd.Address = clamd.Address
 	cfg.Mail = config.Mail{SMTPURL: "smtp://" + catcher.Addr + "?tls=none", From: "COP (development) <cop@localhost>"}
 	if err := config.DevLimits(&cfg, os.Getenv); err != nil {
 		return err
 	}
 
-	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort}
+	st := devState{PID: os.Getpid(), PublicURL: publicURL.String(), Issuer: op.Issuer, DatabaseURL: cfg.DatabaseURL, Temporal: tmp.HostPort,
+		Clamd: clamd.Address}
 	stateFile := filepath.Join(data, "dev.json")
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(stateFile, b, 0o600); err != nil {
@@ -233,6 +254,7 @@ func printBanner(w io.Writer, st devState, took time.Duration) {
   OpenID provider: %s
   Temporal:        %s (namespace default)
   PostgreSQL:      %s
+  clamd:           %s (EICAR test signature only)
 
   Demo users (password for all: %s):
 %s
@@ -240,7 +262,7 @@ func printBanner(w io.Writer, st devState, took time.Duration) {
   API token:  bin/cop dev token --role author
   Ctrl-C stops everything; data stays in .data/ for the next start.
 
-`, took.Round(100*time.Millisecond), st.PublicURL, st.PublicURL, st.Issuer, st.Temporal, redactPassword(st.DatabaseURL),
+`, took.Round(100*time.Millisecond), st.PublicURL, st.PublicURL, st.Issuer, st.Temporal, redactPassword(st.DatabaseURL), st.Clamd,
 		devstack.DevPassword, strings.Join(users, "\n"))
 }
 

@@ -33,6 +33,7 @@ import (
 	"cop/platform/inbound"
 	"cop/platform/instances"
 	"cop/platform/mail"
+	"cop/platform/malware"
 	"cop/platform/registry"
 	"cop/platform/replicas"
 	"cop/platform/reports"
@@ -76,6 +77,12 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 	authn := auth.NewAuthenticator(cfg.OIDC, cfg.Session, cfg.PublicURL, pool)
 	defs := definitions.New(pool)
 	cs := cases.New(pool, defs)
+	if cfg.Clamd.Address != "" {
+		cs.Scanner = &malware.Clamd{Address: cfg.Clamd.Address, Timeout: cfg.Clamd.Timeout}
+		cs.Log = log.With("component", "malware-scan")
+	} else {
+		log.Warn("no virus scanner: every upload will be refused until COP_CLAMD_ADDRESS names a clamd")
+	}
 	insts := instances.New(pool, defs, cs, tc, cfg.Temporal.TaskQueue)
 	insts.Log, insts.Namespace = log, cfg.Temporal.Namespace
 	inbox := tasks.New(pool, defs, tc)
@@ -136,6 +143,25 @@ func runPlatform(ctx context.Context, cfg config.Config, log *slog.Logger, ln ne
 		return err
 	})
 	go every(bg, 5*time.Minute, "session sweep", log, authn.Sweep)
+	if cs.Scanner != nil {
+		// Files stored before uploads were scanned; each replica takes
+		// its own, and the scanner down leaves them for the next minute.
+		scanPending := func(ctx context.Context) error {
+			n, err := cs.ScanPending(ctx, 200)
+			if n != (cases.Scanned{}) {
+				log.Info("files stored before scanning were scanned", "clean", n.Clean, "infected", n.Infected, "unscannable", n.Unscannable)
+			}
+			return err
+		}
+		go func() {
+			// At once after an upgrade, then each minute: "not yet
+			// scanned" should not last.
+			if err := scanPending(bg); err != nil && bg.Err() == nil {
+				log.Error("scan of files stored before scanning failed; retrying in a minute", "err", err)
+			}
+			every(bg, time.Minute, "scan of files stored before scanning", log, scanPending)
+		}()
+	}
 	go every(bg, 15*time.Minute, "retention sweep", log, func(ctx context.Context) error {
 		n, err := cs.Sweep(ctx, cases.Retention(cfg.Retention))
 		if err != nil {

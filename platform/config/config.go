@@ -80,6 +80,15 @@ type Config struct {
 	// PlainHTTPWebhooks lets webhook receivers be plain http without an
 	// http:// allow-list entry naming them (cop dev; serve requires https).
 	PlainHTTPWebhooks bool
+	// Clamd is the virus scanner every upload passes through.
+	Clamd Clamd
+}
+
+// Clamd says where ClamAV's clamd listens. With no Address, uploads are
+// refused (never stored unscanned).
+type Clamd struct {
+	Address string        // COP_CLAMD_ADDRESS, host:port of clamd's TCPSocket
+	Timeout time.Duration // COP_CLAMD_TIMEOUT: the most one scan may take
 }
 
 // Mail is how email is sent: through an SMTP server or GOV.UK Notify (one
@@ -153,6 +162,7 @@ func Defaults() Config {
 		RateLimitAnonymous: 300,
 		ReportTimeout:      10 * time.Second,
 		ReportMaxRows:      10000,
+		Clamd:              Clamd{Timeout: 30 * time.Second},
 		Retention:          Retention{Drafts: 30 * 24 * time.Hour, UnattachedFiles: 24 * time.Hour, IdempotencyKeys: 24 * time.Hour},
 		Temporal: Temporal{
 			Namespace: "default",
@@ -257,6 +267,12 @@ func FromEnv(getenv Getenv) (Config, error) {
 		r.fail("COP_NOTIFY_TEMPLATE_ID is required with COP_NOTIFY_API_KEY: the email template with ((subject)) and ((body))")
 	}
 	r.limits(&c)
+	if c.Clamd.Address = r.opt("COP_CLAMD_ADDRESS"); c.Clamd.Address != "" {
+		if host, port, err := net.SplitHostPort(c.Clamd.Address); err != nil || host == "" || port == "" {
+			r.fail("COP_CLAMD_ADDRESS must be host:port of clamd's TCPSocket, such as clamd.internal:3310, got %q", c.Clamd.Address)
+		}
+	}
+	c.Clamd.Timeout = r.duration("COP_CLAMD_TIMEOUT", c.Clamd.Timeout)
 	c.TrustedProxies = r.prefixes("COP_TRUSTED_PROXIES")
 	c.Retention.Drafts = r.duration("COP_DRAFT_RETENTION", c.Retention.Drafts)
 	c.Retention.UnattachedFiles = r.duration("COP_UNATTACHED_FILE_RETENTION", c.Retention.UnattachedFiles)

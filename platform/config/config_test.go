@@ -98,6 +98,8 @@ func TestFromEnvNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"COP_DB_MAX_CONNS": "5000"}, "COP_DB_MAX_CONNS must be at most 1000"},
 		{map[string]string{"COP_DB_MAX_CONNS": "lots"}, "COP_DB_MAX_CONNS must be a whole number"},
 		{map[string]string{"COP_DRAIN_DELAY": "-1s"}, "COP_DRAIN_DELAY must be a positive duration"},
+		{map[string]string{"COP_CLAMD_ADDRESS": "clamd.internal"}, `COP_CLAMD_ADDRESS must be host:port of clamd's TCPSocket, such as clamd.internal:3310, got "clamd.internal"`},
+		{map[string]string{"COP_CLAMD_ADDRESS": "clamd:3310", "COP_CLAMD_TIMEOUT": "forever"}, "COP_CLAMD_TIMEOUT must be a positive duration"},
 	}
 	for _, tc := range cases {
 		env := validEnv()
@@ -167,5 +169,19 @@ func TestDrainDelayTakesZero(t *testing.T) {
 		if err != nil || c.DrainDelay != want {
 			t.Errorf("COP_DRAIN_DELAY=%q: %s (%v), want %s", v, c.DrainDelay, err, want)
 		}
+	}
+}
+
+// The virus scanner: unset, no address (uploads are then refused) and a
+// 30s timeout; set, both are read.
+func TestClamdIsRead(t *testing.T) {
+	c, err := FromEnv(MapEnv(validEnv()))
+	if err != nil || c.Clamd.Address != "" || c.Clamd.Timeout != 30*time.Second {
+		t.Fatalf("default %+v (%v), want no address and 30s", c.Clamd, err)
+	}
+	env := validEnv()
+	env["COP_CLAMD_ADDRESS"], env["COP_CLAMD_TIMEOUT"] = "clamd.internal:3310", "10s"
+	if c, err = FromEnv(MapEnv(env)); err != nil || c.Clamd.Address != "clamd.internal:3310" || c.Clamd.Timeout != 10*time.Second {
+		t.Fatalf("got %+v, %v", c.Clamd, err)
 	}
 }

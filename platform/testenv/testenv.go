@@ -43,6 +43,7 @@ func Main(m *testing.M, cleanups ...func()) {
 	if cluster != nil {
 		_ = cluster.Stop()
 	}
+	stopClamd()
 	if tmpDir != "" {
 		_ = os.RemoveAll(tmpDir)
 	}

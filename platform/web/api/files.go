@@ -67,5 +67,10 @@ func (a *API) downloadFile(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": file.Filename}))
 	c.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	c.Set("X-Checksum-SHA256", file.SHA256)
+	if file.Scan == cases.FilePending {
+		c.Set("X-Virus-Scan", cases.NotYetScanned) // stored before uploads were scanned
+	} else {
+		c.Set("X-Virus-Scan", file.Scan)
+	}
 	return c.Send(content)
 }

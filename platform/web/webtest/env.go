@@ -26,8 +26,10 @@ import (
 
 	"cop/platform/audit"
 	"cop/platform/auth"
+	"cop/platform/cases"
 	"cop/platform/cli"
 	"cop/platform/config"
+	"cop/platform/definitions"
 	"cop/platform/devstack"
 	"cop/platform/events"
 	"cop/platform/instances"
@@ -115,6 +117,10 @@ func New(t testing.TB, opts ...func(*Option)) *Env {
 		// fractions of a second.
 		WebhookConfig: webhooks.Config{Allow: engine.ParseAllowlist(config.DevCallAllowlist), Log: logger, Poll: 100 * time.Millisecond,
 			Schedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}}}
+	// As cop dev: uploads pass through a real clamd (one per test binary).
+	deps.Definitions = definitions.New(pool)
+	deps.Cases = cases.New(pool, deps.Definitions)
+	deps.Cases.Scanner = testenv.Clamd(t)
 	if o.Deps != nil {
 		o.Deps(&deps)
 	}
