@@ -16,6 +16,7 @@ import (
 	"cop/platform/cases"
 	"cop/platform/problem"
 	"cop/platform/tasks"
+	"cop/platform/web/casepdf"
 	"cop/platform/web/route"
 	"cop/ui"
 	"cop/workflows/engine"
@@ -26,6 +27,8 @@ import (
 // each shows.
 func (pg *Pages) bindCasePages(r *route.Router) {
 	r.Add(fiber.MethodGet, "/cases", auth.SignedIn, pg.caseList)
+	// Before /cases/:key, which would take "KEY.pdf" for a key.
+	r.Add(fiber.MethodGet, "/cases/:key.pdf", auth.SignedIn, pg.casePDF)
 	r.Add(fiber.MethodGet, "/cases/:key", auth.SignedIn, pg.casePage)
 	r.Add(fiber.MethodGet, "/notifications", auth.SignedIn, pg.notificationsPage)
 	r.Add(fiber.MethodPost, "/notifications/:id/read", auth.SignedIn, pg.readNotice, route.TakesPageForm)
@@ -238,12 +241,7 @@ func (pg *Pages) formTitle(c *fiber.Ctx, name, version string) string {
 // workflowTitle is a workflow version's title (document.title), or its
 // namespace and name when it has none or cannot be read.
 func (pg *Pages) workflowTitle(c *fiber.Ctx, namespace, name, version string) string {
-	if d, err := pg.Definitions.Workflow(c.UserContext(), namespace, name, version); err == nil {
-		if w, err := pg.Definitions.DecodedWorkflow(d); err == nil && w.Document.Title != "" {
-			return w.Document.Title
-		}
-	}
-	return namespace + "/" + name
+	return casepdf.WorkflowTitle(c.UserContext(), pg.Definitions, namespace, name, version)
 }
 
 // instanceEvents are a workflow's start, its finished steps and its end.
@@ -295,6 +293,20 @@ func taskEvents(t cases.TaskInfo, link bool) []ui.CaseEvent {
 		out = append(out, ui.CaseEvent{At: *t.CompletedAt, What: "Task " + t.Title + " " + t.Status, Who: who})
 	}
 	return out
+}
+
+// casePDF is GET /cases/{key}.pdf: the case as a PDF (CasePDF), to keep
+// or hand over; ?lang=cy for Welsh, ?asOf=N as of an audit row.
+func (pg *Pages) casePDF(c *fiber.Ctx) error {
+	asOf, err := casepdf.ParseAsOf(c.Query("asOf"))
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	pdf, snap, err := casepdf.Draw(c.UserContext(), pg.Definitions, pg.Cases, route.Principal(c), c.Params("key"), asOf, route.Lang(c))
+	if err != nil {
+		return pg.pageError(c, err)
+	}
+	return casepdf.Send(c, snap, pdf)
 }
 
 // notificationsPer is how many notifications a page of them shows.

@@ -57,7 +57,7 @@ func (pg *Pages) Bind(r *route.Router) {
 // the session ends, and unread notifications.
 func (pg *Pages) Render(c *fiber.Ctx, status int, name string, data any) error {
 	f := ui.Frame{Principal: route.Principal(c), Nonce: route.Nonce(c), Nav: navFor(c.Path()), Return: c.OriginalURL(),
-		Lang: route.Lang(c), Here: c.OriginalURL()}
+		Lang: route.Lang(c), Here: c.Path()} // the toggle links to the path alone: a query may say anything
 	if c.Method() != fiber.MethodGet {
 		// A page drawn in answer to a post: come back to what it was about.
 		f.Return = ResumeAfterSignIn(c.Path())
