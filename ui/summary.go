@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cop/forms"
+	"cop/forms/lang"
 )
 
 // ErrorTargetOf is the id an error at pointer links to among fields.
@@ -31,7 +32,13 @@ func ErrorList(fields []forms.Field, errs []forms.FieldError) []any {
 // answer (chosen options' follow-up questions included) with a change link
 // made by change(pointer).
 func SummaryRows(fs []forms.Field, change func(pointer string) string) []any {
-	w := rowWriter{change: change, seen: map[string]bool{}}
+	return SummaryRowsIn(fs, change, lang.English)
+}
+
+// SummaryRowsIn is SummaryRows with COP's words ("Change", "Not
+// answered", dates) in language l.
+func SummaryRowsIn(fs []forms.Field, change func(pointer string) string, l string) []any {
+	w := rowWriter{change: change, seen: map[string]bool{}, words: lang.For(l)}
 	w.add(fs, "")
 	return w.rows
 }
@@ -53,9 +60,14 @@ type AnswerSection struct {
 // answers does, without change links: each entry of a repeating group as
 // a card, and each file as a link to fileHref(id).
 func SubmittedAnswers(pages []forms.Page, fileHref func(id string) string) []AnswerSection {
+	return SubmittedAnswersIn(pages, fileHref, lang.English)
+}
+
+// SubmittedAnswersIn is SubmittedAnswers with COP's words in language l.
+func SubmittedAnswersIn(pages []forms.Page, fileHref func(id string) string, l string) []AnswerSection {
 	out := make([]AnswerSection, 0, len(pages))
 	for _, page := range pages {
-		w := rowWriter{file: fileHref, seen: map[string]bool{}, cards: true}
+		w := rowWriter{file: fileHref, seen: map[string]bool{}, cards: true, words: lang.For(l)}
 		w.add(page.Fields, "")
 		out = append(out, AnswerSection{Title: page.Title, Blocks: w.done()})
 	}
@@ -71,6 +83,7 @@ type rowWriter struct {
 	cards  bool
 	rows   []any
 	blocks []AnswerBlock
+	words  lang.Words
 }
 
 func (w *rowWriter) add(fs []forms.Field, prefix string) {
@@ -125,18 +138,19 @@ func (w *rowWriter) done() []AnswerBlock {
 }
 
 func (w *rowWriter) row(label string, f *forms.Field) map[string]any {
-	value := map[string]any{"html": string(multiline(Answer(*f)))}
+	value := map[string]any{"html": string(multiline(AnswerIn(*f, w.words)))}
 	if f.Kind == forms.KindRepeating {
-		value = map[string]any{"text": "None"}
+		value = map[string]any{"text": w.words.T("common.none")}
 	}
 	if id, ok := f.Value.(string); ok && id != "" && f.Kind == forms.KindFile && w.file != nil {
-		value = map[string]any{"html": `<a class="govuk-link" href="` + template.HTMLEscapeString(w.file(id)) + `">Download the file` +
-			`<span class="govuk-visually-hidden"> for ` + template.HTMLEscapeString(strings.ToLower(label)) + `</span></a>`}
+		value = map[string]any{"html": `<a class="govuk-link" href="` + template.HTMLEscapeString(w.file(id)) + `">` +
+			template.HTMLEscapeString(w.words.T("field.download")) + `<span class="govuk-visually-hidden"> ` +
+			template.HTMLEscapeString(w.words.T("field.downloadFor", "Label", strings.ToLower(label))) + `</span></a>`}
 	}
 	r := map[string]any{"key": map[string]any{"text": label}, "value": value}
 	if w.change != nil {
 		r["actions"] = map[string]any{"items": []any{map[string]any{
-			"href": w.change(f.Pointer), "text": "Change", "visuallyHiddenText": strings.ToLower(label)}}}
+			"href": w.change(f.Pointer), "text": w.words.T("common.change"), "visuallyHiddenText": strings.ToLower(label)}}}
 	}
 	return r
 }
@@ -152,9 +166,12 @@ func multiline(s string) template.HTML {
 
 // Answer is a field's answer in words: an option's label rather than its
 // value, a date as "27 March 2026", "Not answered" when empty.
-func Answer(f forms.Field) string {
+func Answer(f forms.Field) string { return AnswerIn(f, lang.For(lang.English)) }
+
+// AnswerIn is Answer with COP's words in w's language.
+func AnswerIn(f forms.Field, w lang.Words) string {
 	if f.Value == nil || f.Value == "" {
-		return "Not answered"
+		return w.T("common.notAnswered")
 	}
 	switch f.Kind {
 	case forms.KindRadios, forms.KindSelect, forms.KindYesNo, forms.KindCheckboxes:
@@ -170,11 +187,11 @@ func Answer(f forms.Field) string {
 	case forms.KindDate:
 		if s, ok := f.Value.(string); ok {
 			if d, err := time.Parse(time.DateOnly, s); err == nil {
-				return d.Format("2 January 2006")
+				return w.Date(d)
 			}
 		}
 	case forms.KindFile:
-		return "File uploaded"
+		return w.T("field.fileUploaded")
 	}
 	if list, ok := f.Value.([]any); ok {
 		parts := make([]string, 0, len(list))

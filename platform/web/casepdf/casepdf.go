@@ -115,7 +115,7 @@ func pdfSubmission(ctx context.Context, defs *definitions.Service, sub cases.Sna
 		return ui.PDFSubmission{}, err
 	}
 	out := ui.PDFSubmission{Title: f.Def.Title, SubmittedBy: sub.SubmittedBy, SubmittedAt: sub.SubmittedAt, Corrects: sub.Corrects != "",
-		Sections: ui.SubmittedAnswers(pages, ui.PDFFileRef)}
+		Sections: ui.SubmittedAnswersIn(pages, ui.PDFFileRef, l)}
 	for _, file := range sub.Files {
 		out.Files = append(out.Files, ui.PDFFile{ID: file.ID, Filename: file.Filename, Size: file.Size, SHA256: file.SHA256})
 	}

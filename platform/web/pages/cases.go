@@ -124,7 +124,7 @@ func (pg *Pages) caseSubmissions(c *fiber.Ctx, k cases.Case) ([]ui.CaseSubmissio
 	out := make([]ui.CaseSubmission, 0, len(subs))
 	for i := len(subs) - 1; i >= 0; i-- {
 		sub := subs[i]
-		f, _, err := pg.Definitions.Form(c.UserContext(), sub.Form, sub.FormVersion)
+		f, _, err := pg.form(c, sub.Form, sub.FormVersion)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func submittedAnswers(f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, 
 	if err != nil {
 		return nil, err
 	}
-	return ui.SubmittedAnswers(pages, fileHref), nil
+	return ui.SubmittedAnswersIn(pages, fileHref, f.Lang), nil
 }
 
 // submittedPages are a submission's answers in its form's pages.
@@ -321,7 +321,7 @@ func (pg *Pages) notificationsPage(c *fiber.Ctx) error {
 	}
 	d := ui.NotificationsData{}
 	for _, n := range list {
-		d.Items = append(d.Items, ui.NotificationItem{Notice: noticeOf(n), At: n.CreatedAt, Read: n.Read, Undelivered: n.Undelivered})
+		d.Items = append(d.Items, ui.NotificationItem{Notice: noticeOf(n.In(route.Lang(c))), At: n.CreatedAt, Read: n.Read, Undelivered: n.Undelivered})
 	}
 	if next != "" {
 		d.Next = "/notifications?cursor=" + url.QueryEscape(next)

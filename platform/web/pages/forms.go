@@ -449,6 +449,9 @@ func (pg *Pages) uploadFiles(c *fiber.Ctx, j *draftJourney, fields []*forms.Fiel
 		if invalid, ok := problem.As(err); ok && invalid.Kind == problem.Invalid && len(invalid.Fields) > 0 {
 			return "", invalid.Fields[0].Message
 		}
+		if down, ok := problem.As(err); ok && down.Kind == problem.Unavailable {
+			return "", down.Detail // the virus scanner is down: it says to try again
+		}
 		if err != nil {
 			pg.Log.Error("page upload failed", "request_id", route.RequestID(c), "err", err)
 			return "", "The selected file could not be uploaded; try again"
@@ -513,9 +516,9 @@ func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []for
 		Back: j.pageURL(j.Pages[len(j.Pages)-1].ID), Errors: errs, Amending: j.draft.Amends != ""}
 	for _, page := range j.Pages {
 		id := page.ID
-		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRows(page.Fields, func(ptr string) string {
+		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRowsIn(page.Fields, func(ptr string) string {
 			return j.pageURL(id) + "?change=1#" + ui.FieldID(ptr)
-		})})
+		}, j.Form.Lang)})
 	}
 	onPage := forms.PageFields(j.Form.Tree, j.Form.Def.UI)
 	for _, e := range errs {

@@ -60,7 +60,7 @@ func TestThePageAsksToTryAgainWhenTheScannerIsDown(t *testing.T) {
 		d.Cases.Scanner = &malware.Clamd{Address: testenv.HangUp(t), Timeout: 2 * time.Second}
 	}))
 	r := post(webtest.FormFile{Field: "/evidence", Name: "statement.txt", ContentType: "text/plain", Content: []byte("I saw it.")})
-	if r.Status != 422 || !strings.Contains(r.Body, "try again") || !strings.Contains(r.Body, "#f-evidence") {
+	if r.Status != 422 || !strings.Contains(r.Body, "could not be checked for viruses just now; try again") || !strings.Contains(r.Body, "#f-evidence") {
 		t.Fatalf("scanner down: %d %v", r.Status, errorSummary(r.Body))
 	}
 	var n int

@@ -163,7 +163,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	}
 	if t.Status == engine.TaskCompleted && t.Data != nil {
 		// The decision as it was made, with its form's labels.
-		d.Decision = ui.SubmittedAnswers(f.Pages(t.Data, nil), fileHref)
+		d.Decision = ui.SubmittedAnswersIn(f.Pages(t.Data, nil), fileHref, f.Lang)
 	}
 	if len(t.Show) > 0 {
 		d.Case, err = pg.taskSubmission(c, p, t)
@@ -261,7 +261,7 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if !slices.Equal(t.Show, []string{"submission"}) {
 		pages = onlyAt(pages, t.Show)
 	}
-	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswers(pages, fileHref),
+	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswersIn(pages, fileHref, f.Lang),
 		Corrects: sub.Corrects != ""}}
 	return subs, pg.name(c, []*string{&subs[0].Who})
 }
