@@ -65,9 +65,15 @@ func SubmittedAnswers(pages []forms.Page, fileHref func(id string) string) []Ans
 
 // SubmittedAnswersIn is SubmittedAnswers with COP's words in language l.
 func SubmittedAnswersIn(pages []forms.Page, fileHref func(id string) string, l string) []AnswerSection {
+	return SubmittedAnswersNoted(pages, fileHref, l, nil)
+}
+
+// SubmittedAnswersNoted is SubmittedAnswersIn with a tag beside each file
+// that note names ("not yet scanned"); note may be nil.
+func SubmittedAnswersNoted(pages []forms.Page, fileHref func(id string) string, l string, note func(id string) string) []AnswerSection {
 	out := make([]AnswerSection, 0, len(pages))
 	for _, page := range pages {
-		w := rowWriter{file: fileHref, seen: map[string]bool{}, cards: true, words: lang.For(l)}
+		w := rowWriter{file: fileHref, note: note, seen: map[string]bool{}, cards: true, words: lang.For(l)}
 		w.add(page.Fields, "")
 		out = append(out, AnswerSection{Title: page.Title, Blocks: w.done()})
 	}
@@ -79,6 +85,7 @@ func SubmittedAnswersIn(pages []forms.Page, fileHref func(id string) string, l s
 type rowWriter struct {
 	change func(pointer string) string
 	file   func(id string) string
+	note   func(id string) string
 	seen   map[string]bool
 	cards  bool
 	rows   []any
@@ -145,7 +152,7 @@ func (w *rowWriter) row(label string, f *forms.Field) map[string]any {
 	if id, ok := f.Value.(string); ok && id != "" && f.Kind == forms.KindFile && w.file != nil {
 		value = map[string]any{"html": `<a class="govuk-link" href="` + template.HTMLEscapeString(w.file(id)) + `">` +
 			template.HTMLEscapeString(w.words.T("field.download")) + `<span class="govuk-visually-hidden"> ` +
-			template.HTMLEscapeString(w.words.T("field.downloadFor", "Label", strings.ToLower(label))) + `</span></a>`}
+			template.HTMLEscapeString(w.words.T("field.downloadFor", "Label", strings.ToLower(label))) + `</span></a>` + w.fileNote(id)}
 	}
 	r := map[string]any{"key": map[string]any{"text": label}, "value": value}
 	if w.change != nil {
@@ -153,6 +160,17 @@ func (w *rowWriter) row(label string, f *forms.Field) map[string]any {
 			"href": w.change(f.Pointer), "text": w.words.T("common.change"), "visuallyHiddenText": strings.ToLower(label)}}}
 	}
 	return r
+}
+
+// fileNote is the tag beside a file's link, if note names one.
+func (w *rowWriter) fileNote(id string) string {
+	if w.note == nil {
+		return ""
+	}
+	if n := w.note(id); n != "" {
+		return ` <strong class="govuk-tag govuk-tag--yellow">` + template.HTMLEscapeString(n) + `</strong>`
+	}
+	return ""
 }
 
 // multiline escapes an answer and keeps its line breaks.

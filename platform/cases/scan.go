@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"cop/forms"
@@ -163,6 +164,33 @@ const scanBatch = 10
 
 // scannerWho is the actor of the background scan's audit rows.
 var scannerWho = audit.Who{Actor: "cop-scanner"}
+
+// PendingFiles says which of the files (by id) were stored before
+// uploads were scanned and are not yet scanned: the pages tag them.
+func (s *Service) PendingFiles(ctx context.Context, ids []string) (map[string]bool, error) {
+	var valid []string
+	for _, id := range ids {
+		if _, err := uuid.Parse(id); err == nil {
+			valid = append(valid, id)
+		}
+	}
+	out := map[string]bool{}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id::text FROM files WHERE id = ANY($1::uuid[]) AND scan = $2`, valid, FilePending)
+	if err != nil {
+		return nil, fmt.Errorf("read files' scans: %w", err)
+	}
+	pending, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read files' scans: %w", err)
+	}
+	for _, id := range pending {
+		out[id] = true
+	}
+	return out, nil
+}
 
 // ScanPending scans up to limit files stored before scanning existed,
 // oldest first, marking each clean, or infected or unscannable (withheld

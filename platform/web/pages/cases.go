@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cop/forms"
+	"cop/forms/lang"
 	"cop/platform/auth"
 	"cop/platform/cases"
 	"cop/platform/problem"
@@ -128,7 +129,7 @@ func (pg *Pages) caseSubmissions(c *fiber.Ctx, k cases.Case) ([]ui.CaseSubmissio
 		if err != nil {
 			return nil, err
 		}
-		sections, err := submittedAnswers(f, sub)
+		sections, err := pg.submittedAnswers(c, f, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -176,12 +177,30 @@ func (pg *Pages) corrections(c *fiber.Ctx, p *auth.Principal, k cases.Case) ([]u
 
 // submittedAnswers lays a submission's answers out page by page, its files
 // linked for download.
-func submittedAnswers(f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, error) {
+// A file stored before uploads were scanned, and not yet reached by the
+// background scan, is tagged "not yet scanned".
+func (pg *Pages) submittedAnswers(c *fiber.Ctx, f *forms.Form, sub cases.Submission) ([]ui.AnswerSection, error) {
 	pages, err := submittedPages(f, sub)
 	if err != nil {
 		return nil, err
 	}
-	return ui.SubmittedAnswersIn(pages, fileHref, f.Lang), nil
+	var data any
+	_ = json.Unmarshal(sub.Data, &data)
+	var ids []string
+	for _, fv := range f.Files(data) {
+		ids = append(ids, fv.ID)
+	}
+	pending, err := pg.Cases.PendingFiles(c.UserContext(), ids)
+	if err != nil {
+		return nil, err
+	}
+	note := func(id string) string {
+		if pending[id] {
+			return lang.For(route.Lang(c)).T("field.notYetScanned")
+		}
+		return ""
+	}
+	return ui.SubmittedAnswersNoted(pages, fileHref, route.Lang(c), note), nil
 }
 
 // submittedPages are a submission's answers in its form's pages.

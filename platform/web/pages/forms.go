@@ -518,7 +518,7 @@ func (pg *Pages) drawCheck(c *fiber.Ctx, status int, j *draftJourney, errs []for
 		id := page.ID
 		d.Sections = append(d.Sections, ui.CheckSection{Title: page.Title, Rows: ui.SummaryRowsIn(page.Fields, func(ptr string) string {
 			return j.pageURL(id) + "?change=1#" + ui.FieldID(ptr)
-		}, j.Form.Lang)})
+		}, route.Lang(c))})
 	}
 	onPage := forms.PageFields(j.Form.Tree, j.Form.Def.UI)
 	for _, e := range errs {
@@ -571,7 +571,7 @@ func (pg *Pages) confirmation(c *fiber.Ctx) error {
 	d := ui.ConfirmationData{FormTitle: sub.Form, BusinessKey: sub.BusinessKey, Corrected: sub.Corrects != ""}
 	if f, _, err := pg.form(c, sub.Form, sub.FormVersion); err == nil {
 		d.FormTitle, d.Next = f.Def.Title, f.Def.UI.ConfirmationParagraphs()
-		if d.Sections, err = submittedAnswers(f, sub); err != nil {
+		if d.Sections, err = pg.submittedAnswers(c, f, sub); err != nil {
 			return pg.pageError(c, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -66,5 +67,38 @@ func TestThePageAsksToTryAgainWhenTheScannerIsDown(t *testing.T) {
 	var n int
 	if err := e.Pool.QueryRow(t.Context(), `SELECT count(*) FROM files`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d files stored unscanned (%v)", n, err)
+	}
+}
+
+// A file stored before uploads were scanned reads on the case page tagged
+// "not yet scanned" (in the page's language) until the background scan
+// reaches it.
+func TestAFileNotYetScannedIsTaggedOnTheCasePage(t *testing.T) {
+	e, _ := evidenceJourney(t)
+	officer := e.Token("officer")
+	resp, body := e.Upload(officer, map[string]string{"form": "seizure-evidence", "field": "/evidence"}, "statement.txt", "text/plain", []byte("I saw it."))
+	if resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	var file struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &file); err != nil {
+		t.Fatal(err)
+	}
+	var sub webtest.Submission
+	e.Must(201, "POST", "/api/v1/forms/seizure-evidence/submissions", officer, map[string]any{"note": "n", "evidence": file.ID}, &sub)
+	// As if stored before scanning existed.
+	if _, err := e.Pool.Exec(t.Context(), `UPDATE files SET scan = 'pending', scanned_at = NULL WHERE id = $1`, file.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Browser()
+	e.SignIn(b, "officer").Body.Close()
+	page := e.Get(b, "/cases/"+sub.BusinessKey)
+	mustContain(t, "the case page", page.Body, `/api/v1/files/`+file.ID, "not yet scanned")
+	mustContain(t, "the case page in Welsh", e.Get(b, "/cases/"+sub.BusinessKey+"?lang=cy").Body, "heb ei sganio eto")
+	if _, err := e.Srv.Deps().Cases.ScanPending(t.Context(), 10); err != nil {
+		t.Fatal(err)
+	}
+	if again := e.Get(b, "/cases/"+sub.BusinessKey+"?lang=en"); strings.Contains(again.Body, "not yet scanned") {
+		t.Error("still tagged after the scan")
 	}
 }

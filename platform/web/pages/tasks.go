@@ -163,7 +163,7 @@ func (pg *Pages) drawTask(c *fiber.Ctx, status int, message string, data any, er
 	}
 	if t.Status == engine.TaskCompleted && t.Data != nil {
 		// The decision as it was made, with its form's labels.
-		d.Decision = ui.SubmittedAnswersIn(f.Pages(t.Data, nil), fileHref, f.Lang)
+		d.Decision = ui.SubmittedAnswersIn(f.Pages(t.Data, nil), fileHref, route.Lang(c))
 	}
 	if len(t.Show) > 0 {
 		d.Case, err = pg.taskSubmission(c, p, t)
@@ -197,7 +197,7 @@ func (pg *Pages) drawAmendTask(c *fiber.Ctx, p *auth.Principal, t tasks.Task, d 
 	if err != nil {
 		return err
 	}
-	sections, err := submittedAnswers(f, sub)
+	sections, err := pg.submittedAnswers(c, f, sub)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (pg *Pages) taskSubmission(c *fiber.Ctx, p *auth.Principal, t tasks.Task) (
 	if !slices.Equal(t.Show, []string{"submission"}) {
 		pages = onlyAt(pages, t.Show)
 	}
-	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswersIn(pages, fileHref, f.Lang),
+	subs := []ui.CaseSubmission{{Title: f.Def.Title, Who: sub.SubmittedBy, At: sub.SubmittedAt, Sections: ui.SubmittedAnswersIn(pages, fileHref, route.Lang(c)),
 		Corrects: sub.Corrects != ""}}
 	return subs, pg.name(c, []*string{&subs[0].Who})
 }
