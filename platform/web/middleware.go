@@ -204,7 +204,7 @@ func (s *Server) language(c *fiber.Ctx) error {
 	switch q, ck := c.Query("lang"), c.Cookies(s.cookies.lang); {
 	case q != "":
 		l = lang.Parse(q)
-		if !strings.HasPrefix(c.Path(), "/api/") && l != lang.Parse(ck) {
+		if !strings.HasPrefix(c.Path(), "/api/") && l != ck {
 			s.setCookie(c, s.cookies.lang, l, "/", 0)
 		}
 	case ck != "":
