@@ -70,9 +70,13 @@ type Starters interface {
 
 // A StartPlan starts, in the event's routing transaction, the instances
 // the event starts, or names the running instances it reaches instead (an
-// earlier event with the same correlation values started them).
+// earlier event with the same correlation values started them). Reached
+// are the instances the event has reached already: a listen that began
+// after the event was kept takes it itself, and the instance may have
+// ended on it before the event is routed; such an instance is not started
+// again.
 type StartPlan interface {
-	Apply(ctx context.Context, tx pgx.Tx) (Started, error)
+	Apply(ctx context.Context, tx pgx.Tx, reached []string) (Started, error)
 }
 
 // StartEvent is a kept event offered to the workflows events start.

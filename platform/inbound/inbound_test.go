@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/jackc/pgx/v5"
 
 	"cop/platform/audit"
 	"cop/platform/auth"
@@ -115,4 +116,45 @@ func TestAnEventTakenAsItArrivesCountsAsDelivered(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT via FROM inbound_routes WHERE id = 'raced' AND instance = 'wf-1'`).Scan(&via); err != nil || via != "listen" {
 		t.Errorf("the route: %q %v, want the listen's own", via, err)
 	}
+}
+
+// The workflows an event starts are told which instances it has reached
+// already, so one that took the event through a listen that began as it
+// arrived, and ended on it, is not started again (as it once was, under
+// load, when the instance ended before the event was routed).
+func TestAStartPlanKnowsWhereTheEventWentAlready(t *testing.T) {
+	pool := testenv.Pool(t)
+	ctx := context.Background()
+	p := &auth.Principal{Subject: "analytics", Roles: []string{"integrator"}}
+	who := audit.Who{Actor: "analytics", RequestID: "test"}
+	s := inbound.New(pool, 0)
+	var told []string
+	s.Starters = planStarts{recordingPlan{&told}}
+	inbound.AfterKeep(s, func() {
+		err := s.Register(ctx, inbound.Listen{Instance: "wf-2", Activation: "a1", Position: "/do/0/wait",
+			Waiting: workflows.Waiting{Mode: "one", Filters: []workflows.WaitingFilter{{With: map[string]any{"type": "gov.uk.border.target.raised"}}}},
+			Drivers: []string{"role:integrator"}})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := s.Receive(ctx, p, who, []event.Event{ev("taken-then-started")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 || told[0] != "wf-2" {
+		t.Errorf("the start plan was told the event reached %v, want [wf-2]", told)
+	}
+}
+
+type planStarts struct{ plan inbound.StartPlan }
+
+func (s planStarts) PlanEventStarts(context.Context, inbound.StartEvent) (inbound.StartPlan, error) {
+	return s.plan, nil
+}
+
+type recordingPlan struct{ reached *[]string }
+
+func (p recordingPlan) Apply(_ context.Context, _ pgx.Tx, reached []string) (inbound.Started, error) {
+	*p.reached = reached
+	return inbound.Started{}, nil
 }

@@ -517,7 +517,11 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 		}
 	}
 	if plan != nil {
-		st, err := plan.Apply(ctx, tx)
+		reached, err := routedTo(ctx, tx, ev)
+		if err != nil {
+			return routed{}, err
+		}
+		st, err := plan.Apply(ctx, tx, reached)
 		if err != nil {
 			return routed{}, err
 		}
@@ -548,6 +552,19 @@ func (s *Service) routeIn(ctx context.Context, tx pgx.Tx, ev kept, plan StartPla
 		return routed{}, fmt.Errorf("mark event %s routed: %w", ev.id, err)
 	}
 	return res, nil
+}
+
+// routedTo are the instances the event has reached so far.
+func routedTo(ctx context.Context, tx pgx.Tx, ev kept) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT instance FROM inbound_routes WHERE sender = $1 AND source = $2 AND id = $3`, ev.sender, ev.source, ev.id)
+	if err != nil {
+		return nil, fmt.Errorf("read the routes of event %s: %w", ev.id, err)
+	}
+	reached, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read the routes of event %s: %w", ev.id, err)
+	}
+	return reached, nil
 }
 
 // eventKeys are the correlation keys the event carries for the listens

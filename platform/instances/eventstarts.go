@@ -92,17 +92,22 @@ type eventStart struct {
 }
 
 // Apply starts, in tx, each planned instance, or reaches the one an
-// earlier event with the same key started that has not ended.
-func (p *eventPlan) Apply(ctx context.Context, tx pgx.Tx) (inbound.Started, error) {
+// earlier event with the same key started that has not ended. One that
+// this very event already reached (a listen took it) and that ended on it
+// is not started again.
+func (p *eventPlan) Apply(ctx context.Context, tx pgx.Tx, reached []string) (inbound.Started, error) {
 	res := inbound.Started{Refused: p.refused}
 	for _, st := range p.starts {
-		running, err := startedFor(ctx, tx, st.def, st.key)
+		latest, live, err := startedFor(ctx, tx, st.def, st.key)
 		if err != nil {
 			return res, err
 		}
-		if running != "" {
-			res.Reached = append(res.Reached, running)
+		if live {
+			res.Reached = append(res.Reached, latest)
 			continue
+		}
+		if latest != "" && slices.Contains(reached, latest) {
+			continue // it took this event through a listen, and ended on it
 		}
 		if err := p.s.startForEvent(ctx, tx, st, p.e); err != nil {
 			return res, err
@@ -141,24 +146,23 @@ func startKey(values map[string]any, e inbound.StartEvent) (string, error) {
 	return "values:" + string(b), nil
 }
 
-// startedFor finds the instance an earlier event started for the same
-// key that has not ended, holding the key for this transaction so two
-// events for one key at once start one instance.
-func startedFor(ctx context.Context, tx pgx.Tx, def registry.Definition, key string) (string, error) {
+// startedFor finds the latest instance an earlier event started for the
+// same key, and whether it has not ended (live), holding the key for this
+// transaction so two events for one key at once start one instance.
+func startedFor(ctx context.Context, tx pgx.Tx, def registry.Definition, key string) (id string, live bool, err error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 17))`, def.Namespace+"/"+def.Name+"\n"+key); err != nil {
-		return "", fmt.Errorf("hold the start of %s/%s: %w", def.Namespace, def.Name, err)
+		return "", false, fmt.Errorf("hold the start of %s/%s: %w", def.Namespace, def.Name, err)
 	}
-	var id string
-	err := tx.QueryRow(ctx, `SELECT es.instance FROM event_starts es JOIN instances i ON i.id = es.instance
-		WHERE es.namespace = $1 AND es.name = $2 AND es.key = $3 AND i.status IN ('starting', 'running')
-		ORDER BY es.created_at DESC LIMIT 1`, def.Namespace, def.Name, key).Scan(&id)
+	err = tx.QueryRow(ctx, `SELECT es.instance, i.status IN ('starting', 'running') FROM event_starts es JOIN instances i ON i.id = es.instance
+		WHERE es.namespace = $1 AND es.name = $2 AND es.key = $3
+		ORDER BY i.status IN ('starting', 'running') DESC, es.created_at DESC LIMIT 1`, def.Namespace, def.Name, key).Scan(&id, &live)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return "", false, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("find the instance of %s/%s for an event: %w", def.Namespace, def.Name, err)
+		return "", false, fmt.Errorf("find the instance of %s/%s for an event: %w", def.Namespace, def.Name, err)
 	}
-	return id, nil
+	return id, live, nil
 }
 
 type startRefused struct{ msg string }
