@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"cop/forms"
+	"cop/forms/lang"
 	"cop/platform/audit"
 	"cop/platform/auth"
 	"cop/platform/problem"
@@ -75,9 +76,10 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 		return File{}, invalidAnswers(def.Name, def.Version, "the upload", problem.At("/field",
 			fmt.Sprintf("form %s version %s has no file field at %q", def.Name, def.Version, req.Field)))
 	}
-	refused := checkSize(rule, req.Content)
+	w := lang.For(lang.FromContext(ctx))
+	refused := checkSize(rule, req.Content, w)
 	if refused == "" {
-		refused = checkArchive(req.Content)
+		refused = checkArchive(req.Content, w)
 	}
 	if refused != "" {
 		return File{}, invalidAnswers(def.Name, def.Version, "the file", problem.At("/file", refused))
@@ -89,7 +91,7 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, who audit.Who, 
 	if err := s.scanUpload(ctx, who, file, req.Content); err != nil {
 		return File{}, err
 	}
-	if file.ContentType, refused = checkFile(rule, req); refused != "" {
+	if file.ContentType, refused = checkFile(rule, req, w); refused != "" {
 		return File{}, invalidAnswers(def.Name, def.Version, "the file", problem.At("/file", refused))
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
@@ -118,14 +120,14 @@ func CheckFile(f *forms.Form, req UploadRequest) string {
 	if !ok {
 		return "This question does not take a file"
 	}
-	_, refused := checkFile(rule, req)
+	_, refused := checkFile(rule, req, lang.For(lang.English))
 	return refused
 }
 
 // checkFile returns the file's content type, or what is wrong with it in
 // the GOV.UK Design System's words.
-func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
-	if refused := checkSize(rule, req.Content); refused != "" {
+func checkFile(rule forms.FileRule, req UploadRequest, w lang.Words) (string, string) {
+	if refused := checkSize(rule, req.Content, w); refused != "" {
 		return "", refused
 	}
 	declared, _, err := mime.ParseMediaType(req.ContentType)
@@ -134,24 +136,24 @@ func checkFile(rule forms.FileRule, req UploadRequest) (string, string) {
 	}
 	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(req.Content))
 	if rule.MediaType != "" && !mediaTypeMatches(rule.MediaType, declared) {
-		return "", fmt.Sprintf("The selected file must be %s", describeMediaType(rule.MediaType))
+		return "", w.T("upload.mustBe", "Kind", describeMediaType(rule.MediaType, w))
 	}
 	if sniffable[declared] && sniffed != declared {
-		return "", fmt.Sprintf("The selected file must be %s: its contents are not", describeMediaType(declared))
+		return "", w.T("upload.contentsNot", "Kind", describeMediaType(declared, w))
 	}
 	if rule.MediaType != "" && sniffable[sniffed] && !mediaTypeMatches(rule.MediaType, sniffed) {
-		return "", fmt.Sprintf("The selected file must be %s", describeMediaType(rule.MediaType))
+		return "", w.T("upload.mustBe", "Kind", describeMediaType(rule.MediaType, w))
 	}
 	return declared, ""
 }
 
 // checkSize refuses an empty file or one larger than its field takes.
-func checkSize(rule forms.FileRule, content []byte) string {
+func checkSize(rule forms.FileRule, content []byte, w lang.Words) string {
 	if len(content) == 0 {
-		return "The selected file is empty"
+		return w.T("upload.empty")
 	}
 	if int64(len(content)) > rule.MaxBytes {
-		return fmt.Sprintf("The selected file must be smaller than %s", forms.ByteSize(rule.MaxBytes))
+		return w.T("upload.tooBig", "Size", forms.ByteSize(rule.MaxBytes))
 	}
 	return ""
 }
@@ -163,13 +165,13 @@ func mediaTypeMatches(want, got string) bool {
 	return want == got
 }
 
-func describeMediaType(t string) string {
-	names := map[string]string{"application/pdf": "a PDF", "image/png": "a PNG", "image/jpeg": "a JPG", "image/*": "an image",
-		"text/plain": "a text file", "text/csv": "a CSV file"}
-	if n, ok := names[t]; ok {
-		return n
+func describeMediaType(t string, w lang.Words) string {
+	ids := map[string]string{"application/pdf": "upload.kind.pdf", "image/png": "upload.kind.png", "image/jpeg": "upload.kind.jpeg",
+		"image/*": "upload.kind.image", "text/plain": "upload.kind.text", "text/csv": "upload.kind.csv"}
+	if id, ok := ids[t]; ok {
+		return w.T(id)
 	}
-	return "of type " + t
+	return w.T("upload.kind.other", "Type", t)
 }
 
 var unsafeFilename = regexp.MustCompile(`[^\pL\pN ._()-]+`)

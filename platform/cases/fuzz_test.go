@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"cop/forms"
+	"cop/forms/lang"
 )
 
 // FuzzUpload: whatever name and bytes a multipart upload carries, the
@@ -27,7 +28,7 @@ func FuzzUpload(f *testing.F) {
 			t.Fatalf("%q is not a file name", got)
 		}
 		for _, rule := range []forms.FileRule{{MaxBytes: 1 << 20}, {MediaType: "application/pdf", MaxBytes: 16}, {MediaType: "image/*", MaxBytes: 1 << 20}} {
-			ct, problem := checkFile(rule, UploadRequest{Filename: name, ContentType: contentType, Content: content})
+			ct, problem := checkFile(rule, UploadRequest{Filename: name, ContentType: contentType, Content: content}, lang.For(lang.English))
 			if problem == "" && ct == "" {
 				t.Fatalf("accepted with no content type: %+v", rule)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"cop/forms"
+	"cop/forms/lang"
 	"cop/platform/audit"
 	"cop/platform/malware"
 	"cop/platform/problem"
@@ -46,29 +47,34 @@ const (
 	ratioFloorBytes     = 1 << 20
 )
 
-// Why a scanner's verdict or failure refuses an upload, in the officer's words.
+// Why a scanner's verdict or failure refuses an upload: the message ids of
+// the officer's words (forms/lang), in the language the request is in.
 const (
-	refusedUnreadable  = "The selected file is password-protected, so it cannot be checked for viruses"
-	refusedTooLarge    = "The selected file is too large to be checked for viruses"
-	refusedPastLimits  = "The selected file unpacks to more than can be checked for viruses"
-	scannerUnavailable = "The file could not be checked for viruses just now; try again"
+	refusedUnreadable  = "upload.unreadable"
+	refusedTooLarge    = "upload.tooLargeToScan"
+	refusedPastLimits  = "upload.pastScanLimits"
+	scannerUnavailable = "upload.scannerDown"
 )
 
-func refusedInfected(signature string) string {
+func refusedInfected(signature string, w lang.Words) string {
 	if strings.HasPrefix(signature, "Heuristics.") {
 		// A heuristic (phishing, a damaged program) is suspicion, not a
 		// named virus: the officer is not told it is one.
-		return fmt.Sprintf("The selected file failed the virus check (%s) and has not been kept", signature)
+		return w.T("upload.suspicious", "Signature", signature)
 	}
-	return fmt.Sprintf("The selected file contains a virus (%s) and has not been kept", signature)
+	return w.T("upload.virus", "Signature", signature)
 }
 
-// errNoScanner refuses every upload where no scanner is configured: an
+// noScanner refuses every upload where no scanner is configured: an
 // unscanned file is never kept.
-var errNoScanner = &problem.Error{Kind: problem.Unavailable,
-	Detail: "The file could not be checked for viruses: no virus scanner is configured (COP_CLAMD_ADDRESS); tell the service's operators"}
+func noScanner(w lang.Words) error {
+	return &problem.Error{Kind: problem.Unavailable, Detail: w.T("upload.noScanner")}
+}
 
-var errScannerDown = &problem.Error{Kind: problem.Unavailable, Detail: scannerUnavailable}
+// scannerDown refuses an upload while the scanner is down or slow.
+func scannerDown(w lang.Words) error {
+	return &problem.Error{Kind: problem.Unavailable, Detail: w.T(scannerUnavailable)}
+}
 
 // scanOutcome is the scanner's word on an upload: refused says why it is
 // not kept ("" when clean), signature what was found.
@@ -80,26 +86,27 @@ type scanOutcome struct {
 // scan asks the scanner about content. Its error is the scanner's
 // failure; a file it will not pass is an outcome.
 func (s *Service) scan(ctx context.Context, content []byte) (scanOutcome, error) {
+	w := lang.For(lang.FromContext(ctx))
 	if s.Scanner == nil {
-		return scanOutcome{}, errNoScanner
+		return scanOutcome{}, noScanner(w)
 	}
 	v, err := s.Scanner.Scan(ctx, bytes.NewReader(content))
 	switch {
 	case errors.Is(err, malware.ErrTooLarge):
-		return scanOutcome{refused: refusedTooLarge, signature: "INSTREAM size limit exceeded", state: FileUnscannable}, nil
+		return scanOutcome{refused: w.T(refusedTooLarge), signature: "INSTREAM size limit exceeded", state: FileUnscannable}, nil
 	case err != nil:
 		if s.Log != nil {
 			s.Log.Error("the virus scanner failed; the file is refused, not stored", "err", err)
 		}
-		return scanOutcome{}, fmt.Errorf("scan: %w: %w", err, errScannerDown)
+		return scanOutcome{}, fmt.Errorf("scan: %w: %w", err, scannerDown(w))
 	case v.Clean():
 		return scanOutcome{state: FileClean}, nil
 	case v.Encrypted():
-		return scanOutcome{refused: refusedUnreadable, signature: v.Signature, state: FileUnscannable}, nil
+		return scanOutcome{refused: w.T(refusedUnreadable), signature: v.Signature, state: FileUnscannable}, nil
 	case v.LimitsExceeded():
-		return scanOutcome{refused: refusedPastLimits, signature: v.Signature, state: FileUnscannable}, nil
+		return scanOutcome{refused: w.T(refusedPastLimits), signature: v.Signature, state: FileUnscannable}, nil
 	}
-	return scanOutcome{refused: refusedInfected(v.Signature), signature: v.Signature, state: FileInfected}, nil
+	return scanOutcome{refused: refusedInfected(v.Signature, w), signature: v.Signature, state: FileInfected}, nil
 }
 
 // scanUpload scans a file Upload is about to keep. A refusal is an
@@ -125,32 +132,30 @@ func (s *Service) scanUpload(ctx context.Context, who audit.Who, file File, cont
 // contents) for what the scanner cannot be trusted with: entries
 // encrypted, and expansion past the limits. It answers the refusal, ""
 // when there is none or the file is no ZIP.
-func checkArchive(content []byte) string {
+func checkArchive(content []byte, w lang.Words) string {
 	if !bytes.HasPrefix(content, []byte("PK\x03\x04")) && !bytes.HasPrefix(content, []byte("PK\x05\x06")) {
 		return ""
 	}
 	zr, err := zip.NewReader(bytes.NewReader(content), int64(len(content)))
 	if err != nil {
-		return "The selected file is a damaged ZIP archive: its list of contents cannot be read"
+		return w.T("upload.damagedZip")
 	}
 	if len(zr.File) > MaxArchiveEntries {
-		return fmt.Sprintf("The selected file holds %d files; an archive may hold at most %d", len(zr.File), MaxArchiveEntries)
+		return w.T("upload.tooManyEntries", "Entries", len(zr.File), "Max", MaxArchiveEntries)
 	}
 	var expanded, compressed uint64
 	for _, f := range zr.File {
 		if f.Flags&0x1 != 0 {
-			return refusedUnreadable
+			return w.T(refusedUnreadable)
 		}
 		expanded += f.UncompressedSize64
 		compressed += f.CompressedSize64
 		if expanded > MaxArchiveExpandedBytes {
-			return fmt.Sprintf("The selected file unpacks to more than %s; an archive may unpack to at most %s",
-				forms.ByteSize(MaxArchiveExpandedBytes), forms.ByteSize(MaxArchiveExpandedBytes))
+			return w.T("upload.unpacksTooLarge", "Max", forms.ByteSize(MaxArchiveExpandedBytes))
 		}
 	}
 	if expanded > ratioFloorBytes && expanded > compressed*MaxCompressionRatio {
-		return fmt.Sprintf("The selected file unpacks to more than %d times its size, as archives made to overwhelm a computer do; the most allowed is %d times",
-			MaxCompressionRatio, MaxCompressionRatio)
+		return w.T("upload.ratio", "Max", MaxCompressionRatio)
 	}
 	return ""
 }
@@ -200,7 +205,7 @@ func (s *Service) PendingFiles(ctx context.Context, ids []string) (map[string]bo
 func (s *Service) ScanPending(ctx context.Context, limit int) (Scanned, error) {
 	var done Scanned
 	if s.Scanner == nil {
-		return done, errNoScanner
+		return done, noScanner(lang.For(lang.English))
 	}
 	for limit > 0 {
 		n, err := s.scanPendingBatch(ctx, min(limit, scanBatch), &done)

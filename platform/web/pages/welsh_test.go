@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cop/platform/malware"
 	"cop/platform/web/webtest"
 )
 
@@ -269,4 +270,39 @@ do:
 	mustContain(t, "the officer's banner in Welsh", e.Get(officer, "/?lang=cy").Body, "Atafaeliad i’w adolygu: 12 kg",
 		"Mae angen i oruchwyliwr ei adolygu.")
 	mustContain(t, "the officer's banner in English", e.Get(officer, "/?lang=en").Body, "Seizure to review: 12 kg", "A supervisor needs to review it.")
+}
+
+// Uploads are refused in the language accepted too: a virus, an empty
+// file, the wrong type.
+func TestUploadRefusalsInWelsh(t *testing.T) {
+	e := webtest.New(t)
+	e.Must(201, "POST", "/api/v1/forms", e.Token("author"), `{"name": "statement", "version": "1.0.0", "title": "Statement",
+		"schema": {"type": "object", "properties": {"evidence": {"type": "string", "format": "cop-file", "title": "Evidence",
+			"contentMediaType": "application/pdf"}}}}`, nil)
+	officer := e.Token("officer")
+	field := map[string]string{"form": "statement", "field": "/evidence"}
+	upload := func(name, contentType string, content []byte) string {
+		body, bodyType := webtest.MultipartFile(field, name, contentType, content)
+		resp, text := e.Do(nil, "POST", "/api/v1/files", officer, strings.NewReader(body), "Content-Type", bodyType, "Accept-Language", "cy")
+		p := webtest.ProblemOf(t, resp, text, 422)
+		if len(p.Errors) != 1 || p.Errors[0].Pointer != "/file" {
+			t.Fatalf("%s: %s", name, text)
+		}
+		return p.Errors[0].Message
+	}
+	for _, c := range []struct{ name, contentType, want string }{
+		{"eicar.com", "application/octet-stream", "Mae feirws (Eicar-Test-Signature) yn y ffeil a ddewiswyd ac nid yw wedi’i chadw"},
+		{"note.txt", "text/plain", "Rhaid i’r ffeil a ddewiswyd fod yn PDF"},
+	} {
+		content := malware.EICAR()
+		if c.name == "note.txt" {
+			content = []byte("a note")
+		}
+		if got := upload(c.name, c.contentType, content); got != c.want {
+			t.Errorf("%s in Welsh: %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := upload("empty.pdf", "application/pdf", nil); got != "Mae’r ffeil a ddewiswyd yn wag" {
+		t.Errorf("an empty file in Welsh: %q", got)
+	}
 }
