@@ -372,7 +372,7 @@ func translateDocument(raw []byte, edits map[string]string) ([]byte, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	doc, err := decodeKept(dec)
+	doc, err := decodeOrderedValue(dec) // with UseNumber: numbers kept as written
 	if err != nil {
 		return nil, fmt.Errorf("decode for translation: %w", err)
 	}
@@ -425,51 +425,6 @@ func setText(v any, tokens []string, text string) {
 			return
 		}
 	}
-}
-
-// decodeKept decodes keeping key order and numbers as written.
-func decodeKept(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	switch delim {
-	case '{':
-		obj := &jsonObject{vals: map[string]any{}}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			key, _ := kt.(string)
-			v, err := decodeKept(dec)
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := obj.vals[key]; !dup {
-				obj.keys = append(obj.keys, key)
-			}
-			obj.vals[key] = v
-		}
-		_, err = dec.Token()
-		return obj, err
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			v, err := decodeKept(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err = dec.Token()
-		return arr, err
-	}
-	return nil, fmt.Errorf("unexpected %v", delim)
 }
 
 func encodeKept(w io.Writer, v any) error {

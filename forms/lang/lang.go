@@ -79,10 +79,20 @@ type Words struct {
 	loc  *i18n.Localizer
 }
 
+// localizers are made once per language: a page asks for dozens of
+// messages, and a Localizer is only read once made.
+var localizers = func() map[string]*i18n.Localizer {
+	m := map[string]*i18n.Localizer{}
+	for _, l := range Supported {
+		m[l] = i18n.NewLocalizer(bundle, l)
+	}
+	return m
+}()
+
 // For is the words of a language (English for one not supported).
 func For(l string) Words {
 	l = Parse(l)
-	return Words{Lang: l, loc: i18n.NewLocalizer(bundle, l)}
+	return Words{Lang: l, loc: localizers[l]}
 }
 
 // T is the message id with its {{.Name}} placeholders filled from
